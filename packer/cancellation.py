@@ -1,0 +1,29 @@
+"""Cooperative cancellation: a Python thread cannot be killed, so long loops ask politely."""
+
+from __future__ import annotations
+
+import threading
+
+
+class OperationCancelled(Exception):
+    """Raised inside an operation when its token was cancelled; the operation ends `cancelled`."""
+
+
+class CancellationToken:
+    """Set once from any thread; checked by the operation between units of work."""
+
+    __slots__ = ("_event",)
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise OperationCancelled("the operation was cancelled")

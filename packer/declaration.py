@@ -1,0 +1,153 @@
+"""`asset.json`: the anchor file of one asset root. Parsing never raises; it returns diagnostics."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
+
+from packer.diagnostics import Diagnostic, diagnostic
+
+DECLARATION_FILE = "asset.json"
+SUPPORTED_DECLARATION_SCHEMAS = frozenset({1})
+
+AssetType = Literal["glyph_bank", "sound_bank", "raw"]
+
+# type -> (output format, codec, runtime bank type)
+OUTPUT_CONTRACTS: dict[str, tuple[str, str, str]] = {
+    "glyph_bank": ("GLYPH/indexed_v1", "none", "GLYPH"),
+    "sound_bank": ("SOUNDS/pcm16le_v1", "none", "SOUNDS"),
+    "raw": ("RAW/bytes_v1", "none", "RAW"),
+}
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+UUID_PATTERN = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
+
+
+class OutputSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: str = Field(min_length=1)
+    codec: str = Field(min_length=1)
+    metadata: dict[str, JsonValue] = Field(default_factory=dict)
+    pipeline: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+class PreloadSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool
+
+
+class AssetDeclaration(BaseModel):
+    """The validated content of one asset.json (see docs/formats.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    schema_version: int
+    asset_uuid: str
+    name: str = Field(min_length=1, max_length=128)
+    type: AssetType
+    inputs: dict[str, list[str]]
+    output: OutputSpec
+    preload: PreloadSpec
+    build: dict[str, JsonValue] = Field(default_factory=dict)
+
+    @field_validator("asset_uuid")
+    @classmethod
+    def _uuid_form(cls, value: str) -> str:
+        if not UUID_PATTERN.match(value):
+            raise ValueError("must be a lower-case UUID like 123e4567-e89b-12d3-a456-426614174000")
+        return value
+
+    @field_validator("inputs")
+    @classmethod
+    def _inputs_non_empty_paths(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for role, paths in value.items():
+            if not role:
+                raise ValueError("input roles must be non-empty names")
+            for path in paths:
+                if not path or "\x00" in path:
+                    raise ValueError(f"input {role!r} has an empty or invalid path")
+        return value
+
+    @property
+    def bank_type(self) -> str:
+        return OUTPUT_CONTRACTS[self.type][2]
+
+    def all_inputs(self) -> list[tuple[str, str]]:
+        """(role, path) pairs in declaration order."""
+        return [(role, path) for role, paths in self.inputs.items() for path in paths]
+
+
+def _describe_validation_error(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors()[:3]:
+        where = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        parts.append(f"{where}: {item['msg']}")
+    more = len(error.errors()) - 3
+    return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
+
+
+def parse_declaration(
+    raw: bytes, *, root: str, asset_id: int | None = None
+) -> tuple[AssetDeclaration | None, list[Diagnostic]]:
+    """Parse asset.json bytes. Any problem becomes a diagnostic naming the root and the file."""
+
+    def bad(code: str, message: str) -> tuple[None, list[Diagnostic]]:
+        return None, [diagnostic(
+            code, message, root=root, file=DECLARATION_FILE, asset_id=asset_id
+        )]
+
+    try:
+        data: Any = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        return bad("PK103", f"{root}/asset.json is not UTF-8: {exc.reason}")
+    except json.JSONDecodeError as exc:
+        return bad(
+            "PK103", f"{root}/asset.json: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        )
+    except RecursionError:
+        return bad("PK103", f"{root}/asset.json nests too deeply")
+    if not isinstance(data, dict):
+        return bad("PK104", f"{root}/asset.json must hold a JSON object")
+    version = data.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and (
+        version not in SUPPORTED_DECLARATION_SCHEMAS
+    ):
+        return bad(
+            "PK105",
+            f"{root}/asset.json has schema_version {version}; this packer reads "
+            f"{', '.join(map(str, sorted(SUPPORTED_DECLARATION_SCHEMAS)))}",
+        )
+    try:
+        decl = AssetDeclaration.model_validate(data)
+    except ValidationError as exc:
+        return bad("PK104", f"{root}/asset.json: {_describe_validation_error(exc)}")
+    except RecursionError:
+        return bad("PK104", f"{root}/asset.json nests too deeply")
+    return decl, check_output_contract(decl, root=root, asset_id=asset_id)
+
+
+def check_output_contract(
+    decl: AssetDeclaration, *, root: str, asset_id: int | None = None
+) -> list[Diagnostic]:
+    fmt, codec, _bank = OUTPUT_CONTRACTS[decl.type]
+    found = []
+    if decl.output.format != fmt:
+        found.append(diagnostic(
+            "PK108",
+            f"{root}: type {decl.type} needs output.format {fmt!r}, not {decl.output.format!r}",
+            root=root, file=DECLARATION_FILE, asset_id=asset_id,
+        ))
+    if decl.output.codec != codec:
+        found.append(diagnostic(
+            "PK108",
+            f"{root}: format {fmt} needs output.codec {codec!r}, not {decl.output.codec!r}",
+            root=root, file=DECLARATION_FILE, asset_id=asset_id,
+        ))
+    return found

@@ -1,0 +1,150 @@
+"""A game project folder: `prometeu.json` at its root, the `assets/` workspace beneath it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from packer.atomic import atomic_write_json
+from packer.errors import (
+    NotAProjectError,
+    ProjectFileError,
+    RegistryError,
+    WorkspaceNotInitialisedError,
+)
+from packer.registry import Registry, empty_registry, load_registry, save_registry
+
+PROJECT_FILE = "prometeu.json"
+ASSETS_DIR = "assets"
+PACKER_DIR = ".prometeu"
+PROJECT_SCHEMA_VERSION = 1
+# Only used for a project that has neither a project_id nor a registry yet (see docs/formats.md).
+_UNINITIALISED_NAMESPACE = uuid.UUID("6f1d8c52-3b8e-4f0e-9a51-5d0f6f1e2a7c")
+
+
+class ProjectFile(BaseModel):
+    """`prometeu.json`. Other tools (the compiler, the shipper) may keep their own keys here."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    schema_version: int = PROJECT_SCHEMA_VERSION
+    name: str = Field(min_length=1)
+    project_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    file: ProjectFile
+
+    @property
+    def name(self) -> str:
+        return self.file.name
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.root / ASSETS_DIR
+
+    @property
+    def packer_dir(self) -> Path:
+        return self.assets_dir / PACKER_DIR
+
+    @property
+    def registry_path(self) -> Path:
+        return self.packer_dir / "index.json"
+
+    @property
+    def cache_path(self) -> Path:
+        return self.packer_dir / "cache.json"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.packer_dir / "lock"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+    @property
+    def studio_dir(self) -> Path:
+        return self.root / ".studio"
+
+    @property
+    def initialised(self) -> bool:
+        return self.registry_path.is_file()
+
+    def load_registry(self) -> Registry:
+        return load_registry(self.registry_path)
+
+    def save_registry(self, registry: Registry) -> None:
+        save_registry(self.registry_path, registry)
+
+    @property
+    def project_id(self) -> str:
+        """Stable across runs and moves: the registry's id, else prometeu.json's, else derived."""
+        try:
+            return self.load_registry().project_id
+        except (WorkspaceNotInitialisedError, RegistryError):
+            pass
+        if self.file.project_id:
+            return self.file.project_id
+        return str(uuid.uuid5(_UNINITIALISED_NAMESPACE, self.file.name))
+
+
+def is_project_dir(path: Path) -> bool:
+    return (path / PROJECT_FILE).is_file()
+
+
+def open_project(path: Path | str) -> Project:
+    """Open the project whose root is `path`. Raises NotAProjectError / ProjectFileError."""
+    root = Path(path).expanduser()
+    if not root.exists():
+        raise NotAProjectError(f"{root} does not exist; expected a project folder")
+    if not root.is_dir():
+        raise NotAProjectError(f"{root} is a file; expected a project folder with {PROJECT_FILE}")
+    project_file = root / PROJECT_FILE
+    try:
+        raw = project_file.read_bytes()
+    except FileNotFoundError:
+        raise NotAProjectError(
+            f"{root} is not a PROMETEU project: it has no {PROJECT_FILE}"
+        ) from None
+    except OSError as exc:
+        raise NotAProjectError(f"cannot read {project_file}: {exc.strerror or exc}") from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        parsed = ProjectFile.model_validate(data)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ProjectFileError(f"{project_file} is not valid UTF-8 JSON: {exc}") from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ProjectFileError(f"{project_file} is invalid at {where}: {first['msg']}") from exc
+    return Project(root=root.resolve(), file=parsed)
+
+
+def init_workspace(project: Project) -> Registry:
+    """Create `assets/.prometeu/` and an empty registry. Idempotent: an existing one is kept."""
+    if project.registry_path.exists():
+        return project.load_registry()
+    project.packer_dir.mkdir(parents=True, exist_ok=True)
+    registry = empty_registry(project.file.project_id or str(uuid.uuid4()))
+    project.save_registry(registry)
+    return registry
+
+
+def create_project(path: Path | str, name: str) -> Project:
+    """Write a new prometeu.json (with a fresh project_id) and initialise its workspace."""
+    root = Path(path).expanduser()
+    if (root / PROJECT_FILE).exists():
+        raise ProjectFileError(f"{root} already holds a project ({PROJECT_FILE} exists)")
+    root.mkdir(parents=True, exist_ok=True)
+    project_file = ProjectFile(name=name, project_id=str(uuid.uuid4()))
+    atomic_write_json(root / PROJECT_FILE, project_file.model_dump(mode="json", exclude_none=True))
+    project = open_project(root)
+    init_workspace(project)
+    return project

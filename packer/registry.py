@@ -1,0 +1,98 @@
+"""The registry (`assets/.prometeu/index.json`): the authority on which assets are registered."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from packer.atomic import atomic_write_json
+from packer.errors import RegistryError, WorkspaceNotInitialisedError
+
+REGISTRY_SCHEMA_VERSION: Literal[1] = 1
+
+
+class RegistryEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    asset_id: int = Field(ge=1)
+    root: str = Field(min_length=1)  # POSIX path relative to assets/
+    asset_uuid: str
+    included_in_build: bool = True
+    quarantined: bool = False
+
+
+class Registry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = REGISTRY_SCHEMA_VERSION
+    project_id: str = Field(min_length=1)
+    next_asset_id: int = Field(ge=1)
+    assets: tuple[RegistryEntry, ...] = ()
+
+    @model_validator(mode="after")
+    def _allocator_ahead_of_ids(self) -> Registry:
+        ids = [e.asset_id for e in self.assets]
+        if len(ids) != len(set(ids)):
+            raise ValueError("two registry entries share one asset_id")
+        if ids and max(ids) >= self.next_asset_id:
+            raise ValueError("next_asset_id must be greater than every allocated asset_id")
+        return self
+
+    def by_id(self, asset_id: int) -> RegistryEntry | None:
+        return next((e for e in self.assets if e.asset_id == asset_id), None)
+
+    def by_root(self, root: str) -> list[RegistryEntry]:
+        return [e for e in self.assets if e.root == root]
+
+    def sorted(self) -> Registry:
+        ordered = tuple(sorted(self.assets, key=lambda e: e.asset_id))
+        return self.model_copy(update={"assets": ordered})
+
+
+def empty_registry(project_id: str) -> Registry:
+    return Registry(project_id=project_id, next_asset_id=1, assets=())
+
+
+def load_registry(path: Path) -> Registry:
+    """Read and validate the registry. Raises a PackerError that says what is wrong."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise WorkspaceNotInitialisedError(
+            f"{path} does not exist: run `prometeu-packer init` on the project first"
+        ) from None
+    except OSError as exc:
+        raise RegistryError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return parse_registry(raw, source=str(path))
+
+
+def parse_registry(raw: bytes, *, source: str = "index.json") -> Registry:
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise RegistryError(f"{source} is not valid UTF-8 JSON: {exc}") from exc
+    if isinstance(data, dict):
+        version = data.get("schema_version")
+        if isinstance(version, int) and not isinstance(version, bool) and (
+            version > REGISTRY_SCHEMA_VERSION
+        ):
+            raise RegistryError(
+                f"{source} has schema_version {version}; this packer reads "
+                f"{REGISTRY_SCHEMA_VERSION}. Upgrade the packer."
+            )
+    try:
+        return Registry.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise RegistryError(f"{source} is invalid at {where}: {first['msg']}") from exc
+    except RecursionError as exc:
+        raise RegistryError(f"{source} nests too deeply") from exc
+
+
+def save_registry(path: Path, registry: Registry) -> None:
+    """Atomic write, entries sorted by asset_id so the file diffs cleanly."""
+    atomic_write_json(path, registry.sorted().model_dump(mode="json"))

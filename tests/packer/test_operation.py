@@ -1,0 +1,111 @@
+"""The Operation publishing context: sequence, terminals, failures, cancellation, throttling."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from packer.cancellation import CancellationToken, OperationCancelled
+from packer.events import (
+    ActionFailedDetail,
+    EventKind,
+    JsonLinesSink,
+    ListSink,
+    NullSink,
+    Operation,
+    Outcome,
+    TerminalAlreadyPublished,
+    parse_event_line,
+)
+
+
+def test_sequence_is_gap_free_from_one_across_threads() -> None:
+    sink = ListSink()
+    op = Operation(sink, project_id="p", operation="scan")
+
+    def work() -> None:
+        for _ in range(500):
+            op.emit(EventKind.ASSET_DISCOVERED, "x")
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    op.finish(EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED, "done")
+    sequences = [e.sequence for e in sink.events]
+    assert sequences == list(range(1, 2002))
+    assert [e.terminal for e in sink.events].count(True) == 1
+
+
+def test_nothing_follows_a_terminal() -> None:
+    op = Operation(ListSink(), project_id="p", operation="scan")
+    op.finish(EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED, "done")
+    with pytest.raises(TerminalAlreadyPublished):
+        op.emit(EventKind.ASSET_CHANGED, "late")
+    op.progress(5, 10)  # silently ignored, never published
+
+
+def test_an_exception_ends_the_operation_with_action_failed_and_propagates() -> None:
+    sink = ListSink()
+    with pytest.raises(ValueError, match="boom"), Operation(
+        sink, project_id="p", operation="doctor"
+    ) as op:
+        op.emit(EventKind.ASSET_DISCOVERED, "x")
+        raise ValueError("boom")
+    last = sink.events[-1]
+    assert last.kind is EventKind.ACTION_FAILED
+    assert last.terminal and last.outcome is Outcome.FAILED
+    assert isinstance(last.detail, ActionFailedDetail)
+    assert last.detail.error == "boom" and last.detail.error_type == "ValueError"
+
+
+def test_cancellation_ends_with_outcome_cancelled() -> None:
+    sink = ListSink()
+    token = CancellationToken()
+    with pytest.raises(OperationCancelled), Operation(
+        sink, project_id="p", operation="scan", token=token
+    ) as op:
+        token.cancel()
+        op.check_cancelled()
+    assert sink.events[-1].outcome is Outcome.CANCELLED
+
+
+def test_a_body_that_returns_without_terminal_still_gets_one() -> None:
+    sink = ListSink()
+    with Operation(sink, project_id="p", operation="scan"):
+        pass
+    assert [e.kind for e in sink.events] == [EventKind.ACTION_FAILED]
+    assert sink.events[0].outcome is Outcome.FAILED
+
+
+def test_progress_is_throttled_keeps_first_and_last_and_never_goes_back() -> None:
+    sink = ListSink()
+    op = Operation(sink, project_id="p", operation="build")
+    for done in range(0, 10_001):
+        op.progress(done, 10_000)
+    op.progress(3, 10_000)
+    values = [e.progress.done for e in sink.events if e.progress is not None]
+    assert values[0] == 0 and values[-1] == 10_000
+    assert values == sorted(values)
+    assert len(values) < 200  # throttled, not one per call
+
+
+def test_null_sink_builds_no_events_but_terminal_is_kept() -> None:
+    op = Operation(NullSink(), project_id="p", operation="scan")
+    assert op.emit(EventKind.ASSET_DISCOVERED, "x") is None
+    terminal = op.finish(EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED, "done")
+    assert terminal.sequence == 2
+
+
+def test_json_lines_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    with open(path, "w", encoding="utf-8") as stream:
+        op = Operation(JsonLinesSink(stream), project_id="p", operation="scan")
+        first = op.emit(EventKind.ASSET_DISCOVERED, "x")
+        last = op.finish(EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED, "done")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [parse_event_line(line) for line in lines] == [first, last]
+    assert last.timestamp.tzinfo is not None
