@@ -1,10 +1,14 @@
-"""The table of format pipelines. Each pipeline module adds itself here."""
+"""The table of format pipelines, by format name. Add a new format's pipeline here."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from packer.formats.raw import RAW_PIPELINE
+
 if TYPE_CHECKING:
     from packer.formats import FormatPipeline
 
-PIPELINES: dict[str, FormatPipeline] = {}
+PIPELINES: dict[str, FormatPipeline] = {
+    pipeline.format_name: pipeline for pipeline in (RAW_PIPELINE,)
+}

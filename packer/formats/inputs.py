@@ -1,0 +1,117 @@
+"""Reading a pipeline's input files safely, shared by every format.
+
+Split of responsibilities with the scan: `packer.scan.check_inputs` reports inputs that escape the
+root, are missing, are not regular files or cannot be read (PK106/107/112/114). A pipeline's
+`validate` skips those inputs silently (so doctor does not report them twice) and reports only the
+format's own errors; `encode` is self-contained and raises with every problem, input ones included,
+because the disk may have changed since validation.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packer.cancellation import CancellationToken
+from packer.declaration import DECLARATION_FILE, AssetDeclaration
+from packer.diagnostics import Diagnostic, diagnostic
+from packer.paths import UnsafePathError, resolve_inside
+
+_CHUNK = 1 << 20
+_STEM_INDEX = re.compile(r"^(\d+)")
+
+
+@dataclass
+class Findings:
+    """Diagnostics collected while checking one asset, tagged with its root and asset id."""
+
+    root: str
+    asset_id: int | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    input_problems: list[Diagnostic] = field(default_factory=list)  # PK106/107/112/114
+
+    def add(self, code: str, message: str, *, file: str | None = None) -> None:
+        self.diagnostics.append(diagnostic(
+            code, message, root=self.root, file=file, asset_id=self.asset_id
+        ))
+
+    def add_declaration(self, code: str, message: str) -> None:
+        self.add(code, message, file=DECLARATION_FILE)
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics and not self.input_problems
+
+    def all(self) -> list[Diagnostic]:
+        return [*self.input_problems, *self.diagnostics]
+
+
+def check_roles(
+    decl: AssetDeclaration, allowed: tuple[str, ...], findings: Findings, fmt: str
+) -> None:
+    """An input role the format does not know is a schema error of asset.json (PK104)."""
+    for role in decl.inputs:
+        if role not in allowed:
+            findings.add_declaration(
+                "PK104",
+                f"{findings.root}/asset.json: inputs.{role} is not an input of {fmt} "
+                f"(expected {', '.join(allowed)})",
+            )
+
+
+def read_input(
+    root_path: Path, path: str, findings: Findings, token: CancellationToken
+) -> bytes | None:
+    """Read one input through `resolve_inside`; a problem becomes an input diagnostic and None."""
+    root = findings.root
+
+    def problem(code: str, message: str) -> None:
+        findings.input_problems.append(diagnostic(
+            code, f"{root}: {message}", root=root, file=path, asset_id=findings.asset_id
+        ))
+
+    try:
+        target = resolve_inside(root_path, path)
+    except UnsafePathError as exc:
+        problem("PK107", f"input {exc}")
+        return None
+    try:
+        if not stat.S_ISREG(target.stat().st_mode):  # never open a FIFO or device: it may block
+            problem("PK114", f"input {path!r} is not a regular file")
+            return None
+        with target.open("rb") as handle:
+            chunks = []
+            while chunk := handle.read(_CHUNK):
+                chunks.append(chunk)
+                token.raise_if_cancelled()
+    except FileNotFoundError:
+        problem("PK106", f"input {path!r} does not exist")
+        return None
+    except OSError as exc:
+        problem("PK112", f"input {path!r} cannot be read: {exc.strerror or exc}")
+        return None
+    return b"".join(chunks)
+
+
+def leading_index(path: str) -> int | None:
+    """`tiles/007_wall.png` → 7; a file name without leading digits → None."""
+    match = _STEM_INDEX.match(path.rsplit("/", 1)[-1])
+    return int(match.group(1)) if match else None
+
+
+def stem(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[0] if "." in name[1:] else name
+
+
+def root_label(root_path: Path) -> str:
+    """The root relative to `assets/` for messages, found from the `.prometeu` folder beside it.
+
+    `encode` gets only the root's path; diagnostics still want the root as doctor names it.
+    """
+    for parent in root_path.parents:
+        if (parent / ".prometeu").is_dir():
+            return root_path.relative_to(parent).as_posix()
+    return root_path.name
