@@ -1,0 +1,12 @@
+"""`prometeu-packer build` and related commands (helper BUILD fills this module).
+
+`register(subparsers)` adds this module's subcommands with packer.cli_common.add_command.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the build commands (none yet)."""

@@ -1,0 +1,249 @@
+"""What every `prometeu-packer` subcommand shares: arguments, output channels, exit codes.
+
+A command module (packer/cli_build.py, packer/cli_mutate.py, the core commands in packer/cli.py)
+exposes `register(subparsers)` and adds its commands through :func:`add_command`::
+
+    def register(subparsers: argparse._SubParsersAction) -> None:
+        parser = add_command(subparsers, "build", "Build build/assets.pa", _run_build)
+        parser.add_argument("--full", action="store_true", help="ignore the cache")
+
+    def _run_build(ctx: CommandContext) -> int:
+        project = ctx.project                      # opened on first use; exit 2 if not a project
+        with ctx.event_sink() as sink:             # jsonl / live progress bar / nothing
+            result = build(project, sink=sink)
+        if ctx.json_output:
+            ctx.write_json(result)                 # a pydantic model or plain JSON value
+        else:
+            ctx.out.print(f"Built {result.asset_count} assets")
+        return EXIT_BLOCKED if result.blocked else EXIT_OK
+
+`add_command(..., project=True)` gives every command the same options and behaviour:
+
+- ``PROJECT`` positional: the project folder, opened with `packer.project.open_project` when the
+  handler first reads `ctx.project`. A folder that is not a project (or whose prometeu.json is
+  invalid) prints the reason on stderr and exits 2.
+- ``--json``: the handler writes one machine-readable JSON document on stdout with
+  `ctx.write_json`; human text is not printed (`ctx.out` goes to stderr, keep it quiet).
+- ``--events jsonl``: `ctx.event_sink()` yields a `packer.events.JsonLinesSink` on stdout (one JSON
+  object per line, parseable with `packer.events.parse_event_line`), and ALL human output
+  (`ctx.out`) moves to stderr. `--json` and `--events` exclude each other (both want stdout).
+- Otherwise, when stdout is a terminal, `ctx.event_sink()` yields a sink that draws a live rich
+  progress bar from the operation's own `progress_updated` events (latest value per operation;
+  rich refreshes ~10 times a second). Elsewhere it yields a `NullSink` (no events are built).
+
+Exit codes: `EXIT_OK` 0 fine, `EXIT_BLOCKED` 1 blocking findings, `EXIT_USAGE` 2 usage error or not
+a project (argparse's own usage errors already exit 2). A handler reports a usage problem by
+raising :class:`CliError` (message on stderr, exit 2 unless told otherwise); any
+`packer.errors.PackerError` that escapes a handler is reported the same way. Ctrl-C exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Self
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from packer.errors import PackerError
+from packer.events import EventKind, EventSink, JsonLinesSink, NullSink, PackerEvent
+from packer.project import Project, open_project
+
+EXIT_OK = 0
+EXIT_BLOCKED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+Handler = Callable[["CommandContext"], int]
+
+
+class CliError(Exception):
+    """A problem the user can fix by calling the command differently; printed without traceback."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, *, project: bool = True) -> None:
+    """PROJECT (optional for commands that need none), --json and --events."""
+    if project:
+        parser.add_argument("project", metavar="PROJECT", type=Path,
+                            help="the project folder (the one holding prometeu.json)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", dest="json_output",
+                        help="print one machine-readable JSON document on stdout")
+    output.add_argument("--events", choices=["jsonl"], default=None,
+                        help="write the event stream on stdout, one JSON object per line; "
+                        "human text goes to stderr")
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    help_text: str,
+    handler: Handler,
+    *,
+    project: bool = True,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    """Add a subcommand with the shared options; `handler(ctx)` returns the exit code."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=help_text, description=description or help_text,
+    )
+    add_common_arguments(parser, project=project)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+@dataclass
+class CommandContext:
+    """One invocation: parsed arguments plus the output channels chosen for them."""
+
+    args: argparse.Namespace
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    _project: Project | None = None
+
+    def __post_init__(self) -> None:
+        self.json_output: bool = bool(getattr(self.args, "json_output", False))
+        self.events_jsonl: bool = getattr(self.args, "events", None) == "jsonl"
+        human_stream = self.stderr if (self.json_output or self.events_jsonl) else self.stdout
+        # Human output: tables and sentences. Never mixed with machine output on stdout.
+        self.out = Console(file=human_stream, highlight=False, soft_wrap=False)
+        self.err = Console(file=self.stderr, highlight=False, soft_wrap=True)
+
+    @property
+    def project(self) -> Project:
+        """The PROJECT argument, opened once. Not a project → CliError (exit 2)."""
+        if self._project is None:
+            path = getattr(self.args, "project", None)
+            if path is None:
+                raise CliError("this command takes no PROJECT")
+            try:
+                self._project = open_project(path)
+            except PackerError as exc:
+                raise CliError(str(exc)) from exc
+        return self._project
+
+    @property
+    def show_progress(self) -> bool:
+        return not (self.json_output or self.events_jsonl) and self.out.is_terminal
+
+    @contextlib.contextmanager
+    def event_sink(self) -> Iterator[EventSink]:
+        """The sink an operation should publish to for this invocation (see module docstring)."""
+        if self.events_jsonl:
+            sink = JsonLinesSink(self.stdout)
+            try:
+                yield sink
+            finally:
+                sink.flush()
+        elif self.show_progress:
+            with RichProgressSink(self.out) as progress_sink:
+                yield progress_sink
+        else:
+            yield NullSink()
+
+    def write_json(self, value: BaseModel | Any) -> None:
+        """One JSON document on stdout (pydantic models are dumped in JSON mode)."""
+        data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+        self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        self.stdout.flush()
+
+    def error(self, message: str) -> None:
+        """A message on stderr, whatever the output mode."""
+        self.err.print(f"error: {message}", markup=False)
+
+
+class RichProgressSink:
+    """Draws one progress bar per running operation from its `progress_updated` events.
+
+    Thread-safe: `publish` only stores the latest value in the rich task (rich itself redraws at
+    ~10 Hz from its own thread), so a flood of events costs a dict update each, never a redraw.
+    A terminal event removes that operation's bar.
+    """
+
+    wants_events = True
+
+    def __init__(self, console: Console) -> None:
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            refresh_per_second=10,
+        )
+        self._tasks: dict[str, TaskID] = {}
+        self._lock = threading.Lock()
+
+    def publish(self, event: PackerEvent) -> None:
+        with self._lock:
+            task = self._tasks.get(event.operation_id)
+            if event.terminal:
+                if task is not None:
+                    self._progress.remove_task(task)
+                    del self._tasks[event.operation_id]
+                return
+            if event.kind is not EventKind.PROGRESS_UPDATED or event.progress is None:
+                return
+            progress = event.progress
+            if task is None:
+                self._tasks[event.operation_id] = self._progress.add_task(
+                    event.summary, total=progress.total, completed=progress.done,
+                )
+            else:
+                self._progress.update(
+                    task, description=event.summary, total=progress.total,
+                    completed=progress.done,
+                )
+
+    def __enter__(self) -> Self:
+        self._progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._progress.stop()
+
+
+def run_handler(args: argparse.Namespace, *, stdout: IO[str] | None = None,
+                stderr: IO[str] | None = None) -> int:
+    """Run the handler argparse selected, turning expected errors into messages + exit codes."""
+    ctx = CommandContext(args, stdout=stdout or sys.stdout, stderr=stderr or sys.stderr)
+    handler: Handler = args.handler
+    try:
+        return handler(ctx)
+    except CliError as exc:
+        ctx.error(str(exc))
+        return exc.exit_code
+    except PackerError as exc:
+        ctx.error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        ctx.error("interrupted")
+        return EXIT_INTERRUPTED
