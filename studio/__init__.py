@@ -1,0 +1,1 @@
+"""Prometeu Studio: the PySide6 desktop application on top of the packer."""
