@@ -1,0 +1,1 @@
+"""The Assets workspace: navigator and details of the project's assets."""

@@ -1,0 +1,52 @@
+"""Per-project window state in `<project>/.studio/state.json`: layout and the selected asset.
+
+A missing, unreadable or corrupt file silently gives the defaults: it only holds comfort.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from packer.atomic import atomic_write_json
+
+STATE_FILE = "state.json"
+
+
+class SelectedAsset(BaseModel):
+    """An asset by identity: its id when registered, else its root."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    asset_id: int | None = None
+    root: str | None = None
+
+
+class StudioState(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: int = 1
+    geometry: str | None = None  # QMainWindow.saveGeometry(), base64
+    window_state: str | None = None  # QMainWindow.saveState(), base64
+    splitters: dict[str, list[int]] = {}
+    utility_tab: int = 0
+    selected_asset: SelectedAsset | None = None
+
+
+def state_path(project_root: Path) -> Path:
+    return project_root / ".studio" / STATE_FILE
+
+
+def load_state(project_root: Path) -> StudioState:
+    try:
+        return StudioState.model_validate(
+            json.loads(state_path(project_root).read_text(encoding="utf-8"))
+        )
+    except (OSError, ValueError, ValidationError, RecursionError):
+        return StudioState()
+
+
+def save_state(project_root: Path, state: StudioState) -> None:
+    atomic_write_json(state_path(project_root), state.model_dump(mode="json"))

@@ -1,0 +1,67 @@
+"""Studio test fixtures: a throwaway user profile, and no leaked workers or windows.
+
+Every test gets its own data and config folders (so nothing touches the real user's), and fails
+if it leaves a worker job running or a top-level widget alive once pytest-qt has closed its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtWidgets import QApplication
+
+from studio import workers
+from studio.dirs import CONFIG_DIR_ENV, DATA_DIR_ENV, bundled_sample_project
+
+
+@pytest.fixture(autouse=True)
+def studio_profile(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    profile = tmp_path_factory.mktemp("studio-profile")
+    monkeypatch.setenv(DATA_DIR_ENV, str(profile / "data"))
+    monkeypatch.setenv(CONFIG_DIR_ENV, str(profile / "config"))
+    return profile
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_workers_or_windows(
+    qapp: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    pools: list[workers.WorkerPool] = []
+    original_init = workers.WorkerPool.__init__
+
+    def tracking_init(self: workers.WorkerPool, *args: object, **kwargs: object) -> None:
+        original_init(self, *args, **kwargs)  # type: ignore[arg-type]
+        pools.append(self)
+
+    monkeypatch.setattr(workers.WorkerPool, "__init__", tracking_init)
+    before = {id(w) for w in QApplication.topLevelWidgets()}
+    yield
+    for pool in pools:
+        try:
+            running = pool.active_thread_count()
+        except RuntimeError:  # the pool's C++ side is gone, so were its threads
+            continue
+        assert running == 0, f"a test left {running} worker thread(s) running"
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    leaked = [w for w in QApplication.topLevelWidgets() if id(w) not in before]
+    for widget in leaked:
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not leaked, f"a test left top-level widgets alive: {leaked}"
+
+
+@pytest.fixture
+def sample_project(tmp_path: Path) -> Path:
+    """A private copy of the bundled sample project."""
+    target = tmp_path / "sample"
+    shutil.copytree(
+        bundled_sample_project(), target, ignore=shutil.ignore_patterns("build", ".studio")
+    )
+    return target
