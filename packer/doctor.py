@@ -1,0 +1,300 @@
+"""Doctor: everything wrong with a project, classed structural (blocking) or hygiene (advisory).
+
+By default doctor checks the registered world: workspace-level problems (the registry), the
+structural findings of every registered asset (missing and quarantined ones included) and the
+format validation of each registered asset whose declaration is valid. `workspace=True` adds the
+unregistered assets' findings and the hygiene scan of the whole `assets/` folder.
+
+Only errors of the registered world make the report blocking: an unregistered asset is never built,
+so its errors are reported (severity `error`) but cannot block anything.
+
+`fix=True` applies only fixes that cannot lose data (see docs/diagnostics.md), then checks the
+project again so the report describes the state after the fixes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from packer.atomic import atomic_write_bytes
+from packer.cancellation import CancellationToken
+from packer.declaration import DECLARATION_FILE
+from packer.diagnostics import Diagnostic, count_by_severity
+from packer.events import (
+    AffectedAsset,
+    AssetChangedDetail,
+    EventKind,
+    EventSink,
+    NullSink,
+    Operation,
+    Outcome,
+)
+from packer.formats import validate_format
+from packer.hygiene import (
+    duplicate_candidates,
+    duplicate_diagnostics,
+    find_duplicates,
+    list_workspace_files,
+    nested_roots_of,
+    record_hygiene,
+    staging_dir,
+    stale_staging,
+)
+from packer.project import Project
+from packer.scan import (
+    AssetRecord,
+    AssetState,
+    WorkspaceSnapshot,
+    build_snapshot,
+    diagnostics_detail,
+)
+
+# A pipeline is not run when the declaration's contract is wrong: it would only repeat the problem.
+_SKIP_FORMAT_CODES = frozenset({"PK108"})
+
+
+class AppliedFix(BaseModel):
+    """One fix doctor applied (`doctor --fix`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str
+    description: str
+    root: str | None = None
+    file: str | None = None
+
+
+class DoctorReport(BaseModel):
+    """What doctor found. `diagnostics`: workspace-level first, then per asset in snapshot order
+    (registered by asset_id, then the others by root)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    project_id: str
+    workspace: bool
+    assets_checked: int
+    diagnostics: tuple[Diagnostic, ...]
+    errors: int
+    warnings: int
+    infos: int
+    blocking: bool  # an error in the registered world: a build would be blocked
+    blocking_count: int
+    fixes: tuple[AppliedFix, ...] = ()
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome.BLOCKED if self.blocking else Outcome.SUCCEEDED
+
+
+def _in_registered_world(record: AssetRecord) -> bool:
+    return record.state is not AssetState.UNREGISTERED
+
+
+def format_findings(project: Project, record: AssetRecord) -> list[Diagnostic]:
+    """The format pipeline's own findings, for an asset whose declaration is valid."""
+    decl = record.declaration
+    if decl is None or record.state in (AssetState.QUARANTINED, AssetState.MISSING):
+        return []
+    if any(d.code in _SKIP_FORMAT_CODES for d in record.diagnostics):
+        return []
+    return validate_format(
+        decl, project.assets_dir / record.root, root=record.root, asset_id=record.asset_id
+    )
+
+
+def _new_uuid_fixes(
+    project: Project, snapshot: WorkspaceSnapshot, op: Operation
+) -> list[AppliedFix]:
+    """PK109: every unregistered copy sharing an asset_uuid gets a fresh one. The keeper of each
+    group is its registered member (or, with none registered, the first root by path)."""
+    by_uuid: dict[str, list[AssetRecord]] = {}
+    for record in snapshot.assets:
+        if record.declaration is not None:
+            by_uuid.setdefault(record.declaration.asset_uuid, []).append(record)
+    fixes = []
+    for old_uuid, group in sorted(by_uuid.items()):
+        if len(group) < 2:
+            continue
+        ordered = sorted(group, key=lambda r: (not r.registered, r.root))
+        for record in ordered[1:]:
+            op.check_cancelled()
+            if record.registered:
+                continue  # two registered roots: the user must decide, never automatic
+            new_uuid = str(uuid.uuid4())
+            if not _rewrite_uuid(project.assets_dir / record.root / DECLARATION_FILE,
+                                 old_uuid, new_uuid):
+                continue
+            fix = AppliedFix(
+                code="PK109", root=record.root, file=DECLARATION_FILE,
+                description=f"gave {record.root} a new asset_uuid {new_uuid} (was {old_uuid}, "
+                f"shared with {ordered[0].root})",
+            )
+            fixes.append(fix)
+            op.emit(
+                EventKind.ASSET_CHANGED, f"Fixed PK109: {fix.description}",
+                detail=AssetChangedDetail(
+                    changes=(f"asset_uuid {old_uuid} → {new_uuid}",),
+                    previous_state=record.state.value, state=record.state.value,
+                ),
+                affected=(record.affected(),),
+            )
+    return fixes
+
+
+def _rewrite_uuid(path: Path, old_uuid: str, new_uuid: str) -> bool:
+    """Atomically replace asset_uuid in one asset.json, keeping every other key and value.
+
+    The text is edited in place when the old uuid occurs exactly once, so formatting and key order
+    survive byte for byte; otherwise the object is re-serialised in its original key order. The new
+    bytes are parsed back and compared before anything is written. Returns False (nothing written)
+    when the file no longer holds `old_uuid` or cannot be read.
+    """
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+        data = json.loads(text)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        return False
+    if not isinstance(data, dict) or data.get("asset_uuid") != old_uuid:
+        return False
+    expected = {**data, "asset_uuid": new_uuid}
+    quoted = f'"{old_uuid}"'
+    if text.count(quoted) == 1:
+        new_text = text.replace(quoted, f'"{new_uuid}"')
+    else:
+        new_text = json.dumps(expected, indent=2, ensure_ascii=False) + "\n"
+    if json.loads(new_text) != expected:
+        return False
+    atomic_write_bytes(path, new_text.encode("utf-8"))
+    return True
+
+
+def _staging_fix(project: Project, op: Operation) -> list[AppliedFix]:
+    """PK208: a stale build/.staging only holds a copy of an unfinished build; removing it loses
+    nothing the next build would not make again."""
+    if stale_staging(project) is None:
+        return []
+    shutil.rmtree(staging_dir(project), ignore_errors=True)
+    fix = AppliedFix(code="PK208", file="build/.staging",
+                     description="removed build/.staging left by an interrupted build")
+    op.emit(
+        EventKind.ASSET_CHANGED, f"Fixed PK208: {fix.description}",
+        detail=AssetChangedDetail(changes=("removed build/.staging",)),
+    )
+    return [fix]
+
+
+def _collect(
+    project: Project, snapshot: WorkspaceSnapshot, *, workspace: bool, op: Operation
+) -> tuple[list[Diagnostic], dict[str, list[Diagnostic]], list[AssetRecord]]:
+    """Workspace-level findings, findings per asset root, and the records checked."""
+    records = [r for r in snapshot.assets if workspace or _in_registered_world(r)]
+    workspace_level = [d for d in snapshot.diagnostics if workspace or d.code != "PK207"]
+    candidates = []
+    if workspace:
+        files = list_workspace_files(project.assets_dir, op.token)
+        candidates = duplicate_candidates(files)
+    total = len(records) + sum(len(g) for g in candidates)
+    done = 0
+    per_asset: dict[str, list[Diagnostic]] = {}
+    all_roots = [r.root for r in snapshot.assets if r.state is not AssetState.MISSING]
+    for record in records:
+        op.check_cancelled()
+        found = [*record.diagnostics, *format_findings(project, record)]
+        if workspace:
+            found.extend(record_hygiene(
+                record, project.assets_dir / record.root, nested_roots_of(record.root, all_roots)
+            ))
+        per_asset[record.root] = found
+        done += 1
+        op.progress(done, total, unit="checks", phase="check")
+    if workspace:
+        def hashed() -> None:
+            nonlocal done
+            done += 1
+            op.progress(done, total, unit="checks", phase="hash")
+
+        duplicates = find_duplicates(project.assets_dir, candidates, op.token, hashed)
+        ids = {r.root: r.asset_id for r in snapshot.assets}
+        for diag in duplicate_diagnostics(duplicates, ids):
+            if diag.root is not None and diag.root in per_asset:
+                per_asset[diag.root].append(diag)
+            else:
+                workspace_level.append(diag)
+        staging = stale_staging(project)
+        if staging is not None:
+            workspace_level.append(staging)
+    return workspace_level, per_asset, records
+
+
+def doctor(
+    project: Project,
+    *,
+    workspace: bool = False,
+    fix: bool = False,
+    sink: EventSink | None = None,
+    token: CancellationToken | None = None,
+) -> DoctorReport:
+    """Check the project; publish progress, one `diagnostics_updated` per asset with findings and
+    a terminal `diagnostics_updated` (outcome `succeeded`, or `blocked` on a blocking finding)."""
+    op = Operation(sink or NullSink(), project_id=project.project_id, operation="doctor",
+                   token=token)
+    with op:
+        op.progress(0, None, phase="scan", summary="Doctor: scanning assets/…")
+        snapshot = build_snapshot(project, op.token)
+        fixes: list[AppliedFix] = []
+        if fix:
+            fixes = [*_new_uuid_fixes(project, snapshot, op), *_staging_fix(project, op)]
+            if fixes:
+                snapshot = build_snapshot(project, op.token)
+        workspace_level, per_asset, records = _collect(
+            project, snapshot, workspace=workspace, op=op
+        )
+        ordered = list(workspace_level)
+        blocking = [d for d in workspace_level if d.blocking]
+        for record in records:
+            found = per_asset[record.root]
+            ordered.extend(found)
+            if _in_registered_world(record):
+                blocking.extend(d for d in found if d.blocking)
+            if found:
+                errors, warnings, infos = count_by_severity(found)
+                op.emit(
+                    EventKind.DIAGNOSTICS_UPDATED,
+                    f"{record.label()}: {_counts_text(errors, warnings, infos)}",
+                    detail=diagnostics_detail(found),
+                    affected=(record.affected(),),
+                )
+        errors, warnings, infos = count_by_severity(ordered)
+        report = DoctorReport(
+            project_id=snapshot.project_id, workspace=workspace, assets_checked=len(records),
+            diagnostics=tuple(ordered), errors=errors, warnings=warnings, infos=infos,
+            blocking=bool(blocking), blocking_count=len(blocking), fixes=tuple(fixes),
+        )
+        verdict = "blocking findings" if report.blocking else "nothing blocks a build"
+        op.finish(
+            EventKind.DIAGNOSTICS_UPDATED,
+            report.outcome,
+            f"Doctor checked {len(records)} assets: "
+            f"{_counts_text(errors, warnings, infos)}; {verdict}",
+            detail=diagnostics_detail(ordered, assets_checked=len(records)),
+            affected=_affected(records, per_asset),
+        )
+    return report
+
+
+def _affected(records: list[AssetRecord], per_asset: dict[str, list[Diagnostic]]
+              ) -> list[AffectedAsset]:
+    return [r.affected() for r in records if per_asset[r.root]]
+
+
+def _counts_text(errors: int, warnings: int, infos: int) -> str:
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}{'' if n == 1 else 's'}"
+
+    return ", ".join((plural(errors, "error"), plural(warnings, "warning"), plural(infos, "hint")))

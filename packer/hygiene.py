@@ -1,0 +1,239 @@
+"""Hygiene checks (advisory, never blocking): unregistered anchors, duplicate content, files no
+input references, large unused files, naming hints, stale build staging.
+
+Everything here reads only what it must: directory entries and `lstat` for every check, and file
+contents only for same-size candidates of the duplicate check. Symlinks are never followed here
+(a symlinked file is not hashed), so a link to a FIFO or a device can never block the check.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import xxhash
+
+from packer.cancellation import CancellationToken
+from packer.declaration import DECLARATION_FILE, NAME_PATTERN
+from packer.diagnostics import Diagnostic, diagnostic
+from packer.project import PACKER_DIR, Project
+from packer.scan import AssetRecord, AssetState
+
+LARGE_UNUSED_BYTES = 1 << 20  # an unreferenced file above 1 MiB is PK204 instead of PK203
+STAGING_DIR = ".staging"  # build/.staging: where a build emits before promoting to build/
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class WorkspaceFile:
+    path: str  # POSIX, relative to assets/
+    size: int
+
+
+def list_workspace_files(assets_dir: Path, token: CancellationToken) -> list[WorkspaceFile]:
+    """Every regular file under assets/ except assets/.prometeu/, sorted by path.
+
+    Symlinks (to files or folders) are skipped, as are names that are not UTF-8 (the scan already
+    reports those as PK207) and entries that cannot be listed.
+    """
+    found: list[WorkspaceFile] = []
+
+    def visit(directory: Path, rel: str) -> None:
+        token.raise_if_cancelled()
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            name = entry.name
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                continue
+            if not rel and name == PACKER_DIR:
+                continue
+            child = f"{rel}/{name}" if rel else name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                visit(Path(entry.path), child)
+            elif stat.S_ISREG(st.st_mode):
+                found.append(WorkspaceFile(child, st.st_size))
+
+    if assets_dir.is_dir():
+        visit(assets_dir, "")
+    return sorted(found, key=lambda f: f.path)
+
+
+def duplicate_candidates(files: Iterable[WorkspaceFile]) -> list[list[WorkspaceFile]]:
+    """Groups of non-empty files sharing one size: only these can be duplicates, so only these
+    get hashed. Empty files are all alike and never reported."""
+    by_size: dict[int, list[WorkspaceFile]] = {}
+    for item in files:
+        if item.size > 0:
+            by_size.setdefault(item.size, []).append(item)
+    return [group for _size, group in sorted(by_size.items()) if len(group) > 1]
+
+
+def content_hash(path: Path, token: CancellationToken) -> str | None:
+    """xxh3_128 of a regular file, or None if it cannot be read (or is no longer a regular file).
+
+    O_NOFOLLOW|O_NONBLOCK: a file swapped for a symlink or a FIFO after the walk is not followed
+    and cannot block the open.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        digest = xxhash.xxh3_128()
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            while chunk := handle.read(_CHUNK):
+                token.raise_if_cancelled()
+                digest.update(chunk)
+        return str(digest.hexdigest())
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def find_duplicates(
+    assets_dir: Path,
+    groups: list[list[WorkspaceFile]],
+    token: CancellationToken,
+    on_hashed: Callable[[], None] | None = None,
+) -> list[list[str]]:
+    """Hash the same-size candidates; return groups (≥ 2 paths, sorted) of identical content."""
+    duplicates: list[list[str]] = []
+    for group in groups:
+        by_hash: dict[str, list[str]] = {}
+        for item in group:
+            digest = content_hash(assets_dir / item.path, token)
+            if on_hashed is not None:
+                on_hashed()
+            if digest is not None:
+                by_hash.setdefault(digest, []).append(item.path)
+        duplicates.extend(sorted(paths) for paths in by_hash.values() if len(paths) > 1)
+    return sorted(duplicates)
+
+
+def owner_of(path: str, roots: Iterable[str]) -> str | None:
+    """The innermost asset root holding `path` (relative to assets/), if any."""
+    best: str | None = None
+    for root in roots:
+        if (not root or path.startswith(f"{root}/")) and (best is None or len(root) > len(best)):
+            best = root
+    return best
+
+
+def _locate(path: str, roots: Iterable[str]) -> tuple[str | None, str]:
+    owner = owner_of(path, roots)
+    if owner is None:
+        return None, path
+    return owner, path[len(owner) + 1:] if owner else path
+
+
+def duplicate_diagnostics(
+    duplicates: list[list[str]], roots: dict[str, int | None]
+) -> list[Diagnostic]:
+    """PK202 for every copy after the first (by path) of each group of identical files."""
+    found = []
+    for group in duplicates:
+        first = group[0]
+        for copy in group[1:]:
+            root, file = _locate(copy, roots)
+            found.append(diagnostic(
+                "PK202",
+                f"assets/{copy} has the same content as assets/{first}"
+                + (f" (and {len(group) - 2} more)" if len(group) > 2 else ""),
+                root=root, file=file, asset_id=roots.get(root) if root is not None else None,
+            ))
+    return found
+
+
+def _normalised_inputs(record: AssetRecord) -> set[str]:
+    if record.declaration is None:
+        return set()
+    referenced = set()
+    for _role, path in record.declaration.all_inputs():
+        parts = [p for p in PurePosixPath(path).parts if p != "."]
+        referenced.add("/".join(parts))
+    return referenced
+
+
+def record_hygiene(
+    record: AssetRecord, root_path: Path, nested_roots: Iterable[str]
+) -> list[Diagnostic]:
+    """PK201 (unregistered), PK203/PK204 (unreferenced files), PK205 (naming) for one asset."""
+    found: list[Diagnostic] = []
+    if record.state is AssetState.UNREGISTERED:
+        found.append(diagnostic(
+            "PK201", f"{record.root}/asset.json is not registered; it is never built",
+            root=record.root, file=DECLARATION_FILE,
+            fix=f"Adopt it (`prometeu-packer adopt PROJECT {record.root}`) or delete it if it "
+            "is junk.",
+        ))
+    decl = record.declaration
+    if decl is None:
+        return found
+    if not NAME_PATTERN.match(decl.name):
+        found.append(diagnostic(
+            "PK205", f"{record.root}: asset name {decl.name!r} is not lower_snake_case",
+            root=record.root, file=DECLARATION_FILE, asset_id=record.asset_id,
+        ))
+    referenced = _normalised_inputs(record)
+    inner = [n[len(record.root) + 1:] if record.root else n for n in nested_roots]
+    for file in record.files:
+        if file == DECLARATION_FILE or file in referenced:
+            continue
+        if any(file.startswith(f"{n}/") for n in inner):
+            continue  # belongs to a nested asset root (already a PK111)
+        try:
+            st = (root_path / file).lstat()
+        except OSError:
+            continue
+        if st.st_size > LARGE_UNUSED_BYTES:
+            found.append(diagnostic(
+                "PK204", f"{record.root}/{file} ({st.st_size / (1 << 20):.1f} MiB) is not an "
+                "input of this asset", root=record.root, file=file, asset_id=record.asset_id,
+            ))
+        else:
+            found.append(diagnostic(
+                "PK203", f"{record.root}/{file} is not an input of this asset",
+                root=record.root, file=file, asset_id=record.asset_id,
+            ))
+    return found
+
+
+def nested_roots_of(root: str, all_roots: Iterable[str]) -> list[str]:
+    prefix = f"{root}/" if root else ""
+    return [r for r in all_roots if r != root and r.startswith(prefix)]
+
+
+def staging_dir(project: Project) -> Path:
+    return project.build_dir / STAGING_DIR
+
+
+def stale_staging(project: Project) -> Diagnostic | None:
+    """PK208 when build/.staging exists and is not empty (an interrupted build left it)."""
+    path = staging_dir(project)
+    try:
+        with os.scandir(path) as it:
+            if next(it, None) is None:
+                return None
+    except OSError:
+        return None
+    return diagnostic(
+        "PK208", "build/.staging holds the leftovers of an interrupted build",
+        file="build/.staging", auto_fixable=True,
+    )
