@@ -1,0 +1,425 @@
+"""The event lane: the only module that moves events from worker threads to the GUI thread.
+
+Workers publish packer events into a :class:`WorkerSink` (one per packer call, from
+:meth:`EventLane.open_sink`). Publishing is cheap and never touches Qt beyond one wake-up:
+
+- every kind except ``progress_updated`` is appended to one ordered deque (the lossless lane);
+- ``progress_updated`` overwrites a per-operation latest-value slot and counts the updates it
+  stands for (the coalescing happens here, on the producer side, so the GUI thread's work per
+  tick is bounded by the number of operations, not by the number of events);
+- the first event into an empty lane emits one queued wake-up signal; the GUI thread drains in
+  chunks within a time budget (see docs/benchmarks.md, "Event lane", for the measurements).
+
+The GUI side keeps the rules of the seed: per-operation ``sequence`` order in delivery; before a
+lifecycle event (a terminal in particular) the operation's older pending progress is delivered;
+progress after a terminal is dropped and counted; an operation whose worker ends without a
+terminal is reported as a failure made by the lane (``LaneEvent.made_by_lane``), the only event
+the lane ever makes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+
+from packer.cancellation import CancellationToken
+from packer.events import (
+    ActionFailedDetail,
+    EventKind,
+    Outcome,
+    PackerEvent,
+)
+from studio.bus import OperationProgressChanged, PackerEventsDelivered, StudioBus
+
+log = logging.getLogger(__name__)
+
+_PROGRESS = EventKind.PROGRESS_UPDATED
+LANE_ERROR_TYPE = "WorkerEndedWithoutTerminal"
+
+
+@dataclass(frozen=True, slots=True)
+class LaneEvent:
+    """One delivered item: a packer event as the lane received it.
+
+    `coalesced` is the number of progress updates this one stands for (1 for lifecycle events).
+    `made_by_lane` marks the lane's own missing-terminal failure. `published_at` is the
+    `time.monotonic()` of the worker's publish call (for latency measurements).
+    """
+
+    event: PackerEvent
+    coalesced: int = 1
+    made_by_lane: bool = False
+    published_at: float = 0.0
+
+    @property
+    def operation_id(self) -> str:
+        return self.event.operation_id
+
+    @property
+    def sequence(self) -> int:
+        return self.event.sequence
+
+
+@dataclass(frozen=True, slots=True)
+class LaneStats:
+    delivered: int  # items delivered (lifecycle + coalesced progress)
+    progress_received: int  # progress updates published by workers
+    progress_delivered: int  # coalesced progress items delivered
+    dropped_after_terminal: int  # progress updates that arrived after their terminal
+    late_terminals_dropped: int  # a second terminal for an operation already ended
+    lane_made_failures: int
+    backlog: int  # lifecycle items waiting on the GUI side
+
+
+class _Trace:
+    """What one sink has seen of one operation (touched only by the sink's worker thread)."""
+
+    __slots__ = ("ended", "last")
+
+    def __init__(self, first: PackerEvent) -> None:
+        self.last = first
+        self.ended = False
+
+
+class WorkerSink:
+    """A packer EventSink for one worker; `publish` runs on the worker thread.
+
+    Call `close()` exactly once when the worker's packer call returns or raises: any operation
+    seen here without a terminal is then reported by the lane as a visible failure.
+    """
+
+    wants_events = True
+
+    def __init__(self, lane: EventLane, label: str, token: CancellationToken | None) -> None:
+        self._lane = lane
+        self.label = label
+        self.token = token
+        self._traces: dict[str, _Trace] = {}
+        self._closed = False
+
+    def publish(self, event: PackerEvent) -> None:
+        trace = self._traces.get(event.operation_id)
+        if trace is None:
+            trace = self._traces[event.operation_id] = _Trace(event)
+            if self.token is not None:
+                self._lane._register_token(event.operation_id, self.token)
+        elif trace.ended and event.kind is _PROGRESS:
+            self._lane._count_dropped(1)
+            return
+        trace.last = event
+        if event.terminal:
+            trace.ended = True
+        self._lane._accept(event)
+
+    def close(self, error: BaseException | None = None) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        reason = f"{type(error).__name__}: {error}" if error is not None else "no error reported"
+        made: list[PackerEvent] = []
+        for trace in self._traces.values():
+            if not trace.ended:
+                trace.ended = True
+                made.append(_missing_terminal(trace.last, reason))
+        if error is not None and not self._traces:
+            # The worker failed before any operation began: still visible, under its label.
+            made.append(_failed_before_start(self.label, reason))
+        if made:
+            self._lane._accept_lane_made(made)
+
+    def cancel(self) -> None:
+        if self.token is not None:
+            self.token.cancel()
+
+
+def _missing_terminal(last: PackerEvent, reason: str) -> PackerEvent:
+    return PackerEvent(
+        project_id=last.project_id,
+        operation_id=last.operation_id,
+        operation=last.operation,
+        sequence=last.sequence + 1,
+        kind=EventKind.ACTION_FAILED,
+        timestamp=datetime.now(UTC),
+        summary=f"{last.operation} failed: worker ended without a terminal: {reason}",
+        terminal=True,
+        outcome=Outcome.FAILED,
+        detail=ActionFailedDetail(
+            action=last.operation, error=f"worker ended without a terminal: {reason}",
+            error_type=LANE_ERROR_TYPE,
+        ),
+    )
+
+
+def _failed_before_start(label: str, reason: str) -> PackerEvent:
+    return PackerEvent(
+        project_id="",
+        operation_id=f"lane-{time.monotonic_ns():x}",
+        operation=label,
+        sequence=1,
+        kind=EventKind.ACTION_FAILED,
+        timestamp=datetime.now(UTC),
+        summary=f"{label} failed before it started an operation: {reason}",
+        terminal=True,
+        outcome=Outcome.FAILED,
+        detail=ActionFailedDetail(action=label, error=reason, error_type=LANE_ERROR_TYPE),
+    )
+
+
+class _Slot:
+    """The latest progress of one operation and how many updates it stands for."""
+
+    __slots__ = ("count", "event", "published_at")
+
+    def __init__(self, event: PackerEvent, count: int, published_at: float) -> None:
+        self.event = event
+        self.count = count
+        self.published_at = published_at
+
+
+class EventLane(QObject):
+    """Lives on the GUI thread. Hands out sinks; delivers ordered batches to the GUI thread.
+
+    Signals (GUI thread):
+      events_delivered(list[LaneEvent]) -- ordered items of one chunk: lifecycle events and
+          coalesced progress, per-operation sequence strictly increasing;
+      progress_changed(dict[str, LaneEvent]) -- latest progress per operation delivered in one
+          drain (for progress bars).
+    With a `bus`, each chunk is also published as PackerEventsDelivered, and each drain's progress
+    as OperationProgressChanged.
+    """
+
+    events_delivered = Signal(object)
+    progress_changed = Signal(object)
+    _wake_requested = Signal()
+
+    MIN_DRAIN_INTERVAL_MS = 16  # throttle: at most ~60 drains per second
+    DRAIN_BUDGET_S = 0.008  # GUI time per drain, so paints and input keep their share
+    CHUNK = 256  # items per events_delivered emission (the model inserts per chunk)
+    ENDED_MEMORY = 8192  # operations remembered as ended, to drop their stragglers
+
+    def __init__(self, bus: StudioBus | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._bus = bus
+        # -- shared with producers, under _lock --
+        self._lock = threading.Lock()
+        self._queue: deque[LaneEvent] = deque()
+        self._slots: dict[str, _Slot] = {}
+        self._tokens: dict[str, CancellationToken] = {}
+        self._wake_pending = False
+        self._progress_received = 0
+        self._dropped_after_terminal = 0
+        # -- GUI thread only --
+        self._backlog: deque[LaneEvent] = deque()
+        self._backlog_per_op: dict[str, int] = {}
+        self._pending_progress: dict[str, _Slot] = {}
+        self._last_sequence: dict[str, int] = {}
+        self._ended: OrderedDict[str, None] = OrderedDict()
+        self._delivered = 0
+        self._progress_delivered = 0
+        self._late_terminals = 0
+        self._lane_made = 0
+        self._last_drain = 0.0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._drain)
+        self._wake_requested.connect(self._on_wake, Qt.ConnectionType.QueuedConnection)
+
+    # ---- worker side (any thread) ------------------------------------------------------------
+
+    def open_sink(self, label: str, token: CancellationToken | None = None) -> WorkerSink:
+        """A sink for one packer call. Thread-safe. `token` is what cancel_operation uses."""
+        return WorkerSink(self, label, token)
+
+    def _accept(self, event: PackerEvent) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if event.kind is _PROGRESS:
+                self._progress_received += 1
+                slot = self._slots.get(event.operation_id)
+                if slot is None:
+                    self._slots[event.operation_id] = _Slot(event, 1, now)
+                else:
+                    slot.event = event
+                    slot.count += 1
+                    slot.published_at = now
+            else:
+                self._queue.append(LaneEvent(event, 1, False, now))
+            wake = not self._wake_pending
+            self._wake_pending = True
+        if wake:
+            self._wake_requested.emit()
+
+    def _accept_lane_made(self, events: list[PackerEvent]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._queue.extend(LaneEvent(e, 1, True, now) for e in events)
+            wake = not self._wake_pending
+            self._wake_pending = True
+        if wake:
+            self._wake_requested.emit()
+
+    def _count_dropped(self, count: int) -> None:
+        with self._lock:
+            self._dropped_after_terminal += count
+
+    def _register_token(self, operation_id: str, token: CancellationToken) -> None:
+        with self._lock:
+            self._tokens[operation_id] = token
+
+    # ---- cancellation (any thread) -----------------------------------------------------------
+
+    def cancel_operation(self, operation_id: str) -> bool:
+        """Cancel via the token given to open_sink; False if the operation is unknown or ended."""
+        with self._lock:
+            token = self._tokens.get(operation_id)
+        if token is None:
+            return False
+        token.cancel()
+        return True
+
+    def cancel_all(self) -> int:
+        with self._lock:
+            tokens = list(self._tokens.values())
+        for token in tokens:
+            token.cancel()
+        return len(tokens)
+
+    # ---- GUI side ----------------------------------------------------------------------------
+
+    def stats(self) -> LaneStats:
+        with self._lock:
+            received = self._progress_received
+            dropped = self._dropped_after_terminal
+        return LaneStats(
+            delivered=self._delivered,
+            progress_received=received,
+            progress_delivered=self._progress_delivered,
+            dropped_after_terminal=dropped,
+            late_terminals_dropped=self._late_terminals,
+            lane_made_failures=self._lane_made,
+            backlog=len(self._backlog),
+        )
+
+    def is_idle(self) -> bool:
+        """Nothing waiting on either side (for tests and shutdown)."""
+        with self._lock:
+            shared_empty = not self._queue and not self._slots
+        return shared_empty and not self._backlog and not self._pending_progress
+
+    @Slot()
+    def _on_wake(self) -> None:
+        if self._timer.isActive():
+            return
+        since_ms = (time.monotonic() - self._last_drain) * 1000.0
+        delay = max(0, int(self.MIN_DRAIN_INTERVAL_MS - since_ms))
+        self._timer.start(delay)
+
+    @Slot()
+    def drain_now(self) -> None:
+        """Drain immediately (normally the wake-up and the timer do it)."""
+        self._drain()
+
+    @Slot()
+    def _drain(self) -> None:
+        start = time.monotonic()
+        self._last_drain = start
+        self._take_shared()
+        deadline = start + self.DRAIN_BUDGET_S
+        progress_out: dict[str, LaneEvent] = {}
+        while True:
+            chunk = self._next_chunk(progress_out)
+            if chunk:
+                self._delivered += len(chunk)
+                self.events_delivered.emit(chunk)
+                if self._bus is not None:
+                    self._bus.publish(PackerEventsDelivered(tuple(chunk)))
+            if not self._backlog or time.monotonic() >= deadline:
+                break
+        if progress_out:
+            self.progress_changed.emit(progress_out)
+            if self._bus is not None:
+                self._bus.publish(OperationProgressChanged(progress_out))
+        if self._backlog or self._pending_progress:
+            self._timer.start(self.MIN_DRAIN_INTERVAL_MS)
+
+    def _take_shared(self) -> None:
+        with self._lock:
+            queue, self._queue = self._queue, deque()
+            slots, self._slots = self._slots, {}
+            self._wake_pending = False
+        per_op = self._backlog_per_op
+        for item in queue:
+            op = item.event.operation_id
+            per_op[op] = per_op.get(op, 0) + 1
+        self._backlog.extend(queue)
+        pending = self._pending_progress
+        for op, slot in slots.items():
+            if op in self._ended:
+                self._count_dropped(slot.count)
+                continue
+            held = pending.get(op)
+            if held is not None:
+                slot.count += held.count
+            pending[op] = slot
+
+    def _next_chunk(self, progress_out: dict[str, LaneEvent]) -> list[LaneEvent]:
+        out: list[LaneEvent] = []
+        backlog = self._backlog
+        per_op = self._backlog_per_op
+        pending = self._pending_progress
+        while backlog and len(out) < self.CHUNK:
+            item = backlog.popleft()
+            event = item.event
+            op = event.operation_id
+            left = per_op[op] - 1
+            if left:
+                per_op[op] = left
+            else:
+                del per_op[op]
+            if op in self._ended and event.terminal:
+                self._late_terminals += 1
+                log.warning("dropped a second terminal for operation %s", op)
+                continue
+            held = pending.get(op)
+            if held is not None and held.event.sequence < event.sequence:
+                # Barrier: older progress goes first, so delivery stays in sequence order.
+                del pending[op]
+                out.append(self._progress_item(held, progress_out))
+            out.append(item)
+            self._last_sequence[op] = event.sequence
+            if event.terminal:
+                self._end(op)
+                if item.made_by_lane:
+                    self._lane_made += 1
+        # Progress whose operation has no earlier lifecycle event still waiting.
+        for op in [op for op in pending if op not in per_op]:
+            held = pending.pop(op)
+            if held.event.sequence <= self._last_sequence.get(op, 0):
+                self._count_dropped(held.count)  # stale: a later event was already delivered
+                continue
+            out.append(self._progress_item(held, progress_out))
+        return out
+
+    def _progress_item(self, held: _Slot, progress_out: dict[str, LaneEvent]) -> LaneEvent:
+        item = LaneEvent(held.event, held.count, False, held.published_at)
+        self._progress_delivered += 1
+        self._last_sequence[held.event.operation_id] = held.event.sequence
+        progress_out[held.event.operation_id] = item
+        return item
+
+    def _end(self, op: str) -> None:
+        self._ended[op] = None
+        if len(self._ended) > self.ENDED_MEMORY:
+            self._ended.popitem(last=False)
+        self._last_sequence.pop(op, None)
+        dropped = self._pending_progress.pop(op, None)
+        if dropped is not None:
+            self._count_dropped(dropped.count)
+        with self._lock:
+            self._tokens.pop(op, None)
