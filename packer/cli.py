@@ -3,6 +3,12 @@
 Core commands live here (init, list, show, doctor); build and mutation commands are registered by
 packer.cli_build and packer.cli_mutate. Shared options, output channels and exit codes are in
 packer.cli_common.
+
+`init PROJECT` initialises the asset workspace of an existing project (one with prometeu.json);
+it is idempotent. A folder without prometeu.json is refused (exit 2) with the exact command that
+would create a project there: `init --create NAME PROJECT` writes a new prometeu.json (fresh
+project_id) and the empty registry. `--create` on a folder that already holds a project is refused,
+so an existing project file is never overwritten.
 """
 
 from __future__ import annotations
@@ -10,8 +16,143 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from rich.text import Text
+
 from packer import __version__, cli_build, cli_mutate
-from packer.cli_common import EXIT_USAGE, run_handler
+from packer.cli_common import (
+    EXIT_BLOCKED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    CommandContext,
+    add_command,
+    run_handler,
+)
+from packer.cli_render import print_details, print_doctor, print_listing
+from packer.doctor import doctor
+from packer.errors import NotAProjectError, PackerError
+from packer.events import ActionAppliedDetail, EventKind, Operation, Outcome
+from packer.project import PROJECT_FILE, create_project, init_workspace, open_project
+from packer.queries import get_asset_details, list_assets_report
+from packer.scan import AssetState
+
+
+def _run_init(ctx: CommandContext) -> int:
+    path = ctx.args.project
+    create_name: str | None = ctx.args.create
+    created_project = False
+    had_registry = False
+    if create_name is not None:
+        if (path / PROJECT_FILE).exists():
+            raise CliError(f"{path} already holds a project ({PROJECT_FILE} exists); run "
+                           f"`prometeu-packer init {path}` without --create")
+        if not create_name.strip():
+            raise CliError("--create needs a non-empty project NAME")
+        try:
+            project = create_project(path, create_name.strip())
+        except (OSError, PackerError) as exc:
+            raise CliError(f"cannot create a project in {path}: {exc}") from exc
+        created_project = True
+    else:
+        try:
+            project = open_project(path)
+        except NotAProjectError as exc:
+            raise CliError(f"{exc}. To create a new project there, run "
+                           f"`prometeu-packer init --create NAME {path}`") from exc
+        except PackerError as exc:
+            raise CliError(str(exc)) from exc
+        had_registry = project.registry_path.exists()
+    with ctx.event_sink() as sink:
+        op = Operation(sink, project_id=project.project_id, operation="init")
+        with op:
+            registry = init_workspace(project)
+            changes = [c for c, done in (
+                (f"created {PROJECT_FILE}", created_project),
+                ("created assets/.prometeu/index.json", not had_registry),
+            ) if done]
+            op.finish(
+                EventKind.ACTION_APPLIED, Outcome.SUCCEEDED,
+                f"Initialised {project.name}: " + ("; ".join(changes) or "already initialised"),
+                detail=ActionAppliedDetail(action="init", changes=tuple(changes)),
+            )
+    if ctx.json_output:
+        ctx.write_json({
+            "project": str(project.root), "name": project.name,
+            "project_id": registry.project_id, "registry": str(project.registry_path),
+            "created_project": created_project, "created_registry": not had_registry,
+            "assets_registered": len(registry.assets),
+        })
+    elif had_registry:
+        ctx.out.print(Text(f"{project.root} is already initialised "
+                           f"({len(registry.assets)} registered assets); nothing changed."))
+    else:
+        what = "Created project" if created_project else "Initialised"
+        ctx.out.print(Text(f"{what} {project.name} at {project.root}: empty registry in "
+                           "assets/.prometeu/index.json."))
+    return EXIT_OK
+
+
+def _run_list(ctx: CommandContext) -> int:
+    project = ctx.project
+    with ctx.event_sink() as sink:
+        listing = list_assets_report(project, sink)
+    if ctx.json_output:
+        ctx.write_json(listing)
+    else:
+        print_listing(ctx.out, listing)
+    return EXIT_BLOCKED if listing.blocking else EXIT_OK
+
+
+def _run_show(ctx: CommandContext) -> int:
+    project = ctx.project
+    asset: str = ctx.args.asset
+    with ctx.event_sink() as sink:
+        details = get_asset_details(project, asset, sink)
+    if ctx.json_output:
+        ctx.write_json(details)
+    else:
+        print_details(ctx.out, details)
+    blocking = details.errors > 0 and details.state is not AssetState.UNREGISTERED
+    return EXIT_BLOCKED if blocking else EXIT_OK
+
+
+def _run_doctor(ctx: CommandContext) -> int:
+    project = ctx.project
+    with ctx.event_sink() as sink:
+        report = doctor(project, workspace=ctx.args.workspace, fix=ctx.args.fix, sink=sink)
+    if ctx.json_output:
+        ctx.write_json(report)
+    else:
+        print_doctor(ctx.out, report)
+    return EXIT_BLOCKED if report.blocking else EXIT_OK
+
+
+def register_core(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    init = add_command(
+        subparsers, "init", "Initialise the asset workspace (assets/.prometeu/index.json)",
+        _run_init,
+        description="Create assets/.prometeu/ and an empty registry in an existing project "
+        "(idempotent). With --create NAME, first create the project itself (prometeu.json).",
+    )
+    init.add_argument("--create", metavar="NAME", default=None,
+                      help="create a new project named NAME in PROJECT (which must not hold one)")
+    add_command(subparsers, "list", "List every asset with its state and findings", _run_list,
+                description="List registered, unregistered, missing and quarantined assets. "
+                "Exit 1 when a registered asset or the registry has an error.")
+    show = add_command(subparsers, "show", "Show one asset in detail", _run_show,
+                       description="Summary, runtime contract, inputs and diagnostics of one "
+                       "asset. Exit 1 when a registered asset has an error.")
+    show.add_argument("asset", metavar="ASSET",
+                      help="an asset_id (7 or #7) or a root relative to assets/")
+    doc = add_command(
+        subparsers, "doctor", "Diagnose the project", _run_doctor,
+        description="Check the registered assets (structural errors block a build). "
+        "Exit 1 when a build would be blocked.",
+    )
+    doc.add_argument("--workspace", action="store_true",
+                     help="also check unregistered assets and the hygiene of the whole assets/")
+    doc.add_argument("--fix", action="store_true",
+                     help="apply the fixes that cannot lose data (see docs/diagnostics.md)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    register_core(subparsers)
     for module in (cli_build, cli_mutate):
         module.register(subparsers)
     return parser

@@ -127,7 +127,7 @@ class CommandContext:
         self.events_jsonl: bool = getattr(self.args, "events", None) == "jsonl"
         human_stream = self.stderr if (self.json_output or self.events_jsonl) else self.stdout
         # Human output: tables and sentences. Never mixed with machine output on stdout.
-        self.out = Console(file=human_stream, highlight=False, soft_wrap=False)
+        self.out = Console(file=human_stream, highlight=False, soft_wrap=True)
         self.err = Console(file=self.stderr, highlight=False, soft_wrap=True)
 
     @property

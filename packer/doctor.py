@@ -280,7 +280,7 @@ def doctor(
         op.finish(
             EventKind.DIAGNOSTICS_UPDATED,
             report.outcome,
-            f"Doctor checked {len(records)} assets: "
+            f"Doctor checked {_plural(len(records), 'asset')}: "
             f"{_counts_text(errors, warnings, infos)}; {verdict}",
             detail=diagnostics_detail(ordered, assets_checked=len(records)),
             affected=_affected(records, per_asset),
@@ -293,8 +293,10 @@ def _affected(records: list[AssetRecord], per_asset: dict[str, list[Diagnostic]]
     return [r.affected() for r in records if per_asset[r.root]]
 
 
-def _counts_text(errors: int, warnings: int, infos: int) -> str:
-    def plural(n: int, word: str) -> str:
-        return f"{n} {word}{'' if n == 1 else 's'}"
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
-    return ", ".join((plural(errors, "error"), plural(warnings, "warning"), plural(infos, "hint")))
+
+def _counts_text(errors: int, warnings: int, infos: int) -> str:
+    return ", ".join((_plural(errors, "error"), _plural(warnings, "warning"),
+                      _plural(infos, "hint")))

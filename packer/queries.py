@@ -1,0 +1,293 @@
+"""Read queries: the asset list and one asset's details, as typed results.
+
+`list_assets` stays cheap: it reads the scan (directory entries, each asset.json, `stat` of the
+inputs) and the per-asset hygiene that needs nothing more; it never decodes an input. Its counts
+therefore leave out format errors and duplicate content, which `get_asset_details` (and doctor)
+add by running the asset's format validation and hashing its same-size candidates.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path, PurePosixPath
+
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+from packer.cancellation import CancellationToken
+from packer.declaration import DECLARATION_FILE, AssetDeclaration
+from packer.diagnostics import Diagnostic, count_by_severity
+from packer.doctor import format_findings
+from packer.errors import AssetNotFoundError
+from packer.events import EventKind, EventSink, NullSink, Operation, Outcome
+from packer.hygiene import (
+    duplicate_candidates,
+    duplicate_diagnostics,
+    find_duplicates,
+    list_workspace_files,
+    nested_roots_of,
+    record_hygiene,
+)
+from packer.paths import UnsafePathError, resolve_inside
+from packer.project import Project
+from packer.scan import (
+    AssetRecord,
+    AssetState,
+    WorkspaceSnapshot,
+    build_snapshot,
+    diagnostics_detail,
+)
+
+
+class AssetSummary(BaseModel):
+    """One row of the asset list: identity, state and how many findings it has."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    asset_id: int | None  # None when unregistered
+    asset_uuid: str | None
+    name: str | None  # None when asset.json cannot be read
+    root: str  # relative to assets/, POSIX
+    type: str | None
+    state: AssetState
+    included_in_build: bool
+    preload: bool | None
+    format: str | None
+    codec: str | None
+    errors: int
+    warnings: int
+    infos: int
+
+
+class RuntimeContract(BaseModel):
+    """What the runtime gets: the output part of asset.json, plus the bank type it implies."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: str
+    codec: str
+    bank_type: str
+    metadata: dict[str, JsonValue]
+    pipeline: dict[str, JsonValue]
+
+
+class InputInfo(BaseModel):
+    """One declared input. `size` is None when it is missing, escapes the root or is no file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role: str
+    path: str
+    exists: bool
+    size: int | None = None
+    escapes_root: bool = False
+
+
+class FileInfo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str  # relative to the asset root
+    size: int | None
+    referenced: bool  # an input (or asset.json itself)
+
+
+class AssetDetails(AssetSummary):
+    """Everything about one asset, in the order the Studio shows it."""
+
+    contract: RuntimeContract | None
+    declaration: AssetDeclaration | None
+    inputs: tuple[InputInfo, ...]
+    files: tuple[FileInfo, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def _summary_fields(record: AssetRecord, found: list[Diagnostic]) -> dict[str, object]:
+    decl = record.declaration
+    errors, warnings, infos = count_by_severity(found)
+    return {
+        "asset_id": record.asset_id, "asset_uuid": record.asset_uuid, "name": record.name,
+        "root": record.root, "type": record.asset_type, "state": record.state,
+        "included_in_build": record.included_in_build,
+        "preload": decl.preload.enabled if decl else None,
+        "format": decl.output.format if decl else None,
+        "codec": decl.output.codec if decl else None,
+        "errors": errors, "warnings": warnings, "infos": infos,
+    }
+
+
+def _cheap_findings(project: Project, snapshot: WorkspaceSnapshot, record: AssetRecord
+                    ) -> list[Diagnostic]:
+    roots = [r.root for r in snapshot.assets if r.state is not AssetState.MISSING]
+    if record.state is AssetState.MISSING:
+        return list(record.diagnostics)
+    return [*record.diagnostics, *record_hygiene(
+        record, project.assets_dir / record.root, nested_roots_of(record.root, roots)
+    )]
+
+
+class AssetListing(BaseModel):
+    """The asset list plus the workspace-level findings (registry problems, unreadable entries)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    project_id: str
+    assets: tuple[AssetSummary, ...]
+    workspace_diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def blocking(self) -> bool:
+        """An error in the registered world (unregistered assets are never built)."""
+        return any(d.blocking for d in self.workspace_diagnostics) or any(
+            a.errors for a in self.assets if a.state is not AssetState.UNREGISTERED
+        )
+
+
+def list_assets(
+    project: Project, sink: EventSink | None = None, token: CancellationToken | None = None
+) -> list[AssetSummary]:
+    """Every asset (registered, unregistered, missing, quarantined), registered first by id."""
+    return list(list_assets_report(project, sink, token).assets)
+
+
+def list_assets_report(
+    project: Project, sink: EventSink | None = None, token: CancellationToken | None = None
+) -> AssetListing:
+    """`list_assets` with the workspace-level findings kept (for the CLI and the Studio)."""
+    op = Operation(sink or NullSink(), project_id=project.project_id, operation="list",
+                   token=token)
+    with op:
+        op.progress(0, None, phase="scan", summary="Listing assets…")
+        snapshot = build_snapshot(project, op.token)
+        summaries = []
+        everything = list(snapshot.diagnostics)
+        for index, record in enumerate(snapshot.assets, start=1):
+            op.check_cancelled()
+            found = _cheap_findings(project, snapshot, record)
+            everything.extend(found)
+            summaries.append(AssetSummary.model_validate(_summary_fields(record, found)))
+            op.progress(index, len(snapshot.assets), phase="list")
+        errors, warnings, _infos = count_by_severity(everything)
+        op.finish(
+            EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED,
+            f"Listed {len(summaries)} assets: {errors} errors, {warnings} warnings",
+            detail=diagnostics_detail(everything, assets_checked=len(summaries)),
+        )
+    return AssetListing(project_id=snapshot.project_id, assets=tuple(summaries),
+                        workspace_diagnostics=snapshot.diagnostics)
+
+
+def _normalise_root(text: str) -> str:
+    parts = [p for p in PurePosixPath(text.replace("\\", "/")).parts if p not in (".", "/")]
+    if parts and parts[0] == "assets":
+        parts = parts[1:]
+    return "/".join(parts)
+
+
+def find_record(snapshot: WorkspaceSnapshot, asset: int | str, project: Project) -> AssetRecord:
+    """By asset_id (int, or text like `7` / `#7`) or by root (relative to assets/)."""
+    if isinstance(asset, int):
+        found = snapshot.by_id(asset)
+        if found is None:
+            ids = ", ".join(str(r.asset_id) for r in snapshot.assets if r.asset_id is not None)
+            raise AssetNotFoundError(
+                f"no asset has asset_id {asset} in {project.root}"
+                + (f"; registered ids: {ids}" if ids else "; nothing is registered yet")
+            )
+        return found
+    by_root = snapshot.by_root(_normalise_root(asset))
+    if by_root is not None:
+        return by_root
+    digits = asset.removeprefix("#")
+    if digits.isdigit():
+        return find_record(snapshot, int(digits), project)
+    roots = [r.root for r in snapshot.assets]
+    shown = ", ".join(roots[:10]) + (f" (+{len(roots) - 10} more)" if len(roots) > 10 else "")
+    raise AssetNotFoundError(
+        f"no asset root {asset!r} under {project.assets_dir}; expected an asset_id or a root "
+        f"relative to assets/" + (f" such as: {shown}" if roots else " (the workspace is empty)")
+    )
+
+
+def _inputs(record: AssetRecord, root_path: Path) -> tuple[InputInfo, ...]:
+    if record.declaration is None:
+        return ()
+    infos = []
+    for role, path in record.declaration.all_inputs():
+        try:
+            target = resolve_inside(root_path, path)  # never follows a path out of the root
+        except UnsafePathError:
+            infos.append(InputInfo(role=role, path=path, exists=False, escapes_root=True))
+            continue
+        try:
+            st = target.stat()
+        except OSError:
+            infos.append(InputInfo(role=role, path=path, exists=False))
+            continue
+        size = st.st_size if stat.S_ISREG(st.st_mode) else None
+        infos.append(InputInfo(role=role, path=path, exists=True, size=size))
+    return tuple(infos)
+
+
+def _files(record: AssetRecord, root_path: Path) -> tuple[FileInfo, ...]:
+    referenced = {DECLARATION_FILE}
+    if record.declaration is not None:
+        for _role, path in record.declaration.all_inputs():
+            referenced.add("/".join(p for p in PurePosixPath(path).parts if p != "."))
+    files = []
+    for rel in record.files:
+        try:
+            size: int | None = (root_path / rel).lstat().st_size
+        except OSError:
+            size = None
+        files.append(FileInfo(path=rel, size=size, referenced=rel in referenced))
+    return tuple(files)
+
+
+def _duplicates_of(project: Project, snapshot: WorkspaceSnapshot, record: AssetRecord,
+                   token: CancellationToken) -> list[Diagnostic]:
+    """PK202 for this asset's files: hash only same-size groups that touch this root."""
+    prefix = f"{record.root}/" if record.root else ""
+    groups = [
+        g for g in duplicate_candidates(list_workspace_files(project.assets_dir, token))
+        if any(f.path.startswith(prefix) for f in g)
+    ]
+    ids = {r.root: r.asset_id for r in snapshot.assets}
+    found = duplicate_diagnostics(find_duplicates(project.assets_dir, groups, token), ids)
+    return [d for d in found if d.root == record.root]
+
+
+def get_asset_details(
+    project: Project,
+    asset: int | str,
+    sink: EventSink | None = None,
+    token: CancellationToken | None = None,
+) -> AssetDetails:
+    """One asset by asset_id or root; raises AssetNotFoundError with what was expected."""
+    op = Operation(sink or NullSink(), project_id=project.project_id, operation="details",
+                   token=token)
+    with op:
+        op.progress(0, None, phase="scan", summary="Reading asset details…")
+        snapshot = build_snapshot(project, op.token)
+        record = find_record(snapshot, asset, project)
+        root_path = project.assets_dir / record.root
+        found = _cheap_findings(project, snapshot, record)
+        found.extend(format_findings(project, record))
+        if record.state is not AssetState.MISSING:
+            found.extend(_duplicates_of(project, snapshot, record, op.token))
+        decl = record.declaration
+        contract = RuntimeContract(
+            format=decl.output.format, codec=decl.output.codec, bank_type=decl.bank_type,
+            metadata=decl.output.metadata, pipeline=decl.output.pipeline,
+        ) if decl else None
+        details = AssetDetails.model_validate({
+            **_summary_fields(record, found), "contract": contract, "declaration": decl,
+            "inputs": _inputs(record, root_path), "files": _files(record, root_path),
+            "diagnostics": tuple(found),
+        })
+        errors, warnings, infos = count_by_severity(found)
+        op.finish(
+            EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED,
+            f"{record.label()}: {errors} errors, {warnings} warnings, {infos} hints",
+            detail=diagnostics_detail(found, assets_checked=1),
+            affected=(record.affected(),),
+        )
+    return details
