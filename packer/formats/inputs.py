@@ -32,9 +32,11 @@ class Findings:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     input_problems: list[Diagnostic] = field(default_factory=list)  # PK106/107/112/114
 
-    def add(self, code: str, message: str, *, file: str | None = None) -> None:
+    def add(
+        self, code: str, message: str, *, file: str | None = None, fix: str | None = None
+    ) -> None:
         self.diagnostics.append(diagnostic(
-            code, message, root=self.root, file=file, asset_id=self.asset_id
+            code, message, root=self.root, file=file, asset_id=self.asset_id, fix=fix
         ))
 
     def add_declaration(self, code: str, message: str) -> None:
