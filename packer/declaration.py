@@ -29,7 +29,7 @@ UUID_PATTERN = re.compile(
 
 
 class OutputSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     format: str = Field(min_length=1)
     codec: str = Field(min_length=1)
@@ -38,7 +38,7 @@ class OutputSpec(BaseModel):
 
 
 class PreloadSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     enabled: bool
 
