@@ -1,0 +1,123 @@
+"""Property tests: no input makes declaration or registry parsing raise anything unexpected."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from packer.declaration import AssetDeclaration, parse_declaration
+from packer.diagnostics import CATALOGUE
+from packer.errors import RegistryError
+from packer.registry import Registry, parse_registry
+
+JSON_LEAVES = (
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+JSON_VALUES = st.recursive(
+    JSON_LEAVES,
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+
+DECLARATION_KEYS = ["schema_version", "asset_uuid", "name", "type", "inputs", "output",
+                    "preload", "build"]
+REGISTRY_KEYS = ["schema_version", "project_id", "next_asset_id", "assets"]
+ENTRY_KEYS = ["asset_id", "root", "asset_uuid", "included_in_build", "quarantined"]
+
+# Objects that look nearly right: the real keys with arbitrary values, so the fuzz reaches the
+# schema's validators and not only the JSON decoder.
+NEAR_DECLARATIONS = st.fixed_dictionaries(
+    {}, optional={key: JSON_VALUES for key in DECLARATION_KEYS}
+) | st.fixed_dictionaries({
+    "schema_version": st.sampled_from([1, 2, 0, -1, True, "1"]),
+    "asset_uuid": st.sampled_from(["00000000-0000-4000-8000-000000000001", "x", ""]),
+    "name": st.text(max_size=10),
+    "type": st.sampled_from(["glyph_bank", "sound_bank", "raw", "other"]),
+    "inputs": st.dictionaries(st.text(max_size=5), st.lists(st.text(max_size=8), max_size=3),
+                              max_size=3) | JSON_VALUES,
+    "output": st.fixed_dictionaries({}, optional={
+        "format": st.sampled_from(["RAW/bytes_v1", "GLYPH/indexed_v1", "?"]) | JSON_VALUES,
+        "codec": st.sampled_from(["none", "lz4"]) | JSON_VALUES,
+        "metadata": JSON_VALUES, "pipeline": JSON_VALUES,
+    }),
+    "preload": st.fixed_dictionaries({"enabled": JSON_VALUES}) | JSON_VALUES,
+})
+
+NEAR_REGISTRIES = st.fixed_dictionaries(
+    {}, optional={key: JSON_VALUES for key in REGISTRY_KEYS}
+) | st.fixed_dictionaries({
+    "schema_version": st.sampled_from([1, 2, 0, True, "1"]),
+    "project_id": st.text(max_size=8) | JSON_VALUES,
+    "next_asset_id": st.integers(min_value=-2, max_value=5) | JSON_VALUES,
+    "assets": st.lists(st.fixed_dictionaries({}, optional={
+        "asset_id": st.integers(min_value=-1, max_value=6) | JSON_VALUES,
+        "root": st.text(max_size=6) | JSON_VALUES,
+        "asset_uuid": st.text(max_size=6) | JSON_VALUES,
+        "included_in_build": st.booleans() | JSON_VALUES,
+        "quarantined": st.booleans() | JSON_VALUES,
+    }), max_size=4) | JSON_VALUES,
+})
+
+
+def _check_declaration(raw: bytes) -> None:
+    decl, found = parse_declaration(raw, root="fuzz/root", asset_id=3)
+    assert isinstance(found, list)
+    if decl is None:
+        assert len(found) == 1
+        (diag,) = found
+        assert diag.code in {"PK103", "PK104", "PK105"}
+        assert diag.code in CATALOGUE and diag.blocking
+        assert diag.root == "fuzz/root" and diag.file == "asset.json" and diag.asset_id == 3
+        assert diag.message.startswith("fuzz/root")
+    else:
+        assert isinstance(decl, AssetDeclaration)
+        assert {d.code for d in found} <= {"PK108"}
+
+
+def _check_registry(raw: bytes) -> None:
+    try:
+        registry = parse_registry(raw, source="index.json")
+    except RegistryError as exc:
+        assert str(exc).startswith("index.json")
+        return
+    assert isinstance(registry, Registry)
+    ids = [e.asset_id for e in registry.assets]
+    assert len(ids) == len(set(ids))
+    assert all(i < registry.next_asset_id for i in ids)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_declaration_from_arbitrary_bytes(raw: bytes) -> None:
+    _check_declaration(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES | NEAR_DECLARATIONS)
+def test_declaration_from_arbitrary_json(value: Any) -> None:
+    _check_declaration(json.dumps(value).encode())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_registry_from_arbitrary_bytes(raw: bytes) -> None:
+    _check_registry(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES | NEAR_REGISTRIES)
+def test_registry_from_arbitrary_json(value: Any) -> None:
+    _check_registry(json.dumps(value).encode())
+
+
+def test_deep_nesting_is_a_diagnostic_not_a_recursion_error() -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    _check_declaration(deep)
+    _check_registry(deep)
+    _check_declaration(b'{"inputs": ' + deep + b"}")
+    _check_registry(b'{"assets": ' + deep + b"}")
