@@ -1,0 +1,357 @@
+"""The composition root: builds the lane, the bus, the worker pool, the windows and wires them.
+
+Nothing else in the Studio constructs long-lived services or connects panels to each other.
+Every disk access (recent list, state file, project files, the sample copy) runs as a job on the
+worker pool; the GUI thread only shows results.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+from packer.cancellation import CancellationToken
+from packer.events import EventKind, EventSink, Outcome
+from packer.project import Project, create_project, open_project
+from studio.assets.rows import AssetKey, asset_key
+from studio.bus import StudioBus
+from studio.drop import DropDecision, DropKind, ProjectDropFilter, classify_drop, project_name_for
+from studio.event_lane import EventLane, LaneEvent
+from studio.launcher import LauncherWindow
+from studio.main_window import MainWindow
+from studio.prompts import Prompter
+from studio.recent import load_recent, remember, save_recent
+from studio.sample import writable_sample_copy
+from studio.session import ProjectSession
+from studio.state import StudioState, load_state, save_state
+from studio.workers import JobFailed, WorkerPool
+
+REPORT_ENV = "PROMETEU_STUDIO_REPORT"  # "1": print one status line per milestone to stdout
+CLOSE_WAIT_MS = 30_000
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedProject:
+    project: Project
+    state: StudioState
+
+
+class StudioApp(QObject):
+    """Owns the services and the windows of one Studio process."""
+
+    project_opened = Signal(object)  # Project
+    drop_decided = Signal(object)  # DropDecision
+    build_ended = Signal(object)  # the build's terminal PackerEvent
+
+    def __init__(self, prompter: Prompter | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.prompter = prompter or Prompter()
+        self.report = os.environ.get(REPORT_ENV) == "1"
+        self.bus = StudioBus()
+        self.lane = EventLane(self.bus, self)
+        self.pool = WorkerPool(self.lane, self)
+        self.recent: list[Path] = []
+        self.session: ProjectSession | None = None
+        self.window: MainWindow | None = None
+        self.launcher: LauncherWindow | None = None
+        self._deferred_open: Path | None = None
+        self._drop_filter = ProjectDropFilter(self)
+        self._drop_filter.dropped.connect(self._on_dropped)
+        self.pool.job_failed.connect(self._on_job_failed)
+        self.pool.job_refused.connect(self._on_job_refused)
+        self.pool.busy_changed.connect(self._on_busy_changed)
+        self.lane.events_delivered.connect(self._on_events_delivered)
+
+    # ---- start-up ------------------------------------------------------------------------
+
+    def start(self, project_path: Path | None = None) -> None:
+        """With a path: open it. Else the launcher when there are recent projects, else the
+        sample project's writable copy."""
+
+        def job(sink: EventSink, token: CancellationToken) -> list[Path]:
+            return load_recent()
+
+        self.pool.submit(
+            "Read recent projects", job,
+            on_result=lambda recent: self._on_recent_loaded(recent, project_path),
+        )
+
+    def _on_recent_loaded(self, recent: list[Path], project_path: Path | None) -> None:
+        self.recent = recent
+        if project_path is not None:
+            self.open_path(project_path)
+        elif recent:
+            self.show_launcher()
+        else:
+            self.open_sample()
+
+    def open_sample(self) -> None:
+        def job(sink: EventSink, token: CancellationToken) -> Path:
+            return writable_sample_copy()
+
+        self.pool.submit("Copy the sample project", job, on_result=self.open_path,
+                         on_failure=self._on_open_failed)
+
+    def show_launcher(self) -> LauncherWindow:
+        if self.launcher is None:
+            launcher = LauncherWindow()
+            launcher.installEventFilter(self._drop_filter)
+            launcher.open_requested.connect(self._on_open_requested)
+            launcher.create_requested.connect(self._on_create_requested)
+            launcher.sample_requested.connect(self.open_sample)
+            launcher.recent_requested.connect(self.open_path)
+            self.launcher = launcher
+        self.launcher.set_recent(self.recent)
+        self.launcher.show()
+        return self.launcher
+
+    # ---- opening projects --------------------------------------------------------------------
+
+    def open_path(self, path: Path) -> None:
+        """Open a project folder; asks first when work is running on the current project."""
+        if self.pool.busy and self.session is not None:
+            running = ", ".join(i.label for i in self.pool.running())
+            if not self.prompter.confirm(
+                self._dialog_parent(), "Work is running",
+                f"{running} is still running on {self.session.project.name}.\n"
+                f"Cancel it and open {path.name}?", action="Cancel Work and Open",
+            ):
+                return
+            self._deferred_open = path
+            self.pool.cancel_all()
+            return  # opened once the pool is idle (_on_busy_changed)
+        self._open_now(path)
+
+    def _open_now(self, path: Path) -> None:
+        def job(sink: EventSink, token: CancellationToken) -> OpenedProject:
+            project = open_project(path)
+            return OpenedProject(project, load_state(project.root))
+
+        self.pool.submit(f"Open {path.name}", job, on_result=self._on_opened,
+                         on_failure=self._on_open_failed)
+
+    def _on_opened(self, opened: OpenedProject) -> None:
+        project = opened.project
+        if self.session is not None and self.window is not None:
+            self._save_state(self.session.project, self.window.capture_state())
+        window = self._ensure_window()
+        self.session = ProjectSession(project, self.pool, self)
+        self.session.build_running.connect(self._on_build_running)
+        window.assets.set_session(self.session)
+        window.restore_state(opened.state)
+        selected = opened.state.selected_asset
+        if selected is not None and (selected.asset_id is not None or selected.root):
+            window.assets.restore_selection(asset_key(selected.asset_id, selected.root or ""))
+        window.setWindowTitle(f"{project.name} — Prometeu Studio")
+        window.show_status(f"Opened {project.name} ({project.root})")
+        window.logs.log(f"Opened project {project.name} at {project.root}")
+        window.show()
+        if self.launcher is not None:
+            self.launcher.hide()
+        self.recent = remember(project.root, self.recent)
+        window.set_recent(self.recent)
+        recent = list(self.recent)
+        self.pool.submit("Remember recent projects",
+                         lambda sink, token: save_recent(recent))
+        self._say(f"opened {project.root}")
+        self.session.listing_changed.connect(self._on_listing_reported)
+        self.session.refresh()
+        self.project_opened.emit(project)
+
+    def _on_open_failed(self, failure: JobFailed) -> None:
+        text = failure.message if failure.expected else failure.title
+        if self.window is None:
+            self.show_launcher().show_message(text, error=True)
+        else:
+            self.prompter.refuse(self.window, "Cannot open the project", text)
+
+    def _ensure_window(self) -> MainWindow:
+        if self.window is None:
+            window = MainWindow()
+            window.installEventFilter(self._drop_filter)
+            window.close_guard = self._may_close
+            window.open_requested.connect(self._on_open_requested)
+            window.create_requested.connect(self._on_create_requested)
+            window.recent_requested.connect(self.open_path)
+            window.rescan_requested.connect(self._on_rescan_requested)
+            window.build_requested.connect(self._on_build_requested)
+            window.cancel_requested.connect(self._on_cancel_requested)
+            self.window = window
+        return self.window
+
+    @Slot()
+    def _on_open_requested(self) -> None:
+        folder = self.prompter.choose_folder(self._dialog_parent(), "Open a project folder")
+        if folder is not None:
+            self.open_path(folder)
+
+    @Slot()
+    def _on_create_requested(self) -> None:
+        parent = self._dialog_parent()
+        folder = self.prompter.choose_folder(parent, "Choose a folder for the new project")
+        if folder is None:
+            return
+        name = self.prompter.ask_text(parent, "Create Project", "Project name:",
+                                      project_name_for(folder))
+        if name is not None:
+            self._create_and_open(folder, name)
+
+    def _create_and_open(self, folder: Path, name: str) -> None:
+        def job(sink: EventSink, token: CancellationToken) -> Path:
+            return create_project(folder, name).root
+
+        self.pool.submit(f"Create project {name}", job, on_result=self.open_path,
+                         on_failure=self._on_open_failed)
+
+    # ---- drops -----------------------------------------------------------------------------
+
+    @Slot(list, list)
+    def _on_dropped(self, local: list[str], remote: list[str]) -> None:
+        def job(sink: EventSink, token: CancellationToken) -> DropDecision:
+            return classify_drop(local, remote)
+
+        self.pool.submit("Look at the dropped item", job, on_result=self._on_drop_decision)
+
+    def _on_drop_decision(self, decision: DropDecision) -> None:
+        self.drop_decided.emit(decision)
+        parent = self._dialog_parent()
+        if decision.kind is DropKind.PROJECT and decision.path is not None:
+            self.open_path(decision.path)
+        elif decision.kind is DropKind.NOT_A_PROJECT and decision.path is not None:
+            if self.prompter.confirm(
+                parent, "Not a project",
+                f"{decision.message}\n\nInitialise it as a new project? This creates "
+                "prometeu.json and an empty asset registry in that folder.",
+                action="Initialise Project",
+            ):
+                self._create_and_open(decision.path, project_name_for(decision.path))
+        else:
+            self.prompter.refuse(parent, "Cannot open this", decision.message)
+            self._status(decision.message)
+
+    # ---- project commands ----------------------------------------------------------------
+
+    @Slot()
+    def _on_rescan_requested(self) -> None:
+        if self.session is not None:
+            self.session.refresh()
+
+    @Slot()
+    def _on_build_requested(self) -> None:
+        if self.session is not None:
+            self._say("build requested")
+            self.session.build()
+
+    @Slot()
+    def _on_cancel_requested(self) -> None:
+        self.pool.cancel_all()
+
+    @Slot(bool)
+    def _on_build_running(self, running: bool) -> None:
+        if self.window is not None and running:
+            self.window.run_surface.show_running("Building…")
+
+    # ---- results and failures ---------------------------------------------------------------
+
+    @Slot(object)
+    def _on_events_delivered(self, items: list[LaneEvent]) -> None:
+        window = self.window
+        for item in items:
+            event = item.event
+            if event.kind is EventKind.PROGRESS_UPDATED:
+                continue
+            if window is not None:
+                window.logs.log(f"[{event.operation}] {event.summary}")
+                trace = getattr(event.detail, "traceback", None)
+                if trace:
+                    window.logs.text.appendPlainText(str(trace).rstrip())
+            if event.terminal and event.operation == "build":
+                ok = event.outcome is Outcome.SUCCEEDED
+                if window is not None:
+                    window.run_surface.show_finished(event.summary, ok=ok)
+                    window.show_status(event.summary)
+                self._say(f"build finished {event.outcome} {event.summary}")
+                self.build_ended.emit(event)
+
+    def _on_listing_reported(self, listing: object) -> None:
+        count = len(getattr(listing, "assets", ()))
+        self._say(f"listed {count} assets")
+
+    @Slot(object)
+    def _on_job_failed(self, failure: JobFailed) -> None:
+        if self.window is not None:
+            self.window.logs.log_failure(failure)
+            self.window.show_status(failure.title)
+            if failure.job.label.startswith("Build") and not failure.cancelled:
+                self.window.run_surface.show_finished(failure.title, ok=False)
+            elif failure.job.label.startswith("Build"):
+                self.window.run_surface.show_finished(failure.title, ok=True)
+        self._say(f"failed {failure.title}")
+
+    @Slot(str)
+    def _on_job_refused(self, message: str) -> None:
+        self._status(message)
+
+    @Slot(bool)
+    def _on_busy_changed(self, busy: bool) -> None:
+        if not busy and self._deferred_open is not None:
+            path, self._deferred_open = self._deferred_open, None
+            self._open_now(path)
+
+    # ---- closing ---------------------------------------------------------------------------
+
+    def _may_close(self) -> bool:
+        """Asked by the main window: with work running, ask; then cancel and wait cleanly."""
+        if self.pool.busy:
+            running = ", ".join(i.label for i in self.pool.running())
+            if not self.prompter.confirm(
+                self.window, "Work is running",
+                f"{running} is still running. Cancel it and close?",
+                action="Cancel Work and Close",
+            ):
+                return False
+            self.pool.cancel_all()
+        if self.session is not None and self.window is not None:
+            self._save_state(self.session.project, self.window.capture_state())
+        self.pool.wait_for_threads(CLOSE_WAIT_MS)
+        if self.launcher is not None:
+            self.launcher.close()
+        self._say("closed")
+        return True
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Cancel everything and wait for the workers (the process is about to end)."""
+        self.pool.cancel_all()
+        self.pool.wait_for_threads(CLOSE_WAIT_MS)
+
+    def _save_state(self, project: Project, state: StudioState) -> None:
+        root = project.root
+        self.pool.submit("Save window state", lambda sink, token: save_state(root, state))
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def select_asset(self, key: AssetKey) -> None:
+        if self.window is not None:
+            self.window.selector.setCurrentRow(0)
+            self.window.assets.select_asset(key)
+
+    def _dialog_parent(self) -> MainWindow | LauncherWindow | None:
+        if self.window is not None and self.window.isVisible():
+            return self.window
+        return self.launcher
+
+    def _status(self, text: str) -> None:
+        if self.window is not None:
+            self.window.show_status(text)
+            self.window.logs.log(text)
+        elif self.launcher is not None:
+            self.launcher.show_message(text, error=True)
+
+    def _say(self, line: str) -> None:
+        if self.report:
+            print(f"studio: {line}", file=sys.stdout, flush=True)

@@ -1,0 +1,215 @@
+"""The asset navigator: a tree by path, identity first, with state, a diagnostics badge,
+search and filters. Selection follows an asset's identity across rescans."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio.assets.rows import AssetKey, AssetRow, RowFilter, RowState
+
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+ASSET_TYPES = ("glyph_bank", "sound_bank", "raw")
+STATE_COLOURS = {
+    RowState.REGISTERED: QColor("#2e7d32"),
+    RowState.UNREGISTERED: QColor("#1565c0"),
+    RowState.MISSING: QColor("#c62828"),
+    RowState.QUARANTINED: QColor("#8e24aa"),
+    RowState.EXCLUDED: QColor("#757575"),
+}
+
+
+class AssetNavigator(QWidget):
+    """Shows rows; tells which asset the user selected. Owns no packer logic."""
+
+    asset_selected = Signal(object)  # AssetRow, or None when nothing is selected
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[AssetRow] = []
+        self._selected: AssetKey | None = None
+
+        self.search = QLineEdit(placeholderText="Search name, path or #id")
+        self.search.setClearButtonEnabled(True)
+        self.state_filter = QComboBox()
+        self.state_filter.addItem("All states", None)
+        for state in RowState:
+            self.state_filter.addItem(state.value.capitalize(), state)
+        self.type_filter = QComboBox()
+        self.type_filter.addItem("All types", None)
+        for asset_type in ASSET_TYPES:
+            self.type_filter.addItem(asset_type, asset_type)
+        self.errors_only = QCheckBox("Has errors")
+        self.count_label = QLabel()
+
+        self.model = QStandardItemModel(0, 3, self)
+        self.model.setHorizontalHeaderLabels(["Asset", "State", "Diagnostics"])
+        self.tree = QTreeView()
+        self.tree.setModel(self.model)
+        self.tree.setUniformRowHeights(True)  # keeps big workspaces cheap to lay out
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setStretchLastSection(False)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.state_filter)
+        filters.addWidget(self.type_filter)
+        filters.addWidget(self.errors_only)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.search)
+        layout.addLayout(filters)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.count_label)
+
+        self.search.textChanged.connect(self._on_filter_changed)
+        self.state_filter.currentIndexChanged.connect(self._on_filter_changed)
+        self.type_filter.currentIndexChanged.connect(self._on_filter_changed)
+        self.errors_only.toggled.connect(self._on_filter_changed)
+        self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
+
+    # -- what the workspace calls --
+
+    def set_rows(self, rows: Sequence[AssetRow]) -> None:
+        """Replace the contents (after a scan); the selected asset stays selected by identity."""
+        self._rows = list(rows)
+        self._rebuild()
+
+    def rows(self) -> list[AssetRow]:
+        return list(self._rows)
+
+    def visible_rows(self) -> list[AssetRow]:
+        found: list[AssetRow] = []
+        self._collect(self.model.invisibleRootItem(), found)
+        return found
+
+    def selected_key(self) -> AssetKey | None:
+        return self._selected
+
+    def select(self, key: AssetKey | None) -> bool:
+        """Select an asset by identity; False when it is not shown (absent or filtered out)."""
+        self._selected = key
+        index = self._index_of(key) if key is not None else QModelIndex()
+        if not index.isValid():
+            self.tree.selectionModel().clearSelection()
+            return False
+        self.tree.selectionModel().setCurrentIndex(
+            index,
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        self.tree.scrollTo(index)
+        return True
+
+    def row_for(self, key: AssetKey | None) -> AssetRow | None:
+        return next((r for r in self._rows if r.key == key), None)
+
+    def current_filter(self) -> RowFilter:
+        return RowFilter(
+            text=self.search.text(),
+            state=self.state_filter.currentData(),
+            asset_type=self.type_filter.currentData(),
+            errors_only=self.errors_only.isChecked(),
+        )
+
+    # -- building the tree --
+
+    def _rebuild(self) -> None:
+        keep = self._selected
+        row_filter = self.current_filter()
+        shown = [r for r in self._rows if row_filter.accepts(r)]
+        self.tree.selectionModel().blockSignals(True)
+        try:
+            self.model.removeRows(0, self.model.rowCount())
+            folders: dict[str, QStandardItem] = {}
+            root_item = self.model.invisibleRootItem()
+            for row in sorted(shown, key=lambda r: r.root):
+                parent = self._folder_for(row.root.rpartition("/")[0], folders, root_item)
+                parent.appendRow(self._items_for(row))
+            self.tree.expandAll()
+        finally:
+            self.tree.selectionModel().blockSignals(False)
+        self.count_label.setText(f"{len(shown)} of {len(self._rows)} assets")
+        # A filtered-out asset stays selected (its details stay); a vanished one is let go.
+        if keep is not None and not self.select(keep) and self.row_for(keep) is None:
+            self._selected = None
+        self.asset_selected.emit(self.row_for(self._selected))
+
+    def _folder_for(
+        self, folder: str, folders: dict[str, QStandardItem], root_item: QStandardItem
+    ) -> QStandardItem:
+        if not folder:
+            return root_item
+        if folder in folders:
+            return folders[folder]
+        parent_path, _, name = folder.rpartition("/")
+        parent = self._folder_for(parent_path, folders, root_item)
+        item = QStandardItem(f"{name}/")
+        item.setSelectable(False)
+        item.setForeground(QBrush(QColor("#616161")))
+        parent.appendRow([item, _plain(""), _plain("")])
+        folders[folder] = item
+        return item
+
+    def _items_for(self, row: AssetRow) -> list[QStandardItem]:
+        title = QStandardItem(row.title)
+        title.setData(row.key, KEY_ROLE)
+        title.setToolTip(f"{row.root}\n{row.asset_type or 'unknown type'}")
+        state = QStandardItem(row.state.value)
+        state.setForeground(QBrush(STATE_COLOURS[row.state]))
+        badge = QStandardItem(row.badge)
+        if row.errors:
+            badge.setForeground(QBrush(QColor("#c62828")))
+        for item in (state, badge):
+            item.setData(row.key, KEY_ROLE)
+        return [title, state, badge]
+
+    def _collect(self, parent: QStandardItem, found: list[AssetRow]) -> None:
+        for i in range(parent.rowCount()):
+            child = parent.child(i, 0)
+            key = child.data(KEY_ROLE)
+            if key is not None:
+                row = self.row_for(tuple(key))
+                if row is not None:
+                    found.append(row)
+            self._collect(child, found)
+
+    def _index_of(self, key: AssetKey) -> QModelIndex:
+        matches = self.model.match(
+            self.model.index(0, 0), KEY_ROLE, key, 1,
+            Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive,
+        )
+        return matches[0] if matches else QModelIndex()
+
+    # -- user input --
+
+    @Slot()
+    def _on_filter_changed(self) -> None:
+        self._rebuild()
+
+    @Slot(QModelIndex, QModelIndex)
+    def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        key = current.data(KEY_ROLE) if current.isValid() else None
+        self._selected = tuple(key) if key is not None else None
+        self.asset_selected.emit(self.row_for(self._selected))
+
+
+def _plain(text: str) -> QStandardItem:
+    item = QStandardItem(text)
+    item.setSelectable(False)
+    return item

@@ -1,0 +1,140 @@
+"""Preview data made on a worker from the packer's own format pipelines (no Qt here).
+
+The GUI thread never decodes inputs: a worker asks the asset's pipeline to encode it, and turns the
+result into plain data the preview widgets can paint at once.
+"""
+
+from __future__ import annotations
+
+import io
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from packer.cancellation import CancellationToken
+from packer.declaration import AssetDeclaration
+from packer.formats import EncodedAsset, FormatError, pipelines
+
+GLYPH_SHEET = 256
+GLYPH_SHEET_BYTES = GLYPH_SHEET * GLYPH_SHEET // 2
+WAVEFORM_BUCKETS = 600
+
+
+@dataclass(frozen=True, slots=True)
+class GlyphPreview:
+    tile_size: int
+    tile_count: int
+    as_built_rgba: bytes  # 256×256 RGBA, each tile drawn with its own conversion palette
+    indices: bytes  # 256×256 palette indices, one byte per pixel
+    palettes: tuple[tuple[int, ...], ...]  # each palette's 16 colours as 0xAARRGGBB
+
+
+@dataclass(frozen=True, slots=True)
+class SoundPreview:
+    sample_rate: int
+    channels: int
+    frames: int
+    samples: tuple[tuple[str, int], ...]  # (sample id, frames)
+    peaks: tuple[tuple[float, float], ...]  # (min, max) per bucket in -1..1
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class NoPreview:
+    reason: str
+
+
+AssetPreview = GlyphPreview | SoundPreview | NoPreview
+
+
+def make_preview(
+    decl: AssetDeclaration, root_path: Path, token: CancellationToken
+) -> AssetPreview:
+    pipeline = pipelines().get(decl.output.format)
+    if pipeline is None:
+        return NoPreview(f"the packer has no pipeline for {decl.output.format}")
+    try:
+        encoded = pipeline.encode(decl, root_path, token)
+    except FormatError as exc:
+        return NoPreview(f"cannot preview: {exc}")
+    if decl.type == "glyph_bank":
+        return glyph_preview(encoded)
+    if decl.type == "sound_bank":
+        return sound_preview(encoded)
+    return NoPreview(f"{len(encoded.payload):,} bytes, stored unchanged (no picture or sound)")
+
+
+def _rgb565_to_argb(value: int) -> int:
+    r = (value >> 11) & 0x1F
+    g = (value >> 5) & 0x3F
+    b = value & 0x1F
+    return 0xFF000000 | ((r << 3 | r >> 2) << 16) | ((g << 2 | g >> 4) << 8) | (b << 3 | b >> 2)
+
+
+def glyph_preview(encoded: EncodedAsset) -> GlyphPreview:
+    payload = encoded.payload
+    packed = payload[:GLYPH_SHEET_BYTES]
+    # Left pixel in the high nibble (docs/formats.md): split both nibbles, then interleave.
+    high = packed.translate(bytes(b >> 4 for b in range(256)))
+    low = packed.translate(bytes(b & 0x0F for b in range(256)))
+    indices = bytearray(len(packed) * 2)
+    indices[0::2] = high
+    indices[1::2] = low
+    colours = array("H")
+    colours.frombytes(payload[GLYPH_SHEET_BYTES:GLYPH_SHEET_BYTES + 2048])
+    if colours.itemsize == 2 and array("H", [1]).tobytes() != b"\x01\x00":
+        colours.byteswap()  # the payload is little-endian
+    palette_count = _int(encoded.metadata.get("palette_count"), 1)
+    palettes = tuple(
+        tuple(0 if c == 0 else _rgb565_to_argb(v) for c, v in
+              enumerate(colours[p * 16:(p + 1) * 16]))
+        for p in range(min(palette_count, 64))
+    )
+    if encoded.preview_png:
+        with Image.open(io.BytesIO(encoded.preview_png)) as image:
+            rgba = image.convert("RGBA").resize((GLYPH_SHEET, GLYPH_SHEET)).tobytes()
+    else:
+        rgba = bytes(GLYPH_SHEET * GLYPH_SHEET * 4)
+    return GlyphPreview(
+        tile_size=_int(encoded.metadata.get("tile_size"), 8),
+        tile_count=_int(encoded.metadata.get("tile_count"), 0),
+        as_built_rgba=rgba,
+        indices=bytes(indices),
+        palettes=palettes,
+    )
+
+
+def sound_preview(encoded: EncodedAsset, buckets: int = WAVEFORM_BUCKETS) -> SoundPreview:
+    channels = max(1, _int(encoded.metadata.get("channels"), 1))
+    rate = _int(encoded.metadata.get("sample_rate"), 0)
+    pcm = array("h")
+    pcm.frombytes(encoded.payload[: len(encoded.payload) // 2 * 2])
+    if array("h", [1]).tobytes() != b"\x01\x00":
+        pcm.byteswap()
+    frames = len(pcm) // channels
+    mono = pcm[::channels] if channels > 1 else pcm  # the first channel is enough for a sketch
+    peaks: list[tuple[float, float]] = []
+    if frames:
+        step = max(1, frames // buckets)
+        for start in range(0, frames, step):
+            chunk = mono[start:start + step]
+            peaks.append((min(chunk) / 32768.0, max(chunk) / 32768.0))
+    raw_samples = encoded.metadata.get("samples")
+    samples: list[tuple[str, int]] = []
+    if isinstance(raw_samples, dict):
+        for sample_id, info in raw_samples.items():
+            count = info.get("frames") if isinstance(info, dict) else None
+            samples.append((sample_id, count if isinstance(count, int) else 0))
+    return SoundPreview(
+        sample_rate=rate, channels=channels, frames=frames, samples=tuple(samples),
+        peaks=tuple(peaks),
+    )
+
+
+def _int(value: object, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default

@@ -1,0 +1,99 @@
+"""The Assets workspace: the navigator on the left, the selected asset's details on the right."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+
+from packer.queries import AssetListing
+from studio.assets.details import AssetDetails
+from studio.assets.navigator import AssetNavigator
+from studio.assets.rows import AssetKey, AssetRow, row_from_summary
+from studio.session import DetailsResult, ProjectSession
+
+
+class AssetsWorkspace(QWidget):
+    """Shows what the session reports; turns the user's selection into details requests."""
+
+    selection_changed = Signal(object)  # AssetKey or None
+
+    def __init__(self, actions: QWidget | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session: ProjectSession | None = None
+        self.navigator = AssetNavigator()
+        self.action_panel = actions or QLabel("No actions for this asset.")
+        self.details = AssetDetails(self.action_panel)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("assets_splitter")
+        self.splitter.addWidget(self.navigator)
+        self.splitter.addWidget(self.details)
+        self.splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+        self._listing_generation = 0
+        self._details_request: tuple[AssetKey, int] | None = None
+        self.shown: DetailsResult | None = None
+        self._pending_selection: AssetKey | None = None
+        self.navigator.asset_selected.connect(self._on_asset_selected)
+
+    def set_session(self, session: ProjectSession | None) -> None:
+        if self.session is not None:
+            self.session.listing_changed.disconnect(self._on_listing_changed)
+            self.session.details_loaded.disconnect(self._on_details_loaded)
+            self.session.details_failed.disconnect(self._on_details_failed)
+        self.session = session
+        self._details_request = None
+        self.shown = None
+        self.navigator.set_rows([])
+        self.details.show_details(None)
+        if session is not None:
+            session.listing_changed.connect(self._on_listing_changed)
+            session.details_loaded.connect(self._on_details_loaded)
+            session.details_failed.connect(self._on_details_failed)
+
+    def select_asset(self, key: AssetKey | None) -> bool:
+        return self.navigator.select(key)
+
+    def restore_selection(self, key: AssetKey) -> None:
+        """Select this asset once the next listing arrives (a restored session)."""
+        self._pending_selection = key
+
+    # -- session results --
+
+    @Slot(object)
+    def _on_listing_changed(self, listing: AssetListing) -> None:
+        self._listing_generation += 1
+        self.navigator.set_rows([row_from_summary(a) for a in listing.assets])
+        if self._pending_selection is not None:
+            key, self._pending_selection = self._pending_selection, None
+            self.navigator.select(key)
+
+    @Slot(object)
+    def _on_details_loaded(self, result: DetailsResult) -> None:
+        if self._details_request is None or result.key != self._details_request[0]:
+            return  # the user has moved on to another asset
+        self.shown = result
+        self.details.show_details(result.details)
+        self.details.preview.show_preview(result.preview)
+
+    @Slot(object, str)
+    def _on_details_failed(self, key: AssetKey, message: str) -> None:
+        if self._details_request is not None and key == self._details_request[0]:
+            self.details.preview.show_message(message)
+
+    # -- user input --
+
+    @Slot(object)
+    def _on_asset_selected(self, row: AssetRow | None) -> None:
+        self.selection_changed.emit(row.key if row else None)
+        if row is None:
+            self._details_request = None
+            self.shown = None
+            self.details.show_details(None)
+            return
+        request = (row.key, self._listing_generation)
+        if request == self._details_request or self.session is None:
+            return  # same asset, same listing: what is shown is still current
+        self._details_request = request
+        self.session.load_details(row.key)

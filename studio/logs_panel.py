@@ -1,0 +1,51 @@
+"""The bottom Logs panel: detailed text (packer messages, failures with tracebacks), copyable."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Slot
+from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+from studio.workers import JobFailed
+
+MAX_LINES = 5000
+
+
+class LogsPanel(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setMaximumBlockCount(MAX_LINES)  # old lines fall off; the journal keeps history
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.copy_button = QPushButton("Copy")
+        self.clear_button = QPushButton("Clear")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.clear_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.text, 1)
+        layout.addLayout(buttons)
+        self.copy_button.clicked.connect(self._on_copy)
+        self.clear_button.clicked.connect(self.text.clear)
+
+    def log(self, message: str) -> None:
+        stamp = datetime.now().strftime("%H:%M:%S")
+        self.text.appendPlainText(f"{stamp}  {message}")
+
+    def log_failure(self, failure: JobFailed) -> None:
+        self.log(failure.title)
+        if failure.traceback and not failure.expected:
+            self.text.appendPlainText(failure.traceback.rstrip())
+
+    def contents(self) -> str:
+        return self.text.toPlainText()
+
+    @Slot()
+    def _on_copy(self) -> None:
+        selected = self.text.textCursor().selectedText().replace("\u2029", "\n")
+        QGuiApplication.clipboard().setText(selected or self.contents())

@@ -1,0 +1,128 @@
+"""One open project: runs its packer calls on the worker pool and hands back their results.
+
+Panels never call the packer; they ask the session, and update from what it reports. After a
+build or a mutation the session asks the packer for a fresh listing instead of reading files.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+from packer.cancellation import CancellationToken
+from packer.events import EventSink
+from packer.project import Project
+from packer.queries import AssetDetails, AssetListing, get_asset_details, list_assets_report
+from studio.assets.preview_data import AssetPreview, NoPreview, make_preview
+from studio.assets.rows import AssetKey
+from studio.workers import JobClass, JobFailed, JobInfo, WorkerPool
+
+
+@dataclass(frozen=True, slots=True)
+class DetailsResult:
+    key: AssetKey
+    details: AssetDetails
+    preview: AssetPreview
+
+
+def _packer_build() -> Callable[[Project, EventSink, CancellationToken], object]:
+    # TODO(shell): import packer.build.build directly once helper BUILD's entry point has landed.
+    module = importlib.import_module("packer.build")
+    entry: Callable[[Project, EventSink, CancellationToken], object] = module.build
+    return entry
+
+
+def _asset_ref(key: AssetKey) -> int | str:
+    return key[1]
+
+
+class ProjectSession(QObject):
+    listing_changed = Signal(object)  # AssetListing
+    details_loaded = Signal(object)  # DetailsResult
+    details_failed = Signal(object, str)  # AssetKey, message
+    build_running = Signal(bool)
+
+    def __init__(self, project: Project, pool: WorkerPool, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.pool = pool
+        self.listing: AssetListing | None = None
+        self._build_job: JobInfo | None = None
+        self._listing_job: JobInfo | None = None
+
+    # -- reads --
+
+    def refresh(self) -> JobInfo | None:
+        """Ask the packer for the asset list (F5, and after every build or mutation)."""
+        if self._listing_job is not None:
+            self.pool.cancel(self._listing_job.job_id)  # the newer listing wins
+        project = self.project
+
+        def job(sink: EventSink, token: CancellationToken) -> AssetListing:
+            return list_assets_report(project, sink, token)
+
+        self._listing_job = self.pool.submit(
+            f"Scan {project.name}", job, on_result=self._on_listing, on_failure=self._on_no_listing
+        )
+        return self._listing_job
+
+    def load_details(self, key: AssetKey) -> JobInfo | None:
+        project = self.project
+
+        def job(sink: EventSink, token: CancellationToken) -> DetailsResult:
+            details = get_asset_details(project, _asset_ref(key), sink, token)
+            preview: AssetPreview = NoPreview("No preview: asset.json is missing or not valid.")
+            if details.declaration is not None:
+                preview = make_preview(
+                    details.declaration, project.assets_dir / details.root, token
+                )
+            return DetailsResult(key, details, preview)
+
+        return self.pool.submit(
+            f"Details of {key[1] if key[0] == 'root' else f'#{key[1]}'}", job,
+            on_result=self.details_loaded.emit,
+            on_failure=lambda failure: self.details_failed.emit(key, failure.title),
+        )
+
+    # -- writes --
+
+    def build(self) -> JobInfo | None:
+        project = self.project
+
+        def job(sink: EventSink, token: CancellationToken) -> object:
+            return _packer_build()(project, sink, token)
+
+        info = self.pool.submit(
+            f"Build {project.name}", job, job_class=JobClass.WRITE,
+            on_result=self._on_build_ended, on_failure=self._on_build_ended,
+        )
+        if info is not None:
+            self._build_job = info
+            self.build_running.emit(True)
+        return info
+
+    def cancel_build(self) -> None:
+        if self._build_job is not None:
+            self.pool.cancel(self._build_job.job_id)
+
+    @property
+    def building(self) -> bool:
+        return self._build_job is not None
+
+    # -- outcomes --
+
+    def _on_listing(self, listing: AssetListing) -> None:
+        self._listing_job = None
+        self.listing = listing
+        self.listing_changed.emit(listing)
+
+    def _on_no_listing(self, failure: JobFailed) -> None:
+        self._listing_job = None
+
+    def _on_build_ended(self, outcome: object) -> None:
+        self._build_job = None
+        self.build_running.emit(False)
+        self.refresh()

@@ -1,0 +1,63 @@
+"""Test doubles for the Studio: a prompter whose answers are scripted and recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from PySide6.QtWidgets import QWidget
+
+from studio.app import StudioApp
+from studio.prompts import Prompter
+
+
+class ScriptedPrompter(Prompter):
+    """Answers from attributes; records every question so tests can assert what was asked."""
+
+    def __init__(self) -> None:
+        self.confirm_answer = True
+        self.folder: Path | None = None
+        self.text: str | None = None
+        self.asked: list[tuple[str, str, str]] = []  # (kind, title, text)
+
+    def confirm(self, parent: QWidget | None, title: str, text: str, *,
+                action: str = "OK", destructive: bool = False) -> bool:
+        self.asked.append(("confirm", title, text))
+        return self.confirm_answer
+
+    def inform(self, parent: QWidget | None, title: str, text: str) -> None:
+        self.asked.append(("inform", title, text))
+
+    def refuse(self, parent: QWidget | None, title: str, text: str) -> None:
+        self.asked.append(("refuse", title, text))
+
+    def choose_folder(self, parent: QWidget | None, title: str) -> Path | None:
+        self.asked.append(("folder", title, ""))
+        return self.folder
+
+    def ask_text(self, parent: QWidget | None, title: str, label: str,
+                 default: str = "") -> str | None:
+        self.asked.append(("text", title, label))
+        return self.text if self.text is not None else default
+
+    def kinds(self) -> list[str]:
+        return [kind for kind, _title, _text in self.asked]
+
+
+@contextmanager
+def running_studio(prompter: ScriptedPrompter) -> Iterator[StudioApp]:
+    """A StudioApp that is closed, drained and deleted at the end, whatever the test did."""
+    app = StudioApp(prompter)
+    try:
+        yield app
+    finally:
+        prompter.confirm_answer = True  # closing must not be refused by a scripted "no"
+        for window in (app.window, app.launcher):
+            if window is not None:
+                window.close()
+        app.shutdown()
+        for window in (app.window, app.launcher):
+            if window is not None:
+                window.deleteLater()
+        app.deleteLater()
