@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
 
 from packer.atomic import atomic_write_json
 from packer.errors import RegistryError, WorkspaceNotInitialisedError
@@ -22,6 +30,16 @@ class RegistryEntry(BaseModel):
     asset_uuid: str
     included_in_build: bool = True
     quarantined: bool = False
+    # Where a quarantined asset came from (packer.mutations restores it there); written only
+    # while set, so registries without quarantined assets keep their five keys per entry.
+    quarantined_from: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _omit_unset_quarantined_from(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("quarantined_from") is None:
+            data.pop("quarantined_from", None)
+        return data
 
 
 class Registry(BaseModel):

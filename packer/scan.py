@@ -30,6 +30,7 @@ from packer.events import (
     Operation,
     Outcome,
 )
+from packer.lock import read_lock
 from packer.paths import UnsafePathError, resolve_inside
 from packer.project import PACKER_DIR, Project
 from packer.registry import Registry, RegistryEntry
@@ -272,8 +273,15 @@ def _nesting_owner(root: str, anchors: set[str]) -> str | None:
 
 
 def build_snapshot(project: Project, token: CancellationToken | None = None) -> WorkspaceSnapshot:
-    """Scan without events: walk, read anchors, reconcile with the registry."""
-    token = token or CancellationToken()
+    """Scan without events: walk, read anchors, reconcile with the registry.
+
+    Holds the project's shared lock (packer.lock) so a mutation is never seen half applied.
+    """
+    with read_lock(project):
+        return _build_snapshot(project, token or CancellationToken())
+
+
+def _build_snapshot(project: Project, token: CancellationToken) -> WorkspaceSnapshot:
     registry, workspace_diags = _load_registry(project)
     walk = _walk_assets(project.assets_dir, token)
     workspace_diags.extend(walk.problems)

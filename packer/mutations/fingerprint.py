@@ -1,0 +1,77 @@
+"""The world a preview was computed from, in digests, so an apply can tell when it changed.
+
+Parts: `registry` (the bytes of index.json), `tree:<path>` for each folder the mutation moves or
+deletes (every file's name, size and mtime under it, and the content of asset.json files), and
+`file:<path>` for each file it reads or rewrites (its content).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from packer.declaration import DECLARATION_FILE
+from packer.mutations.model import WorldFingerprint
+from packer.project import Project
+
+ABSENT = "absent"
+
+
+def _digest_file(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ABSENT
+    except OSError as exc:
+        return f"unreadable:{exc.errno}"
+
+
+def _digest_tree(path: Path) -> str:
+    try:
+        top = path.lstat()
+    except FileNotFoundError:
+        return ABSENT
+    except OSError as exc:
+        return f"unreadable:{exc.errno}"
+    digest = hashlib.sha256()
+    if not path.is_dir() or path.is_symlink():
+        digest.update(f"file {top.st_mode} {top.st_size} {top.st_mtime_ns}".encode())
+        return digest.hexdigest()
+    for folder, dirs, files in os.walk(path, followlinks=False):
+        dirs.sort()
+        rel_folder = Path(folder).relative_to(path).as_posix()
+        digest.update(f"dir {rel_folder}\n".encode("utf-8", "surrogateescape"))
+        for name in sorted(files):
+            full = Path(folder) / name
+            try:
+                st = full.lstat()
+                line = f"{name} {st.st_mode} {st.st_size} {st.st_mtime_ns}"
+            except OSError as exc:
+                line = f"{name} unreadable:{exc.errno}"
+            if name == DECLARATION_FILE:
+                line += " " + _digest_file(full)
+            digest.update((line + "\n").encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def fingerprint(
+    project: Project, *, trees: tuple[str, ...] = (), files: tuple[str, ...] = ()
+) -> WorldFingerprint:
+    """Digest the registry, each tree and each file (relative to assets/) the mutation reads."""
+    parts = {"registry": _digest_file(project.registry_path)}
+    for rel in sorted(set(trees)):
+        parts[f"tree:{rel}"] = _digest_tree(project.assets_dir.joinpath(*rel.split("/")))
+    for rel in sorted(set(files)):
+        parts[f"file:{rel}"] = _digest_file(project.assets_dir.joinpath(*rel.split("/")))
+    return WorldFingerprint(parts=parts)
+
+
+def describe_differences(names: list[str]) -> str:
+    shown = []
+    for name in names:
+        if name == "registry":
+            shown.append("the registry (assets/.prometeu/index.json)")
+        else:
+            shown.append("assets/" + name.split(":", 1)[1])
+    return ", ".join(shown)

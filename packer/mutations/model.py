@@ -1,0 +1,214 @@
+"""What a mutation will do, as data: the request, the preview a user consents to, the result."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from packer.events import AffectedAsset
+from packer.registry import RegistryEntry
+
+
+class MutationAction(StrEnum):
+    REGISTER = "register_asset"
+    ADOPT = "adopt_asset"
+    FORGET = "forget_asset"
+    REMOVE = "remove_asset"
+    QUARANTINE = "quarantine_asset"
+    RESTORE = "restore_asset"
+    RELOCATE = "relocate_asset"
+    INCLUDE = "include_asset"
+    EXCLUDE = "exclude_asset"
+    RENAME = "rename_asset"
+
+    @property
+    def verb(self) -> str:
+        return self.value.removesuffix("_asset")
+
+
+class OperationClass(StrEnum):
+    REGISTRY_MUTATION = "registry_mutation"  # only index.json changes
+    WORKSPACE_MUTATION = "workspace_mutation"  # files under assets/ move, change or go
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class MutationRequest(_Frozen):
+    """One intended mutation. `asset` is an asset_id or a root relative to assets/ (POSIX)."""
+
+    action: MutationAction
+    asset: int | str
+    to: str | None = None  # relocate (required) and restore (optional): the new root
+    name: str | None = None  # rename: the new logical name
+
+    @model_validator(mode="after")
+    def _arguments_fit_the_action(self) -> MutationRequest:
+        if self.action is MutationAction.RELOCATE and not self.to:
+            raise ValueError("relocate needs the destination root (`to`)")
+        if self.action is MutationAction.RENAME and self.name is None:
+            raise ValueError("rename needs the new name (`name`)")
+        if self.to is not None and self.action not in {
+            MutationAction.RELOCATE, MutationAction.RESTORE
+        }:
+            raise ValueError(f"{self.action.verb} takes no destination")
+        if self.name is not None and self.action is not MutationAction.RENAME:
+            raise ValueError(f"{self.action.verb} takes no name")
+        return self
+
+
+class AssetIdentity(_Frozen):
+    asset_id: int | None = None
+    asset_uuid: str | None = None
+    root: str
+    name: str | None = None
+
+    def affected(self) -> AffectedAsset:
+        return AffectedAsset(asset_id=self.asset_id, root=self.root, name=self.name)
+
+    def label(self) -> str:
+        ident = f"#{self.asset_id} " if self.asset_id is not None else ""
+        return f"{ident}{self.name or self.root}"
+
+
+class RegistryChange(_Frozen):
+    """One registry entry before and after (None: the entry does not exist on that side)."""
+
+    asset_id: int
+    before: RegistryEntry | None
+    after: RegistryEntry | None
+
+    def describe(self) -> str:
+        if self.before is None and self.after is not None:
+            return f"registry: add #{self.asset_id} at {self.after.root}"
+        if self.after is None and self.before is not None:
+            return f"registry: drop #{self.asset_id} ({self.before.root})"
+        assert self.before is not None and self.after is not None
+        changed = [
+            f"{key} {getattr(self.before, key)!r} → {getattr(self.after, key)!r}"
+            for key in RegistryEntry.model_fields
+            if getattr(self.before, key) != getattr(self.after, key)
+        ]
+        return f"registry: #{self.asset_id} " + ", ".join(changed)
+
+
+class DiskChangeKind(StrEnum):
+    CREATE = "create"  # a folder is created
+    MOVE = "move"  # `path` moves to `destination`, with every file under it
+    DELETE = "delete"  # `path` and every file under it are deleted
+    REWRITE = "rewrite"  # the file `path` gets new content
+
+
+class DiskChange(_Frozen):
+    """Paths relative to assets/ (POSIX); `files` relative to `path`."""
+
+    kind: DiskChangeKind
+    path: str
+    destination: str | None = None
+    files: tuple[str, ...] = ()
+    detail: str | None = None
+
+    def describe(self) -> str:
+        count = f" ({len(self.files)} files)" if self.files else ""
+        match self.kind:
+            case DiskChangeKind.MOVE:
+                return f"move {self.path} → {self.destination}{count}"
+            case DiskChangeKind.DELETE:
+                return f"delete {self.path}{count}"
+            case DiskChangeKind.CREATE:
+                return f"create folder {self.path}"
+            case DiskChangeKind.REWRITE:
+                return f"rewrite {self.path}" + (f": {self.detail}" if self.detail else "")
+
+
+class Note(_Frozen):
+    """A blocker or a warning: what is wrong or worth knowing, and what to do about it."""
+
+    message: str
+    code: str | None = None  # a diagnostic code when the note comes from one
+    fix: str | None = None
+
+
+class SafeFix(_Frozen):
+    """A low-risk follow-up the user may choose (never applied as part of this mutation)."""
+
+    description: str
+    request: MutationRequest | None = None
+
+
+class WorldFingerprint(_Frozen):
+    """What the preview was computed from: part name → digest. Apply recomputes and compares."""
+
+    parts: dict[str, str]
+
+    def differences(self, other: WorldFingerprint) -> list[str]:
+        names = sorted(set(self.parts) | set(other.parts))
+        return [n for n in names if self.parts.get(n) != other.parts.get(n)]
+
+
+class MutationPreview(_Frozen):
+    """Everything a user needs to consent: changes, blockers, warnings and safe fixes apart."""
+
+    preview_id: str  # the operation id of the preview operation that published it
+    request: MutationRequest
+    action: MutationAction
+    operation_class: OperationClass
+    target: AssetIdentity
+    registry_changes: tuple[RegistryChange, ...] = ()
+    next_asset_id_before: int | None = None
+    next_asset_id_after: int | None = None
+    disk_changes: tuple[DiskChange, ...] = ()
+    blockers: tuple[Note, ...] = ()
+    warnings: tuple[Note, ...] = ()
+    safe_fixes: tuple[SafeFix, ...] = ()
+    consent_required: bool = False
+    fingerprint: WorldFingerprint = Field(default_factory=lambda: WorldFingerprint(parts={}))
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blockers)
+
+    @property
+    def changes_nothing(self) -> bool:
+        return not (self.registry_changes or self.disk_changes)
+
+    def change_lines(self) -> list[str]:
+        lines = [c.describe() for c in self.registry_changes]
+        if self.next_asset_id_after != self.next_asset_id_before:
+            lines.append(
+                f"registry: next_asset_id {self.next_asset_id_before} → {self.next_asset_id_after}"
+            )
+        lines.extend(c.describe() for c in self.disk_changes)
+        return lines
+
+    def same_changes(self, other: MutationPreview) -> bool:
+        return (
+            self.registry_changes == other.registry_changes
+            and self.disk_changes == other.disk_changes
+            and self.next_asset_id_after == other.next_asset_id_after
+        )
+
+
+class MutationOutcome(StrEnum):
+    APPLIED = "applied"
+    REFUSED = "refused"  # blocked, stale, no consent, or the lock is held: nothing was touched
+    FAILED = "failed"  # a step failed; the disk and registry were rolled back
+    CANCELLED = "cancelled"
+
+
+class MutationResult(_Frozen):
+    action: MutationAction
+    outcome: MutationOutcome
+    message: str
+    target: AssetIdentity
+    changes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    error_type: str | None = None
+    rolled_back: bool = False  # a failure was undone (False with FAILED: recovery is pending)
+    operation_id: str | None = None
+
+    @property
+    def applied(self) -> bool:
+        return self.outcome is MutationOutcome.APPLIED
