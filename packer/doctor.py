@@ -14,6 +14,7 @@ project again so the report describes the state after the fixes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import uuid
@@ -45,6 +46,7 @@ from packer.hygiene import (
     staging_dir,
     stale_staging,
 )
+from packer.lock import write_lock
 from packer.project import Project
 from packer.scan import (
     AssetRecord,
@@ -246,12 +248,21 @@ def doctor(
                    token=token)
     with op:
         op.progress(0, None, phase="scan", summary="Doctor: scanning assets/…")
-        snapshot = build_snapshot(project, op.token)
         fixes: list[AppliedFix] = []
-        if fix:
-            fixes = [*_new_uuid_fixes(project, snapshot, op), *_staging_fix(project, op)]
-            if fixes:
+        if not fix:
+            snapshot = build_snapshot(project, op.token)
+        else:
+            # A fix is a write: hold the project's writer lock, so no mutation or build runs
+            # meanwhile (a staging folder is only stale when no build holds the lock).
+            guard: contextlib.AbstractContextManager[object] = (
+                write_lock(project, command="doctor --fix") if project.packer_dir.is_dir()
+                else contextlib.nullcontext()
+            )
+            with guard:
                 snapshot = build_snapshot(project, op.token)
+                fixes = [*_new_uuid_fixes(project, snapshot, op), *_staging_fix(project, op)]
+                if fixes:
+                    snapshot = build_snapshot(project, op.token)
         workspace_level, per_asset, records = _collect(
             project, snapshot, workspace=workspace, op=op
         )
