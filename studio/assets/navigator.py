@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from studio.assets.rows import AssetKey, AssetRow, RowFilter, RowState
 
-KEY_ROLE = Qt.ItemDataRole.UserRole + 1
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # holds key_text(row.key): Qt matches strings reliably
 ASSET_TYPES = ("glyph_bank", "sound_bank", "raw")
 STATE_COLOURS = {
     RowState.REGISTERED: QColor("#2e7d32"),
@@ -33,6 +33,10 @@ STATE_COLOURS = {
 }
 
 
+def key_text(key: AssetKey) -> str:
+    return f"{key[0]}:{key[1]}"
+
+
 class AssetNavigator(QWidget):
     """Shows rows; tells which asset the user selected. Owns no packer logic."""
 
@@ -41,6 +45,7 @@ class AssetNavigator(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._rows: list[AssetRow] = []
+        self._by_text: dict[str, AssetRow] = {}
         self._selected: AssetKey | None = None
 
         self.search = QLineEdit(placeholderText="Search name, path or #id")
@@ -48,7 +53,7 @@ class AssetNavigator(QWidget):
         self.state_filter = QComboBox()
         self.state_filter.addItem("All states", None)
         for state in RowState:
-            self.state_filter.addItem(state.value.capitalize(), state)
+            self.state_filter.addItem(state.value.capitalize(), state.value)
         self.type_filter = QComboBox()
         self.type_filter.addItem("All types", None)
         for asset_type in ASSET_TYPES:
@@ -88,6 +93,7 @@ class AssetNavigator(QWidget):
     def set_rows(self, rows: Sequence[AssetRow]) -> None:
         """Replace the contents (after a scan); the selected asset stays selected by identity."""
         self._rows = list(rows)
+        self._by_text = {key_text(r.key): r for r in self._rows}
         self._rebuild()
 
     def rows(self) -> list[AssetRow]:
@@ -117,12 +123,12 @@ class AssetNavigator(QWidget):
         return True
 
     def row_for(self, key: AssetKey | None) -> AssetRow | None:
-        return next((r for r in self._rows if r.key == key), None)
+        return self._by_text.get(key_text(key)) if key is not None else None
 
     def current_filter(self) -> RowFilter:
         return RowFilter(
             text=self.search.text(),
-            state=self.state_filter.currentData(),
+            state=RowState(state) if (state := self.state_filter.currentData()) else None,
             asset_type=self.type_filter.currentData(),
             errors_only=self.errors_only.isChecked(),
         )
@@ -168,7 +174,7 @@ class AssetNavigator(QWidget):
 
     def _items_for(self, row: AssetRow) -> list[QStandardItem]:
         title = QStandardItem(row.title)
-        title.setData(row.key, KEY_ROLE)
+        title.setData(key_text(row.key), KEY_ROLE)
         title.setToolTip(f"{row.root}\n{row.asset_type or 'unknown type'}")
         state = QStandardItem(row.state.value)
         state.setForeground(QBrush(STATE_COLOURS[row.state]))
@@ -176,22 +182,20 @@ class AssetNavigator(QWidget):
         if row.errors:
             badge.setForeground(QBrush(QColor("#c62828")))
         for item in (state, badge):
-            item.setData(row.key, KEY_ROLE)
+            item.setData(key_text(row.key), KEY_ROLE)
         return [title, state, badge]
 
     def _collect(self, parent: QStandardItem, found: list[AssetRow]) -> None:
         for i in range(parent.rowCount()):
             child = parent.child(i, 0)
-            key = child.data(KEY_ROLE)
-            if key is not None:
-                row = self.row_for(tuple(key))
-                if row is not None:
-                    found.append(row)
+            row = self._by_text.get(child.data(KEY_ROLE) or "")
+            if row is not None:
+                found.append(row)
             self._collect(child, found)
 
     def _index_of(self, key: AssetKey) -> QModelIndex:
         matches = self.model.match(
-            self.model.index(0, 0), KEY_ROLE, key, 1,
+            self.model.index(0, 0), KEY_ROLE, key_text(key), 1,
             Qt.MatchFlag.MatchExactly | Qt.MatchFlag.MatchRecursive,
         )
         return matches[0] if matches else QModelIndex()
@@ -204,9 +208,9 @@ class AssetNavigator(QWidget):
 
     @Slot(QModelIndex, QModelIndex)
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        key = current.data(KEY_ROLE) if current.isValid() else None
-        self._selected = tuple(key) if key is not None else None
-        self.asset_selected.emit(self.row_for(self._selected))
+        row = self._by_text.get(current.data(KEY_ROLE) or "") if current.isValid() else None
+        self._selected = row.key if row is not None else None
+        self.asset_selected.emit(row)
 
 
 def _plain(text: str) -> QStandardItem:

@@ -16,9 +16,15 @@ from PIL import Image
 from packer.cancellation import CancellationToken
 from packer.declaration import AssetDeclaration
 from packer.formats import EncodedAsset, FormatError, pipelines
+from packer.formats.glyph_sheet import (
+    SHEET_BYTES,
+    SHEET_SIZE,
+    rgb565_to_rgb888,
+    sheet_indices,
+    unpack_palettes,
+)
 
-GLYPH_SHEET = 256
-GLYPH_SHEET_BYTES = GLYPH_SHEET * GLYPH_SHEET // 2
+GLYPH_SHEET = SHEET_SIZE
 WAVEFORM_BUCKETS = 600
 
 
@@ -69,31 +75,19 @@ def make_preview(
     return NoPreview(f"{len(encoded.payload):,} bytes, stored unchanged (no picture or sound)")
 
 
-def _rgb565_to_argb(value: int) -> int:
-    r = (value >> 11) & 0x1F
-    g = (value >> 5) & 0x3F
-    b = value & 0x1F
-    return 0xFF000000 | ((r << 3 | r >> 2) << 16) | ((g << 2 | g >> 4) << 8) | (b << 3 | b >> 2)
+def _argb(word: int) -> int:
+    r, g, b = rgb565_to_rgb888(word)
+    return 0xFF000000 | r << 16 | g << 8 | b
 
 
 def glyph_preview(encoded: EncodedAsset) -> GlyphPreview:
     payload = encoded.payload
-    packed = payload[:GLYPH_SHEET_BYTES]
-    # Left pixel in the high nibble (docs/formats.md): split both nibbles, then interleave.
-    high = packed.translate(bytes(b >> 4 for b in range(256)))
-    low = packed.translate(bytes(b & 0x0F for b in range(256)))
-    indices = bytearray(len(packed) * 2)
-    indices[0::2] = high
-    indices[1::2] = low
-    colours = array("H")
-    colours.frombytes(payload[GLYPH_SHEET_BYTES:GLYPH_SHEET_BYTES + 2048])
-    if colours.itemsize == 2 and array("H", [1]).tobytes() != b"\x01\x00":
-        colours.byteswap()  # the payload is little-endian
-    palette_count = _int(encoded.metadata.get("palette_count"), 1)
+    palette_count = min(_int(encoded.metadata.get("palette_count"), 1), 64)
+    words = unpack_palettes(payload[SHEET_BYTES:])
+    # Index 0 of every palette is the transparent colour key.
     palettes = tuple(
-        tuple(0 if c == 0 else _rgb565_to_argb(v) for c, v in
-              enumerate(colours[p * 16:(p + 1) * 16]))
-        for p in range(min(palette_count, 64))
+        tuple(0 if c == 0 else _argb(word) for c, word in enumerate(words[p]))
+        for p in range(palette_count)
     )
     if encoded.preview_png:
         with Image.open(io.BytesIO(encoded.preview_png)) as image:
@@ -104,7 +98,7 @@ def glyph_preview(encoded: EncodedAsset) -> GlyphPreview:
         tile_size=_int(encoded.metadata.get("tile_size"), 8),
         tile_count=_int(encoded.metadata.get("tile_count"), 0),
         as_built_rgba=rgba,
-        indices=bytes(indices),
+        indices=sheet_indices(payload),
         palettes=palettes,
     )
 

@@ -1,0 +1,161 @@
+"""The Assets workspace: details of each asset kind, previews, filters, identity across rescans."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QImage
+from pytestqt.qtbot import QtBot
+
+from packer.project import Project
+from studio.app import StudioApp
+from studio.assets.details import SECTION_TITLES
+from studio.assets.rows import RowState, asset_key
+from studio.main_window import MainWindow
+from tests.studio.helpers import ScriptedPrompter, running_studio
+from tests.studio.synthetic import add_glyph_bank, add_sound_bank, make_raw_project
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    project = make_raw_project(tmp_path / "game", registered=2, unregistered=1, missing=1)
+    add_glyph_bank(project, "gfx/hero", tiles=3)  # id 4
+    add_sound_bank(project, "sfx/beeps")  # id 5
+    return project
+
+
+@pytest.fixture
+def studio(qtbot: QtBot, project: Project) -> Iterator[StudioApp]:
+    with running_studio(ScriptedPrompter()) as app:
+        with qtbot.waitSignal(app.project_opened, timeout=10_000):
+            app.start(project.root)
+        qtbot.waitUntil(lambda: app.window is not None
+                        and len(app.window.assets.navigator.rows()) == 6)
+        yield app
+
+
+def window_of(app: StudioApp) -> MainWindow:
+    assert app.window is not None
+    return app.window
+
+
+def show(qtbot: QtBot, app: StudioApp, key: tuple[str, int | str]) -> None:
+    workspace = window_of(app).assets
+    assert workspace.select_asset(key)
+    qtbot.waitUntil(lambda: workspace.shown is not None and workspace.shown.key == key,
+                    timeout=10_000)
+
+
+def test_details_sections_come_in_the_documented_order(qtbot: QtBot, studio: StudioApp) -> None:
+    details = window_of(studio).assets.details
+    titles = [t.split(" (")[0] for t in details.section_titles()]
+    assert titles == list(SECTION_TITLES)
+
+
+def test_glyph_bank_details_and_its_sheet_with_palette_and_zoom(
+    qtbot: QtBot, studio: StudioApp
+) -> None:
+    show(qtbot, studio, asset_key(4, "gfx/hero"))
+    details = window_of(studio).assets.details
+    assert details.summary.values["Name"].text() == "hero"
+    assert details.summary.values["Asset id"].text() == "#4"
+    assert details.summary.values["State"].text() == "registered"
+    assert details.contract.values["Format"].text() == "GLYPH/indexed_v1"
+    assert json.loads(details.contract.values["Metadata"].text()) == {"tile_size": 8}
+    assert details.contract.values["Preload"].text() == "enabled"
+    inputs = [details.inputs.item(i).text() for i in range(details.inputs.count())]
+    assert inputs[0].startswith("tiles: 000_tile.png") and inputs[-1].startswith("palettes:")
+    glyph = details.preview.glyph
+    assert details.preview.currentWidget() is glyph
+    assert "3 tiles of 8×8 px, 1 palette(s)" in glyph.facts.text()
+    as_built = glyph.image()
+    assert as_built.pixelColor(0, 0).alpha() == 255  # tile 0 is opaque
+    assert as_built.pixelColor(100, 100).alpha() == 0  # beyond the last tile: transparent
+    glyph.palette_choice.setCurrentIndex(1)  # "Palette 0"
+    by_palette = glyph.image()
+    assert by_palette.format() == QImage.Format.Format_Indexed8
+    assert by_palette.pixelColor(0, 0).rgb() == as_built.pixelColor(0, 0).rgb()
+    glyph.zoom_choice.setCurrentIndex(glyph.zoom_choice.findData(4))
+    assert glyph.sheet.pixmap().width() == 256 * 4
+
+
+def test_sound_bank_details_show_duration_rate_channels_and_waveform(
+    qtbot: QtBot, studio: StudioApp
+) -> None:
+    show(qtbot, studio, asset_key(5, "sfx/beeps"))
+    preview = window_of(studio).assets.details.preview
+    assert preview.currentWidget() is preview.sound
+    facts = preview.sound.facts.text()
+    assert "Duration 0.50 s" in facts and "8,000 Hz" in facts and "mono" in facts
+    assert "beep (0.50 s)" in facts
+    peaks = preview.sound.waveform.peaks
+    assert len(peaks) > 100
+    assert min(p[0] for p in peaks) == pytest.approx(-12000 / 32768)
+    assert max(p[1] for p in peaks) == pytest.approx(12000 / 32768)
+
+
+def test_raw_unregistered_and_missing_assets(qtbot: QtBot, studio: StudioApp) -> None:
+    details = window_of(studio).assets.details
+    show(qtbot, studio, asset_key(1, "raw/blob_00000"))
+    assert "64 bytes, stored unchanged" in details.preview.message.text()
+    assert details.contract.values["Format"].text() == "RAW/bytes_v1"
+
+    show(qtbot, studio, asset_key(None, "wip/loose_0"))
+    assert details.summary.values["Asset id"].text() == "not registered"
+    assert details.summary.values["State"].text() == "unregistered"
+    assert details.summary.values["Included in build"].text() == "no"
+
+    show(qtbot, studio, asset_key(3, "gone/lost_0"))
+    assert details.summary.values["State"].text() == "missing"
+    codes = [details.diagnostics.item(r, 0).text() for r in range(details.diagnostics.rowCount())]
+    assert "PK101" in codes
+    row = codes.index("PK101")
+    assert details.diagnostics.item(row, 1).text() == "error"
+    assert details.diagnostics.item(row, 3).text()  # a suggested fix is shown
+    assert "missing" in details.preview.message.text()
+
+
+def test_navigator_shows_identity_state_badges_and_filters(qtbot: QtBot, studio: StudioApp) -> None:
+    navigator = window_of(studio).assets.navigator
+    rows = {r.root: r for r in navigator.rows()}
+    assert rows["gfx/hero"].title == "hero  #4"
+    assert rows["wip/loose_0"].title == "loose_0  (no id)"
+    assert rows["gone/lost_0"].state is RowState.MISSING and rows["gone/lost_0"].errors >= 1
+    assert "✖" in rows["gone/lost_0"].badge
+
+    navigator.state_filter.setCurrentIndex(navigator.state_filter.findData("unregistered"))
+    assert [r.root for r in navigator.visible_rows()] == ["wip/loose_0"]
+    navigator.state_filter.setCurrentIndex(0)
+    navigator.type_filter.setCurrentIndex(navigator.type_filter.findData("sound_bank"))
+    assert [r.root for r in navigator.visible_rows()] == ["sfx/beeps"]
+    navigator.type_filter.setCurrentIndex(0)
+    navigator.errors_only.setChecked(True)
+    assert [r.root for r in navigator.visible_rows()] == ["gone/lost_0"]
+    navigator.errors_only.setChecked(False)
+    navigator.search.setText("#4")
+    assert [r.root for r in navigator.visible_rows()] == ["gfx/hero"]
+    navigator.search.setText("blob")
+    assert len(navigator.visible_rows()) == 2
+    assert navigator.count_label.text() == "2 of 6 assets"
+
+
+def test_selection_follows_the_asset_identity_across_a_rescan(
+    qtbot: QtBot, studio: StudioApp, project: Project
+) -> None:
+    show(qtbot, studio, asset_key(4, "gfx/hero"))
+    # Someone relocates the asset outside the Studio: same id, new root.
+    shutil.move(project.assets_dir / "gfx" / "hero", project.assets_dir / "heroes")
+    registry = project.load_registry()
+    project.save_registry(registry.model_copy(update={"assets": tuple(
+        e.model_copy(update={"root": "heroes"}) if e.asset_id == 4 else e
+        for e in registry.assets
+    )}))
+    workspace = window_of(studio).assets
+    window_of(studio).rescan_action.trigger()
+    qtbot.waitUntil(lambda: workspace.shown is not None
+                    and workspace.shown.details.root == "heroes", timeout=10_000)
+    assert workspace.navigator.selected_key() == ("id", 4)
