@@ -1,0 +1,136 @@
+"""The inspection pane: the full envelope of the selected event or operation, and its links."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from PySide6.QtCore import QUrl, Signal, Slot
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout, QWidget
+
+from packer.events import AffectedAsset, PackerEvent
+from studio.activity.records import EventNode, GroupNode, OperationRecord
+from studio.event_lane import LaneEvent
+
+ASSET_SCHEME = "asset"
+
+
+def envelope_json(item: LaneEvent) -> str:
+    """The envelope as the packer wrote it, plus what the lane says about it."""
+    data = json.loads(item.event.model_dump_json())
+    data["lane"] = {"coalesced": item.coalesced, "made_by_lane": item.made_by_lane}
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+class InspectionPane(QWidget):
+    asset_link_activated = Signal(object)  # AffectedAsset
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.browser = QTextBrowser(self)
+        self.browser.setOpenLinks(False)
+        self.browser.anchorClicked.connect(self._on_anchor)
+        self.copy_button = QPushButton("Copy as JSON", self)
+        self.copy_button.setEnabled(False)
+        self.copy_button.clicked.connect(self.copy_as_json)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.copy_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.browser)
+        layout.addLayout(buttons)
+        self._item: LaneEvent | None = None
+        self._assets: tuple[AffectedAsset, ...] = ()
+
+    @property
+    def current(self) -> LaneEvent | None:
+        return self._item
+
+    def show_node(self, node: OperationRecord | GroupNode | EventNode | None) -> None:
+        header = ""
+        item: LaneEvent | None = None
+        if isinstance(node, EventNode):
+            item = node.item
+        elif isinstance(node, GroupNode):
+            header = f"<p><b>{html.escape(node.label)}</b> in this operation.</p>"
+            item = node.children[-1].item if node.children else None
+        elif isinstance(node, OperationRecord):
+            header = _operation_header(node)
+            item = node.terminal or _last_lifecycle(node) or node.progress_event
+        self._item = item
+        self._assets = item.event.affected_assets if item is not None else ()
+        body = _envelope_html(item) if item is not None else "<p>Nothing selected.</p>"
+        self.browser.setHtml(header + body)
+        self.copy_button.setEnabled(item is not None)
+
+    def current_json(self) -> str:
+        return envelope_json(self._item) if self._item is not None else ""
+
+    @Slot()
+    def copy_as_json(self) -> None:
+        if self._item is not None:
+            QGuiApplication.clipboard().setText(self.current_json())
+
+    def activate_asset(self, position: int) -> None:
+        if 0 <= position < len(self._assets):
+            self.asset_link_activated.emit(self._assets[position])
+
+    @Slot(QUrl)
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == ASSET_SCHEME and url.path().isdigit():
+            self.activate_asset(int(url.path()))
+
+
+def _last_lifecycle(rec: OperationRecord) -> LaneEvent | None:
+    if not rec.children:
+        return None
+    last = rec.children[-1]
+    if isinstance(last, GroupNode):
+        return last.children[-1].item if last.children else None
+    return last.item
+
+
+def _operation_header(rec: OperationRecord) -> str:
+    rows = [
+        ("Status", rec.status.value + (" — not acknowledged" if rec.pinned else "")),
+        ("Events", f"{rec.events_total} ({rec.events_retained} kept in memory)"),
+        ("Progress updates", f"{rec.progress_updates} (coalesced)"),
+        ("Counts", rec.counts_text() or "—"),
+    ]
+    cells = "".join(f"<tr><th align=left>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return f"<h3>{html.escape(rec.operation)}</h3><table>{cells}</table><hr>"
+
+
+def _envelope_html(item: LaneEvent) -> str:
+    event: PackerEvent = item.event
+    progress = "—"
+    if event.progress is not None:
+        p = event.progress
+        progress = f"{p.done}/{p.total} {p.unit}" if p.total is not None else f"{p.done} {p.unit}"
+        if item.coalesced > 1:
+            progress += f" (latest of {item.coalesced} updates)"
+    assets = "<br>".join(
+        f'<a href="{ASSET_SCHEME}:{i}">{html.escape(a.name or a.root)}</a> '
+        f"({html.escape(a.root)}{'' if a.asset_id is None else f', id {a.asset_id}'})"
+        for i, a in enumerate(event.affected_assets)
+    ) or "—"
+    detail = (
+        html.escape(json.dumps(json.loads(event.detail.model_dump_json()), indent=2))
+        if event.detail is not None else "—"
+    )
+    rows = [
+        ("Project", html.escape(event.project_id)),
+        ("Operation", html.escape(f"{event.operation} ({event.operation_id})")),
+        ("Sequence", str(event.sequence)),
+        ("Kind", event.kind.value + (" — made by the Studio" if item.made_by_lane else "")),
+        ("Timestamp", event.timestamp.isoformat()),
+        ("Summary", html.escape(event.summary)),
+        ("Outcome", event.outcome.value if event.outcome is not None else "—"),
+        ("Progress", html.escape(progress)),
+        ("Affected assets", assets),
+        ("Detail", f"<pre>{detail}</pre>"),
+    ]
+    cells = "".join(f"<tr><th align=left valign=top>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return f"<table>{cells}</table>"

@@ -1,0 +1,186 @@
+"""The Activity panel: filters, the timeline (one row per operation), and the inspection pane.
+
+The panel reads an ActivityModel and writes user intent back (acknowledge). It relays two facts
+for the shell: `asset_link_activated(AffectedAsset)` (select that asset in the Assets workspace)
+and `unacknowledged_failures_changed(int)` (for the tab title, see `tab_title`).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from packer.events import EventKind
+from studio.activity.delegate import ProgressBarDelegate
+from studio.activity.filters import ActivityFilter, StatusFilter
+from studio.activity.inspection import InspectionPane
+from studio.activity.model import ActivityModel
+from studio.activity.presentation import (
+    COL_COUNTS,
+    COL_ELAPSED,
+    COL_OPERATION,
+    COL_PROGRESS,
+    COL_STATUS,
+    NODE_ROLE,
+)
+from studio.activity.records import EventNode, GroupNode, OperationRecord
+
+
+def tab_title(unacknowledged: int) -> str:
+    return f"Activity ({unacknowledged})" if unacknowledged else "Activity"
+
+
+class ActivityPanel(QWidget):
+    asset_link_activated = Signal(object)  # AffectedAsset
+    unacknowledged_failures_changed = Signal(int)
+
+    def __init__(self, model: ActivityModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.proxy = ActivityFilter(self)
+        self.proxy.setSourceModel(model)
+
+        self.kind_filter = QComboBox(self)
+        self.kind_filter.addItem("All kinds", None)
+        for kind in EventKind:
+            self.kind_filter.addItem(kind.value.replace("_", " "), kind)
+        self.kind_filter.currentIndexChanged.connect(self._on_kind_changed)
+        self.status_filter = QComboBox(self)
+        for status, label in (
+            (StatusFilter.ALL, "All"), (StatusFilter.RUNNING, "Running"),
+            (StatusFilter.FAILED, "Failed only"),
+        ):
+            self.status_filter.addItem(label, status)
+        self.status_filter.currentIndexChanged.connect(self._on_status_changed)
+        self.search = QLineEdit(self)
+        self.search.setPlaceholderText("Filter by text…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.proxy.set_text)
+        self.acknowledge_button = QPushButton("Acknowledge", self)
+        self.acknowledge_button.setToolTip("Acknowledge the selected failure")
+        self.acknowledge_button.clicked.connect(self.acknowledge_selected)
+        self.acknowledge_all_button = QPushButton("Acknowledge all", self)
+        self.acknowledge_all_button.clicked.connect(self.acknowledge_all)
+
+        self.view = QTreeView(self)
+        self.view.setModel(self.proxy)
+        self.view.setUniformRowHeights(True)  # keeps inserts O(batch), see engineering notes
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setItemDelegateForColumn(COL_PROGRESS, ProgressBarDelegate(self.view))
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(COL_OPERATION, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((COL_STATUS, 120), (COL_PROGRESS, 140), (COL_ELAPSED, 70),
+                              (COL_COUNTS, 180)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(column, width)
+        self.view.selectionModel().selectionChanged.connect(self._on_selection)
+
+        self.inspection = InspectionPane(self)
+        self.inspection.asset_link_activated.connect(self.asset_link_activated)
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.kind_filter)
+        filters.addWidget(self.status_filter)
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.acknowledge_button)
+        filters.addWidget(self.acknowledge_all_button)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.addWidget(self.view)
+        splitter.addWidget(self.inspection)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(splitter)
+
+        model.unacknowledged_failures_changed.connect(self._on_failures_changed)
+        self._update_buttons()
+
+    # ---- queries -------------------------------------------------------------------------
+
+    @property
+    def unacknowledged_failures(self) -> int:
+        return self.model.unacknowledged_failures
+
+    def title(self) -> str:
+        return tab_title(self.model.unacknowledged_failures)
+
+    def selected_node(self) -> OperationRecord | GroupNode | EventNode | None:
+        indexes = self.view.selectionModel().selectedRows(0)
+        if not indexes:
+            return None
+        node: OperationRecord | GroupNode | EventNode | None = indexes[0].data(NODE_ROLE)
+        return node
+
+    def selected_operation(self) -> OperationRecord | None:
+        node = self.selected_node()
+        while node is not None and not isinstance(node, OperationRecord):
+            node = node.parent
+        return node
+
+    # ---- intent --------------------------------------------------------------------------
+
+    def select_operation(self, operation_id: str) -> bool:
+        rec = self.model.operation(operation_id)
+        if rec is None:
+            return False
+        index = self.proxy.mapFromSource(self.model.index_of(rec))
+        if not index.isValid():
+            return False
+        self.view.setCurrentIndex(index)
+        return True
+
+    def select_index(self, index: QModelIndex) -> None:
+        """Select a row of the (filtered) view, e.g. an event under an expanded operation."""
+        self.view.setCurrentIndex(index)
+
+    @Slot()
+    def acknowledge_selected(self) -> None:
+        rec = self.selected_operation()
+        if rec is not None:
+            self.model.acknowledge([rec.operation_id])
+            self._update_buttons()
+
+    @Slot()
+    def acknowledge_all(self) -> None:
+        self.model.acknowledge_all()
+        self._update_buttons()
+
+    # ---- reactions -----------------------------------------------------------------------
+
+    @Slot(int)
+    def _on_kind_changed(self, position: int) -> None:
+        data = self.kind_filter.itemData(position)  # Qt hands enums back as plain str
+        self.proxy.set_kind(EventKind(data) if data else None)
+
+    @Slot(int)
+    def _on_status_changed(self, position: int) -> None:
+        self.proxy.set_status(StatusFilter(self.status_filter.itemData(position)))
+
+    @Slot(QItemSelection, QItemSelection)
+    def _on_selection(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        self.inspection.show_node(self.selected_node())
+        self._update_buttons()
+
+    @Slot(int)
+    def _on_failures_changed(self, count: int) -> None:
+        self._update_buttons()
+        self.unacknowledged_failures_changed.emit(count)
+
+    def _update_buttons(self) -> None:
+        rec = self.selected_operation()
+        self.acknowledge_button.setEnabled(rec is not None and rec.pinned)
+        self.acknowledge_all_button.setEnabled(self.model.unacknowledged_failures > 0)

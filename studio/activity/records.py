@@ -1,0 +1,225 @@
+"""What the Activity timeline keeps in memory: one record per operation, with its event rows.
+
+Plain Python (no Qt): the model in studio.activity.model turns these into rows. Everything here is
+derived from packer events as delivered by the event lane; nothing is made up. Repetitive
+low-value events (discoveries, cache hits and misses, changes) are grouped inside their operation
+("42 cache hits"); each event stays reachable under its group.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from enum import StrEnum
+
+from packer.events import (
+    BuildFinishedDetail,
+    DiagnosticsUpdatedDetail,
+    EventKind,
+    Outcome,
+    PackerEvent,
+    Progress,
+)
+from studio.event_lane import LaneEvent
+
+MAX_EVENTS_PER_OPERATION = 400  # retained event rows per operation; counts stay exact beyond
+BAR_DELAY_S = 0.3  # no bar for operations shorter than this (no flicker); the timeline still shows
+
+SUMMARISED_KINDS = {
+    EventKind.ASSET_DISCOVERED: ("asset discovered", "assets discovered"),
+    EventKind.ASSET_CHANGED: ("asset changed", "assets changed"),
+    EventKind.CACHE_HIT: ("cache hit", "cache hits"),
+    EventKind.CACHE_MISS: ("cache miss", "cache misses"),
+}
+
+
+class OperationStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"  # restored from history with no terminal on record
+
+    @classmethod
+    def from_outcome(cls, outcome: Outcome | None) -> OperationStatus:
+        return cls(outcome.value) if outcome is not None else cls.SUCCEEDED
+
+
+PINNED_STATUSES = frozenset({OperationStatus.FAILED, OperationStatus.BLOCKED})
+
+
+class EventNode:
+    """One retained event, under its operation or under a group."""
+
+    __slots__ = ("item", "parent", "row")
+
+    def __init__(self, item: LaneEvent, parent: OperationRecord | GroupNode, row: int) -> None:
+        self.item = item
+        self.parent = parent
+        self.row = row
+
+    @property
+    def children(self) -> list[EventNode]:
+        return []
+
+
+class GroupNode:
+    """Consecutive repetitive events of one kind, shown as one row ("42 cache hits")."""
+
+    __slots__ = ("children", "count", "kind", "parent", "row")
+
+    def __init__(self, kind: EventKind, parent: OperationRecord, row: int) -> None:
+        self.kind = kind
+        self.parent = parent
+        self.row = row
+        self.count = 0  # events of this run, including those not retained
+        self.children: list[EventNode] = []
+
+    @property
+    def label(self) -> str:
+        one, many = SUMMARISED_KINDS[self.kind]
+        return f"{self.count} {one if self.count == 1 else many}"
+
+
+class OperationRecord:
+    """One operation: its status, latest progress, counts, and retained event rows."""
+
+    def __init__(self, first: PackerEvent, arrived_at: float) -> None:
+        self.operation_id = first.operation_id
+        self.operation = first.operation
+        self.project_id = first.project_id
+        self.row = 0
+        self.children: list[EventNode | GroupNode] = []
+        self.first_arrival = arrived_at
+        self.first_timestamp: datetime = first.timestamp
+        self.last_event: PackerEvent = first
+        self.summary = first.summary
+        self.status = OperationStatus.RUNNING
+        self.terminal: LaneEvent | None = None
+        self.acknowledged = False
+        self.progress: Progress | None = None
+        self.progress_event: LaneEvent | None = None
+        self.progress_updates = 0
+        self.events_total = 0
+        self.events_retained = 0
+        self.assets: set[str] = set()
+        self.cache_hits = 0
+        self.cache_misses = 0
+        self.diagnostics: tuple[int, int] | None = None  # (errors, warnings) of the latest report
+        self.kinds: set[EventKind] = set()
+
+    # -- status --
+
+    @property
+    def running(self) -> bool:
+        return self.status is OperationStatus.RUNNING
+
+    @property
+    def pinned(self) -> bool:
+        """A failure nobody has acknowledged yet: never evicted, counted on the tab."""
+        return self.status in PINNED_STATUSES and not self.acknowledged
+
+    def elapsed_s(self, now: float | None = None) -> float:
+        if self.terminal is not None or not self.running:
+            return max(0.0, (self.last_event.timestamp - self.first_timestamp).total_seconds())
+        return max(0.0, (now if now is not None else time.monotonic()) - self.first_arrival)
+
+    def bar_visible(self, now: float) -> bool:
+        return self.running and now - self.first_arrival >= BAR_DELAY_S
+
+    # -- applying events --
+
+    def apply_progress(self, item: LaneEvent) -> bool:
+        """Latest progress; never backwards. True when the visible value changed."""
+        self.progress_updates += item.coalesced
+        new = item.event.progress
+        self.progress_event = item
+        self.last_event = item.event
+        if self.running:
+            self.summary = item.event.summary
+        if new is None:
+            return False
+        old = self.progress
+        if old is not None and new.done < old.done and new.total == old.total:
+            return False
+        self.progress = new
+        return old != new
+
+    def apply_lifecycle(self, item: LaneEvent) -> EventNode | GroupNode | None:
+        """Counts and status; returns the new child row, if one must be added at the end.
+
+        When the event extends the trailing group, it is appended to that group here and None
+        is returned (the caller announces the group's new child).
+        """
+        event = item.event
+        self.events_total += 1
+        self.last_event = event
+        self.summary = event.summary
+        self.kinds.add(event.kind)
+        for asset in event.affected_assets:
+            self.assets.add(asset.root)
+        self._count(event)
+        if event.terminal:
+            self.terminal = item
+            self.status = OperationStatus.from_outcome(event.outcome)
+        group = self._trailing_group(event.kind)
+        if group is not None:
+            group.count += 1
+            if self.events_retained < MAX_EVENTS_PER_OPERATION:
+                self.events_retained += 1
+                group.children.append(EventNode(item, group, len(group.children)))
+            return None
+        if self.events_retained >= MAX_EVENTS_PER_OPERATION and not event.terminal:
+            return None  # counted above; the full stream is in .studio/activity.jsonl
+        self.events_retained += 1
+        row = len(self.children)
+        if event.kind in SUMMARISED_KINDS:
+            new_group = GroupNode(event.kind, self, row)
+            new_group.count = 1
+            new_group.children.append(EventNode(item, new_group, 0))
+            return new_group
+        return EventNode(item, self, row)
+
+    def _trailing_group(self, kind: EventKind) -> GroupNode | None:
+        if kind not in SUMMARISED_KINDS or not self.children:
+            return None
+        last = self.children[-1]
+        return last if isinstance(last, GroupNode) and last.kind is kind else None
+
+    def _count(self, event: PackerEvent) -> None:
+        detail = event.detail
+        if event.kind is EventKind.CACHE_HIT:
+            self.cache_hits += 1
+        elif event.kind is EventKind.CACHE_MISS:
+            self.cache_misses += 1
+        if isinstance(detail, DiagnosticsUpdatedDetail):
+            self.diagnostics = (detail.errors, detail.warnings)
+        elif isinstance(detail, BuildFinishedDetail):
+            # The build's own totals, when it reports them, are the stream's word on its cache.
+            self.cache_hits = max(self.cache_hits, detail.cache_hits)
+            self.cache_misses = max(self.cache_misses, detail.cache_misses)
+            if detail.blocking:
+                self.diagnostics = (len(detail.blocking), 0)
+
+    # -- text --
+
+    def counts_text(self) -> str:
+        parts: list[str] = []
+        if self.assets:
+            parts.append(f"{len(self.assets)} assets")
+        if self.cache_hits or self.cache_misses:
+            parts.append(f"{self.cache_hits} hits / {self.cache_misses} misses")
+        if self.diagnostics is not None:
+            errors, warnings = self.diagnostics
+            parts.append(f"{errors} errors, {warnings} warnings")
+        return " · ".join(parts)
+
+    def progress_text(self) -> str:
+        if self.progress is None:
+            return ""
+        p = self.progress
+        if p.total is None:
+            return f"{p.done} {p.unit}"
+        fraction = p.fraction or 0.0
+        return f"{p.done}/{p.total} {p.unit} ({fraction:.0%})"

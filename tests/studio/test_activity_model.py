@@ -1,0 +1,134 @@
+"""The Activity model: one row per operation, grouped events, progress, failures, caps."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from pytestqt.qtbot import QtBot
+
+from packer.events import AffectedAsset, EventKind, Outcome
+from studio.activity import model as model_module
+from studio.activity import records
+from studio.activity.model import ActivityModel
+from studio.activity.presentation import BAR_ROLE, COL_OPERATION, COL_PROGRESS, INDETERMINATE
+from studio.activity.records import GroupNode, OperationStatus
+from studio.event_lane import EventLane, LaneEvent
+from tests.studio.lane_events import event, finished, progress
+
+
+def items(*events: object) -> list[LaneEvent]:
+    return [LaneEvent(e) for e in events]  # type: ignore[arg-type]
+
+
+def text(model: ActivityModel, row: int, column: int, parent: QModelIndex | None = None) -> str:
+    index = model.index(row, column, parent or QModelIndex())
+    return str(model.data(index, Qt.ItemDataRole.DisplayRole))
+
+
+def test_one_row_per_operation_newest_first(qtbot: QtBot) -> None:
+    model = ActivityModel()
+    model.apply(items(event("a", 1), event("b", 1), event("a", 2)))
+    model.apply(items(event("c", 1, operation="build")))
+    assert model.rowCount() == 3
+    assert [text(model, r, COL_OPERATION).split(":")[0] for r in range(3)] == [
+        "build", "scan", "scan"
+    ]
+    assert [model.operations()[r].operation_id for r in range(3)] == ["c", "b", "a"]
+
+
+def test_new_operations_of_a_batch_are_inserted_with_one_insert(qtbot: QtBot) -> None:
+    model = ActivityModel()
+    inserts: list[tuple[int, int]] = []
+    model.rowsInserted.connect(
+        lambda parent, first, last: inserts.append((first, last)) if not parent.isValid() else None
+    )
+    model.apply(items(*(event(f"op{i}", 1) for i in range(50))))
+    assert inserts == [(0, 49)]
+
+
+def test_repetitive_events_are_summarised_inside_their_operation_never_lost(
+    qtbot: QtBot,
+) -> None:
+    model = ActivityModel()
+    model.apply(items(event("b", 1, EventKind.BUILD_STARTED, operation="build")))
+    model.apply(items(*(event("b", s, EventKind.CACHE_HIT, operation="build") for s in range(2, 30))))
+    model.apply(items(*(event("b", s, EventKind.CACHE_HIT, operation="build") for s in range(30, 44))))
+    model.apply(items(event("b", 44, EventKind.CACHE_MISS, operation="build"), finished("b", 45)))
+    op = model.index(0, 0)
+    assert model.rowCount(op) == 4  # build_started, 42 cache hits, 1 cache miss, terminal
+    assert text(model, 1, COL_OPERATION, op) == "42 cache hits"
+    assert text(model, 2, COL_OPERATION, op) == "1 cache miss"
+    group_index = model.index(1, 0, op)
+    assert model.rowCount(group_index) == 42
+    group = model.node(group_index)
+    assert isinstance(group, GroupNode)
+    assert [n.item.sequence for n in group.children] == list(range(2, 44))
+    record = model.operations()[0]
+    assert (record.cache_hits, record.cache_misses) == (42, 1)
+    assert record.status is OperationStatus.SUCCEEDED
+
+
+def test_progress_is_latest_never_backwards_and_bars_wait_300_ms(qtbot: QtBot) -> None:
+    model = ActivityModel()
+    model.apply([LaneEvent(progress("p", 1, done=40, total=100), coalesced=7)])
+    index = model.index(0, COL_PROGRESS)
+    assert model.data(index, BAR_ROLE) is None  # too young for a bar: no flicker
+    record = model.operations()[0]
+    record.first_arrival -= records.BAR_DELAY_S
+    assert model.data(index, BAR_ROLE) == pytest.approx(0.4)
+    model.apply(items(progress("p", 2, done=30, total=100)))  # backwards: ignored
+    assert model.data(index, BAR_ROLE) == pytest.approx(0.4)
+    assert record.progress_updates == 8
+    model.apply(items(progress("q", 1, done=3, total=None)))
+    model.operations()[0].first_arrival -= records.BAR_DELAY_S
+    assert model.data(model.index(0, COL_PROGRESS), BAR_ROLE) == INDETERMINATE
+    model.apply(items(finished("p", 3)))
+    assert model.data(model.index(1, COL_PROGRESS), BAR_ROLE) is None  # ended: no bar
+
+
+def test_failures_are_counted_until_acknowledged(qtbot: QtBot) -> None:
+    model = ActivityModel()
+    counts: list[int] = []
+    model.unacknowledged_failures_changed.connect(counts.append)
+    model.apply(items(finished("f1", 1, Outcome.FAILED), finished("f2", 1, Outcome.BLOCKED)))
+    model.apply(items(finished("ok", 1), finished("x", 1, Outcome.CANCELLED)))
+    assert model.unacknowledged_failures == 2
+    model.acknowledge(["f1", "ok"])
+    assert model.unacknowledged_failures == 1
+    model.acknowledge_all()
+    assert counts == [2, 1, 0]
+    assert not any(rec.pinned for rec in model.operations())
+
+
+def test_memory_is_capped_but_pinned_failures_stay(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(model_module, "MAX_OPERATIONS", 5)
+    monkeypatch.setattr(records, "MAX_EVENTS_PER_OPERATION", 10)
+    model = ActivityModel()
+    model.apply(items(finished("failed-early", 1, Outcome.FAILED)))
+    for i in range(10):
+        model.apply(items(finished(f"ok{i}", 1)))
+    ids = [rec.operation_id for rec in model.operations()]
+    assert len(ids) == 5 and "failed-early" in ids
+    model.apply(items(*(event("big", s) for s in range(1, 100)), finished("big", 100)))
+    big = model.operation("big")
+    assert big is not None
+    assert big.events_total == 100
+    assert big.status is OperationStatus.SUCCEEDED  # the terminal is always kept
+    assert big.events_retained <= 11
+
+
+def test_lane_to_model_end_to_end_keeps_every_terminal(qtbot: QtBot) -> None:
+    lane = EventLane()
+    model = ActivityModel()
+    lane.events_delivered.connect(model.apply)
+    sink = lane.open_sink("worker")
+    for n in range(20):
+        for s in range(1, 50):
+            sink.publish(progress(f"op{n}", s, done=s, total=49))
+        sink.publish(finished(f"op{n}", 50, assets=(AffectedAsset(root=f"r{n}"),)))
+    sink.close()
+    qtbot.waitUntil(lambda: model.rowCount() == 20 and not model.running_operations())
+    assert all(rec.progress_updates == 49 for rec in model.operations())
+    assert all(len(rec.assets) == 1 for rec in model.operations())

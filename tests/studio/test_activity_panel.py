@@ -1,0 +1,127 @@
+"""The Activity panel: inspection, asset links, Copy as JSON, filters, acknowledgement."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QModelIndex, QUrl
+from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
+
+from packer.events import AffectedAsset, EventKind, Outcome
+from studio.activity.model import ActivityModel
+from studio.activity.panel import ActivityPanel, tab_title
+from studio.activity.presentation import NODE_ROLE
+from studio.activity.records import EventNode, GroupNode
+from studio.event_lane import LaneEvent
+from tests.studio.lane_events import event, finished, progress
+
+HERO = AffectedAsset(asset_id=7, root="glyphs/hero", name="hero")
+MUSIC = AffectedAsset(root="sounds/music", name=None)
+
+
+def make_panel(qtbot: QtBot) -> tuple[ActivityModel, ActivityPanel]:
+    model = ActivityModel()
+    panel = ActivityPanel(model)
+    qtbot.addWidget(panel)
+    model.apply([
+        LaneEvent(event("scan1", 1, summary="found hero", assets=(HERO, MUSIC))),
+        LaneEvent(progress("scan1", 2, done=2, total=2), coalesced=5),
+        LaneEvent(finished("scan1", 3, summary="scan finished")),
+        LaneEvent(event("build1", 1, EventKind.BUILD_STARTED, operation="build")),
+        LaneEvent(finished("build1", 2, Outcome.FAILED, operation="build", summary="disk full")),
+        LaneEvent(event("doc1", 1, EventKind.DIAGNOSTICS_UPDATED, operation="doctor")),
+    ])
+    return model, panel
+
+
+def visible_operations(panel: ActivityPanel) -> list[str]:
+    proxy = panel.proxy
+    return [
+        proxy.index(r, 0).data(NODE_ROLE).operation_id for r in range(proxy.rowCount())
+    ]
+
+
+def first_event_index(panel: ActivityPanel, operation_id: str) -> QModelIndex:
+    rows = visible_operations(panel)
+    index = panel.proxy.index(0, 0, panel.proxy.index(rows.index(operation_id), 0))
+    if isinstance(index.data(NODE_ROLE), GroupNode):  # "1 asset discovered" → the event
+        index = panel.proxy.index(0, 0, index)
+    return index
+
+
+def test_selecting_an_event_shows_its_full_envelope(qtbot: QtBot) -> None:
+    _model, panel = make_panel(qtbot)
+    panel.select_index(first_event_index(panel, "scan1"))
+    node = panel.selected_node()
+    assert isinstance(node, EventNode)
+    shown = panel.inspection.browser.toPlainText()
+    for expected in ("proj", "scan1", "Sequence", "asset_discovered", "2024-01-01",
+                     "found hero", "hero", "sounds/music", "Detail"):
+        assert expected in shown
+
+
+def test_selecting_an_operation_shows_its_terminal_and_counts(qtbot: QtBot) -> None:
+    _model, panel = make_panel(qtbot)
+    assert panel.select_operation("scan1")
+    shown = panel.inspection.browser.toPlainText()
+    assert "scan finished" in shown and "succeeded" in shown
+    assert "5 (coalesced)" in shown
+
+
+def test_affected_assets_are_links_to_the_assets_workspace(qtbot: QtBot) -> None:
+    _model, panel = make_panel(qtbot)
+    panel.select_index(first_event_index(panel, "scan1"))
+    assert 'href="asset:0"' in panel.inspection.browser.toHtml()
+    with qtbot.waitSignal(panel.asset_link_activated) as blocker:
+        panel.inspection.browser.anchorClicked.emit(QUrl("asset:1"))
+    assert blocker.args == [MUSIC]
+
+
+def test_copy_as_json_puts_the_envelope_on_the_clipboard(qtbot: QtBot) -> None:
+    _model, panel = make_panel(qtbot)
+    panel.select_index(first_event_index(panel, "scan1"))
+    panel.inspection.copy_button.click()
+    copied = json.loads(QGuiApplication.clipboard().text())
+    assert copied["operation_id"] == "scan1" and copied["sequence"] == 1
+    assert copied["affected_assets"][0] == {"asset_id": 7, "root": "glyphs/hero", "name": "hero"}
+    assert copied["lane"] == {"coalesced": 1, "made_by_lane": False}
+
+
+def test_filters_by_kind_status_and_text(qtbot: QtBot) -> None:
+    model, panel = make_panel(qtbot)
+    assert visible_operations(panel) == ["doc1", "build1", "scan1"]
+    panel.kind_filter.setCurrentIndex(panel.kind_filter.findData(EventKind.BUILD_STARTED))
+    assert visible_operations(panel) == ["build1"]
+    panel.kind_filter.setCurrentIndex(0)
+    panel.status_filter.setCurrentIndex(2)  # failed only
+    assert visible_operations(panel) == ["build1"]
+    panel.status_filter.setCurrentIndex(1)  # running
+    assert visible_operations(panel) == ["doc1"]
+    panel.status_filter.setCurrentIndex(0)
+    panel.search.setText("HERO")
+    assert visible_operations(panel) == ["scan1"]
+    panel.search.setText("disk full")
+    assert visible_operations(panel) == ["build1"]
+    panel.search.clear()
+    model.apply([LaneEvent(finished("doc1", 2, operation="doctor"))])
+    panel.status_filter.setCurrentIndex(1)
+    assert visible_operations(panel) == []
+
+
+def test_acknowledging_failures_updates_the_count_and_the_tab_title(qtbot: QtBot) -> None:
+    model, panel = make_panel(qtbot)
+    assert panel.title() == "Activity (1)"
+    model.apply([LaneEvent(finished("other", 1, Outcome.FAILED))])
+    assert panel.unacknowledged_failures == 2
+    assert panel.select_operation("build1")
+    assert panel.acknowledge_button.isEnabled()
+    with qtbot.waitSignal(panel.unacknowledged_failures_changed) as blocker:
+        panel.acknowledge_button.click()
+    assert blocker.args == [1]
+    assert not panel.acknowledge_button.isEnabled()
+    with qtbot.waitSignal(panel.unacknowledged_failures_changed) as blocker:
+        panel.acknowledge_all_button.click()
+    assert blocker.args == [0]
+    assert panel.title() == tab_title(0) == "Activity"
+    assert not panel.acknowledge_all_button.isEnabled()
