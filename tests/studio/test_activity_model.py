@@ -51,8 +51,9 @@ def test_repetitive_events_are_summarised_inside_their_operation_never_lost(
 ) -> None:
     model = ActivityModel()
     model.apply(items(event("b", 1, EventKind.BUILD_STARTED, operation="build")))
-    model.apply(items(*(event("b", s, EventKind.CACHE_HIT, operation="build") for s in range(2, 30))))
-    model.apply(items(*(event("b", s, EventKind.CACHE_HIT, operation="build") for s in range(30, 44))))
+    hits = [event("b", s, EventKind.CACHE_HIT, operation="build") for s in range(2, 44)]
+    model.apply(items(*hits[:28]))  # two batches: the second extends the group of the first
+    model.apply(items(*hits[28:]))
     model.apply(items(event("b", 44, EventKind.CACHE_MISS, operation="build"), finished("b", 45)))
     op = model.index(0, 0)
     assert model.rowCount(op) == 4  # build_started, 42 cache hits, 1 cache miss, terminal
