@@ -111,11 +111,14 @@ def test_raw_unregistered_and_missing_assets(qtbot: QtBot, studio: StudioApp) ->
 
     show(qtbot, studio, asset_key(3, "gone/lost_0"))
     assert details.summary.values["State"].text() == "missing"
-    codes = [details.diagnostics.item(r, 0).text() for r in range(details.diagnostics.rowCount())]
+    table = details.diagnostics
+    cells = [[(item.text() if (item := table.item(r, c)) else "") for c in range(5)]
+             for r in range(table.rowCount())]
+    codes = [row[0] for row in cells]
     assert "PK101" in codes
-    row = codes.index("PK101")
-    assert details.diagnostics.item(row, 1).text() == "error"
-    assert details.diagnostics.item(row, 3).text()  # a suggested fix is shown
+    row = cells[codes.index("PK101")]
+    assert row[1] == "error"
+    assert row[3]  # a suggested fix is shown
     assert "missing" in details.preview.message.text()
 
 
