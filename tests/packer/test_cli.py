@@ -1,0 +1,218 @@
+"""The command line: text by default, --json, --events jsonl, exit codes 0/1/2."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from packer.cli import main
+from packer.cli_common import RichProgressSink
+from packer.doctor import doctor
+from packer.events import EventKind, FanOutSink, ListSink, parse_event_line
+from packer.project import Project, open_project
+from tests.packer.project_builder import declaration_dict, make_project, write_asset
+
+Captured = pytest.CaptureFixture[str]
+
+
+def run(capsys: Captured, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def clean(tmp_path: Path) -> Project:
+    project = make_project(tmp_path, "clean")
+    write_asset(project, "banks/hero")
+    write_asset(project, "wip/draft", register=False)
+    return project
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Project:
+    project = make_project(tmp_path, "broken")
+    write_asset(project, "sfx", declaration=declaration_dict("sfx", inputs={"data": ["x.bin"]}),
+                files={})
+    return project
+
+
+# ---- init ------------------------------------------------------------------------------------
+
+
+def test_init_without_project_file_offers_create(tmp_path: Path, capsys: Captured) -> None:
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    code, out, err = run(capsys, "init", str(folder))
+    assert code == 2 and out == ""
+    assert "no prometeu.json" in err and f"init --create NAME {folder}" in err
+
+
+def test_init_create_then_idempotent_then_refuses_create_again(
+    tmp_path: Path, capsys: Captured
+) -> None:
+    folder = tmp_path / "new_game"
+    code, out, _ = run(capsys, "init", "--create", "New Game", str(folder))
+    assert code == 0 and "Created project New Game" in out
+    project = open_project(folder)
+    assert project.name == "New Game" and project.initialised
+    registry_before = project.registry_path.read_bytes()
+    code, out, _ = run(capsys, "init", str(folder))
+    assert code == 0 and "already initialised" in out
+    assert project.registry_path.read_bytes() == registry_before
+    code, _, err = run(capsys, "init", "--create", "Other", str(folder))
+    assert code == 2 and "already holds a project" in err
+    assert open_project(folder).name == "New Game"
+
+
+def test_init_existing_project_without_registry(tmp_path: Path, capsys: Captured) -> None:
+    project = make_project(tmp_path)
+    project.registry_path.unlink()
+    code, out, _ = run(capsys, "init", "--json", str(project.root))
+    assert code == 0
+    data = json.loads(out)
+    assert data["created_registry"] is True and data["created_project"] is False
+    assert data["project_id"] == project.file.project_id  # copied from prometeu.json
+    assert project.registry_path.is_file()
+
+
+def test_init_events(tmp_path: Path, capsys: Captured) -> None:
+    code, out, err = run(capsys, "init", "--create", "g", str(tmp_path / "g"), "--events",
+                         "jsonl")
+    assert code == 0
+    (event,) = [parse_event_line(line) for line in out.splitlines()]
+    assert event.kind is EventKind.ACTION_APPLIED and event.terminal
+    assert event.operation == "init"
+    assert "Created project" in err
+
+
+# ---- not a project / usage ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["list", "doctor"])
+def test_not_a_project_is_exit_2_with_what_was_expected(
+    tmp_path: Path, capsys: Captured, command: str
+) -> None:
+    code, out, err = run(capsys, command, str(tmp_path))
+    assert code == 2 and out == ""
+    assert "prometeu.json" in err
+    code, _, err = run(capsys, command, str(tmp_path / "nope"))
+    assert code == 2 and "does not exist; expected a project folder" in err
+
+
+def test_invalid_project_file_is_exit_2(tmp_path: Path, capsys: Captured) -> None:
+    (tmp_path / "prometeu.json").write_text("{")
+    code, _, err = run(capsys, "list", str(tmp_path))
+    assert code == 2 and "not valid UTF-8 JSON" in err
+
+
+@pytest.mark.parametrize("argv", [[], ["frobnicate"], ["show"], ["doctor", "--bogus", "x"],
+                                  ["list", "x", "--json", "--events", "jsonl"],
+                                  ["list", "x", "--events", "xml"]])
+def test_usage_errors_exit_2(capsys: Captured, argv: list[str]) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert "usage:" in err
+
+
+def test_help_exits_0(capsys: Captured) -> None:
+    code, out, _ = run(capsys, "doctor", "--help")
+    assert code == 0 and "--workspace" in out and "--fix" in out
+
+
+# ---- list / show / doctor ------------------------------------------------------------------
+
+
+def test_list_text_json_and_exit_codes(clean: Project, broken: Project, capsys: Captured) -> None:
+    code, out, err = run(capsys, "list", str(clean.root))
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0].split() == ["ID", "NAME", "TYPE", "STATE", "BUILD", "PRELOAD", "FINDINGS",
+                                "ROOT"]
+    assert lines[1].split()[:4] == ["1", "hero", "raw", "registered"]
+    assert lines[2].split()[:4] == ["-", "draft", "raw", "unregistered"]
+    code, out, _ = run(capsys, "list", "--json", str(clean.root))
+    data = json.loads(out)
+    assert [a["root"] for a in data["assets"]] == ["banks/hero", "wip/draft"]
+    code, _, _ = run(capsys, "list", str(broken.root))
+    assert code == 1
+
+
+def test_show_text_json_and_unknown_asset(clean: Project, capsys: Captured) -> None:
+    code, out, _ = run(capsys, "show", str(clean.root), "banks/hero")
+    assert code == 0
+    for section in ("#1 hero", "Runtime contract", "Inputs", "Diagnostics"):
+        assert section in out
+    assert out.index("Runtime contract") < out.index("Inputs") < out.index("Diagnostics")
+    code, out, _ = run(capsys, "show", "--json", str(clean.root), "1")
+    assert code == 0 and json.loads(out)["contract"]["format"] == "RAW/bytes_v1"
+    code, out, err = run(capsys, "show", str(clean.root), "99")
+    assert code == 2 and out == "" and "no asset has asset_id 99" in err
+
+
+def test_doctor_exit_codes_and_json(clean: Project, broken: Project, capsys: Captured) -> None:
+    code, out, _ = run(capsys, "doctor", str(clean.root))
+    assert code == 0 and "Nothing blocks a build." in out
+    code, out, _ = run(capsys, "doctor", str(broken.root))
+    assert code == 1 and "PK106" in out and "fix:" in out
+    code, out, _ = run(capsys, "doctor", "--workspace", "--json", str(clean.root))
+    report = json.loads(out)
+    assert code == 0 and report["workspace"] is True and report["blocking"] is False
+    assert "PK201" in [d["code"] for d in report["diagnostics"]]
+
+
+def test_doctor_fix_reports_what_it_fixed(tmp_path: Path, capsys: Captured) -> None:
+    project = make_project(tmp_path)
+    decl = write_asset(project, "orig")
+    write_asset(project, "copy", declaration=dict(decl, name="copy"), register=False)
+    code, _, _ = run(capsys, "doctor", str(project.root))
+    assert code == 1  # the registered original collides
+    code, out, _ = run(capsys, "doctor", "--fix", str(project.root))
+    assert code == 0 and "fixed PK109" in out
+
+
+@pytest.mark.parametrize("argv", [["list"], ["doctor", "--workspace"], ["show", "@", "1"]])
+def test_events_jsonl_stdout_only_events_human_text_on_stderr(
+    broken: Project, capsys: Captured, argv: list[str]
+) -> None:
+    args = [a if a != "@" else str(broken.root) for a in argv]
+    if "@" not in argv:
+        args.append(str(broken.root))
+    code, out, err = run(capsys, *args, "--events", "jsonl")
+    assert code == 1
+    events = [parse_event_line(line) for line in out.splitlines()]
+    assert events and events[-1].terminal
+    assert [e.terminal for e in events].count(True) == 1
+    assert [e.sequence for e in events] == list(range(1, len(events) + 1))
+    assert "sfx" in err  # the readable report moved to stderr
+    assert "error" in err
+
+
+def test_console_script_subprocess(broken: Project) -> None:
+    script = Path(sys.executable).parent / "prometeu-packer"
+    done = subprocess.run([str(script), "doctor", str(broken.root), "--events", "jsonl"],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 1
+    events = [parse_event_line(line) for line in done.stdout.splitlines()]
+    assert events[-1].kind is EventKind.DIAGNOSTICS_UPDATED and events[-1].terminal
+    assert "PK106" in done.stderr
+
+
+# ---- the live progress bar -------------------------------------------------------------------
+
+
+def test_rich_progress_sink_follows_progress_and_clears_on_terminal(broken: Project) -> None:
+    stream = io.StringIO()
+    console = Console(file=stream, force_terminal=True, width=100)
+    events = ListSink()
+    with RichProgressSink(console) as bar:
+        doctor(broken, workspace=True, sink=FanOutSink(bar, events))
+        assert bar._tasks == {}  # the terminal removed the operation's bar
+    assert any(e.kind is EventKind.PROGRESS_UPDATED for e in events.events)
+    assert stream.getvalue() != ""  # something was drawn
