@@ -1,12 +1,105 @@
-"""`prometeu-packer build` and related commands (helper BUILD fills this module).
-
-`register(subparsers)` adds this module's subcommands with packer.cli_common.add_command.
-"""
+"""`prometeu-packer build PROJECT [--no-cache]` and `prometeu-packer inspect FILE [--json]`."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from rich.table import Table
+
+from packer.build import BuildResult, build
+from packer.build.reader import InspectReport, MalformedContainer, inspect_file
+from packer.cli_common import EXIT_BLOCKED, EXIT_OK, CommandContext, add_command
+from packer.events import Outcome
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the build commands (none yet)."""
+    parser = add_command(
+        subparsers, "build", "Build build/assets.pa from the registered, included assets",
+        _run_build,
+        description="Build build/assets.pa (and its mirrors) from the registered, included "
+        "assets. Blocking diagnostics stop the build; build/ changes only when a build succeeds.",
+    )
+    parser.add_argument("--no-cache", action="store_true",
+                        help="encode every asset again, ignoring the build cache")
+    inspect = add_command(
+        subparsers, "inspect", "Validate an assets.pa and print its asset table", _run_inspect,
+        project=False,
+        description="Validate an assets.pa (prelude, canonical header, offsets, sizes, overlaps, "
+        "and the asset_table.json / preload.json mirrors beside it) and print its table. "
+        "Exit 1 when the file is malformed.",
+    )
+    inspect.add_argument("file", metavar="FILE", type=Path, help="the assets.pa to inspect")
+
+
+def _run_build(ctx: CommandContext) -> int:
+    project = ctx.project
+    with ctx.event_sink() as sink:
+        result = build(project, sink=sink, use_cache=not ctx.args.no_cache)
+    if ctx.json_output:
+        ctx.write_json(result)
+    else:
+        _print_build(ctx, result)
+    return EXIT_OK if result.outcome is Outcome.SUCCEEDED else EXIT_BLOCKED
+
+
+def _print_build(ctx: CommandContext, result: BuildResult) -> None:
+    out = ctx.out
+    for found in result.blocking:
+        where = f" [{found.root}{'/' + found.file if found.file else ''}]" if found.root else ""
+        out.print(f"{found.code} error{where}: {found.message}\n  fix: {found.fix}", markup=False)
+    for found in result.diagnostics:
+        if not found.blocking:
+            out.print(f"{found.code} {found.severity.value}: {found.message}", markup=False)
+    if result.outcome is Outcome.SUCCEEDED:
+        state = "up to date" if result.up_to_date else "built"
+        out.print(
+            f"{result.artifact}: {state}, {result.asset_count} assets, "
+            f"{result.cache_hits} cache hits, {result.cache_misses} misses, "
+            f"{result.output_bytes} bytes", markup=False,
+        )
+    elif result.outcome is Outcome.BLOCKED:
+        out.print(f"Build blocked by {len(result.blocking)} problem(s); build/ is unchanged.",
+                  markup=False)
+    else:
+        ctx.error(f"build {result.outcome.value}: {result.error or 'no details'}")
+
+
+def _run_inspect(ctx: CommandContext) -> int:
+    path: Path = ctx.args.file
+    try:
+        report = inspect_file(path)
+    except MalformedContainer as exc:
+        if ctx.json_output:
+            ctx.write_json({"file": str(path), "valid": False, "problems": [str(exc)]})
+        ctx.error(f"{path}: {exc}")
+        return EXIT_BLOCKED
+    if ctx.json_output:
+        ctx.write_json(report.to_json())
+    else:
+        _print_report(ctx, report)
+    for problem in report.problems:
+        ctx.error(f"{path}: {problem}")
+    return EXIT_OK if report.valid else EXIT_BLOCKED
+
+
+def _print_report(ctx: CommandContext, report: InspectReport) -> None:
+    slots = {row["asset_id"]: row["slot"] for row in report.preload}
+    table = Table(title=f"{report.path}: {len(report.asset_table)} assets, "
+                  f"{report.file_size} bytes, payload at {report.payload_offset}")
+    for column in ("asset_id", "asset_name", "bank_type", "codec", "offset", "size",
+                   "decoded_size", "preload"):
+        table.add_column(column, justify="right" if column in {
+            "asset_id", "offset", "size", "decoded_size", "preload"} else "left")
+    for row in report.asset_table:
+        slot = slots.get(row["asset_id"])
+        table.add_row(*(str(row[k]) for k in ("asset_id", "asset_name", "bank_type", "codec",
+                                               "offset", "size", "decoded_size")),
+                      "-" if slot is None else str(slot))
+    ctx.out.print(table)
+    for name, state in sorted(report.mirrors.items()):
+        ctx.out.print(f"{name}: {state}", markup=False)
+    for note in report.notes:
+        ctx.out.print(f"note: {note}", markup=False)
+    if report.valid:
+        ctx.out.print("valid", markup=False)

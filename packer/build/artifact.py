@@ -1,0 +1,182 @@
+"""Writing `assets.pa` from a header and the payload bytes, and finding payloads in an old one.
+
+Payload bytes come from three places: memory (just encoded), the spool file (encoded payloads
+beyond the memory budget), or the previous `build/assets.pa` (cache hits, already verified
+against their hash). File-to-file copies use `os.copy_file_range` where the OS has it, so the
+bytes never pass through Python.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from packer.build.layout import (
+    CONTAINER_SCHEMA_VERSION,
+    MAGIC,
+    PRELUDE_SIZE,
+    pack_prelude,
+    unpack_prelude,
+)
+from packer.build.plan import Header
+from packer.cancellation import CancellationToken
+
+COPY_CHUNK = 8 << 20
+DEFAULT_MEMORY_BUDGET = 256 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class PayloadRef:
+    """One asset's payload: in memory, or `size` bytes of `path` from `offset`."""
+
+    size: int
+    data: bytes | None = None
+    path: Path | None = None
+    offset: int = 0
+
+
+class PayloadStore:
+    """Keeps encoded payloads in memory up to a budget, then appends them to a spool file."""
+
+    def __init__(self, spool_path: Path, memory_budget: int = DEFAULT_MEMORY_BUDGET) -> None:
+        self._spool_path = spool_path
+        self._budget = memory_budget
+        self._in_memory = 0
+        self._spool: BinaryIO | None = None
+        self._spool_size = 0
+
+    def add(self, data: bytes) -> PayloadRef:
+        if self._in_memory + len(data) <= self._budget:
+            self._in_memory += len(data)
+            return PayloadRef(size=len(data), data=data)
+        if self._spool is None:
+            self._spool = open(self._spool_path, "wb", buffering=0)  # noqa: SIM115
+        offset = self._spool_size
+        _write_all(self._spool, data)
+        self._spool_size += len(data)
+        return PayloadRef(size=len(data), path=self._spool_path, offset=offset)
+
+    def close(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
+    def discard(self) -> None:
+        self.close()
+        with contextlib.suppress(FileNotFoundError):
+            self._spool_path.unlink()
+
+
+def _write_all(handle: BinaryIO, data: bytes | memoryview) -> None:
+    view = memoryview(data)
+    while view:
+        written = handle.write(view)
+        if written is None or written <= 0:
+            raise OSError("short write")
+        view = view[written:]
+
+
+def _copy_range(
+    source: BinaryIO, offset: int, size: int, target: BinaryIO, token: CancellationToken
+) -> None:
+    copied = 0
+    copy_file_range = getattr(os, "copy_file_range", None)
+    while copied < size:
+        want = min(COPY_CHUNK, size - copied)
+        moved = 0
+        if copy_file_range is not None:
+            try:
+                moved = copy_file_range(source.fileno(), target.fileno(), want, offset + copied)
+            except OSError:
+                copy_file_range = None  # e.g. across file systems on old kernels: fall back
+        if moved <= 0:
+            source.seek(offset + copied)
+            chunk = source.read(want)
+            if not chunk:
+                raise EOFError(f"{source.name} ends before the payload it should hold")
+            _write_all(target, chunk)
+            moved = len(chunk)
+        copied += moved
+        token.raise_if_cancelled()
+
+
+def write_artifact(
+    path: Path, header: Header, refs: dict[int, PayloadRef], token: CancellationToken
+) -> None:
+    """Write prelude, header, padding and every payload at its planned offset, then fsync."""
+    payload_offset = header.payload_offset
+    sources: dict[Path, BinaryIO] = {}
+    try:
+        with open(path, "wb", buffering=0) as out:
+            head = pack_prelude(len(header.header)) + header.header
+            _write_all(out, head + bytes(payload_offset - len(head)))
+            position = payload_offset
+            for entry in header.entries:
+                ref = refs[entry.asset_id]
+                if ref.size != entry.size:
+                    raise ValueError(f"asset {entry.asset_id}: payload size changed while writing")
+                start = payload_offset + entry.offset
+                if start > position:
+                    _write_all(out, bytes(start - position))
+                if ref.data is not None:
+                    _write_all(out, ref.data)
+                elif ref.path is not None:
+                    source = sources.get(ref.path)
+                    if source is None:
+                        source = sources[ref.path] = open(ref.path, "rb", buffering=0)  # noqa: SIM115
+                    _copy_range(source, ref.offset, ref.size, out, token)
+                position = start + entry.size
+                token.raise_if_cancelled()
+            if out.tell() != header.file_size:
+                raise ValueError(f"wrote {out.tell()} bytes, planned {header.file_size}")
+            os.fsync(out.fileno())
+    finally:
+        for source in sources.values():
+            source.close()
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousArtifact:
+    """What the previous `build/assets.pa` holds, as far as reuse needs to know."""
+
+    path: Path
+    head: bytes  # prelude + header + padding (everything before the payload)
+    header: bytes
+    payload_offset: int
+    file_size: int
+    slots: dict[int, tuple[int, int]]  # asset_id -> (absolute offset, size)
+
+
+def read_previous_artifact(path: Path) -> PreviousArtifact | None:
+    """Parse just enough of an existing artifact to find payloads; None when it is unusable."""
+    try:
+        with open(path, "rb") as handle:
+            file_size = os.fstat(handle.fileno()).st_size
+            prelude = handle.read(PRELUDE_SIZE)
+            if len(prelude) != PRELUDE_SIZE:
+                return None
+            magic, version, header_len, payload_offset, _flags, _reserved = unpack_prelude(prelude)
+            if magic != MAGIC or version != CONTAINER_SCHEMA_VERSION:
+                return None
+            if not PRELUDE_SIZE + header_len <= payload_offset <= file_size:
+                return None
+            rest = handle.read(payload_offset - PRELUDE_SIZE)
+    except OSError:
+        return None
+    header = rest[:header_len]
+    try:
+        table = json.loads(header)["asset_table"]
+        slots = {
+            int(row["asset_id"]): (payload_offset + int(row["offset"]), int(row["size"]))
+            for row in table
+        }
+    except (ValueError, KeyError, TypeError):
+        return None
+    if any(start + size > file_size for start, size in slots.values()):
+        return None
+    return PreviousArtifact(path=path, head=prelude + rest, header=header,
+                            payload_offset=payload_offset, file_size=file_size, slots=slots)

@@ -1,0 +1,238 @@
+"""The build cache `assets/.prometeu/cache.json`: what was built last time, and from what.
+
+Keyed by asset_id. An entry records every effective input of one asset (role, path, size and
+mtime as hints, a content hash as the decision), every setting that changes its bytes, and the
+payload it produced (hash, size, runtime metadata). The payload bytes themselves are not copied
+anywhere: they are read back from the previous `build/assets.pa` and verified against the hash
+(see docs/formats.md, "Build cache"). The cache never stores diagnostics and never changes what
+is built: a lost or corrupt cache only costs time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+
+from packer.atomic import atomic_write_bytes, canonical_json_bytes
+from packer.build.hashing import HASH_ALGORITHM
+
+CACHE_SCHEMA_VERSION: Literal[1] = 1
+# A file whose mtime is this close to (or after) the moment the previous build started reading
+# may have changed without its mtime showing it (coarse timestamps): its hints are not trusted.
+RACY_WINDOW_NS = 2_000_000_000
+
+
+class MissReason(StrEnum):
+    """Why an asset had to be encoded again (docs/formats.md, "Build cache", lists them)."""
+
+    NEW_ASSET = "new_asset"
+    INPUT_CONTENT_CHANGED = "input_content_changed"
+    INPUT_ADDED_OR_REMOVED = "input_added_or_removed"
+    SETTINGS_CHANGED = "settings_changed"
+    PACKER_VERSION_CHANGED = "packer_version_changed"
+    CACHE_MISSING_OR_CORRUPT = "cache_missing_or_corrupt"
+    FORCED = "forced"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CachedInput(_Frozen):
+    role: str
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str
+
+
+class CachedPayload(_Frozen):
+    hash: str
+    size: int
+    decoded_size: int
+
+
+class CacheEntry(_Frozen):
+    asset_uuid: str
+    packer_version: str  # packer release + container schema: a change re-encodes everything
+    format_version: int  # the pipeline's own version
+    settings: str  # canonical JSON of every declaration setting that changes bytes
+    inputs: tuple[CachedInput, ...]
+    payload: CachedPayload
+    metadata: dict[str, JsonValue]
+    tool_metadata: dict[str, JsonValue] = {}
+    preview_hash: str | None = None
+
+
+class ArtifactRecord(_Frozen):
+    """The `build/assets.pa` the entries' payloads live in (header hash and file size)."""
+
+    header_hash: str
+    size: int
+
+
+class BuildCache(_Frozen):
+    schema_version: Literal[1] = CACHE_SCHEMA_VERSION
+    hash_algorithm: Literal["xxh3_128"] = HASH_ALGORITHM
+    started_at_ns: int  # when the build that wrote this cache began reading inputs
+    artifact: ArtifactRecord | None = None
+    assets: dict[str, CacheEntry] = {}
+
+    def entry(self, asset_id: int) -> CacheEntry | None:
+        return self.assets.get(str(asset_id))
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedCache:
+    cache: BuildCache | None
+    problem: str | None  # why the cache cannot be used (PK206), or None
+
+
+def load_cache(path: Path) -> LoadedCache:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return LoadedCache(None, f"{path.name} does not exist yet")
+    except OSError as exc:
+        return LoadedCache(None, f"{path.name} cannot be read: {exc.strerror or exc}")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return LoadedCache(None, f"{path.name} is not valid JSON: {exc}")
+    if isinstance(data, dict) and data.get("schema_version") != CACHE_SCHEMA_VERSION:
+        return LoadedCache(
+            None, f"{path.name} has schema_version {data.get('schema_version')!r}; "
+            f"this packer writes {CACHE_SCHEMA_VERSION}",
+        )
+    try:
+        return LoadedCache(BuildCache.model_validate(data), None)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        return LoadedCache(None, f"{path.name} is invalid at {where}: {first['msg']}")
+
+
+def save_cache(path: Path, cache: BuildCache) -> None:
+    atomic_write_bytes(path, cache.model_dump_json().encode("utf-8"))
+
+
+def settings_key(
+    asset_type: str, fmt: str, codec: str, metadata: dict[str, JsonValue],
+    pipeline: dict[str, JsonValue],
+) -> str:
+    """Canonical JSON, compared as text: 16 and 16.0 differ here, as they do to a pipeline."""
+    return canonical_json_bytes({
+        "codec": codec, "format": fmt, "metadata": metadata, "pipeline": pipeline,
+        "type": asset_type,
+    }).decode("utf-8")
+
+
+@dataclass(slots=True)
+class InputFacts:
+    """One declared input as this build sees it; `hash` is filled when known."""
+
+    role: str
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str | None = None
+
+    def cached(self) -> CachedInput:
+        assert self.hash is not None
+        return CachedInput(role=self.role, path=self.path, size=self.size,
+                           mtime_ns=self.mtime_ns, hash=self.hash)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    reason: MissReason | None  # None: a hit
+    explanation: str
+
+    @property
+    def hit(self) -> bool:
+        return self.reason is None
+
+
+def decide(
+    entry: CacheEntry | None,
+    *,
+    asset_uuid: str,
+    packer_version: str,
+    format_version: int,
+    settings: str,
+    inputs: list[InputFacts],
+    previous_started_at_ns: int,
+    hash_input: Callable[[InputFacts], str],
+) -> Decision:
+    """Compare one asset with its cache entry, cheapest checks first; hash only what must be.
+
+    An input whose size and mtime equal the entry's (and whose mtime is not racy) keeps the
+    recorded hash; any other input is hashed with `hash_input`, and the hash decides.
+    """
+    if entry is None or entry.asset_uuid != asset_uuid:
+        return Decision(MissReason.NEW_ASSET, "no cache entry for this asset")
+    if entry.packer_version != packer_version:
+        return Decision(
+            MissReason.PACKER_VERSION_CHANGED,
+            f"built by packer {entry.packer_version}, this is {packer_version}",
+        )
+    if entry.format_version != format_version:
+        return Decision(
+            MissReason.PACKER_VERSION_CHANGED,
+            f"format pipeline version {entry.format_version} → {format_version}",
+        )
+    if entry.settings != settings:
+        return Decision(MissReason.SETTINGS_CHANGED, _settings_change(entry.settings, settings))
+    old_list = [(i.role, i.path) for i in entry.inputs]
+    new_list = [(i.role, i.path) for i in inputs]
+    if old_list != new_list:
+        return Decision(MissReason.INPUT_ADDED_OR_REMOVED, _inputs_change(old_list, new_list))
+    changed = []
+    racy_after = previous_started_at_ns - RACY_WINDOW_NS
+    for facts, old in zip(inputs, entry.inputs, strict=True):
+        trusted = (facts.size == old.size and facts.mtime_ns == old.mtime_ns
+                   and facts.mtime_ns < racy_after)
+        if trusted:
+            facts.hash = old.hash
+            continue
+        if facts.hash is None:
+            facts.hash = hash_input(facts)
+        if facts.hash != old.hash:
+            changed.append(facts.path)
+    if changed:
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3
+                                          else "")
+        return Decision(MissReason.INPUT_CONTENT_CHANGED, f"content changed: {shown}")
+    return Decision(None, "inputs and settings unchanged")
+
+
+def _settings_change(old: str, new: str) -> str:
+    try:
+        before, after = json.loads(old), json.loads(new)
+    except json.JSONDecodeError:
+        return "settings changed"
+    keys = sorted(
+        k for k in set(before) | set(after)
+        if json.dumps(before.get(k), sort_keys=True) != json.dumps(after.get(k), sort_keys=True)
+    )
+    return f"changed: {', '.join(keys) or 'settings'}"
+
+
+def _inputs_change(old: list[tuple[str, str]], new: list[tuple[str, str]]) -> str:
+    old_set, new_set = set(old), set(new)
+    added = [f"{role}:{path}" for role, path in new if (role, path) not in old_set]
+    removed = [f"{role}:{path}" for role, path in old if (role, path) not in new_set]
+    if not added and not removed:
+        return "inputs reordered"
+    parts = []
+    if added:
+        parts.append("added " + ", ".join(added[:3]) + ("…" if len(added) > 3 else ""))
+    if removed:
+        parts.append("removed " + ", ".join(removed[:3]) + ("…" if len(removed) > 3 else ""))
+    return "; ".join(parts)

@@ -1,0 +1,201 @@
+"""The check pass: select the build set, stat its inputs, decide hit or miss, validate misses.
+
+Nothing is written here. Format validation runs only for assets that will be encoded: a hit means
+the same inputs and settings were encoded successfully before, and validation is a pure function
+of exactly those, so its result cannot have changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packer import __version__
+from packer.build.artifact import PreviousArtifact
+from packer.build.cache import (
+    BuildCache,
+    CacheEntry,
+    Decision,
+    InputFacts,
+    MissReason,
+    decide,
+    settings_key,
+)
+from packer.build.faults import Faults
+from packer.build.hashing import hash_bytes, hash_file
+from packer.build.layout import CONTAINER_SCHEMA_VERSION
+from packer.build.staging import PREVIEWS_DIR
+from packer.cancellation import CancellationToken
+from packer.declaration import DECLARATION_FILE, AssetDeclaration
+from packer.diagnostics import Diagnostic, diagnostic
+from packer.formats import FormatPipeline, pipelines
+from packer.paths import UnsafePathError, resolve_inside
+from packer.project import Project
+from packer.scan import AssetRecord, WorkspaceSnapshot
+
+PACKER_VERSION = f"{__version__}+pa{CONTAINER_SCHEMA_VERSION}"
+
+
+@dataclass(slots=True)
+class AssetWork:
+    """One build-set asset on its way through the build."""
+
+    record: AssetRecord
+    asset_id: int
+    decl: AssetDeclaration
+    root_path: Path
+    pipeline: FormatPipeline
+    inputs: list[InputFacts]
+    targets: list[Path]  # resolved input paths, parallel to `inputs`
+    settings: str
+    entry: CacheEntry | None = None
+    decision: Decision = field(default_factory=lambda: Decision(MissReason.FORCED, ""))
+
+    @property
+    def input_bytes(self) -> int:
+        return sum(i.size for i in self.inputs)
+
+    def hash_missing_inputs(self, token: CancellationToken) -> None:
+        for facts, target in zip(self.inputs, self.targets, strict=True):
+            if facts.hash is None:
+                facts.hash, facts.size = hash_file(target, token)
+
+
+@dataclass(slots=True)
+class Selection:
+    work: list[AssetWork] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.blocking]
+
+    @property
+    def input_bytes(self) -> int:
+        return sum(w.input_bytes for w in self.work)
+
+
+def select(project: Project, snapshot: WorkspaceSnapshot, token: CancellationToken) -> Selection:
+    """The build set in asset_id order, with the structural findings that block it."""
+    selection = Selection(diagnostics=list(snapshot.diagnostics))
+    table = pipelines()
+    for record in snapshot.assets:
+        if not record.in_build_set or record.asset_id is None:
+            continue
+        token.raise_if_cancelled()
+        selection.diagnostics.extend(record.diagnostics)
+        decl = record.declaration
+        if record.blocking or decl is None:
+            continue
+        pipeline = table.get(decl.output.format)
+        if pipeline is None:
+            selection.diagnostics.append(diagnostic(
+                "PK108", f"{record.root}: this packer has no pipeline for {decl.output.format}",
+                root=record.root, file=DECLARATION_FILE, asset_id=record.asset_id,
+            ))
+            continue
+        root_path = project.assets_dir / record.root
+        facts, targets = _stat_inputs(decl, root_path, record, selection)
+        if facts is None:
+            continue
+        selection.work.append(AssetWork(
+            record=record, asset_id=record.asset_id, decl=decl, root_path=root_path,
+            pipeline=pipeline, inputs=facts, targets=targets,
+            settings=settings_key(decl.type, decl.output.format, decl.output.codec,
+                                  decl.output.metadata, decl.output.pipeline),
+        ))
+    return selection
+
+
+def _stat_inputs(
+    decl: AssetDeclaration, root_path: Path, record: AssetRecord, selection: Selection
+) -> tuple[list[InputFacts] | None, list[Path]]:
+    facts: list[InputFacts] = []
+    targets: list[Path] = []
+    for role, path in decl.all_inputs():
+        try:
+            target = resolve_inside(root_path, path)
+            st = target.stat()
+        except (UnsafePathError, OSError) as exc:
+            # The scan saw this input fine a moment ago; the disk changed under us.
+            selection.diagnostics.append(diagnostic(
+                "PK106", f"{record.root}: input {path!r} vanished during the build: {exc}",
+                root=record.root, file=path, asset_id=record.asset_id,
+            ))
+            return None, []
+        facts.append(InputFacts(role=role, path=path, size=st.st_size, mtime_ns=st.st_mtime_ns))
+        targets.append(target)
+    return facts, targets
+
+
+@dataclass(frozen=True, slots=True)
+class CacheView:
+    """What this build may reuse: the loaded cache and the artifact its payloads live in."""
+
+    cache: BuildCache | None
+    previous: PreviousArtifact | None
+    forced: bool
+    problem: str | None  # why nothing can be reused (whole-cache problem), if anything
+    build_dir: Path
+
+
+def decide_and_validate(
+    selection: Selection, view: CacheView, token: CancellationToken, faults: Faults
+) -> None:
+    """Give every asset its cache decision; validate the format of every miss."""
+    started = view.cache.started_at_ns if view.cache is not None else 0
+    for work in selection.work:
+        token.raise_if_cancelled()
+        faults.reached("check")
+        work.decision = _decide_one(work, view, started, token)
+        if not work.decision.hit:
+            selection.diagnostics.extend(work.pipeline.validate(
+                work.decl, work.root_path, root=work.record.root, asset_id=work.asset_id,
+            ))
+
+
+def _decide_one(
+    work: AssetWork, view: CacheView, started: int, token: CancellationToken
+) -> Decision:
+    if view.forced:
+        return Decision(MissReason.FORCED, "--no-cache: every asset is encoded")
+    if view.cache is None:
+        return Decision(MissReason.CACHE_MISSING_OR_CORRUPT, view.problem or "no cache")
+    work.entry = view.cache.entry(work.asset_id)
+
+    def hash_input(facts: InputFacts) -> str:
+        target = next(t for f, t in zip(work.inputs, work.targets, strict=True) if f is facts)
+        digest, facts.size = hash_file(target, token)
+        return digest
+
+    decision = decide(
+        work.entry, asset_uuid=work.decl.asset_uuid, packer_version=PACKER_VERSION,
+        format_version=work.pipeline.format_version, settings=work.settings,
+        inputs=work.inputs, previous_started_at_ns=started, hash_input=hash_input,
+    )
+    if not decision.hit:
+        return decision
+    return _check_reusable(work, view)
+
+
+def _check_reusable(work: AssetWork, view: CacheView) -> Decision:
+    """A hit also needs its payload in the previous artifact and its preview in build/."""
+    entry = work.entry
+    assert entry is not None
+    if view.problem is not None or view.previous is None:
+        return Decision(MissReason.CACHE_MISSING_OR_CORRUPT,
+                        view.problem or "build/assets.pa is missing")
+    slot = view.previous.slots.get(work.asset_id)
+    if slot is None or slot[1] != entry.payload.size:
+        return Decision(MissReason.CACHE_MISSING_OR_CORRUPT,
+                        "build/assets.pa does not hold this asset's cached payload")
+    if entry.preview_hash is not None:
+        preview = view.build_dir / PREVIEWS_DIR / f"{work.asset_id}.png"
+        try:
+            ok = hash_bytes(preview.read_bytes()) == entry.preview_hash
+        except OSError:
+            ok = False
+        if not ok:
+            return Decision(MissReason.CACHE_MISSING_OR_CORRUPT,
+                            f"build/{PREVIEWS_DIR}/{preview.name} is missing or changed")
+    return Decision(None, "inputs and settings unchanged")

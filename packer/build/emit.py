@@ -1,0 +1,152 @@
+"""The emission pass: for each asset, reuse the cached payload (verified) or encode it anew."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from pydantic import JsonValue
+
+from packer.build.artifact import PayloadRef, PayloadStore
+from packer.build.cache import CachedPayload, CacheEntry, Decision, MissReason
+from packer.build.check import PACKER_VERSION, AssetWork, CacheView
+from packer.build.faults import Faults
+from packer.build.hashing import hash_bytes, hash_file_range
+from packer.build.plan import PlannedEntry
+from packer.build.staging import PREVIEWS_DIR
+from packer.cancellation import CancellationToken
+from packer.events import CacheHitDetail, CacheMissDetail, EventKind, Operation
+
+
+@dataclass(slots=True)
+class BuiltAsset:
+    work: AssetWork
+    hit: bool
+    ref: PayloadRef
+    payload_hash: str
+    decoded_size: int
+    metadata: dict[str, JsonValue]
+    tool_metadata: dict[str, JsonValue]
+    preview_png: bytes | None = None  # a new preview to write
+    preview_source: Path | None = None  # an unchanged preview to carry over
+    preview_hash: str | None = None
+
+    @property
+    def preview_name(self) -> str | None:
+        has_preview = self.preview_png is not None or self.preview_source is not None
+        return f"{self.work.asset_id}.png" if has_preview else None
+
+    def planned(self) -> PlannedEntry:
+        decl = self.work.decl
+        return PlannedEntry(
+            asset_id=self.work.asset_id, asset_name=decl.name, bank_type=decl.bank_type,
+            codec=decl.output.codec, size=self.ref.size, decoded_size=self.decoded_size,
+            metadata=self.metadata, preload=decl.preload.enabled,
+        )
+
+    def cache_entry(self) -> CacheEntry:
+        work = self.work
+        return CacheEntry(
+            asset_uuid=work.decl.asset_uuid, packer_version=PACKER_VERSION,
+            format_version=work.pipeline.format_version, settings=work.settings,
+            inputs=tuple(i.cached() for i in work.inputs),
+            payload=CachedPayload(hash=self.payload_hash, size=self.ref.size,
+                                  decoded_size=self.decoded_size),
+            metadata=self.metadata, tool_metadata=self.tool_metadata,
+            preview_hash=self.preview_hash,
+        )
+
+
+def emit_assets(
+    op: Operation,
+    works: list[AssetWork],
+    view: CacheView,
+    store: PayloadStore,
+    *,
+    token: CancellationToken,
+    faults: Faults,
+) -> list[BuiltAsset]:
+    """Produce every payload in asset_id order, publishing cache_hit/cache_miss and progress."""
+    built: list[BuiltAsset] = []
+    total = len(works)
+    total_bytes = sum(w.input_bytes for w in works)
+    done_bytes = 0
+    with contextlib.ExitStack() as stack:
+        previous: BinaryIO | None = None
+        if view.previous is not None and any(w.decision.hit for w in works):
+            previous = stack.enter_context(open(view.previous.path, "rb"))
+        for index, work in enumerate(works, start=1):
+            token.raise_if_cancelled()
+            faults.reached("encode")
+            asset = _reuse(work, view, previous, token) if work.decision.hit else None
+            if asset is None:
+                asset = _encode(work, store, token)
+            _publish(op, asset)
+            built.append(asset)
+            done_bytes += work.input_bytes
+            if op.wants_events:
+                op.progress(
+                    index, total, phase="build",
+                    summary=f"Building: {index}/{total} assets, "
+                    f"{_megabytes(done_bytes)}/{_megabytes(total_bytes)} MB",
+                )
+    return built
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 1_000_000:.1f}"
+
+
+def _reuse(
+    work: AssetWork, view: CacheView, previous: BinaryIO | None, token: CancellationToken
+) -> BuiltAsset | None:
+    """The cached payload, read back from the previous artifact and checked against its hash."""
+    entry = work.entry
+    assert entry is not None and view.previous is not None and previous is not None
+    start, size = view.previous.slots[work.asset_id]
+    try:
+        intact = hash_file_range(previous, start, size, token) == entry.payload.hash
+    except (OSError, EOFError):
+        intact = False
+    if not intact:
+        work.decision = Decision(MissReason.CACHE_MISSING_OR_CORRUPT,
+                                 "the cached payload in build/assets.pa no longer matches its hash")
+        return None
+    preview = None
+    if entry.preview_hash is not None:
+        preview = view.build_dir / PREVIEWS_DIR / f"{work.asset_id}.png"
+    return BuiltAsset(
+        work=work, hit=True, ref=PayloadRef(size=size, path=view.previous.path, offset=start),
+        payload_hash=entry.payload.hash, decoded_size=entry.payload.decoded_size,
+        metadata=entry.metadata, tool_metadata=entry.tool_metadata,
+        preview_source=preview, preview_hash=entry.preview_hash,
+    )
+
+
+def _encode(work: AssetWork, store: PayloadStore, token: CancellationToken) -> BuiltAsset:
+    encoded = work.pipeline.encode(work.decl, work.root_path, token)
+    work.hash_missing_inputs(token)
+    preview_hash = hash_bytes(encoded.preview_png) if encoded.preview_png is not None else None
+    return BuiltAsset(
+        work=work, hit=False, ref=store.add(encoded.payload),
+        payload_hash=hash_bytes(encoded.payload), decoded_size=encoded.decoded_size,
+        metadata=encoded.metadata, tool_metadata=encoded.tool_metadata,
+        preview_png=encoded.preview_png, preview_hash=preview_hash,
+    )
+
+
+def _publish(op: Operation, asset: BuiltAsset) -> None:
+    if not op.wants_events:
+        return
+    record = asset.work.record
+    affected = (record.affected(),)
+    if asset.hit:
+        op.emit(EventKind.CACHE_HIT, f"{record.label()}: cache hit", affected=affected,
+                detail=CacheHitDetail(bytes=asset.ref.size))
+        return
+    decision = asset.work.decision
+    reason = decision.reason.value if decision.reason is not None else "unknown"
+    op.emit(EventKind.CACHE_MISS, f"{record.label()}: cache miss ({reason})", affected=affected,
+            detail=CacheMissDetail(reason=reason, explanation=decision.explanation or None))

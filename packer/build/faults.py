@@ -1,0 +1,52 @@
+"""Fault injection for tests: kill or fail a build at a named step, deterministically.
+
+`PROMETEU_PACKER_FAULT=<step>[:<n>][:kill|raise]` makes the n-th arrival (default 1st) at
+`<step>` either SIGKILL the process (default; the crash tests) or raise `InjectedFault`. Read
+once per build from the environment; when unset, `reached` is a no-op. Steps: see the calls to
+`faults.reached(...)` in packer/build (e.g. `check`, `encode`, `write`, `staged`, `committed`,
+`promote:assets.pa`, `promoted`, `cached`).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Mapping
+
+ENV_VAR = "PROMETEU_PACKER_FAULT"
+
+
+class InjectedFault(RuntimeError):
+    """The failure a test asked for."""
+
+
+class Faults:
+    __slots__ = ("_action", "_count", "_nth", "_step")
+
+    def __init__(self, spec: str | None) -> None:
+        self._step: str | None = None
+        self._nth = 1
+        self._action = "kill"
+        self._count = 0
+        if not spec:
+            return
+        parts = spec.split(":")
+        if parts[-1] in {"kill", "raise"}:
+            self._action = parts.pop()
+        if len(parts) > 1 and parts[-1].isdigit():
+            self._nth = int(parts.pop())
+        self._step = ":".join(parts)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Faults:
+        return cls(environ.get(ENV_VAR))
+
+    def reached(self, step: str) -> None:
+        if self._step is None or step != self._step:
+            return
+        self._count += 1
+        if self._count != self._nth:
+            return
+        if self._action == "raise":
+            raise InjectedFault(f"injected failure at {step} #{self._nth}")
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))

@@ -1,0 +1,125 @@
+"""The files a build emits besides the artifact, and the check that `build/` is already current."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from packer import __version__
+from packer.atomic import pretty_json_bytes
+from packer.build.emit import BuiltAsset
+from packer.build.hashing import HASH_ALGORITHM, hash_bytes
+from packer.build.layout import pack_prelude
+from packer.build.plan import Header
+from packer.build.staging import ASSET_TABLE, PRELOAD, PREVIEWS_DIR, TOOL_METADATA
+
+TOOL_METADATA_SCHEMA_VERSION = 1
+
+
+def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
+    """`asset_table_metadata.json`: tooling-only facts (roots, uuids, input hashes, previews).
+
+    Deterministic like everything else in build/: no absolute paths, no times, no mtimes.
+    """
+    by_id = {b.work.asset_id: b for b in built}
+    rows: list[dict[str, Any]] = []
+    for entry in header.entries:
+        asset = by_id[entry.asset_id]
+        work = asset.work
+        preview = asset.preview_name
+        rows.append({
+            "asset_id": entry.asset_id,
+            "asset_uuid": work.decl.asset_uuid,
+            "asset_name": work.decl.name,
+            "root": work.record.root,
+            "type": work.decl.type,
+            "format": work.decl.output.format,
+            "format_version": work.pipeline.format_version,
+            "inputs": [{"role": i.role, "path": i.path, "size": i.size, "hash": i.hash}
+                       for i in work.inputs],
+            "payload": {"offset": entry.offset, "size": entry.size, "hash": asset.payload_hash},
+            "preview": f"{PREVIEWS_DIR}/{preview}" if preview else None,
+            "tool_metadata": asset.tool_metadata,
+        })
+    return pretty_json_bytes({
+        "schema_version": TOOL_METADATA_SCHEMA_VERSION,
+        "packer_version": __version__,
+        "hash_algorithm": HASH_ALGORITHM,
+        "assets": rows,
+    })
+
+
+def small_outputs(header: Header, built: list[BuiltAsset]) -> dict[str, bytes]:
+    return {
+        ASSET_TABLE: header.asset_table,
+        PRELOAD: header.preload,
+        TOOL_METADATA: tool_metadata_bytes(header, built),
+    }
+
+
+def write_previews(directory: Path, built: list[BuiltAsset]) -> list[str]:
+    """Write (or carry over) every preview PNG; returns the names written anew."""
+    fresh = []
+    for asset in built:
+        name = asset.preview_name
+        if name is None:
+            continue
+        data = asset.preview_png
+        if data is None:
+            assert asset.preview_source is not None
+            data = asset.preview_source.read_bytes()
+            if hash_bytes(data) != asset.preview_hash:
+                raise OSError(f"{asset.preview_source} changed during the build")
+        else:
+            fresh.append(name)
+        (directory / name).write_bytes(data)
+    return fresh
+
+
+def already_current(
+    build_dir: Path, header: Header, built: list[BuiltAsset], small: dict[str, bytes],
+    *, previous_head: bytes | None, previous_size: int | None,
+) -> bool:
+    """True when build/ holds exactly what this build would write (every asset was a verified hit).
+
+    The payload bytes were verified against their hashes by the emission pass, each at the
+    offset the identical header gives it; here we check the rest: prelude, header, padding, the
+    small files and the previews folder.
+    """
+    if not all(b.hit for b in built) or previous_head is None:
+        return False
+    head = pack_prelude(len(header.header)) + header.header
+    head += bytes(header.payload_offset - len(head))
+    if previous_head != head or previous_size != header.file_size:
+        return False
+    if not _padding_is_zero(build_dir / "assets.pa", header):
+        return False
+    for name, data in small.items():
+        try:
+            if (build_dir / name).read_bytes() != data:
+                return False
+        except OSError:
+            return False
+    expected = {b.preview_name for b in built if b.preview_name}
+    previews = build_dir / PREVIEWS_DIR
+    try:
+        present = set(os.listdir(previews)) if previews.is_dir() else set()
+    except OSError:
+        return False
+    return present == expected
+
+
+def _padding_is_zero(path: Path, header: Header) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            end = 0
+            for entry in header.entries:
+                if entry.offset > end:
+                    handle.seek(header.payload_offset + end)
+                    if any(handle.read(entry.offset - end)):
+                        return False
+                end = entry.offset + entry.size
+    except OSError:
+        return False
+    return True

@@ -1,0 +1,272 @@
+"""`build(project)`: check, plan, emit into staging, commit, promote, remember in the cache.
+
+The terminal event of a build is always `build_finished` — succeeded, blocked, failed or
+cancelled — and `build/` changes only through a committed promotion (packer.build.staging).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packer.build.artifact import PayloadStore, read_previous_artifact, write_artifact
+from packer.build.buildlock import build_lock
+from packer.build.cache import ArtifactRecord, BuildCache, LoadedCache, load_cache, save_cache
+from packer.build.check import CacheView, Selection, decide_and_validate, select
+from packer.build.emit import BuiltAsset, emit_assets
+from packer.build.faults import Faults
+from packer.build.hashing import hash_bytes
+from packer.build.outputs import already_current, small_outputs, write_previews
+from packer.build.plan import Header, make_header
+from packer.build.result import AssetCacheOutcome, BuildResult
+from packer.build.staging import (
+    ARTIFACT,
+    PREVIEWS_DIR,
+    commit,
+    new_staging,
+    promote,
+    recover_staging,
+    remove_tree,
+)
+from packer.cancellation import CancellationToken, OperationCancelled
+from packer.diagnostics import Diagnostic, diagnostic
+from packer.events import (
+    BuildFinishedDetail,
+    BuildStartedDetail,
+    EventKind,
+    EventSink,
+    NullSink,
+    Operation,
+    Outcome,
+    PreviewReadyDetail,
+)
+from packer.formats import FormatError
+from packer.project import Project
+from packer.scan import build_snapshot, diagnostics_detail
+
+
+def build(
+    project: Project,
+    sink: EventSink | None = None,
+    token: CancellationToken | None = None,
+    *,
+    use_cache: bool = True,
+) -> BuildResult:
+    """Build `build/assets.pa` and its companions. Never raises for bad input: see the outcome."""
+    op = Operation(sink or NullSink(), project_id=project.project_id, operation="build",
+                   token=token)
+    with op:
+        run = _BuildRun(project, op, Faults.from_environment(), use_cache)
+        return run.execute()
+
+
+@dataclass
+class _BuildRun:
+    project: Project
+    op: Operation
+    faults: Faults
+    use_cache: bool
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    selection: Selection | None = None
+    built: list[BuiltAsset] = field(default_factory=list)
+    staging: Path | None = None
+    committed: bool = False
+
+    @property
+    def token(self) -> CancellationToken:
+        return self.op.token
+
+    @property
+    def build_dir(self) -> Path:
+        return self.project.build_dir
+
+    def execute(self) -> BuildResult:
+        try:
+            with build_lock(self.project.packer_dir):
+                return self._run()
+        except OperationCancelled:
+            self._discard()
+            return self._finish(Outcome.CANCELLED, "Build cancelled; build/ is unchanged")
+        except FormatError as exc:  # the disk changed between validation and encoding
+            self._discard()
+            self._add(exc.diagnostics)
+            return self._finish_blocked()
+        except Exception as exc:
+            self._discard()
+            where = ("the promotion will be completed by the next build" if self.committed
+                     else "build/ is unchanged")
+            return self._finish(Outcome.FAILED, f"Build failed: {exc}; {where}",
+                                error=f"{type(exc).__name__}: {exc}")
+
+    # -- the steps --
+
+    def _run(self) -> BuildResult:
+        started_at_ns = time.time_ns()
+        for action in recover_staging(self.build_dir):
+            self._add([diagnostic("PK208", f"build/.staging: {action}")])
+        snapshot = build_snapshot(self.project, self.token)
+        selection = self.selection = select(self.project, snapshot, self.token)
+        self.op.emit(
+            EventKind.BUILD_STARTED,
+            f"Build started: {len(selection.work)} assets, "
+            f"{selection.input_bytes / 1_000_000:.1f} MB of inputs",
+            detail=BuildStartedDetail(asset_count=len(selection.work),
+                                      input_bytes=selection.input_bytes),
+        )
+        self.op.progress(0, len(selection.work), phase="check",
+                         summary=f"Checking {len(selection.work)} assets…")
+        view, loaded = self._cache_view()
+        if loaded.problem is not None and self.use_cache:
+            self._add([diagnostic("PK206", f"build cache not used: {loaded.problem}",
+                                  file="assets/.prometeu/cache.json")])
+        if not selection.blocking:
+            decide_and_validate(selection, view, self.token, self.faults)
+        self._add(selection.diagnostics)
+        if self.diagnostics:
+            self.op.emit(
+                EventKind.DIAGNOSTICS_UPDATED,
+                f"Build check: {len(self.blocking)} blocking, "
+                f"{len(self.diagnostics) - len(self.blocking)} other findings",
+                detail=diagnostics_detail(self.diagnostics, assets_checked=len(selection.work)),
+                affected=[w.record.affected() for w in selection.work if any(
+                    d.asset_id == w.asset_id for d in self.diagnostics)],
+            )
+        if self.blocking:
+            return self._finish_blocked()
+        return self._emit(view, loaded.cache, started_at_ns)
+
+    def _cache_view(self) -> tuple[CacheView, LoadedCache]:
+        previous = read_previous_artifact(self.build_dir / ARTIFACT)
+        if not self.use_cache:
+            return CacheView(None, previous, True, None, self.build_dir), LoadedCache(None, None)
+        loaded = load_cache(self.project.cache_path)
+        problem = loaded.problem
+        cache = loaded.cache
+        if cache is not None and problem is None:
+            record = cache.artifact
+            if previous is None:
+                problem = "build/assets.pa is missing or unreadable"
+            elif record is None or record.header_hash != hash_bytes(previous.header) or (
+                record.size != previous.file_size
+            ):
+                problem = "build/assets.pa is not the artifact the cache describes"
+        return CacheView(cache, previous, False, problem, self.build_dir), loaded
+
+    def _emit(
+        self, view: CacheView, old_cache: BuildCache | None, started_at_ns: int
+    ) -> BuildResult:
+        assert self.selection is not None
+        staging = self.staging = new_staging(self.build_dir, self.op.operation_id)
+        store = PayloadStore(staging / "payload.spool")
+        try:
+            self.built = emit_assets(self.op, self.selection.work, view, store,
+                                     token=self.token, faults=self.faults)
+            header = make_header(b.planned() for b in self.built)
+            small = small_outputs(header, self.built)
+            previous = view.previous
+            if already_current(self.build_dir, header, self.built, small,
+                               previous_head=previous.head if previous else None,
+                               previous_size=previous.file_size if previous else None):
+                self._discard()
+                self._save_cache(header, started_at_ns, old_cache)
+                return self._finish(Outcome.SUCCEEDED, "Build is up to date: nothing changed",
+                                    header=header, up_to_date=True)
+            fresh = self._stage(staging, header, small, store)
+        finally:
+            store.discard()
+        self.faults.reached("staged")
+        self.token.raise_if_cancelled()  # the last moment a cancel can still win
+        commit(staging, self.build_dir)
+        self.committed = True
+        self.faults.reached("committed")
+        promote(staging, self.build_dir, self.faults.reached)
+        self.staging = None
+        self.faults.reached("promoted")
+        self._save_cache(header, started_at_ns, None)
+        self.faults.reached("cached")
+        for name in fresh:
+            path = f"build/{PREVIEWS_DIR}/{name}"
+            built = next(b for b in self.built if b.preview_name == name)
+            self.op.emit(EventKind.PREVIEW_READY, f"Preview ready: {built.work.record.label()}",
+                         detail=PreviewReadyDetail(preview_path=path),
+                         affected=(built.work.record.affected(),))
+        return self._finish(Outcome.SUCCEEDED, "Build succeeded", header=header,
+                            previews=tuple(f"build/{PREVIEWS_DIR}/{n}" for n in fresh))
+
+    def _stage(self, staging: Path, header: Header, small: dict[str, bytes],
+               store: PayloadStore) -> list[str]:
+        store.close()
+        refs = {b.work.asset_id: b.ref for b in self.built}
+        self.faults.reached("write")
+        write_artifact(staging / ARTIFACT, header, refs, self.token)
+        for name, data in small.items():
+            (staging / name).write_bytes(data)
+        return write_previews(staging / PREVIEWS_DIR, self.built)
+
+    def _save_cache(self, header: Header, started_at_ns: int, old: BuildCache | None) -> None:
+        cache = BuildCache(
+            started_at_ns=started_at_ns,
+            artifact=ArtifactRecord(header_hash=hash_bytes(header.header), size=header.file_size),
+            assets={str(b.work.asset_id): b.cache_entry() for b in self.built},
+        )
+        if old is not None and old.artifact == cache.artifact and old.assets == cache.assets:
+            return  # a no-op build with unchanged hints: nothing worth a write
+        save_cache(self.project.cache_path, cache)
+
+    # -- finishing --
+
+    @property
+    def blocking(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.blocking]
+
+    def _add(self, found: list[Diagnostic]) -> None:
+        seen = set(map(id, self.diagnostics))
+        self.diagnostics.extend(d for d in found if id(d) not in seen)
+
+    def _discard(self) -> None:
+        if self.staging is not None and not self.committed:
+            remove_tree(self.staging)
+            self.staging = None
+
+    def _finish_blocked(self) -> BuildResult:
+        count = len(self.blocking)
+        return self._finish(
+            Outcome.BLOCKED,
+            f"Build blocked by {count} structural problem{'s' if count != 1 else ''}",
+        )
+
+    def _finish(
+        self, outcome: Outcome, summary: str, *, header: Header | None = None,
+        up_to_date: bool = False, previews: tuple[str, ...] = (), error: str | None = None,
+    ) -> BuildResult:
+        built = self.built if outcome is Outcome.SUCCEEDED else []
+        hits = sum(1 for b in built if b.hit)
+        works = self.selection.work if self.selection is not None else []
+        output_bytes = header.file_size if header is not None else 0
+        artifact = str(self.build_dir / ARTIFACT) if outcome is Outcome.SUCCEEDED else None
+        blocking = tuple(self.blocking)
+        self.op.finish(
+            EventKind.BUILD_FINISHED, outcome, summary,
+            detail=BuildFinishedDetail(
+                asset_count=len(works), cache_hits=hits, cache_misses=len(built) - hits,
+                output_bytes=output_bytes, artifact=f"build/{ARTIFACT}" if artifact else None,
+                blocking=tuple(d.summary() for d in blocking[:200]), error=error,
+            ),
+            affected=[b.work.record.affected() for b in built if not b.hit][:200],
+        )
+        return BuildResult(
+            outcome=outcome, operation_id=self.op.operation_id, asset_count=len(works),
+            cache_hits=hits, cache_misses=len(built) - hits,
+            input_bytes=sum(w.input_bytes for w in works), output_bytes=output_bytes,
+            artifact=artifact, up_to_date=up_to_date, previews=previews,
+            cache=tuple(
+                AssetCacheOutcome(
+                    asset_id=b.work.asset_id, hit=b.hit,
+                    reason=b.work.decision.reason.value if b.work.decision.reason else None,
+                    explanation=None if b.hit else b.work.decision.explanation,
+                )
+                for b in built
+            ),
+            blocking=blocking, diagnostics=tuple(self.diagnostics), error=error,
+        )
