@@ -1,0 +1,91 @@
+"""Replay a JSON-lines event log (`prometeu-packer … --events jsonl`) into the Activity panel.
+
+The log goes through the same path as live events: a worker thread parses each line with
+`packer.events.parse_event_line` and publishes it through a `WorkerSink` of the event lane, so
+the adapter's rules (ordering, coalescing, terminal barrier, missing terminals) apply unchanged.
+An operation that the log leaves without a terminal (a CI job killed mid-build) is reported by the
+lane as a failure, visibly, like a crashed worker.
+
+How the composition root wires `prometeu-studio --replay EVENTS.jsonl`:
+
+    # with the WorkerPool (preferred: the job is tracked, cancellable, and closes the sink):
+    pool.submit(f"Replay {path.name}", lambda sink, token: replay_events(path, sink, token))
+
+    # or without a pool:
+    thread = start_replay(path, lane)   # returns the started thread; join it on shutdown
+
+Malformed lines are skipped (counted in the returned ReplayReport and logged); a missing or
+unreadable file raises ReplayError with a message meant for the user.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from packer.cancellation import CancellationToken
+from packer.events import EventSink, parse_event_line
+from studio.event_lane import EventLane
+
+log = logging.getLogger(__name__)
+
+
+class ReplayError(Exception):
+    """The log cannot be replayed at all (missing, unreadable); the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayReport:
+    path: Path
+    events: int
+    skipped_lines: tuple[int, ...]  # 1-based numbers of lines that were not events
+    cancelled: bool = False
+
+
+def replay_events(
+    path: Path, sink: EventSink, token: CancellationToken | None = None
+) -> ReplayReport:
+    """Publish every event of the log into `sink`, in file order. Runs on a worker thread."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 (closed below; the error must be ours)
+    except OSError as exc:
+        raise ReplayError(f"cannot read event log {path}: {exc.strerror or exc}") from exc
+    events = 0
+    skipped: list[int] = []
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if token is not None and token.cancelled:
+                return ReplayReport(path, events, tuple(skipped), cancelled=True)
+            if not line.strip():
+                continue
+            try:
+                event = parse_event_line(line)
+            except ValidationError as exc:
+                skipped.append(number)
+                log.warning("event log %s line %d is not an event: %s", path, number,
+                            str(exc).splitlines()[0])
+                continue
+            sink.publish(event)
+            events += 1
+    return ReplayReport(path, events, tuple(skipped))
+
+
+def start_replay(path: Path, lane: EventLane) -> threading.Thread:
+    """Replay on a thread of its own (when no WorkerPool is at hand); the sink is closed after."""
+
+    def run() -> None:
+        sink = lane.open_sink(f"replay {path.name}")
+        try:
+            replay_events(path, sink)
+        except BaseException as exc:
+            sink.close(exc)
+        else:
+            sink.close()
+
+    thread = threading.Thread(target=run, name=f"replay-{path.name}", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,76 @@
+"""Replaying a JSON-lines event log through the lane into the Activity panel."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from packer.events import (
+    ActionFailedDetail,
+    EventKind,
+    JsonLinesSink,
+    ListSink,
+    Operation,
+    Outcome,
+)
+from studio.activity.model import ActivityModel
+from studio.activity.panel import ActivityPanel
+from studio.activity.records import OperationStatus
+from studio.activity.replay import ReplayError, replay_events, start_replay
+from studio.event_lane import EventLane
+
+
+def write_log(path: Path) -> None:
+    stream = io.StringIO()
+    sink = JsonLinesSink(stream)
+    with Operation(sink, project_id="p", operation="scan") as scan:
+        for n in range(30):
+            scan.emit(EventKind.ASSET_DISCOVERED, f"found asset {n}")
+            scan.progress(n + 1, 30, force=True)
+        scan.finish(EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED, "scan finished")
+    with Operation(sink, project_id="p", operation="build") as build:
+        build.finish(EventKind.ACTION_FAILED, Outcome.FAILED, "build failed: disk full",
+                     detail=ActionFailedDetail(action="build", error="disk full"))
+    killed = Operation(sink, project_id="p", operation="doctor")  # the CI job died here
+    killed.emit(EventKind.DIAGNOSTICS_UPDATED, "checking")
+    path.write_text(stream.getvalue() + "not json at all\n", encoding="utf-8")
+
+
+def test_replay_publishes_events_in_file_order_and_skips_bad_lines(tmp_path: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    write_log(log)
+    sink = ListSink()
+    report = replay_events(log, sink)
+    assert report.events == 63  # scan 30 + 30 + 1, build 1, doctor 1: nothing invented
+    assert report.skipped_lines == (64,)
+    assert sink.kinds()[:3] == ["asset_discovered", "progress_updated", "asset_discovered"]
+
+
+def test_replay_of_a_missing_log_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ReplayError, match="cannot read event log"):
+        replay_events(tmp_path / "nope.jsonl", ListSink())
+
+
+def test_replay_feeds_the_activity_panel_through_the_lane(qtbot: QtBot, tmp_path: Path) -> None:
+    log = tmp_path / "events.jsonl"
+    write_log(log)
+    lane = EventLane()
+    model = ActivityModel()
+    lane.events_delivered.connect(model.apply)
+    panel = ActivityPanel(model)
+    qtbot.addWidget(panel)
+    thread = start_replay(log, lane)
+    qtbot.waitUntil(lambda: model.rowCount() == 3 and not model.running_operations())
+    thread.join()
+    by_name = {rec.operation: rec for rec in model.operations()}
+    assert by_name["scan"].status is OperationStatus.SUCCEEDED
+    assert by_name["scan"].events_total == 31
+    assert by_name["scan"].progress_updates == 30
+    assert by_name["build"].status is OperationStatus.FAILED
+    doctor = by_name["doctor"]
+    assert doctor.status is OperationStatus.FAILED  # left without a terminal: never a spinner
+    assert doctor.terminal is not None and doctor.terminal.made_by_lane
+    assert panel.unacknowledged_failures == 2
