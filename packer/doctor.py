@@ -56,6 +56,9 @@ from packer.scan import (
     diagnostics_detail,
 )
 
+# The only codes `fix=True` repairs (docs/diagnostics.md lists them; a test keeps both in step).
+AUTO_FIXABLE_CODES = frozenset({"PK109", "PK208"})
+
 # A pipeline is not run when the declaration's contract is wrong: it would only repeat the problem.
 _SKIP_FORMAT_CODES = frozenset({"PK108"})
 
