@@ -171,7 +171,7 @@ class StudioApp(QObject):
 
     def _ensure_window(self) -> MainWindow:
         if self.window is None:
-            window = MainWindow()
+            window = MainWindow(self.prompter)
             window.installEventFilter(self._drop_filter)
             window.close_guard = self._may_close
             window.open_requested.connect(self._on_open_requested)

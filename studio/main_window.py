@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from studio.assets.workspace import AssetsWorkspace
 from studio.logs_panel import LogsPanel
+from studio.prompts import Prompter
 from studio.run_surface import RunSurface
 from studio.state import SelectedAsset, StudioState
 
@@ -34,7 +35,7 @@ class MainWindow(QMainWindow):
     build_requested = Signal()
     cancel_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, prompter: Prompter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("studio_main_window")
         self.setWindowTitle("Prometeu Studio")
@@ -43,7 +44,7 @@ class MainWindow(QMainWindow):
         # Asked before closing; returns False to keep the window open (work is running).
         self.close_guard: Callable[[], bool] | None = None
 
-        self.assets = AssetsWorkspace()
+        self.assets = AssetsWorkspace(prompter)
         self.workspaces = QStackedWidget()
         self.workspaces.addWidget(self.assets)
         self.selector = QListWidget()

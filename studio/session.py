@@ -14,6 +14,13 @@ from PySide6.QtCore import QObject, Signal
 
 from packer.cancellation import CancellationToken
 from packer.events import EventSink
+from packer.mutations import (
+    MutationPreview,
+    MutationRequest,
+    MutationResult,
+    apply_mutation,
+    preview_mutation,
+)
 from packer.project import Project
 from packer.queries import AssetDetails, AssetListing, get_asset_details, list_assets_report
 from studio.assets.preview_data import AssetPreview, NoPreview, make_preview
@@ -103,6 +110,38 @@ class ProjectSession(QObject):
             self._build_job = info
             self.build_running.emit(True)
         return info
+
+    def preview_mutation(
+        self, request: MutationRequest, on_preview: Callable[[MutationPreview], None]
+    ) -> JobInfo | None:
+        project = self.project
+
+        def job(sink: EventSink, token: CancellationToken) -> MutationPreview:
+            return preview_mutation(project, request, sink, token)
+
+        return self.pool.submit(f"Preview {request.action.verb}", job, on_result=on_preview)
+
+    def apply_mutation(
+        self, preview: MutationPreview, on_result: Callable[[MutationResult], None]
+    ) -> JobInfo | None:
+        """Apply with consent (the caller asked the user); then ask the packer for a new list."""
+        project = self.project
+
+        def job(sink: EventSink, token: CancellationToken) -> MutationResult:
+            return apply_mutation(project, preview, consent=True, sink=sink, token=token,
+                                  command="prometeu-studio")
+
+        def done(result: MutationResult) -> None:
+            on_result(result)
+            self.refresh()
+
+        def failed(failure: JobFailed) -> None:
+            self.refresh()  # whatever happened on disk, show what the packer now sees
+
+        return self.pool.submit(
+            f"{preview.action.verb.capitalize()} {preview.target.label()}", job,
+            job_class=JobClass.WRITE, on_result=done, on_failure=failed,
+        )
 
     def cancel_build(self) -> None:
         if self._build_job is not None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
+from packer.mutations import MutationResult
 from packer.queries import AssetListing
+from studio.assets.actions import ActionsPanel
 from studio.assets.details import AssetDetails
 from studio.assets.navigator import AssetNavigator
-from studio.assets.rows import AssetKey, AssetRow, row_from_summary
+from studio.assets.rows import AssetKey, AssetRow, asset_key, row_from_summary
+from studio.prompts import Prompter
 from studio.session import DetailsResult, ProjectSession
 
 
@@ -17,11 +20,11 @@ class AssetsWorkspace(QWidget):
 
     selection_changed = Signal(object)  # AssetKey or None
 
-    def __init__(self, actions: QWidget | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, prompter: Prompter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session: ProjectSession | None = None
         self.navigator = AssetNavigator()
-        self.action_panel = actions or QLabel("No actions for this asset.")
+        self.action_panel = ActionsPanel(prompter)
         self.details = AssetDetails(self.action_panel)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("assets_splitter")
@@ -36,6 +39,7 @@ class AssetsWorkspace(QWidget):
         self.shown: DetailsResult | None = None
         self._pending_selection: AssetKey | None = None
         self.navigator.asset_selected.connect(self._on_asset_selected)
+        self.action_panel.applied.connect(self._on_mutation_applied)
 
     def set_session(self, session: ProjectSession | None) -> None:
         if self.session is not None:
@@ -47,6 +51,7 @@ class AssetsWorkspace(QWidget):
         self.shown = None
         self.navigator.set_rows([])
         self.details.show_details(None)
+        self.action_panel.set_session(session)
         if session is not None:
             session.listing_changed.connect(self._on_listing_changed)
             session.details_loaded.connect(self._on_details_loaded)
@@ -76,11 +81,18 @@ class AssetsWorkspace(QWidget):
         self.shown = result
         self.details.show_details(result.details)
         self.details.preview.show_preview(result.preview)
+        self.action_panel.show_details(result.details)
 
     @Slot(object, str)
     def _on_details_failed(self, key: AssetKey, message: str) -> None:
         if self._details_request is not None and key == self._details_request[0]:
             self.details.preview.show_message(message)
+
+    @Slot(object)
+    def _on_mutation_applied(self, result: MutationResult) -> None:
+        if result.applied:
+            # Follow the asset to its new identity (a registered asset gets an id).
+            self.restore_selection(asset_key(result.target.asset_id, result.target.root))
 
     # -- user input --
 
@@ -91,6 +103,7 @@ class AssetsWorkspace(QWidget):
             self._details_request = None
             self.shown = None
             self.details.show_details(None)
+            self.action_panel.show_details(None)
             return
         request = (row.key, self._listing_generation)
         if request == self._details_request or self.session is None:

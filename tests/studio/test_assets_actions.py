@@ -1,0 +1,175 @@
+"""Actions: every mutation goes preview (inline) → consent → apply, and the workspace follows
+the packer's result; destructive actions ask again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from packer.mutations import MutationAction, MutationResult
+from packer.project import Project
+from studio.assets.rows import AssetRow, RowState, asset_key
+from studio.assets.workspace import AssetsWorkspace
+from tests.studio.helpers import ScriptedPrompter, running_studio
+from tests.studio.synthetic import make_raw_project
+
+A = MutationAction
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    return make_raw_project(tmp_path / "game", registered=2, unregistered=1)
+
+
+@pytest.fixture
+def prompter() -> ScriptedPrompter:
+    return ScriptedPrompter()
+
+
+@pytest.fixture
+def workspace(qtbot: QtBot, project: Project, prompter: ScriptedPrompter
+              ) -> Iterator[AssetsWorkspace]:
+    with running_studio(prompter) as app:
+        with qtbot.waitSignal(app.project_opened, timeout=10_000):
+            app.start(project.root)
+        qtbot.waitUntil(lambda: app.window is not None
+                        and len(app.window.assets.navigator.rows()) == 3)
+        assert app.window is not None
+        yield app.window.assets
+
+
+def select(qtbot: QtBot, workspace: AssetsWorkspace, key: tuple[str, int | str]) -> None:
+    assert workspace.select_asset(key)
+    assert workspace.session is not None
+    pool = workspace.session.pool
+    qtbot.waitUntil(lambda: not pool.busy and workspace.shown is not None
+                    and workspace.shown.key == key and workspace.action_panel.buttons != {},
+                    timeout=10_000)
+
+
+def preview_and_apply(qtbot: QtBot, workspace: AssetsWorkspace, action: MutationAction
+                      ) -> MutationResult:
+    panel = workspace.action_panel
+    assert action in panel.buttons, f"{action} not offered: {list(panel.buttons)}"
+    panel.buttons[action].click()
+    qtbot.waitUntil(lambda: panel.preview is not None, timeout=10_000)
+    assert panel.preview_view.isVisibleTo(panel) and panel.apply_button.isEnabled()
+    with qtbot.waitSignal(panel.applied, timeout=10_000) as applied:
+        panel.apply_button.click()
+    result: MutationResult = applied.args[0]
+    return result
+
+
+def row(workspace: AssetsWorkspace, root: str) -> AssetRow | None:
+    return next((r for r in workspace.navigator.rows() if r.root == root), None)
+
+
+def test_register_then_follow_the_asset_to_its_new_id(
+    qtbot: QtBot, workspace: AssetsWorkspace, prompter: ScriptedPrompter
+) -> None:
+    select(qtbot, workspace, asset_key(None, "wip/loose_0"))
+    assert set(workspace.action_panel.buttons) == {A.REGISTER, A.RELOCATE, A.REMOVE}
+    workspace.action_panel.buttons[A.REGISTER].click()
+    qtbot.waitUntil(lambda: workspace.action_panel.preview is not None, timeout=10_000)
+    text = workspace.action_panel.preview_view.toPlainText()
+    assert "registry only" in text and "wip/loose_0" in text
+    with qtbot.waitSignal(workspace.action_panel.applied, timeout=10_000) as applied:
+        workspace.action_panel.apply_button.click()
+    result = applied.args[0]
+    assert result.applied and result.target.asset_id == 3
+    assert prompter.kinds() == []  # a registry mutation needs no second question
+    qtbot.waitUntil(lambda: workspace.navigator.selected_key() == ("id", 3)
+                    and workspace.shown is not None and workspace.shown.key == ("id", 3),
+                    timeout=10_000)
+    registered = row(workspace, "wip/loose_0")
+    assert registered is not None and registered.state is RowState.REGISTERED
+
+
+def test_exclude_include_and_rename(qtbot: QtBot, workspace: AssetsWorkspace,
+                                    prompter: ScriptedPrompter) -> None:
+    key = asset_key(1, "raw/blob_00000")
+    select(qtbot, workspace, key)
+    assert preview_and_apply(qtbot, workspace, A.EXCLUDE).applied
+    qtbot.waitUntil(lambda: (r := row(workspace, "raw/blob_00000")) is not None
+                    and r.state is RowState.EXCLUDED, timeout=10_000)
+    select(qtbot, workspace, key)
+    qtbot.waitUntil(lambda: A.INCLUDE in workspace.action_panel.buttons, timeout=10_000)
+    assert preview_and_apply(qtbot, workspace, A.INCLUDE).applied
+    qtbot.waitUntil(lambda: (r := row(workspace, "raw/blob_00000")) is not None
+                    and r.state is RowState.REGISTERED, timeout=10_000)
+    prompter.text = "renamed_blob"
+    select(qtbot, workspace, key)
+    qtbot.waitUntil(lambda: A.RENAME in workspace.action_panel.buttons, timeout=10_000)
+    assert preview_and_apply(qtbot, workspace, A.RENAME).applied
+    qtbot.waitUntil(lambda: (r := row(workspace, "raw/blob_00000")) is not None
+                    and r.name == "renamed_blob", timeout=10_000)
+
+
+def test_relocate_keeps_the_id_and_asks_for_consent(
+    qtbot: QtBot, workspace: AssetsWorkspace, prompter: ScriptedPrompter, project: Project
+) -> None:
+    select(qtbot, workspace, asset_key(2, "raw/blob_00001"))
+    prompter.text = "moved/blob"
+    result = preview_and_apply(qtbot, workspace, A.RELOCATE)
+    assert result.applied
+    assert [k for k in prompter.kinds() if k == "confirm"] == ["confirm"]
+    qtbot.waitUntil(lambda: (r := row(workspace, "moved/blob")) is not None
+                    and r.asset_id == 2, timeout=10_000)
+    assert (project.assets_dir / "moved" / "blob" / "asset.json").is_file()
+    assert workspace.navigator.selected_key() == ("id", 2)
+
+
+def test_quarantine_restore_and_forget(qtbot: QtBot, workspace: AssetsWorkspace) -> None:
+    key = asset_key(1, "raw/blob_00000")
+    select(qtbot, workspace, key)
+    assert preview_and_apply(qtbot, workspace, A.QUARANTINE).applied
+    qtbot.waitUntil(lambda: any(r.asset_id == 1 and r.state is RowState.QUARANTINED
+                                for r in workspace.navigator.rows()), timeout=10_000)
+    quarantined = next(r for r in workspace.navigator.rows() if r.asset_id == 1)
+    select(qtbot, workspace, quarantined.key)
+    qtbot.waitUntil(lambda: A.RESTORE in workspace.action_panel.buttons, timeout=10_000)
+    assert preview_and_apply(qtbot, workspace, A.RESTORE).applied
+    qtbot.waitUntil(lambda: any(r.asset_id == 1 and r.state is RowState.REGISTERED
+                                for r in workspace.navigator.rows()), timeout=10_000)
+    restored = next(r for r in workspace.navigator.rows() if r.asset_id == 1)
+    select(qtbot, workspace, restored.key)
+    assert preview_and_apply(qtbot, workspace, A.FORGET).applied
+    qtbot.waitUntil(lambda: (r := row(workspace, restored.root)) is not None
+                    and r.state is RowState.UNREGISTERED, timeout=10_000)
+
+
+def test_remove_is_destructive_and_asks_again(
+    qtbot: QtBot, workspace: AssetsWorkspace, prompter: ScriptedPrompter, project: Project
+) -> None:
+    select(qtbot, workspace, asset_key(None, "wip/loose_0"))
+    panel = workspace.action_panel
+    panel.buttons[A.REMOVE].click()
+    qtbot.waitUntil(lambda: panel.preview is not None, timeout=10_000)
+    assert "deletes files" in panel.preview_view.toPlainText()
+    prompter.confirm_answer = False
+    panel.apply_button.click()
+    assert panel.result.text() == "Not applied."
+    assert prompter.kinds() == ["confirm"]
+    assert (project.assets_dir / "wip" / "loose_0" / "asset.json").exists()
+    prompter.confirm_answer = True
+    with qtbot.waitSignal(panel.applied, timeout=10_000) as applied:
+        panel.apply_button.click()
+    assert applied.args[0].applied
+    assert not (project.assets_dir / "wip" / "loose_0").exists()
+    qtbot.waitUntil(lambda: row(workspace, "wip/loose_0") is None, timeout=10_000)
+
+
+def test_a_blocked_preview_cannot_be_applied(
+    qtbot: QtBot, workspace: AssetsWorkspace, prompter: ScriptedPrompter
+) -> None:
+    select(qtbot, workspace, asset_key(1, "raw/blob_00000"))
+    prompter.text = "raw/blob_00001"  # onto another asset's root
+    panel = workspace.action_panel
+    panel.buttons[A.RELOCATE].click()
+    qtbot.waitUntil(lambda: panel.preview is not None, timeout=10_000)
+    assert panel.preview is not None and panel.preview.blocked
+    assert "Blocked" in panel.preview_view.toPlainText()
+    assert not panel.apply_button.isEnabled()
