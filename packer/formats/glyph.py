@@ -32,7 +32,6 @@ from packer.formats.glyph_sheet import (
     pack_palettes,
     rgb565_to_rgb888,
     sheet_indices,
-    tile_indices,
     tile_origin,
     unpack_palettes,
 )
@@ -313,16 +312,19 @@ def _convert(
 def _assemble(bank: _Bank) -> EncodedAsset:
     size = bank.tile_size
     assert size is not None  # only called on a bank without findings
-    sheet = Image.new("L", (SHEET_SIZE, SHEET_SIZE), 0)
+    sheet = bytearray(SHEET_SIZE * SHEET_SIZE)
     for index, path in bank.tiles:
-        sheet.paste(Image.frombytes("L", (size, size), bank.indices[path]),
-                    tile_origin(index, size))
+        x0, y0 = tile_origin(index, size)
+        pixels = bank.indices[path]
+        for y in range(size):  # one slice copy per tile row, not per pixel
+            start = (y0 + y) * SHEET_SIZE + x0
+            sheet[start:start + size] = pixels[y * size:(y + 1) * size]
     palettes = [list(p.colours) if p else [] for p in bank.palettes]
-    payload = pack_nibbles(sheet.tobytes()) + pack_palettes(palettes)
+    payload = pack_nibbles(bytes(sheet)) + pack_palettes(palettes)
     tile_palettes = [bank.tile_palette.get(path, 0) for _index, path in bank.tiles]
-    preview = render_preview(payload, size, tile_palettes)
     out = io.BytesIO()
-    preview.save(out, format="PNG")
+    # Fast compression: the preview is for tools, rebuilt often, and never part of assets.pa.
+    render_preview(payload, size, tile_palettes).save(out, format="PNG", compress_level=1)
     return EncodedAsset(
         payload=payload,
         decoded_size=len(payload),
@@ -341,17 +343,34 @@ def _assemble(bank: _Bank) -> EncodedAsset:
 def render_preview(payload: bytes, tile_size: int, tile_palettes: list[int]) -> Image.Image:
     """The sheet as RGBA, tile i drawn with palette tile_palettes[i], index 0 transparent.
 
-    Colours are the RGB565 ones the console shows, expanded back to 8 bits per channel.
+    Colours are the RGB565 ones the console shows, expanded back to 8 bits per channel. The
+    whole sheet is drawn once with the most used palette; only tiles on other palettes are
+    drawn again, so a one-palette bank costs a single conversion.
     """
-    sheet = sheet_indices(payload)
+    sheet = Image.frombytes("P", (SHEET_SIZE, SHEET_SIZE), sheet_indices(payload))
     palettes = unpack_palettes(payload[SHEET_BYTES:])
-    out = Image.new("RGBA", (SHEET_SIZE, SHEET_SIZE), (0, 0, 0, 0))
+
+    def drawn_with(palette_index: int) -> Image.Image:
+        image = sheet.copy()
+        image.putpalette([c for word in palettes[palette_index] for c in rgb565_to_rgb888(word)])
+        image.info["transparency"] = 0
+        return image.convert("RGBA")
+
+    if not tile_palettes:
+        return Image.new("RGBA", (SHEET_SIZE, SHEET_SIZE), (0, 0, 0, 0))
+    usage: dict[int, list[int]] = {}
     for index, palette_index in enumerate(tile_palettes):
-        tile = Image.frombytes("P", (tile_size, tile_size),
-                               tile_indices(sheet, index, tile_size))
-        tile.putpalette([c for word in palettes[palette_index] for c in rgb565_to_rgb888(word)])
-        tile.info["transparency"] = 0
-        out.paste(tile.convert("RGBA"), tile_origin(index, tile_size))
+        usage.setdefault(palette_index, []).append(index)
+    main = max(sorted(usage), key=lambda p: len(usage[p]))
+    out = drawn_with(main)
+    for palette_index, tiles in sorted(usage.items()):
+        if palette_index == main:
+            continue
+        other = drawn_with(palette_index)
+        for index in tiles:
+            x0, y0 = tile_origin(index, tile_size)
+            box = (x0, y0, x0 + tile_size, y0 + tile_size)
+            out.paste(other.crop(box), box)
     return out
 
 
