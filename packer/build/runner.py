@@ -24,10 +24,10 @@ from packer.build.staging import (
     ARTIFACT,
     PREVIEWS_DIR,
     commit,
+    discard,
     new_staging,
     promote,
     recover_staging,
-    remove_tree,
 )
 from packer.cancellation import CancellationToken, OperationCancelled
 from packer.diagnostics import Diagnostic, diagnostic
@@ -226,7 +226,7 @@ class _BuildRun:
 
     def _discard(self) -> None:
         if self.staging is not None and not self.committed:
-            remove_tree(self.staging)
+            discard(self.staging)
             self.staging = None
 
     def _finish_blocked(self) -> BuildResult:

@@ -118,8 +118,13 @@ def promote(staging: Path, build_dir: Path, step: Step = _no_step) -> None:
             os.replace(source, build_dir / name)
             step(f"promote:{name}")
     fsync_path(build_dir)
+    discard(staging)
+
+
+def discard(staging: Path) -> None:
+    """Remove one staging folder, and `build/.staging` itself once it is empty."""
     remove_tree(staging)
-    with contextlib.suppress(OSError):  # leave no empty build/.staging behind
+    with contextlib.suppress(OSError):
         staging.parent.rmdir()
 
 
@@ -151,6 +156,8 @@ def recover_staging(build_dir: Path) -> list[str]:
         else:
             remove_tree(child)
             done.append(f"removed the abandoned staging folder {child.name}")
+    with contextlib.suppress(OSError):
+        root.rmdir()
     return done
 
 

@@ -1,0 +1,226 @@
+"""The build cache: every miss reason, hits that survive touches, and incremental == full."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from packer.build import BuildResult, build
+from packer.build.cache import MissReason
+from packer.formats.raw import RAW_PIPELINE
+from packer.project import Project
+from tests.packer.build_support import (
+    add_glyph,
+    add_raw,
+    add_sound,
+    copy_project,
+    new_project,
+    snapshot_build,
+)
+
+
+def three_assets(tmp_path: Path) -> Project:
+    project = new_project(tmp_path)
+    add_raw(project, "raw/a", b"alpha" * 100)
+    add_glyph(project, "glyphs/font")
+    add_sound(project, "sounds/sfx")
+    return project
+
+
+def age_inputs(project: Project) -> None:
+    """Give every file an old mtime, as files in a real project have (outside the racy window)."""
+    for path in project.assets_dir.rglob("*"):
+        if path.is_file() and ".prometeu" not in path.parts:
+            os.utime(path, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+
+
+def assert_equals_full_build(project: Project, tmp_path: Path, name: str) -> None:
+    """A --no-cache build of a copy of the project must give the very same build/ bytes."""
+    incremental = snapshot_build(project)
+    copy = copy_project(project, tmp_path / f"full-{name}")
+    result = build(copy, use_cache=False)
+    assert result.succeeded
+    assert {r for r in result.reasons().values()} == {MissReason.FORCED.value}
+    assert snapshot_build(copy) == incremental
+
+
+def reasons(result: BuildResult) -> dict[int, str | None]:
+    assert result.succeeded, (result.error, result.blocking)
+    return result.reasons()
+
+
+def test_noop_rebuild_hits_everything_and_rewrites_nothing(tmp_path: Path) -> None:
+    project = three_assets(tmp_path)
+    age_inputs(project)
+    build(project)
+    before = {p: p.stat().st_mtime_ns for p in project.build_dir.rglob("*")}
+    result = build(project)
+    assert reasons(result) == {1: None, 2: None, 3: None}
+    assert result.up_to_date and result.cache_hits == 3
+    assert {p: p.stat().st_mtime_ns for p in project.build_dir.rglob("*")} == before
+
+
+def test_touching_without_changing_content_is_still_a_hit(tmp_path: Path) -> None:
+    project = three_assets(tmp_path)
+    age_inputs(project)
+    build(project)
+    path = project.assets_dir / "raw/a/data.bin"
+    os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    assert reasons(build(project)) == {1: None, 2: None, 3: None}
+    cache = json.loads(project.cache_path.read_bytes())
+    assert cache["assets"]["1"]["inputs"][0]["mtime_ns"] == 1_700_000_000_000_000_000
+
+
+def test_input_content_changed(tmp_path: Path) -> None:
+    project = three_assets(tmp_path)
+    age_inputs(project)
+    build(project)
+    (project.assets_dir / "raw/a/data.bin").write_bytes(b"beta")
+    result = build(project)
+    assert reasons(result) == {1: "input_content_changed", 2: None, 3: None}
+    assert next(c for c in result.cache if c.asset_id == 1).explanation == (
+        "content changed: data.bin")
+    assert_equals_full_build(project, tmp_path, "content")
+
+
+def test_same_size_same_mtime_change_is_caught_inside_the_racy_window(tmp_path: Path) -> None:
+    # Edited within the racy window: size and mtime hints are not trusted, the hash decides.
+    project = new_project(tmp_path)
+    add_raw(project, "raw/a", b"aaaa")
+    build(project)
+    path = project.assets_dir / "raw/a/data.bin"
+    stat = path.stat()
+    path.write_bytes(b"bbbb")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert reasons(build(project)) == {1: "input_content_changed"}
+
+
+def test_input_added_or_removed(tmp_path: Path) -> None:
+    project = three_assets(tmp_path)
+    build(project)
+    decl_path = project.assets_dir / "sounds/sfx/asset.json"
+    decl = json.loads(decl_path.read_text())
+    decl["inputs"]["samples"] = decl["inputs"]["samples"][:1]
+    decl_path.write_text(json.dumps(decl))
+    result = build(project)
+    assert reasons(result) == {1: None, 2: None, 3: "input_added_or_removed"}
+    assert "removed samples:s1.wav" in (result.cache[2].explanation or "")
+    assert_equals_full_build(project, tmp_path, "inputs")
+
+
+def test_settings_changed(tmp_path: Path) -> None:
+    project = three_assets(tmp_path)
+    build(project)
+    decl_path = project.assets_dir / "glyphs/font/asset.json"
+    decl = json.loads(decl_path.read_text())
+    decl["output"]["pipeline"] = {"tile_palettes": {"tiles/000_t.png": 0}}
+    decl_path.write_text(json.dumps(decl))
+    result = build(project)
+    assert reasons(result) == {1: None, 2: "settings_changed", 3: None}
+    assert result.cache[1].explanation == "changed: pipeline"
+    assert_equals_full_build(project, tmp_path, "settings")
+
+
+def test_a_float_setting_is_a_change_and_blocks_like_a_full_build(tmp_path: Path) -> None:
+    project = three_assets(tmp_path)
+    build(project)
+    decl_path = project.assets_dir / "glyphs/font/asset.json"
+    decl = json.loads(decl_path.read_text())
+    decl["output"]["metadata"] = {"tile_size": 8.0}  # equal to 8 in Python, not to a pipeline
+    decl_path.write_text(json.dumps(decl))
+    incremental = build(project)
+    full = build(copy_project(project, tmp_path / "copy"), use_cache=False)
+    assert incremental.outcome == full.outcome
+    assert [d.code for d in incremental.blocking] == [d.code for d in full.blocking]
+
+
+def test_packer_version_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = three_assets(tmp_path)
+    build(project)
+    cache = json.loads(project.cache_path.read_bytes())
+    cache["assets"]["2"]["packer_version"] = "0.0.1+pa1"
+    project.cache_path.write_text(json.dumps(cache))
+    assert reasons(build(project)) == {1: None, 2: "packer_version_changed", 3: None}
+    monkeypatch.setattr(RAW_PIPELINE, "format_version", RAW_PIPELINE.format_version + 1)
+    result = build(project)
+    assert reasons(result) == {1: "packer_version_changed", 2: None, 3: None}
+    assert "format pipeline version" in (result.cache[0].explanation or "")
+
+
+def test_new_asset(tmp_path: Path) -> None:
+    project = three_assets(tmp_path)
+    build(project)
+    add_raw(project, "raw/b", b"new")
+    assert reasons(build(project)) == {1: None, 2: None, 3: None, 4: "new_asset"}
+    assert_equals_full_build(project, tmp_path, "new")
+
+
+def test_forced(tmp_path: Path) -> None:
+    project = three_assets(tmp_path)
+    build(project)
+    result = build(project, use_cache=False)
+    assert set(reasons(result).values()) == {"forced"}
+    assert not any(d.code == "PK206" for d in result.diagnostics)
+
+
+@pytest.mark.parametrize("damage", ["missing", "not_json", "wrong_schema", "invalid_entry"])
+def test_missing_or_corrupt_cache_warns_and_rebuilds_everything(tmp_path: Path,
+                                                                damage: str) -> None:
+    project = three_assets(tmp_path)
+    build(project)
+    before = snapshot_build(project)
+    if damage == "missing":
+        project.cache_path.unlink()
+    elif damage == "not_json":
+        project.cache_path.write_bytes(b"\x00garbage{")
+    elif damage == "wrong_schema":
+        project.cache_path.write_text('{"schema_version": 99}')
+    else:
+        cache = json.loads(project.cache_path.read_bytes())
+        cache["assets"]["1"]["payload"] = "nope"
+        project.cache_path.write_text(json.dumps(cache))
+    result = build(project)
+    assert set(reasons(result).values()) == {"cache_missing_or_corrupt"}
+    assert [d.code for d in result.diagnostics] == ["PK206"]
+    assert snapshot_build(project) == before
+    assert set(reasons(build(project)).values()) == {None}  # and the cache is whole again
+
+
+def test_tampered_or_missing_previous_artifact_is_never_reused(tmp_path: Path) -> None:
+    project = three_assets(tmp_path)
+    age_inputs(project)
+    build(project)
+    before = snapshot_build(project)
+    artifact = project.build_dir / "assets.pa"
+    data = bytearray(artifact.read_bytes())
+    data[-1] ^= 0xFF  # the sound payload's last byte: same size, same header
+    artifact.write_bytes(bytes(data))
+    result = build(project)
+    assert reasons(result) == {1: None, 2: None, 3: "cache_missing_or_corrupt"}
+    assert snapshot_build(project) == before
+    artifact.unlink()
+    result = build(project)
+    assert set(reasons(result).values()) == {"cache_missing_or_corrupt"}
+    assert snapshot_build(project) == before
+    (project.build_dir / "previews" / "2.png").write_bytes(b"not the preview")
+    assert reasons(build(project)) == {1: None, 2: "cache_missing_or_corrupt", 3: None}
+    assert snapshot_build(project) == before
+
+
+def test_rename_and_preload_change_rewrite_the_header_but_reuse_payloads(tmp_path: Path) -> None:
+    project = three_assets(tmp_path)
+    build(project)
+    decl_path = project.assets_dir / "raw/a/asset.json"
+    decl = json.loads(decl_path.read_text())
+    decl["name"] = "renamed"
+    decl["preload"] = {"enabled": True}
+    decl_path.write_text(json.dumps(decl))
+    result = build(project)
+    assert reasons(result) == {1: None, 2: None, 3: None}
+    assert not result.up_to_date
+    table = json.loads((project.build_dir / "asset_table.json").read_bytes())
+    assert table[0]["asset_name"] == "renamed"
+    assert_equals_full_build(project, tmp_path, "rename")
