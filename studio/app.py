@@ -15,14 +15,23 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from packer.cancellation import CancellationToken
-from packer.events import EventKind, EventSink, Outcome
+from packer.events import AffectedAsset, EventKind, EventSink, Outcome
 from packer.project import Project, create_project, open_project
+from studio.activity import (
+    ActivityJournal,
+    ActivityModel,
+    ActivityPanel,
+    JournalEntry,
+    journal_path,
+    tab_title,
+)
 from studio.assets.rows import AssetKey, asset_key
 from studio.bus import StudioBus
 from studio.drop import DropDecision, DropKind, ProjectDropFilter, classify_drop, project_name_for
 from studio.event_lane import EventLane, LaneEvent
 from studio.launcher import LauncherWindow
 from studio.main_window import MainWindow
+from studio.progress import GlobalProgressWidget
 from studio.prompts import Prompter
 from studio.recent import load_recent, remember, save_recent
 from studio.sample import writable_sample_copy
@@ -38,6 +47,8 @@ CLOSE_WAIT_MS = 30_000
 class OpenedProject:
     project: Project
     state: StudioState
+    journal: ActivityJournal
+    history: list[JournalEntry]
 
 
 class StudioApp(QObject):
@@ -59,6 +70,9 @@ class StudioApp(QObject):
         self.window: MainWindow | None = None
         self.launcher: LauncherWindow | None = None
         self._deferred_open: Path | None = None
+        self.activity_model: ActivityModel | None = None
+        self.activity_panel: ActivityPanel | None = None
+        self.global_progress: GlobalProgressWidget | None = None
         self._drop_filter = ProjectDropFilter(self)
         self._drop_filter.dropped.connect(self._on_dropped)
         self.pool.job_failed.connect(self._on_job_failed)
@@ -129,7 +143,8 @@ class StudioApp(QObject):
     def _open_now(self, path: Path) -> None:
         def job(sink: EventSink, token: CancellationToken) -> OpenedProject:
             project = open_project(path)
-            return OpenedProject(project, load_state(project.root))
+            journal = ActivityJournal(journal_path(project.root))
+            return OpenedProject(project, load_state(project.root), journal, journal.load())
 
         self.pool.submit(f"Open {path.name}", job, on_result=self._on_opened,
                          on_failure=self._on_open_failed)
@@ -139,9 +154,11 @@ class StudioApp(QObject):
         if self.session is not None and self.window is not None:
             self._save_state(self.session.project, self.window.capture_state())
         window = self._ensure_window()
+        self._install_activity(window, opened)
         self.session = ProjectSession(project, self.pool, self)
         self.session.build_running.connect(self._on_build_running)
         window.assets.set_session(self.session)
+        window.show()  # splitters keep exact sizes only once the window has its real size
         window.restore_state(opened.state)
         selected = opened.state.selected_asset
         if selected is not None and (selected.asset_id is not None or selected.root):
@@ -182,6 +199,40 @@ class StudioApp(QObject):
             window.cancel_requested.connect(self._on_cancel_requested)
             self.window = window
         return self.window
+
+    def _install_activity(self, window: MainWindow, opened: OpenedProject) -> None:
+        """A fresh Activity timeline per project, restored from its history."""
+        old_panel, old_progress = self.activity_panel, self.global_progress
+        if self.activity_model is not None:
+            self.activity_model.flush_journal()
+        model = ActivityModel(opened.journal, self)
+        model.restore(opened.history)
+        panel = ActivityPanel(model)
+        panel.asset_link_activated.connect(self._on_asset_link_activated)
+        panel.unacknowledged_failures_changed.connect(self._on_failures_changed)
+        progress = GlobalProgressWidget(model, self.lane)
+        if old_panel is not None:
+            index = window.utility.indexOf(old_panel)
+            window.utility.removeTab(index)
+            old_panel.deleteLater()
+        if old_progress is not None:
+            window.statusBar().removeWidget(old_progress)
+            old_progress.deleteLater()
+        if self.activity_model is not None:
+            self.activity_model.deleteLater()
+        window.utility.insertTab(0, panel, panel.title())
+        window.utility.setCurrentIndex(0)
+        window.statusBar().addPermanentWidget(progress)
+        self.activity_model, self.activity_panel, self.global_progress = model, panel, progress
+
+    @Slot(int)
+    def _on_failures_changed(self, count: int) -> None:
+        if self.window is not None and self.activity_panel is not None:
+            self.window.set_utility_tab_title(self.activity_panel, tab_title(count))
+
+    @Slot(object)
+    def _on_asset_link_activated(self, asset: AffectedAsset) -> None:
+        self.select_asset(asset_key(asset.asset_id, asset.root))
 
     @Slot()
     def _on_open_requested(self) -> None:
@@ -259,6 +310,8 @@ class StudioApp(QObject):
 
     @Slot(object)
     def _on_events_delivered(self, items: list[LaneEvent]) -> None:
+        if self.activity_model is not None:
+            self.activity_model.apply(items)
         window = self.window
         for item in items:
             event = item.event
@@ -318,6 +371,8 @@ class StudioApp(QObject):
         if self.session is not None and self.window is not None:
             self._save_state(self.session.project, self.window.capture_state())
         self.pool.wait_for_threads(CLOSE_WAIT_MS)
+        if self.activity_model is not None:
+            self.activity_model.flush_journal()
         if self.launcher is not None:
             self.launcher.close()
         self._say("closed")

@@ -6,12 +6,12 @@ build or a mutation the session asks the packer for a fresh listing instead of r
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
+from packer.build import BuildResult, build
 from packer.cancellation import CancellationToken
 from packer.events import EventSink
 from packer.mutations import (
@@ -33,13 +33,6 @@ class DetailsResult:
     key: AssetKey
     details: AssetDetails
     preview: AssetPreview
-
-
-def _packer_build() -> Callable[[Project, EventSink, CancellationToken], object]:
-    # TODO(shell): import packer.build.build directly once helper BUILD's entry point has landed.
-    module = importlib.import_module("packer.build")
-    entry: Callable[[Project, EventSink, CancellationToken], object] = module.build
-    return entry
 
 
 def _asset_ref(key: AssetKey) -> int | str:
@@ -99,8 +92,8 @@ class ProjectSession(QObject):
     def build(self) -> JobInfo | None:
         project = self.project
 
-        def job(sink: EventSink, token: CancellationToken) -> object:
-            return _packer_build()(project, sink, token)
+        def job(sink: EventSink, token: CancellationToken) -> BuildResult:
+            return build(project, sink, token)
 
         info = self.pool.submit(
             f"Build {project.name}", job, job_class=JobClass.WRITE,
