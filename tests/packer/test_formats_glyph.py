@@ -7,7 +7,7 @@ import struct
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from pydantic import JsonValue
@@ -380,8 +380,7 @@ def banks(draw: st.DrawFn) -> tuple[int, list[list[Colour]], list[tuple[int, byt
     return size, palettes, tiles
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None)
 @given(bank=banks())
 def test_encode_then_decode_gives_back_the_source_indices(
     tmp_path_factory: pytest.TempPathFactory,
