@@ -11,10 +11,17 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from packer.cli import main
-from packer.cli_common import RichProgressSink
+from packer.cli import build_parser, main
+from packer.cli_common import CommandContext, RichProgressSink
 from packer.doctor import doctor
-from packer.events import EventKind, FanOutSink, ListSink, parse_event_line
+from packer.events import (
+    EventKind,
+    FanOutSink,
+    JsonLinesSink,
+    ListSink,
+    NullSink,
+    parse_event_line,
+)
 from packer.project import Project, open_project
 from tests.packer.project_builder import declaration_dict, make_project, write_asset
 
@@ -216,3 +223,19 @@ def test_rich_progress_sink_follows_progress_and_clears_on_terminal(broken: Proj
         assert bar._tasks == {}  # the terminal removed the operation's bar
     assert any(e.kind is EventKind.PROGRESS_UPDATED for e in events.events)
     assert stream.getvalue() != ""  # something was drawn
+
+
+def test_event_sink_choice_follows_the_output_mode(tmp_path: Path) -> None:
+    parser = build_parser()
+
+    def sink_type(argv: list[str], *, terminal: bool) -> type:
+        ctx = CommandContext(parser.parse_args(argv), stdout=io.StringIO(),
+                             stderr=io.StringIO())
+        ctx.out = Console(file=ctx.out.file, force_terminal=terminal)
+        with ctx.event_sink() as sink:
+            return type(sink)
+
+    assert sink_type(["list", str(tmp_path)], terminal=False) is NullSink
+    assert sink_type(["list", str(tmp_path)], terminal=True) is RichProgressSink
+    assert sink_type(["list", str(tmp_path), "--json"], terminal=True) is NullSink
+    assert sink_type(["list", str(tmp_path), "--events", "jsonl"], terminal=True) is JsonLinesSink
