@@ -218,11 +218,6 @@ def event_json_schema() -> dict[str, Any]:
     return PackerEvent.model_json_schema()
 
 
-TERMINAL_KINDS = frozenset(
-    {EventKind.BUILD_FINISHED, EventKind.ACTION_APPLIED, EventKind.ACTION_FAILED}
-)
-
-
 # ---- sinks ---------------------------------------------------------------------------------
 
 
@@ -351,7 +346,9 @@ class Operation:
         self._terminal: PackerEvent | None = None
         self._last_progress_at = 0.0
         self._last_progress_done = -1
-        self._pending_progress: Progress | None = None
+        self._pending_progress: (
+            tuple[int, int | None, str, str | None, str | None] | None
+        ) = None
 
     # -- publishing --
 
@@ -409,34 +406,44 @@ class Operation:
     ) -> None:
         """Report progress, throttled: the first, the last and at most one per interval go out.
 
-        A value lower than one already published is ignored, so progress never moves backwards.
+        A throttled value is kept and published just before the terminal, so the last progress
+        a consumer sees is the real one. A value lower than one already reported is ignored, so
+        progress never moves backwards.
         """
         if not self.wants_events:
             return
         with self._lock:
             if self._terminal is not None or done < self._last_progress_done:
                 return
+            if done == self._last_progress_done and not force:
+                return
             now = time.monotonic()
             is_last = total is not None and done >= total
-            first = self._last_progress_done < 0
+            first = self._last_progress_at == 0.0
+            self._last_progress_done = done
+            pending = (done, total, unit, phase, summary)
             if not (force or is_last or first) and (
                 now - self._last_progress_at < self.PROGRESS_INTERVAL_S
             ):
-                return
-            if done == self._last_progress_done and not force:
+                self._pending_progress = pending
                 return
             self._last_progress_at = now
-            self._last_progress_done = done
-            text = summary or (
-                f"{phase or self.operation}: {done}/{total} {unit}" if total is not None
-                else f"{phase or self.operation}: {done} {unit}"
-            )
-            self.emit(
-                EventKind.PROGRESS_UPDATED,
-                text,
-                detail=ProgressUpdatedDetail(phase=phase),
-                progress=Progress(done=done, total=total, unit=unit),
-            )
+            self._publish_progress(*pending)
+
+    def _publish_progress(
+        self, done: int, total: int | None, unit: str, phase: str | None, summary: str | None
+    ) -> None:
+        self._pending_progress = None
+        text = summary or (
+            f"{phase or self.operation}: {done}/{total} {unit}" if total is not None
+            else f"{phase or self.operation}: {done} {unit}"
+        )
+        self.emit(
+            EventKind.PROGRESS_UPDATED,
+            text,
+            detail=ProgressUpdatedDetail(phase=phase),
+            progress=Progress(done=done, total=total, unit=unit),
+        )
 
     def finish(
         self,
@@ -448,10 +455,13 @@ class Operation:
         affected: Iterable[AffectedAsset] = (),
         progress: Progress | None = None,
     ) -> PackerEvent:
-        event = self.emit(
-            kind, summary, detail=detail, affected=affected, progress=progress,
-            terminal=True, outcome=outcome,
-        )
+        with self._lock:
+            if self._pending_progress is not None and self._terminal is None:
+                self._publish_progress(*self._pending_progress)
+            event = self.emit(
+                kind, summary, detail=detail, affected=affected, progress=progress,
+                terminal=True, outcome=outcome,
+            )
         assert event is not None  # terminals are always built
         return event
 

@@ -109,3 +109,16 @@ def test_json_lines_round_trip(tmp_path: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     assert [parse_event_line(line) for line in lines] == [first, last]
     assert last.timestamp.tzinfo is not None
+
+
+def test_a_throttled_progress_value_is_published_before_the_terminal() -> None:
+    sink = ListSink()
+    op = Operation(sink, project_id="p", operation="scan")
+    op.progress(1, None, unit="files")
+    op.progress(7, None, unit="files")  # within the interval: held back, not lost
+    op.finish(EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED, "done")
+    kinds = [e.kind for e in sink.events]
+    assert kinds == [
+        EventKind.PROGRESS_UPDATED, EventKind.PROGRESS_UPDATED, EventKind.DIAGNOSTICS_UPDATED
+    ]
+    assert [e.progress.done for e in sink.events[:2] if e.progress] == [1, 7]
