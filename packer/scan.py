@@ -11,6 +11,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import islice
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -115,6 +116,8 @@ class _Walk:
 
     anchors: list[str] = field(default_factory=list)  # roots (relative) holding asset.json
     files_by_dir: dict[str, list[str]] = field(default_factory=dict)  # dir -> file names
+    dir_order: list[str] = field(default_factory=list)  # pre-order: a subtree is contiguous
+    dir_index: dict[str, int] = field(default_factory=dict)  # dir -> position in dir_order
     problems: list[Diagnostic] = field(default_factory=list)
 
 
@@ -173,6 +176,8 @@ def _walk_assets(assets_dir: Path, token: CancellationToken) -> _Walk:
             else:
                 names.append(name)
         walk.files_by_dir[rel] = names
+        walk.dir_index[rel] = len(walk.dir_order)
+        walk.dir_order.append(rel)
         if DECLARATION_FILE in names:
             walk.anchors.append(rel)
         for path, child_rel in subdirs:
@@ -184,14 +189,18 @@ def _walk_assets(assets_dir: Path, token: CancellationToken) -> _Walk:
 
 
 def _files_under(walk: _Walk, root: str) -> list[str]:
+    # The walk is pre-order over sorted names, so the root's subfolders follow it contiguously:
+    # scanning just that run keeps this linear in the subtree, not in the whole workspace.
     prefix = f"{root}/" if root else ""
-    found: list[str] = []
-    for directory, names in walk.files_by_dir.items():
-        if directory == root:
-            found.extend(names)
-        elif directory.startswith(prefix) or (not root and directory):
-            sub = directory[len(prefix):]
-            found.extend(f"{sub}/{n}" for n in names)
+    start = walk.dir_index.get(root)
+    if start is None:
+        return []
+    found: list[str] = list(walk.files_by_dir[root])
+    for directory in islice(walk.dir_order, start + 1, None):
+        if not directory.startswith(prefix):
+            break
+        sub = directory[len(prefix):]
+        found.extend(f"{sub}/{n}" for n in walk.files_by_dir[directory])
     return sorted(found)
 
 
