@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QPoint, QTimer, Signal, Slot
 
 from packer.cancellation import CancellationToken
 from packer.events import AffectedAsset, EventKind, EventSink, Outcome
@@ -41,6 +41,7 @@ from studio.workers import JobFailed, WorkerPool
 
 REPORT_ENV = "PROMETEU_STUDIO_REPORT"  # "1": print one status line per milestone to stdout
 CLOSE_WAIT_MS = 30_000
+REPORT_SETTLE_MS = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +330,9 @@ class StudioApp(QObject):
                     window.show_status(event.summary)
                 self._say(f"build finished {event.outcome} {event.summary}")
                 self.build_ended.emit(event)
+                if self.report:
+                    # For the real-window check: once the panels have had time to repaint.
+                    QTimer.singleShot(REPORT_SETTLE_MS, self._report_settled)
 
     def _on_listing_reported(self, listing: object) -> None:
         count = len(getattr(listing, "assets", ()))
@@ -406,6 +410,14 @@ class StudioApp(QObject):
             self.window.logs.log(text)
         elif self.launcher is not None:
             self.launcher.show_message(text, error=True)
+
+    @Slot()
+    def _report_settled(self) -> None:
+        panel = self.activity_panel
+        if panel is not None and panel.isVisible():
+            origin = panel.mapToGlobal(QPoint(0, 0))
+            self._say(f"activity-panel {origin.x()} {origin.y()} {panel.width()} {panel.height()}")
+        self._say("settled")
 
     def _say(self, line: str) -> None:
         if self.report:

@@ -50,7 +50,7 @@ class MainWindow(QMainWindow):
         self.selector = QListWidget()
         self.selector.addItem("Assets")  # the only real workspace; no placeholders
         self.selector.setCurrentRow(0)
-        self.selector.setMaximumWidth(160)
+        self.selector.setMaximumWidth(140)
         self.utility = QTabWidget()
         self.utility.setObjectName("utility_panel")
         self.logs = LogsPanel()
@@ -69,6 +69,11 @@ class MainWindow(QMainWindow):
         self.main_splitter.setStretchFactor(0, 4)
         self.main_splitter.setStretchFactor(1, 1)
         self.setCentralWidget(self.main_splitter)
+        # Defaults for a first start (a saved state overrides them): a narrow selector, the
+        # workspace wide, the utility panel beside it, a short logs strip.
+        self.body_splitter.setSizes([120, 780, 380])
+        self.main_splitter.setSizes([640, 140])
+        self.assets.splitter.setSizes([300, 480])
         self.menuBar().setCornerWidget(self.run_surface, Qt.Corner.TopRightCorner)
         self.statusBar().showMessage("Ready")
 

@@ -1,0 +1,155 @@
+"""The real application in a real X server (Xvfb): open the sample, press Ctrl+B, see it build,
+take a screenshot that is not blank, quit with Ctrl+Q.
+
+Keys are real X key events (xdotool, through XTEST), not Qt test events. Set
+PROMETEU_STUDIO_SCREENSHOTS=docs/screenshots to refresh the README's screenshots.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import select
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageGrab
+
+from studio.dirs import CONFIG_DIR_ENV, DATA_DIR_ENV, bundled_sample_project
+
+READY_TIMEOUT_S = 60
+
+
+@pytest.fixture
+def xvfb() -> Iterator[str]:
+    """A private Xvfb on a free display (Xvfb picks it and reports it through -displayfd)."""
+    read_fd, write_fd = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1440x900x24", "-nolisten", "tcp"],
+        pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    os.close(write_fd)
+    try:
+        ready, _, _ = select.select([read_fd], [], [], READY_TIMEOUT_S)
+        assert ready, "Xvfb did not report a display"
+        number = os.read(read_fd, 64).decode().strip()
+        assert number.isdigit(), f"Xvfb reported {number!r}"
+        yield f":{number}"
+    finally:
+        os.close(read_fd)
+        server.terminate()
+        server.wait(30)
+
+
+class StudioProcess:
+    """The app's stdout report lines, read by a thread into a queue the test waits on."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._queue.put(line.rstrip())
+        self._queue.put(None)
+
+    def wait_for(self, prefix: str, timeout: float = READY_TIMEOUT_S) -> str:
+        """Wait for a report line starting with `studio: <prefix>`."""
+        while True:
+            try:
+                line = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                raise AssertionError(f"no '{prefix}' from the Studio; it said: {self.lines}"
+                                     ) from None
+            assert line is not None, f"the Studio exited before '{prefix}': {self.lines}"
+            self.lines.append(line)
+            if line.startswith(f"studio: {prefix}"):
+                return line
+
+    def join(self) -> None:
+        self._reader.join(30)
+
+
+def studio_command() -> list[str]:
+    script = Path(sys.executable).with_name("prometeu-studio")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "studio"]
+
+
+def xdotool(display: str, *args: str) -> str:
+    result = subprocess.run(["xdotool", *args], env={**os.environ, "DISPLAY": display},
+                            capture_output=True, text=True, timeout=60, check=True)
+    return result.stdout.strip()
+
+
+def distinct_colours(image: Image.Image) -> int:
+    colours = image.convert("RGB").getcolors(maxcolors=1 << 24)
+    return len(colours) if colours else 0
+
+
+def test_the_real_studio_builds_the_sample_with_ctrl_b(xvfb: str, tmp_path: Path) -> None:
+    project = tmp_path / "sample"
+    shutil.copytree(bundled_sample_project(), project,
+                    ignore=shutil.ignore_patterns("build", ".studio"))
+    # Restore a selection, as a returning user would have: the first glyph bank.
+    (project / ".studio").mkdir()
+    (project / ".studio" / "state.json").write_text(json.dumps({
+        "schema_version": 1, "selected_asset": {"asset_id": 1}, "splitters": {},
+    }))
+    env = {
+        **os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb",
+        DATA_DIR_ENV: str(tmp_path / "data"), CONFIG_DIR_ENV: str(tmp_path / "config"),
+        "PROMETEU_STUDIO_REPORT": "1",
+    }
+    process = subprocess.Popen(
+        [*studio_command(), str(project)], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+    studio = StudioProcess(process)
+    try:
+        studio.wait_for("opened")
+        studio.wait_for("listed")
+        window = xdotool(xvfb, "search", "--sync", "--name", "Prometeu Studio").splitlines()[0]
+        xdotool(xvfb, "windowfocus", "--sync", window)
+        xdotool(xvfb, "key", "ctrl+b")  # a real key press through the X server
+        studio.wait_for("build requested")
+        finished = studio.wait_for("build finished")
+        assert "succeeded" in finished, studio.lines
+        assert (project / "build" / "assets.pa").is_file()
+        panel = studio.wait_for("activity-panel").split()[2:]
+        studio.wait_for("settled")
+
+        screen = ImageGrab.grab(xdisplay=xvfb)
+        assert distinct_colours(screen) > 50, "the screenshot looks blank"
+        x, y, width, height = (int(v) for v in panel)
+        activity = screen.crop((x, y, x + width, y + height))
+        assert distinct_colours(activity) > 10, "the Activity panel looks blank"
+        screen.save(tmp_path / "studio.png")
+        target = os.environ.get("PROMETEU_STUDIO_SCREENSHOTS")
+        if target:
+            Path(target).mkdir(parents=True, exist_ok=True)
+            screen.save(Path(target) / "studio.png", optimize=True)
+            activity.save(Path(target) / "activity.png", optimize=True)
+
+        xdotool(xvfb, "windowfocus", "--sync", window)
+        xdotool(xvfb, "key", "ctrl+q")
+        assert process.wait(60) == 0
+        studio.wait_for("closed")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+        studio.join()
+        if process.stdout:
+            process.stdout.close()
+        if process.stderr:
+            process.stderr.close()
