@@ -217,8 +217,10 @@ def _open_for_reading(path: Path) -> int | None:
 
 
 @contextlib.contextmanager
-def read_lock(project: Project, *, timeout: float = DEFAULT_READ_TIMEOUT_S) -> Iterator[None]:
+def read_lock(project: Project, *, timeout: float | None = None) -> Iterator[None]:
     """Hold the project's shared lock while reading, so no apply is half done meanwhile.
+
+    Waits up to `timeout` seconds (default DEFAULT_READ_TIMEOUT_S) for a writer to finish.
 
     Free when the workspace is not initialised (nothing is created then) or when the calling
     thread already holds the write lock. A journal left by a crashed writer is recovered first.
@@ -226,6 +228,7 @@ def read_lock(project: Project, *, timeout: float = DEFAULT_READ_TIMEOUT_S) -> I
     if not project.packer_dir.is_dir() or holds_write_lock(project):
         yield
         return
+    timeout = DEFAULT_READ_TIMEOUT_S if timeout is None else timeout
     deadline = time.monotonic() + max(0.0, timeout)
     fd = _open_for_reading(project.lock_path)
     if fd is None:

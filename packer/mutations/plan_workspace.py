@@ -22,6 +22,7 @@ from packer.mutations.planning import (
     ensure_packer_folder,
     find_target,
     nested_roots,
+    normalise_root,
 )
 from packer.mutations.steps import MakeDirStep, MoveStep
 from packer.registry import RegistryEntry
@@ -212,7 +213,7 @@ def plan_relocate(world: World, request: MutationRequest) -> Plan:
 
 
 def _adopt_manual_move(world: World, plan: Plan, entry: RegistryEntry, dest_text: str) -> None:
-    dest = dest_text.strip().strip("/")
+    dest = normalise_root(dest_text)
     found = world.snapshot.by_root(dest)
     if found is None or found.declaration is None:
         plan.block(f"#{entry.asset_id}'s folder {entry.root} does not exist, and {dest} holds no "

@@ -160,7 +160,8 @@ def identity_of(
 
 
 def normalise_root(text: str) -> str:
-    return text.strip().strip("/").removeprefix("./") or "."
+    """`./a/b/` → `a/b`; an absolute path stays absolute so that check_relative refuses it."""
+    return text.strip().rstrip("/").removeprefix("./") or "."
 
 
 def find_target(world: World, plan: Plan, asset: int | str) -> Target | None:
