@@ -7,6 +7,7 @@ of exactly those, so its result cannot have changed.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,6 @@ from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.formats import FormatPipeline, pipelines
-from packer.paths import UnsafePathError, resolve_inside
 from packer.project import Project
 from packer.scan import AssetRecord, WorkspaceSnapshot
 
@@ -110,13 +110,16 @@ def select(project: Project, snapshot: WorkspaceSnapshot, token: CancellationTok
 def _stat_inputs(
     decl: AssetDeclaration, root_path: Path, record: AssetRecord, selection: Selection
 ) -> tuple[list[InputFacts] | None, list[Path]]:
+    # The scan has just checked every input (inside the root, a readable regular file; else a
+    # blocking PK106/107/112/114), so a plain stat suffices here. Pipelines read through
+    # `resolve_inside` again, and hashing opens the same joined path.
     facts: list[InputFacts] = []
     targets: list[Path] = []
     for role, path in decl.all_inputs():
         try:
-            target = resolve_inside(root_path, path)
-            st = target.stat()
-        except (UnsafePathError, OSError) as exc:
+            target = root_path / path
+            st = os.stat(target)
+        except OSError as exc:
             # The scan saw this input fine a moment ago; the disk changed under us.
             selection.diagnostics.append(diagnostic(
                 "PK106", f"{record.root}: input {path!r} vanished during the build: {exc}",

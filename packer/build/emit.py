@@ -138,7 +138,8 @@ def _encode(work: AssetWork, store: PayloadStore, token: CancellationToken) -> B
 
 
 def _publish(op: Operation, asset: BuiltAsset) -> None:
-    if not op.wants_events:
+    if not op.wants_events:  # nothing is built, but the sequence still counts the event
+        op.emit(EventKind.CACHE_HIT if asset.hit else EventKind.CACHE_MISS, "")
         return
     record = asset.work.record
     affected = (record.affected(),)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from packer import __version__
-from packer.atomic import pretty_json_bytes
+from packer.atomic import canonical_json_bytes
 from packer.build.emit import BuiltAsset
 from packer.build.hashing import HASH_ALGORITHM, hash_bytes
 from packer.build.layout import pack_prelude
@@ -21,6 +21,8 @@ def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
     """`asset_table_metadata.json`: tooling-only facts (roots, uuids, input hashes, previews).
 
     Deterministic like everything else in build/: no absolute paths, no times, no mtimes.
+    Canonical (compact) JSON: json's C encoder only runs without indentation, and this file
+    has an entry per asset.
     """
     by_id = {b.work.asset_id: b for b in built}
     rows: list[dict[str, Any]] = []
@@ -42,7 +44,7 @@ def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
             "preview": f"{PREVIEWS_DIR}/{preview}" if preview else None,
             "tool_metadata": asset.tool_metadata,
         })
-    return pretty_json_bytes({
+    return canonical_json_bytes({
         "schema_version": TOOL_METADATA_SCHEMA_VERSION,
         "packer_version": __version__,
         "hash_algorithm": HASH_ALGORITHM,
