@@ -80,7 +80,10 @@ def select(project: Project, snapshot: WorkspaceSnapshot, token: CancellationTok
     selection = Selection(diagnostics=list(snapshot.diagnostics))
     table = pipelines()
     for record in snapshot.assets:
-        if not record.in_build_set or record.asset_id is None:
+        # Registered and included (the scan clears `included_in_build` for quarantined assets).
+        # Not `in_build_set`: a registered asset whose root is missing is still in the build
+        # set, and its PK101/PK102 must block the build rather than silently drop the asset.
+        if record.asset_id is None or not record.included_in_build:
             continue
         token.raise_if_cancelled()
         selection.diagnostics.extend(record.diagnostics)

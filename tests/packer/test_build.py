@@ -170,3 +170,18 @@ def test_empty_build_set_gives_a_valid_empty_artifact(tmp_path: Path) -> None:
     report = inspect_file(project.build_dir / "assets.pa")
     assert report.valid and report.asset_table == [] and report.preload == []
     assert report.file_size == report.payload_offset
+
+
+def test_a_registered_included_asset_whose_root_is_gone_blocks(tmp_path: Path) -> None:
+    project = new_project(tmp_path)
+    add_raw(project, "keep", b"keep")
+    add_raw(project, "gone", b"gone")
+    assert build(project).succeeded
+    before = snapshot_build(project)
+    import shutil
+
+    shutil.rmtree(project.assets_dir / "gone")
+    result = build(project)
+    assert result.outcome is Outcome.BLOCKED
+    assert [d.code for d in result.blocking] == ["PK101"]
+    assert snapshot_build(project) == before
