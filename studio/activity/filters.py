@@ -27,6 +27,10 @@ class ActivityFilter(QSortFilterProxyModel):
         self._text = ""
         self.setDynamicSortFilter(True)
 
+    @property
+    def active(self) -> bool:
+        return self._kind is not None or self._status is not StatusFilter.ALL or bool(self._text)
+
     def set_kind(self, kind: EventKind | None) -> None:
         self.beginFilterChange()
         self._kind = kind

@@ -130,7 +130,6 @@ class ActivityModel(QAbstractItemModel):
 
     def _apply_to(self, rec: OperationRecord, batch: list[LaneEvent], *, announce: bool) -> None:
         trailing = rec.children[-1] if rec.children else None
-        group_before = len(trailing.children) if isinstance(trailing, GroupNode) else 0
         new_rows: list[EventNode | GroupNode] = []
         for item in batch:
             if item.event.kind is EventKind.PROGRESS_UPDATED:
@@ -145,21 +144,25 @@ class ActivityModel(QAbstractItemModel):
             if node is not None:
                 node.row = len(rec.children) + len(new_rows)
                 new_rows.append(node)
+        rec.children.extend(new_rows)
         if not announce:
-            rec.children.extend(new_rows)
             return
-        if isinstance(trailing, GroupNode) and len(trailing.children) > group_before:
-            group_index = self.createIndex(trailing.row, 0, trailing)
-            grown = trailing.children[group_before:]
-            del trailing.children[group_before:]
-            self.beginInsertRows(group_index, group_before, group_before + len(grown) - 1)
-            trailing.children.extend(grown)
-            self.endInsertRows()
-        if new_rows:
-            parent = self.createIndex(rec.row, 0, rec)
-            start = len(rec.children)
-            self.beginInsertRows(parent, start, start + len(new_rows) - 1)
-            rec.children.extend(new_rows)
+        if isinstance(trailing, GroupNode) and rec.fetched:
+            group_index = self.createIndex(trailing.row, 1, trailing)
+            self.dataChanged.emit(group_index, group_index)  # "43 cache hits"
+            if trailing.fetched:
+                self._expose(trailing)
+        if new_rows and rec.fetched:
+            self._expose(rec)
+
+    def _expose(self, node: OperationRecord | GroupNode) -> None:
+        """Announce children Qt has not seen yet. Children of a row nobody expanded are never
+        announced one batch at a time (that cost ~0.1 ms per parent per batch under load);
+        `fetchMore` announces them all when a view expands the row."""
+        if node.exposed < len(node.children):
+            parent = self.createIndex(node.row, 0, node)
+            self.beginInsertRows(parent, node.exposed, len(node.children) - 1)
+            node.exposed = len(node.children)
             self.endInsertRows()
 
     @staticmethod
@@ -293,7 +296,25 @@ class ActivityModel(QAbstractItemModel):
         if parent.column() != 0:
             return 0
         node = self.node(parent)
-        return len(node.children) if node is not None else 0
+        return node.exposed if isinstance(node, OperationRecord | GroupNode) else 0
+
+    def hasChildren(self, parent: Index = _ROOT) -> bool:  # noqa: N802 (Qt override)
+        if not parent.isValid():
+            return bool(self._ops)
+        node = self.node(parent)
+        return parent.column() == 0 and node is not None and bool(node.children)
+
+    def canFetchMore(self, parent: Index) -> bool:  # noqa: N802 (Qt override)
+        node = self.node(parent)
+        return isinstance(node, OperationRecord | GroupNode) and (
+            not node.fetched or node.exposed < len(node.children)
+        )
+
+    def fetchMore(self, parent: Index) -> None:  # noqa: N802 (Qt override)
+        node = self.node(parent)
+        if isinstance(node, OperationRecord | GroupNode):
+            node.fetched = True
+            self._expose(node)
 
     def columnCount(self, parent: Index = _ROOT) -> int:  # noqa: N802 (Qt override)
         return len(COLUMNS)

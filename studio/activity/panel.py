@@ -48,9 +48,19 @@ class ActivityPanel(QWidget):
     def __init__(self, model: ActivityModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
+        # The filter proxy calls Python for every row it maps, so it is plugged in only while a
+        # filter is active; otherwise the view reads the model directly.
         self.proxy = ActivityFilter(self)
-        self.proxy.setSourceModel(model)
 
+        self._build_filters(model)
+        self._build_view(model)
+        self.inspection = InspectionPane(self)
+        self.inspection.asset_link_activated.connect(self.asset_link_activated)
+        self._lay_out()
+        model.unacknowledged_failures_changed.connect(self._on_failures_changed)
+        self._update_buttons()
+
+    def _build_filters(self, model: ActivityModel) -> None:
         self.kind_filter = QComboBox(self)
         self.kind_filter.addItem("All kinds", None)
         for kind in EventKind:
@@ -66,15 +76,16 @@ class ActivityPanel(QWidget):
         self.search = QLineEdit(self)
         self.search.setPlaceholderText("Filter by text…")
         self.search.setClearButtonEnabled(True)
-        self.search.textChanged.connect(self.proxy.set_text)
+        self.search.textChanged.connect(self._on_text_changed)
         self.acknowledge_button = QPushButton("Acknowledge", self)
         self.acknowledge_button.setToolTip("Acknowledge the selected failure")
         self.acknowledge_button.clicked.connect(self.acknowledge_selected)
         self.acknowledge_all_button = QPushButton("Acknowledge all", self)
         self.acknowledge_all_button.clicked.connect(self.acknowledge_all)
 
+    def _build_view(self, model: ActivityModel) -> None:
         self.view = QTreeView(self)
-        self.view.setModel(self.proxy)
+        self.view.setModel(model)
         self.view.setUniformRowHeights(True)  # keeps inserts O(batch), see engineering notes
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -87,10 +98,10 @@ class ActivityPanel(QWidget):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
+        self.view.setAnimated(False)
+        self.view.expanded.connect(self._on_expanded)
 
-        self.inspection = InspectionPane(self)
-        self.inspection.asset_link_activated.connect(self.asset_link_activated)
-
+    def _lay_out(self) -> None:
         filters = QHBoxLayout()
         filters.addWidget(self.kind_filter)
         filters.addWidget(self.status_filter)
@@ -105,9 +116,6 @@ class ActivityPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(splitter)
-
-        model.unacknowledged_failures_changed.connect(self._on_failures_changed)
-        self._update_buttons()
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -137,7 +145,7 @@ class ActivityPanel(QWidget):
         rec = self.model.operation(operation_id)
         if rec is None:
             return False
-        index = self.proxy.mapFromSource(self.model.index_of(rec))
+        index = self.view_index(self.model.index_of(rec))
         if not index.isValid():
             return False
         self.view.setCurrentIndex(index)
@@ -161,14 +169,43 @@ class ActivityPanel(QWidget):
 
     # ---- reactions -----------------------------------------------------------------------
 
+    def view_index(self, source: QModelIndex) -> QModelIndex:
+        """The view's index for a model index (through the filter when one is active)."""
+        return self.proxy.mapFromSource(source) if self.view.model() is self.proxy else source
+
+    @Slot(QModelIndex)
+    def _on_expanded(self, index: QModelIndex) -> None:
+        # An operation's event rows are announced lazily (see ActivityModel._expose).
+        shown = self.view.model()
+        if shown.canFetchMore(index):
+            shown.fetchMore(index)
+
     @Slot(int)
     def _on_kind_changed(self, position: int) -> None:
         data = self.kind_filter.itemData(position)  # Qt hands enums back as plain str
         self.proxy.set_kind(EventKind(data) if data else None)
+        self._use_filter_if_needed()
 
     @Slot(int)
     def _on_status_changed(self, position: int) -> None:
         self.proxy.set_status(StatusFilter(self.status_filter.itemData(position)))
+        self._use_filter_if_needed()
+
+    @Slot(str)
+    def _on_text_changed(self, text: str) -> None:
+        self.proxy.set_text(text)
+        self._use_filter_if_needed()
+
+    def _use_filter_if_needed(self) -> None:
+        wanted = self.proxy if self.proxy.active else self.model
+        if self.view.model() is wanted:
+            return
+        # Qt accepts None here: a detached proxy does no work for inserts it cannot show.
+        self.proxy.setSourceModel(self.model if wanted is self.proxy else None)  # type: ignore[arg-type]
+        self.view.setModel(wanted)
+        self.view.selectionModel().selectionChanged.connect(self._on_selection)
+        self.inspection.show_node(None)
+        self._update_buttons()
 
     @Slot(QItemSelection, QItemSelection)
     def _on_selection(self, selected: QItemSelection, deselected: QItemSelection) -> None:

@@ -67,7 +67,7 @@ class EventNode:
 class GroupNode:
     """Consecutive repetitive events of one kind, shown as one row ("42 cache hits")."""
 
-    __slots__ = ("children", "count", "kind", "parent", "row")
+    __slots__ = ("children", "count", "exposed", "fetched", "kind", "parent", "row")
 
     def __init__(self, kind: EventKind, parent: OperationRecord, row: int) -> None:
         self.kind = kind
@@ -75,6 +75,8 @@ class GroupNode:
         self.row = row
         self.count = 0  # events of this run, including those not retained
         self.children: list[EventNode] = []
+        self.exposed = 0  # children announced to Qt (rows appear lazily, see the model)
+        self.fetched = False
 
     @property
     def label(self) -> str:
@@ -91,6 +93,8 @@ class OperationRecord:
         self.project_id = first.project_id
         self.row = 0
         self.children: list[EventNode | GroupNode] = []
+        self.exposed = 0  # children announced to Qt (rows appear lazily, see the model)
+        self.fetched = False
         self.first_arrival = arrived_at
         self.first_timestamp: datetime = first.timestamp
         self.last_event: PackerEvent = first

@@ -51,15 +51,25 @@ def test_repetitive_events_are_summarised_inside_their_operation_never_lost(
 ) -> None:
     model = ActivityModel()
     model.apply(items(event("b", 1, EventKind.BUILD_STARTED, operation="build")))
+    collapsed = model.index(0, 0)
+    assert model.rowCount(collapsed) == 0 and model.hasChildren(collapsed)  # lazy until expanded
+    assert model.canFetchMore(collapsed)
     hits = [event("b", s, EventKind.CACHE_HIT, operation="build") for s in range(2, 44)]
-    model.apply(items(*hits[:28]))  # two batches: the second extends the group of the first
+    model.apply(items(*hits[:20]))  # three batches: the later ones extend the group
+    model.fetchMore(model.index(0, 0))
+    model.fetchMore(model.index(1, 0, model.index(0, 0)))  # expanded: later rows are announced
+    inserted: list[int] = []
+    model.rowsInserted.connect(lambda parent, first, last: inserted.append(last - first + 1))
+    model.apply(items(*hits[20:28]))
     model.apply(items(*hits[28:]))
+    assert inserted == [8, 14]
     model.apply(items(event("b", 44, EventKind.CACHE_MISS, operation="build"), finished("b", 45)))
     op = model.index(0, 0)
     assert model.rowCount(op) == 4  # build_started, 42 cache hits, 1 cache miss, terminal
     assert text(model, 1, COL_OPERATION, op) == "42 cache hits"
     assert text(model, 2, COL_OPERATION, op) == "1 cache miss"
     group_index = model.index(1, 0, op)
+    model.fetchMore(group_index)
     assert model.rowCount(group_index) == 42
     group = model.node(group_index)
     assert isinstance(group, GroupNode)

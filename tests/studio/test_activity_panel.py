@@ -36,17 +36,21 @@ def make_panel(qtbot: QtBot) -> tuple[ActivityModel, ActivityPanel]:
 
 
 def visible_operations(panel: ActivityPanel) -> list[str]:
-    proxy = panel.proxy
+    shown = panel.view.model()
     return [
-        proxy.index(r, 0).data(NODE_ROLE).operation_id for r in range(proxy.rowCount())
+        shown.index(r, 0).data(NODE_ROLE).operation_id for r in range(shown.rowCount())
     ]
 
 
 def first_event_index(panel: ActivityPanel, operation_id: str) -> QModelIndex:
     rows = visible_operations(panel)
-    index = panel.proxy.index(0, 0, panel.proxy.index(rows.index(operation_id), 0))
+    shown = panel.view.model()
+    op_index = shown.index(rows.index(operation_id), 0)
+    panel.view.expand(op_index)  # rows under an operation appear when it is expanded
+    index = shown.index(0, 0, op_index)
     if isinstance(index.data(NODE_ROLE), GroupNode):  # "1 asset discovered" → the event
-        index = panel.proxy.index(0, 0, index)
+        panel.view.expand(index)
+        index = shown.index(0, 0, index)
     return index
 
 
@@ -91,6 +95,7 @@ def test_copy_as_json_puts_the_envelope_on_the_clipboard(qtbot: QtBot) -> None:
 def test_filters_by_kind_status_and_text(qtbot: QtBot) -> None:
     model, panel = make_panel(qtbot)
     assert visible_operations(panel) == ["doc1", "build1", "scan1"]
+    assert panel.view.model() is model  # no filter: no proxy in the way
     panel.kind_filter.setCurrentIndex(panel.kind_filter.findData(EventKind.BUILD_STARTED))
     assert visible_operations(panel) == ["build1"]
     panel.kind_filter.setCurrentIndex(0)
@@ -101,9 +106,12 @@ def test_filters_by_kind_status_and_text(qtbot: QtBot) -> None:
     panel.status_filter.setCurrentIndex(0)
     panel.search.setText("HERO")
     assert visible_operations(panel) == ["scan1"]
+    panel.select_index(first_event_index(panel, "scan1"))  # expanding works through the filter
+    assert "found hero" in panel.inspection.browser.toPlainText()
     panel.search.setText("disk full")
     assert visible_operations(panel) == ["build1"]
     panel.search.clear()
+    assert panel.view.model() is model
     model.apply([LaneEvent(finished("doc1", 2, operation="doctor"))])
     panel.status_filter.setCurrentIndex(1)
     assert visible_operations(panel) == []
