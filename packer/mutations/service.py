@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from packer.cancellation import CancellationToken, OperationCancelled
+from packer.errors import PackerError
 from packer.events import (
     ActionAppliedDetail,
     ActionFailedDetail,
@@ -154,6 +155,9 @@ def apply_mutation(
             return _refuse(op, preview, str(exc), "LockHeld")
         except RecoveryError as exc:
             return _fail(op, preview, exc, rolled_back=False)
+        except (PackerError, OperationCancelled) as exc:
+            # Raised before any step ran (lock file unusable, cancelled while re-planning).
+            return _fail(op, preview, exc, rolled_back=True)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -274,6 +278,8 @@ def _fail(
     reason = str(cause) or type(cause).__name__
     if cancelled:
         message = f"{verb} was cancelled; nothing was changed"
+    elif isinstance(cause, PackerError) and not isinstance(cause, RecoveryError):
+        message = f"cannot {verb}: {reason}"
     elif rolled_back:
         message = f"{verb} failed and was rolled back, nothing changed: {reason}"
     else:

@@ -272,3 +272,20 @@ def test_writing_needs_an_initialised_workspace(tmp_path: Path) -> None:
     project.packer_dir.rmdir()
     with pytest.raises(Exception, match="run `prometeu-packer init`"), write_lock(project):
         pass
+
+
+def test_an_unusable_lock_file_fails_the_apply_cleanly(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    preview = preview_of(project, MutationAction.EXCLUDE, 1)
+    registry_before = project.registry_path.read_bytes()
+
+    def refuse(path: str | Path, flags: int, mode: int = 0o777) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("packer.lock.os.open", refuse)
+    result = apply_mutation(project, preview)
+    assert result.outcome is MutationOutcome.FAILED
+    assert "cannot exclude: cannot open the project lock" in result.message
+    assert "Permission denied" in result.message
+    assert project.registry_path.read_bytes() == registry_before
