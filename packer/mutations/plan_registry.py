@@ -21,7 +21,7 @@ def plan_register(world: World, request: MutationRequest) -> Plan:
     plan.target = target.identity
     record = target.record
     if target.entry is not None:
-        plan.block(f"{target.identity.label()} is already registered as #{target.entry.asset_id}")
+        plan.block(f"{target.identity.root} is already registered as #{target.entry.asset_id}")
         return plan
     assert record is not None  # find_target gives a record or an entry
     plan.files.append(f"{record.root}/{DECLARATION_FILE}")
