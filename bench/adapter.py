@@ -33,16 +33,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QEventLoop,
-    QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QApplication, QTableView
 
 from packer.events import (
     BuildFinishedDetail,
@@ -77,16 +75,23 @@ def _template(op: str, kind: EventKind) -> PackerEvent:
     )
 
 
-def produce(
+def produce(  # noqa: PLR0917 (a thread target: positional by nature)
     thread_index: int, per_op: int, publish: Publish, terminal_times: dict[str, float],
-    start: threading.Barrier,
+    start: threading.Barrier, rate: float | None = None,
 ) -> None:
     ops = [f"op{thread_index}-{n}" for n in range(OPERATIONS // THREADS)]
     progress_t = {op: _template(op, EventKind.PROGRESS_UPDATED) for op in ops}
     lifecycle_t = {(op, k): _template(op, k) for op in ops for k in LIFECYCLE_KINDS}
     values = [Progress(done=d, total=per_op) for d in range(per_op + 1)]
     start.wait()
+    began = time.monotonic()
+    sent = 0
     for seq in range(1, per_op):
+        if rate is not None:  # paced: this thread's share of the total rate
+            ahead = sent / rate - (time.monotonic() - began)
+            if ahead > 0:
+                time.sleep(ahead)
+        sent += len(ops)
         for op in ops:  # interleaved: every operation of the thread is running at once
             if seq % PROGRESS_PER_LIFECYCLE:
                 event = progress_t[op].model_copy(update={
@@ -108,14 +113,17 @@ def produce(
         publish(terminal)
 
 
-def start_producers(total: int, publish_for: Callable[[int], Publish]) -> tuple[
-    list[threading.Thread], dict[str, float]
-]:
+def start_producers(
+    total: int, publish_for: Callable[[int], Publish], rate: float | None = None
+) -> tuple[list[threading.Thread], dict[str, float]]:
     per_op = total // OPERATIONS
     terminal_times: dict[str, float] = {}
     barrier = threading.Barrier(THREADS)
+    share = rate / THREADS if rate is not None else None
     threads = [
-        threading.Thread(target=produce, args=(i, per_op, publish_for(i), terminal_times, barrier))
+        threading.Thread(
+            target=produce, args=(i, per_op, publish_for(i), terminal_times, barrier, share)
+        )
         for i in range(THREADS)
     ]
     for thread in threads:
@@ -177,7 +185,7 @@ def run_until(done: Callable[[], bool], timeout_s: float) -> bool:
 # ---- consumers -------------------------------------------------------------------------------
 
 
-def run_null(total: int) -> tuple[float, float]:
+def run_null(total: int, rate: float | None = None) -> tuple[float, float]:
     counts = [0] * THREADS
 
     def publish_for(i: int) -> Publish:
@@ -188,40 +196,32 @@ def run_null(total: int) -> tuple[float, float]:
     probe = LatenessProbe()
     probe.start()
     started = time.monotonic()
-    threads, _ = start_producers(total, publish_for)
+    threads, _ = start_producers(total, publish_for, rate)
     run_until(lambda: not any(t.is_alive() for t in threads), 600)
     elapsed = time.monotonic() - started
     probe.stop()
     return sum(counts) / elapsed, probe.p99()
 
 
-class NaiveRows(QAbstractTableModel):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[PackerEvent] = []
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 3
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> object:
-        return self.rows[index.row()].summary if role == 0 else None
-
-
 class NaiveReceiver(QObject):
+    """One queued signal per event and one row per event: a naive Activity log with the same
+    columns as the Activity panel (kind, summary, progress, time, assets)."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.model = NaiveRows()
+        self.model = QStandardItemModel(0, 5)
         self.count = 0
 
     @Slot(object)
     def on_event(self, event: PackerEvent) -> None:
-        rows = self.model.rows
-        self.model.beginInsertRows(QModelIndex(), len(rows), len(rows))
-        rows.append(event)
-        self.model.endInsertRows()
+        progress = event.progress
+        self.model.appendRow([
+            QStandardItem(event.kind.value),
+            QStandardItem(f"{event.operation}: {event.summary}"),
+            QStandardItem(f"{progress.done}/{progress.total}" if progress is not None else ""),
+            QStandardItem(event.timestamp.strftime("%H:%M:%S.%f")),
+            QStandardItem(", ".join(a.root for a in event.affected_assets)),
+        ])
         self.count += 1
 
 
@@ -231,6 +231,11 @@ class NaiveEmitter(QObject):
 
 def run_naive(total: int, seconds: float) -> tuple[float, float, int]:
     receiver = NaiveReceiver()
+    view = QTableView()  # shown, like the adapter's panel: a row per event is what users see
+    view.setModel(receiver.model)
+    view.verticalHeader().setDefaultSectionSize(20)
+    view.resize(900, 600)
+    view.show()
     emitter = NaiveEmitter()
     emitter.event_published.connect(receiver.on_event)
 
@@ -247,6 +252,8 @@ def run_naive(total: int, seconds: float) -> tuple[float, float, int]:
     processed = receiver.count
     # Drain what is still queued (unmeasured) so the next run starts clean.
     run_until(lambda: receiver.count >= total and not any(t.is_alive() for t in _threads), 600)
+    view.close()
+    view.deleteLater()
     return processed / elapsed, probe.p99(), processed
 
 
@@ -264,7 +271,7 @@ class TerminalClock(QObject):
                 self.latencies_ms.append((now - item.published_at) * 1000.0)
 
 
-def run_adapter(total: int) -> tuple[float, float, float, int]:
+def run_adapter(total: int, rate: float | None = None) -> tuple[float, float, float, int]:
     lane = EventLane()
     model = ActivityModel()
     panel = ActivityPanel(model)
@@ -282,7 +289,7 @@ def run_adapter(total: int) -> tuple[float, float, float, int]:
     probe = LatenessProbe()
     probe.start()
     started = time.monotonic()
-    threads, _ = start_producers(total, publish_for)
+    threads, _ = start_producers(total, publish_for, rate)
     run_until(
         lambda: len(clock.latencies_ms) == OPERATIONS and lane.is_idle()
         and not any(t.is_alive() for t in threads), 600,
@@ -304,6 +311,10 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--naive-events", type=int, default=100_000)
     parser.add_argument("--naive-seconds", type=float, default=20.0)
+    parser.add_argument("--paced-events", type=int, default=200_000)
+    parser.add_argument("--paced-rate", type=float, default=50_000.0,
+                        help="events/s of the paced runs (what lateness the lane adds when the "
+                        "producers do not saturate the GIL)")
     args = parser.parse_args()
     sys.setswitchinterval(0.001)  # as the Studio does at start-up (studio/__main__.py)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -312,6 +323,8 @@ def main() -> int:
     null_rate, null_p99 = run_null(args.events)
     adapter_rate, adapter_p99, terminal_p99, progress_items = run_adapter(args.events)
     naive_rate, naive_p99, naive_done = run_naive(args.naive_events, args.naive_seconds)
+    _paced_null_rate, paced_null_p99 = run_null(args.paced_events, args.paced_rate)
+    _rate, paced_p99, paced_terminal_p99, _items = run_adapter(args.paced_events, args.paced_rate)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
     print(f"events: {args.events}")
@@ -328,6 +341,10 @@ def main() -> int:
     print(f"adapter_gui_p99_ms: {adapter_p99:.1f}")
     print(f"terminal_latency_p99_ms: {terminal_p99:.1f}")
     print(f"peak_rss_mb: {peak_rss_mb:.0f}")
+    print(f"paced_rate_events_per_s: {args.paced_rate:.0f} ({args.paced_events} events)")
+    print(f"paced_null_gui_p99_ms: {paced_null_p99:.1f}")
+    print(f"paced_adapter_gui_p99_ms: {paced_p99:.1f}")
+    print(f"paced_terminal_latency_p99_ms: {paced_terminal_p99:.1f}")
     return 0
 
 

@@ -1,36 +1,37 @@
-"""The Activity timeline as a Qt tree model: newest operation first, one row per operation.
+"""The Activity timeline as a Qt model: newest operation first, one row per operation.
 
-Rows expand to the operation's events (repetitive ones grouped). The model is fed batches of
-lane items (`apply`), inserts new rows once per batch, and refreshes progress and elapsed time on
-its own ~100 ms timer rather than per event. Failures stay pinned (never evicted) until
-acknowledged; `unacknowledged_failures_changed` carries their count for the tab title.
+Rows expand to the operation's events (repetitive ones grouped). The model is fed ordered batches
+of lane items (`apply`) and keeps the state in OperationRecords; what rows show is written into
+QStandardItems, so a view paints without calling back into Python (under a flood each such call
+waits for the GIL). Row texts are refreshed on a ~100 ms timer, not per event; event rows are
+created only when their operation is expanded (`materialize`), with a placeholder until then.
+Failures stay pinned (never evicted) until acknowledged; `unacknowledged_failures_changed`
+carries their count for the tab title.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractItemModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    QTimer,
-    Signal,
-    Slot,
-)
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QTimer, Signal, Slot
+from PySide6.QtGui import QBrush, QFont, QStandardItem, QStandardItemModel
 
 from packer.events import EventKind
 from studio.activity.journal import ActivityJournal, JournalEntry
 from studio.activity.presentation import (
-    COL_ELAPSED,
-    COL_PROGRESS,
+    BAR_ROLE,
     COLUMNS,
+    INDETERMINATE,
     NODE_ROLE,
-    cell_data,
+    bar_brush,
+    bar_value,
+    bold_font,
+    busy_brush,
+    event_row,
+    group_row,
+    operation_row,
+    status_icon,
 )
 from studio.activity.records import (
     EventNode,
@@ -42,12 +43,26 @@ from studio.event_lane import LaneEvent
 
 Index = QModelIndex | QPersistentModelIndex
 Node = OperationRecord | GroupNode | EventNode
-_ROOT = QModelIndex()  # the invisible root, as a default argument
 
 MAX_OPERATIONS = 500  # operations kept in memory; pinned failures are never evicted
+PLACEHOLDER = "…"  # the one child row of an operation nobody has expanded yet
 
 
-class ActivityModel(QAbstractItemModel):
+def _row_items(texts: Sequence[str], node: Node) -> list[QStandardItem]:
+    items = [QStandardItem(text) for text in texts]
+    for item in items:
+        item.setEditable(False)
+    items[0].setData(node, NODE_ROLE)
+    return items
+
+
+def _placeholder() -> QStandardItem:
+    item = QStandardItem(PLACEHOLDER)
+    item.setEditable(False)
+    return item
+
+
+class ActivityModel(QStandardItemModel):
     unacknowledged_failures_changed = Signal(int)
     operations_changed = Signal()  # running set or progress changed (for progress widgets)
 
@@ -57,7 +72,8 @@ class ActivityModel(QAbstractItemModel):
     def __init__(
         self, journal: ActivityJournal | None = None, parent: QObject | None = None
     ) -> None:
-        super().__init__(parent)
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels(list(COLUMNS))
         self._ops: list[OperationRecord] = []  # row order: newest first
         self._by_id: dict[str, OperationRecord] = {}
         self._journal = journal
@@ -89,7 +105,7 @@ class ActivityModel(QAbstractItemModel):
                 rec.status = OperationStatus.INTERRUPTED
             if rec.operation_id in acknowledged:
                 rec.acknowledged = True
-        self._emit_rows_changed(self._ops)
+        self.refresh_rows(self._ops)
         self._update_failure_count()
 
     def _apply(self, items: Sequence[LaneEvent], *, journal: bool) -> None:
@@ -104,17 +120,18 @@ class ActivityModel(QAbstractItemModel):
                 new_ops.append(rec)
             batches.setdefault(rec, []).append(item)
         fresh = set(new_ops)
-        for rec in new_ops:  # rows are built before they are announced: one insert per batch
-            self._apply_to(rec, batches[rec], announce=False)
-        if new_ops:
-            self.beginInsertRows(QModelIndex(), 0, len(new_ops) - 1)
-            self._ops[0:0] = reversed(new_ops)
-            self._renumber()
-            self.endInsertRows()
-        changed = [rec for rec in batches if rec not in fresh]
-        for rec in changed:
-            self._apply_to(rec, batches[rec], announce=True)
-        self._emit_rows_changed(changed)
+        for rec in new_ops:  # in order of appearance, each on top: newest first
+            self._apply_to(rec, batches[rec])
+            rec.items = _row_items(("",) * len(COLUMNS), rec)
+            self.insertRow(0, rec.items)
+            if rec.children:
+                rec.items[0].appendRow(_placeholder())
+            self._ops.insert(0, rec)
+        for rec, batch in batches.items():
+            if rec not in fresh:
+                self._apply_to(rec, batch)
+        # Rows of new and ended operations now; the rest on the refresh tick.
+        self.refresh_rows([rec for rec in batches if rec in fresh or not rec.running])
         if journal and self._journal is not None:
             self._journal.append(
                 JournalEntry(i.event, False, i.made_by_lane)
@@ -128,7 +145,7 @@ class ActivityModel(QAbstractItemModel):
             self._refresh.start()
         self.operations_changed.emit()
 
-    def _apply_to(self, rec: OperationRecord, batch: list[LaneEvent], *, announce: bool) -> None:
+    def _apply_to(self, rec: OperationRecord, batch: list[LaneEvent]) -> None:
         trailing = rec.children[-1] if rec.children else None
         new_rows: list[EventNode | GroupNode] = []
         for item in batch:
@@ -136,6 +153,7 @@ class ActivityModel(QAbstractItemModel):
                 if rec.apply_progress(item):
                     self._dirty.add(rec)
                 continue
+            self._dirty.add(rec)
             # Rows made in this batch must not be extended through rec.children yet.
             if new_rows:
                 node = self._apply_after_new_rows(rec, item, new_rows)
@@ -145,25 +163,40 @@ class ActivityModel(QAbstractItemModel):
                 node.row = len(rec.children) + len(new_rows)
                 new_rows.append(node)
         rec.children.extend(new_rows)
-        if not announce:
-            return
-        if isinstance(trailing, GroupNode) and rec.fetched:
-            group_index = self.createIndex(trailing.row, 1, trailing)
-            self.dataChanged.emit(group_index, group_index)  # "43 cache hits"
+        if not rec.items:
+            return  # a new operation: its row is made by the caller
+        if isinstance(trailing, GroupNode) and trailing.items is not None:
+            trailing.items[1].setText(group_row(trailing)[1])  # "43 cache hits"
             if trailing.fetched:
                 self._expose(trailing)
-        if new_rows and rec.fetched:
+        if rec.fetched:
             self._expose(rec)
+        elif rec.children and rec.items[0].rowCount() == 0:
+            rec.items[0].appendRow(_placeholder())
 
     def _expose(self, node: OperationRecord | GroupNode) -> None:
-        """Announce children Qt has not seen yet. Children of a row nobody expanded are never
-        announced one batch at a time (that cost ~0.1 ms per parent per batch under load);
-        `fetchMore` announces them all when a view expands the row."""
-        if node.exposed < len(node.children):
-            parent = self.createIndex(node.row, 0, node)
-            self.beginInsertRows(parent, node.exposed, len(node.children) - 1)
-            node.exposed = len(node.children)
-            self.endInsertRows()
+        """Give Qt rows to the children it has not seen yet (only for expanded rows)."""
+        assert node.items is not None
+        parent = node.items[0]
+        for child in node.children[node.exposed:]:
+            if isinstance(child, GroupNode):
+                child.items = _row_items(group_row(child), child)
+                child.items[0].appendRow(_placeholder())
+            else:
+                child.items = _row_items(event_row(child), child)
+            parent.appendRow(child.items)
+        node.exposed = len(node.children)
+
+    def materialize(self, index: Index) -> bool:
+        """Make the event rows of an operation or group (the view expanded it)."""
+        node = self.node(index)
+        if not isinstance(node, OperationRecord | GroupNode) or node.fetched:
+            return False
+        node.fetched = True
+        assert node.items is not None
+        node.items[0].removeRows(0, node.items[0].rowCount())  # the placeholder
+        self._expose(node)
+        return True
 
     @staticmethod
     def _apply_after_new_rows(
@@ -176,17 +209,6 @@ class ActivityModel(QAbstractItemModel):
         finally:
             del rec.children[len(rec.children) - len(new_rows):]
 
-    def _renumber(self) -> None:
-        for row, rec in enumerate(self._ops):
-            rec.row = row
-
-    def _emit_rows_changed(self, records: Iterable[OperationRecord]) -> None:
-        rows = [rec.row for rec in records]
-        if rows:
-            self.dataChanged.emit(
-                self.index(min(rows), 0), self.index(max(rows), len(COLUMNS) - 1)
-            )
-
     def _evict(self) -> None:
         while len(self._ops) > MAX_OPERATIONS:
             victim = next(
@@ -194,25 +216,51 @@ class ActivityModel(QAbstractItemModel):
             )
             if victim is None:
                 return
-            self.beginRemoveRows(QModelIndex(), victim.row, victim.row)
-            del self._ops[victim.row]
+            self.removeRow(victim.items[0].row())
+            self._ops.remove(victim)
             del self._by_id[victim.operation_id]
             self._dirty.discard(victim)
-            self._renumber()
-            self.endRemoveRows()
+
+    def refresh_rows(self, records: Iterable[OperationRecord] | None = None) -> None:
+        """Write what changed into the rows (all dirty and running ones by default)."""
+        now = time.monotonic()
+        if records is None:
+            records = [rec for rec in self._ops if rec.running or rec in self._dirty]
+        for rec in records:
+            self._dirty.discard(rec)
+            self._show(rec, now)
+
+    def _show(self, rec: OperationRecord, now: float) -> None:
+        texts = operation_row(rec, now)
+        bar = bar_value(rec, now)
+        shown = (texts, bar, rec.status, rec.pinned)
+        if shown == rec.shown:
+            return
+        before = rec.shown
+        items = rec.items
+        old_texts = before[0] if before else ("",) * len(texts)
+        for column, text in enumerate(texts):
+            if text != old_texts[column]:  # type: ignore[index]
+                items[column].setText(text)
+        if not before or before[2] is not rec.status:
+            items[0].setIcon(status_icon(rec.status))
+        if not before or before[3] != rec.pinned:
+            items[1].setFont(bold_font() if rec.pinned else QFont())
+        if not before or before[1] != bar:
+            items[2].setData(bar, BAR_ROLE)
+            if bar is None:
+                items[2].setBackground(QBrush())
+            else:
+                items[2].setBackground(
+                    busy_brush() if bar == INDETERMINATE else bar_brush(int(bar * 100))
+                )
+        rec.shown = shown
 
     @Slot()
     def _on_refresh(self) -> None:
-        running = [rec for rec in self._ops if rec.running]
-        touched = running + [rec for rec in self._dirty if not rec.running]
-        self._dirty.clear()
-        if touched:
-            rows = [rec.row for rec in touched]
-            self.dataChanged.emit(
-                self.index(min(rows), COL_PROGRESS), self.index(max(rows), COL_ELAPSED)
-            )
-            self.operations_changed.emit()
-        if not running:
+        self.refresh_rows()
+        self.operations_changed.emit()
+        if not any(rec.running for rec in self._ops):
             self._refresh.stop()
 
     # ---- queries and acknowledgement ----------------------------------------------------
@@ -241,7 +289,7 @@ class ActivityModel(QAbstractItemModel):
             return
         if self._journal is not None:
             self._journal.mark_acknowledged({rec.operation_id for rec in done})
-        self._emit_rows_changed(done)
+        self.refresh_rows(done)
         self._update_failure_count()
         self._evict()
 
@@ -259,77 +307,14 @@ class ActivityModel(QAbstractItemModel):
         if self._journal is not None:
             self._journal.flush()
 
-    # ---- QAbstractItemModel --------------------------------------------------------------
+    # ---- Qt indexes ------------------------------------------------------------------------
 
     def node(self, index: Index) -> Node | None:
         if not index.isValid():
             return None
-        node: Node = index.internalPointer()
+        item = self.itemFromIndex(self.index(index.row(), 0, index.parent()))
+        node: Node | None = item.data(NODE_ROLE) if item is not None else None
         return node
 
     def index_of(self, rec: OperationRecord, column: int = 0) -> QModelIndex:
-        return self.createIndex(rec.row, column, rec)
-
-    def index(self, row: int, column: int, parent: Index = _ROOT) -> QModelIndex:
-        if column < 0 or column >= len(COLUMNS) or row < 0:
-            return QModelIndex()
-        if not parent.isValid():
-            if row < len(self._ops):
-                return self.createIndex(row, column, self._ops[row])
-            return QModelIndex()
-        owner = self.node(parent)
-        children: Sequence[Node] = owner.children if owner is not None else ()
-        if row < len(children):
-            return self.createIndex(row, column, children[row])
-        return QModelIndex()
-
-    def parent(self, index: Index = _ROOT) -> QModelIndex:  # type: ignore[override]
-        node = self.node(index)
-        if node is None or isinstance(node, OperationRecord):
-            return QModelIndex()
-        owner = node.parent
-        return self.createIndex(owner.row, 0, owner)
-
-    def rowCount(self, parent: Index = _ROOT) -> int:  # noqa: N802 (Qt override)
-        if not parent.isValid():
-            return len(self._ops)
-        if parent.column() != 0:
-            return 0
-        node = self.node(parent)
-        return node.exposed if isinstance(node, OperationRecord | GroupNode) else 0
-
-    def hasChildren(self, parent: Index = _ROOT) -> bool:  # noqa: N802 (Qt override)
-        if not parent.isValid():
-            return bool(self._ops)
-        node = self.node(parent)
-        return parent.column() == 0 and node is not None and bool(node.children)
-
-    def canFetchMore(self, parent: Index) -> bool:  # noqa: N802 (Qt override)
-        node = self.node(parent)
-        return isinstance(node, OperationRecord | GroupNode) and (
-            not node.fetched or node.exposed < len(node.children)
-        )
-
-    def fetchMore(self, parent: Index) -> None:  # noqa: N802 (Qt override)
-        node = self.node(parent)
-        if isinstance(node, OperationRecord | GroupNode):
-            node.fetched = True
-            self._expose(node)
-
-    def columnCount(self, parent: Index = _ROOT) -> int:  # noqa: N802 (Qt override)
-        return len(COLUMNS)
-
-    def headerData(  # noqa: N802 (Qt override)
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation is Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        node = self.node(index)
-        if node is None:
-            return None
-        if role == NODE_ROLE:
-            return node
-        return cell_data(node, index.column(), role, time.monotonic())
+        return self.indexFromItem(rec.items[column])

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 )
 
 from packer.events import EventKind
-from studio.activity.delegate import ProgressBarDelegate
 from studio.activity.filters import ActivityFilter, StatusFilter
 from studio.activity.inspection import InspectionPane
 from studio.activity.model import ActivityModel
@@ -89,7 +88,6 @@ class ActivityPanel(QWidget):
         self.view.setUniformRowHeights(True)  # keeps inserts O(batch), see engineering notes
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setItemDelegateForColumn(COL_PROGRESS, ProgressBarDelegate(self.view))
         header = self.view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_OPERATION, QHeaderView.ResizeMode.Stretch)
@@ -175,10 +173,10 @@ class ActivityPanel(QWidget):
 
     @Slot(QModelIndex)
     def _on_expanded(self, index: QModelIndex) -> None:
-        # An operation's event rows are announced lazily (see ActivityModel._expose).
+        # An operation's event rows are made when it is first expanded (ActivityModel).
         shown = self.view.model()
-        if shown.canFetchMore(index):
-            shown.fetchMore(index)
+        source = self.proxy.mapToSource(index) if shown is self.proxy else index
+        self.model.materialize(source)
 
     @Slot(int)
     def _on_kind_changed(self, position: int) -> None:

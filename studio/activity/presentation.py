@@ -1,21 +1,27 @@
-"""How Activity nodes look in each column (text, icons, bar values); no state of its own."""
+"""How Activity rows look: texts, icons and the inline bar, computed once per change.
+
+The model stores these in Qt items, so painting never calls back into Python (under a flood,
+every call from Qt into Python waits for the GIL; see docs/benchmarks.md, "Event lane"). The
+inline progress bar is the cell's background brush: a gradient with a hard stop at the fraction
+(determinate) or a hatch pattern (indeterminate).
+"""
 
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QIcon
+from PySide6.QtGui import QBrush, QColor, QFont, QGradient, QIcon, QLinearGradient
 from PySide6.QtWidgets import QApplication, QStyle
 
 from studio.activity.records import EventNode, GroupNode, OperationRecord, OperationStatus
 
 COLUMNS = ("Status", "Operation", "Progress", "Elapsed", "Counts")
 COL_STATUS, COL_OPERATION, COL_PROGRESS, COL_ELAPSED, COL_COUNTS = range(5)
-NODE_ROLE = Qt.ItemDataRole.UserRole + 1  # the record / group / event node behind an index
+NODE_ROLE = Qt.ItemDataRole.UserRole + 1  # the record / group / event node behind a row
 BAR_ROLE = Qt.ItemDataRole.UserRole + 2  # float fraction, -1.0 when indeterminate, None: no bar
 INDETERMINATE = -1.0
+BAR_COLOUR = QColor(70, 130, 200, 150)
 
 _ICONS = {
     OperationStatus.RUNNING: QStyle.StandardPixmap.SP_BrowserReload,
@@ -35,10 +41,29 @@ def status_icon(status: OperationStatus) -> QIcon:
 
 
 @cache
-def _bold() -> QFont:
+def bold_font() -> QFont:
     font = QFont()
     font.setBold(True)
     return font
+
+
+@cache
+def bar_brush(percent: int) -> QBrush:
+    """A determinate bar filling `percent` of the cell (one brush per percent, shared)."""
+    gradient = QLinearGradient(0, 0, 1, 0)
+    gradient.setCoordinateMode(QGradient.CoordinateMode.ObjectBoundingMode)
+    stop = max(0.0, min(1.0, percent / 100))
+    clear = QColor(0, 0, 0, 0)
+    gradient.setColorAt(0.0, BAR_COLOUR)
+    gradient.setColorAt(stop, BAR_COLOUR)
+    gradient.setColorAt(min(1.0, stop + 0.001), clear)
+    gradient.setColorAt(1.0, clear if percent < 100 else BAR_COLOUR)
+    return QBrush(gradient)
+
+
+@cache
+def busy_brush() -> QBrush:
+    return QBrush(BAR_COLOUR, Qt.BrushStyle.BDiagPattern)
 
 
 def format_seconds(seconds: float) -> str:
@@ -50,63 +75,49 @@ def format_seconds(seconds: float) -> str:
     return f"{minutes} min {rest:02d} s"
 
 
-def cell_data(
-    node: OperationRecord | GroupNode | EventNode, column: int, role: int, now: float
-) -> Any:
-    if isinstance(node, OperationRecord):
-        return _operation_cell(node, column, role, now)
-    if isinstance(node, GroupNode):
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == COL_STATUS:
-                return node.kind.value
-            if column == COL_OPERATION:
-                return node.label
+def bar_value(rec: OperationRecord, now: float) -> float | None:
+    if not rec.bar_visible(now):
         return None
-    return _event_cell(node, column, role)
+    fraction = rec.progress.fraction if rec.progress is not None else None
+    return INDETERMINATE if fraction is None else fraction
 
 
-def _operation_cell(rec: OperationRecord, column: int, role: int, now: float) -> Any:
-    if role == Qt.ItemDataRole.DisplayRole:
-        if column == COL_STATUS:
-            return rec.status.value + (" (unacknowledged)" if rec.pinned else "")
-        if column == COL_OPERATION:
-            return f"{rec.operation}: {rec.summary}"
-        if column == COL_PROGRESS:
-            return "" if rec.bar_visible(now) else rec.progress_text()
-        if column == COL_ELAPSED:
-            return format_seconds(rec.elapsed_s(now))
-        if column == COL_COUNTS:
-            return rec.counts_text()
-    elif role == Qt.ItemDataRole.DecorationRole and column == COL_STATUS:
-        return status_icon(rec.status)
-    elif role == Qt.ItemDataRole.ToolTipRole and column == COL_OPERATION:
-        return rec.summary
-    elif role == Qt.ItemDataRole.FontRole and rec.pinned:
-        return _bold()
-    elif role == BAR_ROLE and column == COL_PROGRESS and rec.bar_visible(now):
-        fraction = rec.progress.fraction if rec.progress is not None else None
-        return INDETERMINATE if fraction is None else fraction
-    return None
+def operation_row(rec: OperationRecord, now: float) -> tuple[str, str, str, str, str]:
+    bar = bar_value(rec, now)
+    if bar is None:
+        progress = rec.progress_text()
+    elif bar == INDETERMINATE:
+        progress = rec.progress_text() or "working…"
+    else:
+        progress = f"{bar:.0%}"
+    return (
+        rec.status.value + (" (unacknowledged)" if rec.pinned else ""),
+        f"{rec.operation}: {rec.summary}",
+        progress,
+        format_seconds(rec.elapsed_s(now)),
+        rec.counts_text(),
+    )
 
 
-def _event_cell(node: EventNode, column: int, role: int) -> Any:
+def group_row(group: GroupNode) -> tuple[str, str]:
+    return group.kind.value, group.label
+
+
+def event_row(node: EventNode) -> tuple[str, str, str, str, str]:
     event = node.item.event
-    if role == Qt.ItemDataRole.DisplayRole:
-        if column == COL_STATUS:
-            return event.kind.value + (" (made by the Studio)" if node.item.made_by_lane else "")
-        if column == COL_OPERATION:
-            return f"#{event.sequence} {event.summary}"
-        if column == COL_PROGRESS and event.progress is not None:
-            p = event.progress
-            return f"{p.done}/{p.total}" if p.total is not None else str(p.done)
-        if column == COL_ELAPSED:
-            record = node.parent if isinstance(node.parent, OperationRecord) else node.parent.parent
-            offset = (event.timestamp - record.first_timestamp).total_seconds()
-            return "+" + format_seconds(max(0.0, offset))
-        if column == COL_COUNTS and event.affected_assets:
-            return ", ".join(a.name or a.root for a in event.affected_assets[:3]) + (
-                "…" if len(event.affected_assets) > 3 else ""
-            )
-    elif role == Qt.ItemDataRole.ToolTipRole and column == COL_OPERATION:
-        return event.summary
-    return None
+    progress = ""
+    if event.progress is not None:
+        p = event.progress
+        progress = f"{p.done}/{p.total}" if p.total is not None else str(p.done)
+    record = node.parent if isinstance(node.parent, OperationRecord) else node.parent.parent
+    offset = max(0.0, (event.timestamp - record.first_timestamp).total_seconds())
+    assets = ", ".join(a.name or a.root for a in event.affected_assets[:3]) + (
+        "…" if len(event.affected_assets) > 3 else ""
+    )
+    return (
+        event.kind.value + (" (made by the Studio)" if node.item.made_by_lane else ""),
+        f"#{event.sequence} {event.summary}",
+        progress,
+        "+" + format_seconds(offset),
+        assets,
+    )

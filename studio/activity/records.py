@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from packer.events import (
     BuildFinishedDetail,
@@ -52,12 +53,13 @@ PINNED_STATUSES = frozenset({OperationStatus.FAILED, OperationStatus.BLOCKED})
 class EventNode:
     """One retained event, under its operation or under a group."""
 
-    __slots__ = ("item", "parent", "row")
+    __slots__ = ("item", "items", "parent", "row")
 
     def __init__(self, item: LaneEvent, parent: OperationRecord | GroupNode, row: int) -> None:
         self.item = item
         self.parent = parent
         self.row = row
+        self.items: list[Any] | None = None  # its Qt row, once its parent was expanded
 
     @property
     def children(self) -> list[EventNode]:
@@ -67,7 +69,7 @@ class EventNode:
 class GroupNode:
     """Consecutive repetitive events of one kind, shown as one row ("42 cache hits")."""
 
-    __slots__ = ("children", "count", "exposed", "fetched", "kind", "parent", "row")
+    __slots__ = ("children", "count", "exposed", "fetched", "items", "kind", "parent", "row")
 
     def __init__(self, kind: EventKind, parent: OperationRecord, row: int) -> None:
         self.kind = kind
@@ -75,8 +77,9 @@ class GroupNode:
         self.row = row
         self.count = 0  # events of this run, including those not retained
         self.children: list[EventNode] = []
-        self.exposed = 0  # children announced to Qt (rows appear lazily, see the model)
+        self.exposed = 0  # children given Qt rows (rows appear when expanded, see the model)
         self.fetched = False
+        self.items: list[Any] | None = None
 
     @property
     def label(self) -> str:
@@ -93,8 +96,10 @@ class OperationRecord:
         self.project_id = first.project_id
         self.row = 0
         self.children: list[EventNode | GroupNode] = []
-        self.exposed = 0  # children announced to Qt (rows appear lazily, see the model)
+        self.exposed = 0  # children given Qt rows (rows appear when expanded, see the model)
         self.fetched = False
+        self.items: list[Any] = []  # its Qt row (owned by the model)
+        self.shown: tuple[object, ...] = ()  # what the row shows, to skip unchanged updates
         self.first_arrival = arrived_at
         self.first_timestamp: datetime = first.timestamp
         self.last_event: PackerEvent = first
