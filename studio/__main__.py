@@ -18,6 +18,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "first start a writable copy of the bundled sample project.",
     )
     parser.add_argument("project", nargs="?", type=Path, help="a project folder to open")
+    parser.add_argument(
+        "--replay", type=Path, metavar="EVENTS.jsonl",
+        help="feed a JSON-lines event log (prometeu-packer ... --events jsonl) into the Activity "
+        "panel once a project is open",
+    )
     return parser.parse_args(argv)
 
 
@@ -35,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     qapp.setOrganizationName("PROMETEU")
     studio = StudioApp()
     qapp.aboutToQuit.connect(studio.shutdown)
+    if args.replay is not None:
+        studio.replay_when_open(args.replay.expanduser().resolve())
     studio.start(args.project.expanduser().resolve() if args.project else None)
     return int(qapp.exec())
 

@@ -25,6 +25,7 @@ from studio.activity import (
     journal_path,
     tab_title,
 )
+from studio.activity.replay import replay_events
 from studio.assets.rows import AssetKey, asset_key
 from studio.bus import StudioBus
 from studio.drop import DropDecision, DropKind, ProjectDropFilter, classify_drop, project_name_for
@@ -74,6 +75,7 @@ class StudioApp(QObject):
         self.activity_model: ActivityModel | None = None
         self.activity_panel: ActivityPanel | None = None
         self.global_progress: GlobalProgressWidget | None = None
+        self._pending_replay: Path | None = None  # --replay, waiting for a project to open
         self._drop_filter = ProjectDropFilter(self)
         self._drop_filter.dropped.connect(self._on_dropped)
         self.pool.job_failed.connect(self._on_job_failed)
@@ -156,6 +158,7 @@ class StudioApp(QObject):
             self._save_state(self.session.project, self.window.capture_state())
         window = self._ensure_window()
         self._install_activity(window, opened)
+        self._start_pending_replay()
         self.session = ProjectSession(project, self.pool, self)
         self.session.build_running.connect(self._on_build_running)
         window.assets.set_session(self.session)
@@ -225,6 +228,19 @@ class StudioApp(QObject):
         window.utility.setCurrentIndex(0)
         window.statusBar().addPermanentWidget(progress)
         self.activity_model, self.activity_panel, self.global_progress = model, panel, progress
+
+    def replay_when_open(self, log: Path) -> None:
+        """`--replay`: feed a JSON-lines event log through the lane into the Activity panel
+        (now if a project is open, else as soon as one is)."""
+        self._pending_replay = log
+        if self.activity_model is not None:
+            self._start_pending_replay()
+
+    def _start_pending_replay(self) -> None:
+        log, self._pending_replay = self._pending_replay, None
+        if log is None:
+            return
+        self.pool.submit(f"Replay {log.name}", lambda sink, token: replay_events(log, sink, token))
 
     @Slot(int)
     def _on_failures_changed(self, count: int) -> None:

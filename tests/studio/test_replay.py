@@ -16,11 +16,14 @@ from packer.events import (
     Operation,
     Outcome,
 )
+from studio.__main__ import parse_args
 from studio.activity.model import ActivityModel
 from studio.activity.panel import ActivityPanel
 from studio.activity.records import OperationStatus
 from studio.activity.replay import ReplayError, replay_events, start_replay
 from studio.event_lane import EventLane
+from tests.studio.helpers import ScriptedPrompter, running_studio
+from tests.studio.synthetic import make_raw_project
 
 
 def write_log(path: Path) -> None:
@@ -74,3 +77,27 @@ def test_replay_feeds_the_activity_panel_through_the_lane(qtbot: QtBot, tmp_path
     assert doctor.status is OperationStatus.FAILED  # left without a terminal: never a spinner
     assert doctor.terminal is not None and doctor.terminal.made_by_lane
     assert panel.unacknowledged_failures == 2
+
+
+def test_studio_replays_a_log_into_the_open_projects_activity_panel(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    log = tmp_path / "ci-events.jsonl"
+    write_log(log)
+    assert parse_args(["--replay", str(log)]).replay == log
+    project = make_raw_project(tmp_path / "game", registered=1, unregistered=0, name="game")
+    with running_studio(ScriptedPrompter()) as studio:
+        studio.replay_when_open(log)  # before any project is open: waits for one
+        with qtbot.waitSignal(studio.project_opened, timeout=10_000):
+            studio.start(project.root)
+
+        def replayed() -> bool:
+            model = studio.activity_model
+            return model is not None and {"build", "doctor"} <= {
+                r.operation for r in model.operations() if not r.running
+            }
+
+        qtbot.waitUntil(replayed, timeout=10_000)
+        assert studio.activity_model is not None
+        doctor = next(r for r in studio.activity_model.operations() if r.operation == "doctor")
+        assert doctor.terminal is not None and doctor.terminal.made_by_lane
