@@ -1,4 +1,4 @@
-"""Real packer operations on the sample project, run by the worker pool, drive the Activity panel."""
+"""Real packer operations on the sample project, run by the worker pool, drive the Activity."""
 
 from __future__ import annotations
 
