@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path, PurePosixPath
 
 
@@ -10,31 +11,68 @@ class UnsafePathError(ValueError):
     """A relative path that is absolute, has `..`, or resolves outside its base."""
 
 
-def check_relative(path: str) -> PurePosixPath:
-    """Lexical check: relative, no `..`, no backslashes or drive letters. Touches no disk."""
+def relative_parts(path: str) -> tuple[str, ...]:
+    """Lexical check: relative, no `..`, no backslashes or drive letters. Touches no disk.
+
+    Returns the path's components (empty and `.` components dropped, as POSIX does).
+    """
     if not path or "\x00" in path:
         raise UnsafePathError(f"{path!r} is empty or has a NUL byte")
     if "\\" in path or (len(path) > 1 and path[1] == ":"):
         raise UnsafePathError(f"{path!r} must use forward slashes and no drive letter")
-    pure = PurePosixPath(path)
-    if pure.is_absolute():
+    if path.startswith("/"):
         raise UnsafePathError(f"{path!r} is absolute; use a path relative to the asset root")
-    if any(part == ".." for part in pure.parts):
+    parts = tuple(part for part in path.split("/") if part not in ("", "."))
+    if ".." in parts:
         raise UnsafePathError(f"{path!r} climbs out with `..`")
-    return pure
+    return parts
+
+
+def check_relative(path: str) -> PurePosixPath:
+    return PurePosixPath(*relative_parts(path))
+
+
+class InsideRoot:
+    """Resolves paths under one base, refusing any that land outside it (through symlinks too).
+
+    The base is resolved once. Each path then costs one `lstat` per component below the base
+    (usually one or two) instead of a full `realpath`; only a path with a symlink in it falls back
+    to `realpath`. No file is opened.
+    """
+
+    __slots__ = ("real_base",)
+
+    def __init__(self, base: Path) -> None:
+        self.real_base = os.path.realpath(base)
+
+    def resolve(self, path: str) -> Path:
+        return Path(self.resolve_str(path))
+
+    def resolve_str(self, path: str) -> str:
+        parts = relative_parts(path)
+        current = self.real_base
+        for index, part in enumerate(parts):
+            candidate = f"{current}/{part}" if current != "/" else f"/{part}"
+            try:
+                mode = os.lstat(candidate).st_mode
+            except OSError:
+                # The rest does not exist (or cannot be inspected): lexically it stays inside.
+                return "/".join((candidate, *parts[index + 1:]))
+            if stat.S_ISLNK(mode):
+                return self._resolve_through_link(path, parts)
+            current = candidate
+        return current
+
+    def _resolve_through_link(self, path: str, parts: tuple[str, ...]) -> str:
+        target = os.path.realpath(os.path.join(self.real_base, *parts))
+        if target != self.real_base and not target.startswith(self.real_base.rstrip("/") + "/"):
+            raise UnsafePathError(f"{path!r} resolves outside the asset root (through a symlink)")
+        return target
 
 
 def resolve_inside(base: Path, path: str) -> Path:
-    """Resolve `path` under `base`, following symlinks, and refuse anything that lands outside.
-
-    The file is not opened: a symlink that escapes is detected from its resolved target.
-    """
-    pure = check_relative(path)
-    real_base = Path(os.path.realpath(base))
-    target = Path(os.path.realpath(real_base.joinpath(*pure.parts)))
-    if target != real_base and real_base not in target.parents:
-        raise UnsafePathError(f"{path!r} resolves outside the asset root (through a symlink)")
-    return target
+    """Resolve one `path` under `base` (see InsideRoot; use it directly for many paths)."""
+    return InsideRoot(base).resolve(path)
 
 
 def to_posix_relative(path: Path, base: Path) -> str:

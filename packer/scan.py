@@ -32,7 +32,7 @@ from packer.events import (
     Outcome,
 )
 from packer.lock import read_lock
-from packer.paths import UnsafePathError, resolve_inside
+from packer.paths import InsideRoot, UnsafePathError
 from packer.project import PACKER_DIR, Project
 from packer.registry import Registry, RegistryEntry
 
@@ -209,16 +209,17 @@ def check_inputs(
 ) -> list[Diagnostic]:
     """Every input must stay inside the root, exist, be a regular file and be readable."""
     found: list[Diagnostic] = []
+    inside = InsideRoot(root_path)
     for role, path in decl.all_inputs():
         try:
-            target = resolve_inside(root_path, path)
+            target = inside.resolve_str(path)
         except UnsafePathError as exc:
             found.append(diagnostic(
                 "PK107", f"{root}: input {role} {exc}", root=root, file=path, asset_id=asset_id
             ))
             continue
         try:
-            st = target.stat()
+            st = os.stat(target)
         except FileNotFoundError:
             found.append(diagnostic(
                 "PK106", f"{root}: input {role} {path!r} does not exist",

@@ -36,6 +36,7 @@ from packer.formats.glyph_sheet import (
     unpack_palettes,
 )
 from packer.formats.inputs import Findings, check_roles, leading_index, read_input, root_label
+from packer.paths import InsideRoot
 
 FORMAT_NAME = "GLYPH/indexed_v1"
 TILES, PALETTES = "tiles", "palettes"
@@ -281,6 +282,7 @@ def _convert_tile(
 def _convert(
     decl: AssetDeclaration, root_path: Path, findings: Findings, token: CancellationToken
 ) -> _Bank:
+    inside = InsideRoot(root_path)
     root = findings.root
     bank = _Bank()
     check_roles(decl, (TILES, PALETTES), findings, FORMAT_NAME)
@@ -296,12 +298,12 @@ def _convert(
                                  f"glyph bank holds at most {MAX_PALETTES}")
     for path in palette_paths:
         token.raise_if_cancelled()
-        data = read_input(root_path, path, findings, token)
+        data = read_input(inside, path, findings, token)
         bank.palettes.append(_load_palette(data, path, findings) if data is not None else None)
     bank.tile_palette = _check_tile_palettes(decl, paths, len(palette_paths), findings)
     for path in paths:
         token.raise_if_cancelled()
-        data = read_input(root_path, path, findings, token)
+        data = read_input(inside, path, findings, token)
         if data is not None:
             indices = _convert_tile(data, path, bank, findings)
             if indices is not None:

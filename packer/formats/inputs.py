@@ -17,7 +17,7 @@ from pathlib import Path
 from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.diagnostics import Diagnostic, diagnostic
-from packer.paths import UnsafePathError, resolve_inside
+from packer.paths import InsideRoot, UnsafePathError
 
 _CHUNK = 1 << 20
 _STEM_INDEX = re.compile(r"^(\d+)")
@@ -64,9 +64,9 @@ def check_roles(
 
 
 def read_input(
-    root_path: Path, path: str, findings: Findings, token: CancellationToken
+    inside: InsideRoot, path: str, findings: Findings, token: CancellationToken
 ) -> bytes | None:
-    """Read one input through `resolve_inside`; a problem becomes an input diagnostic and None."""
+    """Read one input resolved inside its root; a problem becomes an input diagnostic and None."""
     root = findings.root
 
     def problem(code: str, message: str) -> None:
@@ -75,7 +75,7 @@ def read_input(
         ))
 
     try:
-        target = resolve_inside(root_path, path)
+        target = inside.resolve(path)
     except UnsafePathError as exc:
         problem("PK107", f"input {exc}")
         return None

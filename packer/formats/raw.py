@@ -9,6 +9,7 @@ from packer.declaration import AssetDeclaration
 from packer.diagnostics import Diagnostic
 from packer.formats import EncodedAsset, FormatError
 from packer.formats.inputs import Findings, read_input, root_label
+from packer.paths import InsideRoot
 
 FORMAT_NAME = "RAW/bytes_v1"
 ROLE = "data"
@@ -49,7 +50,9 @@ class RawPipeline:
     ) -> EncodedAsset:
         findings = Findings(root_label(root_path), None)
         path = self._check_count(decl, findings)
-        data = read_input(root_path, path, findings, token) if path is not None else None
+        data = None
+        if path is not None:
+            data = read_input(InsideRoot(root_path), path, findings, token)
         if data is None or not findings.ok:
             raise FormatError(findings.all())
         return EncodedAsset(payload=data, decoded_size=len(data), metadata={})

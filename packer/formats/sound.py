@@ -18,6 +18,7 @@ from packer.declaration import AssetDeclaration
 from packer.diagnostics import Diagnostic
 from packer.formats import EncodedAsset, FormatError
 from packer.formats.inputs import Findings, check_roles, read_input, root_label, stem
+from packer.paths import InsideRoot
 
 FORMAT_NAME = "SOUNDS/pcm16le_v1"
 SAMPLES = "samples"
@@ -95,6 +96,7 @@ def _read_wav(data: bytes, path: str, findings: Findings) -> Sample | None:
 def _convert(
     decl: AssetDeclaration, root_path: Path, findings: Findings, token: CancellationToken
 ) -> list[Sample]:
+    inside = InsideRoot(root_path)
     root = findings.root
     check_roles(decl, (SAMPLES,), findings, FORMAT_NAME)
     paths = decl.inputs.get(SAMPLES, [])
@@ -109,7 +111,7 @@ def _convert(
     samples: list[Sample] = []
     for path in paths:
         token.raise_if_cancelled()
-        data = read_input(root_path, path, findings, token)
+        data = read_input(inside, path, findings, token)
         sample = _read_wav(data, path, findings) if data is not None else None
         if sample is None:
             continue
