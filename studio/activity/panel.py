@@ -91,8 +91,8 @@ class ActivityPanel(QWidget):
         header = self.view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_OPERATION, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((COL_STATUS, 120), (COL_PROGRESS, 140), (COL_ELAPSED, 70),
-                              (COL_COUNTS, 180)):
+        for column, width in ((COL_STATUS, 100), (COL_PROGRESS, 100), (COL_ELAPSED, 60),
+                              (COL_COUNTS, 120)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(column, width)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
