@@ -1,8 +1,9 @@
-"""The check pass: select the build set, stat its inputs, decide hit or miss, validate misses.
+"""The check pass: select the build set, stat its inputs, decide hit or miss.
 
-Nothing is written here. Format validation runs only for assets that will be encoded: a hit means
-the same inputs and settings were encoded successfully before, and validation is a pure function
-of exactly those, so its result cannot have changed.
+Nothing is written or decoded here. A miss's format is checked by encoding it (packer.build.emit:
+`encode` reports every format problem, so validating first would decode each input twice); a
+hit is never re-checked: it means the same inputs and settings were encoded successfully before,
+and the format rules are a pure function of exactly those.
 """
 
 from __future__ import annotations
@@ -145,19 +146,26 @@ class CacheView:
     build_dir: Path
 
 
-def decide_and_validate(
+def decide_all(
     selection: Selection, view: CacheView, token: CancellationToken, faults: Faults
 ) -> None:
-    """Give every asset its cache decision; validate the format of every miss."""
+    """Give every asset its cache decision."""
     started = view.cache.started_at_ns if view.cache is not None else 0
     for work in selection.work:
         token.raise_if_cancelled()
         faults.reached("check")
         work.decision = _decide_one(work, view, started, token)
+
+
+def validate_misses(works: list[AssetWork]) -> list[Diagnostic]:
+    """The format findings of every miss in `works` (a build already blocked: nothing encoded)."""
+    found: list[Diagnostic] = []
+    for work in works:
         if not work.decision.hit:
-            selection.diagnostics.extend(work.pipeline.validate(
+            found.extend(work.pipeline.validate(
                 work.decl, work.root_path, root=work.record.root, asset_id=work.asset_id,
             ))
+    return found
 
 
 def _decide_one(

@@ -1,4 +1,8 @@
-"""The emission pass: for each asset, reuse the cached payload (verified) or encode it anew."""
+"""The emission pass: for each asset, reuse the cached payload (verified) or encode it anew.
+
+Encoding is also the format check of a miss: the first FormatError blocks the build (raised with
+the findings of every remaining miss), before anything is staged for promotion.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,14 @@ from pydantic import JsonValue
 
 from packer.build.artifact import PayloadRef, PayloadStore
 from packer.build.cache import CachedPayload, CacheEntry, Decision, MissReason
-from packer.build.check import PACKER_VERSION, AssetWork, CacheView
+from packer.build.check import PACKER_VERSION, AssetWork, CacheView, validate_misses
 from packer.build.faults import Faults
 from packer.build.hashing import hash_bytes, hash_file_range
 from packer.build.plan import PlannedEntry
 from packer.build.staging import PREVIEWS_DIR
 from packer.cancellation import CancellationToken
 from packer.events import CacheHitDetail, CacheMissDetail, EventKind, Operation
+from packer.formats import FormatError
 
 
 @dataclass(slots=True)
@@ -82,7 +87,12 @@ def emit_assets(
             faults.reached("encode")
             asset = _reuse(work, view, previous, token) if work.decision.hit else None
             if asset is None:
-                asset = _encode(work, store, token)
+                try:
+                    asset = _encode(work, store, token)
+                except FormatError as exc:
+                    # Blocked: nothing more is encoded or published, but every other miss's
+                    # format problems are still reported, as a validating check would have.
+                    raise FormatError(exc.diagnostics + validate_misses(works[index:])) from exc
             _publish(op, asset)
             built.append(asset)
             done_bytes += work.input_bytes
@@ -126,7 +136,8 @@ def _reuse(
 
 
 def _encode(work: AssetWork, store: PayloadStore, token: CancellationToken) -> BuiltAsset:
-    encoded = work.pipeline.encode(work.decl, work.root_path, token)
+    encoded = work.pipeline.encode(work.decl, work.root_path, token, root=work.record.root,
+                                   asset_id=work.asset_id)
     work.hash_missing_inputs(token)
     preview_hash = hash_bytes(encoded.preview_png) if encoded.preview_png is not None else None
     return BuiltAsset(

@@ -13,7 +13,7 @@ from pathlib import Path
 from packer.build.artifact import PayloadStore, read_previous_artifact, write_artifact
 from packer.build.buildlock import build_lock
 from packer.build.cache import ArtifactRecord, BuildCache, LoadedCache, load_cache, save_cache
-from packer.build.check import CacheView, Selection, decide_and_validate, select
+from packer.build.check import CacheView, Selection, decide_all, select
 from packer.build.emit import BuiltAsset, emit_assets
 from packer.build.faults import Faults
 from packer.build.hashing import hash_bytes
@@ -88,9 +88,10 @@ class _BuildRun:
         except OperationCancelled:
             self._discard()
             return self._finish(Outcome.CANCELLED, "Build cancelled; build/ is unchanged")
-        except FormatError as exc:  # the disk changed between validation and encoding
+        except FormatError as exc:  # a miss's inputs break its format's rules
             self._discard()
             self._add(exc.diagnostics)
+            self._publish_diagnostics()
             return self._finish_blocked()
         except Exception as exc:
             self._discard()
@@ -121,17 +122,10 @@ class _BuildRun:
             self._add([diagnostic("PK206", f"build cache not used: {loaded.problem}",
                                   file="assets/.prometeu/cache.json")])
         if not selection.blocking:
-            decide_and_validate(selection, view, self.token, self.faults)
+            decide_all(selection, view, self.token, self.faults)
         self._add(selection.diagnostics)
         if self.diagnostics:
-            self.op.emit(
-                EventKind.DIAGNOSTICS_UPDATED,
-                f"Build check: {len(self.blocking)} blocking, "
-                f"{len(self.diagnostics) - len(self.blocking)} other findings",
-                detail=diagnostics_detail(self.diagnostics, assets_checked=len(selection.work)),
-                affected=[w.record.affected() for w in selection.work if any(
-                    d.asset_id == w.asset_id for d in self.diagnostics)],
-            )
+            self._publish_diagnostics()
         if self.blocking:
             return self._finish_blocked()
         return self._emit(view, loaded.cache, started_at_ns)
@@ -185,9 +179,10 @@ class _BuildRun:
         self.faults.reached("promoted")
         self._save_cache(header, started_at_ns, None)
         self.faults.reached("cached")
+        by_preview = {b.preview_name: b for b in self.built if b.preview_name is not None}
         for name in fresh:
             path = f"build/{PREVIEWS_DIR}/{name}"
-            built = next(b for b in self.built if b.preview_name == name)
+            built = by_preview[name]
             self.op.emit(EventKind.PREVIEW_READY, f"Preview ready: {built.work.record.label()}",
                          detail=PreviewReadyDetail(preview_path=path),
                          affected=(built.work.record.affected(),))
@@ -215,6 +210,17 @@ class _BuildRun:
         save_cache(self.project.cache_path, cache)
 
     # -- finishing --
+
+    def _publish_diagnostics(self) -> None:
+        works = self.selection.work if self.selection is not None else []
+        ids = {d.asset_id for d in self.diagnostics}
+        self.op.emit(
+            EventKind.DIAGNOSTICS_UPDATED,
+            f"Build check: {len(self.blocking)} blocking, "
+            f"{len(self.diagnostics) - len(self.blocking)} other findings",
+            detail=diagnostics_detail(self.diagnostics, assets_checked=len(works)),
+            affected=[w.record.affected() for w in works if w.asset_id in ids],
+        )
 
     @property
     def blocking(self) -> list[Diagnostic]:

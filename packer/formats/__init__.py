@@ -2,7 +2,9 @@
 
 Each output format (`GLYPH/indexed_v1`, `SOUNDS/pcm16le_v1`, `RAW/bytes_v1`) has one module here
 exposing a `FormatPipeline`. `validate` finds the format's blocking errors without building
-(used by doctor and by the build's validation step); `encode` produces the payload.
+(used by doctor); `encode` produces the payload, or raises FormatError with every problem it
+found, labelled with `root` and `asset_id` when given (the build encodes without validating
+first: one pass over the inputs, not two).
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ class FormatPipeline(Protocol):
     ) -> list[Diagnostic]: ...
 
     def encode(
-        self, decl: AssetDeclaration, root_path: Path, token: CancellationToken
+        self, decl: AssetDeclaration, root_path: Path, token: CancellationToken, *,
+        root: str | None = None, asset_id: int | None = None,
     ) -> EncodedAsset: ...
 
 

@@ -46,9 +46,10 @@ class RawPipeline:
         return findings.diagnostics
 
     def encode(
-        self, decl: AssetDeclaration, root_path: Path, token: CancellationToken
+        self, decl: AssetDeclaration, root_path: Path, token: CancellationToken, *,
+        root: str | None = None, asset_id: int | None = None,
     ) -> EncodedAsset:
-        findings = Findings(root_label(root_path), None)
+        findings = Findings(root if root is not None else root_label(root_path), asset_id)
         path = self._check_count(decl, findings)
         data = None
         if path is not None:

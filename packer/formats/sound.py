@@ -171,9 +171,10 @@ class SoundPipeline:
         return findings.diagnostics
 
     def encode(
-        self, decl: AssetDeclaration, root_path: Path, token: CancellationToken
+        self, decl: AssetDeclaration, root_path: Path, token: CancellationToken, *,
+        root: str | None = None, asset_id: int | None = None,
     ) -> EncodedAsset:
-        findings = Findings(root_label(root_path), None)
+        findings = Findings(root if root is not None else root_label(root_path), asset_id)
         samples = _convert(decl, root_path, findings, token)
         if not findings.ok:
             raise FormatError(findings.all())
