@@ -25,6 +25,7 @@ from studio.activity import (
     journal_path,
     tab_title,
 )
+from studio.activity.journal_writer import JournalWriter
 from studio.activity.replay import replay_events
 from studio.assets.rows import AssetKey, asset_key
 from studio.bus import StudioBus
@@ -43,6 +44,7 @@ from studio.workers import JobFailed, WorkerPool
 REPORT_ENV = "PROMETEU_STUDIO_REPORT"  # "1": print one status line per milestone to stdout
 CLOSE_WAIT_MS = 30_000
 REPORT_SETTLE_MS = 600
+SETTLE_DRAINS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,9 +209,8 @@ class StudioApp(QObject):
     def _install_activity(self, window: MainWindow, opened: OpenedProject) -> None:
         """A fresh Activity timeline per project, restored from its history."""
         old_panel, old_progress = self.activity_panel, self.global_progress
-        if self.activity_model is not None:
-            self.activity_model.flush_journal()
-        model = ActivityModel(opened.journal, self)
+        self._retire_journal()
+        model = ActivityModel(JournalWriter(opened.journal), self)
         model.restore(opened.history)
         panel = ActivityPanel(model)
         panel.asset_link_activated.connect(self._on_asset_link_activated)
@@ -391,8 +392,8 @@ class StudioApp(QObject):
         if self.session is not None and self.window is not None:
             self._save_state(self.session.project, self.window.capture_state())
         self.pool.wait_for_threads(CLOSE_WAIT_MS)
-        if self.activity_model is not None:
-            self.activity_model.flush_journal()
+        self._settle_lane()  # the cancelled work's terminals reach the timeline and its history
+        self._close_journal()
         if self.launcher is not None:
             self.launcher.close()
         self._say("closed")
@@ -403,6 +404,28 @@ class StudioApp(QObject):
         """Cancel everything and wait for the workers (the process is about to end)."""
         self.pool.cancel_all()
         self.pool.wait_for_threads(CLOSE_WAIT_MS)
+        self._settle_lane()
+        self._close_journal()
+
+    def _settle_lane(self) -> None:
+        """Deliver what finished workers published (they have all returned by now)."""
+        for _ in range(SETTLE_DRAINS):  # bounded: a worker that ignored cancel may still publish
+            if self.lane.is_idle():
+                return
+            self.lane.drain_now()
+
+    def _close_journal(self) -> None:
+        """Exit: write the pending history and join its writer (waits for the disk, does no
+        I/O itself; the writer thread has at most a quarter second of entries pending)."""
+        if self.activity_model is not None and self.activity_model.journal is not None:
+            self.activity_model.journal.close(CLOSE_WAIT_MS / 1000)
+
+    def _retire_journal(self) -> None:
+        """Project switch: the old history's writer finishes on a worker, off the GUI thread."""
+        writer = self.activity_model.journal if self.activity_model is not None else None
+        if writer is not None:
+            self.pool.submit("Save activity history",
+                             lambda sink, token: writer.close(CLOSE_WAIT_MS / 1000))
 
     def _save_state(self, project: Project, state: StudioState) -> None:
         root = project.root

@@ -5,6 +5,10 @@ One JSON object per line: the packer event envelope plus two Studio keys, `ackno
 tear the last line, which loading skips with a warning. Trimming to the newest `CAP` entries and
 acknowledgements rewrite the file atomically (temp file, fsync, rename): the file is never left
 half-written. Progress updates are not journalled (only the lifecycle lane is history).
+
+This class does the file work synchronously; in the Studio only the history writer thread
+(studio.activity.journal_writer) calls its writing methods, and `load` runs in the project's
+opening job on a worker, so the GUI thread never touches the file.
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ def journal_path(project_root: Path) -> Path:
 
 
 class ActivityJournal:
-    """Appends entries in batches; `flush()` writes them (the model's owner calls it)."""
+    """Appends entries in batches; `flush()` writes them (on the writer thread)."""
 
     def __init__(self, path: Path, cap: int = CAP) -> None:
         self.path = path

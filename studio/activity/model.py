@@ -18,7 +18,8 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QTimer, 
 from PySide6.QtGui import QBrush, QFont, QStandardItem, QStandardItemModel
 
 from packer.events import EventKind
-from studio.activity.journal import ActivityJournal, JournalEntry
+from studio.activity.journal import JournalEntry
+from studio.activity.journal_writer import JournalWriter
 from studio.activity.presentation import (
     BAR_ROLE,
     COLUMNS,
@@ -67,10 +68,9 @@ class ActivityModel(QStandardItemModel):
     operations_changed = Signal()  # running set or progress changed (for progress widgets)
 
     REFRESH_MS = 100
-    JOURNAL_FLUSH_MS = 250
 
     def __init__(
-        self, journal: ActivityJournal | None = None, parent: QObject | None = None
+        self, journal: JournalWriter | None = None, parent: QObject | None = None
     ) -> None:
         super().__init__(0, len(COLUMNS), parent)
         self.setHorizontalHeaderLabels(list(COLUMNS))
@@ -82,11 +82,6 @@ class ActivityModel(QStandardItemModel):
         self._refresh = QTimer(self)
         self._refresh.setInterval(self.REFRESH_MS)
         self._refresh.timeout.connect(self._on_refresh)
-        # History goes to disk in batches: one write + fsync per quarter second at most.
-        self._journal_timer = QTimer(self)
-        self._journal_timer.setSingleShot(True)
-        self._journal_timer.setInterval(self.JOURNAL_FLUSH_MS)
-        self._journal_timer.timeout.connect(self.flush_journal)
 
     # ---- feeding -------------------------------------------------------------------------
 
@@ -133,12 +128,11 @@ class ActivityModel(QStandardItemModel):
         # Rows of new and ended operations now; the rest on the refresh tick.
         self.refresh_rows([rec for rec in batches if rec in fresh or not rec.running])
         if journal and self._journal is not None:
+            # Handed to the writer thread (history goes to disk off the GUI thread).
             self._journal.append(
                 JournalEntry(i.event, False, i.made_by_lane)
                 for i in items if i.event.kind is not EventKind.PROGRESS_UPDATED
             )
-            if self._journal.pending and not self._journal_timer.isActive():
-                self._journal_timer.start()
         self._evict()
         self._update_failure_count()
         if any(rec.running for rec in batches) and not self._refresh.isActive():
@@ -302,10 +296,13 @@ class ActivityModel(QStandardItemModel):
             self._unacknowledged = count
             self.unacknowledged_failures_changed.emit(count)
 
-    @Slot()
-    def flush_journal(self) -> None:
-        if self._journal is not None:
-            self._journal.flush()
+    @property
+    def journal(self) -> JournalWriter | None:
+        return self._journal
+
+    def flush_journal(self, timeout: float | None = None) -> bool:
+        """Wait until the history written so far is on disk (project switch, closing)."""
+        return self._journal.flush(timeout) if self._journal is not None else True
 
     # ---- Qt indexes ------------------------------------------------------------------------
 

@@ -1,13 +1,15 @@
 """Studio test fixtures: a throwaway user profile, and no leaked workers or windows.
 
 Every test gets its own data and config folders (so nothing touches the real user's), and fails
-if it leaves a worker job running or a top-level widget alive once pytest-qt has closed its own.
+if it leaves a worker job, an Activity history writer or a top-level widget alive once pytest-qt
+has closed its own.
 """
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,9 @@ from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
 from studio import workers
+from studio.activity.journal import ActivityJournal
+from studio.activity.journal_writer import THREAD_NAME as JOURNAL_WRITER_THREAD
+from studio.activity.journal_writer import JournalWriter
 from studio.dirs import CONFIG_DIR_ENV, DATA_DIR_ENV, bundled_sample_project
 
 
@@ -48,6 +53,8 @@ def no_leaked_workers_or_windows(
         except RuntimeError:  # the pool's C++ side is gone, so were its threads
             continue
         assert running == 0, f"a test left {running} worker thread(s) running"
+    writers = [t for t in threading.enumerate() if t.name == JOURNAL_WRITER_THREAD]
+    assert not writers, "a test left an Activity history writer running (close it)"
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     leaked = [w for w in QApplication.topLevelWidgets() if id(w) not in before]
     for widget in leaked:
@@ -55,6 +62,21 @@ def no_leaked_workers_or_windows(
         widget.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert not leaked, f"a test left top-level widgets alive: {leaked}"
+
+
+@pytest.fixture
+def journal_writer() -> Iterator[Callable[[Path], JournalWriter]]:
+    """Makes history writers for a path; every one is closed (flushed, joined) at the end."""
+    made: list[JournalWriter] = []
+
+    def make(path: Path) -> JournalWriter:
+        writer = JournalWriter(ActivityJournal(path))
+        made.append(writer)
+        return writer
+
+    yield make
+    for writer in made:
+        writer.close()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
@@ -15,6 +16,7 @@ from packer.mutations.service import apply_mutation, preview_mutation
 from packer.project import open_project
 from packer.scan import scan_workspace
 from studio.activity.journal import ActivityJournal, journal_path
+from studio.activity.journal_writer import JournalWriter
 from studio.activity.model import ActivityModel
 from studio.activity.panel import ActivityPanel
 from studio.activity.records import EventNode, GroupNode, OperationStatus
@@ -23,11 +25,12 @@ from studio.workers import JobClass, WorkerPool
 
 
 def test_scan_doctor_mutation_and_build_land_in_the_panel(
-    qtbot: QtBot, sample_project: Path
+    qtbot: QtBot, sample_project: Path, journal_writer: Callable[[Path], JournalWriter]
 ) -> None:
     project = open_project(sample_project)
     lane = EventLane()
-    model = ActivityModel(ActivityJournal(journal_path(project.root)))
+    writer = journal_writer(journal_path(project.root))
+    model = ActivityModel(writer)
     lane.events_delivered.connect(model.apply)
     panel = ActivityPanel(model)
     qtbot.addWidget(panel)
@@ -82,7 +85,7 @@ def test_scan_doctor_mutation_and_build_land_in_the_panel(
     assert isinstance(linked, AffectedAsset) and linked == node.item.event.affected_assets[0]
 
     # And the history on disk restores the same timeline.
-    model.flush_journal()
+    writer.close()
     restored = ActivityModel()
     restored.restore(ActivityJournal(journal_path(project.root)).load())
     assert [rec.operation for rec in restored.operations()] == operations

@@ -1,24 +1,34 @@
-"""Activity history: append + fsync, restore, the 500 cap, torn lines, acknowledgements."""
+"""Activity history: append + fsync on the writer thread, restore, the 500 cap, torn lines,
+acknowledgements, nothing lost on close."""
 
 from __future__ import annotations
 
 import json
+import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from packer.events import Outcome
+from studio.activity import journal as journal_module
 from studio.activity.journal import CAP, ActivityJournal, JournalEntry, journal_path
+from studio.activity.journal_writer import JournalWriter
 from studio.activity.model import ActivityModel
 from studio.activity.records import OperationStatus
 from studio.event_lane import LaneEvent
 from tests.studio.lane_events import event, finished, progress
 
+Writers = Callable[[Path], JournalWriter]
 
-def test_history_round_trips_and_restores_statuses(qtbot: QtBot, tmp_path: Path) -> None:
+
+def test_history_round_trips_and_restores_statuses(
+    qtbot: QtBot, tmp_path: Path, journal_writer: Writers
+) -> None:
     path = journal_path(tmp_path)
-    model = ActivityModel(ActivityJournal(path))
+    model = ActivityModel(journal_writer(path))
     model.apply([
         LaneEvent(event("a", 1)), LaneEvent(progress("a", 2, done=1)),
         LaneEvent(finished("a", 3, Outcome.FAILED)),
@@ -27,7 +37,8 @@ def test_history_round_trips_and_restores_statuses(qtbot: QtBot, tmp_path: Path)
         LaneEvent(finished("d", 1, Outcome.FAILED), made_by_lane=True),
     ])
     model.acknowledge(["d"])
-    qtbot.waitUntil(lambda: path.exists() and len(path.read_text().splitlines()) == 6)
+    assert model.flush_journal(timeout=10)
+    assert len(path.read_text().splitlines()) == 6
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert all("acknowledged" in line and "operation_id" in line for line in lines)
     assert not any(line["kind"] == "progress_updated" for line in lines)
@@ -89,3 +100,78 @@ def test_garbage_history_never_raises(tmp_path: Path, caplog: pytest.LogCaptureF
     path.write_bytes(b"\xff\xfe not json\n[1,2]\n{}\n")
     assert ActivityJournal(path).load() == []
     assert caplog.text.count("malformed") == 3
+
+
+def test_the_gui_thread_never_writes_the_history(
+    qtbot: QtBot, tmp_path: Path, journal_writer: Writers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writing_threads: set[str] = set()
+    real_flush, real_rewrite = ActivityJournal.flush, ActivityJournal._rewrite
+
+    def flush(self: ActivityJournal) -> None:
+        writing_threads.add(threading.current_thread().name)
+        real_flush(self)
+
+    def rewrite(self: ActivityJournal, entries: list[JournalEntry]) -> None:
+        writing_threads.add(threading.current_thread().name)
+        real_rewrite(self, entries)
+
+    monkeypatch.setattr(ActivityJournal, "flush", flush)
+    monkeypatch.setattr(ActivityJournal, "_rewrite", rewrite)
+    path = journal_path(tmp_path)
+    model = ActivityModel(journal_writer(path))
+    model.apply([LaneEvent(event("a", 1)), LaneEvent(finished("a", 2, Outcome.FAILED))])
+    model.acknowledge(["a"])
+    assert model.flush_journal(timeout=10)
+    assert writing_threads == {"activity-journal-writer"}
+    assert threading.current_thread() is threading.main_thread()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line["acknowledged"] for line in lines] == [False, True]  # ack after its append
+
+
+class _OsWithFsync:
+    """The journal module's `os`, with fsync counted."""
+
+    def __init__(self, fsync: Callable[[int], None]) -> None:
+        self.fsync = fsync
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(os, name)
+
+
+def test_nothing_is_lost_on_close_and_writes_are_batched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fsyncs = 0
+    real_fsync = os.fsync
+
+    def counting_fsync(fd: int) -> None:
+        nonlocal fsyncs
+        fsyncs += 1
+        real_fsync(fd)
+
+    monkeypatch.setattr(journal_module, "os", _OsWithFsync(counting_fsync))
+    path = tmp_path / "activity.jsonl"
+    writer = JournalWriter(ActivityJournal(path), interval=60)  # only close may write the rest
+    for i in range(200):
+        writer.append([JournalEntry(finished(f"op{i}", 1))])
+    writer.close()
+    assert not writer.alive
+    loaded = ActivityJournal(path).load()
+    assert [e.event.operation_id for e in loaded] == [f"op{i}" for i in range(200)]
+    assert fsyncs <= 2  # one batch (maybe two: the first append may be written alone)
+    writer.append([JournalEntry(finished("late", 1))])  # after close: refused, not raised
+    assert len(ActivityJournal(path).load()) == 200
+
+
+def test_a_disk_error_is_counted_and_logged_never_raised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the .studio folder should be")
+    writer = JournalWriter(ActivityJournal(blocker / "activity.jsonl"))
+    writer.append([JournalEntry(finished("x", 1))])
+    assert writer.flush(timeout=10)
+    writer.close()
+    assert writer.errors == 1
+    assert "could not be written" in caplog.text
