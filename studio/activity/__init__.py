@@ -1,7 +1,8 @@
 """The Activity panel: a structured timeline of what the packer did, fed by the event lane.
 
 Public pieces: ActivityModel (the timeline), ActivityPanel (the widget), ActivityJournal (history
-in `<project>/.studio/activity.jsonl`, written by a JournalWriter thread), and studio.activity.replay (JSON-lines logs).
+in `<project>/.studio/activity.jsonl`, written by a JournalWriter thread), and
+studio.activity.replay (JSON-lines logs).
 """
 
 from studio.activity.journal import ActivityJournal, JournalEntry, journal_path
