@@ -45,6 +45,31 @@ class InsideRoot:
     def __init__(self, base: Path) -> None:
         self.real_base = os.path.realpath(base)
 
+    @classmethod
+    def below(cls, real_parent: str, rel: str) -> InsideRoot:
+        """`InsideRoot(Path(real_parent) / rel)` for a `real_parent` that is already resolved.
+
+        One `lstat` per component of `rel` instead of a `realpath` from `/` (a scan resolves
+        `assets/` once, then each of thousands of roots below it); a symlink, a missing
+        component or a dot component falls back to `realpath`, so the result is the same.
+        """
+        inside = cls.__new__(cls)
+        current: str | None = real_parent
+        for part in rel.split("/"):
+            candidate = f"{current}/{part}" if current != "/" else f"/{part}"
+            try:
+                plain = part not in ("", ".", "..") and not stat.S_ISLNK(
+                    os.lstat(candidate).st_mode)
+            except OSError:
+                plain = False
+            if not plain:
+                current = None
+                break
+            current = candidate
+        inside.real_base = (current if current is not None
+                            else os.path.realpath(os.path.join(real_parent, rel)))
+        return inside
+
     def resolve(self, path: str) -> Path:
         return Path(self.resolve_str(path))
 

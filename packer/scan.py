@@ -58,6 +58,9 @@ class AssetRecord(BaseModel):
     diagnostics: tuple[Diagnostic, ...] = ()
     files: tuple[str, ...] = ()  # every file under the root, relative to it, sorted
     anchor_fingerprint: tuple[int, int] | None = None  # (size, mtime_ns) of asset.json
+    # (size, mtime_ns) of each input in `declaration.all_inputs()` order, as `check_inputs` saw
+    # them; empty unless every input checked out (the build's cache hints, without a second stat)
+    input_stats: tuple[tuple[int, int], ...] = ()
 
     @property
     def name(self) -> str | None:
@@ -208,8 +211,15 @@ def check_inputs(
     decl: AssetDeclaration, root_path: Path, *, root: str, asset_id: int | None
 ) -> list[Diagnostic]:
     """Every input must stay inside the root, exist, be a regular file and be readable."""
+    return _check_inputs(decl, InsideRoot(root_path), root=root, asset_id=asset_id)[0]
+
+
+def _check_inputs(
+    decl: AssetDeclaration, inside: InsideRoot, *, root: str, asset_id: int | None
+) -> tuple[list[Diagnostic], list[tuple[int, int]]]:
+    """check_inputs, also returning (size, mtime_ns) of each input that checked out."""
     found: list[Diagnostic] = []
-    inside = InsideRoot(root_path)
+    stats: list[tuple[int, int]] = []
     for role, path in decl.all_inputs():
         try:
             target = inside.resolve_str(path)
@@ -242,25 +252,41 @@ def check_inputs(
                 "PK112", f"{root}: input {path!r} is not readable (permission denied)",
                 root=root, file=path, asset_id=asset_id,
             ))
-    return found
+        else:
+            stats.append((st.st_size, st.st_mtime_ns))
+    return found, stats
 
 
-def _read_anchor(
-    assets_dir: Path, root: str, asset_id: int | None
-) -> tuple[AssetDeclaration | None, list[Diagnostic], tuple[int, int] | None]:
+@dataclass(frozen=True, slots=True)
+class _Anchor:
+    decl: AssetDeclaration | None
+    diagnostics: list[Diagnostic]
+    fingerprint: tuple[int, int] | None = None
+    input_stats: tuple[tuple[int, int], ...] = ()
+
+
+_NO_ANCHOR = _Anchor(None, [])
+
+
+def _read_anchor(assets_dir: Path, real_assets: str, root: str, asset_id: int | None) -> _Anchor:
     anchor = assets_dir / root / DECLARATION_FILE
     try:
         st = anchor.stat()
         raw = anchor.read_bytes()
     except OSError as exc:
-        return None, [diagnostic(
+        return _Anchor(None, [diagnostic(
             "PK115", f"{root}/asset.json cannot be read: {exc.strerror or exc}",
             root=root, file=DECLARATION_FILE, asset_id=asset_id,
-        )], None
+        )])
     decl, found = parse_declaration(raw, root=root, asset_id=asset_id)
+    stats: list[tuple[int, int]] = []
     if decl is not None:
-        found.extend(check_inputs(decl, assets_dir / root, root=root, asset_id=asset_id))
-    return decl, found, (st.st_size, st.st_mtime_ns)
+        inside = InsideRoot.below(real_assets, root)
+        problems, stats = _check_inputs(decl, inside, root=root, asset_id=asset_id)
+        found.extend(problems)
+        if problems:
+            stats = []
+    return _Anchor(decl, found, (st.st_size, st.st_mtime_ns), tuple(stats))
 
 
 def _load_registry(project: Project) -> tuple[Registry | None, list[Diagnostic]]:
@@ -302,14 +328,14 @@ def _build_snapshot(project: Project, token: CancellationToken) -> WorkspaceSnap
         entries_by_root.setdefault(registered.root, []).append(registered)
 
     records: list[AssetRecord] = []
+    real_assets = os.path.realpath(project.assets_dir)  # once: each root then costs an lstat or two
     for root in sorted(anchors | set(entries_by_root)):
         token.raise_if_cancelled()
         owned = entries_by_root.get(root, [])
         entry = owned[0] if owned else None
         asset_id = entry.asset_id if entry else None
         diags: list[Diagnostic] = []
-        decl = None
-        fingerprint = None
+        read = _NO_ANCHOR
         files: list[str] = []
         if len(owned) > 1:
             ids = ", ".join(f"#{e.asset_id}" for e in owned)
@@ -326,12 +352,13 @@ def _build_snapshot(project: Project, token: CancellationToken) -> WorkspaceSnap
                     root=root, asset_id=asset_id,
                 ))
             else:
-                decl, more, fingerprint = _read_anchor(project.assets_dir, root, asset_id)
-                diags.extend(d for d in more if d.code not in {"PK106", "PK112", "PK114"})
+                read = _read_anchor(project.assets_dir, real_assets, root, asset_id)
+                diags.extend(d for d in read.diagnostics
+                             if d.code not in {"PK106", "PK112", "PK114"})
         elif root in anchors:
             state = AssetState.REGISTERED if entry else AssetState.UNREGISTERED
-            decl, more, fingerprint = _read_anchor(project.assets_dir, root, asset_id)
-            diags.extend(more)
+            read = _read_anchor(project.assets_dir, real_assets, root, asset_id)
+            diags.extend(read.diagnostics)
             files = _files_under(walk, root)
             owner = _nesting_owner(root, anchors)
             if owner is not None:
@@ -351,6 +378,7 @@ def _build_snapshot(project: Project, token: CancellationToken) -> WorkspaceSnap
                     "PK101", f"registered asset #{asset_id} is missing: {root} does not exist",
                     root=root, asset_id=asset_id,
                 ))
+        decl = read.decl
         if entry is not None and decl is not None and decl.asset_uuid != entry.asset_uuid:
             diags.append(diagnostic(
                 "PK113",
@@ -363,7 +391,7 @@ def _build_snapshot(project: Project, token: CancellationToken) -> WorkspaceSnap
             asset_uuid=decl.asset_uuid if decl else (entry.asset_uuid if entry else None),
             included_in_build=bool(entry and entry.included_in_build and not entry.quarantined),
             declaration=decl, diagnostics=tuple(diags), files=tuple(files),
-            anchor_fingerprint=fingerprint,
+            anchor_fingerprint=read.fingerprint, input_stats=read.input_stats,
         ))
 
     records = _flag_uuid_collisions(records)

@@ -47,7 +47,7 @@ class AssetWork:
     root_path: Path
     pipeline: FormatPipeline
     inputs: list[InputFacts]
-    targets: list[Path]  # resolved input paths, parallel to `inputs`
+    targets: list[str]  # input paths (root joined with the declared path), parallel to `inputs`
     settings: str
     entry: CacheEntry | None = None
     decision: Decision = field(default_factory=lambda: Decision(MissReason.FORCED, ""))
@@ -113,15 +113,22 @@ def select(project: Project, snapshot: WorkspaceSnapshot, token: CancellationTok
 
 def _stat_inputs(
     decl: AssetDeclaration, root_path: Path, record: AssetRecord, selection: Selection
-) -> tuple[list[InputFacts] | None, list[Path]]:
+) -> tuple[list[InputFacts] | None, list[str]]:
     # The scan has just checked every input (inside the root, a readable regular file; else a
-    # blocking PK106/107/112/114), so a plain stat suffices here. Pipelines read through
-    # `resolve_inside` again, and hashing opens the same joined path.
+    # blocking PK106/107/112/114) and kept its (size, mtime_ns): those are the cache hints.
+    # Pipelines read through `InsideRoot` again, and hashing opens the same joined path.
+    base = str(root_path)
+    roles_paths = decl.all_inputs()
+    if len(record.input_stats) == len(roles_paths):
+        return [InputFacts(role=role, path=path, size=size, mtime_ns=mtime_ns)
+                for (role, path), (size, mtime_ns) in zip(roles_paths, record.input_stats,
+                                                          strict=True)
+                ], [f"{base}/{path}" for _role, path in roles_paths]
     facts: list[InputFacts] = []
-    targets: list[Path] = []
-    for role, path in decl.all_inputs():
+    targets: list[str] = []
+    for role, path in roles_paths:
         try:
-            target = root_path / path
+            target = f"{base}/{path}"
             st = os.stat(target)
         except OSError as exc:
             # The scan saw this input fine a moment ago; the disk changed under us.

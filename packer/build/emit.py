@@ -138,6 +138,9 @@ def _reuse(
 def _encode(work: AssetWork, store: PayloadStore, token: CancellationToken) -> BuiltAsset:
     encoded = work.pipeline.encode(work.decl, work.root_path, token, root=work.record.root,
                                    asset_id=work.asset_id)
+    for facts in work.inputs:  # hashed as they were read for encoding, when they were
+        if facts.hash is None and facts.path in encoded.input_digests:
+            facts.hash, facts.size = encoded.input_digests[facts.path]
     work.hash_missing_inputs(token)
     preview_hash = hash_bytes(encoded.preview_png) if encoded.preview_png is not None else None
     return BuiltAsset(

@@ -21,7 +21,7 @@ def hash_bytes(data: bytes | memoryview) -> str:
     return str(xxhash.xxh3_128_hexdigest(data))
 
 
-def hash_file(path: Path, token: CancellationToken) -> tuple[str, int]:
+def hash_file(path: Path | str, token: CancellationToken) -> tuple[str, int]:
     """(hex digest, size) of a file, read in 1 MiB chunks with a cancellation check per chunk."""
     hasher = xxhash.xxh3_128()
     size = 0

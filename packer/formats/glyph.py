@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import sys
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
 from typing import cast
@@ -396,7 +396,7 @@ class GlyphPipeline:
         if not findings.ok:
             raise FormatError(findings.all())
         token.raise_if_cancelled()
-        return _assemble(bank)
+        return replace(_assemble(bank), input_digests=findings.input_digests)
 
 
 GLYPH_PIPELINE = GlyphPipeline()

@@ -14,6 +14,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import xxhash
+
 from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.diagnostics import Diagnostic, diagnostic
@@ -31,6 +33,7 @@ class Findings:
     asset_id: int | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     input_problems: list[Diagnostic] = field(default_factory=list)  # PK106/107/112/114
+    input_digests: dict[str, tuple[str, int]] = field(default_factory=dict)  # see EncodedAsset
 
     def add(
         self, code: str, message: str, *, file: str | None = None, fix: str | None = None
@@ -94,7 +97,9 @@ def read_input(
     except OSError as exc:
         problem("PK112", f"input {path!r} cannot be read: {exc.strerror or exc}")
         return None
-    return b"".join(chunks)
+    data = b"".join(chunks)
+    findings.input_digests[path] = (xxhash.xxh3_128_hexdigest(data), len(data))
+    return data
 
 
 def leading_index(path: str) -> int | None:

@@ -56,7 +56,8 @@ class RawPipeline:
             data = read_input(InsideRoot(root_path), path, findings, token)
         if data is None or not findings.ok:
             raise FormatError(findings.all())
-        return EncodedAsset(payload=data, decoded_size=len(data), metadata={})
+        return EncodedAsset(payload=data, decoded_size=len(data), metadata={},
+                            input_digests=findings.input_digests)
 
 
 RAW_PIPELINE = RawPipeline()

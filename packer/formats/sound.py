@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import wave
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import JsonValue
@@ -178,7 +178,7 @@ class SoundPipeline:
         samples = _convert(decl, root_path, findings, token)
         if not findings.ok:
             raise FormatError(findings.all())
-        return _assemble(samples, token)
+        return replace(_assemble(samples, token), input_digests=findings.input_digests)
 
 
 SOUND_PIPELINE = SoundPipeline()
