@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -60,23 +61,56 @@ def small_outputs(header: Header, built: list[BuiltAsset]) -> dict[str, bytes]:
     }
 
 
-def write_previews(directory: Path, built: list[BuiltAsset]) -> list[str]:
-    """Write (or carry over) every preview PNG; returns the names written anew."""
+def write_previews(directory: Path, live: Path, built: list[BuiltAsset]) -> list[str]:
+    """Stage every preview that `live` (build/previews) does not already hold byte for byte.
+
+    Returns the names of the previews encoded anew (each gets a `preview_ready`, staged or not).
+    A preview identical to the live one is not staged: promotion leaves that file alone, so a
+    rebuild writes, fsyncs and deletes only the previews that really changed. A carried-over
+    (cache hit) preview is checked against its hash once more, as it was when it was copied.
+    """
     fresh = []
+    live_is_dir = live.is_dir() and not live.is_symlink()  # else promotion replaces it whole
     for asset in built:
         name = asset.preview_name
         if name is None:
             continue
+        current = _read_regular(live / name) if live_is_dir else None
         data = asset.preview_png
         if data is None:
             assert asset.preview_source is not None
-            data = asset.preview_source.read_bytes()
-            if hash_bytes(data) != asset.preview_hash:
+            kept = current if current is not None else _read_or_none(asset.preview_source)
+            if kept is None or hash_bytes(kept) != asset.preview_hash:
                 raise OSError(f"{asset.preview_source} changed during the build")
-        else:
-            fresh.append(name)
-        (directory / name).write_bytes(data)
+            if current is None:
+                (directory / name).write_bytes(kept)
+            continue
+        fresh.append(name)
+        if current != data:
+            (directory / name).write_bytes(data)
     return fresh
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """A regular file's bytes (never through a symlink), or None."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
 
 
 def already_current(

@@ -171,7 +171,8 @@ class _BuildRun:
             store.discard()
         self.faults.reached("staged")
         self.token.raise_if_cancelled()  # the last moment a cancel can still win
-        commit(staging, self.build_dir)
+        commit(staging, self.build_dir,
+               [b.preview_name for b in self.built if b.preview_name is not None])
         self.committed = True
         self.faults.reached("committed")
         promote(staging, self.build_dir, self.faults.reached)
@@ -197,7 +198,7 @@ class _BuildRun:
         write_artifact(staging / ARTIFACT, header, refs, self.token)
         for name, data in small.items():
             (staging / name).write_bytes(data)
-        return write_previews(staging / PREVIEWS_DIR, self.built)
+        return write_previews(staging / PREVIEWS_DIR, self.build_dir / PREVIEWS_DIR, self.built)
 
     def _save_cache(self, header: Header, started_at_ns: int, old: BuildCache | None) -> None:
         cache = BuildCache(

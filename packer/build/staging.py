@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from packer.atomic import atomic_write_bytes
@@ -36,6 +37,7 @@ TOOL_METADATA = "asset_table_metadata.json"
 # Order of promotion: the runtime-facing artifact goes last, so a reader that races a promotion
 # (on a system where the next build has not rolled forward yet) finds mirrors at least as new.
 PROMOTED_FILES = (TOOL_METADATA, ASSET_TABLE, PRELOAD, ARTIFACT)
+FSYNC_THREADS = 8
 
 Step = Callable[[str], None]
 
@@ -72,16 +74,24 @@ def new_staging(build_dir: Path, operation_id: str) -> Path:
     return path
 
 
-def commit(staging: Path, build_dir: Path) -> None:
-    """Make the staged build durable, then mark it committed: from here it rolls forward."""
-    for name in PROMOTED_FILES:
-        fsync_path(staging / name)
+def commit(staging: Path, build_dir: Path, preview_names: list[str]) -> None:
+    """Make the staged build durable, then mark it committed: from here it rolls forward.
+
+    `preview_names` is every preview the new build has; only those that differ from the live
+    ones are staged (see outputs.write_previews), and promotion deletes live ones not listed.
+    Every staged file must be durable before the marker, or a crash just after it could roll
+    a torn file forward; the fsyncs run on a few threads because the file system then commits
+    them together (hundreds of small previews one by one cost more than the artifact's).
+    """
     previews = staging / PREVIEWS_DIR
-    for child in previews.iterdir():
-        fsync_path(child)
+    files = [staging / name for name in PROMOTED_FILES]
+    files.extend(previews / name for name in sorted(os.listdir(previews)))
+    with ThreadPoolExecutor(max_workers=FSYNC_THREADS) as pool:
+        list(pool.map(fsync_path, files))
     fsync_path(previews)
     fsync_path(staging)
-    marker = {"files": list(PROMOTED_FILES), "previews": True}
+    marker = {"files": list(PROMOTED_FILES), "previews": True,
+              "preview_names": sorted(preview_names)}
     atomic_write_bytes(staging / COMMIT_MARKER, json.dumps(marker).encode("utf-8"))
     fsync_path(staging.parent)
 
@@ -99,7 +109,10 @@ def promote(staging: Path, build_dir: Path, step: Step = _no_step) -> None:
     data = json.loads((staging / COMMIT_MARKER).read_bytes())
     staged_previews = staging / PREVIEWS_DIR
     live_previews = build_dir / PREVIEWS_DIR
-    if data.get("previews") and staged_previews.is_dir():
+    names = data.get("preview_names")
+    if data.get("previews") and isinstance(names, list):
+        _promote_previews(staged_previews, live_previews, {str(n) for n in names}, step)
+    elif data.get("previews") and staged_previews.is_dir():  # a marker from an older packer
         old = staging / OLD_PREVIEWS_DIR
         if live_previews.is_symlink() or live_previews.is_file():
             live_previews.unlink()
@@ -119,6 +132,30 @@ def promote(staging: Path, build_dir: Path, step: Step = _no_step) -> None:
             step(f"promote:{name}")
     fsync_path(build_dir)
     discard(staging)
+
+
+def _promote_previews(staged: Path, live: Path, names: set[str], step: Step) -> None:
+    """Make `live` hold exactly `names`: move in the staged ones, delete the others.
+
+    Files neither staged nor stale (identical to the new build's) are left alone. Idempotent:
+    after a crash, a file already moved is simply no longer staged.
+    """
+    if live.is_symlink() or (live.exists() and not live.is_dir()):
+        live.unlink()
+    live.mkdir(exist_ok=True)
+    stale = [name for name in sorted(os.listdir(live)) if name not in names]
+    for name in stale:
+        remove_tree(live / name)
+    step("promote:previews.old")
+    staged_names = sorted(os.listdir(staged)) if staged.is_dir() else []
+    for name in staged_names:
+        target = live / name
+        if target.is_dir() and not target.is_symlink():
+            remove_tree(target)
+        os.replace(staged / name, target)
+    step("promote:previews")
+    if staged_names or stale:
+        fsync_path(live)
 
 
 def discard(staging: Path) -> None:
