@@ -26,7 +26,7 @@ from studio.activity import (
     tab_title,
 )
 from studio.activity.journal_writer import JournalWriter
-from studio.activity.replay import replay_events
+from studio.activity.replay import replay_through_lane
 from studio.assets.rows import AssetKey, asset_key
 from studio.bus import StudioBus
 from studio.drop import DropDecision, DropKind, ProjectDropFilter, classify_drop, project_name_for
@@ -241,7 +241,9 @@ class StudioApp(QObject):
         log, self._pending_replay = self._pending_replay, None
         if log is None:
             return
-        self.pool.submit(f"Replay {log.name}", lambda sink, token: replay_events(log, sink, token))
+        lane = self.lane
+        self.pool.submit(f"Replay {log.name}",
+                         lambda sink, token: replay_through_lane(log, lane, token))
 
     @Slot(int)
     def _on_failures_changed(self, count: int) -> None:

@@ -49,7 +49,9 @@ class LaneEvent(NamedTuple):
 
     `coalesced` is the number of progress updates this one stands for (1 for lifecycle events).
     `made_by_lane` marks the lane's own missing-terminal failure. `published_at` is the
-    `time.monotonic()` of the worker's publish call (for latency measurements). A NamedTuple
+    `time.monotonic()` of the worker's publish call (for latency measurements). `origin` says
+    where the events come from when not from this Studio's own work (a replayed log: "replayed
+    from ci.jsonl"); it is lane metadata, never part of the packer's event. A NamedTuple
     because it is built on the worker's hot path (≈ 0.2 µs, against ≈ 1.5 µs for a frozen
     dataclass).
     """
@@ -58,6 +60,7 @@ class LaneEvent(NamedTuple):
     coalesced: int = 1
     made_by_lane: bool = False
     published_at: float = 0.0
+    origin: str | None = None
 
     @property
     def operation_id(self) -> str:
@@ -88,10 +91,14 @@ class WorkerSink:
 
     wants_events = True
 
-    def __init__(self, lane: EventLane, label: str, token: CancellationToken | None) -> None:
+    def __init__(
+        self, lane: EventLane, label: str, token: CancellationToken | None,
+        origin: str | None = None,
+    ) -> None:
         self._lane = lane
         self.label = label
         self.token = token
+        self.origin = origin
         # Touched only by the worker thread: per operation [last event, progress updates
         # published], and the operations whose terminal went through here.
         self._ops: dict[str, list[Any]] = {}
@@ -116,11 +123,11 @@ class WorkerSink:
         state[0] = event
         if event.kind is _PROGRESS:
             state[1] += 1
-            lane._slots[op] = (event, state[1])
+            lane._slots[op] = (event, state[1], self.origin)
         else:
             if event.terminal:
                 self._ended.add(op)
-            lane._queue.append(LaneEvent(event, 1, False, time.monotonic()))
+            lane._queue.append(LaneEvent(event, 1, False, time.monotonic(), self.origin))
         if not lane._wake_pending:
             lane._wake_pending = True
             lane._wake_requested.emit()
@@ -139,7 +146,7 @@ class WorkerSink:
             # The worker failed before any operation began: still visible, under its label.
             made.append(_failed_before_start(self.label, reason))
         if made:
-            self._lane._accept_lane_made(made)
+            self._lane._accept_lane_made(made, self.origin)
 
     def cancel(self) -> None:
         if self.token is not None:
@@ -205,8 +212,8 @@ class EventLane(QObject):
         self._bus = bus
         # -- shared with producers: atomic deque appends and dict stores (no lock) --
         self._queue: deque[LaneEvent] = deque()
-        # operation id -> (latest progress event, updates published so far), one writer each
-        self._slots: dict[str, tuple[PackerEvent, int]] = {}
+        # operation id -> (latest progress event, updates published so far, origin), one writer
+        self._slots: dict[str, tuple[PackerEvent, int, str | None]] = {}
         self._wake_pending = False
         # -- shared on rare paths, under _lock --
         self._lock = threading.Lock()
@@ -215,7 +222,7 @@ class EventLane(QObject):
         # -- GUI thread only --
         self._backlog: deque[LaneEvent] = deque()
         self._backlog_per_op: dict[str, int] = {}
-        self._pending_progress: dict[str, list[Any]] = {}  # op -> [event, updates]
+        self._pending_progress: dict[str, list[Any]] = {}  # op -> [event, updates, origin]
         self._taken: dict[str, int] = {}  # op -> progress updates already taken from its slot
         self._progress_received = 0
         self._last_sequence: dict[str, int] = {}
@@ -232,13 +239,16 @@ class EventLane(QObject):
 
     # ---- worker side (any thread) ------------------------------------------------------------
 
-    def open_sink(self, label: str, token: CancellationToken | None = None) -> WorkerSink:
-        """A sink for one packer call. Thread-safe. `token` is what cancel_operation uses."""
-        return WorkerSink(self, label, token)
+    def open_sink(
+        self, label: str, token: CancellationToken | None = None, origin: str | None = None
+    ) -> WorkerSink:
+        """A sink for one packer call. Thread-safe. `token` is what cancel_operation uses;
+        `origin` marks every item from this sink (see LaneEvent)."""
+        return WorkerSink(self, label, token, origin)
 
-    def _accept_lane_made(self, events: list[PackerEvent]) -> None:
+    def _accept_lane_made(self, events: list[PackerEvent], origin: str | None = None) -> None:
         now = time.monotonic()
-        self._queue.extend(LaneEvent(e, 1, True, now) for e in events)
+        self._queue.extend(LaneEvent(e, 1, True, now, origin) for e in events)
         if not self._wake_pending:
             self._wake_pending = True
             self._wake_requested.emit()
@@ -287,7 +297,7 @@ class EventLane(QObject):
     def is_idle(self) -> bool:
         """Nothing waiting on either side (for tests and shutdown)."""
         slots_taken = all(
-            self._taken.get(op, 0) >= count for op, (_e, count) in list(self._slots.items())
+            self._taken.get(op, 0) >= count for op, (_e, count, _o) in list(self._slots.items())
         )
         return (
             slots_taken and not self._queue and not self._backlog and not self._pending_progress
@@ -349,7 +359,7 @@ class EventLane(QObject):
         slot = self._slots.get(op)
         if slot is None:
             return
-        event, published = slot
+        event, published, origin = slot
         fresh = published - self._taken.get(op, 0)
         if fresh <= 0:
             return
@@ -360,7 +370,7 @@ class EventLane(QObject):
             return
         held = self._pending_progress.get(op)
         if held is None:
-            self._pending_progress[op] = [event, fresh]
+            self._pending_progress[op] = [event, fresh, origin]
         else:
             held[0] = event
             held[1] += fresh
@@ -406,7 +416,7 @@ class EventLane(QObject):
 
     def _progress_item(self, held: list[Any], progress_out: dict[str, LaneEvent]) -> LaneEvent:
         event: PackerEvent = held[0]
-        item = LaneEvent(event, held[1], False, 0.0)
+        item = LaneEvent(event, held[1], False, 0.0, held[2])
         self._progress_delivered += 1
         self._last_sequence[event.operation_id] = event.sequence
         progress_out[event.operation_id] = item

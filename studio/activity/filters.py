@@ -8,7 +8,13 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFil
 
 from packer.events import EventKind
 from studio.activity.presentation import NODE_ROLE
-from studio.activity.records import EventNode, GroupNode, OperationRecord, OperationStatus
+from studio.activity.records import (
+    BurstNode,
+    EventNode,
+    GroupNode,
+    OperationRecord,
+    OperationStatus,
+)
 
 
 class StatusFilter(StrEnum):
@@ -53,6 +59,8 @@ class ActivityFilter(QSortFilterProxyModel):
         node = model.index(source_row, 0, source_parent).data(NODE_ROLE)
         if isinstance(node, OperationRecord):
             return self._accepts_operation(node)
+        if isinstance(node, BurstNode):  # shown when any of its reads is
+            return any(self._accepts_operation(op) for op in node.ops)
         if isinstance(node, GroupNode):
             return self._kind is None or node.kind is self._kind
         if isinstance(node, EventNode):
@@ -71,7 +79,8 @@ class ActivityFilter(QSortFilterProxyModel):
         ):
             return False
         if self._text:
-            haystack = " ".join((rec.operation, rec.summary, rec.operation_id, *rec.assets))
+            haystack = " ".join((rec.operation, rec.summary, rec.operation_id, rec.status.value,
+                                 rec.origin or "", *rec.assets))
             if self._text not in haystack.casefold() and not self._text_in_events(rec):
                 return False
         return True

@@ -10,16 +10,23 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from packer.events import AffectedAsset, PackerEvent
-from studio.activity.records import EventNode, GroupNode, OperationRecord
+from studio.activity.records import BurstNode, EventNode, GroupNode, OperationRecord
 from studio.event_lane import LaneEvent
 
 ASSET_SCHEME = "asset"
+PLACEHOLDER = (
+    "<p style='color: palette(mid)'>Select an operation or event to inspect it: its full "
+    "envelope, the assets it touched (click one to select it in the Assets workspace), and "
+    "Copy as JSON.</p>"
+)
 
 
 def envelope_json(item: LaneEvent) -> str:
     """The envelope as the packer wrote it, plus what the lane says about it."""
     data = json.loads(item.event.model_dump_json())
     data["lane"] = {"coalesced": item.coalesced, "made_by_lane": item.made_by_lane}
+    if item.origin is not None:
+        data["lane"]["origin"] = item.origin
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
@@ -31,7 +38,9 @@ class InspectionPane(QWidget):
         self.browser = QTextBrowser(self)
         self.browser.setOpenLinks(False)
         self.browser.anchorClicked.connect(self._on_anchor)
+        self.browser.setAccessibleName("Inspection")
         self.copy_button = QPushButton("Copy as JSON", self)
+        self.copy_button.setToolTip("Copy the selected event's envelope to the clipboard")
         self.copy_button.setEnabled(False)
         self.copy_button.clicked.connect(self.copy_as_json)
         buttons = QHBoxLayout()
@@ -43,15 +52,20 @@ class InspectionPane(QWidget):
         layout.addLayout(buttons)
         self._item: LaneEvent | None = None
         self._assets: tuple[AffectedAsset, ...] = ()
+        self.show_node(None)
 
     @property
     def current(self) -> LaneEvent | None:
         return self._item
 
-    def show_node(self, node: OperationRecord | GroupNode | EventNode | None) -> None:
+    def show_node(
+        self, node: OperationRecord | GroupNode | EventNode | BurstNode | None
+    ) -> None:
         header = ""
         item: LaneEvent | None = None
-        if isinstance(node, EventNode):
+        if isinstance(node, BurstNode):
+            header = _burst_html(node)
+        elif isinstance(node, EventNode):
             item = node.item
         elif isinstance(node, GroupNode):
             header = f"<p><b>{html.escape(node.label)}</b> in this operation.</p>"
@@ -61,7 +75,7 @@ class InspectionPane(QWidget):
             item = node.terminal or _last_lifecycle(node) or node.progress_event
         self._item = item
         self._assets = item.event.affected_assets if item is not None else ()
-        body = _envelope_html(item) if item is not None else "<p>Nothing selected.</p>"
+        body = _envelope_html(item) if item is not None else ("" if header else PLACEHOLDER)
         self.browser.setHtml(header + body)
         self.copy_button.setEnabled(item is not None)
 
@@ -92,6 +106,17 @@ def _last_lifecycle(rec: OperationRecord) -> LaneEvent | None:
     return last.item
 
 
+def _burst_html(burst: BurstNode) -> str:
+    statuses = ", ".join(f"{n} {status.value}" for status, n in burst.statuses().items())
+    origin = f"<p>{html.escape(burst.origin.capitalize())}.</p>" if burst.origin else ""
+    return (
+        f"<h3>{html.escape(burst.label)}</h3><p>{html.escape(burst.breakdown())}<br>"
+        f"{html.escape(statuses)}</p>{origin}<p>Reads the Studio runs on every selection and "
+        "refresh, folded so builds and changes stand out. Expand this row to inspect each one. "
+        "A read that fails, or whose findings change, gets its own row.</p>"
+    )
+
+
 def _operation_header(rec: OperationRecord) -> str:
     rows = [
         ("Status", rec.status.value + (" — not acknowledged" if rec.pinned else "")),
@@ -99,6 +124,8 @@ def _operation_header(rec: OperationRecord) -> str:
         ("Progress updates", f"{rec.progress_updates} (coalesced)"),
         ("Counts", rec.counts_text() or "—"),
     ]
+    if rec.origin is not None:
+        rows.append(("Origin", f"{rec.origin} — not saved in this project's history"))
     cells = "".join(f"<tr><th align=left>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     return f"<h3>{html.escape(rec.operation)}</h3><table>{cells}</table><hr>"
 

@@ -7,6 +7,12 @@ waits for the GIL). Row texts are refreshed on a ~100 ms timer, not per event; e
 created only when their operation is expanded (`materialize`), with a placeholder until then.
 Failures stay pinned (never evicted) until acknowledged; `unacknowledged_failures_changed`
 carries their count for the tab title.
+
+Routine reads (records.ROUTINE_OPERATIONS: the listings and details the Studio asks for on every
+refresh and selection) start inside a fold, one BurstNode row per uninterrupted run ("14 routine
+reads"), so builds and mutations are not buried. A read leaves the fold for a row of its own,
+just above it, when it fails or is blocked, or when its findings (errors, warnings) differ from
+the previous same read's. Nothing is dropped: each folded operation keeps its row and events.
 """
 
 from __future__ import annotations
@@ -14,27 +20,36 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QTimer, Signal, Slot
-from PySide6.QtGui import QBrush, QFont, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QBrush, QStandardItem, QStandardItemModel
 
 from packer.events import EventKind
 from studio.activity.journal import JournalEntry
 from studio.activity.journal_writer import JournalWriter
 from studio.activity.presentation import (
     BAR_ROLE,
+    COLUMN_TITLES,
     COLUMNS,
     INDETERMINATE,
     NODE_ROLE,
     bar_brush,
     bar_value,
-    bold_font,
+    burst_row,
+    burst_status,
+    burst_tooltip,
     busy_brush,
     event_row,
     group_row,
     operation_row,
+    operation_tooltip,
+    row_font,
     status_icon,
+    status_text,
 )
 from studio.activity.records import (
+    ROUTINE_OPERATIONS,
+    ROUTINE_OUTCOMES,
+    BurstNode,
     EventNode,
     GroupNode,
     OperationRecord,
@@ -43,7 +58,8 @@ from studio.activity.records import (
 from studio.event_lane import LaneEvent
 
 Index = QModelIndex | QPersistentModelIndex
-Node = OperationRecord | GroupNode | EventNode
+Node = OperationRecord | GroupNode | EventNode | BurstNode
+FindingsKey = tuple[str | None, str, frozenset[str]]  # origin, operation, affected roots
 
 MAX_OPERATIONS = 500  # operations kept in memory; pinned failures are never evicted
 PLACEHOLDER = "…"  # the one child row of an operation nobody has expanded yet
@@ -74,10 +90,16 @@ class ActivityModel(QStandardItemModel):
     ) -> None:
         super().__init__(0, len(COLUMNS), parent)
         self.setHorizontalHeaderLabels(list(COLUMNS))
+        for column, title in enumerate(COLUMN_TITLES):
+            self.setHeaderData(column, Qt.Orientation.Horizontal, title,
+                               Qt.ItemDataRole.ToolTipRole)
+            self.setHeaderData(column, Qt.Orientation.Horizontal, title,
+                               Qt.ItemDataRole.AccessibleTextRole)
         self._ops: list[OperationRecord] = []  # row order: newest first
         self._by_id: dict[str, OperationRecord] = {}
         self._journal = journal
         self._dirty: set[OperationRecord] = set()
+        self._findings: dict[FindingsKey, tuple[int, int]] = {}  # the last same read's
         self._unacknowledged = 0
         self._refresh = QTimer(self)
         self._refresh.setInterval(self.REFRESH_MS)
@@ -110,7 +132,7 @@ class ActivityModel(QStandardItemModel):
         for item in items:
             rec = self._by_id.get(item.event.operation_id)
             if rec is None:
-                rec = OperationRecord(item.event, now)
+                rec = OperationRecord(item.event, now, item.origin)
                 self._by_id[rec.operation_id] = rec
                 new_ops.append(rec)
             batches.setdefault(rec, []).append(item)
@@ -118,20 +140,31 @@ class ActivityModel(QStandardItemModel):
         for rec in new_ops:  # in order of appearance, each on top: newest first
             self._apply_to(rec, batches[rec])
             rec.items = _row_items(("",) * len(COLUMNS), rec)
-            self.insertRow(0, rec.items)
+            if rec.operation in ROUTINE_OPERATIONS:
+                burst = self._top_burst(rec.origin)
+                burst.items[0].insertRow(0, rec.items)
+                burst.ops.insert(0, rec)
+                rec.burst = burst
+            else:
+                self.insertRow(0, rec.items)
             if rec.children:
                 rec.items[0].appendRow(_placeholder())
             self._ops.insert(0, rec)
         for rec, batch in batches.items():
             if rec not in fresh:
                 self._apply_to(rec, batch)
+        for rec in batches:
+            if rec.burst is not None and not rec.running and not self._stays_routine(rec):
+                self._unfold(rec)
         # Rows of new and ended operations now; the rest on the refresh tick.
         self.refresh_rows([rec for rec in batches if rec in fresh or not rec.running])
         if journal and self._journal is not None:
-            # Handed to the writer thread (history goes to disk off the GUI thread).
+            # Handed to the writer thread (history goes to disk off the GUI thread). Replayed
+            # events are another run's history, never this project's.
             self._journal.append(
                 JournalEntry(i.event, False, i.made_by_lane)
-                for i in items if i.event.kind is not EventKind.PROGRESS_UPDATED
+                for i in items
+                if i.event.kind is not EventKind.PROGRESS_UPDATED and i.origin is None
             )
         self._evict()
         self._update_failure_count()
@@ -168,6 +201,59 @@ class ActivityModel(QStandardItemModel):
         elif rec.children and rec.items[0].rowCount() == 0:
             rec.items[0].appendRow(_placeholder())
 
+    # ---- folding routine reads ---------------------------------------------------------------
+
+    def _top_burst(self, origin: str | None) -> BurstNode:
+        """The fold on top of the timeline, or a new one there (a run of reads was broken)."""
+        top = self.item(0, 0)
+        node = top.data(NODE_ROLE) if top is not None else None
+        if isinstance(node, BurstNode) and node.origin == origin:
+            return node
+        burst = BurstNode(origin)
+        burst.items = _row_items(("",) * len(COLUMNS), burst)
+        self.insertRow(0, burst.items)
+        return burst
+
+    def _stays_routine(self, rec: OperationRecord) -> bool:
+        """An ended read stays folded while it ended well and found what the last one did."""
+        if rec.status not in ROUTINE_OUTCOMES:
+            return False
+        if rec.status is not OperationStatus.SUCCEEDED or rec.diagnostics is None:
+            return True
+        key = (rec.origin, rec.operation, frozenset(rec.assets))
+        before = self._findings.get(key)
+        self._findings[key] = rec.diagnostics
+        return before is None or before == rec.diagnostics
+
+    def _unfold(self, rec: OperationRecord) -> None:
+        """Give a read that matters its own row, just above the fold it was in."""
+        burst = rec.burst
+        assert burst is not None
+        items = burst.items[0].takeRow(rec.items[0].row())
+        burst.ops.remove(rec)
+        rec.burst = None
+        self.insertRow(burst.items[0].row(), items)
+        if not burst.ops:
+            self.removeRow(burst.items[0].row())
+        else:
+            self._show_burst(burst)
+
+    def _show_burst(self, burst: BurstNode) -> None:
+        texts = burst_row(burst)
+        status = burst_status(burst)
+        shown = (texts, status, len(burst.ops))
+        if shown == burst.shown:
+            return
+        for column, text in enumerate(texts):
+            burst.items[column].setText(text)
+        tooltip = burst_tooltip(burst)
+        for item in burst.items:
+            item.setToolTip(tooltip)
+        burst.items[0].setIcon(status_icon(status))
+        burst.items[0].setData(f"{burst.label}: {status.value}",
+                               Qt.ItemDataRole.AccessibleTextRole)
+        burst.shown = shown
+
     def _expose(self, node: OperationRecord | GroupNode) -> None:
         """Give Qt rows to the children it has not seen yet (only for expanded rows)."""
         assert node.items is not None
@@ -176,8 +262,10 @@ class ActivityModel(QStandardItemModel):
             if isinstance(child, GroupNode):
                 child.items = _row_items(group_row(child), child)
                 child.items[0].appendRow(_placeholder())
+                child.items[0].setToolTip(child.kind.value)
             else:
                 child.items = _row_items(event_row(child), child)
+                child.items[0].setToolTip(child.item.event.kind.value)
             parent.appendRow(child.items)
         node.exposed = len(node.children)
 
@@ -210,7 +298,15 @@ class ActivityModel(QStandardItemModel):
             )
             if victim is None:
                 return
-            self.removeRow(victim.items[0].row())
+            burst = victim.burst
+            holder = burst.items[0] if burst is not None else self.invisibleRootItem()
+            holder.removeRow(victim.items[0].row())
+            if burst is not None:
+                burst.ops.remove(victim)
+                if not burst.ops:
+                    self.removeRow(burst.items[0].row())
+                else:
+                    self._show_burst(burst)
             self._ops.remove(victim)
             del self._by_id[victim.operation_id]
             self._dirty.discard(victim)
@@ -220,9 +316,14 @@ class ActivityModel(QStandardItemModel):
         now = time.monotonic()
         if records is None:
             records = [rec for rec in self._ops if rec.running or rec in self._dirty]
+        bursts: dict[int, BurstNode] = {}
         for rec in records:
             self._dirty.discard(rec)
             self._show(rec, now)
+            if rec.burst is not None:
+                bursts[id(rec.burst)] = rec.burst
+        for burst in bursts.values():
+            self._show_burst(burst)
 
     def _show(self, rec: OperationRecord, now: float) -> None:
         texts = operation_row(rec, now)
@@ -236,10 +337,14 @@ class ActivityModel(QStandardItemModel):
         for column, text in enumerate(texts):
             if text != old_texts[column]:  # type: ignore[index]
                 items[column].setText(text)
-        if not before or before[2] is not rec.status:
+        if not before or before[2] is not rec.status or before[3] != rec.pinned:
             items[0].setIcon(status_icon(rec.status))
+            words = status_text(rec)
+            items[0].setToolTip(words)
+            items[0].setData(words, Qt.ItemDataRole.AccessibleTextRole)
+            items[1].setToolTip(operation_tooltip(rec))
         if not before or before[3] != rec.pinned:
-            items[1].setFont(bold_font() if rec.pinned else QFont())
+            items[1].setFont(row_font(rec.pinned, rec.origin is not None))
         if not before or before[1] != bar:
             items[2].setData(bar, BAR_ROLE)
             if bar is None:
@@ -282,7 +387,9 @@ class ActivityModel(QStandardItemModel):
         if not done:
             return
         if self._journal is not None:
-            self._journal.mark_acknowledged({rec.operation_id for rec in done})
+            self._journal.mark_acknowledged(
+                {rec.operation_id for rec in done if rec.origin is None}
+            )
         self.refresh_rows(done)
         self._update_failure_count()
         self._evict()

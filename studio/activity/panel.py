@@ -8,11 +8,13 @@ and `unacknowledged_failures_changed(int)` (for the tab title, see `tab_title`).
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSplitter,
@@ -33,7 +35,13 @@ from studio.activity.presentation import (
     COL_STATUS,
     NODE_ROLE,
 )
-from studio.activity.records import EventNode, GroupNode, OperationRecord
+from studio.activity.records import BurstNode, EventNode, GroupNode, OperationRecord
+
+Selected = OperationRecord | GroupNode | EventNode | BurstNode
+
+# Fixed widths (px) of the columns beside the stretching Operation column: rows that start and
+# end never make the layout jump.
+FIXED_COLUMNS = ((COL_STATUS, 28), (COL_PROGRESS, 92), (COL_ELAPSED, 64), (COL_COUNTS, 150))
 
 
 def tab_title(unacknowledged: int) -> str:
@@ -61,26 +69,38 @@ class ActivityPanel(QWidget):
 
     def _build_filters(self, model: ActivityModel) -> None:
         self.kind_filter = QComboBox(self)
+        self.kind_filter.setToolTip("Show only operations with an event of this kind")
+        self.kind_filter.setAccessibleName("Event kind filter")
         self.kind_filter.addItem("All kinds", None)
         for kind in EventKind:
             self.kind_filter.addItem(kind.value.replace("_", " "), kind)
         self.kind_filter.currentIndexChanged.connect(self._on_kind_changed)
         self.status_filter = QComboBox(self)
+        self.status_filter.setToolTip("Show all operations, only running ones, or only failures")
+        self.status_filter.setAccessibleName("Status filter")
         for status, label in (
-            (StatusFilter.ALL, "All"), (StatusFilter.RUNNING, "Running"),
+            (StatusFilter.ALL, "All statuses"), (StatusFilter.RUNNING, "Running"),
             (StatusFilter.FAILED, "Failed only"),
         ):
             self.status_filter.addItem(label, status)
         self.status_filter.currentIndexChanged.connect(self._on_status_changed)
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Filter by text…")
+        self.search.setPlaceholderText("Filter by operation, summary, asset or status…")
+        self.search.setToolTip("Filter the timeline by text (Ctrl+Shift+F)")
+        self.search.setAccessibleName("Activity text filter")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._on_text_changed)
+        find = QShortcut(QKeySequence("Ctrl+Shift+F"), self,
+                         context=Qt.ShortcutContext.WindowShortcut)
+        find.activated.connect(self._focus_search)
         self.acknowledge_button = QPushButton("Acknowledge", self)
         self.acknowledge_button.setToolTip("Acknowledge the selected failure")
         self.acknowledge_button.clicked.connect(self.acknowledge_selected)
-        self.acknowledge_all_button = QPushButton("Acknowledge all", self)
+        self.acknowledge_all_button = QPushButton("Acknowledge All", self)
+        self.acknowledge_all_button.setToolTip("Acknowledge every failure (they stop being "
+                                               "pinned and counted on the tab)")
         self.acknowledge_all_button.clicked.connect(self.acknowledge_all)
+        self.failure_note = QLabel(self)
 
     def _build_view(self, model: ActivityModel) -> None:
         self.view = QTreeView(self)
@@ -88,12 +108,14 @@ class ActivityPanel(QWidget):
         self.view.setUniformRowHeights(True)  # keeps inserts O(batch), see engineering notes
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setTreePosition(COL_OPERATION)  # the status column stays a narrow icon strip
+        self.view.setAllColumnsShowFocus(True)
         header = self.view.header()
         header.setStretchLastSection(False)
+        header.setMinimumSectionSize(24)
         header.setSectionResizeMode(COL_OPERATION, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((COL_STATUS, 100), (COL_PROGRESS, 100), (COL_ELAPSED, 60),
-                              (COL_COUNTS, 120)):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+        for column, width in FIXED_COLUMNS:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             header.resizeSection(column, width)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self.view.setAnimated(False)
@@ -101,19 +123,26 @@ class ActivityPanel(QWidget):
 
     def _lay_out(self) -> None:
         filters = QHBoxLayout()
-        filters.addWidget(self.kind_filter)
-        filters.addWidget(self.status_filter)
         filters.addWidget(self.search, 1)
-        filters.addWidget(self.acknowledge_button)
-        filters.addWidget(self.acknowledge_all_button)
+        filters.addWidget(self.status_filter)
+        filters.addWidget(self.kind_filter)
+        failures = QHBoxLayout()
+        failures.addWidget(self.failure_note, 1)
+        failures.addWidget(self.acknowledge_button)
+        failures.addWidget(self.acknowledge_all_button)
         splitter = QSplitter(Qt.Orientation.Vertical, self)
+        splitter.setChildrenCollapsible(False)
         splitter.addWidget(self.view)
         splitter.addWidget(self.inspection)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
-        layout.addWidget(splitter)
+        layout.addLayout(failures)
+        layout.addWidget(splitter, 1)
+        self.setTabOrder(self.search, self.status_filter)
+        self.setTabOrder(self.status_filter, self.kind_filter)
+        self.setTabOrder(self.kind_filter, self.view)
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -124,17 +153,17 @@ class ActivityPanel(QWidget):
     def title(self) -> str:
         return tab_title(self.model.unacknowledged_failures)
 
-    def selected_node(self) -> OperationRecord | GroupNode | EventNode | None:
+    def selected_node(self) -> Selected | None:
         indexes = self.view.selectionModel().selectedRows(0)
         if not indexes:
             return None
-        node: OperationRecord | GroupNode | EventNode | None = indexes[0].data(NODE_ROLE)
+        node: Selected | None = indexes[0].data(NODE_ROLE)
         return node
 
     def selected_operation(self) -> OperationRecord | None:
         node = self.selected_node()
         while node is not None and not isinstance(node, OperationRecord):
-            node = node.parent
+            node = node.parent  # a fold (BurstNode) has none: no one operation is selected
         return node
 
     # ---- intent --------------------------------------------------------------------------
@@ -146,6 +175,7 @@ class ActivityPanel(QWidget):
         index = self.view_index(self.model.index_of(rec))
         if not index.isValid():
             return False
+        self.view.scrollTo(index)  # opens the fold of a routine read
         self.view.setCurrentIndex(index)
         return True
 
@@ -159,6 +189,11 @@ class ActivityPanel(QWidget):
         if rec is not None:
             self.model.acknowledge([rec.operation_id])
             self._update_buttons()
+
+    @Slot()
+    def _focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
 
     @Slot()
     def acknowledge_all(self) -> None:
@@ -217,5 +252,10 @@ class ActivityPanel(QWidget):
 
     def _update_buttons(self) -> None:
         rec = self.selected_operation()
+        failures = self.model.unacknowledged_failures
         self.acknowledge_button.setEnabled(rec is not None and rec.pinned)
-        self.acknowledge_all_button.setEnabled(self.model.unacknowledged_failures > 0)
+        self.acknowledge_all_button.setEnabled(failures > 0)
+        self.failure_note.setText(
+            f"{failures} failure{'s' if failures != 1 else ''} to acknowledge (shown in bold)"
+            if failures else "No unacknowledged failures"
+        )

@@ -14,9 +14,19 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QGradient, QIcon, QLinearGradient
 from PySide6.QtWidgets import QApplication, QStyle
 
-from studio.activity.records import EventNode, GroupNode, OperationRecord, OperationStatus
+from studio.activity.records import (
+    BurstNode,
+    EventNode,
+    GroupNode,
+    OperationRecord,
+    OperationStatus,
+)
 
-COLUMNS = ("Status", "Operation", "Progress", "Elapsed", "Counts")
+# Status is an icon column (its words are the tooltip and the accessible text); Operation
+# stretches and carries the tree; the others have fixed widths so rows never make it jump.
+COLUMNS = ("", "Operation", "Progress", "Elapsed", "Counts")
+COLUMN_TITLES = ("Status", "Operation", "Progress", "Elapsed", "Counts")
+REPLAY_MARK = "⟲ "  # prefixes a replayed operation's text; the tooltip says from where
 COL_STATUS, COL_OPERATION, COL_PROGRESS, COL_ELAPSED, COL_COUNTS = range(5)
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1  # the record / group / event node behind a row
 BAR_ROLE = Qt.ItemDataRole.UserRole + 2  # float fraction, -1.0 when indeterminate, None: no bar
@@ -41,9 +51,11 @@ def status_icon(status: OperationStatus) -> QIcon:
 
 
 @cache
-def bold_font() -> QFont:
+def row_font(pinned: bool, replayed: bool) -> QFont:
+    """Bold: a failure nobody has acknowledged. Italic: replayed from a log, not lived here."""
     font = QFont()
-    font.setBold(True)
+    font.setBold(pinned)
+    font.setItalic(replayed)
     return font
 
 
@@ -82,6 +94,26 @@ def bar_value(rec: OperationRecord, now: float) -> float | None:
     return INDETERMINATE if fraction is None else fraction
 
 
+def status_text(rec: OperationRecord) -> str:
+    """The status in words: the icon's tooltip and accessible text."""
+    return rec.status.value + (" — not acknowledged" if rec.pinned else "")
+
+
+def operation_text(rec: OperationRecord) -> str:
+    text = f"{rec.operation}: {rec.summary}"
+    return REPLAY_MARK + text if rec.origin is not None else text
+
+
+def operation_tooltip(rec: OperationRecord) -> str:
+    lines = [f"{rec.operation}: {rec.summary}", f"Status: {status_text(rec)}"]
+    if rec.counts_text():
+        lines.append(rec.counts_text())
+    if rec.origin is not None:
+        lines.append(f"{rec.origin.capitalize()} — shown here, not saved in this project's "
+                     "history")
+    return "\n".join(lines)
+
+
 def operation_row(rec: OperationRecord, now: float) -> tuple[str, str, str, str, str]:
     bar = bar_value(rec, now)
     if bar is None:
@@ -91,16 +123,46 @@ def operation_row(rec: OperationRecord, now: float) -> tuple[str, str, str, str,
     else:
         progress = f"{bar:.0%}"
     return (
-        rec.status.value + (" (unacknowledged)" if rec.pinned else ""),
-        f"{rec.operation}: {rec.summary}",
+        "",
+        operation_text(rec),
         progress,
         format_seconds(rec.elapsed_s(now)),
         rec.counts_text(),
     )
 
 
+def burst_status(burst: BurstNode) -> OperationStatus:
+    return OperationStatus.RUNNING if burst.running else OperationStatus.SUCCEEDED
+
+
+def burst_row(burst: BurstNode) -> tuple[str, str, str, str, str]:
+    running = sum(1 for op in burst.ops if op.running)
+    text = f"{burst.label} — {burst.breakdown()}"
+    return (
+        "",
+        REPLAY_MARK + text if burst.origin is not None else text,
+        f"{running} running" if running else "",
+        "",
+        "",
+    )
+
+
+def burst_tooltip(burst: BurstNode) -> str:
+    statuses = ", ".join(f"{count} {status.value}" for status, count in burst.statuses().items())
+    lines = [
+        f"{burst.label}: {burst.breakdown()}",
+        statuses,
+        "Reads the Studio runs on every selection and refresh, folded so builds and changes "
+        "stand out. Expand to see each one; a failed read, or one whose findings changed, gets "
+        "its own row.",
+    ]
+    if burst.origin is not None:
+        lines.append(burst.origin.capitalize())
+    return "\n".join(lines)
+
+
 def group_row(group: GroupNode) -> tuple[str, str]:
-    return group.kind.value, group.label
+    return "", group.label
 
 
 def event_row(node: EventNode) -> tuple[str, str, str, str, str]:
@@ -114,9 +176,10 @@ def event_row(node: EventNode) -> tuple[str, str, str, str, str]:
     assets = ", ".join(a.name or a.root for a in event.affected_assets[:3]) + (
         "…" if len(event.affected_assets) > 3 else ""
     )
+    made = " (made by the Studio)" if node.item.made_by_lane else ""
     return (
-        event.kind.value + (" (made by the Studio)" if node.item.made_by_lane else ""),
-        f"#{event.sequence} {event.summary}",
+        "",
+        f"{event.kind.value}{made}: {event.summary}",
         progress,
         "+" + format_seconds(offset),
         assets,

@@ -3,7 +3,10 @@
 Plain Python (no Qt): the model in studio.activity.model turns these into rows. Everything here is
 derived from packer events as delivered by the event lane; nothing is made up. Repetitive
 low-value events (discoveries, cache hits and misses, changes) are grouped inside their operation
-("42 cache hits"); each event stays reachable under its group.
+("42 cache hits"); each event stays reachable under its group. Likewise routine reads (the
+listings and details the Studio asks for on every selection and refresh) are folded into one
+BurstNode per uninterrupted run ("14 routine reads"), each operation reachable under it; the
+counts are those of the operations actually there.
 """
 
 from __future__ import annotations
@@ -49,6 +52,15 @@ class OperationStatus(StrEnum):
 
 PINNED_STATUSES = frozenset({OperationStatus.FAILED, OperationStatus.BLOCKED})
 
+# Reads the Studio runs on its own (every selection, every refresh) or that a log repeats: while
+# they end well they are background noise. A failure, a block, or a change in what they found
+# takes them out of the fold (studio.activity.model).
+ROUTINE_OPERATIONS = frozenset({"list", "details", "scan"})
+ROUTINE_OUTCOMES = frozenset({
+    OperationStatus.RUNNING, OperationStatus.SUCCEEDED, OperationStatus.CANCELLED,
+    OperationStatus.INTERRUPTED,
+})
+
 
 class EventNode:
     """One retained event, under its operation or under a group."""
@@ -90,8 +102,14 @@ class GroupNode:
 class OperationRecord:
     """One operation: its status, latest progress, counts, and retained event rows."""
 
-    def __init__(self, first: PackerEvent, arrived_at: float) -> None:
+    parent = None  # top of the event tree (a burst holds it, but is not an event's parent)
+
+    def __init__(
+        self, first: PackerEvent, arrived_at: float, origin: str | None = None
+    ) -> None:
         self.operation_id = first.operation_id
+        self.origin = origin  # "replayed from ci.jsonl": lane metadata, not a packer summary
+        self.burst: BurstNode | None = None  # the fold holding this routine read, if any
         self.operation = first.operation
         self.project_id = first.project_id
         self.row = 0
@@ -214,14 +232,20 @@ class OperationRecord:
     # -- text --
 
     def counts_text(self) -> str:
+        """Short, for a fixed-width column: zero counts are left out ("no findings" says the
+        diagnostics were checked and none found)."""
         parts: list[str] = []
         if self.assets:
-            parts.append(f"{len(self.assets)} assets")
-        if self.cache_hits or self.cache_misses:
-            parts.append(f"{self.cache_hits} hits / {self.cache_misses} misses")
+            parts.append(_plural(len(self.assets), "asset"))
+        if self.cache_hits:
+            parts.append(_plural(self.cache_hits, "hit"))
+        if self.cache_misses:
+            parts.append(_plural(self.cache_misses, "miss", "misses"))
         if self.diagnostics is not None:
             errors, warnings = self.diagnostics
-            parts.append(f"{errors} errors, {warnings} warnings")
+            found = [_plural(n, word) for n, word in ((errors, "error"), (warnings, "warning"))
+                     if n]
+            parts.append(", ".join(found) if found else "no findings")
         return " · ".join(parts)
 
     def progress_text(self) -> str:
@@ -230,5 +254,50 @@ class OperationRecord:
         p = self.progress
         if p.total is None:
             return f"{p.done} {p.unit}"
+        if p.done >= p.total:
+            return f"{p.done}/{p.total} {p.unit}"
         fraction = p.fraction or 0.0
         return f"{p.done}/{p.total} {p.unit} ({fraction:.0%})"
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+class BurstNode:
+    """Consecutive routine reads folded into one timeline row; newest first, like the timeline.
+
+    Everything it says is counted from the operations it holds; nothing is summarised that is
+    not there, and each operation keeps its own row (and events) under it.
+    """
+
+    parent = None
+
+    def __init__(self, origin: str | None) -> None:
+        self.origin = origin
+        self.ops: list[OperationRecord] = []
+        self.items: list[Any] = []  # its Qt row (owned by the model)
+        self.shown: tuple[object, ...] = ()
+
+    @property
+    def running(self) -> bool:
+        return any(op.running for op in self.ops)
+
+    @property
+    def label(self) -> str:
+        count = len(self.ops)
+        return f"{count} routine read{'' if count == 1 else 's'}"
+
+    def breakdown(self) -> str:
+        """'details ×11 · list ×3', most frequent first, then by name."""
+        counts: dict[str, int] = {}
+        for op in self.ops:
+            counts[op.operation] = counts.get(op.operation, 0) + 1
+        ordered = sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
+        return " · ".join(f"{name} ×{count}" for name, count in ordered)
+
+    def statuses(self) -> dict[OperationStatus, int]:
+        counts: dict[OperationStatus, int] = {}
+        for op in self.ops:
+            counts[op.status] = counts.get(op.status, 0) + 1
+        return counts

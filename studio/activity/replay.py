@@ -6,10 +6,15 @@ the adapter's rules (ordering, coalescing, terminal barrier, missing terminals) 
 An operation that the log leaves without a terminal (a CI job killed mid-build) is reported by the
 lane as a failure, visibly, like a crashed worker.
 
+Replayed events travel on a lane sink of their own whose origin is `replay_origin(path)`
+("replayed from ci.jsonl"): the Activity panel marks those operations and never writes them into
+the open project's history (they are another run's history, not this project's).
+
 How the composition root wires `prometeu-studio --replay EVENTS.jsonl`:
 
-    # with the WorkerPool (preferred: the job is tracked, cancellable, and closes the sink):
-    pool.submit(f"Replay {path.name}", lambda sink, token: replay_events(path, sink, token))
+    # with the WorkerPool (preferred: the job is tracked and cancellable):
+    pool.submit(f"Replay {path.name}",
+                lambda sink, token: replay_through_lane(path, lane, token))
 
     # or without a pool:
     thread = start_replay(path, lane)   # returns the started thread; join it on shutdown
@@ -74,17 +79,33 @@ def replay_events(
     return ReplayReport(path, events, tuple(skipped))
 
 
+def replay_origin(path: Path) -> str:
+    return f"replayed from {path.name}"
+
+
+def replay_through_lane(
+    path: Path, lane: EventLane, token: CancellationToken | None = None
+) -> ReplayReport:
+    """Replay into a lane sink marked with the log's origin; the sink is closed after (so an
+    operation the log leaves open is reported by the lane). Runs on a worker thread."""
+    sink = lane.open_sink(f"replay {path.name}", token, origin=replay_origin(path))
+    try:
+        report = replay_events(path, sink, token)
+    except BaseException as exc:
+        sink.close(exc)
+        raise
+    sink.close()
+    return report
+
+
 def start_replay(path: Path, lane: EventLane) -> threading.Thread:
-    """Replay on a thread of its own (when no WorkerPool is at hand); the sink is closed after."""
+    """Replay on a thread of its own (when no WorkerPool is at hand)."""
 
     def run() -> None:
-        sink = lane.open_sink(f"replay {path.name}")
         try:
-            replay_events(path, sink)
-        except BaseException as exc:
-            sink.close(exc)
-        else:
-            sink.close()
+            replay_through_lane(path, lane)
+        except ReplayError as exc:
+            log.warning("%s", exc)
 
     thread = threading.Thread(target=run, name=f"replay-{path.name}", daemon=True)
     thread.start()

@@ -20,7 +20,7 @@ T0 = datetime(2024, 1, 1, tzinfo=UTC)
 
 def event(
     op: str, seq: int, kind: EventKind = EventKind.ASSET_DISCOVERED, *,
-    operation: str = "scan", summary: str | None = None, done: int | None = None,
+    operation: str = "doctor", summary: str | None = None, done: int | None = None,
     total: int | None = None, terminal: bool = False, outcome: Outcome | None = None,
     assets: tuple[AffectedAsset, ...] = (), project: str = "proj",
 ) -> PackerEvent:

@@ -31,7 +31,7 @@ def test_one_row_per_operation_newest_first(qtbot: QtBot) -> None:
     model.apply(items(event("c", 1, operation="build")))
     assert model.rowCount() == 3
     assert [text(model, r, COL_OPERATION).split(":")[0] for r in range(3)] == [
-        "build", "scan", "scan"
+        "build", "doctor", "doctor"
     ]
     assert [model.operations()[r].operation_id for r in range(3)] == ["c", "b", "a"]
 

@@ -6,12 +6,13 @@ import json
 
 from PySide6.QtCore import QModelIndex, QUrl
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QHeaderView
 from pytestqt.qtbot import QtBot
 
 from packer.events import AffectedAsset, EventKind, Outcome
 from studio.activity.model import ActivityModel
 from studio.activity.panel import ActivityPanel, tab_title
-from studio.activity.presentation import NODE_ROLE
+from studio.activity.presentation import COL_OPERATION, NODE_ROLE
 from studio.activity.records import EventNode, GroupNode
 from studio.event_lane import LaneEvent
 from tests.studio.lane_events import event, finished, progress
@@ -133,3 +134,19 @@ def test_acknowledging_failures_updates_the_count_and_the_tab_title(qtbot: QtBot
     assert blocker.args == [0]
     assert panel.title() == tab_title(0) == "Activity"
     assert not panel.acknowledge_all_button.isEnabled()
+
+
+def test_only_the_operation_column_stretches_and_nothing_selected_says_what_to_do(
+    qtbot: QtBot,
+) -> None:
+    _model, panel = make_panel(qtbot)
+    header = panel.view.header()
+    modes = [header.sectionResizeMode(c) for c in range(header.count())]
+    assert modes[COL_OPERATION] is QHeaderView.ResizeMode.Stretch
+    assert all(m is QHeaderView.ResizeMode.Fixed for c, m in enumerate(modes)
+               if c != COL_OPERATION)  # rows coming and going never move the columns
+    assert panel.view.treePosition() == COL_OPERATION
+    assert "Select an operation or event to inspect it" in panel.inspection.browser.toPlainText()
+    assert panel.select_operation("scan1")
+    panel.view.clearSelection()
+    assert "Select an operation or event" in panel.inspection.browser.toPlainText()

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from packer.events import (
@@ -17,8 +18,10 @@ from packer.events import (
     Outcome,
 )
 from studio.__main__ import parse_args
+from studio.activity.journal import ActivityJournal, journal_path
 from studio.activity.model import ActivityModel
 from studio.activity.panel import ActivityPanel
+from studio.activity.presentation import COL_OPERATION, REPLAY_MARK
 from studio.activity.records import OperationStatus
 from studio.activity.replay import ReplayError, replay_events, start_replay
 from studio.event_lane import EventLane
@@ -98,6 +101,19 @@ def test_studio_replays_a_log_into_the_open_projects_activity_panel(
             }
 
         qtbot.waitUntil(replayed, timeout=10_000)
-        assert studio.activity_model is not None
-        doctor = next(r for r in studio.activity_model.operations() if r.operation == "doctor")
+        model = studio.activity_model
+        assert model is not None
+        doctor = next(r for r in model.operations() if r.operation == "doctor")
         assert doctor.terminal is not None and doctor.terminal.made_by_lane
+        from_log = [r for r in model.operations() if r.origin is not None]
+        assert {r.operation for r in from_log} == {"scan", "build", "doctor"}
+        assert {r.origin for r in from_log} == {"replayed from ci-events.jsonl"}
+        build_row = model.index_of(next(r for r in from_log if r.operation == "build"),
+                                   COL_OPERATION)
+        assert build_row.data() == REPLAY_MARK + "build: build failed: disk full"
+        assert "Replayed from ci-events.jsonl" in build_row.data(Qt.ItemDataRole.ToolTipRole)
+        own = {r.operation_id for r in model.operations() if r.origin is None}
+        assert own  # the project's own listing
+    # Closed: the project's history holds its own work, never the replayed log's.
+    history = ActivityJournal(journal_path(project.root)).load()
+    assert history and {e.event.operation_id for e in history} <= own
