@@ -101,6 +101,10 @@ def load_cache(path: Path) -> LoadedCache:
         return LoadedCache(None, f"{path.name} does not exist yet")
     except OSError as exc:
         return LoadedCache(None, f"{path.name} cannot be read: {exc.strerror or exc}")
+    try:  # the usual case, parsed and validated in one pass in pydantic's own code
+        return LoadedCache(BuildCache.model_validate_json(raw), None)
+    except ValidationError:
+        pass  # parse it again below only to say precisely what is wrong
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
@@ -145,8 +149,8 @@ class InputFacts:
 
     def cached(self) -> CachedInput:
         assert self.hash is not None
-        return CachedInput(role=self.role, path=self.path, size=self.size,
-                           mtime_ns=self.mtime_ns, hash=self.hash)
+        return CachedInput.model_construct(role=self.role, path=self.path, size=self.size,
+                                           mtime_ns=self.mtime_ns, hash=self.hash)
 
 
 @dataclass(frozen=True, slots=True)

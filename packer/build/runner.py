@@ -201,7 +201,7 @@ class _BuildRun:
         return write_previews(staging / PREVIEWS_DIR, self.build_dir / PREVIEWS_DIR, self.built)
 
     def _save_cache(self, header: Header, started_at_ns: int, old: BuildCache | None) -> None:
-        cache = BuildCache(
+        cache = BuildCache.model_construct(
             started_at_ns=started_at_ns,
             artifact=ArtifactRecord(header_hash=hash_bytes(header.header), size=header.file_size),
             assets={str(b.work.asset_id): b.cache_entry() for b in self.built},
