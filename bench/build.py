@@ -10,7 +10,12 @@ Prints `name: value` lines, all measured in this one run on the same files:
 - noop_vs_full_ratio, one_change_vs_full_ratio: rebuild with nothing / one raw input changed;
 - events_vs_nosink_ratio: full build with a JSON-lines sink writing to a file / with no sink;
 - hash_*: read+hash throughput of the same files for xxh3_128, blake3, sha256 (the choice);
-- peak_rss_mb: this process's peak resident memory.
+- peak_rss_mb: this process's peak resident memory;
+- floors, for reading the ratios (not part of any target): write_fsync_s, writing as many bytes
+  as the artifact to a new file beside it, fsyncing it and replacing the artifact-sized file
+  before it (what promotion frees); best_possible_build_vs_raw_ratio = raw_s / (raw_s +
+  write_fsync_s), the ratio of a build that did nothing but read, hash, write and fsync;
+  scan_s, the workspace scan every build (even a no-op) starts with, and scan_vs_full_ratio.
 Each timing is the best of a few runs, interleaved where two are compared (the machine is shared).
 The project is generated once into --keep (default: a folder under the system temp dir) and
 reused by later runs.
@@ -44,6 +49,7 @@ from packer.build import build
 from packer.events import JsonLinesSink
 from packer.project import Project, open_project
 from packer.registry import Registry, RegistryEntry
+from packer.scan import build_snapshot
 
 OLD_NS = 1_600_000_000_000_000_000  # inputs are old files, outside the cache's racy window
 # 55% raw, 30% sound banks, 15% glyph banks, interleaved so any prefix has every kind.
@@ -160,6 +166,30 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def write_fsync(directory: Path, size: int) -> float:
+    """Write `size` bytes to a new file, fsync it, and replace an old file of the same size.
+
+    The old file is made (untimed) first, as a build always has the previous artifact to drop.
+    """
+    block = os.urandom(1 << 20)
+    old, new = directory / "bench-floor.old", directory / "bench-floor.new"
+    with open(old, "wb") as out:
+        for _ in range(0, size, len(block)):
+            out.write(block)
+    start = time.perf_counter()
+    fd = os.open(new, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for _ in range(0, size, len(block)):
+            os.write(fd, block)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(new, old)
+    seconds = time.perf_counter() - start
+    old.unlink()
+    return seconds
+
+
 def build_with_jsonl(project: Project, path: Path) -> None:
     with open(path, "w", encoding="utf-8") as stream:
         build(project, JsonLinesSink(stream), use_cache=False)
@@ -212,6 +242,9 @@ def main() -> None:
     changed.write_bytes(original)
     result = build(project)
     assert result.succeeded, result.error
+    write_fsync_s = min(write_fsync(project.build_dir, result.output_bytes)
+                        for _ in range(args.runs))
+    scan_s = min(timed(lambda: build_snapshot(project)) for _ in range(args.runs))
 
     print(f"raw_read_hash_s: {raw_s:.3f}")
     print(f"raw_mb_s: {input_bytes / 1e6 / raw_s:.0f}")
@@ -227,6 +260,10 @@ def main() -> None:
     for name, seconds in best.items():
         print(f"hash_{name}_mb_s: {input_bytes / 1e6 / seconds:.0f}")
     print(f"output_mb: {result.output_bytes / 1e6:.1f}")
+    print(f"write_fsync_s: {write_fsync_s:.3f}")
+    print(f"best_possible_build_vs_raw_ratio: {raw_s / (raw_s + write_fsync_s):.3f}")
+    print(f"scan_s: {scan_s:.3f}")
+    print(f"scan_vs_full_ratio: {scan_s / full_s:.3f}")
     print(f"peak_rss_mb: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
 
 
