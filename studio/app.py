@@ -458,6 +458,9 @@ class StudioApp(QObject):
         if panel is not None and panel.isVisible():
             origin = panel.mapToGlobal(QPoint(0, 0))
             self._say(f"activity-panel {origin.x()} {origin.y()} {panel.width()} {panel.height()}")
+        if self.window is not None:
+            frame = self.window.frameGeometry()
+            self._say(f"window {frame.x()} {frame.y()} {frame.width()} {frame.height()}")
         self._say("settled")
 
     def _say(self, line: str) -> None:

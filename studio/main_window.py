@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, Signal, SignalInstance, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QSize, Qt, Signal, SignalInstance, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
@@ -25,6 +25,20 @@ from studio.run_surface import RunSurface
 from studio.state import SelectedAsset, StudioState
 
 SPLITTERS = ("main_splitter", "body_splitter", "assets_splitter")
+# First-start layout, as fractions of the window's width: the navigator, the utility panel
+# (Activity); the details take the rest. The workspace selector and the logs strip are fixed.
+NAVIGATOR_SHARE = 0.22
+UTILITY_SHARE = 0.30
+SELECTOR_WIDTH = 72
+LOGS_HEIGHT = 130
+FALLBACK_SIZE = QSize(1280, 800)  # when no screen is known (never smaller than this)
+ABOUT_TEXT = (
+    "Prometeu Studio: assets for the PROMETEU fantasy console.\n\n"
+    "Ctrl+O open a project · Ctrl+F find an asset · F5 rescan · Ctrl+B build · "
+    "Ctrl+. cancel running work · Ctrl+Shift+F filter the Activity timeline.\n\n"
+    "Everything the Activity panel shows comes from the packer's events; the same events are "
+    "available from the command line with `prometeu-packer … --events jsonl`."
+)
 
 
 class MainWindow(QMainWindow):
@@ -40,7 +54,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("studio_main_window")
         self.setWindowTitle("Prometeu Studio")
         self.setAcceptDrops(True)
-        self.resize(1280, 800)
+        self.resize(FALLBACK_SIZE)
+        self.prompter = prompter
         # Asked before closing; returns False to keep the window open (work is running).
         self.close_guard: Callable[[], bool] | None = None
 
@@ -50,7 +65,8 @@ class MainWindow(QMainWindow):
         self.selector = QListWidget()
         self.selector.addItem("Assets")  # the only real workspace; no placeholders
         self.selector.setCurrentRow(0)
-        self.selector.setMaximumWidth(140)
+        self.selector.setAccessibleName("Workspaces")
+        self.selector.setMaximumWidth(160)
         self.utility = QTabWidget()
         self.utility.setObjectName("utility_panel")
         self.logs = LogsPanel()
@@ -60,20 +76,23 @@ class MainWindow(QMainWindow):
         self.body_splitter.setObjectName("body_splitter")
         for widget in (self.selector, self.workspaces, self.utility):
             self.body_splitter.addWidget(widget)
-        self.body_splitter.setStretchFactor(1, 3)
-        self.body_splitter.setStretchFactor(2, 1)
+        # Stretch in proportion to the default shares, so growing or shrinking the window (and
+        # maximising after the sizes were set) keeps the proportions.
+        self.body_splitter.setStretchFactor(0, 0)
+        self.body_splitter.setStretchFactor(1, round((1 - UTILITY_SHARE) * 100))
+        self.body_splitter.setStretchFactor(2, round(UTILITY_SHARE * 100))
+        self.assets.splitter.setStretchFactor(0, round(NAVIGATOR_SHARE * 100))
+        self.assets.splitter.setStretchFactor(
+            1, round((1 - UTILITY_SHARE - NAVIGATOR_SHARE) * 100)
+        )
         self.main_splitter = QSplitter(Qt.Orientation.Vertical)
         self.main_splitter.setObjectName("main_splitter")
         self.main_splitter.addWidget(self.body_splitter)
         self.main_splitter.addWidget(self.logs)
-        self.main_splitter.setStretchFactor(0, 4)
-        self.main_splitter.setStretchFactor(1, 1)
+        self.main_splitter.setStretchFactor(0, 1)
+        self.main_splitter.setStretchFactor(1, 0)  # the logs strip keeps its height
         self.setCentralWidget(self.main_splitter)
-        # Defaults for a first start (a saved state overrides them): a narrow selector, the
-        # workspace wide, the utility panel beside it, a short logs strip.
-        self.body_splitter.setSizes([120, 780, 380])
-        self.main_splitter.setSizes([640, 140])
-        self.assets.splitter.setSizes([300, 480])
+        self.apply_default_layout()
         self.menuBar().setCornerWidget(self.run_surface, Qt.Corner.TopRightCorner)
         self.statusBar().showMessage("Ready")
 
@@ -100,17 +119,21 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         self.open_action = self._action(file_menu, "&Open Project…", self.open_requested,
                                         "Ctrl+O")
-        self.create_action = self._action(file_menu, "&Create Project…", self.create_requested)
+        self.create_action = self._action(file_menu, "&Create Project…", self.create_requested,
+                                          "Ctrl+Shift+N")
         self.recent_menu = file_menu.addMenu("Open &Recent")
         file_menu.addSeparator()
         self.quit_action = self._action(file_menu, "&Quit", None, "Ctrl+Q")
         self.quit_action.triggered.connect(self.close)
 
         assets_menu = bar.addMenu("&Assets")
+        self.find_action = self._action(assets_menu, "&Find Asset…", None, "Ctrl+F")
+        self.find_action.triggered.connect(self.focus_asset_search)
+        assets_menu.addSeparator()
         self.rescan_action = self._action(assets_menu, "&Rescan", self.rescan_requested, "F5")
         self.build_action = self._action(assets_menu, "&Build", self.build_requested, "Ctrl+B")
         self.cancel_action = self._action(assets_menu, "&Cancel Running Work",
-                                          self.cancel_requested)
+                                          self.cancel_requested, "Ctrl+.")
 
         view_menu = bar.addMenu("&View")
         self.logs_toggle = view_menu.addAction("&Logs")
@@ -124,6 +147,18 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu("&Help")
         self.about_action = help_menu.addAction("&About Prometeu Studio")
+        self.about_action.triggered.connect(self._show_about)
+
+    @Slot()
+    def focus_asset_search(self) -> None:
+        self.selector.setCurrentRow(0)
+        search = self.assets.navigator.search
+        search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        search.selectAll()
+
+    @Slot()
+    def _show_about(self) -> None:
+        self.prompter.inform(self, "About Prometeu Studio", ABOUT_TEXT)
 
     def set_recent(self, projects: list[Path]) -> None:
         self.recent_menu.clear()
@@ -173,10 +208,35 @@ class MainWindow(QMainWindow):
             selected_asset=selected,
         )
 
+    def fill_screen(self) -> None:
+        """First start: take the screen's available area (a saved geometry wins over this).
+        The explicit geometry serves window managers that ignore maximising, and X servers
+        without one; the maximised state serves the rest."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None:
+            self.setGeometry(screen.availableGeometry())
+        self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+        self.apply_default_layout(screen.availableGeometry().size() if screen else None)
+
+    def apply_default_layout(self, size: QSize | None = None) -> None:
+        """Splitter sizes for a window of `size` (default: the current size): navigator ~22%,
+        utility ~33%, details the rest; a short logs strip."""
+        size = size or self.size()
+        width, height = max(size.width(), 800), max(size.height(), 500)
+        utility = round(width * UTILITY_SHARE)
+        navigator = round(width * NAVIGATOR_SHARE)
+        workspace = width - SELECTOR_WIDTH - utility
+        self.body_splitter.setSizes([SELECTOR_WIDTH, workspace, utility])
+        self.assets.splitter.setSizes([navigator, max(200, workspace - navigator)])
+        self.main_splitter.setSizes([height - LOGS_HEIGHT, LOGS_HEIGHT])
+
     def restore_state(self, state: StudioState) -> None:
-        """Apply what can be applied; anything unusable is ignored (defaults stay)."""
-        if state.geometry:
-            self.restoreGeometry(QByteArray.fromBase64(state.geometry.encode("ascii")))
+        """Apply what can be applied; anything unusable is ignored (defaults stay). With no
+        saved geometry (a first start) the window fills the screen."""
+        if not state.geometry or not self.restoreGeometry(
+            QByteArray.fromBase64(state.geometry.encode("ascii"))
+        ):
+            self.fill_screen()
         if state.window_state:
             self.restoreState(QByteArray.fromBase64(state.window_state.encode("ascii")))
         for name, sizes in state.splitters.items():

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTreeView,
     QVBoxLayout,
@@ -41,11 +42,15 @@ Selected = OperationRecord | GroupNode | EventNode | BurstNode
 
 # Fixed widths (px) of the columns beside the stretching Operation column: rows that start and
 # end never make the layout jump.
-FIXED_COLUMNS = ((COL_STATUS, 28), (COL_PROGRESS, 92), (COL_ELAPSED, 64), (COL_COUNTS, 150))
+FIXED_COLUMNS = ((COL_STATUS, 26), (COL_PROGRESS, 72), (COL_ELAPSED, 56), (COL_COUNTS, 110))
 
 
 def tab_title(unacknowledged: int) -> str:
     return f"Activity ({unacknowledged})" if unacknowledged else "Activity"
+
+
+# Combos as narrow as a short item: the panel must fit beside the others on small screens.
+COMPACT = QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
 
 
 class ActivityPanel(QWidget):
@@ -69,6 +74,8 @@ class ActivityPanel(QWidget):
 
     def _build_filters(self, model: ActivityModel) -> None:
         self.kind_filter = QComboBox(self)
+        self.kind_filter.setSizeAdjustPolicy(COMPACT)
+        self.kind_filter.setMinimumContentsLength(4)
         self.kind_filter.setToolTip("Show only operations with an event of this kind")
         self.kind_filter.setAccessibleName("Event kind filter")
         self.kind_filter.addItem("All kinds", None)
@@ -76,6 +83,8 @@ class ActivityPanel(QWidget):
             self.kind_filter.addItem(kind.value.replace("_", " "), kind)
         self.kind_filter.currentIndexChanged.connect(self._on_kind_changed)
         self.status_filter = QComboBox(self)
+        self.status_filter.setSizeAdjustPolicy(COMPACT)
+        self.status_filter.setMinimumContentsLength(4)
         self.status_filter.setToolTip("Show all operations, only running ones, or only failures")
         self.status_filter.setAccessibleName("Status filter")
         for status, label in (
@@ -101,6 +110,7 @@ class ActivityPanel(QWidget):
                                                "pinned and counted on the tab)")
         self.acknowledge_all_button.clicked.connect(self.acknowledge_all)
         self.failure_note = QLabel(self)
+        self.failure_note.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
     def _build_view(self, model: ActivityModel) -> None:
         self.view = QTreeView(self)

@@ -84,7 +84,7 @@ def format_seconds(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f} s"
     minutes, rest = divmod(int(seconds), 60)
-    return f"{minutes} min {rest:02d} s"
+    return f"{minutes}m {rest:02d}s"
 
 
 def bar_value(rec: OperationRecord, now: float) -> float | None:
@@ -100,7 +100,11 @@ def status_text(rec: OperationRecord) -> str:
 
 
 def operation_text(rec: OperationRecord) -> str:
-    text = f"{rec.operation}: {rec.summary}"
+    # "build: Build succeeded" says build twice; the summary alone is enough when it starts
+    # with the operation's verb (the inspection pane always shows both).
+    verb = rec.operation.split(".")[0].split("_")[0].casefold()
+    text = (rec.summary if verb and rec.summary.casefold().startswith(verb)
+            else f"{rec.operation}: {rec.summary}")
     return REPLAY_MARK + text if rec.origin is not None else text
 
 
@@ -137,13 +141,12 @@ def burst_status(burst: BurstNode) -> OperationStatus:
 
 def burst_row(burst: BurstNode) -> tuple[str, str, str, str, str]:
     running = sum(1 for op in burst.ops if op.running)
-    text = f"{burst.label} — {burst.breakdown()}"
     return (
         "",
-        REPLAY_MARK + text if burst.origin is not None else text,
+        REPLAY_MARK + burst.label if burst.origin is not None else burst.label,
         f"{running} running" if running else "",
         "",
-        "",
+        burst.breakdown(),
     )
 
 

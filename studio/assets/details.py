@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
@@ -26,22 +27,27 @@ from studio.assets.rows import row_state
 
 SECTION_TITLES = ("Summary", "Runtime contract", "Inputs / Preview", "Diagnostics", "Actions")
 DIAGNOSTIC_COLUMNS = ("Code", "Severity", "Message", "Suggested fix", "File")
+DIAGNOSTICS_MAX_HEIGHT = 260
 
 
-def _value_label() -> QLabel:
+def _value_label(wrap: bool) -> QLabel:
     label = QLabel("—")
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setWordWrap(True)
+    label.setWordWrap(wrap)
     return label
 
 
 class _FormSection(QGroupBox):
-    def __init__(self, title: str, fields: tuple[str, ...]) -> None:
+    def __init__(self, title: str, fields: tuple[str, ...],
+                 wrapping: tuple[str, ...] = ()) -> None:
         super().__init__(title)
         self.values: dict[str, QLabel] = {}
         form = QFormLayout(self)
+        form.setVerticalSpacing(4)
+        form.setContentsMargins(8, 6, 8, 6)
         for name in fields:
-            self.values[name] = _value_label()
+            # Identifiers (UUID, format names) never break mid-token; prose may wrap.
+            self.values[name] = _value_label(name in wrapping)
             form.addRow(f"{name}:", self.values[name])
 
     def fill(self, values: dict[str, str]) -> None:
@@ -56,14 +62,17 @@ class AssetDetails(QScrollArea):
         super().__init__(parent)
         self.setWidgetResizable(True)
         self.summary = _FormSection(
-            "Summary", ("Name", "Asset id", "UUID", "Type", "State", "Included in build", "Root")
+            "Summary", ("Name", "Asset id", "UUID", "Type", "State", "Included in build", "Root"),
+            wrapping=("Name", "Root"),
         )
         self.contract = _FormSection(
-            "Runtime contract", ("Format", "Codec", "Bank type", "Metadata", "Preload")
+            "Runtime contract", ("Format", "Codec", "Bank type", "Metadata", "Preload"),
+            wrapping=("Metadata",),
         )
         self.inputs_box = QGroupBox("Inputs / Preview")
         self.inputs = QListWidget()
-        self.inputs.setMaximumHeight(110)
+        self.inputs.setAccessibleName("Input files")
+        self.inputs.setMaximumHeight(96)
         self.preview = AssetPreviewPanel()
         inputs_layout = QVBoxLayout(self.inputs_box)
         inputs_layout.addWidget(self.inputs)
@@ -73,10 +82,17 @@ class AssetDetails(QScrollArea):
         self.diagnostics.setHorizontalHeaderLabels(list(DIAGNOSTIC_COLUMNS))
         self.diagnostics.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.diagnostics.verticalHeader().setVisible(False)
-        self.diagnostics.horizontalHeader().setSectionResizeMode(
-            2, QHeaderView.ResizeMode.Stretch
+        # Code, severity and file fit their contents; message and fix share the rest and wrap.
+        diag_header = self.diagnostics.horizontalHeader()
+        for column in (0, 1, 4):
+            diag_header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        for column in (2, 3):
+            diag_header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        self.diagnostics.setWordWrap(True)
+        self.diagnostics.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
         )
-        self.diagnostics.setMinimumHeight(90)
+        self.diagnostics.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         diag_layout = QVBoxLayout(self.diagnostics_box)
         diag_layout.addWidget(self.diagnostics)
         self.actions_box = QGroupBox("Actions")
@@ -85,14 +101,28 @@ class AssetDetails(QScrollArea):
 
         body = QWidget()
         layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
         self.sections: tuple[QGroupBox, ...] = (
             self.summary, self.contract, self.inputs_box, self.diagnostics_box, self.actions_box
         )
-        for section in self.sections:
+        # Summary and contract side by side: short facts, so the preview starts higher up.
+        facts = QHBoxLayout()
+        facts.addWidget(self.summary, 1)
+        facts.addWidget(self.contract, 1)
+        layout.addLayout(facts)
+        for section in self.sections[2:]:
             layout.addWidget(section)
         layout.addStretch(1)
         self.setWidget(body)
         self.show_details(None)
+
+    def _fit_diagnostics(self) -> None:
+        """As tall as its rows (up to a limit, then it scrolls): no empty grey slab."""
+        table = self.diagnostics
+        table.resizeRowsToContents()
+        rows = table.verticalHeader().length() if table.rowCount() else 24
+        height = table.horizontalHeader().height() + rows + 2 * table.frameWidth() + 4
+        table.setFixedHeight(min(max(height, 56), DIAGNOSTICS_MAX_HEIGHT))
 
     def section_titles(self) -> list[str]:
         return [s.title() for s in self.sections]
@@ -105,6 +135,7 @@ class AssetDetails(QScrollArea):
             self.inputs.clear()
             self.diagnostics.setRowCount(0)
             self.diagnostics_box.setTitle("Diagnostics")
+            self._fit_diagnostics()
             self.preview.show_message("Select an asset to see its details.")
             return
         self.summary.fill({
@@ -145,6 +176,7 @@ class AssetDetails(QScrollArea):
                 item.setToolTip(text)
                 self.diagnostics.setItem(row, column, item)
         self.diagnostics_box.setTitle(f"Diagnostics ({len(details.diagnostics)})")
+        self._fit_diagnostics()
         self.preview.show_message(
             "Preparing a preview…" if details.declaration is not None
             else "No preview: asset.json is missing or not valid."

@@ -37,6 +37,10 @@ def key_text(key: AssetKey) -> str:
     return f"{key[0]}:{key[1]}"
 
 
+# Combos as narrow as a short item: the panel must fit beside the others on small screens.
+COMPACT = QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+
+
 class AssetNavigator(QWidget):
     """Shows rows; tells which asset the user selected. Owns no packer logic."""
 
@@ -48,28 +52,37 @@ class AssetNavigator(QWidget):
         self._by_text: dict[str, AssetRow] = {}
         self._selected: AssetKey | None = None
 
-        self.search = QLineEdit(placeholderText="Search name, path or #id")
+        self.search = QLineEdit(placeholderText="Search name, path or #id (Ctrl+F)")
+        self.search.setAccessibleName("Asset search")
         self.search.setClearButtonEnabled(True)
-        self.state_filter = QComboBox()
-        self.state_filter.addItem("All states", None)
-        for state in RowState:
-            self.state_filter.addItem(state.value.capitalize(), state.value)
-        self.type_filter = QComboBox()
-        self.type_filter.addItem("All types", None)
-        for asset_type in ASSET_TYPES:
-            self.type_filter.addItem(asset_type, asset_type)
+        self.state_filter = _filter_combo("Show only assets in this state", "State filter", [
+            ("All states", None), *((state.value.capitalize(), state.value) for state in RowState)
+        ])
+        self.type_filter = _filter_combo("Show only assets of this type", "Type filter", [
+            ("All types", None), *((asset_type, asset_type) for asset_type in ASSET_TYPES)
+        ])
         self.errors_only = QCheckBox("Has errors")
+        self.errors_only.setToolTip("Show only assets with error diagnostics")
         self.count_label = QLabel()
 
         self.model = QStandardItemModel(0, 3, self)
-        self.model.setHorizontalHeaderLabels(["Asset", "State", "Diagnostics"])
+        self.model.setHorizontalHeaderLabels(["Asset", "State", "Diag."])
+        self.model.setHeaderData(2, Qt.Orientation.Horizontal,
+                                 "Diagnostics: ✖ errors, ⚠ warnings, ℹ hints",
+                                 Qt.ItemDataRole.ToolTipRole)
         self.tree = QTreeView()
         self.tree.setModel(self.model)
         self.tree.setUniformRowHeights(True)  # keeps big workspaces cheap to lay out
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.tree.header().setStretchLastSection(False)
+        # The name takes what is left; state and badge are as wide as their longest value.
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setIndentation(14)
+        self.tree.setAccessibleName("Assets")
 
         filters = QHBoxLayout()
         filters.addWidget(self.state_filter)
@@ -211,6 +224,17 @@ class AssetNavigator(QWidget):
         row = self._by_text.get(current.data(KEY_ROLE) or "") if current.isValid() else None
         self._selected = row.key if row is not None else None
         self.asset_selected.emit(row)
+
+
+def _filter_combo(tooltip: str, name: str, items: list[tuple[str, str | None]]) -> QComboBox:
+    combo = QComboBox()
+    combo.setSizeAdjustPolicy(COMPACT)
+    combo.setMinimumContentsLength(4)
+    combo.setToolTip(tooltip)
+    combo.setAccessibleName(name)
+    for text, data in items:
+        combo.addItem(text, data)
+    return combo
 
 
 def _plain(text: str) -> QStandardItem:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt, Slot
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen, QPixmap
+from PySide6.QtCore import QPointF, QRect, Qt, Slot
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPen, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -23,7 +23,27 @@ from studio.assets.preview_data import (
 )
 
 AS_BUILT = -1
+FIT = 0  # the largest whole zoom at which the used tiles fit the pane's width
 ZOOMS = (1, 2, 3, 4, 6, 8)
+MAX_FIT_ZOOM = 8
+FALLBACK_FIT_ZOOM = 4  # before the pane has a width
+SHEET_MARGIN = 8
+
+
+def used_area(tile_count: int, tile_size: int) -> tuple[int, int]:
+    """Width and height (px) of the sheet's occupied tiles (laid row-major from the top-left):
+    the preview shows these, not the empty rest of the 256×256 sheet."""
+    if tile_count <= 0 or tile_size <= 0:
+        return GLYPH_SHEET, GLYPH_SHEET
+    per_row = max(1, GLYPH_SHEET // tile_size)
+    rows = -(-tile_count // per_row)
+    return min(tile_count, per_row) * tile_size, min(GLYPH_SHEET, rows * tile_size)
+
+
+def fit_zoom(content_width: int, available_width: int) -> int:
+    if available_width <= 0 or content_width <= 0:
+        return FALLBACK_FIT_ZOOM
+    return max(1, min(MAX_FIT_ZOOM, available_width // content_width))
 
 
 class GlyphPreviewWidget(QWidget):
@@ -31,29 +51,38 @@ class GlyphPreviewWidget(QWidget):
         super().__init__(parent)
         self._preview: GlyphPreview | None = None
         self.palette_choice = QComboBox()
+        self.palette_choice.setToolTip("Draw every tile with its own palette (as built) or all "
+                                       "tiles with one palette")
         self.zoom_choice = QComboBox()
+        self.zoom_choice.setToolTip("Zoom (pixels stay sharp); Fit fills the pane's width")
+        self.zoom_choice.addItem("Fit", FIT)
         for zoom in ZOOMS:
             self.zoom_choice.addItem(f"{zoom}×", zoom)
-        self.zoom_choice.setCurrentIndex(ZOOMS.index(2))
+        self.zoom_choice.setCurrentIndex(0)
         self.facts = QLabel()
         self.sheet = QLabel()
         self.sheet.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.sheet.setStyleSheet("background: #3a3a3a;")  # shows transparent pixels as dark
-        scroller = QScrollArea()
-        scroller.setWidget(self.sheet)
-        scroller.setWidgetResizable(True)
-        scroller.setMinimumHeight(280)
+        self.scroller = QScrollArea()
+        self.scroller.setWidget(self.sheet)
+        self.scroller.setWidgetResizable(True)
+        self.scroller.setMinimumHeight(96)
+        self.zoom = FALLBACK_FIT_ZOOM  # the zoom of the sheet on screen
+        palette_label = QLabel("&Palette")
+        palette_label.setBuddy(self.palette_choice)
+        zoom_label = QLabel("&Zoom")
+        zoom_label.setBuddy(self.zoom_choice)
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("Palette"))
+        controls.addWidget(palette_label)
         controls.addWidget(self.palette_choice)
-        controls.addWidget(QLabel("Zoom"))
+        controls.addWidget(zoom_label)
         controls.addWidget(self.zoom_choice)
         controls.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.facts)
         layout.addLayout(controls)
-        layout.addWidget(scroller, 1)
+        layout.addWidget(self.scroller, 1)
         self.palette_choice.currentIndexChanged.connect(self._on_choice_changed)
         self.zoom_choice.currentIndexChanged.connect(self._on_choice_changed)
 
@@ -72,33 +101,46 @@ class GlyphPreviewWidget(QWidget):
         self._render()
 
     def image(self) -> QImage:
-        """The sheet as currently chosen (palette), before zoom."""
+        """The used part of the sheet as currently chosen (palette), before zoom."""
         preview = self._preview
         if preview is None:
             return QImage()
         choice = self.palette_choice.currentData()
         if choice is None or choice == AS_BUILT or not preview.palettes:
-            return QImage(
+            image = QImage(
                 preview.as_built_rgba, GLYPH_SHEET, GLYPH_SHEET, GLYPH_SHEET * 4,
                 QImage.Format.Format_RGBA8888,
-            ).copy()
-        image = QImage(
-            preview.indices, GLYPH_SHEET, GLYPH_SHEET, GLYPH_SHEET, QImage.Format.Format_Indexed8
-        ).copy()
-        image.setColorTable(list(preview.palettes[int(choice)]))
-        return image
+            )
+        else:
+            image = QImage(
+                preview.indices, GLYPH_SHEET, GLYPH_SHEET, GLYPH_SHEET,
+                QImage.Format.Format_Indexed8,
+            )
+            image.setColorTable(list(preview.palettes[int(choice)]))
+        width, height = used_area(preview.tile_count, preview.tile_size)
+        return image.copy(QRect(0, 0, width, height))  # copy: the bytes stay the preview's
 
     def _render(self) -> None:
-        zoom = int(self.zoom_choice.currentData() or 1)
         image = self.image()
         if image.isNull():
             self.sheet.clear()
             return
+        chosen = int(self.zoom_choice.currentData() or FIT)
+        available = self.scroller.viewport().width() - SHEET_MARGIN
+        self.zoom = chosen if chosen != FIT else fit_zoom(image.width(), available)
+        # Nearest neighbour: pixel art stays crisp at every zoom.
         scaled = image.scaled(
-            GLYPH_SHEET * zoom, GLYPH_SHEET * zoom,
+            image.width() * self.zoom, image.height() * self.zoom,
             Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation,
         )
         self.sheet.setPixmap(QPixmap.fromImage(scaled))
+        # Room for the whole sheet up to a sensible height; beyond that, it scrolls.
+        self.scroller.setMinimumHeight(max(96, min(scaled.height() + SHEET_MARGIN, 420)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self._preview is not None and self.zoom_choice.currentData() == FIT:
+            self._render()
 
     @Slot()
     def _on_choice_changed(self) -> None:

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from packer.project import Project
 from studio.app import StudioApp
 from studio.assets.details import SECTION_TITLES
+from studio.assets.preview import FIT, MAX_FIT_ZOOM, SHEET_MARGIN, fit_zoom, used_area
 from studio.assets.rows import RowState, asset_key
 from studio.main_window import MainWindow
 from tests.studio.helpers import ScriptedPrompter, running_studio
@@ -73,14 +74,31 @@ def test_glyph_bank_details_and_its_sheet_with_palette_and_zoom(
     assert details.preview.currentWidget() is glyph
     assert "3 tiles of 8×8 px, 1 palette(s)" in glyph.facts.text()
     as_built = glyph.image()
+    assert (as_built.width(), as_built.height()) == (3 * 8, 8)  # the used tiles, not 256×256
     assert as_built.pixelColor(0, 0).alpha() == 255  # tile 0 is opaque
-    assert as_built.pixelColor(100, 100).alpha() == 0  # beyond the last tile: transparent
+    assert glyph.zoom_choice.currentData() == FIT  # by default the tiles fill the pane
+    available = glyph.scroller.viewport().width() - SHEET_MARGIN
+    assert glyph.zoom == fit_zoom(24, available) and 2 <= glyph.zoom <= MAX_FIT_ZOOM
+    assert glyph.sheet.pixmap().width() == 24 * glyph.zoom
     glyph.palette_choice.setCurrentIndex(1)  # "Palette 0"
     by_palette = glyph.image()
     assert by_palette.format() == QImage.Format.Format_Indexed8
     assert by_palette.pixelColor(0, 0).rgb() == as_built.pixelColor(0, 0).rgb()
     glyph.zoom_choice.setCurrentIndex(glyph.zoom_choice.findData(4))
-    assert glyph.sheet.pixmap().width() == 256 * 4
+    pixmap = glyph.sheet.pixmap().toImage()
+    assert (pixmap.width(), pixmap.height()) == (24 * 4, 8 * 4)
+    # Nearest neighbour: each source pixel is a sharp 4×4 block.
+    assert len({pixmap.pixel(x, y) for x in range(4) for y in range(4)}) == 1
+
+
+def test_the_used_area_of_a_sheet_and_the_fit_zoom() -> None:
+    assert used_area(3, 8) == (24, 8)
+    assert used_area(12, 16) == (192, 16)
+    assert used_area(40, 16) == (256, 48)  # 16 per row: three rows
+    assert used_area(64, 32) == (256, 256)
+    assert fit_zoom(192, 600) == 3
+    assert fit_zoom(24, 2000) == MAX_FIT_ZOOM
+    assert fit_zoom(256, 100) == 1  # never below 1: the pane scrolls instead
 
 
 def test_sound_bank_details_show_duration_rate_channels_and_waveform(

@@ -126,18 +126,24 @@ def test_the_real_studio_builds_the_sample_with_ctrl_b(xvfb: str, tmp_path: Path
         assert "succeeded" in finished, studio.lines
         assert (project / "build" / "assets.pa").is_file()
         panel = studio.wait_for("activity-panel").split()[2:]
+        frame = [int(v) for v in studio.wait_for("window").split()[2:]]
         studio.wait_for("settled")
 
         screen = ImageGrab.grab(xdisplay=xvfb)
-        assert distinct_colours(screen) > 50, "the screenshot looks blank"
+        # A first start fills the screen (no saved geometry in state.json).
+        assert frame[2] >= screen.width * 0.95 and frame[3] >= screen.height * 0.9, frame
+        left, top = max(0, frame[0]), max(0, frame[1])
+        shot = screen.crop((left, top, min(screen.width, left + frame[2]),
+                            min(screen.height, top + frame[3])))
+        assert distinct_colours(shot) > 50, "the screenshot looks blank"
         x, y, width, height = (int(v) for v in panel)
         activity = screen.crop((x, y, x + width, y + height))
         assert distinct_colours(activity) > 10, "the Activity panel looks blank"
-        screen.save(tmp_path / "studio.png")
+        shot.save(tmp_path / "studio.png")
         target = os.environ.get("PROMETEU_STUDIO_SCREENSHOTS")
         if target:
             Path(target).mkdir(parents=True, exist_ok=True)
-            screen.save(Path(target) / "studio.png", optimize=True)
+            shot.save(Path(target) / "studio.png", optimize=True)
             activity.save(Path(target) / "activity.png", optimize=True)
 
         xdotool(xvfb, "windowfocus", "--sync", window)

@@ -110,7 +110,7 @@ def test_studio_replays_a_log_into_the_open_projects_activity_panel(
         assert {r.origin for r in from_log} == {"replayed from ci-events.jsonl"}
         build_row = model.index_of(next(r for r in from_log if r.operation == "build"),
                                    COL_OPERATION)
-        assert build_row.data() == REPLAY_MARK + "build: build failed: disk full"
+        assert build_row.data() == REPLAY_MARK + "build failed: disk full"
         assert "Replayed from ci-events.jsonl" in build_row.data(Qt.ItemDataRole.ToolTipRole)
         own = {r.operation_id for r in model.operations() if r.origin is None}
         assert own  # the project's own listing

@@ -67,7 +67,7 @@ def test_ctrl_b_builds_the_sample_and_every_panel_reports_it(
     event = ended.args[0]
     assert event.outcome is Outcome.SUCCEEDED
     assert (sample_project / "build" / "assets.pa").is_file()
-    assert window.run_surface.status.text() == event.summary
+    assert window.run_surface.status_text == event.summary
     assert window.run_surface.build_button.isEnabled()
     assert f"[build] {event.summary}" in window.logs.contents()
     assert studio.activity_model is not None
