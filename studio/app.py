@@ -2,7 +2,8 @@
 
 Nothing else in the Studio constructs long-lived services or connects panels to each other.
 Every disk access (recent list, state file, project files, the sample copy) runs as a job on the
-worker pool; the GUI thread only shows results.
+worker pool, and the Activity history is written by its own thread (studio.activity.
+journal_writer); the GUI thread only shows results. At exit it waits (joins) for both to finish.
 """
 
 from __future__ import annotations

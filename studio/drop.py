@@ -40,7 +40,8 @@ def classify_drop(local_paths: list[str], remote_urls: list[str]) -> DropDecisio
                             f"{len(local_paths)} items were dropped; drop one project folder.")
     path = Path(local_paths[0])
     if not path.exists():
-        return DropDecision(DropKind.REFUSED, path, f"{path} does not exist.")
+        return DropDecision(DropKind.REFUSED, path, f"{path} does not exist (moved or deleted?). "
+                            "Drop an existing project folder.")
     if not path.is_dir():
         return DropDecision(
             DropKind.REFUSED, path,
@@ -48,7 +49,8 @@ def classify_drop(local_paths: list[str], remote_urls: list[str]) -> DropDecisio
         )
     if not os.access(path, os.R_OK | os.X_OK):
         return DropDecision(DropKind.REFUSED, path,
-                            f"{path} cannot be read (permission denied).")
+                            f"{path} cannot be read (permission denied). Check the "
+                            "folder's permissions, or drop another folder.")
     if (path / PROJECT_FILE).is_file():
         return DropDecision(DropKind.PROJECT, path, f"Opening {path.name}.")
     return DropDecision(
