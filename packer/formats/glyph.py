@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import sys
 from array import array
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import cast
@@ -19,8 +19,7 @@ from PIL import Image
 
 from packer.cancellation import CancellationToken
 from packer.declaration import AssetDeclaration
-from packer.diagnostics import Diagnostic
-from packer.formats import EncodedAsset, FormatError
+from packer.formats import EncodedAsset
 from packer.formats.glyph_sheet import (
     MAX_PALETTES,
     PALETTE_COLOURS,
@@ -35,7 +34,13 @@ from packer.formats.glyph_sheet import (
     tile_origin,
     unpack_palettes,
 )
-from packer.formats.inputs import Findings, check_roles, leading_index, read_input, root_label
+from packer.formats.inputs import (
+    ConvertingPipeline,
+    Findings,
+    check_roles,
+    leading_index,
+    read_input,
+)
 from packer.paths import InsideRoot
 
 FORMAT_NAME = "GLYPH/indexed_v1"
@@ -376,27 +381,18 @@ def render_preview(payload: bytes, tile_size: int, tile_palettes: list[int]) -> 
     return out
 
 
-class GlyphPipeline:
+class GlyphPipeline(ConvertingPipeline[_Bank]):
     format_name = FORMAT_NAME
     format_version = 1
 
-    def validate(
-        self, decl: AssetDeclaration, root_path: Path, *, root: str, asset_id: int | None
-    ) -> list[Diagnostic]:
-        findings = Findings(root, asset_id)
-        _convert(decl, root_path, findings, CancellationToken())
-        return findings.diagnostics
+    def _convert(
+        self, decl: AssetDeclaration, root_path: Path, findings: Findings,
+        token: CancellationToken,
+    ) -> _Bank:
+        return _convert(decl, root_path, findings, token)
 
-    def encode(
-        self, decl: AssetDeclaration, root_path: Path, token: CancellationToken, *,
-        root: str | None = None, asset_id: int | None = None,
-    ) -> EncodedAsset:
-        findings = Findings(root if root is not None else root_label(root_path), asset_id)
-        bank = _convert(decl, root_path, findings, token)
-        if not findings.ok:
-            raise FormatError(findings.all())
-        token.raise_if_cancelled()
-        return replace(_assemble(bank), input_digests=findings.input_digests)
+    def _assemble(self, converted: _Bank, token: CancellationToken) -> EncodedAsset:
+        return _assemble(converted)
 
 
 GLYPH_PIPELINE = GlyphPipeline()

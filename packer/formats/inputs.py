@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import xxhash
 
 from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.diagnostics import Diagnostic, diagnostic
+from packer.formats import EncodedAsset, FormatError
 from packer.paths import InsideRoot, UnsafePathError
 
 _CHUNK = 1 << 20
+Converted = TypeVar("Converted")
 _STEM_INDEX = re.compile(r"^(\d+)")
 
 
@@ -122,3 +125,41 @@ def root_label(root_path: Path) -> str:
         if (parent / ".prometeu").is_dir():
             return root_path.relative_to(parent).as_posix()
     return root_path.name
+
+
+class ConvertingPipeline(Generic[Converted]):
+    """A pipeline whose `validate` and `encode` share one conversion pass, so they cannot disagree.
+
+    Subclasses give `_convert` (read and check the inputs, recording findings) and `_assemble`
+    (lay out the payload from a clean conversion).
+    """
+
+    format_name: str
+    format_version: int
+
+    def _convert(
+        self, decl: AssetDeclaration, root_path: Path, findings: Findings,
+        token: CancellationToken,
+    ) -> Converted:
+        raise NotImplementedError
+
+    def _assemble(self, converted: Converted, token: CancellationToken) -> EncodedAsset:
+        raise NotImplementedError
+
+    def validate(
+        self, decl: AssetDeclaration, root_path: Path, *, root: str, asset_id: int | None
+    ) -> list[Diagnostic]:
+        findings = Findings(root, asset_id)
+        self._convert(decl, root_path, findings, CancellationToken())
+        return findings.diagnostics
+
+    def encode(
+        self, decl: AssetDeclaration, root_path: Path, token: CancellationToken, *,
+        root: str | None = None, asset_id: int | None = None,
+    ) -> EncodedAsset:
+        findings = Findings(root if root is not None else root_label(root_path), asset_id)
+        converted = self._convert(decl, root_path, findings, token)
+        if not findings.ok:
+            raise FormatError(findings.all())
+        token.raise_if_cancelled()
+        return replace(self._assemble(converted, token), input_digests=findings.input_digests)

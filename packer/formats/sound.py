@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import io
 import wave
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import JsonValue
 
 from packer.cancellation import CancellationToken
 from packer.declaration import AssetDeclaration
-from packer.diagnostics import Diagnostic
-from packer.formats import EncodedAsset, FormatError
-from packer.formats.inputs import Findings, check_roles, read_input, root_label, stem
+from packer.formats import EncodedAsset
+from packer.formats.inputs import ConvertingPipeline, Findings, check_roles, read_input, stem
 from packer.paths import InsideRoot
 
 FORMAT_NAME = "SOUNDS/pcm16le_v1"
@@ -159,26 +158,18 @@ def _assemble(samples: list[Sample], token: CancellationToken) -> EncodedAsset:
     )
 
 
-class SoundPipeline:
+class SoundPipeline(ConvertingPipeline[list[Sample]]):
     format_name = FORMAT_NAME
     format_version = 1
 
-    def validate(
-        self, decl: AssetDeclaration, root_path: Path, *, root: str, asset_id: int | None
-    ) -> list[Diagnostic]:
-        findings = Findings(root, asset_id)
-        _convert(decl, root_path, findings, CancellationToken())
-        return findings.diagnostics
+    def _convert(
+        self, decl: AssetDeclaration, root_path: Path, findings: Findings,
+        token: CancellationToken,
+    ) -> list[Sample]:
+        return _convert(decl, root_path, findings, token)
 
-    def encode(
-        self, decl: AssetDeclaration, root_path: Path, token: CancellationToken, *,
-        root: str | None = None, asset_id: int | None = None,
-    ) -> EncodedAsset:
-        findings = Findings(root if root is not None else root_label(root_path), asset_id)
-        samples = _convert(decl, root_path, findings, token)
-        if not findings.ok:
-            raise FormatError(findings.all())
-        return replace(_assemble(samples, token), input_digests=findings.input_digests)
+    def _assemble(self, converted: list[Sample], token: CancellationToken) -> EncodedAsset:
+        return _assemble(converted, token)
 
 
 SOUND_PIPELINE = SoundPipeline()
