@@ -24,6 +24,10 @@ class CancellationToken:
     def cancelled(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until cancelled (or `timeout` seconds); True when cancelled."""
+        return self._event.wait(timeout)
+
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
             raise OperationCancelled("the operation was cancelled")

@@ -122,3 +122,12 @@ def test_a_throttled_progress_value_is_published_before_the_terminal() -> None:
         EventKind.PROGRESS_UPDATED, EventKind.PROGRESS_UPDATED, EventKind.DIAGNOSTICS_UPDATED
     ]
     assert [e.progress.done for e in sink.events[:2] if e.progress] == [1, 7]
+
+
+def test_cancellation_token_wait_returns_when_cancelled_from_another_thread() -> None:
+    token = CancellationToken()
+    assert token.wait(0) is False
+    threading.Thread(target=token.cancel).start()
+    assert token.wait(30) is True
+    with pytest.raises(OperationCancelled):
+        token.raise_if_cancelled()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,9 +48,8 @@ def open_and_list(qtbot: QtBot, app: StudioApp, root: Path) -> MainWindow:
 def endless(started: threading.Event) -> object:
     def job(sink: EventSink, token: CancellationToken) -> None:
         started.set()
-        while True:
-            token.raise_if_cancelled()
-            time.sleep(0.001)  # a stand-in for a long packer loop (not test synchronisation)
+        token.wait()  # a stand-in for a long packer loop: runs until cancelled
+        token.raise_if_cancelled()
     return job
 
 
