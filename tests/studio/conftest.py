@@ -20,7 +20,9 @@ from studio import workers
 from studio.activity.journal import ActivityJournal
 from studio.activity.journal_writer import THREAD_NAME as JOURNAL_WRITER_THREAD
 from studio.activity.journal_writer import JournalWriter
+from studio.app import StudioApp
 from studio.dirs import CONFIG_DIR_ENV, DATA_DIR_ENV, bundled_sample_project
+from tests.studio.helpers import ScriptedPrompter, running_studio
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +89,16 @@ def sample_project(tmp_path: Path) -> Path:
         bundled_sample_project(), target, ignore=shutil.ignore_patterns("build", ".studio")
     )
     return target
+
+
+@pytest.fixture
+def prompter() -> ScriptedPrompter:
+    """Answers the Studio's questions from a script instead of a modal dialog."""
+    return ScriptedPrompter()
+
+
+@pytest.fixture
+def studio(prompter: ScriptedPrompter) -> Iterator[StudioApp]:
+    """A running Studio (no window yet); test modules may override it with their own."""
+    with running_studio(prompter) as app:
+        yield app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,19 +16,8 @@ from studio import sample
 from studio.app import StudioApp
 from studio.drop import DropKind
 from studio.recent import load_recent, save_recent
-from tests.studio.helpers import ScriptedPrompter, running_studio
+from tests.studio.helpers import ScriptedPrompter
 from tests.studio.synthetic import make_raw_project
-
-
-@pytest.fixture
-def prompter() -> ScriptedPrompter:
-    return ScriptedPrompter()
-
-
-@pytest.fixture
-def studio(prompter: ScriptedPrompter) -> Iterator[StudioApp]:
-    with running_studio(prompter) as app:
-        yield app
 
 
 def wait_listed(qtbot: QtBot, app: StudioApp, count: int) -> None:

@@ -25,11 +25,6 @@ def project(tmp_path: Path) -> Project:
 
 
 @pytest.fixture
-def prompter() -> ScriptedPrompter:
-    return ScriptedPrompter()
-
-
-@pytest.fixture
 def workspace(qtbot: QtBot, project: Project, prompter: ScriptedPrompter
               ) -> Iterator[AssetsWorkspace]:
     with running_studio(prompter) as app:

@@ -4,10 +4,8 @@ proportions (a saved layout wins), columns fit their contents, menus carry short
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QHeaderView
@@ -16,19 +14,8 @@ from pytestqt.qtbot import QtBot
 from studio.app import StudioApp
 from studio.main_window import NAVIGATOR_SHARE, SELECTOR_WIDTH, UTILITY_SHARE, MainWindow
 from studio.state import state_path
-from tests.studio.helpers import ScriptedPrompter, running_studio
+from tests.studio.helpers import ScriptedPrompter
 from tests.studio.synthetic import make_raw_project
-
-
-@pytest.fixture
-def prompter() -> ScriptedPrompter:
-    return ScriptedPrompter()
-
-
-@pytest.fixture
-def studio(prompter: ScriptedPrompter) -> Iterator[StudioApp]:
-    with running_studio(prompter) as app:
-        yield app
 
 
 def opened(qtbot: QtBot, app: StudioApp, root: Path) -> MainWindow:

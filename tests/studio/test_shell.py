@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,17 +20,6 @@ from studio.main_window import MainWindow
 from studio.state import state_path
 from tests.studio.helpers import ScriptedPrompter, running_studio
 from tests.studio.synthetic import make_raw_project
-
-
-@pytest.fixture
-def prompter() -> ScriptedPrompter:
-    return ScriptedPrompter()
-
-
-@pytest.fixture
-def studio(prompter: ScriptedPrompter) -> Iterator[StudioApp]:
-    with running_studio(prompter) as app:
-        yield app
 
 
 def open_and_list(qtbot: QtBot, app: StudioApp, root: Path) -> MainWindow:
