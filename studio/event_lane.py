@@ -43,6 +43,18 @@ log = logging.getLogger(__name__)
 _PROGRESS = EventKind.PROGRESS_UPDATED
 LANE_ERROR_TYPE = "WorkerEndedWithoutTerminal"
 
+# GUI-priority backpressure (see docs/benchmarks.md, "Event lane"): while events flow, the GUI
+# thread stamps a heartbeat every HEARTBEAT_MS; a producer that finds it older than
+# GIVE_WAY_AFTER_S sleeps (releasing the GIL) in GIVE_WAY_STEP_S steps until it moves, at most
+# GIVE_WAY_MAX_S per pause. Checked on every lifecycle event and every GIVE_WAY_CHECK_EVERY-th
+# progress update of a sink.
+HEARTBEAT_MS = 4
+GIVE_WAY_AFTER_S = 0.008
+GIVE_WAY_STEP_S = 0.0005
+GIVE_WAY_MAX_S = 0.020
+GIVE_WAY_CHECK_EVERY = 16
+_NO_HEARTBEAT = float("inf")  # no flow, no heartbeat: producers never pause
+
 
 class LaneEvent(NamedTuple):
     """One delivered item: a packer event as the lane received it.
@@ -80,6 +92,8 @@ class LaneStats:
     late_terminals_dropped: int  # a second terminal for an operation already ended
     lane_made_failures: int
     backlog: int  # lifecycle items waiting on the GUI side
+    producer_pauses: int = 0  # times a producer gave way to a starved GUI thread
+    producer_paused_s: float = 0.0  # their total duration (summed over producers)
 
 
 class WorkerSink:
@@ -104,6 +118,8 @@ class WorkerSink:
         self._ops: dict[str, list[Any]] = {}
         self._ended: set[str] = set()
         self._closed = False
+        self._until_check = GIVE_WAY_CHECK_EVERY  # progress publishes until the next GUI check
+        self._unanswered = -1.0  # the GUI heartbeat a pause of ours waited on in vain
 
     def publish(self, event: PackerEvent) -> None:
         # The hot path, lock-free (a lock here convoys when the GIL switches inside it): one
@@ -124,13 +140,48 @@ class WorkerSink:
         if event.kind is _PROGRESS:
             state[1] += 1
             lane._slots[op] = (event, state[1], self.origin)
-        else:
-            if event.terminal:
-                self._ended.add(op)
-            lane._queue.append(LaneEvent(event, 1, False, time.monotonic(), self.origin))
+            if not lane._wake_pending:
+                lane._wake_pending = True
+                lane._wake_requested.emit()
+            # Every few progress updates (a counter is cheaper than reading the clock), see
+            # whether the GUI thread is starved of the GIL.
+            self._until_check -= 1
+            if not self._until_check:
+                self._until_check = GIVE_WAY_CHECK_EVERY
+                now = time.monotonic()
+                if now - lane._gui_alive > GIVE_WAY_AFTER_S:
+                    self._give_way(now)
+            return
+        if event.terminal:
+            self._ended.add(op)
+        now = time.monotonic()
+        lane._queue.append(LaneEvent(event, 1, False, now, self.origin))
         if not lane._wake_pending:
             lane._wake_pending = True
             lane._wake_requested.emit()
+        if now - lane._gui_alive > GIVE_WAY_AFTER_S:
+            self._give_way(now)
+
+    def _give_way(self, now: float) -> None:
+        """The GUI thread has not run for a while: release the GIL until it has.
+
+        Bounded: the pause ends when the GUI's heartbeat moves or after GIVE_WAY_MAX_S; a
+        heartbeat that did not move during a whole pause (the GUI thread blocked or gone) is
+        never waited on again, so producers cannot stall on a lane nobody drains.
+        """
+        lane = self._lane
+        seen = lane._gui_alive
+        if seen == self._unanswered:
+            return
+        deadline = now + GIVE_WAY_MAX_S
+        while True:
+            time.sleep(GIVE_WAY_STEP_S)
+            if lane._gui_alive != seen:
+                break
+            if time.monotonic() >= deadline:
+                self._unanswered = seen
+                break
+        lane._count_pause(time.monotonic() - now)
 
     def close(self, error: BaseException | None = None) -> None:
         if self._closed:
@@ -215,10 +266,13 @@ class EventLane(QObject):
         # operation id -> (latest progress event, updates published so far, origin), one writer
         self._slots: dict[str, tuple[PackerEvent, int, str | None]] = {}
         self._wake_pending = False
+        self._gui_alive = _NO_HEARTBEAT  # written by the GUI thread only
         # -- shared on rare paths, under _lock --
         self._lock = threading.Lock()
         self._tokens: dict[str, CancellationToken] = {}
         self._dropped_after_terminal = 0
+        self._pauses = 0
+        self._paused_s = 0.0
         # -- GUI thread only --
         self._backlog: deque[LaneEvent] = deque()
         self._backlog_per_op: dict[str, int] = {}
@@ -235,6 +289,11 @@ class EventLane(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._drain)
+        self._heartbeat = QTimer(self)
+        self._heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+        self._heartbeat.setInterval(HEARTBEAT_MS)
+        self._heartbeat.timeout.connect(self._on_heartbeat)
+        self._quiet_beats = 0
         self._wake_requested.connect(self._on_wake, Qt.ConnectionType.QueuedConnection)
 
     # ---- worker side (any thread) ------------------------------------------------------------
@@ -256,6 +315,11 @@ class EventLane(QObject):
     def _count_dropped(self, count: int) -> None:
         with self._lock:
             self._dropped_after_terminal += count
+
+    def _count_pause(self, seconds: float) -> None:
+        with self._lock:
+            self._pauses += 1
+            self._paused_s += seconds
 
     def _register_token(self, operation_id: str, token: CancellationToken) -> None:
         with self._lock:
@@ -284,6 +348,7 @@ class EventLane(QObject):
     def stats(self) -> LaneStats:
         with self._lock:
             dropped = self._dropped_after_terminal
+            pauses, paused_s = self._pauses, self._paused_s
         return LaneStats(
             delivered=self._delivered,
             progress_received=self._progress_received,
@@ -292,6 +357,8 @@ class EventLane(QObject):
             late_terminals_dropped=self._late_terminals,
             lane_made_failures=self._lane_made,
             backlog=len(self._backlog),
+            producer_pauses=pauses,
+            producer_paused_s=paused_s,
         )
 
     def is_idle(self) -> bool:
@@ -305,11 +372,34 @@ class EventLane(QObject):
 
     @Slot()
     def _on_wake(self) -> None:
+        self._quiet_beats = 0
+        if not self._heartbeat.isActive():
+            self._gui_alive = time.monotonic()
+            self._heartbeat.start()
         if self._timer.isActive():
             return
         since_ms = (time.monotonic() - self._last_drain) * 1000.0
         delay = max(0, int(self.MIN_DRAIN_INTERVAL_MS - since_ms))
         self._timer.start(delay)
+
+    @Slot()
+    def _on_heartbeat(self) -> None:
+        # Stamped while events flow; stopped (and producers never pause) after ~100 ms of
+        # silence, so an idle Studio runs no heartbeat.
+        if self._wake_pending or self._backlog or self._pending_progress:
+            self._quiet_beats = 0
+        else:
+            self._quiet_beats += 1
+            if self._quiet_beats * HEARTBEAT_MS >= 100:
+                self._heartbeat.stop()
+                self._gui_alive = _NO_HEARTBEAT
+                return
+        self._gui_alive = time.monotonic()
+
+    def shutdown(self) -> None:
+        """Stop the heartbeat so that producers still running never pause for this lane."""
+        self._heartbeat.stop()
+        self._gui_alive = _NO_HEARTBEAT
 
     @Slot()
     def drain_now(self) -> None:
@@ -338,6 +428,8 @@ class EventLane(QObject):
                 self._bus.publish(OperationProgressChanged(progress_out))
         if self._backlog or self._pending_progress:
             self._timer.start(self.MIN_DRAIN_INTERVAL_MS)
+        if self._gui_alive != _NO_HEARTBEAT:
+            self._gui_alive = time.monotonic()
 
     def _take_shared(self) -> None:
         # Order matters: clear the wake flag, then read the progress slots, then the queue. A
