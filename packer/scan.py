@@ -308,16 +308,37 @@ def _nesting_owner(root: str, anchors: set[str]) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class WalkSummary:
+    """Which folders the scan listed and which held an asset.json (relative to assets/).
+
+    A folder's listing changes only with its mtime, so these are what the build's up-to-date
+    check (packer.build.uptodate) must stat to know that the set of assets is unchanged.
+    """
+
+    folders: tuple[str, ...]
+    anchors: tuple[str, ...]
+
+
 def build_snapshot(project: Project, token: CancellationToken | None = None) -> WorkspaceSnapshot:
     """Scan without events: walk, read anchors, reconcile with the registry.
 
     Holds the project's shared lock (packer.lock) so a mutation is never seen half applied.
     """
+    return build_snapshot_and_walk(project, token)[0]
+
+
+def build_snapshot_and_walk(
+    project: Project, token: CancellationToken | None = None
+) -> tuple[WorkspaceSnapshot, WalkSummary]:
+    """`build_snapshot`, also saying which folders and anchors the walk found."""
     with read_lock(project):
         return _build_snapshot(project, token or CancellationToken())
 
 
-def _build_snapshot(project: Project, token: CancellationToken) -> WorkspaceSnapshot:
+def _build_snapshot(
+    project: Project, token: CancellationToken
+) -> tuple[WorkspaceSnapshot, WalkSummary]:
     registry, workspace_diags = _load_registry(project)
     assets_dir = project.assets_dir
     walk = _walk_assets(assets_dir, token)
@@ -399,10 +420,11 @@ def _build_snapshot(project: Project, token: CancellationToken) -> WorkspaceSnap
     records = _flag_uuid_collisions(records)
     records.sort(key=lambda r: (r.asset_id is None, r.asset_id or 0, r.root))
     project_id = registry.project_id if registry else project.project_id
-    return WorkspaceSnapshot(
+    snapshot = WorkspaceSnapshot(
         project_id=project_id, registry=registry, assets=tuple(records),
         diagnostics=tuple(workspace_diags),
     )
+    return snapshot, WalkSummary(tuple(walk.dir_order), tuple(walk.anchors))
 
 
 def _flag_uuid_collisions(records: list[AssetRecord]) -> list[AssetRecord]:

@@ -20,7 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
 
 from packer.atomic import atomic_write_bytes, canonical_json_bytes
-from packer.build.hashing import HASH_ALGORITHM
+from packer.build.hashing import HASH_ALGORITHM, hash_bytes
 
 CACHE_SCHEMA_VERSION: Literal[1] = 1
 # A file whose mtime is this close to (or after) the moment the previous build started reading
@@ -92,6 +92,7 @@ class BuildCache(_Frozen):
 class LoadedCache:
     cache: BuildCache | None
     problem: str | None  # why the cache cannot be used (PK206), or None
+    digest: str | None = None  # content hash of the bytes read, when the cache is usable
 
 
 def load_cache(path: Path) -> LoadedCache:
@@ -102,7 +103,7 @@ def load_cache(path: Path) -> LoadedCache:
     except OSError as exc:
         return LoadedCache(None, f"{path.name} cannot be read: {exc.strerror or exc}")
     try:  # the usual case, parsed and validated in one pass in pydantic's own code
-        return LoadedCache(BuildCache.model_validate_json(raw), None)
+        return LoadedCache(BuildCache.model_validate_json(raw), None, hash_bytes(raw))
     except ValidationError:
         pass  # parse it again below only to say precisely what is wrong
     try:
@@ -115,15 +116,18 @@ def load_cache(path: Path) -> LoadedCache:
             f"this packer writes {CACHE_SCHEMA_VERSION}",
         )
     try:
-        return LoadedCache(BuildCache.model_validate(data), None)
+        return LoadedCache(BuildCache.model_validate(data), None, hash_bytes(raw))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         return LoadedCache(None, f"{path.name} is invalid at {where}: {first['msg']}")
 
 
-def save_cache(path: Path, cache: BuildCache) -> None:
-    atomic_write_bytes(path, cache.model_dump_json().encode("utf-8"))
+def save_cache(path: Path, cache: BuildCache) -> str:
+    """Write the cache atomically; returns the content hash of the bytes written."""
+    data = cache.model_dump_json().encode("utf-8")
+    atomic_write_bytes(path, data)
+    return hash_bytes(data)
 
 
 def settings_key(

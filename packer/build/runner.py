@@ -10,13 +10,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packer.build import uptodate
 from packer.build.artifact import PayloadStore, read_previous_artifact, write_artifact
 from packer.build.buildlock import build_lock
 from packer.build.cache import ArtifactRecord, BuildCache, LoadedCache, load_cache, save_cache
-from packer.build.check import CacheView, Selection, decide_all, select
+from packer.build.check import PACKER_VERSION, CacheView, Selection, decide_all, select
 from packer.build.emit import BuiltAsset, emit_assets
 from packer.build.faults import Faults
 from packer.build.hashing import hash_bytes
+from packer.build.layout import pack_prelude
 from packer.build.outputs import already_current, small_outputs, write_previews
 from packer.build.plan import Header, make_header
 from packer.build.result import AssetCacheOutcome, BuildResult
@@ -32,8 +34,10 @@ from packer.build.staging import (
 from packer.cancellation import CancellationToken, OperationCancelled
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.events import (
+    AffectedAsset,
     BuildFinishedDetail,
     BuildStartedDetail,
+    CacheHitDetail,
     EventKind,
     EventSink,
     NullSink,
@@ -41,9 +45,9 @@ from packer.events import (
     Outcome,
     PreviewReadyDetail,
 )
-from packer.formats import FormatError
-from packer.project import Project
-from packer.scan import build_snapshot, diagnostics_detail
+from packer.formats import FormatError, pipelines
+from packer.project import ASSETS_DIR, Project
+from packer.scan import WalkSummary, build_snapshot_and_walk, diagnostics_detail
 
 
 def build(
@@ -72,6 +76,7 @@ class _BuildRun:
     built: list[BuiltAsset] = field(default_factory=list)
     staging: Path | None = None
     committed: bool = False
+    walk: WalkSummary | None = None
 
     @property
     def token(self) -> CancellationToken:
@@ -104,9 +109,15 @@ class _BuildRun:
 
     def _run(self) -> BuildResult:
         started_at_ns = time.time_ns()
+        if self.use_cache:
+            manifest = uptodate.check(self.project, self.token, packer_version=PACKER_VERSION,
+                                      pipelines=_pipeline_versions())
+            if manifest is not None:
+                return self._finish_unchanged(manifest)
+        uptodate.forget(self.project)  # before build/ or cache.json can change
         for action in recover_staging(self.build_dir):
             self._add([diagnostic("PK208", f"build/.staging: {action}")])
-        snapshot = build_snapshot(self.project, self.token)
+        snapshot, self.walk = build_snapshot_and_walk(self.project, self.token)
         selection = self.selection = select(self.project, snapshot, self.token)
         self.op.emit(
             EventKind.BUILD_STARTED,
@@ -128,7 +139,7 @@ class _BuildRun:
             self._publish_diagnostics()
         if self.blocking:
             return self._finish_blocked()
-        return self._emit(view, loaded.cache, started_at_ns)
+        return self._emit(view, loaded, started_at_ns)
 
     def _cache_view(self) -> tuple[CacheView, LoadedCache]:
         previous = read_previous_artifact(self.build_dir / ARTIFACT)
@@ -147,9 +158,7 @@ class _BuildRun:
                 problem = "build/assets.pa is not the artifact the cache describes"
         return CacheView(cache, previous, False, problem, self.build_dir), loaded
 
-    def _emit(
-        self, view: CacheView, old_cache: BuildCache | None, started_at_ns: int
-    ) -> BuildResult:
+    def _emit(self, view: CacheView, loaded: LoadedCache, started_at_ns: int) -> BuildResult:
         assert self.selection is not None
         staging = self.staging = new_staging(self.build_dir, self.op.operation_id)
         store = PayloadStore(staging / "payload.spool")
@@ -163,7 +172,8 @@ class _BuildRun:
                                previous_head=previous.head if previous else None,
                                previous_size=previous.file_size if previous else None):
                 self._discard()
-                self._save_cache(header, started_at_ns, old_cache)
+                digest = self._save_cache(header, started_at_ns, loaded)
+                self._record(header, small, digest, started_at_ns)
                 return self._finish(Outcome.SUCCEEDED, "Build is up to date: nothing changed",
                                     header=header, up_to_date=True)
             fresh = self._stage(staging, header, small, store)
@@ -178,8 +188,9 @@ class _BuildRun:
         promote(staging, self.build_dir, self.faults.reached)
         self.staging = None
         self.faults.reached("promoted")
-        self._save_cache(header, started_at_ns, None)
+        digest = self._save_cache(header, started_at_ns, None)
         self.faults.reached("cached")
+        self._record(header, small, digest, started_at_ns)
         by_preview = {b.preview_name: b for b in self.built if b.preview_name is not None}
         for name in fresh:
             path = f"build/{PREVIEWS_DIR}/{name}"
@@ -200,15 +211,103 @@ class _BuildRun:
             (staging / name).write_bytes(data)
         return write_previews(staging / PREVIEWS_DIR, self.build_dir / PREVIEWS_DIR, self.built)
 
-    def _save_cache(self, header: Header, started_at_ns: int, old: BuildCache | None) -> None:
+    def _save_cache(
+        self, header: Header, started_at_ns: int, loaded: LoadedCache | None
+    ) -> str | None:
+        """Write cache.json unless it already says exactly this; its content hash either way."""
         cache = BuildCache.model_construct(
             started_at_ns=started_at_ns,
             artifact=ArtifactRecord(header_hash=hash_bytes(header.header), size=header.file_size),
             assets={str(b.work.asset_id): b.cache_entry() for b in self.built},
         )
+        old = loaded.cache if loaded is not None else None
         if old is not None and old.artifact == cache.artifact and old.assets == cache.assets:
-            return  # a no-op build with unchanged hints: nothing worth a write
-        save_cache(self.project.cache_path, cache)
+            return loaded.digest if loaded is not None else None  # a no-op: nothing to write
+        return save_cache(self.project.cache_path, cache)
+
+    def _record(
+        self, header: Header, small: dict[str, bytes], cache_digest: str | None,
+        started_at_ns: int,
+    ) -> None:
+        """Leave the up-to-date manifest for the next build, when it may rely on it."""
+        selection = self.selection
+        if selection is None or self.walk is None or cache_digest is None:
+            return
+        if selection.diagnostics:
+            return  # findings are re-reported by every build: only the normal path does that
+        placed = {e.asset_id: e for e in header.entries}
+        inputs: list[str] = []
+        rows: list[uptodate.NoopAsset] = []
+        for b in self.built:
+            work = b.work
+            root = work.record.root
+            inputs.extend(f"{ASSETS_DIR}/{root}/{i.path}" for i in work.inputs)
+            entry = placed[work.asset_id]
+            rows.append(uptodate.NoopAsset(
+                asset_id=work.asset_id, root=root, name=work.decl.name, offset=entry.offset,
+                size=entry.size, payload_hash=b.payload_hash, input_bytes=work.input_bytes,
+            ))
+        head = pack_prelude(len(header.header)) + header.header
+        uptodate.record(
+            self.project, started_at_ns=started_at_ns, packer_version=PACKER_VERSION,
+            pipelines=_pipeline_versions(), walk=self.walk, inputs=inputs, assets=rows,
+            head=head + bytes(header.payload_offset - len(head)),
+            payload_offset=header.payload_offset, output_bytes=header.file_size, small=small,
+            preview_hashes={b.preview_name: b.preview_hash for b in self.built
+                            if b.preview_name is not None and b.preview_hash is not None},
+            cache_digest=cache_digest,
+        )
+
+    def _finish_unchanged(self, manifest: uptodate.Manifest) -> BuildResult:
+        """Up to date by the manifest: the events and result of a no-op's normal path.
+
+        Same sequence as there (build_started, progress, a cache_hit and progress per asset,
+        build_finished), same details and summaries, nothing read but the manifest.
+        """
+        op = self.op
+        assets = manifest.assets
+        total = len(assets)
+        total_bytes = sum(a.input_bytes for a in assets)
+        op.emit(
+            EventKind.BUILD_STARTED,
+            f"Build started: {total} assets, {total_bytes / 1_000_000:.1f} MB of inputs",
+            detail=BuildStartedDetail(asset_count=total, input_bytes=total_bytes),
+        )
+        op.progress(0, total, phase="check", summary=f"Checking {total} assets…")
+        done_bytes = 0
+        wants = op.wants_events
+        for index, asset in enumerate(assets, start=1):
+            self.token.raise_if_cancelled()
+            if not wants:
+                op.emit(EventKind.CACHE_HIT, "")
+                continue
+            label = f"#{asset.asset_id} {asset.name or asset.root}"
+            op.emit(EventKind.CACHE_HIT, f"{label}: cache hit",
+                    affected=(AffectedAsset(asset_id=asset.asset_id, root=asset.root,
+                                            name=asset.name),),
+                    detail=CacheHitDetail(bytes=asset.size))
+            done_bytes += asset.input_bytes
+            op.progress(index, total, phase="build",
+                        summary=f"Building: {index}/{total} assets, "
+                        f"{done_bytes / 1_000_000:.1f}/{total_bytes / 1_000_000:.1f} MB")
+        op.finish(
+            EventKind.BUILD_FINISHED, Outcome.SUCCEEDED, "Build is up to date: nothing changed",
+            detail=BuildFinishedDetail(
+                asset_count=total, cache_hits=total, cache_misses=0,
+                output_bytes=manifest.output_bytes, artifact=f"build/{ARTIFACT}",
+                blocking=(), error=None,
+            ),
+            affected=[],
+        )
+        return BuildResult.model_construct(
+            outcome=Outcome.SUCCEEDED, operation_id=op.operation_id, asset_count=total,
+            cache_hits=total, cache_misses=0, input_bytes=total_bytes,
+            output_bytes=manifest.output_bytes, artifact=str(self.build_dir / ARTIFACT),
+            up_to_date=True, previews=(),
+            cache=tuple(AssetCacheOutcome.model_construct(
+                asset_id=a.asset_id, hit=True, reason=None, explanation=None) for a in assets),
+            blocking=(), diagnostics=(), error=None,
+        )
 
     # -- finishing --
 
@@ -277,3 +376,7 @@ class _BuildRun:
             ),
             blocking=blocking, diagnostics=tuple(self.diagnostics), error=error,
         )
+
+
+def _pipeline_versions() -> dict[str, int]:
+    return {fmt: pipeline.format_version for fmt, pipeline in sorted(pipelines().items())}

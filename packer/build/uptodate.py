@@ -1,0 +1,281 @@
+"""The up-to-date manifest `assets/.prometeu/uptodate.json`: a no-op build decided by `stat`.
+
+Every successful build without findings records a fingerprint (size, mtime_ns, ctime_ns, inode,
+device) of everything its output depends on: prometeu.json, the registry, cache.json, every
+folder the scan listed (a listing changes only with its folder's mtime, so a new, removed or
+renamed asset.json or input anywhere under assets/ is noticed), every asset.json found, every
+input of the build set, and every file it left in build/. The next build first stats exactly
+those paths; when each fingerprint is unchanged it is "up to date" without scanning, parsing,
+loading the cache or hashing (docs/formats.md, "Build cache", says why that is sound). Any
+difference, and the build runs its normal path, which removes the manifest before it touches
+anything and records a new one when it succeeds.
+
+Racy entries: a fingerprint whose mtime or ctime is within RACY_WINDOW_NS of the moment the
+recording build started may hide a later change in the same timestamp tick. Such an entry is
+trusted only after its content is checked against what the build wrote (build/ outputs and
+cache.json: the artifact's head and every payload against their hashes, the other files
+whole); any other racy entry sends the build down its normal path. After a content check the
+manifest is re-stamped, so the next no-op needs none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packer.atomic import atomic_write_bytes
+from packer.build.cache import RACY_WINDOW_NS
+from packer.build.hashing import hash_bytes, hash_file_range
+from packer.build.staging import (
+    ARTIFACT,
+    ASSET_TABLE,
+    PRELOAD,
+    PREVIEWS_DIR,
+    STAGING_DIR,
+    TOOL_METADATA,
+)
+from packer.cancellation import CancellationToken
+from packer.lock import read_lock
+from packer.project import ASSETS_DIR, Project
+from packer.scan import WalkSummary
+
+MANIFEST_FILE = "uptodate.json"
+MANIFEST_SCHEMA_VERSION = 1
+STAT_CHECK_EVERY = 512  # cancellation checks while stat-ing
+
+Fingerprint = list[int]  # [size, mtime_ns, ctime_ns, inode, device]
+
+
+def fingerprint(path: str) -> Fingerprint | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+
+
+def manifest_path(project: Project) -> Path:
+    return project.packer_dir / MANIFEST_FILE
+
+
+def forget(project: Project) -> None:
+    """Remove the manifest: done before a build changes build/ or cache.json."""
+    with contextlib.suppress(OSError):
+        manifest_path(project).unlink()
+
+
+@dataclass(frozen=True, slots=True)
+class NoopAsset:
+    """One build-set asset as an up-to-date build reports it (and where its payload lies)."""
+
+    asset_id: int
+    root: str
+    name: str
+    offset: int  # from the payload start
+    size: int
+    payload_hash: str
+    input_bytes: int
+
+    def row(self) -> list[Any]:
+        return [self.asset_id, self.root, self.name, self.offset, self.size, self.payload_hash,
+                self.input_bytes]
+
+
+@dataclass(slots=True)
+class Manifest:
+    recorded_at_ns: int  # when the recording build started (before its scan)
+    packer_version: str
+    pipelines: dict[str, int]  # format -> pipeline format_version
+    files: list[list[Any]]  # [path relative to the project, *fingerprint] ([path] = absent)
+    checks: dict[str, str]  # path -> content hash, for the files a racy entry may be checked by
+    previews: list[str]  # the names in build/previews
+    head_hash: str  # prelude + header + padding of build/assets.pa
+    payload_offset: int
+    output_bytes: int
+    assets: list[NoopAsset] = field(default_factory=list)
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({
+            "schema_version": MANIFEST_SCHEMA_VERSION, "recorded_at_ns": self.recorded_at_ns,
+            "packer_version": self.packer_version, "pipelines": self.pipelines,
+            "files": self.files, "checks": self.checks, "previews": self.previews,
+            "head_hash": self.head_hash, "payload_offset": self.payload_offset,
+            "output_bytes": self.output_bytes, "assets": [a.row() for a in self.assets],
+        }, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> Manifest | None:
+        try:
+            data = json.loads(raw)
+            if data["schema_version"] != MANIFEST_SCHEMA_VERSION:
+                return None
+            manifest = cls(
+                recorded_at_ns=_int(data["recorded_at_ns"]),
+                packer_version=str(data["packer_version"]),
+                pipelines={str(k): _int(v) for k, v in data["pipelines"].items()},
+                files=[_file_row(row) for row in data["files"]],
+                checks={str(k): str(v) for k, v in data["checks"].items()},
+                previews=[str(n) for n in data["previews"]],
+                head_hash=str(data["head_hash"]), payload_offset=_int(data["payload_offset"]),
+                output_bytes=_int(data["output_bytes"]),
+                assets=[NoopAsset(_int(a), str(r), str(n), _int(o), _int(s), str(h), _int(b))
+                        for a, r, n, o, s, h, b in data["assets"]],
+            )
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            return None
+        return manifest
+
+
+def _int(value: object) -> int:
+    if type(value) is not int:
+        raise TypeError("not an integer")
+    return value
+
+
+def _file_row(row: object) -> list[Any]:
+    if not isinstance(row, list) or len(row) not in (1, 6) or not isinstance(row[0], str):
+        raise TypeError("bad file row")
+    for value in row[1:]:
+        _int(value)
+    return row
+
+
+def _racy(fp: list[Any], racy_after: int) -> bool:
+    return bool(max(fp[1], fp[2]) >= racy_after)  # mtime or ctime: whichever is later
+
+
+def workspace_paths(
+    project: Project, walk: WalkSummary, inputs: list[str]
+) -> list[str]:
+    """Project-relative paths of everything outside build/ that the build's output depends on."""
+    root = project.root
+    paths = [os.path.relpath(p, root) for p in
+             (root / "prometeu.json", project.registry_path, project.cache_path)]
+    paths.extend(f"{ASSETS_DIR}/{d}" if d else ASSETS_DIR for d in walk.folders)
+    paths.extend(f"{ASSETS_DIR}/{a}/asset.json" if a else f"{ASSETS_DIR}/asset.json"
+                 for a in walk.anchors)
+    paths.extend(inputs)
+    return [p.replace(os.sep, "/") for p in paths]
+
+
+def record(
+    project: Project, *, started_at_ns: int, packer_version: str, pipelines: dict[str, int],
+    walk: WalkSummary, inputs: list[str], assets: list[NoopAsset], head: bytes,
+    payload_offset: int, output_bytes: int, small: dict[str, bytes],
+    preview_hashes: dict[str, str], cache_digest: str,
+) -> None:
+    """Stat and write the manifest after a successful build (a failure here costs time only)."""
+    build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
+    paths = workspace_paths(project, walk, inputs)
+    checks = {os.path.relpath(project.cache_path, project.root).replace(os.sep, "/"):
+              cache_digest}
+    paths.extend(f"{build}/{name}" for name in (ARTIFACT, ASSET_TABLE, PRELOAD, TOOL_METADATA))
+    checks.update({f"{build}/{name}": hash_bytes(data) for name, data in small.items()})
+    paths.append(f"{build}/{PREVIEWS_DIR}")
+    for name, digest in sorted(preview_hashes.items()):
+        paths.append(f"{build}/{PREVIEWS_DIR}/{name}")
+        checks[f"{build}/{PREVIEWS_DIR}/{name}"] = digest
+    base = str(project.root)
+    files: list[list[Any]] = []
+    for path in paths:
+        fp = fingerprint(f"{base}/{path}")
+        files.append([path] if fp is None else [path, *fp])
+    manifest = Manifest(
+        recorded_at_ns=started_at_ns, packer_version=packer_version, pipelines=pipelines,
+        files=files, checks=checks, previews=sorted(preview_hashes), head_hash=hash_bytes(head),
+        payload_offset=payload_offset, output_bytes=output_bytes, assets=assets,
+    )
+    with contextlib.suppress(OSError):
+        atomic_write_bytes(manifest_path(project), manifest.to_bytes())
+
+
+def load(project: Project) -> Manifest | None:
+    try:
+        raw = manifest_path(project).read_bytes()
+    except OSError:
+        return None
+    return Manifest.from_bytes(raw)
+
+
+def check(
+    project: Project, token: CancellationToken, *, packer_version: str,
+    pipelines: dict[str, int],
+) -> Manifest | None:
+    """The manifest when nothing it lists changed (racy entries checked by content), else None."""
+    now_ns = time.time_ns()
+    manifest = load(project)
+    if (manifest is None or manifest.packer_version != packer_version
+            or manifest.pipelines != pipelines):
+        return None
+    if os.path.lexists(project.build_dir / STAGING_DIR):
+        return None  # an interrupted build to finish or clean: the normal path's job
+    base = str(project.root)
+    racy_after = manifest.recorded_at_ns - RACY_WINDOW_NS
+    racy: list[list[Any]] = []
+    with read_lock(project):  # as the scan: never see a mutation half applied
+        for index, row in enumerate(manifest.files):
+            if index % STAT_CHECK_EVERY == 0:
+                token.raise_if_cancelled()
+            fp = fingerprint(f"{base}/{row[0]}")
+            if fp is None:
+                if len(row) != 1:
+                    return None
+                continue
+            if fp != row[1:]:
+                return None
+            if _racy(fp, racy_after):
+                racy.append(row)
+    if racy:
+        for row in racy:
+            token.raise_if_cancelled()
+            if not _content_matches(project, manifest, row[0], token):
+                return None
+        # Checked by content after the stat: re-stamp when that makes some entry trusted, so
+        # the next no-op checks by stat alone what is old enough by now.
+        if any(not _racy(row[1:], now_ns - RACY_WINDOW_NS) for row in racy):
+            manifest.recorded_at_ns = now_ns
+            with contextlib.suppress(OSError):
+                atomic_write_bytes(manifest_path(project), manifest.to_bytes())
+    return manifest
+
+
+def _content_matches(
+    project: Project, manifest: Manifest, path: str, token: CancellationToken
+) -> bool:
+    full = project.root / path
+    try:
+        build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
+        if path == f"{build}/{ARTIFACT}":
+            return _artifact_matches(full, manifest, token)
+        if path == f"{build}/{PREVIEWS_DIR}":
+            return sorted(os.listdir(full)) == manifest.previews
+        expected = manifest.checks.get(path)
+        return expected is not None and hash_bytes(full.read_bytes()) == expected
+    except (OSError, EOFError):
+        return False
+
+
+def _artifact_matches(path: Path, manifest: Manifest, token: CancellationToken) -> bool:
+    """Head, every payload and every gap between payloads (zeros) as the build wrote them."""
+    offset = manifest.payload_offset
+    with open(path, "rb") as handle:
+        if hash_bytes(handle.read(offset)) != manifest.head_hash:
+            return False
+        end = 0
+        for asset in sorted(manifest.assets, key=lambda a: a.offset):
+            if asset.offset < end:
+                return False
+            if asset.offset > end:
+                handle.seek(offset + end)
+                if any(handle.read(asset.offset - end)):
+                    return False
+            digest = hash_file_range(handle, offset + asset.offset, asset.size, token)
+            if digest != asset.payload_hash:
+                return False
+            end = asset.offset + asset.size
+    return offset + end == manifest.output_bytes

@@ -1,0 +1,271 @@
+"""The up-to-date manifest: a no-op decided by stat alone, and never when the output would differ.
+
+`RACY_WINDOW_NS` of packer.build.uptodate is set to 0 here, so files written before a build
+count as settled (as files minutes old do in a real project) while the build's own outputs,
+written after it started, are still checked by content on the first no-op. The cache's own
+racy window is left alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from packer import scan
+from packer.build import BuildResult, build, runner, uptodate
+from packer.cancellation import CancellationToken
+from packer.events import ListSink, Operation, Outcome, PackerEvent
+from packer.formats.raw import RAW_PIPELINE
+from packer.project import Project
+from tests.packer.build_support import (
+    add_glyph,
+    add_raw,
+    add_sound,
+    copy_project,
+    new_project,
+    snapshot_build,
+)
+
+
+class ScanSpy:
+    """Counts the scans the build starts (a no-op by the manifest starts none)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.scans = 0
+        real = scan.build_snapshot_and_walk
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.scans += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(runner, "build_snapshot_and_walk", counted)
+
+    def fast(self, action: Callable[[], BuildResult]) -> tuple[bool, BuildResult]:
+        before = self.scans
+        result = action()
+        return self.scans == before, result
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> ScanSpy:
+    monkeypatch.setattr(uptodate, "RACY_WINDOW_NS", 0)
+    monkeypatch.setattr(Operation, "PROGRESS_INTERVAL_S", 0.0)
+    return ScanSpy(monkeypatch)
+
+
+def built(tmp_path: Path) -> Project:
+    project = new_project(tmp_path / "work")
+    add_raw(project, "raw/a", b"alpha" * 100)
+    add_glyph(project, "glyphs/font")
+    add_sound(project, "sounds/sfx")
+    add_raw(project, "loose/b", b"unregistered", register=False, number=90)
+    assert build(project).succeeded
+    assert uptodate.manifest_path(project).is_file()
+    return project
+
+
+def comparable(event: PackerEvent) -> dict[str, Any]:
+    data = event.model_dump(mode="json")
+    for key in ("operation_id", "timestamp", "event_id"):
+        data.pop(key, None)
+    return data
+
+
+def test_noop_by_manifest_equals_the_normal_noop(tmp_path: Path, spy: ScanSpy) -> None:
+    project = built(tmp_path)
+    before = {p: p.stat().st_mtime_ns for p in project.build_dir.rglob("*")}
+    fast_sink = ListSink()
+    fast, fast_result = spy.fast(lambda: build(project, fast_sink))
+    assert fast and fast_result.up_to_date
+    uptodate.forget(project)  # the normal path, for comparison
+    slow_sink = ListSink()
+    slow, slow_result = spy.fast(lambda: build(project, slow_sink))
+    assert not slow and slow_result.up_to_date
+    assert [comparable(e) for e in fast_sink.events] == [comparable(e) for e in slow_sink.events]
+    assert fast_result.model_dump(exclude={"operation_id"}) == slow_result.model_dump(
+        exclude={"operation_id"})
+    assert fast_sink.kinds()[:3] == ["build_started", "progress_updated", "cache_hit"]
+    assert fast_result.reasons() == {1: None, 2: None, 3: None}
+    fast, quiet = spy.fast(lambda: build(project))  # no sink: the same counts
+    assert fast and quiet.model_dump(exclude={"operation_id"}) == slow_result.model_dump(
+        exclude={"operation_id"})
+    assert {p: p.stat().st_mtime_ns for p in project.build_dir.rglob("*")} == before
+
+
+def test_racy_outputs_are_checked_once_by_content_then_trusted(
+    tmp_path: Path, spy: ScanSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = built(tmp_path)
+    checked: list[str] = []
+    real = uptodate._content_matches
+
+    def counting(project: Project, manifest: uptodate.Manifest, path: str,
+                 token: CancellationToken) -> bool:
+        checked.append(path)
+        return real(project, manifest, path, token)
+
+    monkeypatch.setattr(uptodate, "_content_matches", counting)
+    recorded = uptodate.load(project)
+    assert recorded is not None
+    assert spy.fast(lambda: build(project))[0]
+    assert "build/assets.pa" in checked and "assets/.prometeu/cache.json" in checked
+    assert all(p.startswith("build/") or p.endswith("cache.json") for p in checked)
+    stamped = uptodate.load(project)
+    assert stamped is not None and stamped.recorded_at_ns > recorded.recorded_at_ns
+    checked.clear()
+    assert spy.fast(lambda: build(project))[0]
+    assert checked == []
+
+
+def test_a_change_the_stat_cannot_see_is_caught_by_the_content_check(
+    tmp_path: Path, spy: ScanSpy
+) -> None:
+    # A write in the same timestamp tick as the recording leaves every fingerprint equal; it is
+    # simulated by re-recording the tampered artifact's fingerprint into the manifest.
+    project = built(tmp_path)
+    expected = snapshot_build(project)
+    artifact = project.build_dir / "assets.pa"
+    data = bytearray(artifact.read_bytes())
+    data[-1] ^= 0xFF
+    artifact.write_bytes(bytes(data))
+    manifest = uptodate.load(project)
+    assert manifest is not None
+    for row in manifest.files:
+        if row[0] == "build/assets.pa":
+            row[1:] = uptodate.fingerprint(str(artifact)) or []
+    uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
+    fast, result = spy.fast(lambda: build(project))
+    assert not fast
+    assert result.reasons()[3] == "cache_missing_or_corrupt"
+    assert snapshot_build(project) == expected
+
+
+def test_racy_workspace_files_send_the_build_down_the_normal_path(
+    tmp_path: Path, spy: ScanSpy
+) -> None:
+    project = built(tmp_path)
+    manifest = uptodate.load(project)
+    assert manifest is not None
+    manifest.recorded_at_ns -= 3600 * 10**9  # every input, folder and asset.json is now racy
+    uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
+    fast, result = spy.fast(lambda: build(project))
+    assert not fast and result.up_to_date
+    assert spy.fast(lambda: build(project))[0]  # the normal path recorded a settled manifest
+
+
+def rewrite_json(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def same_size_change_mtime_kept(path: Path) -> None:
+    st = path.stat()
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01
+    path.write_bytes(bytes(data))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert path.stat().st_size == st.st_size and path.stat().st_mtime_ns == st.st_mtime_ns
+
+
+def _registry_excludes_sfx(project: Project) -> None:
+    registry = project.load_registry()
+    entries = tuple(e.model_copy(update={"included_in_build": e.root != "sounds/sfx"})
+                    for e in registry.assets)
+    project.save_registry(registry.model_copy(update={"assets": entries}))
+
+
+CHANGES: dict[str, Callable[[Project], object]] = {
+    "input_modified": lambda p: (p.assets_dir / "raw/a/data.bin").write_bytes(b"beta"),
+    "input_touched": lambda p: os.utime(p.assets_dir / "raw/a/data.bin",
+                                        ns=(1_700_000_000_000_000_000,) * 2),
+    "tile_same_size_mtime_forced_back": lambda p: same_size_change_mtime_kept(
+        p.assets_dir / "sounds/sfx/s1.wav"),
+    "asset_json_modified": lambda p: rewrite_json(
+        p.assets_dir / "raw/a/asset.json", lambda d: d.update(name="renamed")),
+    "registry_modified": _registry_excludes_sfx,
+    "new_unregistered_asset": lambda p: add_raw(p, "more/c", b"c", register=False, number=91),
+    "unregistered_asset_json_removed": lambda p: (p.assets_dir / "loose/b/asset.json").unlink(),
+    "unregistered_asset_json_edited": lambda p: rewrite_json(
+        p.assets_dir / "loose/b/asset.json",
+        lambda d: d.update(asset_uuid="00000000-0000-4000-8000-000000000001")),
+    "new_input_folder_file": lambda p: (p.assets_dir / "raw/a/extra.bin").write_bytes(b"x"),
+    "artifact_tampered": lambda p: (p.build_dir / "assets.pa").write_bytes(
+        (p.build_dir / "assets.pa").read_bytes()[:-1] + b"\x00"),
+    "artifact_tampered_mtime_forced_back": lambda p: same_size_change_mtime_kept(
+        p.build_dir / "assets.pa"),
+    "artifact_truncated": lambda p: os.truncate(p.build_dir / "assets.pa", 100),
+    "mirror_changed": lambda p: (p.build_dir / "preload.json").write_text("[ ]"),
+    "preview_deleted": lambda p: (p.build_dir / "previews/2.png").unlink(),
+    "preview_changed_in_place": lambda p: same_size_change_mtime_kept(
+        p.build_dir / "previews/2.png"),
+    "stray_preview_added": lambda p: (p.build_dir / "previews/9.png").write_bytes(b"x"),
+    "cache_corrupted": lambda p: p.cache_path.write_bytes(b"{"),
+    "cache_entry_edited": lambda p: rewrite_json(
+        p.cache_path, lambda d: d["assets"]["2"].update(packer_version="0.0.1+pa1")),
+    "staging_left_behind": lambda p: (p.build_dir / ".staging/abandoned").mkdir(parents=True),
+    "project_file_changed": lambda p: rewrite_json(
+        p.root / "prometeu.json", lambda d: d.update(name="other")),
+    "manifest_corrupted": lambda p: uptodate.manifest_path(p).write_bytes(b"[1, 2"),
+    "manifest_removed": lambda p: uptodate.manifest_path(p).unlink(),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_any_change_takes_the_normal_path_and_builds_what_a_full_build_would(
+    tmp_path: Path, spy: ScanSpy, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    monkeypatch.setattr("packer.build.cache.RACY_WINDOW_NS", 10**18)  # the cache hashes all
+    project = built(tmp_path)
+    assert spy.fast(lambda: build(project))[0]
+    CHANGES[change](project)
+    fast, result = spy.fast(lambda: build(project))
+    assert not fast, f"{change}: reported up to date by the manifest"
+    full = copy_project(project, tmp_path / "full")
+    uptodate.forget(full)
+    expected = build(full, use_cache=False)
+    assert result.outcome == expected.outcome
+    assert [d.code for d in result.blocking] == [d.code for d in expected.blocking]
+    if result.succeeded:
+        assert snapshot_build(project) == snapshot_build(full)
+        again = build(project)
+        assert again.up_to_date
+
+
+def test_packer_or_pipeline_version_change_takes_the_normal_path(
+    tmp_path: Path, spy: ScanSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = built(tmp_path)
+    monkeypatch.setattr(RAW_PIPELINE, "format_version", RAW_PIPELINE.format_version + 1)
+    fast, result = spy.fast(lambda: build(project))
+    assert not fast and result.reasons()[1] == "packer_version_changed"
+    monkeypatch.setattr(runner, "PACKER_VERSION", "9.9.9+pa9")
+    assert not spy.fast(lambda: build(project))[0]
+
+
+def test_findings_are_never_skipped(tmp_path: Path, spy: ScanSpy) -> None:
+    # A build with a (non-blocking) finding leaves no manifest: each build reports it again.
+    project = built(tmp_path)
+    with open(os.fsencode(project.assets_dir / "loose") + b"/bad\xff.bin", "wb") as out:
+        out.write(b"a name that is not UTF-8")
+    result = build(project)
+    assert result.succeeded and [d.code for d in result.diagnostics] == ["PK207"]
+    assert not uptodate.manifest_path(project).exists()
+    fast, again = spy.fast(lambda: build(project))
+    assert not fast and again.up_to_date
+    assert [d.code for d in again.diagnostics] == ["PK207"]
+
+
+def test_cancelled_noop_by_manifest(tmp_path: Path, spy: ScanSpy) -> None:
+    project = built(tmp_path)
+    before = snapshot_build(project)
+    token = CancellationToken()
+    token.cancel()
+    result = build(project, token=token)
+    assert result.outcome is Outcome.CANCELLED
+    assert snapshot_build(project) == before
