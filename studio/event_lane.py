@@ -45,12 +45,10 @@ LANE_ERROR_TYPE = "WorkerEndedWithoutTerminal"
 
 # GUI-priority backpressure (see docs/benchmarks.md, "Event lane"): while events flow, the GUI
 # thread stamps a heartbeat every HEARTBEAT_MS; a producer that finds it older than
-# GIVE_WAY_AFTER_S sleeps (releasing the GIL) in GIVE_WAY_STEP_S steps until it moves, at most
-# GIVE_WAY_MAX_S per pause. Checked on every lifecycle event and every GIVE_WAY_CHECK_EVERY-th
-# progress update of a sink.
+# GIVE_WAY_AFTER_S waits (releasing the GIL) for the next heartbeat, at most GIVE_WAY_MAX_S.
+# Checked on every lifecycle event and every GIVE_WAY_CHECK_EVERY-th progress update of a sink.
 HEARTBEAT_MS = 4
 GIVE_WAY_AFTER_S = 0.008
-GIVE_WAY_STEP_S = 0.0005
 GIVE_WAY_MAX_S = 0.020
 GIVE_WAY_CHECK_EVERY = 16
 _NO_HEARTBEAT = float("inf")  # no flow, no heartbeat: producers never pause
@@ -165,22 +163,19 @@ class WorkerSink:
     def _give_way(self, now: float) -> None:
         """The GUI thread has not run for a while: release the GIL until it has.
 
-        Bounded: the pause ends when the GUI's heartbeat moves or after GIVE_WAY_MAX_S; a
-        heartbeat that did not move during a whole pause (the GUI thread blocked or gone) is
-        never waited on again, so producers cannot stall on a lane nobody drains.
+        Waits on the heartbeat's event (no polling: a sleeping producer that woke every few
+        hundred µs to look would take the GIL from the GUI it waits for). Bounded: the pause
+        ends at the next heartbeat or after GIVE_WAY_MAX_S; a heartbeat that did not come
+        during a whole pause (the GUI thread blocked or gone) is never waited on again, so
+        producers cannot stall on a lane nobody drains.
         """
         lane = self._lane
+        beat = lane._beat
         seen = lane._gui_alive
-        if seen == self._unanswered:
+        if seen == self._unanswered or now - seen <= GIVE_WAY_AFTER_S:
             return
-        deadline = now + GIVE_WAY_MAX_S
-        while True:
-            time.sleep(GIVE_WAY_STEP_S)
-            if lane._gui_alive != seen:
-                break
-            if time.monotonic() >= deadline:
-                self._unanswered = seen
-                break
+        if not beat.wait(GIVE_WAY_MAX_S):
+            self._unanswered = seen
         lane._count_pause(time.monotonic() - now)
 
     def close(self, error: BaseException | None = None) -> None:
@@ -256,6 +251,8 @@ class EventLane(QObject):
     MIN_DRAIN_INTERVAL_MS = 16  # throttle: at most ~60 drains per second
     DRAIN_BUDGET_S = 0.008  # GUI time per drain, so paints and input keep their share
     CHUNK = 256  # items per events_delivered emission (the model inserts per chunk)
+    PROGRESS_INTERVAL_S = 0.05  # progress slots swept at most ~20 times a second
+    HEARTBEAT_IDLE_MS = 100  # the heartbeat stops after this long without events
     ENDED_MEMORY = 8192  # operations remembered as ended, to drop their stragglers
 
     def __init__(self, bus: StudioBus | None = None, parent: QObject | None = None) -> None:
@@ -267,6 +264,7 @@ class EventLane(QObject):
         self._slots: dict[str, tuple[PackerEvent, int, str | None]] = {}
         self._wake_pending = False
         self._gui_alive = _NO_HEARTBEAT  # written by the GUI thread only
+        self._beat = threading.Event()  # set (and replaced) at each heartbeat
         # -- shared on rare paths, under _lock --
         self._lock = threading.Lock()
         self._tokens: dict[str, CancellationToken] = {}
@@ -286,6 +284,7 @@ class EventLane(QObject):
         self._late_terminals = 0
         self._lane_made = 0
         self._last_drain = 0.0
+        self._last_sweep = 0.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._drain)
@@ -374,43 +373,62 @@ class EventLane(QObject):
     def _on_wake(self) -> None:
         self._quiet_beats = 0
         if not self._heartbeat.isActive():
-            self._gui_alive = time.monotonic()
+            self._stamp_alive()
             self._heartbeat.start()
-        if self._timer.isActive():
-            return
         since_ms = (time.monotonic() - self._last_drain) * 1000.0
         delay = max(0, int(self.MIN_DRAIN_INTERVAL_MS - since_ms))
+        # A pending drain may be a later one (for a skipped progress sweep): never later than
+        # the throttle allows for what just arrived.
+        if self._timer.isActive() and self._timer.remainingTime() <= delay:
+            return
         self._timer.start(delay)
 
     @Slot()
     def _on_heartbeat(self) -> None:
-        # Stamped while events flow; stopped (and producers never pause) after ~100 ms of
-        # silence, so an idle Studio runs no heartbeat.
+        # Stamped while events flow; stopped (and producers never pause) after
+        # HEARTBEAT_IDLE_MS of silence, so an idle Studio runs no heartbeat.
         if self._wake_pending or self._backlog or self._pending_progress:
             self._quiet_beats = 0
         else:
             self._quiet_beats += 1
-            if self._quiet_beats * HEARTBEAT_MS >= 100:
+            if self._quiet_beats * HEARTBEAT_MS >= self.HEARTBEAT_IDLE_MS:
                 self._heartbeat.stop()
                 self._gui_alive = _NO_HEARTBEAT
+                self._release_waiters()
                 return
+        self._stamp_alive()
+
+    def _stamp_alive(self) -> None:
         self._gui_alive = time.monotonic()
+        self._release_waiters()
+
+    def _release_waiters(self) -> None:
+        beat, self._beat = self._beat, threading.Event()
+        beat.set()
 
     def shutdown(self) -> None:
         """Stop the heartbeat so that producers still running never pause for this lane."""
         self._heartbeat.stop()
         self._gui_alive = _NO_HEARTBEAT
+        self._release_waiters()
 
     @Slot()
     def drain_now(self) -> None:
-        """Drain immediately (normally the wake-up and the timer do it)."""
+        """Drain immediately, progress slots included (normally the wake-up and the timer do it)."""
+        self._last_sweep = float("-inf")
         self._drain()
 
     @Slot()
     def _drain(self) -> None:
         start = time.monotonic()
         self._last_drain = start
-        self._take_shared()
+        # Progress slots are swept at most every PROGRESS_INTERVAL_S (latest-value: the bars
+        # repaint at 10 Hz); lifecycle events go every drain. An operation's own slot is still
+        # read before each of its lifecycle events (the barrier, in _next_chunk).
+        sweep = start - self._last_sweep >= self.PROGRESS_INTERVAL_S
+        if sweep:
+            self._last_sweep = start
+        self._take_shared(sweep)
         deadline = start + self.DRAIN_BUDGET_S
         progress_out: dict[str, LaneEvent] = {}
         while True:
@@ -428,16 +446,23 @@ class EventLane(QObject):
                 self._bus.publish(OperationProgressChanged(progress_out))
         if self._backlog or self._pending_progress:
             self._timer.start(self.MIN_DRAIN_INTERVAL_MS)
+        elif not sweep and self._slots:
+            # The wake-up that brought us here is spent: come back for the skipped sweep.
+            wait_s = self.PROGRESS_INTERVAL_S - (start - self._last_sweep)
+            self._timer.start(max(self.MIN_DRAIN_INTERVAL_MS, int(wait_s * 1000.0) + 1))
         if self._gui_alive != _NO_HEARTBEAT:
-            self._gui_alive = time.monotonic()
+            self._stamp_alive()
 
-    def _take_shared(self) -> None:
+    def _take_shared(self, sweep: bool) -> None:
         # Order matters: clear the wake flag, then read the progress slots, then the queue. A
         # lifecycle event published before a progress update we read is then already queued,
         # and anything published after the flag was cleared sends a new wake-up.
         self._wake_pending = False
-        for op, _slot in list(self._slots.items()):
-            self._merge_slot(op)
+        if sweep:
+            taken = self._taken
+            for op, slot in list(self._slots.items()):
+                if slot[1] > taken.get(op, 0):
+                    self._merge_slot(op)
         queue = self._queue
         per_op = self._backlog_per_op
         backlog = self._backlog

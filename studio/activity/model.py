@@ -61,6 +61,7 @@ Index = QModelIndex | QPersistentModelIndex
 Node = OperationRecord | GroupNode | EventNode | BurstNode
 FindingsKey = tuple[str | None, str, frozenset[str]]  # origin, operation, affected roots
 
+_PROGRESS = EventKind.PROGRESS_UPDATED
 MAX_OPERATIONS = 500  # operations kept in memory; pinned failures are never evicted
 PLACEHOLDER = "…"  # the one child row of an operation nobody has expanded yet
 
@@ -129,12 +130,20 @@ class ActivityModel(QStandardItemModel):
         now = time.monotonic()
         batches: dict[OperationRecord, list[LaneEvent]] = {}
         new_ops: list[OperationRecord] = []
+        progressed = False
         for item in items:
             rec = self._by_id.get(item.event.operation_id)
             if rec is None:
                 rec = OperationRecord(item.event, now, item.origin)
                 self._by_id[rec.operation_id] = rec
                 new_ops.append(rec)
+            elif item.event.kind is _PROGRESS and rec not in batches:
+                # Nothing of this operation is waiting in the batch, and progress adds no row:
+                # apply it in place (most of a flood; the row shows it on the refresh tick).
+                if rec.apply_progress(item):
+                    self._dirty.add(rec)
+                progressed = True
+                continue
             batches.setdefault(rec, []).append(item)
         fresh = set(new_ops)
         for rec in new_ops:  # in order of appearance, each on top: newest first
@@ -168,7 +177,8 @@ class ActivityModel(QStandardItemModel):
             )
         self._evict()
         self._update_failure_count()
-        if any(rec.running for rec in batches) and not self._refresh.isActive():
+        running = progressed or any(rec.running for rec in batches)
+        if running and not self._refresh.isActive():
             self._refresh.start()
         self.operations_changed.emit()
 
