@@ -8,6 +8,9 @@ Prints `name: value` lines, all measured in this one run on the same files:
 - full_build_s: `build(use_cache=False)` with no sink (every asset encoded, artifact written);
 - build_vs_raw_ratio: full-build throughput / raw read+hash throughput (= raw_s / full_s);
 - noop_vs_full_ratio, one_change_vs_full_ratio: rebuild with nothing / one raw input changed;
+  a no-op is decided by the up-to-date manifest (packer.build.uptodate) when it can be;
+- noop_normal_path_s: the same no-op with the manifest removed first, so it takes the build's
+  normal path (scan, cache decisions, payload verification), for comparison;
 - events_vs_nosink_ratio: full build with a JSON-lines sink writing to a file / with no sink;
 - hash_*: read+hash throughput of the same files for xxh3_128, blake3, sha256 (the choice);
 - peak_rss_mb: this process's peak resident memory;
@@ -45,7 +48,7 @@ import xxhash
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from packer.build import build
+from packer.build import build, uptodate
 from packer.events import JsonLinesSink
 from packer.project import Project, open_project
 from packer.registry import Registry, RegistryEntry
@@ -233,6 +236,12 @@ def main() -> None:
         sink_times.append(timed(lambda: build_with_jsonl(project, events_path)))
     full_s = min(full_times)
     noop_s = min(timed(lambda: build(project)) for _ in range(args.runs))
+
+    def normal_path_noop() -> None:
+        uptodate.forget(project)
+        assert build(project).up_to_date
+
+    noop_normal_s = min(timed(normal_path_noop) for _ in range(args.runs))
     changed = next(p for p in files if p.name == "data.bin")
     original = changed.read_bytes()
     one_change: list[float] = []
@@ -253,6 +262,7 @@ def main() -> None:
     print(f"build_vs_raw_ratio: {raw_s / full_s:.3f}")
     print(f"noop_build_s: {noop_s:.3f}")
     print(f"noop_vs_full_ratio: {noop_s / full_s:.3f}")
+    print(f"noop_normal_path_s: {noop_normal_s:.3f}")
     print(f"one_change_build_s: {min(one_change):.3f}")
     print(f"one_change_vs_full_ratio: {min(one_change) / full_s:.3f}")
     print(f"events_build_s: {min(sink_times):.3f}")

@@ -58,9 +58,10 @@ class AssetRecord(BaseModel):
     diagnostics: tuple[Diagnostic, ...] = ()
     files: tuple[str, ...] = ()  # every file under the root, relative to it, sorted
     anchor_fingerprint: tuple[int, int] | None = None  # (size, mtime_ns) of asset.json
-    # (size, mtime_ns) of each input in `declaration.all_inputs()` order, as `check_inputs` saw
-    # them; empty unless every input checked out (the build's cache hints, without a second stat)
-    input_stats: tuple[tuple[int, int], ...] = ()
+    # (size, mtime_ns, ctime_ns) of each input in `declaration.all_inputs()` order, as
+    # `check_inputs` saw them; empty unless every input checked out (the build's cache hints,
+    # without a second stat)
+    input_stats: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def name(self) -> str | None:
@@ -216,10 +217,10 @@ def check_inputs(
 
 def _check_inputs(
     decl: AssetDeclaration, inside: InsideRoot, *, root: str, asset_id: int | None
-) -> tuple[list[Diagnostic], list[tuple[int, int]]]:
-    """check_inputs, also returning (size, mtime_ns) of each input that checked out."""
+) -> tuple[list[Diagnostic], list[tuple[int, int, int]]]:
+    """check_inputs, also returning (size, mtime_ns, ctime_ns) of each input that checked out."""
     found: list[Diagnostic] = []
-    stats: list[tuple[int, int]] = []
+    stats: list[tuple[int, int, int]] = []
     for role, path in decl.all_inputs():
         try:
             target = inside.resolve_str(path)
@@ -253,7 +254,7 @@ def _check_inputs(
                 root=root, file=path, asset_id=asset_id,
             ))
         else:
-            stats.append((st.st_size, st.st_mtime_ns))
+            stats.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns))
     return found, stats
 
 
@@ -262,7 +263,7 @@ class _Anchor:
     decl: AssetDeclaration | None
     diagnostics: list[Diagnostic]
     fingerprint: tuple[int, int] | None = None
-    input_stats: tuple[tuple[int, int], ...] = ()
+    input_stats: tuple[tuple[int, int, int], ...] = ()
 
 
 _NO_ANCHOR = _Anchor(None, [])
@@ -279,7 +280,7 @@ def _read_anchor(assets_dir: Path, real_assets: str, root: str, asset_id: int | 
             root=root, file=DECLARATION_FILE, asset_id=asset_id,
         )])
     decl, found = parse_declaration(raw, root=root, asset_id=asset_id)
-    stats: list[tuple[int, int]] = []
+    stats: list[tuple[int, int, int]] = []
     if decl is not None:
         inside = InsideRoot.below(real_assets, root)
         problems, stats = _check_inputs(decl, inside, root=root, asset_id=asset_id)

@@ -149,6 +149,7 @@ class InputFacts:
     path: str
     size: int
     mtime_ns: int
+    ctime_ns: int  # not a recorded hint: it tells whether the file changed since a build began
     hash: str | None = None
 
     def cached(self) -> CachedInput:
@@ -204,8 +205,10 @@ def decide(
     changed = []
     racy_after = previous_started_at_ns - RACY_WINDOW_NS
     for facts, old in zip(inputs, entry.inputs, strict=True):
+        # ctime too: a write whose mtime was put back (os.utime) still moves the ctime past
+        # the previous build's start, so that file is hashed.
         trusted = (facts.size == old.size and facts.mtime_ns == old.mtime_ns
-                   and facts.mtime_ns < racy_after)
+                   and max(facts.mtime_ns, facts.ctime_ns) < racy_after)
         if trusted:
             facts.hash = old.hash
             continue

@@ -115,14 +115,15 @@ def _stat_inputs(
     decl: AssetDeclaration, root_path: Path, record: AssetRecord, selection: Selection
 ) -> tuple[list[InputFacts] | None, list[str]]:
     # The scan has just checked every input (inside the root, a readable regular file; else a
-    # blocking PK106/107/112/114) and kept its (size, mtime_ns): those are the cache hints.
+    # blocking PK106/107/112/114) and kept its (size, mtime_ns, ctime_ns): the cache hints.
     # Pipelines read through `InsideRoot` again, and hashing opens the same joined path.
     base = str(root_path)
     roles_paths = decl.all_inputs()
     if len(record.input_stats) == len(roles_paths):
-        return [InputFacts(role=role, path=path, size=size, mtime_ns=mtime_ns)
-                for (role, path), (size, mtime_ns) in zip(roles_paths, record.input_stats,
-                                                          strict=True)
+        return [InputFacts(role=role, path=path, size=size, mtime_ns=mtime_ns,
+                           ctime_ns=ctime_ns)
+                for (role, path), (size, mtime_ns, ctime_ns) in zip(
+                    roles_paths, record.input_stats, strict=True)
                 ], [f"{base}/{path}" for _role, path in roles_paths]
     facts: list[InputFacts] = []
     targets: list[str] = []
@@ -137,7 +138,8 @@ def _stat_inputs(
                 root=record.root, file=path, asset_id=record.asset_id,
             ))
             return None, []
-        facts.append(InputFacts(role=role, path=path, size=st.st_size, mtime_ns=st.st_mtime_ns))
+        facts.append(InputFacts(role=role, path=path, size=st.st_size, mtime_ns=st.st_mtime_ns,
+                                ctime_ns=st.st_ctime_ns))
         targets.append(target)
     return facts, targets
 
