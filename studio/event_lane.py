@@ -47,8 +47,8 @@ LANE_ERROR_TYPE = "WorkerEndedWithoutTerminal"
 # thread stamps a heartbeat every HEARTBEAT_MS; a producer that finds it older than
 # GIVE_WAY_AFTER_S waits (releasing the GIL) for the next heartbeat, at most GIVE_WAY_MAX_S.
 # Checked on every lifecycle event and every GIVE_WAY_CHECK_EVERY-th progress update of a sink.
-HEARTBEAT_MS = 4
-GIVE_WAY_AFTER_S = 0.008
+HEARTBEAT_MS = 3
+GIVE_WAY_AFTER_S = 0.006
 GIVE_WAY_MAX_S = 0.020
 GIVE_WAY_CHECK_EVERY = 16
 _NO_HEARTBEAT = float("inf")  # no flow, no heartbeat: producers never pause
@@ -108,6 +108,7 @@ class WorkerSink:
         origin: str | None = None,
     ) -> None:
         self._lane = lane
+        self._slots = lane._slots  # the lane's latest-value slots (one dict for its lifetime)
         self.label = label
         self.token = token
         self.origin = origin
@@ -125,19 +126,20 @@ class WorkerSink:
         # operation's events come from one producer at a time (Operation holds its lock while
         # publishing), so every slot has a single writer.
         op = event.operation_id
-        lane = self._lane
+        kind = event.kind
         state = self._ops.get(op)
         if state is None:
             state = self._ops[op] = [event, 0]
             if self.token is not None:
-                lane._register_token(op, self.token)
-        elif self._ended and op in self._ended and event.kind is _PROGRESS:
-            lane._count_dropped(1)
+                self._lane._register_token(op, self.token)
+        elif self._ended and kind is _PROGRESS and op in self._ended:
+            self._lane._count_dropped(1)
             return
         state[0] = event
-        if event.kind is _PROGRESS:
-            state[1] += 1
-            lane._slots[op] = (event, state[1], self.origin)
+        lane = self._lane
+        if kind is _PROGRESS:
+            count = state[1] = state[1] + 1
+            self._slots[op] = (event, count, self.origin)
             if not lane._wake_pending:
                 lane._wake_pending = True
                 lane._wake_requested.emit()
