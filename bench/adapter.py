@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/adapter.py [--events N] [--naive-events N] [--naive-seconds S]
 
-(a) null: a sink that only counts (the producers' own ceiling, building events included);
+(a) null: a sink that only counts (the producers' own ceiling, building events included), run
+    before and after (c), the ratio against their mean;
 (b) naive: one queued Qt signal per event and one table-model row per event, time-boxed
     (default 100k events or 20 s) and reported as measured, never extrapolated into a pass;
 (c) adapter: the event lane into the real ActivityModel shown in an ActivityPanel.

@@ -8,7 +8,10 @@ Workers publish packer events into a :class:`WorkerSink` (one per packer call, f
   stands for (the coalescing happens here, on the producer side, so the GUI thread's work per
   tick is bounded by the number of operations, not by the number of events);
 - the first event into an empty lane emits one queued wake-up signal; the GUI thread drains in
-  chunks within a time budget (see docs/benchmarks.md, "Event lane", for the measurements).
+  chunks within a time budget, sweeping the progress slots at most ~20 times a second;
+- GUI-priority backpressure: while events flow the GUI thread stamps a heartbeat, and a producer
+  that finds it stale waits (bounded) for the next beat, so a flood cannot starve the GUI thread
+  of the GIL (see docs/benchmarks.md, "Event lane", for the measurements).
 
 The GUI side keeps the rules of the seed: per-operation ``sequence`` order in delivery; before a
 lifecycle event (a terminal in particular) the operation's older pending progress is delivered;
