@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QResizeEvent, QTextDocument
 from PySide6.QtWidgets import (
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTextBrowser,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -60,33 +62,79 @@ class _Target:
     name: str | None
 
 
-def describe_preview(preview: MutationPreview) -> str:
-    """The inline preview as simple HTML: class, changes, blockers, warnings, safe fixes."""
+MAX_BUTTON_COLUMNS = 3
+REGISTRY_PREFIX = "registry: "
+# The preview card: a tinted box with a coloured edge, amber when files on disk would change.
+CARD_STYLE = (
+    "QFrame#mutation_preview {{ border: 2px solid {edge}; border-radius: 4px;"
+    " background: {fill}; }}"
+    " QFrame#mutation_preview QLabel {{ background: transparent; border: none; }}"
+)
+REGISTRY_CARD = CARD_STYLE.format(edge="#4682c8", fill="rgba(70, 130, 200, 28)")
+FILES_CARD = CARD_STYLE.format(edge="#d08a00", fill="rgba(208, 138, 0, 30)")
+BLOCKED_CARD = CARD_STYLE.format(edge="#c62828", fill="rgba(198, 40, 40, 24)")
+
+
+def button_columns(available: int, widest: int, spacing: int) -> int:
+    """How many action buttons fit on one row (1 to 3): they wrap instead of being clipped."""
+    if widest <= 0:
+        return MAX_BUTTON_COLUMNS
+    return max(1, min(MAX_BUTTON_COLUMNS, (available + spacing) // (widest + spacing)))
+
+
+def preview_title(preview: MutationPreview) -> str:
     kind = ("registry only (files stay)" if preview.operation_class
             is OperationClass.REGISTRY_MUTATION else "moves, changes or deletes files")
-    parts = [f"<b>{preview.action.verb.capitalize()} {_esc(preview.target.label())}</b> — {kind}"]
-    lines = preview.change_lines()
-    parts.append("<b>Changes</b><ul>" + "".join(f"<li>{_esc(c)}</li>" for c in lines) + "</ul>"
-                 if lines else "<i>Nothing would change.</i>")
+    return f"Preview: {preview.action.verb} {preview.target.label()} — {kind}"
+
+
+def describe_preview(preview: MutationPreview) -> str:
+    """The inline preview as simple HTML: what changes in the registry and on disk, then
+    blockers, warnings and safe fixes (the title says the class, see preview_title)."""
+    registry = [c.describe().removeprefix(REGISTRY_PREFIX) for c in preview.registry_changes]
+    if preview.next_asset_id_after != preview.next_asset_id_before:
+        registry.append(
+            f"next_asset_id {preview.next_asset_id_before} → {preview.next_asset_id_after}"
+        )
+    disk = [c.describe() for c in preview.disk_changes]
+    parts: list[str] = []
+    if registry:
+        parts.append(_section("In the registry (index.json)", registry))
+    if disk:
+        parts.append(_section("On disk", disk))
+    if not registry and not disk:
+        parts.append("<i>Nothing would change.</i>")
     if preview.blockers:
-        parts.append("<b style='color:#c62828'>Blocked</b><ul>" + "".join(
-            f"<li>{_esc(n.message)}{' — ' + _esc(n.fix) if n.fix else ''}</li>"
-            for n in preview.blockers) + "</ul>")
+        parts.append(_section("Blocked", [
+            n.message + (f" — {n.fix}" if n.fix else "") for n in preview.blockers
+        ], colour="#c62828"))
     if preview.warnings:
-        parts.append("<b>Warnings</b><ul>" + "".join(
-            f"<li>{_esc(n.message)}</li>" for n in preview.warnings) + "</ul>")
+        parts.append(_section("Warnings", [n.message for n in preview.warnings]))
     if preview.safe_fixes:
-        parts.append("<b>Safe fixes</b><ul>" + "".join(
-            f"<li>{_esc(f.description)}</li>" for f in preview.safe_fixes) + "</ul>")
+        parts.append(_section("Safe fixes (not part of this change)",
+                              [f.description for f in preview.safe_fixes]))
     return "".join(parts)
+
+
+def _section(title: str, lines: list[str], colour: str | None = None) -> str:
+    style = f" style='color:{colour}'" if colour else ""
+    items = "".join(f"<li>{_esc(line)}</li>" for line in lines)
+    return f"<b{style}>{_esc(title)}</b><ul style='margin-top:2px'>{items}</ul>"
 
 
 def _esc(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _plain(html_text: str) -> str:
+    document = QTextDocument()
+    document.setHtml(html_text)
+    return document.toPlainText()
+
+
 class ActionsPanel(QWidget):
     applied = Signal(object)  # MutationResult (applied or not)
+    preview_shown = Signal()  # a preview arrived: the pane scrolls the card into view
 
     def __init__(self, prompter: Prompter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,28 +144,52 @@ class ActionsPanel(QWidget):
         self.preview: MutationPreview | None = None
         self.buttons: dict[MutationAction, QPushButton] = {}
         self.button_grid = QGridLayout()
+        self._columns = 0
         self.hint = QLabel("Select an asset to see what can be done with it.")
-        self.preview_view = QTextBrowser()
-        self.preview_view.setMinimumHeight(120)
-        self.preview_view.hide()
-        self.apply_button = QPushButton("Apply")
-        self.discard_button = QPushButton("Discard")
+        self.hint.setWordWrap(True)
+        self._build_preview_card()
         self.result = QLabel()
         self.result.setWordWrap(True)
-        consent = QHBoxLayout()
-        consent.addStretch(1)
-        consent.addWidget(self.discard_button)
-        consent.addWidget(self.apply_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.hint)
         layout.addLayout(self.button_grid)
-        layout.addWidget(self.preview_view)
-        layout.addLayout(consent)
+        layout.addWidget(self.preview_card)
         layout.addWidget(self.result)
         self.apply_button.clicked.connect(self._on_apply)
         self.discard_button.clicked.connect(self._on_discard)
         self._set_preview(None)
+
+    def _build_preview_card(self) -> None:
+        """The preview with its consent buttons right under it, in one box that stands out."""
+        self.preview_card = QFrame()
+        self.preview_card.setObjectName("mutation_preview")
+        self.preview_card.setAccessibleName("Mutation preview")
+        self.preview_title = QLabel()
+        self.preview_title.setWordWrap(True)
+        font = self.preview_title.font()
+        font.setBold(True)
+        self.preview_title.setFont(font)
+        self.preview_body = QLabel()
+        self.preview_body.setWordWrap(True)
+        self.preview_body.setTextFormat(Qt.TextFormat.RichText)
+        self.preview_body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.apply_button = QPushButton("Apply")
+        self.discard_button = QPushButton("Discard")
+        consent = QHBoxLayout()
+        consent.addStretch(1)
+        consent.addWidget(self.discard_button)
+        consent.addWidget(self.apply_button)
+        card = QVBoxLayout(self.preview_card)
+        card.setContentsMargins(10, 8, 10, 8)
+        card.addWidget(self.preview_title)
+        card.addWidget(self.preview_body)
+        card.addLayout(consent)
+        self.preview_card.hide()
+
+    def preview_text(self) -> str:
+        """The card's words as plain text (what a screen reader or a test reads)."""
+        return f"{self.preview_title.text()}\n{_plain(self.preview_body.text())}"
 
     def set_session(self, session: ProjectSession | None) -> None:
         self.session = session
@@ -125,6 +197,7 @@ class ActionsPanel(QWidget):
 
     def show_details(self, details: AssetDetails | None) -> None:
         for button in self.buttons.values():
+            self.button_grid.removeWidget(button)
             button.deleteLater()
         self.buttons.clear()
         if details is None:
@@ -146,12 +219,31 @@ class ActionsPanel(QWidget):
         offered = actions_for(details)
         self.hint.setText("Each action is previewed first; nothing changes until you apply it."
                           if offered else "No actions for this asset.")
-        for position, action in enumerate(offered):
+        for action in offered:
             button = QPushButton(LABELS[action])
             button.setProperty("mutation_action", action.value)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             button.clicked.connect(self._on_action_clicked)
-            self.button_grid.addWidget(button, position // 3, position % 3)
             self.buttons[action] = button
+        self._columns = 0
+        self._arrange_buttons()
+
+    def _arrange_buttons(self) -> None:
+        widest = max((b.sizeHint().width() for b in self.buttons.values()), default=0)
+        columns = button_columns(self.width(), widest, self.button_grid.horizontalSpacing())
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for button in self.buttons.values():
+            self.button_grid.removeWidget(button)
+        for column in range(MAX_BUTTON_COLUMNS):
+            self.button_grid.setColumnStretch(column, 1 if column < columns else 0)
+        for position, button in enumerate(self.buttons.values()):
+            self.button_grid.addWidget(button, position // columns, position % columns)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._arrange_buttons()
 
     # -- preview --
 
@@ -181,16 +273,22 @@ class ActionsPanel(QWidget):
             return  # the user moved on to another asset
         self.result.clear()
         self._set_preview(preview)
+        self.preview_shown.emit()
 
     def _set_preview(self, preview: MutationPreview | None) -> None:
         self.preview = preview
-        self.preview_view.setVisible(preview is not None)
-        self.apply_button.setVisible(preview is not None)
-        self.discard_button.setVisible(preview is not None)
+        self.preview_card.setVisible(preview is not None)
         if preview is not None:
-            self.preview_view.setHtml(describe_preview(preview))
+            self.preview_title.setText(preview_title(preview))
+            self.preview_body.setText(describe_preview(preview))
+            self.preview_card.setStyleSheet(
+                BLOCKED_CARD if preview.blocked else REGISTRY_CARD
+                if preview.operation_class is OperationClass.REGISTRY_MUTATION else FILES_CARD
+            )
             self.apply_button.setEnabled(not preview.blocked and not preview.changes_nothing)
-            self.apply_button.setText(f"Apply {preview.action.verb}")
+            asks = preview.consent_required or preview.action in DESTRUCTIVE
+            self.apply_button.setText(f"Apply {preview.action.verb}{'…' if asks else ''}")
+            self.apply_button.setDefault(True)
 
     # -- consent and apply --
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt, QTimer, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
@@ -28,31 +29,105 @@ from studio.assets.rows import row_state
 SECTION_TITLES = ("Summary", "Runtime contract", "Inputs / Preview", "Diagnostics", "Actions")
 DIAGNOSTIC_COLUMNS = ("Code", "Severity", "Message", "Suggested fix", "File")
 DIAGNOSTICS_MAX_HEIGHT = 260
+INPUTS_MAX_ROWS = 5
+ELIDED_MIN_WIDTH = 48
+# Scroll bar width plus a little: side by side needs this much slack, so the vertical scroll bar
+# coming and going as the layout changes height cannot flip it back and forth.
+LAYOUT_HYSTERESIS = 24
 
 
-def _value_label(wrap: bool) -> QLabel:
-    label = QLabel("—")
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setWordWrap(wrap)
-    return label
+class ElidedLabel(QLabel):
+    """A one-line value that never makes its pane wider: when short of room it is cut in the
+    middle with "…"; text() and the tooltip keep the whole value."""
+
+    def __init__(self, text: str = "—", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
+        self._full = text
+        self.setToolTip(text if text != "—" else "")
+        self.updateGeometry()
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def is_elided(self) -> bool:
+        return super().text() != self._full
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        margins = self.contentsMargins()
+        width = self.fontMetrics().horizontalAdvance(self._full) + margins.left() + margins.right()
+        return QSize(width + 2, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(ELIDED_MIN_WIDTH, super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(
+            self._full, Qt.TextElideMode.ElideMiddle, max(0, self.contentsRect().width())
+        )
+        if shown != super().text():
+            super().setText(shown)
 
 
 class _FormSection(QGroupBox):
-    def __init__(self, title: str, fields: tuple[str, ...],
-                 wrapping: tuple[str, ...] = ()) -> None:
+    def __init__(self, title: str, fields: tuple[str, ...]) -> None:
         super().__init__(title)
-        self.values: dict[str, QLabel] = {}
+        self.values: dict[str, ElidedLabel] = {}
         form = QFormLayout(self)
         form.setVerticalSpacing(4)
         form.setContentsMargins(8, 6, 8, 6)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for name in fields:
-            # Identifiers (UUID, format names) never break mid-token; prose may wrap.
-            self.values[name] = _value_label(name in wrapping)
+            # Identifiers (UUID, paths) never break mid-token: they elide, whole in the tooltip.
+            self.values[name] = ElidedLabel()
             form.addRow(f"{name}:", self.values[name])
 
     def fill(self, values: dict[str, str]) -> None:
         for name, label in self.values.items():
             label.setText(values.get(name, "—"))
+
+
+class FactsRow(QWidget):
+    """Summary and Runtime contract: side by side when both fit whole, stacked otherwise."""
+
+    def __init__(self, first: QWidget, second: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.first, self.second = first, second
+        self.box = QBoxLayout(QBoxLayout.Direction.TopToBottom, self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.addWidget(first, 1)
+        self.box.addWidget(second, 1)
+
+    @property
+    def side_by_side(self) -> bool:
+        return self.box.direction() is QBoxLayout.Direction.LeftToRight
+
+    def needed_width(self) -> int:
+        """Both sections at their natural width (nothing elided), next to each other."""
+        return (self.first.sizeHint().width() + self.second.sizeHint().width()
+                + self.box.spacing())
+
+    def fit(self) -> None:
+        needed = self.needed_width()
+        wide = (self.width() >= needed if self.side_by_side
+                else self.width() >= needed + LAYOUT_HYSTERESIS)
+        direction = (QBoxLayout.Direction.LeftToRight if wide
+                     else QBoxLayout.Direction.TopToBottom)
+        if direction is not self.box.direction():
+            self.box.setDirection(direction)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self.fit()
 
 
 class AssetDetails(QScrollArea):
@@ -61,18 +136,21 @@ class AssetDetails(QScrollArea):
     def __init__(self, actions: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWidgetResizable(True)
+        # Everything fits the pane's width (values elide, sections stack, buttons wrap): a
+        # sideways scroll would hide the right half of every section.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._reveal_target: QWidget | None = None
         self.summary = _FormSection(
             "Summary", ("Name", "Asset id", "UUID", "Type", "State", "Included in build", "Root"),
-            wrapping=("Name", "Root"),
         )
         self.contract = _FormSection(
             "Runtime contract", ("Format", "Codec", "Bank type", "Metadata", "Preload"),
-            wrapping=("Metadata",),
         )
         self.inputs_box = QGroupBox("Inputs / Preview")
         self.inputs = QListWidget()
         self.inputs.setAccessibleName("Input files")
-        self.inputs.setMaximumHeight(96)
+        self.inputs.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.inputs.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.preview = AssetPreviewPanel()
         inputs_layout = QVBoxLayout(self.inputs_box)
         inputs_layout.addWidget(self.inputs)
@@ -105,11 +183,9 @@ class AssetDetails(QScrollArea):
         self.sections: tuple[QGroupBox, ...] = (
             self.summary, self.contract, self.inputs_box, self.diagnostics_box, self.actions_box
         )
-        # Summary and contract side by side: short facts, so the preview starts higher up.
-        facts = QHBoxLayout()
-        facts.addWidget(self.summary, 1)
-        facts.addWidget(self.contract, 1)
-        layout.addLayout(facts)
+        # Summary and contract side by side when there is room: the preview starts higher up.
+        self.facts = FactsRow(self.summary, self.contract)
+        layout.addWidget(self.facts)
         for section in self.sections[2:]:
             layout.addWidget(section)
         layout.addStretch(1)
@@ -124,6 +200,24 @@ class AssetDetails(QScrollArea):
         height = table.horizontalHeader().height() + rows + 2 * table.frameWidth() + 4
         table.setFixedHeight(min(max(height, 56), DIAGNOSTICS_MAX_HEIGHT))
 
+    def _fit_inputs(self) -> None:
+        """As tall as its rows (a few, then it scrolls): no empty box under one input."""
+        rows = max(1, min(self.inputs.count(), INPUTS_MAX_ROWS))
+        row_height = self.inputs.sizeHintForRow(0) if self.inputs.count() else 18
+        self.inputs.setFixedHeight(rows * max(row_height, 16) + 2 * self.inputs.frameWidth() + 2)
+
+    def reveal(self, widget: QWidget) -> None:
+        """Scroll so that `widget` (inside the details) is in view, once the layout has settled
+        (it may just have been shown, so its geometry is not known yet)."""
+        self._reveal_target = widget
+        QTimer.singleShot(0, self._on_reveal)
+
+    @Slot()
+    def _on_reveal(self) -> None:
+        target, self._reveal_target = self._reveal_target, None
+        if target is not None and target.isVisible():
+            self.ensureWidgetVisible(target, 8, 8)
+
     def section_titles(self) -> list[str]:
         return [s.title() for s in self.sections]
 
@@ -133,9 +227,11 @@ class AssetDetails(QScrollArea):
             self.summary.fill({})
             self.contract.fill({})
             self.inputs.clear()
+            self._fit_inputs()
             self.diagnostics.setRowCount(0)
             self.diagnostics_box.setTitle("Diagnostics")
             self._fit_diagnostics()
+            self.facts.fit()
             self.preview.show_message("Select an asset to see its details.")
             return
         self.summary.fill({
@@ -168,6 +264,8 @@ class AssetDetails(QScrollArea):
             else:
                 note = f"{info.size:,} bytes" if info.size is not None else "not a file"
             self.inputs.addItem(f"{info.role}: {info.path}  ({note})")
+            self.inputs.item(self.inputs.count() - 1).setToolTip(f"{info.path} ({note})")
+        self._fit_inputs()
         self.diagnostics.setRowCount(len(details.diagnostics))
         for row, diag in enumerate(details.diagnostics):
             cells = (diag.code, diag.severity.value, diag.message, diag.fix, diag.file or "")
@@ -177,6 +275,7 @@ class AssetDetails(QScrollArea):
                 self.diagnostics.setItem(row, column, item)
         self.diagnostics_box.setTitle(f"Diagnostics ({len(details.diagnostics)})")
         self._fit_diagnostics()
+        self.facts.fit()  # the values' natural widths decide whether the two fit side by side
         self.preview.show_message(
             "Preparing a preview…" if details.declaration is not None
             else "No preview: asset.json is missing or not valid."

@@ -26,6 +26,7 @@ from packer.formats.glyph_sheet import (
 
 GLYPH_SHEET = SHEET_SIZE
 WAVEFORM_BUCKETS = 600
+RAW_HEAD_BYTES = 256  # what a raw asset's preview shows of its payload
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +52,34 @@ class SoundPreview:
 
 
 @dataclass(frozen=True, slots=True)
+class RawPreview:
+    size: int  # the payload's length in bytes
+    head: bytes  # its first RAW_HEAD_BYTES bytes, for a hex dump
+
+    @property
+    def facts(self) -> str:
+        shown = f"the first {len(self.head):,}" if len(self.head) < self.size else "all"
+        return (f"{self.size:,} bytes, stored unchanged (no picture or sound); "
+                f"{shown} of them below")
+
+
+@dataclass(frozen=True, slots=True)
 class NoPreview:
     reason: str
 
 
-AssetPreview = GlyphPreview | SoundPreview | NoPreview
+AssetPreview = GlyphPreview | SoundPreview | RawPreview | NoPreview
+
+
+def hex_dump(data: bytes, per_line: int = 16) -> str:
+    """Offset, hex bytes and printable ASCII, `per_line` bytes a line (the last one padded)."""
+    lines = []
+    for start in range(0, len(data), per_line):
+        chunk = data[start:start + per_line]
+        hex_part = " ".join(f"{b:02x}" for b in chunk).ljust(per_line * 3 - 1)
+        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
+        lines.append(f"{start:04x}  {hex_part}  {text}")
+    return "\n".join(lines)
 
 
 def make_preview(
@@ -72,7 +96,7 @@ def make_preview(
         return glyph_preview(encoded)
     if decl.type == "sound_bank":
         return sound_preview(encoded)
-    return NoPreview(f"{len(encoded.payload):,} bytes, stored unchanged (no picture or sound)")
+    return RawPreview(len(encoded.payload), bytes(encoded.payload[:RAW_HEAD_BYTES]))
 
 
 def _argb(word: int) -> int:

@@ -40,6 +40,7 @@ class AssetsWorkspace(QWidget):
         self._pending_selection: AssetKey | None = None
         self.navigator.asset_selected.connect(self._on_asset_selected)
         self.action_panel.applied.connect(self._on_mutation_applied)
+        self.action_panel.preview_shown.connect(self._on_mutation_preview_shown)
 
     def set_session(self, session: ProjectSession | None) -> None:
         if self.session is not None:
@@ -93,6 +94,11 @@ class AssetsWorkspace(QWidget):
         if result.applied:
             # Follow the asset to its new identity (a registered asset gets an id).
             self.restore_selection(asset_key(result.target.asset_id, result.target.root))
+
+    @Slot()
+    def _on_mutation_preview_shown(self) -> None:
+        # The card sits at the bottom of a long pane: bring it (and its Apply) into view.
+        self.details.reveal(self.action_panel.preview_card)
 
     # -- user input --
 

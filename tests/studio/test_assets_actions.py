@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from packer.mutations import MutationAction, MutationResult
 from packer.project import Project
+from studio.assets.actions import button_columns
 from studio.assets.rows import AssetRow, RowState, asset_key
 from studio.assets.workspace import AssetsWorkspace
 from tests.studio.helpers import ScriptedPrompter, running_studio
@@ -51,7 +52,7 @@ def preview_and_apply(qtbot: QtBot, workspace: AssetsWorkspace, action: Mutation
     assert action in panel.buttons, f"{action} not offered: {list(panel.buttons)}"
     panel.buttons[action].click()
     qtbot.waitUntil(lambda: panel.preview is not None, timeout=10_000)
-    assert panel.preview_view.isVisibleTo(panel) and panel.apply_button.isEnabled()
+    assert panel.preview_card.isVisibleTo(panel) and panel.apply_button.isEnabled()
     with qtbot.waitSignal(panel.applied, timeout=10_000) as applied:
         panel.apply_button.click()
     result: MutationResult = applied.args[0]
@@ -69,7 +70,7 @@ def test_register_then_follow_the_asset_to_its_new_id(
     assert set(workspace.action_panel.buttons) == {A.REGISTER, A.RELOCATE, A.REMOVE}
     workspace.action_panel.buttons[A.REGISTER].click()
     qtbot.waitUntil(lambda: workspace.action_panel.preview is not None, timeout=10_000)
-    text = workspace.action_panel.preview_view.toPlainText()
+    text = workspace.action_panel.preview_text()
     assert "registry only" in text and "wip/loose_0" in text
     with qtbot.waitSignal(workspace.action_panel.applied, timeout=10_000) as applied:
         workspace.action_panel.apply_button.click()
@@ -143,7 +144,7 @@ def test_remove_is_destructive_and_asks_again(
     panel = workspace.action_panel
     panel.buttons[A.REMOVE].click()
     qtbot.waitUntil(lambda: panel.preview is not None, timeout=10_000)
-    assert "deletes files" in panel.preview_view.toPlainText()
+    assert "deletes files" in panel.preview_text()
     prompter.confirm_answer = False
     panel.apply_button.click()
     assert panel.result.text() == "Not applied."
@@ -166,5 +167,41 @@ def test_a_blocked_preview_cannot_be_applied(
     panel.buttons[A.RELOCATE].click()
     qtbot.waitUntil(lambda: panel.preview is not None, timeout=10_000)
     assert panel.preview is not None and panel.preview.blocked
-    assert "Blocked" in panel.preview_view.toPlainText()
+    assert "Blocked" in panel.preview_text()
     assert not panel.apply_button.isEnabled()
+
+
+def test_a_preview_scrolls_into_view_as_a_card_with_its_buttons(
+    qtbot: QtBot, workspace: AssetsWorkspace
+) -> None:
+    window = workspace.window()
+    window.resize(1440, 520)  # a short pane: the Actions section starts below the fold
+    select(qtbot, workspace, asset_key(1, "raw/blob_00000"))
+    details, panel = workspace.details, workspace.action_panel
+    details.verticalScrollBar().setValue(0)
+    qtbot.waitUntil(lambda: details.verticalScrollBar().maximum() > 0)
+    panel.buttons[A.REMOVE].click()
+    qtbot.waitUntil(lambda: panel.preview is not None, timeout=10_000)
+
+    def card_in_view() -> bool:
+        card = panel.preview_card
+        top_left = card.mapTo(details.viewport(), card.rect().topLeft())
+        bottom_right = card.mapTo(details.viewport(), card.rect().bottomRight())
+        view = details.viewport().rect()
+        return card.isVisible() and view.contains(top_left) and view.contains(bottom_right)
+
+    qtbot.waitUntil(card_in_view, timeout=5_000)
+    assert details.verticalScrollBar().value() > 0
+    # The card says what changes where, and holds the consent buttons.
+    text = panel.preview_text()
+    assert "In the registry" in text and "On disk" in text and "delete raw/blob_00000" in text
+    assert panel.preview_card.isAncestorOf(panel.apply_button)
+    assert panel.preview_card.isAncestorOf(panel.discard_button)
+    assert panel.apply_button.text().endswith("…")  # it asks once more
+
+
+def test_action_buttons_wrap_instead_of_being_clipped() -> None:
+    assert button_columns(440, 150, 6) == 2
+    assert button_columns(1200, 150, 6) == 3
+    assert button_columns(100, 150, 6) == 1
+    assert button_columns(300, 0, 6) == 3

@@ -8,13 +8,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from packer.project import Project
 from studio.app import StudioApp
-from studio.assets.details import SECTION_TITLES
-from studio.assets.preview import FIT, MAX_FIT_ZOOM, SHEET_MARGIN, fit_zoom, used_area
+from studio.assets.details import SECTION_TITLES, AssetDetails, ElidedLabel
+from studio.assets.preview import (
+    FIT,
+    FIT_MAX_HEIGHT,
+    MAX_FIT_ZOOM,
+    SHEET_MARGIN,
+    fit_layout,
+    fit_zoom,
+    reflow_tiles,
+    used_area,
+)
+from studio.assets.preview_data import hex_dump
 from studio.assets.rows import RowState, asset_key
 from studio.main_window import MainWindow
 from tests.studio.helpers import ScriptedPrompter, running_studio
@@ -119,7 +131,8 @@ def test_sound_bank_details_show_duration_rate_channels_and_waveform(
 def test_raw_unregistered_and_missing_assets(qtbot: QtBot, studio: StudioApp) -> None:
     details = window_of(studio).assets.details
     show(qtbot, studio, asset_key(1, "raw/blob_00000"))
-    assert "64 bytes, stored unchanged" in details.preview.message.text()
+    assert details.preview.currentWidget() is details.preview.raw
+    assert "64 bytes, stored unchanged" in details.preview.raw.facts.text()
     assert details.contract.values["Format"].text() == "RAW/bytes_v1"
 
     show(qtbot, studio, asset_key(None, "wip/loose_0"))
@@ -180,3 +193,108 @@ def test_selection_follows_the_asset_identity_across_a_rescan(
     qtbot.waitUntil(lambda: workspace.shown is not None
                     and workspace.shown.details.root == "heroes", timeout=10_000)
     assert workspace.navigator.selected_key() == ("id", 4)
+
+
+def _fits_its_pane(details: AssetDetails) -> bool:
+    """No part of the details is wider than the pane (nothing to scroll sideways to)."""
+    body, viewport = details.widget(), details.viewport()
+    assert body is not None
+    if body.minimumSizeHint().width() > viewport.width() or body.width() > viewport.width():
+        return False
+    for widget in body.findChildren(QWidget):
+        if not widget.isVisible():
+            continue
+        right = widget.mapTo(viewport, widget.rect().topRight()).x()
+        if right > viewport.width():
+            return False
+    return True
+
+
+def test_details_fit_the_pane_at_1440_and_stack_when_narrow(
+    qtbot: QtBot, studio: StudioApp
+) -> None:
+    window = window_of(studio)
+    window.resize(1440, 900)
+    show(qtbot, studio, asset_key(4, "gfx/hero"))
+    details = window.assets.details
+    panel = window.assets.action_panel
+    qtbot.waitUntil(lambda: _fits_its_pane(details))
+    # Every action button shows its whole label.
+    assert all(b.width() >= b.sizeHint().width() for b in panel.buttons.values())
+    facts = details.facts
+    assert facts.side_by_side == (facts.width() >= facts.needed_width())
+
+    splitter = window.assets.splitter
+    total = sum(splitter.sizes())
+    splitter.setSizes([total - 340, 340])
+    qtbot.waitUntil(lambda: details.width() <= 360 and _fits_its_pane(details))
+    assert not facts.side_by_side  # stacked: side by side would cut both in half
+    uuid = details.summary.values["UUID"]
+    assert uuid.is_elided() and uuid.toolTip() == uuid.text() and len(uuid.text()) == 36
+    assert all(b.width() >= b.sizeHint().width() for b in panel.buttons.values())
+
+    window.resize(2400, 900)
+    splitter.setSizes([300, 2000])
+    qtbot.waitUntil(lambda: facts.side_by_side and _fits_its_pane(details))
+    assert not uuid.is_elided()
+
+
+def test_an_elided_value_keeps_its_whole_text(qtbot: QtBot) -> None:
+    label = ElidedLabel()
+    qtbot.addWidget(label)
+    label.setText("assets/a/very/long/root/that/cannot/fit/in/a/narrow/pane")
+    label.show()
+    label.resize(100, 20)
+    assert label.is_elided() and "…" in QLabel.text(label)
+    assert label.text() == label.toolTip() == (
+        "assets/a/very/long/root/that/cannot/fit/in/a/narrow/pane")
+    label.resize(label.sizeHint().width() + 10, 20)
+    assert not label.is_elided()
+
+
+def test_a_raw_asset_shows_its_first_bytes_without_a_gap(
+    qtbot: QtBot, studio: StudioApp
+) -> None:
+    window = window_of(studio)
+    window.resize(1440, 900)
+    show(qtbot, studio, asset_key(2, "raw/blob_00001"))
+    preview = window.assets.details.preview
+    raw = preview.raw
+    assert preview.currentWidget() is raw
+    assert raw.facts.text().startswith("64 bytes, stored unchanged")
+    lines = raw.dump.text().splitlines()
+    assert len(lines) == -(-64 // raw.per_line)
+    assert lines[0].startswith("0000  01 01 01")
+    # The preview is as tall as what it shows: the hidden glyph sheet takes no room.
+    qtbot.waitUntil(lambda: preview.height() <= raw.sizeHint().height() + 4)
+
+
+def test_hex_dump_lines() -> None:
+    assert hex_dump(b"LVL1\x00\xff", 4).splitlines() == [
+        "0000  4c 56 4c 31  LVL1",
+        "0004  00 ff        ..",
+    ]
+    assert hex_dump(b"") == ""
+
+
+def test_fit_lays_the_tiles_out_to_fill_the_width() -> None:
+    assert fit_layout(3, 8, 2000) == (3, MAX_FIT_ZOOM)
+    assert fit_layout(14, 8, 420) == (6, 8)  # 3 rows of 64 px
+    columns, zoom = fit_layout(96, 8, 430)
+    assert (columns, zoom) == (10, 5)  # not the built sheet's 32-wide strip at zoom 1
+    assert -(-96 // columns) * 8 * zoom <= FIT_MAX_HEIGHT
+    assert fit_layout(1024, 8, 200) == (25, 1)  # too many to fit the height: zoom 1, scrolls
+
+
+def test_reflowing_moves_tiles_not_pixels(qtbot: QtBot) -> None:
+    sheet = QImage(3 * 8, 8, QImage.Format.Format_ARGB32)
+    for index, colour in enumerate((Qt.GlobalColor.red, Qt.GlobalColor.green,
+                                    Qt.GlobalColor.blue)):
+        for x in range(8):
+            for y in range(8):
+                sheet.setPixelColor(index * 8 + x, y, colour)
+    column = reflow_tiles(sheet, 3, 8, 1)
+    assert (column.width(), column.height()) == (8, 24)
+    assert [column.pixelColor(3, 8 * i + 3) for i in range(3)] == [
+        sheet.pixelColor(8 * i + 3, 3) for i in range(3)]
+    assert reflow_tiles(sheet, 3, 8, 3) is sheet  # already that layout
