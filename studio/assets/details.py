@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -190,6 +190,7 @@ class AssetDetails(QScrollArea):
             layout.addWidget(section)
         layout.addStretch(1)
         self.setWidget(body)
+        self.verticalScrollBar().actionTriggered.connect(self._on_user_scrolled)
         self.show_details(None)
 
     def _fit_diagnostics(self) -> None:
@@ -207,22 +208,43 @@ class AssetDetails(QScrollArea):
         self.inputs.setFixedHeight(rows * max(row_height, 16) + 2 * self.inputs.frameWidth() + 2)
 
     def reveal(self, widget: QWidget) -> None:
-        """Scroll so that `widget` (inside the details) is in view, once the layout has settled
-        (it may just have been shown, so its geometry is not known yet)."""
+        """Scroll so that `widget` (inside the details) is in view once the layout has settled
+        (it may just have been shown), and keep it there while the content above it still
+        changes size (a preview arriving late), until the user scrolls or it is hidden."""
         self._reveal_target = widget
         QTimer.singleShot(0, self._on_reveal)
 
     @Slot()
     def _on_reveal(self) -> None:
-        target, self._reveal_target = self._reveal_target, None
-        if target is not None and target.isVisible():
-            self.ensureWidgetVisible(target, 8, 8)
+        target, body = self._reveal_target, self.widget()
+        if target is None or body is None:
+            return
+        if not target.isVisible():
+            self._reveal_target = None
+            return
+        layout = body.layout()
+        if layout is not None:
+            layout.activate()  # geometry first
+        self.ensureWidgetVisible(target, 8, 8)
+
+    @Slot(int)
+    def _on_user_scrolled(self, action: int) -> None:
+        self._reveal_target = None  # the user has taken over
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        # QScrollArea already filters its widget's events (to follow its size).
+        if (watched is self.widget() and event.type() == QEvent.Type.Resize
+                and self._reveal_target is not None):
+            QTimer.singleShot(0, self._on_reveal)
+        return super().eventFilter(watched, event)
 
     def section_titles(self) -> list[str]:
         return [s.title() for s in self.sections]
 
     def show_details(self, details: PackerAssetDetails | None) -> None:
         self.setEnabled(details is not None)
+        if details is None:
+            self._reveal_target = None
         if details is None:
             self.summary.fill({})
             self.contract.fill({})
