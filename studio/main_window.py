@@ -27,8 +27,8 @@ from studio.state import SelectedAsset, StudioState
 SPLITTERS = ("main_splitter", "body_splitter", "assets_splitter")
 # First-start layout, as fractions of the window's width: the navigator, the utility panel
 # (Activity); the details take the rest. The workspace selector and the logs strip are fixed.
-NAVIGATOR_SHARE = 0.22
-UTILITY_SHARE = 0.30
+NAVIGATOR_SHARE = 0.19
+UTILITY_SHARE = 0.33
 SELECTOR_WIDTH = 72
 LOGS_HEIGHT = 130
 FALLBACK_SIZE = QSize(1280, 800)  # when no screen is known (never smaller than this)
@@ -219,7 +219,7 @@ class MainWindow(QMainWindow):
         self.apply_default_layout(screen.availableGeometry().size() if screen else None)
 
     def apply_default_layout(self, size: QSize | None = None) -> None:
-        """Splitter sizes for a window of `size` (default: the current size): navigator ~22%,
+        """Splitter sizes for a window of `size` (default: the current size): navigator ~19%,
         utility ~33%, details the rest; a short logs strip."""
         size = size or self.size()
         width, height = max(size.width(), 800), max(size.height(), 500)

@@ -10,6 +10,12 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from packer.events import AffectedAsset, PackerEvent
+from studio.activity.presentation import (
+    format_seconds,
+    local_time,
+    operation_label,
+    started_at,
+)
 from studio.activity.records import BurstNode, EventNode, GroupNode, OperationRecord
 from studio.event_lane import LaneEvent
 
@@ -120,6 +126,7 @@ def _burst_html(burst: BurstNode) -> str:
 def _operation_header(rec: OperationRecord) -> str:
     rows = [
         ("Status", rec.status.value + (" — not acknowledged" if rec.pinned else "")),
+        ("Started", f"{started_at(rec)} (took {format_seconds(rec.elapsed_s())})"),
         ("Events", f"{rec.events_total} ({rec.events_retained} kept in memory)"),
         ("Progress updates", f"{rec.progress_updates} (coalesced)"),
         ("Counts", rec.counts_text() or "—"),
@@ -127,7 +134,9 @@ def _operation_header(rec: OperationRecord) -> str:
     if rec.origin is not None:
         rows.append(("Origin", f"{rec.origin} — not saved in this project's history"))
     cells = "".join(f"<tr><th align=left>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
-    return f"<h3>{html.escape(rec.operation)}</h3><table>{cells}</table><hr>"
+    title = (f"{html.escape(operation_label(rec.operation))} "
+             f"<small>({html.escape(rec.operation)})</small>")
+    return f"<h3>{title}</h3><table>{cells}</table><hr>"
 
 
 def _envelope_html(item: LaneEvent) -> str:
@@ -152,7 +161,7 @@ def _envelope_html(item: LaneEvent) -> str:
         ("Operation", html.escape(f"{event.operation} ({event.operation_id})")),
         ("Sequence", str(event.sequence)),
         ("Kind", event.kind.value + (" — made by the Studio" if item.made_by_lane else "")),
-        ("Timestamp", event.timestamp.isoformat()),
+        ("Timestamp", f"{event.timestamp.isoformat()} ({local_time(event.timestamp)} here)"),
         ("Summary", html.escape(event.summary)),
         ("Outcome", event.outcome.value if event.outcome is not None else "—"),
         ("Progress", html.escape(progress)),

@@ -8,7 +8,7 @@ and `unacknowledged_failures_changed(int)` (for the tab title, see `tab_title`).
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -41,8 +41,11 @@ from studio.activity.records import BurstNode, EventNode, GroupNode, OperationRe
 Selected = OperationRecord | GroupNode | EventNode | BurstNode
 
 # Fixed widths (px) of the columns beside the stretching Operation column: rows that start and
-# end never make the layout jump.
-FIXED_COLUMNS = ((COL_STATUS, 26), (COL_PROGRESS, 72), (COL_ELAPSED, 56), (COL_COUNTS, 110))
+# end never make the layout jump. Operation and its summary get what is left.
+FIXED_COLUMNS = ((COL_STATUS, 24), (COL_PROGRESS, 64), (COL_ELAPSED, 50), (COL_COUNTS, 92))
+# Below this much room for Operation the Counts column steps aside (counts stay in the row's
+# tooltip and the inspection pane): the summary is what tells operations apart.
+MIN_OPERATION_WIDTH = 170
 
 
 def tab_title(unacknowledged: int) -> str:
@@ -153,6 +156,17 @@ class ActivityPanel(QWidget):
         self.setTabOrder(self.search, self.status_filter)
         self.setTabOrder(self.status_filter, self.kind_filter)
         self.setTabOrder(self.kind_filter, self.view)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Depends on the panel's width only, never on the rows: nothing jumps as work runs."""
+        fixed = sum(width for column, width in FIXED_COLUMNS if column != COL_COUNTS)
+        room = self.view.viewport().width() - fixed - self.view.indentation()
+        self.view.setColumnHidden(COL_COUNTS, room - dict(FIXED_COLUMNS)[COL_COUNTS]
+                                  < MIN_OPERATION_WIDTH)
 
     # ---- queries -------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ inline progress bar is the cell's background brush: a gradient with a hard stop 
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 
 from PySide6.QtCore import Qt
@@ -79,6 +80,8 @@ def busy_brush() -> QBrush:
 
 
 def format_seconds(seconds: float) -> str:
+    if seconds < 0.0005:
+        return "<1 ms"  # "0 ms" read as "did not run"
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
@@ -99,19 +102,64 @@ def status_text(rec: OperationRecord) -> str:
     return rec.status.value + (" — not acknowledged" if rec.pinned else "")
 
 
+def operation_label(operation: str) -> str:
+    """The event's `operation` field in words: "adopt_asset.preview" → "Preview · adopt",
+    "adopt_asset" → "Adopt", "build" → "Build". A mapping of the name, nothing more."""
+    name, _, stage = operation.partition(".")
+    words = name.removesuffix("_asset").replace("_", " ").strip() or operation
+    if stage == "preview":
+        return f"Preview · {words}"
+    label = words[:1].upper() + words[1:]
+    return f"{label} · {stage.replace('_', ' ')}" if stage else label
+
+
+def _first_word(text: str) -> str:
+    return text.split(maxsplit=1)[0].strip(":·,").casefold() if text.strip() else ""
+
+
 def operation_text(rec: OperationRecord) -> str:
-    # "build: Build succeeded" says build twice; the summary alone is enough when it starts
-    # with the operation's verb (the inspection pane always shows both).
-    verb = rec.operation.split(".")[0].split("_")[0].casefold()
-    text = (rec.summary if verb and rec.summary.casefold().startswith(verb)
-            else f"{rec.operation}: {rec.summary}")
+    """The label, then the packer's own summary. When the summary already opens with the
+    label's word ("Build succeeded", "Preview of adopt …", "Listed 5 assets") the label would
+    say it twice, so the summary stands alone (tooltip and inspection show both)."""
+    label = operation_label(rec.operation)
+    word = _first_word(label)
+    text = (rec.summary if word and _first_word(rec.summary).startswith(word)
+            else f"{label} · {rec.summary}")
     return REPLAY_MARK + text if rec.origin is not None else text
 
 
+def started_at(rec: OperationRecord) -> str:
+    """When the operation started, local time of day (the stream carries UTC timestamps)."""
+    return local_time(rec.first_timestamp)
+
+
+def local_time(stamp: datetime) -> str:
+    local = stamp.astimezone()
+    today = datetime.now().astimezone().date()
+    clock = local.strftime("%H:%M:%S")
+    return clock if local.date() == today else f"{local.date().isoformat()} {clock}"
+
+
+def compact_counts(rec: OperationRecord) -> str:
+    """The Counts column: findings first (they matter most), then assets and the cache, short
+    enough for a narrow fixed column; the tooltip and inspection spell them out."""
+    parts: list[str] = []
+    if rec.diagnostics is not None:
+        errors, warnings = rec.diagnostics
+        parts.extend(f"{mark}{n}" for mark, n in (("✖", errors), ("⚠", warnings)) if n)
+    if rec.assets:
+        parts.append(f"{len(rec.assets)} asset{'' if len(rec.assets) == 1 else 's'}")
+    looked_up = rec.cache_hits + rec.cache_misses
+    if looked_up:
+        parts.append(f"{rec.cache_hits}/{looked_up} cached")
+    return " · ".join(parts)
+
+
 def operation_tooltip(rec: OperationRecord) -> str:
-    lines = [f"{rec.operation}: {rec.summary}", f"Status: {status_text(rec)}"]
+    lines = [f"{operation_label(rec.operation)} — started {started_at(rec)}",
+             rec.summary, f"Operation: {rec.operation}", f"Status: {status_text(rec)}"]
     if rec.counts_text():
-        lines.append(rec.counts_text())
+        lines.append(f"Counts: {rec.counts_text()}")
     if rec.origin is not None:
         lines.append(f"{rec.origin.capitalize()} — shown here, not saved in this project's "
                      "history")
@@ -120,7 +168,11 @@ def operation_tooltip(rec: OperationRecord) -> str:
 
 def operation_row(rec: OperationRecord, now: float) -> tuple[str, str, str, str, str]:
     bar = bar_value(rec, now)
-    if bar is None:
+    if bar is None and not rec.running and rec.progress is not None:
+        # Done: "4/4" is enough in a narrow column (the unit is in the inspection pane).
+        p = rec.progress
+        progress = f"{p.done}/{p.total}" if p.total is not None else str(p.done)
+    elif bar is None:
         progress = rec.progress_text()
     elif bar == INDETERMINATE:
         progress = rec.progress_text() or "working…"
@@ -131,7 +183,7 @@ def operation_row(rec: OperationRecord, now: float) -> tuple[str, str, str, str,
         operation_text(rec),
         progress,
         format_seconds(rec.elapsed_s(now)),
-        rec.counts_text(),
+        compact_counts(rec),
     )
 
 
@@ -152,9 +204,14 @@ def burst_row(burst: BurstNode) -> tuple[str, str, str, str, str]:
 
 def burst_tooltip(burst: BurstNode) -> str:
     statuses = ", ".join(f"{count} {status.value}" for status, count in burst.statuses().items())
+    span = ""
+    if burst.ops:  # newest first
+        first, last = started_at(burst.ops[-1]), started_at(burst.ops[0])
+        span = f"Started {first}" if first == last else f"Started {first} to {last}"
     lines = [
         f"{burst.label}: {burst.breakdown()}",
         statuses,
+        span,
         "Reads the Studio runs on every selection and refresh, folded so builds and changes "
         "stand out. Expand to see each one; a failed read, or one whose findings changed, gets "
         "its own row.",

@@ -30,8 +30,8 @@ def test_one_row_per_operation_newest_first(qtbot: QtBot) -> None:
     model.apply(items(event("a", 1), event("b", 1), event("a", 2)))
     model.apply(items(event("c", 1, operation="build")))
     assert model.rowCount() == 3
-    assert [text(model, r, COL_OPERATION).split(":")[0] for r in range(3)] == [
-        "build", "doctor", "doctor"
+    assert [text(model, r, COL_OPERATION).split(" · ")[0] for r in range(3)] == [
+        "Build", "Doctor", "Doctor"
     ]
     assert [model.operations()[r].operation_id for r in range(3)] == ["c", "b", "a"]
 
