@@ -39,7 +39,7 @@ ZOOMS = (1, 2, 3, 4, 6, 8)
 MAX_FIT_ZOOM = 8
 FALLBACK_FIT_ZOOM = 4  # before the pane has a width
 SHEET_MARGIN = 8
-FIT_MAX_HEIGHT = 420  # at Fit, the tiles fill the width but the sheet stays about this tall
+FIT_MAX_HEIGHT = 320  # at Fit, the tiles fill the width but the sheet stays about this tall
 DUMP_WIDTHS = (16, 8, 4)  # bytes per hex dump line, the widest that fits the pane
 
 
