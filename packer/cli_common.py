@@ -24,7 +24,7 @@ exposes `register(subparsers)` and adds its commands through :func:`add_command`
   invalid) prints the reason on stderr and exits 2.
 - ``--json``: the handler writes one machine-readable JSON document on stdout with
   `ctx.write_json`; human text is not printed (`ctx.out` goes to stderr, keep it quiet).
-- ``--events jsonl``: `ctx.event_sink()` yields a `packer.events.JsonLinesSink` on stdout (one JSON
+- ``--events jsonl``: `ctx.event_sink()` yields a `packer.sinks.JsonLinesSink` on stdout (one JSON
   object per line, parseable with `packer.events.parse_event_line`), and ALL human output
   (`ctx.out`) moves to stderr. `--json` and `--events` exclude each other (both want stdout).
 - Otherwise, when stdout is a terminal, `ctx.event_sink()` yields a sink that draws a live rich
@@ -63,8 +63,9 @@ from rich.progress import (
 )
 
 from packer.errors import PackerError
-from packer.events import EventKind, EventSink, JsonLinesSink, NullSink, PackerEvent
+from packer.events import EventKind, PackerEvent
 from packer.project import Project, open_project
+from packer.sinks import EventSink, JsonLinesSink, NullSink
 
 EXIT_OK = 0
 EXIT_BLOCKED = 1

@@ -26,15 +26,7 @@ from packer.atomic import atomic_write_bytes
 from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE
 from packer.diagnostics import Diagnostic, count_by_severity
-from packer.events import (
-    AffectedAsset,
-    AssetChangedDetail,
-    EventKind,
-    EventSink,
-    NullSink,
-    Operation,
-    Outcome,
-)
+from packer.events import AffectedAsset, AssetChangedDetail, EventKind, Outcome
 from packer.formats import validate_format
 from packer.hygiene import (
     duplicate_candidates,
@@ -47,6 +39,7 @@ from packer.hygiene import (
     stale_staging,
 )
 from packer.lock import write_lock
+from packer.operation import Operation
 from packer.project import Project
 from packer.scan import (
     AssetRecord,
@@ -55,6 +48,7 @@ from packer.scan import (
     build_snapshot,
     diagnostics_detail,
 )
+from packer.sinks import EventSink, NullSink
 
 # The only codes `fix=True` repairs (docs/diagnostics.md lists them; a test keeps both in step).
 AUTO_FIXABLE_CODES = frozenset({"PK109", "PK208"})

@@ -18,7 +18,7 @@ from packer.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.diagnostics import Diagnostic, count_by_severity
 from packer.doctor import format_findings
 from packer.errors import AssetNotFoundError
-from packer.events import EventKind, EventSink, NullSink, Operation, Outcome
+from packer.events import EventKind, Outcome
 from packer.hygiene import (
     duplicate_candidates,
     duplicate_diagnostics,
@@ -27,6 +27,7 @@ from packer.hygiene import (
     nested_roots_of,
     record_hygiene,
 )
+from packer.operation import Operation
 from packer.paths import UnsafePathError, resolve_inside
 from packer.project import Project
 from packer.scan import (
@@ -36,6 +37,7 @@ from packer.scan import (
     build_snapshot,
     diagnostics_detail,
 )
+from packer.sinks import EventSink, NullSink
 
 
 class AssetSummary(BaseModel):

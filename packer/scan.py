@@ -26,15 +26,14 @@ from packer.events import (
     AssetDiscoveredDetail,
     DiagnosticsUpdatedDetail,
     EventKind,
-    EventSink,
-    NullSink,
-    Operation,
     Outcome,
 )
 from packer.lock import read_lock
+from packer.operation import Operation
 from packer.paths import InsideRoot, UnsafePathError
 from packer.project import PACKER_DIR, Project
 from packer.registry import Registry, RegistryEntry
+from packer.sinks import EventSink, NullSink
 
 
 class AssetState(StrEnum):

@@ -16,8 +16,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QPoint, QTimer, Signal, Slot
 
 from packer.cancellation import CancellationToken
-from packer.events import AffectedAsset, EventKind, EventSink, Outcome
+from packer.events import AffectedAsset, EventKind, Outcome
 from packer.project import Project, create_project, open_project
+from packer.sinks import EventSink
 from studio.activity import (
     ActivityJournal,
     ActivityModel,

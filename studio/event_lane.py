@@ -33,12 +33,7 @@ from typing import Any, NamedTuple
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from packer.cancellation import CancellationToken
-from packer.events import (
-    ActionFailedDetail,
-    EventKind,
-    Outcome,
-    PackerEvent,
-)
+from packer.events import ActionFailedDetail, EventKind, Outcome, PackerEvent
 from studio.bus import OperationProgressChanged, PackerEventsDelivered, StudioBus
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,6 @@ from PySide6.QtCore import QObject, Signal
 
 from packer.build import BuildResult, build
 from packer.cancellation import CancellationToken
-from packer.events import EventSink
 from packer.mutations import (
     MutationPreview,
     MutationRequest,
@@ -23,6 +22,7 @@ from packer.mutations import (
 )
 from packer.project import Project
 from packer.queries import AssetDetails, AssetListing, get_asset_details, list_assets_report
+from packer.sinks import EventSink
 from studio.assets.preview_data import AssetPreview, NoPreview, make_preview
 from studio.assets.rows import AssetKey
 from studio.workers import JobClass, JobFailed, JobInfo, WorkerPool

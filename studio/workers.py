@@ -24,7 +24,8 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from packer.cancellation import CancellationToken, OperationCancelled
 from packer.errors import PackerError
-from packer.events import EventSink, PackerEvent
+from packer.events import PackerEvent
+from packer.sinks import EventSink
 
 
 class WorkerSinkLike(Protocol):

@@ -21,7 +21,8 @@ from packer.build.hashing import hash_bytes, hash_file_range
 from packer.build.plan import PlannedEntry
 from packer.build.staging import PREVIEWS_DIR
 from packer.cancellation import CancellationToken
-from packer.events import CacheHitDetail, CacheMissDetail, EventKind, Operation
+from packer.events import CacheHitDetail, CacheMissDetail, EventKind
+from packer.operation import Operation
 from packer.formats import FormatError
 
 

@@ -17,9 +17,6 @@ from packer.events import (
     AffectedAsset,
     AssetChangedDetail,
     EventKind,
-    EventSink,
-    NullSink,
-    Operation,
     Outcome,
     PreviewReadyDetail,
 )
@@ -44,8 +41,10 @@ from packer.mutations.plan_workspace import (
     plan_restore,
 )
 from packer.mutations.planning import Plan, World, to_preview
+from packer.operation import Operation
 from packer.project import Project
 from packer.scan import AssetRecord, WorkspaceSnapshot, build_snapshot, diagnostics_detail
+from packer.sinks import EventSink, NullSink
 
 DEFAULT_LOCK_TIMEOUT_S = 5.0
 

@@ -33,7 +33,8 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from packer.cancellation import CancellationToken
-from packer.events import EventSink, parse_event_line
+from packer.events import parse_event_line
+from packer.sinks import EventSink
 from studio.event_lane import EventLane
 
 log = logging.getLogger(__name__)

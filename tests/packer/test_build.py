@@ -9,8 +9,10 @@ import pytest
 
 from packer.build import build
 from packer.build.reader import inspect_file
-from packer.events import EventKind, ListSink, Operation, Outcome
+from packer.events import EventKind, Outcome
+from packer.operation import Operation
 from packer.registry import RegistryEntry
+from packer.sinks import ListSink
 from tests.packer.build_support import (
     add_asset,
     add_glyph,

@@ -11,9 +11,10 @@ from packer.build import build
 from packer.build.faults import ENV_VAR
 from packer.build.staging import pending_promotions
 from packer.cancellation import CancellationToken
-from packer.events import EventKind, ListSink, Outcome, PackerEvent
+from packer.events import EventKind, Outcome, PackerEvent
 from packer.formats.raw import RAW_PIPELINE, RawPipeline
 from packer.project import Project
+from packer.sinks import ListSink
 from tests.packer.build_support import (
     add_glyph,
     add_raw,

@@ -14,15 +14,9 @@ from rich.console import Console
 from packer.cli import build_parser, main
 from packer.cli_common import CommandContext, RichProgressSink
 from packer.doctor import doctor
-from packer.events import (
-    EventKind,
-    FanOutSink,
-    JsonLinesSink,
-    ListSink,
-    NullSink,
-    parse_event_line,
-)
+from packer.events import EventKind, parse_event_line
 from packer.project import Project, open_project
+from packer.sinks import FanOutSink, JsonLinesSink, ListSink, NullSink
 from tests.packer.project_builder import declaration_dict, make_project, write_asset
 
 Captured = pytest.CaptureFixture[str]

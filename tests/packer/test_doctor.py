@@ -12,14 +12,9 @@ from packer import hygiene
 from packer.cancellation import CancellationToken, OperationCancelled
 from packer.diagnostics import Severity
 from packer.doctor import DoctorReport, doctor
-from packer.events import (
-    AssetChangedDetail,
-    DiagnosticsUpdatedDetail,
-    EventKind,
-    ListSink,
-    Outcome,
-)
+from packer.events import AssetChangedDetail, DiagnosticsUpdatedDetail, EventKind, Outcome
 from packer.project import Project
+from packer.sinks import ListSink
 from tests.packer.project_builder import (
     declaration_dict,
     make_project,

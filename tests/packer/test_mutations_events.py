@@ -14,7 +14,6 @@ from packer.events import (
     ActionFailedDetail,
     AssetChangedDetail,
     EventKind,
-    ListSink,
     Outcome,
     PackerEvent,
     PreviewReadyDetail,
@@ -27,6 +26,7 @@ from packer.mutations import (
     preview_mutation,
 )
 from packer.project import Project
+from packer.sinks import ListSink
 from tests.packer.mutation_support import FaultAt, make_project, mutate, tree_state
 
 A = MutationAction

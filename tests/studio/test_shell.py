@@ -13,8 +13,9 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from packer.cancellation import CancellationToken
-from packer.events import EventSink, Outcome
+from packer.events import Outcome
 from packer.project import open_project
+from packer.sinks import EventSink
 from studio.app import StudioApp
 from studio.main_window import MainWindow
 from studio.state import state_path

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from packer.cancellation import CancellationToken, OperationCancelled
 from packer.errors import NotAProjectError
-from packer.events import EventSink
+from packer.sinks import EventSink
 from studio.workers import JobClass, JobFailed, JobSucceeded, WorkerPool
 
 
