@@ -7,17 +7,15 @@ It never opens an input file (and never follows an input that escapes its root).
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from itertools import islice
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from packer.anchors import NO_ANCHOR, read_anchor
 from packer.cancellation import CancellationToken
-from packer.declaration import DECLARATION_FILE, AssetDeclaration, parse_declaration
+from packer.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.diagnostics import Diagnostic, count_by_severity, diagnostic
 from packer.errors import RegistryError, WorkspaceNotInitialisedError
 from packer.events import (
@@ -30,10 +28,10 @@ from packer.events import (
 )
 from packer.lock import read_lock
 from packer.operation import Operation
-from packer.paths import InsideRoot, UnsafePathError
-from packer.project import PACKER_DIR, Project
+from packer.project import Project
 from packer.registry import Registry, RegistryEntry
 from packer.sinks import EventSink, NullSink
+from packer.walk import files_under, walk_assets
 
 
 class AssetState(StrEnum):
@@ -113,182 +111,6 @@ class WorkspaceSnapshot(BaseModel):
         return found
 
 
-@dataclass
-class _Walk:
-    """What one walk of `assets/` found."""
-
-    anchors: list[str] = field(default_factory=list)  # roots (relative) holding asset.json
-    files_by_dir: dict[str, list[str]] = field(default_factory=dict)  # dir -> file names
-    dir_order: list[str] = field(default_factory=list)  # pre-order: a subtree is contiguous
-    dir_index: dict[str, int] = field(default_factory=dict)  # dir -> position in dir_order
-    problems: list[Diagnostic] = field(default_factory=list)
-
-
-def _walk_assets(assets_dir: Path, token: CancellationToken) -> _Walk:
-    walk = _Walk()
-    seen: set[tuple[int, int]] = set()
-
-    def visit(directory: str, rel: str) -> None:
-        token.raise_if_cancelled()
-        try:
-            st = os.stat(directory)
-        except OSError as exc:
-            walk.problems.append(diagnostic(
-                "PK207", f"cannot read folder {rel or '.'}: {exc.strerror or exc}", root=rel or None
-            ))
-            return
-        key = (st.st_dev, st.st_ino)
-        if key in seen:
-            walk.problems.append(diagnostic(
-                "PK207", f"folder {rel} is a symlink loop (or a second link to one folder); "
-                "it was not scanned twice", root=rel,
-            ))
-            return
-        seen.add(key)
-        try:
-            with os.scandir(directory) as entries:
-                listed = sorted(entries, key=lambda e: e.name)
-        except OSError as exc:
-            walk.problems.append(diagnostic(
-                "PK207", f"cannot list folder {rel or '.'}: {exc.strerror or exc}",
-                root=rel or None,
-            ))
-            return
-        names: list[str] = []
-        subdirs: list[tuple[str, str]] = []
-        for entry in listed:
-            name = entry.name
-            child_rel = f"{rel}/{name}" if rel else name
-            try:
-                name.encode("utf-8")
-            except UnicodeEncodeError:
-                shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                walk.problems.append(diagnostic(
-                    "PK207", f"{rel or '.'}/{shown}: the name is not valid UTF-8 and was skipped",
-                    root=rel or None,
-                ))
-                continue
-            if not rel and name == PACKER_DIR:
-                continue
-            try:
-                is_dir = entry.is_dir(follow_symlinks=True)
-            except OSError:
-                is_dir = False
-            if is_dir:
-                subdirs.append((entry.path, child_rel))
-            else:
-                names.append(name)
-        walk.files_by_dir[rel] = names
-        walk.dir_index[rel] = len(walk.dir_order)
-        walk.dir_order.append(rel)
-        if DECLARATION_FILE in names:
-            walk.anchors.append(rel)
-        for path, child_rel in subdirs:
-            visit(path, child_rel)
-
-    if assets_dir.is_dir():
-        visit(str(assets_dir), "")
-    return walk
-
-
-def _files_under(walk: _Walk, root: str) -> list[str]:
-    # The walk is pre-order over sorted names, so the root's subfolders follow it contiguously:
-    # scanning just that run keeps this linear in the subtree, not in the whole workspace.
-    prefix = f"{root}/" if root else ""
-    start = walk.dir_index.get(root)
-    if start is None:
-        return []
-    found: list[str] = list(walk.files_by_dir[root])
-    for directory in islice(walk.dir_order, start + 1, None):
-        if not directory.startswith(prefix):
-            break
-        sub = directory[len(prefix):]
-        found.extend(f"{sub}/{n}" for n in walk.files_by_dir[directory])
-    return sorted(found)
-
-
-def check_inputs(
-    decl: AssetDeclaration, root_path: Path, *, root: str, asset_id: int | None
-) -> list[Diagnostic]:
-    """Every input must stay inside the root, exist, be a regular file and be readable."""
-    return _check_inputs(decl, InsideRoot(root_path), root=root, asset_id=asset_id)[0]
-
-
-def _check_inputs(
-    decl: AssetDeclaration, inside: InsideRoot, *, root: str, asset_id: int | None
-) -> tuple[list[Diagnostic], list[tuple[int, int, int]]]:
-    """check_inputs, also returning (size, mtime_ns, ctime_ns) of each input that checked out."""
-    found: list[Diagnostic] = []
-    stats: list[tuple[int, int, int]] = []
-    for role, path in decl.all_inputs():
-        try:
-            target = inside.resolve_str(path)
-        except UnsafePathError as exc:
-            found.append(diagnostic(
-                "PK107", f"{root}: input {role} {exc}", root=root, file=path, asset_id=asset_id
-            ))
-            continue
-        try:
-            st = os.stat(target)
-        except FileNotFoundError:
-            found.append(diagnostic(
-                "PK106", f"{root}: input {role} {path!r} does not exist",
-                root=root, file=path, asset_id=asset_id,
-            ))
-            continue
-        except OSError as exc:
-            found.append(diagnostic(
-                "PK112", f"{root}: input {path!r} cannot be read: {exc.strerror or exc}",
-                root=root, file=path, asset_id=asset_id,
-            ))
-            continue
-        if not stat.S_ISREG(st.st_mode):
-            found.append(diagnostic(
-                "PK114", f"{root}: input {path!r} is not a regular file",
-                root=root, file=path, asset_id=asset_id,
-            ))
-        elif not os.access(target, os.R_OK):
-            found.append(diagnostic(
-                "PK112", f"{root}: input {path!r} is not readable (permission denied)",
-                root=root, file=path, asset_id=asset_id,
-            ))
-        else:
-            stats.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns))
-    return found, stats
-
-
-@dataclass(frozen=True, slots=True)
-class _Anchor:
-    decl: AssetDeclaration | None
-    diagnostics: list[Diagnostic]
-    fingerprint: tuple[int, int] | None = None
-    input_stats: tuple[tuple[int, int, int], ...] = ()
-
-
-_NO_ANCHOR = _Anchor(None, [])
-
-
-def _read_anchor(assets_dir: Path, real_assets: str, root: str, asset_id: int | None) -> _Anchor:
-    anchor = assets_dir.joinpath(root, DECLARATION_FILE)
-    try:
-        st = anchor.stat()
-        raw = anchor.read_bytes()
-    except OSError as exc:
-        return _Anchor(None, [diagnostic(
-            "PK115", f"{root}/asset.json cannot be read: {exc.strerror or exc}",
-            root=root, file=DECLARATION_FILE, asset_id=asset_id,
-        )])
-    decl, found = parse_declaration(raw, root=root, asset_id=asset_id)
-    stats: list[tuple[int, int, int]] = []
-    if decl is not None:
-        inside = InsideRoot.below(real_assets, root)
-        problems, stats = _check_inputs(decl, inside, root=root, asset_id=asset_id)
-        found.extend(problems)
-        if problems:
-            stats = []
-    return _Anchor(decl, found, (st.st_size, st.st_mtime_ns), tuple(stats))
-
-
 def _load_registry(project: Project) -> tuple[Registry | None, list[Diagnostic]]:
     try:
         return project.load_registry(), []
@@ -341,7 +163,7 @@ def _build_snapshot(
 ) -> tuple[WorkspaceSnapshot, WalkSummary]:
     registry, workspace_diags = _load_registry(project)
     assets_dir = project.assets_dir
-    walk = _walk_assets(assets_dir, token)
+    walk = walk_assets(assets_dir, token)
     workspace_diags.extend(walk.problems)
     anchors = set(walk.anchors)
     entries: list[RegistryEntry] = list(registry.assets) if registry else []
@@ -357,7 +179,7 @@ def _build_snapshot(
         entry = owned[0] if owned else None
         asset_id = entry.asset_id if entry else None
         diags: list[Diagnostic] = []
-        read = _NO_ANCHOR
+        read = NO_ANCHOR
         files: list[str] = []
         if len(owned) > 1:
             ids = ", ".join(f"#{e.asset_id}" for e in owned)
@@ -373,14 +195,14 @@ def _build_snapshot(
                     root=root, asset_id=asset_id,
                 ))
             else:
-                read = _read_anchor(assets_dir, real_assets, root, asset_id)
+                read = read_anchor(assets_dir, real_assets, root, asset_id)
                 diags.extend(d for d in read.diagnostics
                              if d.code not in {"PK106", "PK112", "PK114"})
         elif root in anchors:
             state = AssetState.REGISTERED if entry else AssetState.UNREGISTERED
-            read = _read_anchor(assets_dir, real_assets, root, asset_id)
+            read = read_anchor(assets_dir, real_assets, root, asset_id)
             diags.extend(read.diagnostics)
-            files = _files_under(walk, root)
+            files = files_under(walk, root)
             owner = _nesting_owner(root, anchors)
             if owner is not None:
                 diags.append(diagnostic(

@@ -1,0 +1,94 @@
+"""Reading one asset root's `asset.json` and checking its inputs without opening them."""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from packer.declaration import DECLARATION_FILE, AssetDeclaration, parse_declaration
+from packer.diagnostics import Diagnostic, diagnostic
+from packer.paths import InsideRoot, UnsafePathError
+
+
+def check_inputs(
+    decl: AssetDeclaration, root_path: Path, *, root: str, asset_id: int | None
+) -> list[Diagnostic]:
+    """Every input must stay inside the root, exist, be a regular file and be readable."""
+    return check_inputs_with_stats(decl, InsideRoot(root_path), root=root, asset_id=asset_id)[0]
+
+
+def check_inputs_with_stats(
+    decl: AssetDeclaration, inside: InsideRoot, *, root: str, asset_id: int | None
+) -> tuple[list[Diagnostic], list[tuple[int, int, int]]]:
+    """check_inputs, also returning (size, mtime_ns, ctime_ns) of each input that checked out."""
+    found: list[Diagnostic] = []
+    stats: list[tuple[int, int, int]] = []
+    for role, path in decl.all_inputs():
+        try:
+            target = inside.resolve_str(path)
+        except UnsafePathError as exc:
+            found.append(diagnostic(
+                "PK107", f"{root}: input {role} {exc}", root=root, file=path, asset_id=asset_id
+            ))
+            continue
+        try:
+            st = os.stat(target)
+        except FileNotFoundError:
+            found.append(diagnostic(
+                "PK106", f"{root}: input {role} {path!r} does not exist",
+                root=root, file=path, asset_id=asset_id,
+            ))
+            continue
+        except OSError as exc:
+            found.append(diagnostic(
+                "PK112", f"{root}: input {path!r} cannot be read: {exc.strerror or exc}",
+                root=root, file=path, asset_id=asset_id,
+            ))
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            found.append(diagnostic(
+                "PK114", f"{root}: input {path!r} is not a regular file",
+                root=root, file=path, asset_id=asset_id,
+            ))
+        elif not os.access(target, os.R_OK):
+            found.append(diagnostic(
+                "PK112", f"{root}: input {path!r} is not readable (permission denied)",
+                root=root, file=path, asset_id=asset_id,
+            ))
+        else:
+            stats.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return found, stats
+
+
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    decl: AssetDeclaration | None
+    diagnostics: list[Diagnostic]
+    fingerprint: tuple[int, int] | None = None
+    input_stats: tuple[tuple[int, int, int], ...] = ()
+
+
+NO_ANCHOR = Anchor(None, [])
+
+
+def read_anchor(assets_dir: Path, real_assets: str, root: str, asset_id: int | None) -> Anchor:
+    anchor = assets_dir.joinpath(root, DECLARATION_FILE)
+    try:
+        st = anchor.stat()
+        raw = anchor.read_bytes()
+    except OSError as exc:
+        return Anchor(None, [diagnostic(
+            "PK115", f"{root}/asset.json cannot be read: {exc.strerror or exc}",
+            root=root, file=DECLARATION_FILE, asset_id=asset_id,
+        )])
+    decl, found = parse_declaration(raw, root=root, asset_id=asset_id)
+    stats: list[tuple[int, int, int]] = []
+    if decl is not None:
+        inside = InsideRoot.below(real_assets, root)
+        problems, stats = check_inputs_with_stats(decl, inside, root=root, asset_id=asset_id)
+        found.extend(problems)
+        if problems:
+            stats = []
+    return Anchor(decl, found, (st.st_size, st.st_mtime_ns), tuple(stats))

@@ -1,0 +1,112 @@
+"""The walk of `assets/`: every folder and file, and which folders are asset roots."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+from packer.cancellation import CancellationToken
+from packer.declaration import DECLARATION_FILE
+from packer.diagnostics import Diagnostic, diagnostic
+from packer.project import PACKER_DIR
+
+
+@dataclass
+class Walk:
+    """What one walk of `assets/` found."""
+
+    anchors: list[str] = field(default_factory=list)  # roots (relative) holding asset.json
+    files_by_dir: dict[str, list[str]] = field(default_factory=dict)  # dir -> file names
+    dir_order: list[str] = field(default_factory=list)  # pre-order: a subtree is contiguous
+    dir_index: dict[str, int] = field(default_factory=dict)  # dir -> position in dir_order
+    problems: list[Diagnostic] = field(default_factory=list)
+
+
+def walk_assets(assets_dir: Path, token: CancellationToken) -> Walk:
+    """List every folder and file under assets/ (skipping .prometeu/), noting asset roots.
+
+    Folder symlinks are followed once (a loop is reported, not followed again); unreadable
+    folders and names that are not UTF-8 become PK207 diagnostics.
+    """
+    walk = Walk()
+    seen: set[tuple[int, int]] = set()
+
+    def visit(directory: str, rel: str) -> None:
+        token.raise_if_cancelled()
+        try:
+            st = os.stat(directory)
+        except OSError as exc:
+            walk.problems.append(diagnostic(
+                "PK207", f"cannot read folder {rel or '.'}: {exc.strerror or exc}", root=rel or None
+            ))
+            return
+        key = (st.st_dev, st.st_ino)
+        if key in seen:
+            walk.problems.append(diagnostic(
+                "PK207", f"folder {rel} is a symlink loop (or a second link to one folder); "
+                "it was not scanned twice", root=rel,
+            ))
+            return
+        seen.add(key)
+        try:
+            with os.scandir(directory) as entries:
+                listed = sorted(entries, key=lambda e: e.name)
+        except OSError as exc:
+            walk.problems.append(diagnostic(
+                "PK207", f"cannot list folder {rel or '.'}: {exc.strerror or exc}",
+                root=rel or None,
+            ))
+            return
+        names: list[str] = []
+        subdirs: list[tuple[str, str]] = []
+        for entry in listed:
+            name = entry.name
+            child_rel = f"{rel}/{name}" if rel else name
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                walk.problems.append(diagnostic(
+                    "PK207", f"{rel or '.'}/{shown}: the name is not valid UTF-8 and was skipped",
+                    root=rel or None,
+                ))
+                continue
+            if not rel and name == PACKER_DIR:
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=True)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                subdirs.append((entry.path, child_rel))
+            else:
+                names.append(name)
+        walk.files_by_dir[rel] = names
+        walk.dir_index[rel] = len(walk.dir_order)
+        walk.dir_order.append(rel)
+        if DECLARATION_FILE in names:
+            walk.anchors.append(rel)
+        for path, child_rel in subdirs:
+            visit(path, child_rel)
+
+    if assets_dir.is_dir():
+        visit(str(assets_dir), "")
+    return walk
+
+
+def files_under(walk: Walk, root: str) -> list[str]:
+    # The walk is pre-order over sorted names, so the root's subfolders follow it contiguously:
+    # scanning just that run keeps this linear in the subtree, not in the whole workspace.
+    prefix = f"{root}/" if root else ""
+    start = walk.dir_index.get(root)
+    if start is None:
+        return []
+    found: list[str] = list(walk.files_by_dir[root])
+    for directory in islice(walk.dir_order, start + 1, None):
+        if not directory.startswith(prefix):
+            break
+        sub = directory[len(prefix):]
+        found.extend(f"{sub}/{n}" for n in walk.files_by_dir[directory])
+    return sorted(found)
