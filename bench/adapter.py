@@ -55,7 +55,8 @@ from packer.events import (
 )
 from studio.activity.model import ActivityModel
 from studio.activity.panel import ActivityPanel
-from studio.event_lane import EventLane, LaneEvent
+from studio.event_lane import EventLane
+from studio.lane_items import LaneEvent
 
 THREADS = 4
 OPERATIONS = 200

@@ -32,7 +32,8 @@ from studio.activity.replay import replay_through_lane
 from studio.assets.rows import AssetKey, asset_key
 from studio.bus import StudioBus
 from studio.drop import DropDecision, DropKind, ProjectDropFilter, classify_drop, project_name_for
-from studio.event_lane import EventLane, LaneEvent
+from studio.event_lane import EventLane
+from studio.lane_items import LaneEvent
 from studio.launcher import LauncherWindow
 from studio.main_window import MainWindow
 from studio.progress import GlobalProgressWidget

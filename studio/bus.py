@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from studio.event_lane import LaneEvent
+    from studio.lane_items import LaneEvent
 
 log = logging.getLogger(__name__)
 

@@ -26,20 +26,18 @@ import logging
 import threading
 import time
 from collections import OrderedDict, deque
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from packer.cancellation import CancellationToken
-from packer.events import ActionFailedDetail, EventKind, Outcome, PackerEvent
+from packer.events import EventKind, PackerEvent
 from studio.bus import OperationProgressChanged, PackerEventsDelivered, StudioBus
+from studio.lane_items import LaneEvent, LaneStats, failed_before_start, missing_terminal
 
 log = logging.getLogger(__name__)
 
 _PROGRESS = EventKind.PROGRESS_UPDATED
-LANE_ERROR_TYPE = "WorkerEndedWithoutTerminal"
 
 # GUI-priority backpressure (see docs/benchmarks.md, "Event lane"): while events flow, the GUI
 # thread stamps a heartbeat every HEARTBEAT_MS; a producer that finds it older than
@@ -50,46 +48,6 @@ GIVE_WAY_AFTER_S = 0.006
 GIVE_WAY_MAX_S = 0.020
 GIVE_WAY_CHECK_EVERY = 16
 _NO_HEARTBEAT = float("inf")  # no flow, no heartbeat: producers never pause
-
-
-class LaneEvent(NamedTuple):
-    """One delivered item: a packer event as the lane received it.
-
-    `coalesced` is the number of progress updates this one stands for (1 for lifecycle events).
-    `made_by_lane` marks the lane's own missing-terminal failure. `published_at` is the
-    `time.monotonic()` of the worker's publish call (for latency measurements). `origin` says
-    where the events come from when not from this Studio's own work (a replayed log: "replayed
-    from ci.jsonl"); it is lane metadata, never part of the packer's event. A NamedTuple
-    because it is built on the worker's hot path (≈ 0.2 µs, against ≈ 1.5 µs for a frozen
-    dataclass).
-    """
-
-    event: PackerEvent
-    coalesced: int = 1
-    made_by_lane: bool = False
-    published_at: float = 0.0
-    origin: str | None = None
-
-    @property
-    def operation_id(self) -> str:
-        return self.event.operation_id
-
-    @property
-    def sequence(self) -> int:
-        return self.event.sequence
-
-
-@dataclass(frozen=True, slots=True)
-class LaneStats:
-    delivered: int  # items delivered (lifecycle + coalesced progress)
-    progress_received: int  # progress updates published by workers
-    progress_delivered: int  # coalesced progress items delivered
-    dropped_after_terminal: int  # progress updates that arrived after their terminal
-    late_terminals_dropped: int  # a second terminal for an operation already ended
-    lane_made_failures: int
-    backlog: int  # lifecycle items waiting on the GUI side
-    producer_pauses: int = 0  # times a producer gave way to a starved GUI thread
-    producer_paused_s: float = 0.0  # their total duration (summed over producers)
 
 
 class WorkerSink:
@@ -187,49 +145,16 @@ class WorkerSink:
         for op, (last, _count) in self._ops.items():
             if op not in self._ended:
                 self._ended.add(op)
-                made.append(_missing_terminal(last, reason))
+                made.append(missing_terminal(last, reason))
         if error is not None and not self._ops:
             # The worker failed before any operation began: still visible, under its label.
-            made.append(_failed_before_start(self.label, reason))
+            made.append(failed_before_start(self.label, reason))
         if made:
             self._lane._accept_lane_made(made, self.origin)
 
     def cancel(self) -> None:
         if self.token is not None:
             self.token.cancel()
-
-
-def _missing_terminal(last: PackerEvent, reason: str) -> PackerEvent:
-    return PackerEvent(
-        project_id=last.project_id,
-        operation_id=last.operation_id,
-        operation=last.operation,
-        sequence=last.sequence + 1,
-        kind=EventKind.ACTION_FAILED,
-        timestamp=datetime.now(UTC),
-        summary=f"{last.operation} failed: worker ended without a terminal: {reason}",
-        terminal=True,
-        outcome=Outcome.FAILED,
-        detail=ActionFailedDetail(
-            action=last.operation, error=f"worker ended without a terminal: {reason}",
-            error_type=LANE_ERROR_TYPE,
-        ),
-    )
-
-
-def _failed_before_start(label: str, reason: str) -> PackerEvent:
-    return PackerEvent(
-        project_id="",
-        operation_id=f"lane-{time.monotonic_ns():x}",
-        operation=label,
-        sequence=1,
-        kind=EventKind.ACTION_FAILED,
-        timestamp=datetime.now(UTC),
-        summary=f"{label} failed before it started an operation: {reason}",
-        terminal=True,
-        outcome=Outcome.FAILED,
-        detail=ActionFailedDetail(action=label, error=reason, error_type=LANE_ERROR_TYPE),
-    )
 
 
 class EventLane(QObject):

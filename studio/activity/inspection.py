@@ -17,7 +17,7 @@ from studio.activity.presentation import (
     started_at,
 )
 from studio.activity.records import BurstNode, EventNode, GroupNode, OperationRecord
-from studio.event_lane import LaneEvent
+from studio.lane_items import LaneEvent
 
 ASSET_SCHEME = "asset"
 PLACEHOLDER = (

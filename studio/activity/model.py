@@ -55,7 +55,7 @@ from studio.activity.records import (
     OperationRecord,
     OperationStatus,
 )
-from studio.event_lane import LaneEvent
+from studio.lane_items import LaneEvent
 
 Index = QModelIndex | QPersistentModelIndex
 Node = OperationRecord | GroupNode | EventNode | BurstNode

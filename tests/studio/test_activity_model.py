@@ -12,7 +12,8 @@ from studio.activity import records
 from studio.activity.model import ActivityModel
 from studio.activity.presentation import BAR_ROLE, COL_OPERATION, COL_PROGRESS, INDETERMINATE
 from studio.activity.records import GroupNode, OperationStatus
-from studio.event_lane import EventLane, LaneEvent
+from studio.event_lane import EventLane
+from studio.lane_items import LaneEvent
 from tests.studio.lane_events import event, finished, progress
 
 

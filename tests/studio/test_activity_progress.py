@@ -7,7 +7,8 @@ from pytestqt.qtbot import QtBot
 from packer.cancellation import CancellationToken
 from studio.activity.model import ActivityModel
 from studio.activity.records import BAR_DELAY_S
-from studio.event_lane import EventLane, LaneEvent
+from studio.event_lane import EventLane
+from studio.lane_items import LaneEvent
 from studio.progress import GlobalProgressWidget, OperationProgressBar
 from tests.studio.lane_events import finished, progress
 

@@ -14,7 +14,8 @@ from pytestqt.qtbot import QtBot
 from packer.cancellation import CancellationToken
 from packer.events import EventKind, Outcome
 from studio.bus import OperationProgressChanged, PackerEventsDelivered, StudioBus
-from studio.event_lane import LANE_ERROR_TYPE, EventLane, LaneEvent, WorkerSink
+from studio.event_lane import EventLane, WorkerSink
+from studio.lane_items import LANE_ERROR_TYPE, LaneEvent
 from tests.studio.lane_events import event, finished, progress
 
 

@@ -13,7 +13,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from studio import event_lane
-from studio.event_lane import EventLane, LaneEvent
+from studio.event_lane import EventLane
+from studio.lane_items import LaneEvent
 from tests.studio.lane_events import event, finished, progress
 
 
