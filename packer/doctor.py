@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import uuid
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from packer.atomic import atomic_write_bytes
+from packer.build import uptodate
+from packer.build.buildlock import BuildRunningError, build_lock
+from packer.build.staging import pending_promotions, recover_staging
 from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE
 from packer.diagnostics import Diagnostic, count_by_severity
@@ -35,7 +37,6 @@ from packer.hygiene import (
     list_workspace_files,
     nested_roots_of,
     record_hygiene,
-    staging_dir,
     stale_staging,
 )
 from packer.lock import write_lock
@@ -174,16 +175,25 @@ def _rewrite_uuid(path: Path, old_uuid: str, new_uuid: str) -> bool:
 
 
 def _staging_fix(project: Project, op: Operation) -> list[AppliedFix]:
-    """PK208: a stale build/.staging only holds a copy of an unfinished build; removing it loses
-    nothing the next build would not make again."""
+    """PK208: what the next build would do first, under the build lock so that no build is
+    running: roll a committed promotion forward (deleting it would leave build/ half old, half
+    new) and delete abandoned staging folders (copies of an unfinished build). Nothing is lost."""
     if stale_staging(project) is None:
         return []
-    shutil.rmtree(staging_dir(project), ignore_errors=True)
+    try:
+        with build_lock(project.packer_dir):
+            if pending_promotions(project.build_dir):
+                uptodate.forget(project)  # build/ is about to change under the manifest
+            actions = recover_staging(project.build_dir)
+    except BuildRunningError:
+        return []  # a build started meanwhile: the staging folder is its work in progress
+    if not actions:
+        return []
     fix = AppliedFix(code="PK208", file="build/.staging",
-                     description="removed build/.staging left by an interrupted build")
+                     description="cleaned build/.staging: " + "; ".join(actions))
     op.emit(
         EventKind.ASSET_CHANGED, f"Fixed PK208: {fix.description}",
-        detail=AssetChangedDetail(changes=("removed build/.staging",)),
+        detail=AssetChangedDetail(changes=tuple(actions)),
     )
     return [fix]
 

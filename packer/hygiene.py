@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 import xxhash
 
+from packer.build.buildlock import build_running
 from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE, NAME_PATTERN
 from packer.diagnostics import Diagnostic, diagnostic
@@ -225,13 +226,16 @@ def staging_dir(project: Project) -> Path:
 
 
 def stale_staging(project: Project) -> Diagnostic | None:
-    """PK208 when build/.staging exists and is not empty (an interrupted build left it)."""
+    """PK208 when build/.staging is not empty and no build is running (an interrupted one left
+    it); a running build's staging folder is its work in progress, not a leftover."""
     path = staging_dir(project)
     try:
         with os.scandir(path) as it:
             if next(it, None) is None:
                 return None
     except OSError:
+        return None
+    if build_running(project.packer_dir):
         return None
     return diagnostic(
         "PK208", "build/.staging holds the leftovers of an interrupted build",

@@ -46,3 +46,25 @@ def build_lock(packer_dir: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def build_running(packer_dir: Path) -> bool:
+    """True when a build of this project holds the build lock now (a non-blocking probe).
+
+    Creates nothing: with no lock file, no build has ever run here.
+    """
+    if sys.platform == "win32":
+        return False
+    try:
+        fd = os.open(packer_dir / LOCK_NAME, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)

@@ -9,12 +9,17 @@ from pathlib import Path
 import pytest
 
 from packer import hygiene
+from packer.build import build
+from packer.build.buildlock import build_lock
+from packer.build.faults import ENV_VAR
+from packer.build.staging import pending_promotions
 from packer.cancellation import CancellationToken, OperationCancelled
 from packer.diagnostics import Severity
 from packer.doctor import DoctorReport, doctor
 from packer.events import AssetChangedDetail, DiagnosticsUpdatedDetail, EventKind, Outcome
 from packer.project import Project
 from packer.sinks import ListSink
+from tests.packer.build_support import add_raw, copy_project, new_project, snapshot_build
 from tests.packer.project_builder import (
     declaration_dict,
     make_project,
@@ -31,7 +36,7 @@ def tree_digest(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != "lock"  # the packer's lock file is its own business
+        if p.is_file() and p.name not in {"lock", "build.lock"}  # the packer's own business
     }
 
 
@@ -238,3 +243,42 @@ def test_registered_but_unregistered_twin_registry_entries(tmp_path: Path) -> No
     report = doctor(project)
     assert codes(report) == [("PK101", "vanished")]
     assert report.blocking
+
+
+def test_fix_rolls_a_committed_promotion_forward_instead_of_deleting_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A build that failed after its commit marker left build/ half promoted; deleting its
+    # staging folder would lose the other half for good.
+    project = new_project(tmp_path)
+    add_raw(project, "raw/a", b"first")
+    assert build(project).succeeded
+    (project.assets_dir / "raw/a/data.bin").write_bytes(b"second, longer")
+    monkeypatch.setenv(ENV_VAR, "promote:preload.json:raise")
+    assert build(project).outcome is Outcome.FAILED
+    monkeypatch.delenv(ENV_VAR)
+    assert len(pending_promotions(project.build_dir)) == 1
+
+    report = doctor(project, fix=True)
+
+    assert [f.code for f in report.fixes] == ["PK208"]
+    assert "completed the interrupted promotion" in report.fixes[0].description
+    assert not (project.build_dir / ".staging").exists()
+    fresh = copy_project(project, tmp_path / "fresh")
+    assert build(fresh, use_cache=False).succeeded
+    assert snapshot_build(project) == snapshot_build(fresh)
+    assert build(project).succeeded
+    assert snapshot_build(project) == snapshot_build(fresh)
+
+
+def test_a_running_builds_staging_is_neither_reported_nor_removed(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    work = project.build_dir / ".staging" / "0123abcd"
+    work.mkdir(parents=True)
+    (work / "assets.pa").write_bytes(b"in progress")
+    with build_lock(project.packer_dir):
+        report = doctor(project, workspace=True, fix=True)
+        assert "PK208" not in {d.code for d in report.diagnostics}
+        assert report.fixes == ()
+        assert (work / "assets.pa").read_bytes() == b"in progress"
+    assert "PK208" in {d.code for d in doctor(project, workspace=True).diagnostics}
