@@ -33,7 +33,7 @@ from packer.doctor import doctor
 from packer.errors import NotAProjectError, PackerError
 from packer.events import ActionAppliedDetail, EventKind, Outcome
 from packer.operation import Operation
-from packer.project import PROJECT_FILE, create_project, init_workspace, open_project
+from packer.project import ASSETS_DIR, PROJECT_FILE, create_project, init_workspace, open_project
 from packer.queries import get_asset_details, list_assets_report
 from packer.scan import AssetState
 
@@ -66,7 +66,14 @@ def _run_init(ctx: CommandContext) -> int:
     with ctx.event_sink() as sink:
         op = Operation(sink, project_id=project.project_id, operation="init")
         with op:
-            registry = init_workspace(project)
+            try:
+                registry = init_workspace(project)
+            except OSError as exc:  # e.g. assets/ is a file, or the folder is read-only
+                where = exc.filename or project.packer_dir
+                raise CliError(
+                    f"cannot initialise {project.root}: {where}: {exc.strerror or exc}. "
+                    f"{ASSETS_DIR}/ must be a folder you can write to"
+                ) from exc
             changes = [c for c, done in (
                 (f"created {PROJECT_FILE}", created_project),
                 ("created assets/.prometeu/index.json", not had_registry),

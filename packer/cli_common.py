@@ -34,7 +34,8 @@ exposes `register(subparsers)` and adds its commands through :func:`add_command`
 Exit codes: `EXIT_OK` 0 fine, `EXIT_BLOCKED` 1 blocking findings, `EXIT_USAGE` 2 usage error or not
 a project (argparse's own usage errors already exit 2). A handler reports a usage problem by
 raising :class:`CliError` (message on stderr, exit 2 unless told otherwise); any
-`packer.errors.PackerError` that escapes a handler is reported the same way. Ctrl-C exits 130.
+`packer.errors.PackerError` that escapes a handler is reported the same way, and an `OSError`
+as a message with exit 1 (never a traceback). Ctrl-C exits 130.
 """
 
 from __future__ import annotations
@@ -245,6 +246,11 @@ def run_handler(args: argparse.Namespace, *, stdout: IO[str] | None = None,
     except PackerError as exc:
         ctx.error(str(exc))
         return EXIT_USAGE
+    except OSError as exc:  # the operations report their own; this is the last line of defence
+        where = f" ({exc.filename})" if exc.filename else ""
+        ctx.error(f"{exc.strerror or exc}{where}: check that the project's folders exist, are "
+                  "folders, and can be read and written")
+        return EXIT_BLOCKED
     except KeyboardInterrupt:
         ctx.error("interrupted")
         return EXIT_INTERRUPTED

@@ -55,6 +55,31 @@ def test_init_without_project_file_offers_create(tmp_path: Path, capsys: Capture
     assert "no prometeu.json" in err and f"init --create NAME {folder}" in err
 
 
+def test_init_when_assets_is_a_file_says_so_without_a_traceback(
+    tmp_path: Path, capsys: Captured
+) -> None:
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    (folder / "prometeu.json").write_text('{"name": "odd"}', encoding="utf-8")
+    (folder / "assets").write_text("not a folder", encoding="utf-8")
+    code, out, err = run(capsys, "init", str(folder))
+    assert code == 2 and out == ""
+    assert "Not a directory" in err and "assets/ must be a folder" in err
+    assert "Traceback" not in err
+
+
+def test_an_os_error_escaping_a_command_is_a_message_and_exit_1(
+    clean: Project, capsys: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken_disk(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", "/somewhere/index.json")
+
+    monkeypatch.setattr("packer.cli.list_assets_report", broken_disk)
+    code, out, err = run(capsys, "list", str(clean.root))
+    assert code == 1 and out == ""
+    assert "Permission denied (/somewhere/index.json)" in err and "Traceback" not in err
+
+
 def test_init_create_then_idempotent_then_refuses_create_again(
     tmp_path: Path, capsys: Captured
 ) -> None:
