@@ -28,9 +28,10 @@ def load_recent(config_dir: Path | None = None) -> list[Path]:
 
 
 def remember(project_root: Path, recent: list[Path]) -> list[Path]:
-    """The list with `project_root` moved (or added) to the front."""
-    root = project_root.resolve()
-    return [root, *(p for p in recent if p != root)][:MAX_RECENT]
+    """The list with `project_root` moved (or added) to the front. Called on the GUI thread, so
+    it compares paths as given and never resolves them (that reads the disk): project roots come
+    resolved from packer.project.open_project."""
+    return [project_root, *(p for p in recent if p != project_root)][:MAX_RECENT]
 
 
 def save_recent(recent: list[Path], config_dir: Path | None = None) -> None:
