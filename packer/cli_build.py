@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="encode every asset again, ignoring the build cache")
     inspect = add_command(
         subparsers, "inspect", "Validate an assets.pa and print its asset table", _run_inspect,
-        project=False,
+        project=False, events=False,  # a plain read of one file: no operation, no events
         description="Validate an assets.pa (prelude, canonical header, offsets, sizes, overlaps, "
         "and the asset_table.json / preload.json mirrors beside it) and print its table. "
         "Exit 1 when the file is malformed.",
@@ -72,7 +72,8 @@ def _run_inspect(ctx: CommandContext) -> int:
     except MalformedContainer as exc:
         if ctx.json_output:
             ctx.write_json({"file": str(path), "valid": False, "problems": [str(exc)]})
-        ctx.error(f"{path}: {exc}")
+        message = str(exc)
+        ctx.error(message if str(path) in message else f"{path}: {message}")
         return EXIT_BLOCKED
     if ctx.json_output:
         ctx.write_json(report.to_json())

@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -84,17 +85,21 @@ class CliError(Exception):
         self.exit_code = exit_code
 
 
-def add_common_arguments(parser: argparse.ArgumentParser, *, project: bool = True) -> None:
-    """PROJECT (optional for commands that need none), --json and --events."""
+def add_common_arguments(
+    parser: argparse.ArgumentParser, *, project: bool = True, events: bool = True
+) -> None:
+    """PROJECT (optional for commands that need none), --json and --events (for commands that
+    run an operation: one that publishes no events does not offer it)."""
     if project:
         parser.add_argument("project", metavar="PROJECT", type=Path,
                             help="the project folder (the one holding prometeu.json)")
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", dest="json_output",
                         help="print one machine-readable JSON document on stdout")
-    output.add_argument("--events", choices=["jsonl"], default=None,
-                        help="write the event stream on stdout, one JSON object per line; "
-                        "human text goes to stderr")
+    if events:
+        output.add_argument("--events", choices=["jsonl"], default=None,
+                            help="write the event stream on stdout, one JSON object per line; "
+                            "human text goes to stderr")
 
 
 def add_command(
@@ -104,13 +109,14 @@ def add_command(
     handler: Handler,
     *,
     project: bool = True,
+    events: bool = True,
     description: str | None = None,
 ) -> argparse.ArgumentParser:
     """Add a subcommand with the shared options; `handler(ctx)` returns the exit code."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         name, help=help_text, description=description or help_text,
     )
-    add_common_arguments(parser, project=project)
+    add_common_arguments(parser, project=project, events=events)
     parser.set_defaults(handler=handler)
     return parser
 
@@ -129,8 +135,8 @@ class CommandContext:
         self.events_jsonl: bool = getattr(self.args, "events", None) == "jsonl"
         human_stream = self.stderr if (self.json_output or self.events_jsonl) else self.stdout
         # Human output: tables and sentences. Never mixed with machine output on stdout.
-        self.out = Console(file=human_stream, highlight=False, soft_wrap=True)
-        self.err = Console(file=self.stderr, highlight=False, soft_wrap=True)
+        self.out = _console(human_stream)
+        self.err = _console(self.stderr)
 
     @property
     def project(self) -> Project:
@@ -173,6 +179,18 @@ class CommandContext:
     def error(self, message: str) -> None:
         """A message on stderr, whatever the output mode."""
         self.err.print(f"error: {message}", markup=False)
+
+
+def _console(stream: IO[str]) -> Console:
+    """A terminal wraps tables to its width; a pipe or a file gets them unwrapped (rich would
+    otherwise fold every cell at 80 columns, splitting words like `unregistered`)."""
+    console = Console(file=stream, highlight=False, soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(file=stream, highlight=False, soft_wrap=True, width=_UNWRAPPED_WIDTH)
+    return console
+
+
+_UNWRAPPED_WIDTH = 1000
 
 
 class RichProgressSink:

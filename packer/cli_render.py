@@ -12,21 +12,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from packer.diagnostics import Diagnostic, Severity
+from packer.diagnostics import Diagnostic, Severity, counts_text, plural
 from packer.doctor import DoctorReport
 from packer.queries import AssetDetails, AssetListing
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _SEVERITY_WORD = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "hint"}
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def counts_text(errors: int, warnings: int, infos: int) -> str:
-    return ", ".join((_plural(errors, "error"), _plural(warnings, "warning"),
-                      _plural(infos, "hint")))
 
 
 def _size(size: int | None) -> str:
@@ -71,12 +62,12 @@ def print_listing(console: Console, listing: AssetListing) -> None:
     for asset in listing.assets:
         findings = Text()
         if asset.errors:
-            findings.append(_plural(asset.errors, "error"), style="bold red")
+            findings.append(plural(asset.errors, "error"), style="bold red")
         if asset.warnings:
-            findings.append((", " if findings else "") + _plural(asset.warnings, "warning"),
+            findings.append((", " if findings else "") + plural(asset.warnings, "warning"),
                             style="yellow")
         if not findings:
-            findings.append("ok" if not asset.infos else _plural(asset.infos, "hint"),
+            findings.append("ok" if not asset.infos else plural(asset.infos, "hint"),
                             style="green" if not asset.infos else "cyan")
         table.add_row(
             "-" if asset.asset_id is None else str(asset.asset_id),
@@ -87,7 +78,7 @@ def print_listing(console: Console, listing: AssetListing) -> None:
         )
     console.print(table)
     registered = sum(1 for a in listing.assets if a.asset_id is not None)
-    console.print(f"{_plural(len(listing.assets), 'asset')}, {registered} registered.")
+    console.print(f"{plural(len(listing.assets), 'asset')}, {registered} registered.")
 
 
 def print_details(console: Console, details: AssetDetails) -> None:
@@ -158,10 +149,10 @@ def print_doctor(console: Console, report: DoctorReport) -> None:
         print_diagnostics(console, found)
         console.print()
     scope = "whole workspace" if report.workspace else "registered assets"
-    verdict = (Text(f"{_plural(report.blocking_count, 'blocking finding')}: a build would be "
+    verdict = (Text(f"{plural(report.blocking_count, 'blocking finding')}: a build would be "
                     "blocked.", style="bold red") if report.blocking
                else Text("Nothing blocks a build.", style="green"))
-    line = Text(f"Checked {_plural(report.assets_checked, 'asset')} ({scope}): "
+    line = Text(f"Checked {plural(report.assets_checked, 'asset')} ({scope}): "
                 f"{counts_text(report.errors, report.warnings, report.infos)}. ")
     line.append_text(verdict)
     console.print(line, soft_wrap=True)

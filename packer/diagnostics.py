@@ -196,3 +196,15 @@ def count_by_severity(diagnostics: list[Diagnostic]) -> tuple[int, int, int]:
     errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
     warnings = sum(1 for d in diagnostics if d.severity is Severity.WARNING)
     return errors, warnings, len(diagnostics) - errors - warnings
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def counts_text(errors: int, warnings: int, infos: int | None = None) -> str:
+    """"1 error, 2 warnings, 0 hints": the one way summaries and reports count findings."""
+    parts = [plural(errors, "error"), plural(warnings, "warning")]
+    if infos is not None:
+        parts.append(plural(infos, "hint"))
+    return ", ".join(parts)

@@ -27,7 +27,7 @@ from packer.build.buildlock import BuildRunningError, build_lock
 from packer.build.staging import pending_promotions, recover_staging
 from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE
-from packer.diagnostics import Diagnostic, count_by_severity
+from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
 from packer.events import AffectedAsset, AssetChangedDetail, EventKind, Outcome
 from packer.formats import validate_format
 from packer.hygiene import (
@@ -284,7 +284,7 @@ def doctor(
                 errors, warnings, infos = count_by_severity(found)
                 op.emit(
                     EventKind.DIAGNOSTICS_UPDATED,
-                    f"{record.label()}: {_counts_text(errors, warnings, infos)}",
+                    f"{record.label()}: {counts_text(errors, warnings, infos)}",
                     detail=diagnostics_detail(found),
                     affected=(record.affected(),),
                 )
@@ -298,8 +298,8 @@ def doctor(
         op.finish(
             EventKind.DIAGNOSTICS_UPDATED,
             report.outcome,
-            f"Doctor checked {_plural(len(records), 'asset')}: "
-            f"{_counts_text(errors, warnings, infos)}; {verdict}",
+            f"Doctor checked {plural(len(records), 'asset')}: "
+            f"{counts_text(errors, warnings, infos)}; {verdict}",
             detail=diagnostics_detail(ordered, assets_checked=len(records)),
             affected=_affected(records, per_asset),
         )
@@ -310,11 +310,3 @@ def _affected(records: list[AssetRecord], per_asset: dict[str, list[Diagnostic]]
               ) -> list[AffectedAsset]:
     return [r.affected() for r in records if per_asset[r.root]]
 
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _counts_text(errors: int, warnings: int, infos: int) -> str:
-    return ", ".join((_plural(errors, "error"), _plural(warnings, "warning"),
-                      _plural(infos, "hint")))

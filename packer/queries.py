@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 
 from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE, AssetDeclaration
-from packer.diagnostics import Diagnostic, count_by_severity
+from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
 from packer.doctor import format_findings
 from packer.errors import AssetNotFoundError
 from packer.events import EventKind, Outcome
@@ -170,7 +170,7 @@ def list_assets_report(
         errors, warnings, _infos = count_by_severity(everything)
         op.finish(
             EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED,
-            f"Listed {len(summaries)} assets: {errors} errors, {warnings} warnings",
+            f"Listed {plural(len(summaries), 'asset')}: {counts_text(errors, warnings)}",
             detail=diagnostics_detail(everything, assets_checked=len(summaries)),
         )
     return AssetListing(project_id=snapshot.project_id, assets=tuple(summaries),
@@ -288,7 +288,7 @@ def get_asset_details(
         errors, warnings, infos = count_by_severity(found)
         op.finish(
             EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED,
-            f"{record.label()}: {errors} errors, {warnings} warnings, {infos} hints",
+            f"{record.label()}: {counts_text(errors, warnings, infos)}",
             detail=diagnostics_detail(found, assets_checked=1),
             affected=(record.affected(),),
         )

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from packer.anchors import NO_ANCHOR, read_anchor
 from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE, AssetDeclaration
-from packer.diagnostics import Diagnostic, count_by_severity, diagnostic
+from packer.diagnostics import Diagnostic, count_by_severity, counts_text, diagnostic, plural
 from packer.errors import RegistryError, WorkspaceNotInitialisedError
 from packer.events import (
     AffectedAsset,
@@ -371,11 +371,11 @@ def scan_workspace(
         for _ in iter_scan_events(op, snapshot, previous):
             op.check_cancelled()
         found = snapshot.all_diagnostics()
-        counts = count_by_severity(found)
+        errors, warnings, _infos = count_by_severity(found)
         op.finish(
             EventKind.DIAGNOSTICS_UPDATED,
             Outcome.SUCCEEDED,
-            f"Scan found {len(snapshot.assets)} assets: {counts[0]} errors, {counts[1]} warnings",
+            f"Scan found {plural(len(snapshot.assets), 'asset')}: {counts_text(errors, warnings)}",
             detail=diagnostics_detail(found, assets_checked=len(snapshot.assets)),
             affected=[r.affected() for r in snapshot.assets if r.diagnostics],
         )

@@ -155,6 +155,25 @@ def test_help_exits_0(capsys: Captured) -> None:
 # ---- list / show / doctor ------------------------------------------------------------------
 
 
+def test_list_piped_keeps_each_row_on_one_line(
+    tmp_path: Path, capsys: Captured, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    project = make_project(tmp_path, "wide")
+    root = "levels/world_one/underground/caverns_of_the_very_long_name"
+    write_asset(project, root, register=False)
+    code, out, _err = run(capsys, "list", str(project.root))
+    assert code == 0
+    rows = [line for line in out.splitlines() if root in line]
+    assert len(rows) == 1 and "unregistered" in rows[0]
+
+
+def test_inspect_offers_no_event_stream(tmp_path: Path, capsys: Captured) -> None:
+    # inspect reads one file and runs no operation: --events would print nothing at all.
+    code, _out, err = run(capsys, "inspect", "--events", "jsonl", str(tmp_path / "a.pa"))
+    assert code == 2 and "unrecognized arguments" in err
+
+
 def test_list_text_json_and_exit_codes(clean: Project, broken: Project, capsys: Captured) -> None:
     code, out, err = run(capsys, "list", str(clean.root))
     assert code == 0 and err == ""
