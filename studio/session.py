@@ -105,17 +105,20 @@ class ProjectSession(QObject):
         return info
 
     def preview_mutation(
-        self, request: MutationRequest, on_preview: Callable[[MutationPreview], None]
+        self, request: MutationRequest, on_preview: Callable[[MutationPreview], None],
+        on_failure: Callable[[JobFailed], None],
     ) -> JobInfo | None:
         project = self.project
 
         def job(sink: EventSink, token: CancellationToken) -> MutationPreview:
             return preview_mutation(project, request, sink, token)
 
-        return self.pool.submit(f"Preview {request.action.verb}", job, on_result=on_preview)
+        return self.pool.submit(f"Preview {request.action.verb}", job, on_result=on_preview,
+                                on_failure=on_failure)
 
     def apply_mutation(
-        self, preview: MutationPreview, on_result: Callable[[MutationResult], None]
+        self, preview: MutationPreview, on_result: Callable[[MutationResult], None],
+        on_failure: Callable[[JobFailed], None],
     ) -> JobInfo | None:
         """Apply with consent (the caller asked the user); then ask the packer for a new list."""
         project = self.project
@@ -129,6 +132,7 @@ class ProjectSession(QObject):
             self.refresh()
 
         def failed(failure: JobFailed) -> None:
+            on_failure(failure)
             self.refresh()  # whatever happened on disk, show what the packer now sees
 
         return self.pool.submit(

@@ -29,6 +29,7 @@ from packer.queries import AssetDetails
 from packer.scan import AssetState
 from studio.prompts import Prompter
 from studio.session import ProjectSession
+from studio.workers import JobFailed
 
 A = MutationAction
 # Which mutations make sense in which state; the packer's preview still has the last word.
@@ -265,7 +266,11 @@ class ActionsPanel(QWidget):
                 return False
         request = MutationRequest(action=action, asset=target.asset, to=to, name=name)
         self.result.setText(f"Previewing {action.verb}…")
-        return session.preview_mutation(request, self._on_previewed) is not None
+        self.result.setStyleSheet("")
+        return session.preview_mutation(
+            request, self._on_previewed,
+            lambda failure: self._on_failed(failure) if self._target == target else None,
+        ) is not None
 
     def _on_previewed(self, preview: MutationPreview) -> None:
         target = self._target
@@ -307,7 +312,7 @@ class ActionsPanel(QWidget):
                 self.result.setText("Not applied.")
                 return
         self.apply_button.setEnabled(False)
-        if session.apply_mutation(preview, self._on_applied) is None:
+        if session.apply_mutation(preview, self._on_applied, self._on_failed) is None:
             self.apply_button.setEnabled(True)
 
     def _on_applied(self, result: MutationResult) -> None:
@@ -315,6 +320,14 @@ class ActionsPanel(QWidget):
         self.result.setText(result.message)
         self.result.setStyleSheet("" if result.applied else "color: #c62828;")
         self.applied.emit(result)
+
+    def _on_failed(self, failure: JobFailed) -> None:
+        """A preview or an apply that raised: say so here, where the user is looking (the
+        Logs panel has the traceback). A failed apply's preview is dropped: preview again."""
+        self._set_preview(None)
+        self.result.setText(f"{failure.title}. Details are in the Logs panel."
+                            if not failure.cancelled else failure.title)
+        self.result.setStyleSheet("color: #c62828;")
 
     @Slot()
     def _on_discard(self) -> None:

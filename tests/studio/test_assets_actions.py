@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from packer.mutations import MutationAction, MutationResult
 from packer.project import Project
+from studio import session as session_module
 from studio.assets.actions import button_columns
 from studio.assets.rows import AssetRow, RowState, asset_key
 from studio.assets.workspace import AssetsWorkspace
@@ -169,6 +170,32 @@ def test_a_blocked_preview_cannot_be_applied(
     assert panel.preview is not None and panel.preview.blocked
     assert "Blocked" in panel.preview_text()
     assert not panel.apply_button.isEnabled()
+
+
+def test_a_preview_or_apply_that_raises_says_so_in_the_actions_section(
+    qtbot: QtBot, workspace: AssetsWorkspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    select(qtbot, workspace, asset_key(1, "raw/blob_00000"))
+    panel = workspace.action_panel
+    real_preview = session_module.preview_mutation
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(session_module, "preview_mutation", broken)
+    panel.buttons[A.EXCLUDE].click()
+    # Not stuck on "Previewing exclude…": the failure is shown where the user looks.
+    qtbot.waitUntil(lambda: "Read-only file system" in panel.result.text(), timeout=10_000)
+    assert "Previewing" not in panel.result.text() and panel.preview is None
+
+    monkeypatch.setattr(session_module, "preview_mutation", real_preview)
+    monkeypatch.setattr(session_module, "apply_mutation", broken)
+    panel.buttons[A.EXCLUDE].click()
+    qtbot.waitUntil(lambda: panel.preview is not None, timeout=10_000)
+    panel.apply_button.click()
+    qtbot.waitUntil(lambda: "Read-only file system" in panel.result.text(), timeout=10_000)
+    # No preview card left with a disabled Apply: the user previews again to retry.
+    assert panel.preview is None and not panel.preview_card.isVisibleTo(panel)
 
 
 def test_a_preview_scrolls_into_view_as_a_card_with_its_buttons(
