@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from packer.mutations import MutationAction, MutationResult
+from packer.mutations import MutationAction, MutationResult, preview_mutation
 from packer.project import Project
 from studio import session as session_module
 from studio.assets.actions import button_columns
@@ -177,7 +177,6 @@ def test_a_preview_or_apply_that_raises_says_so_in_the_actions_section(
 ) -> None:
     select(qtbot, workspace, asset_key(1, "raw/blob_00000"))
     panel = workspace.action_panel
-    real_preview = session_module.preview_mutation
 
     def broken(*args: object, **kwargs: object) -> object:
         raise OSError(30, "Read-only file system")
@@ -188,7 +187,7 @@ def test_a_preview_or_apply_that_raises_says_so_in_the_actions_section(
     qtbot.waitUntil(lambda: "Read-only file system" in panel.result.text(), timeout=10_000)
     assert "Previewing" not in panel.result.text() and panel.preview is None
 
-    monkeypatch.setattr(session_module, "preview_mutation", real_preview)
+    monkeypatch.setattr(session_module, "preview_mutation", preview_mutation)
     monkeypatch.setattr(session_module, "apply_mutation", broken)
     panel.buttons[A.EXCLUDE].click()
     qtbot.waitUntil(lambda: panel.preview is not None, timeout=10_000)
