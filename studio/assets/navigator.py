@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from packer.diagnostics import Diagnostic, Severity
 from studio.assets.rows import AssetKey, AssetRow, RowFilter, RowState
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # holds key_text(row.key): Qt matches strings reliably
@@ -31,6 +32,9 @@ STATE_COLOURS = {
     RowState.QUARANTINED: QColor("#8e24aa"),
     RowState.EXCLUDED: QColor("#757575"),
 }
+
+
+SEVERITY_MARKS = {Severity.ERROR: "✖", Severity.WARNING: "⚠", Severity.INFO: "ℹ"}
 
 
 def key_text(key: AssetKey) -> str:
@@ -64,6 +68,19 @@ class AssetNavigator(QWidget):
         self.errors_only = QCheckBox("Has errors")
         self.errors_only.setToolTip("Show only assets with error diagnostics")
         self.count_label = QLabel()
+        # Problems of the workspace itself (a corrupt registry makes every asset look
+        # unregistered): said above the tree, or the list would mislead.
+        self.workspace_problems = QLabel()
+        self.workspace_problems.setObjectName("workspace_problems")
+        self.workspace_problems.setWordWrap(True)
+        self.workspace_problems.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        self.workspace_problems.setStyleSheet(
+            "QLabel#workspace_problems { color: #c62828; border: 1px solid #c62828;"
+            " border-radius: 3px; padding: 4px; }"
+        )
+        self.workspace_problems.hide()
 
         self.model = QStandardItemModel(0, 3, self)
         self.model.setHorizontalHeaderLabels(["Asset", "State", "Diag."])
@@ -92,6 +109,7 @@ class AssetNavigator(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.search)
         layout.addLayout(filters)
+        layout.addWidget(self.workspace_problems)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.count_label)
 
@@ -108,6 +126,13 @@ class AssetNavigator(QWidget):
         self._rows = list(rows)
         self._by_text = {key_text(r.key): r for r in self._rows}
         self._rebuild()
+
+    def set_workspace_problems(self, problems: Sequence[Diagnostic]) -> None:
+        """The listing's workspace-level findings, one line each with its fix."""
+        lines = [f"{SEVERITY_MARKS.get(d.severity, '•')} {d.message}"
+                 + (f" — {d.fix}" if d.fix else "") for d in problems]
+        self.workspace_problems.setText("\n".join(lines))
+        self.workspace_problems.setVisible(bool(lines))
 
     def rows(self) -> list[AssetRow]:
         return list(self._rows)

@@ -50,6 +50,7 @@ class AssetsWorkspace(QWidget):
         self.session = session
         self._details_request = None
         self.shown = None
+        self.navigator.set_workspace_problems(())
         self.navigator.set_rows([])
         self.details.show_details(None)
         self.action_panel.set_session(session)
@@ -70,6 +71,7 @@ class AssetsWorkspace(QWidget):
     @Slot(object)
     def _on_listing_changed(self, listing: AssetListing) -> None:
         self._listing_generation += 1
+        self.navigator.set_workspace_problems(listing.workspace_diagnostics)
         self.navigator.set_rows([row_from_summary(a) for a in listing.assets])
         if self._pending_selection is not None:
             key, self._pending_selection = self._pending_selection, None

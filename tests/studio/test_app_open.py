@@ -45,6 +45,22 @@ def test_open_by_argument_lists_exactly_the_packers_assets(
     qtbot.waitUntil(lambda: load_recent() == [project.root])
 
 
+def test_a_corrupt_registry_is_said_above_the_asset_list(
+    qtbot: QtBot, studio: StudioApp, tmp_path: Path
+) -> None:
+    project = make_raw_project(tmp_path / "game", registered=2, unregistered=0)
+    (project.assets_dir / ".prometeu" / "index.json").write_text("{not json")
+    with qtbot.waitSignal(studio.project_opened, timeout=10_000):
+        studio.start(project.root)
+    wait_listed(qtbot, studio, 2)
+    assert studio.window is not None
+    navigator = studio.window.assets.navigator
+    # Every asset now looks unregistered: without the reason, the list would mislead.
+    assert navigator.workspace_problems.isVisible()
+    assert "index.json is not valid" in navigator.workspace_problems.text()
+    assert "Restore assets/.prometeu/index.json" in navigator.workspace_problems.text()
+
+
 def test_open_from_the_recent_list(qtbot: QtBot, studio: StudioApp, tmp_path: Path) -> None:
     project = make_raw_project(tmp_path / "recent-one", registered=1, unregistered=0)
     save_recent([project.root, tmp_path / "gone"])
