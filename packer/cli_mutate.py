@@ -188,7 +188,8 @@ def print_preview(console: Console, preview: MutationPreview) -> None:
     """The preview as text: what changes, then blockers, warnings and safe fixes, apart."""
     target = preview.target
     head = Text(f"{preview.action.verb} ", style="bold")
-    head.append(f"{target.label()} ({target.root})")
+    label = target.label()
+    head.append(label if label == target.root else f"{label} ({target.root})")
     head.append(f"  [{preview.operation_class.value.replace('_', ' ')}"
                 f"{', needs consent' if preview.consent_required else ''}]", style="dim")
     console.print(head, soft_wrap=True)

@@ -29,6 +29,10 @@ from packer.registry import Registry, RegistryEntry
 from packer.scan import AssetRecord, WorkspaceSnapshot
 
 REGISTRY_REL = f"{PACKER_DIR}/index.json"
+_CHANGES_FILES = frozenset({
+    MutationAction.REMOVE, MutationAction.QUARANTINE, MutationAction.RESTORE,
+    MutationAction.RELOCATE, MutationAction.RENAME,
+})
 QUARANTINE_REL = f"{PACKER_DIR}/quarantine"
 TRASH_REL = f"{PACKER_DIR}/trash"
 
@@ -122,6 +126,9 @@ def to_preview(
 ) -> MutationPreview:
     changes = registry_changes(world.registry, plan.registry_after)
     moves = any(c.kind is not DiskChangeKind.CREATE for c in plan.disk_changes)
+    if plan.blocked and not plan.disk_changes:
+        # Nothing was planned, so say what the action is, not "registry only" with consent.
+        moves = plan.action in _CHANGES_FILES
     before_next = world.registry.next_asset_id if world.registry else None
     after_next = plan.registry_after.next_asset_id if plan.registry_after else before_next
     return MutationPreview(

@@ -331,3 +331,11 @@ def test_preview_round_trips_through_json(project: Project) -> None:
     again = type(preview).model_validate_json(preview.model_dump_json())
     assert again == preview
     assert apply_mutation(project, again, consent=True).applied
+
+
+def test_a_blocked_preview_keeps_its_actions_class(project: Project) -> None:
+    # Nothing is planned when the target is unknown; the class still says what relocate does.
+    preview = preview_of(project, A.RELOCATE, 99, to="elsewhere")
+    assert preview.blocked and not preview.disk_changes
+    assert preview.operation_class is OperationClass.WORKSPACE_MUTATION
+    assert preview_of(project, A.FORGET, 99).operation_class is OperationClass.REGISTRY_MUTATION
