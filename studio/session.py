@@ -39,6 +39,12 @@ def _asset_ref(key: AssetKey) -> int | str:
     return key[1]
 
 
+def _cancelled(outcome: object) -> bool:
+    """Cancelled work left the previous state intact: nothing new to list (and a rescan would
+    hold up whatever the cancel was for, such as opening another project or closing)."""
+    return isinstance(outcome, JobFailed) and outcome.cancelled
+
+
 class ProjectSession(QObject):
     listing_changed = Signal(object)  # AssetListing
     details_loaded = Signal(object)  # DetailsResult
@@ -52,20 +58,27 @@ class ProjectSession(QObject):
         self.listing: AssetListing | None = None
         self._build_job: JobInfo | None = None
         self._listing_job: JobInfo | None = None
+        self._listing_generation = 0
 
     # -- reads --
 
     def refresh(self) -> JobInfo | None:
-        """Ask the packer for the asset list (F5, and after every build or mutation)."""
+        """Ask the packer for the asset list (F5, and after every build or mutation). The newest
+        request wins: an older scan that finishes later (it ran past its last cancellation
+        check) is dropped, never shown over a newer listing."""
         if self._listing_job is not None:
-            self.pool.cancel(self._listing_job.job_id)  # the newer listing wins
+            self.pool.cancel(self._listing_job.job_id)
         project = self.project
 
         def job(sink: EventSink, token: CancellationToken) -> AssetListing:
             return list_assets_report(project, sink, token)
 
+        self._listing_generation += 1
+        generation = self._listing_generation
         self._listing_job = self.pool.submit(
-            f"Scan {project.name}", job, on_result=self._on_listing, on_failure=self._on_no_listing
+            f"Scan {project.name}", job,
+            on_result=lambda listing: self._on_listing(generation, listing),
+            on_failure=lambda failure: self._on_no_listing(generation),
         )
         return self._listing_job
 
@@ -133,7 +146,8 @@ class ProjectSession(QObject):
 
         def failed(failure: JobFailed) -> None:
             on_failure(failure)
-            self.refresh()  # whatever happened on disk, show what the packer now sees
+            if not failure.cancelled:
+                self.refresh()  # whatever happened on disk, show what the packer now sees
 
         return self.pool.submit(
             f"{preview.action.verb.capitalize()} {preview.target.label()}", job,
@@ -150,15 +164,19 @@ class ProjectSession(QObject):
 
     # -- outcomes --
 
-    def _on_listing(self, listing: AssetListing) -> None:
+    def _on_listing(self, generation: int, listing: AssetListing) -> None:
+        if generation != self._listing_generation:
+            return  # superseded by a newer refresh
         self._listing_job = None
         self.listing = listing
         self.listing_changed.emit(listing)
 
-    def _on_no_listing(self, failure: JobFailed) -> None:
-        self._listing_job = None
+    def _on_no_listing(self, generation: int) -> None:
+        if generation == self._listing_generation:
+            self._listing_job = None
 
     def _on_build_ended(self, outcome: object) -> None:
         self._build_job = None
         self.build_running.emit(False)
-        self.refresh()
+        if not _cancelled(outcome):
+            self.refresh()

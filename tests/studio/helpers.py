@@ -7,8 +7,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
 
 from studio.app import StudioApp
+from studio.main_window import MainWindow
 from studio.prompts import Prompter
 
 
@@ -61,3 +63,14 @@ def running_studio(prompter: ScriptedPrompter) -> Iterator[StudioApp]:
             if window is not None:
                 window.deleteLater()
         app.deleteLater()
+
+
+def open_and_list(qtbot: QtBot, app: StudioApp, root: Path) -> MainWindow:
+    with qtbot.waitSignal(app.project_opened, timeout=10_000):
+        app.start(root) if app.window is None else app.open_path(root)
+    window = app.window
+    assert window is not None
+    qtbot.waitUntil(lambda: app.session is not None and app.session.listing is not None
+                    and len(window.assets.navigator.rows()) == len(app.session.listing.assets)
+                    and not app.pool.busy, timeout=15_000)
+    return window

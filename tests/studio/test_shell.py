@@ -17,21 +17,9 @@ from packer.events import Outcome
 from packer.project import open_project
 from packer.sinks import EventSink
 from studio.app import StudioApp
-from studio.main_window import MainWindow
 from studio.state import state_path
-from tests.studio.helpers import ScriptedPrompter, running_studio
+from tests.studio.helpers import ScriptedPrompter, open_and_list, running_studio
 from tests.studio.synthetic import make_raw_project
-
-
-def open_and_list(qtbot: QtBot, app: StudioApp, root: Path) -> MainWindow:
-    with qtbot.waitSignal(app.project_opened, timeout=10_000):
-        app.start(root) if app.window is None else app.open_path(root)
-    window = app.window
-    assert window is not None
-    qtbot.waitUntil(lambda: app.session is not None and app.session.listing is not None
-                    and len(window.assets.navigator.rows()) == len(app.session.listing.assets)
-                    and not app.pool.busy, timeout=15_000)
-    return window
 
 
 def endless(started: threading.Event) -> object:

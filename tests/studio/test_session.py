@@ -1,0 +1,75 @@
+"""The project session: the newest listing wins, and cancelled work does not start a rescan."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from packer.cancellation import CancellationToken
+from packer.project import Project
+from packer.queries import AssetListing, list_assets_report
+from packer.sinks import EventSink
+from studio import session as session_module
+from studio.app import StudioApp
+from studio.workers import JobInfo
+from tests.studio.helpers import open_and_list
+from tests.studio.synthetic import make_raw_project
+
+
+def test_an_older_scan_finishing_late_never_replaces_a_newer_listing(
+    qtbot: QtBot, studio: StudioApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = open_and_list(qtbot, studio, make_raw_project(tmp_path / "game").root)
+    session = studio.session
+    assert session is not None
+    first_started, release = threading.Event(), threading.Event()
+    calls = itertools.count()
+
+    def scan(project: Project, sink: EventSink, token: CancellationToken) -> AssetListing:
+        listing = list_assets_report(project, sink, token)
+        if next(calls) == 0:  # the first scan is past its last cancellation check, and slow
+            first_started.set()
+            release.wait(30)
+            return listing.model_copy(update={"assets": listing.assets[:1]})
+        return listing
+
+    monkeypatch.setattr(session_module, "list_assets_report", scan)
+    session.refresh()
+    qtbot.waitUntil(first_started.is_set)
+    with qtbot.waitSignal(session.listing_changed, timeout=10_000):
+        session.refresh()  # F5 again: this one finishes first
+    release.set()
+    qtbot.waitUntil(lambda: not studio.pool.busy, timeout=10_000)
+    assert session.listing is not None and len(session.listing.assets) == 3
+    assert len(window.assets.navigator.rows()) == 3
+
+
+def test_a_cancelled_build_does_not_start_a_rescan(
+    qtbot: QtBot, studio: StudioApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_and_list(qtbot, studio, make_raw_project(tmp_path / "game").root)
+    assert studio.session is not None
+    started = threading.Event()
+
+    def endless_build(project: Project, sink: EventSink, token: CancellationToken) -> None:
+        started.set()
+        token.wait()
+        token.raise_if_cancelled()
+
+    monkeypatch.setattr(session_module, "build", endless_build)
+    labels: list[str] = []
+
+    def record(info: JobInfo) -> None:
+        labels.append(info.label)
+
+    studio.pool.job_started.connect(record)
+    studio.session.build()
+    qtbot.waitUntil(started.is_set)
+    studio.pool.cancel_all()
+    qtbot.waitUntil(lambda: not studio.pool.busy, timeout=10_000)
+    # Nothing changed on disk, and a rescan here would hold up what the cancel was for.
+    assert not [label for label in labels if label.startswith("Scan")], labels
