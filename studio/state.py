@@ -49,4 +49,11 @@ def load_state(project_root: Path) -> StudioState:
 
 
 def save_state(project_root: Path, state: StudioState) -> None:
-    atomic_write_json(state_path(project_root), state.model_dump(mode="json"))
+    """Write the state; a project folder deleted (or moved) while open is not created again
+    just to hold it."""
+    path = state_path(project_root)
+    try:
+        path.parent.mkdir(exist_ok=True)  # not parents=True: the project root must exist
+    except FileNotFoundError:
+        return
+    atomic_write_json(path, state.model_dump(mode="json"))

@@ -118,7 +118,9 @@ class ActivityJournal:
             return
         data, self._pending = b"".join(self._pending), []
         count = data.count(b"\n")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Not parents=True: a project folder deleted while open must not come back as a ghost
+        # holding only .studio/ (the write fails, the writer logs it and carries on).
+        self.path.parent.mkdir(exist_ok=True)
         with open(self.path, "ab") as handle:
             if handle.tell() > 0 and not self._ends_with_newline():
                 data = b"\n" + data  # never glue a new entry onto a torn line

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 import threading
 from pathlib import Path
 
@@ -73,3 +74,18 @@ def test_a_cancelled_build_does_not_start_a_rescan(
     qtbot.waitUntil(lambda: not studio.pool.busy, timeout=10_000)
     # Nothing changed on disk, and a rescan here would hold up what the cancel was for.
     assert not [label for label in labels if label.startswith("Scan")], labels
+
+
+def test_a_project_folder_deleted_while_open_is_not_recreated_on_close(
+    qtbot: QtBot, studio: StudioApp, tmp_path: Path
+) -> None:
+    root = make_raw_project(tmp_path / "game").root
+    window = open_and_list(qtbot, studio, root)
+    shutil.rmtree(root)  # the user deletes it in the file manager
+    window.rescan_action.trigger()
+    qtbot.waitUntil(lambda: not studio.pool.busy, timeout=10_000)
+    window.close()
+    studio.shutdown()
+    # The window state and the Activity history are comfort: they are not worth a ghost folder
+    # holding only .studio/ where the user deleted a project.
+    assert not root.exists(), sorted(str(p) for p in root.rglob("*"))
