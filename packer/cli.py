@@ -14,6 +14,7 @@ so an existing project file is never overwritten.
 from __future__ import annotations
 
 import argparse
+import uuid
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -63,11 +64,14 @@ def _run_init(ctx: CommandContext) -> int:
         except PackerError as exc:
             raise CliError(str(exc)) from exc
         had_registry = project.registry_path.exists()
+    # The id the registry will hold, so the init's own events carry the project's lasting id.
+    project_id = project.project_id if had_registry or project.file.project_id else str(
+        uuid.uuid4())
     with ctx.event_sink() as sink:
-        op = Operation(sink, project_id=project.project_id, operation="init")
+        op = Operation(sink, project_id=project_id, operation="init")
         with op:
             try:
-                registry = init_workspace(project)
+                registry = init_workspace(project, new_project_id=project_id)
             except OSError as exc:  # e.g. assets/ is a file, or the folder is read-only
                 where = exc.filename or project.packer_dir
                 raise CliError(

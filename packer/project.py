@@ -127,12 +127,16 @@ def open_project(path: Path | str) -> Project:
     return Project(root=root.resolve(), file=parsed)
 
 
-def init_workspace(project: Project) -> Registry:
-    """Create `assets/.prometeu/` and an empty registry. Idempotent: an existing one is kept."""
+def init_workspace(project: Project, *, new_project_id: str | None = None) -> Registry:
+    """Create `assets/.prometeu/` and an empty registry. Idempotent: an existing one is kept.
+
+    The registry takes prometeu.json's `project_id`, else `new_project_id`, else a fresh UUID
+    (a caller that publishes events about the init passes the id it stamped them with).
+    """
     if project.registry_path.exists():
         return project.load_registry()
     project.packer_dir.mkdir(parents=True, exist_ok=True)
-    registry = empty_registry(project.file.project_id or str(uuid.uuid4()))
+    registry = empty_registry(project.file.project_id or new_project_id or str(uuid.uuid4()))
     project.save_registry(registry)
     return registry
 

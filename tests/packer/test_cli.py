@@ -118,6 +118,19 @@ def test_init_events(tmp_path: Path, capsys: Captured) -> None:
     assert "Created project" in err
 
 
+def test_init_events_carry_the_id_the_registry_gets(tmp_path: Path, capsys: Captured) -> None:
+    # A hand-written prometeu.json without project_id: before init the id is derived from the
+    # name, but the registry gets a fresh one; the init's event must carry the lasting one.
+    root = tmp_path / "hand"
+    root.mkdir()
+    (root / "prometeu.json").write_text('{"name": "hand"}', encoding="utf-8")
+    code, out, _err = run(capsys, "init", str(root), "--events", "jsonl")
+    assert code == 0
+    (event,) = [parse_event_line(line) for line in out.splitlines()]
+    assert event.project_id == open_project(root).project_id == open_project(
+        root).load_registry().project_id
+
+
 # ---- not a project / usage ---------------------------------------------------------------------
 
 
