@@ -362,6 +362,10 @@ class StudioApp(QObject):
 
     @Slot(object)
     def _on_job_failed(self, failure: JobFailed) -> None:
+        if self.window is None and self.launcher is not None and not failure.cancelled:
+            # No main window yet: the launcher is all the user sees, so it says what failed.
+            self.launcher.show_message(failure.message if failure.expected else failure.title,
+                                       error=True)
         if self.window is not None:
             self.window.logs.log_failure(failure)
             self.window.show_status(failure.title)

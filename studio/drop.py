@@ -39,6 +39,15 @@ def classify_drop(local_paths: list[str], remote_urls: list[str]) -> DropDecisio
         return DropDecision(DropKind.REFUSED, None,
                             f"{len(local_paths)} items were dropped; drop one project folder.")
     path = Path(local_paths[0])
+    try:
+        return _classify_folder(path)
+    except OSError as exc:  # a stale network mount, a name too long, a permission on the way
+        return DropDecision(DropKind.REFUSED, path,
+                            f"{path} cannot be read ({exc.strerror or exc}). Check that it is "
+                            "reachable and readable, or drop another folder.")
+
+
+def _classify_folder(path: Path) -> DropDecision:
     if not path.exists():
         return DropDecision(DropKind.REFUSED, path, f"{path} does not exist (moved or deleted?). "
                             "Drop an existing project folder.")

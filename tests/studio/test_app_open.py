@@ -174,3 +174,28 @@ def test_files_several_folders_and_missing_paths_are_refused_clearly(
     assert expected in decision.message
     assert prompter.asked[-1][0] == "refuse" and expected in prompter.asked[-1][2]
     assert studio.window is None
+
+
+def test_a_dropped_path_that_cannot_even_be_looked_at_is_refused_clearly(
+    qtbot: QtBot, studio: StudioApp, prompter: ScriptedPrompter, tmp_path: Path
+) -> None:
+    launcher = studio.show_launcher()
+    unreachable = tmp_path / ("x" * 300)  # stat() fails with "File name too long"
+    with qtbot.waitSignal(studio.drop_decided, timeout=10_000) as decided:
+        _drop(qtbot, launcher, [unreachable])
+    decision = decided.args[0]
+    assert decision.kind is DropKind.REFUSED and "cannot be read" in decision.message
+    assert prompter.asked[-1][0] == "refuse"
+
+
+def test_a_failing_job_shows_in_the_launcher_when_no_project_is_open(
+    qtbot: QtBot, studio: StudioApp
+) -> None:
+    launcher = studio.show_launcher()
+
+    def broken(sink: object, token: object) -> None:
+        raise RuntimeError("the disk went away")
+
+    with qtbot.waitSignal(studio.pool.job_failed, timeout=10_000):
+        studio.pool.submit("Look at the dropped item", broken)
+    assert "Look at the dropped item failed: the disk went away" in launcher.message.text()
