@@ -34,15 +34,15 @@ class LauncherWindow(QWidget):
         self.recent = QListWidget()
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.open_button = QPushButton("Open Project…")
-        self.create_button = QPushButton("Create Project…")
-        self.sample_button = QPushButton("Open the Sample")
+        self.open_button = QPushButton("&Open Project…")
+        self.create_button = QPushButton("&Create Project…")
+        self.sample_button = QPushButton("Open the &Sample")
         buttons = QHBoxLayout()
         for button in (self.open_button, self.create_button, self.sample_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
-        layout.addWidget(QLabel("Recent projects:"))
+        layout.addWidget(QLabel("Recent projects (double-click or Enter to open):"))
         layout.addWidget(self.recent, 1)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
@@ -55,10 +55,18 @@ class LauncherWindow(QWidget):
         self.recent.clear()
         for path in projects:
             item = QListWidgetItem(f"{path.name}    {path}")
+            item.setToolTip(str(path))
             item.setData(PATH_ROLE, str(path))
             self.recent.addItem(item)
         if not projects:
-            self.recent.addItem(QListWidgetItem("(no recent projects)"))
+            placeholder = QListWidgetItem("(no recent projects)")
+            placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+            self.recent.addItem(placeholder)
+            self.open_button.setFocus()
+            return
+        # The newest project is one key away: Enter (or a double click) opens it.
+        self.recent.setCurrentRow(0)
+        self.recent.setFocus()
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)

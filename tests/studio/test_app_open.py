@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -68,8 +69,11 @@ def test_open_from_the_recent_list(qtbot: QtBot, studio: StudioApp, tmp_path: Pa
     qtbot.waitUntil(lambda: studio.launcher is not None and studio.launcher.isVisible())
     assert studio.launcher is not None
     assert studio.launcher.recent.count() == 2
+    # The newest is current and focused: Enter opens it, with no mouse.
+    assert studio.launcher.recent.currentRow() == 0
+    assert studio.launcher.focusWidget() is studio.launcher.recent
     with qtbot.waitSignal(studio.project_opened, timeout=10_000):
-        studio.launcher.recent.itemActivated.emit(studio.launcher.recent.item(0))
+        QTest.keyClick(studio.launcher.recent, Qt.Key.Key_Return)
     wait_listed(qtbot, studio, 1)
     assert not studio.launcher.isVisible()
 
