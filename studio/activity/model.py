@@ -28,6 +28,8 @@ from studio.activity.journal import JournalEntry
 from studio.activity.journal_writer import JournalWriter
 from studio.activity.presentation import (
     BAR_ROLE,
+    COL_COUNTS,
+    COL_OPERATION,
     COLUMN_TITLES,
     COLUMNS,
     INDETERMINATE,
@@ -38,10 +40,13 @@ from studio.activity.presentation import (
     burst_status,
     burst_tooltip,
     busy_brush,
+    compact_counts,
     event_row,
+    format_seconds,
     group_row,
-    operation_row,
+    operation_text,
     operation_tooltip,
+    progress_cell,
     row_font,
     status_icon,
     status_text,
@@ -63,6 +68,7 @@ FindingsKey = tuple[str | None, str, frozenset[str]]  # origin, operation, affec
 
 _PROGRESS = EventKind.PROGRESS_UPDATED
 MAX_OPERATIONS = 500  # operations kept in memory; pinned failures are never evicted
+BATCHED_REFRESH = 8  # rows refreshed at once from which cells are announced per parent
 PLACEHOLDER = "…"  # the one child row of an operation nobody has expanded yet
 
 
@@ -127,27 +133,61 @@ class ActivityModel(QStandardItemModel):
         self._update_failure_count()
 
     def _apply(self, items: Sequence[LaneEvent], *, journal: bool) -> None:
+        # The hot path under a flood: per item one lookup and a few counters on its record
+        # (records.OperationRecord keeps lifecycle events in a plain list; their rows are made
+        # only when expanded). Qt work is per batch and per touched operation, never per event.
         now = time.monotonic()
-        batches: dict[OperationRecord, list[LaneEvent]] = {}
+        by_id = self._by_id
+        dirty = self._dirty
         new_ops: list[OperationRecord] = []
+        touched: dict[OperationRecord, None] = {}  # records with lifecycle events, in order
+        entries: list[JournalEntry] | None = (
+            [] if journal and self._journal is not None else None
+        )
         progressed = False
         for item in items:
-            rec = self._by_id.get(item.event.operation_id)
+            event = item.event
+            rec = by_id.get(event.operation_id)
             if rec is None:
-                rec = OperationRecord(item.event, now, item.origin)
-                self._by_id[rec.operation_id] = rec
+                rec = OperationRecord(event, now, item.origin)
+                by_id[rec.operation_id] = rec
                 new_ops.append(rec)
-            elif item.event.kind is _PROGRESS and rec not in batches:
-                # Nothing of this operation is waiting in the batch, and progress adds no row:
-                # apply it in place (most of a flood; the row shows it on the refresh tick).
-                if rec.apply_progress(item):
-                    self._dirty.add(rec)
+            if event.kind is _PROGRESS:
                 progressed = True
+                if rec.apply_progress(item):
+                    dirty.add(rec)  # the row shows it on the refresh tick
                 continue
-            batches.setdefault(rec, []).append(item)
+            rec.apply_lifecycle(item)
+            touched[rec] = None
+            if entries is not None and item.origin is None:
+                # Replayed events are another run's history, never this project's.
+                entries.append(JournalEntry(event, False, item.made_by_lane))
+        dirty.update(touched)
         fresh = set(new_ops)
+        self._insert_rows(new_ops)
+        ended: list[OperationRecord] = []
+        for rec in touched:
+            if rec not in fresh:
+                self._show_new_events(rec)
+            if not rec.running:
+                ended.append(rec)
+                if rec.burst is not None and not self._stays_routine(rec):
+                    self._unfold(rec)
+        # Rows of new and ended operations now; the rest on the refresh tick.
+        self.refresh_rows(new_ops + [rec for rec in ended if rec not in fresh])
+        if entries:
+            assert self._journal is not None
+            self._journal.append(entries)  # written by the writer thread, off the GUI thread
+        self._evict()
+        if ended:
+            self._update_failure_count()
+        running = progressed or any(rec.running for rec in touched)
+        if running and not self._refresh.isActive():
+            self._refresh.start()
+        self.operations_changed.emit()
+
+    def _insert_rows(self, new_ops: list[OperationRecord]) -> None:
         for rec in new_ops:  # in order of appearance, each on top: newest first
-            self._apply_to(rec, batches[rec])
             rec.items = _row_items(("",) * len(COLUMNS), rec)
             if rec.operation in ROUTINE_OPERATIONS:
                 burst = self._top_burst(rec.origin)
@@ -156,60 +196,24 @@ class ActivityModel(QStandardItemModel):
                 rec.burst = burst
             else:
                 self.insertRow(0, rec.items)
-            if rec.children:
+            if rec.retained:
                 rec.items[0].appendRow(_placeholder())
             self._ops.insert(0, rec)
-        for rec, batch in batches.items():
-            if rec not in fresh:
-                self._apply_to(rec, batch)
-        for rec in batches:
-            if rec.burst is not None and not rec.running and not self._stays_routine(rec):
-                self._unfold(rec)
-        # Rows of new and ended operations now; the rest on the refresh tick.
-        self.refresh_rows([rec for rec in batches if rec in fresh or not rec.running])
-        if journal and self._journal is not None:
-            # Handed to the writer thread (history goes to disk off the GUI thread). Replayed
-            # events are another run's history, never this project's.
-            self._journal.append(
-                JournalEntry(i.event, False, i.made_by_lane)
-                for i in items
-                if i.event.kind is not EventKind.PROGRESS_UPDATED and i.origin is None
-            )
-        self._evict()
-        self._update_failure_count()
-        running = progressed or any(rec.running for rec in batches)
-        if running and not self._refresh.isActive():
-            self._refresh.start()
-        self.operations_changed.emit()
 
-    def _apply_to(self, rec: OperationRecord, batch: list[LaneEvent]) -> None:
-        trailing = rec.children[-1] if rec.children else None
-        new_rows: list[EventNode | GroupNode] = []
-        for item in batch:
-            if item.event.kind is EventKind.PROGRESS_UPDATED:
-                if rec.apply_progress(item):
-                    self._dirty.add(rec)
-                continue
-            self._dirty.add(rec)
-            # Rows made in this batch must not be extended through rec.children yet.
-            if new_rows:
-                node = self._apply_after_new_rows(rec, item, new_rows)
-            else:
-                node = rec.apply_lifecycle(item)
-            if node is not None:
-                node.row = len(rec.children) + len(new_rows)
-                new_rows.append(node)
-        rec.children.extend(new_rows)
-        if not rec.items:
-            return  # a new operation: its row is made by the caller
+    def _show_new_events(self, rec: OperationRecord) -> None:
+        """Rows for the events an operation got since the last batch, if it is expanded."""
+        if not rec.fetched:
+            if rec.retained and rec.items[0].rowCount() == 0:
+                rec.items[0].appendRow(_placeholder())
+            return
+        seen = rec.derived_children()
+        trailing = seen[-1] if seen else None
+        rec.derive()  # the rows of the new events
         if isinstance(trailing, GroupNode) and trailing.items is not None:
             trailing.items[1].setText(group_row(trailing)[1])  # "43 cache hits"
             if trailing.fetched:
                 self._expose(trailing)
-        if rec.fetched:
-            self._expose(rec)
-        elif rec.children and rec.items[0].rowCount() == 0:
-            rec.items[0].appendRow(_placeholder())
+        self._expose(rec)
 
     # ---- folding routine reads ---------------------------------------------------------------
 
@@ -248,12 +252,12 @@ class ActivityModel(QStandardItemModel):
         else:
             self._show_burst(burst)
 
-    def _show_burst(self, burst: BurstNode) -> None:
+    def _show_burst(self, burst: BurstNode) -> bool:
         texts = burst_row(burst)
         status = burst_status(burst)
         shown = (texts, status, len(burst.ops))
         if shown == burst.shown:
-            return
+            return False
         for column, text in enumerate(texts):
             burst.items[column].setText(text)
         tooltip = burst_tooltip(burst)
@@ -263,6 +267,7 @@ class ActivityModel(QStandardItemModel):
         burst.items[0].setData(f"{burst.label}: {status.value}",
                                Qt.ItemDataRole.AccessibleTextRole)
         burst.shown = shown
+        return True
 
     def _expose(self, node: OperationRecord | GroupNode) -> None:
         """Give Qt rows to the children it has not seen yet (only for expanded rows)."""
@@ -290,17 +295,6 @@ class ActivityModel(QStandardItemModel):
         self._expose(node)
         return True
 
-    @staticmethod
-    def _apply_after_new_rows(
-        rec: OperationRecord, item: LaneEvent, new_rows: list[EventNode | GroupNode]
-    ) -> EventNode | GroupNode | None:
-        # Temporarily expose the pending rows so grouping continues across them.
-        rec.children.extend(new_rows)
-        try:
-            return rec.apply_lifecycle(item)
-        finally:
-            del rec.children[len(rec.children) - len(new_rows):]
-
     def _evict(self) -> None:
         while len(self._ops) > MAX_OPERATIONS:
             victim = next(
@@ -326,36 +320,78 @@ class ActivityModel(QStandardItemModel):
         now = time.monotonic()
         if records is None:
             records = [rec for rec in self._ops if rec.running or rec in self._dirty]
-        bursts: dict[int, BurstNode] = {}
-        for rec in records:
-            self._dirty.discard(rec)
-            self._show(rec, now)
-            if rec.burst is not None:
-                bursts[id(rec.burst)] = rec.burst
-        for burst in bursts.values():
-            self._show_burst(burst)
-
-    def _show(self, rec: OperationRecord, now: float) -> None:
-        texts = operation_row(rec, now)
-        bar = bar_value(rec, now)
-        shown = (texts, bar, rec.status, rec.pinned)
-        if shown == rec.shown:
+        elif not isinstance(records, list):
+            records = list(records)
+        if not records:
             return
+        # Many rows (the refresh tick of running operations): cells are written with the
+        # model's signals blocked and each parent gets one dataChanged for its changed rows,
+        # instead of one per cell (each makes the view map an index and queue an update). A
+        # few rows (operations that just began or ended) announce their own cells.
+        batched = len(records) >= BATCHED_REFRESH
+        changed: list[QStandardItem] = []
+        blocked = self.blockSignals(True) if batched else False
+        try:
+            bursts: dict[int, BurstNode] = {}
+            for rec in records:
+                self._dirty.discard(rec)
+                if self._show(rec, now):
+                    changed.append(rec.items[0])
+                if rec.burst is not None:
+                    bursts[id(rec.burst)] = rec.burst
+            for burst in bursts.values():
+                if self._show_burst(burst):
+                    changed.append(burst.items[0])
+        finally:
+            if batched:
+                self.blockSignals(blocked)
+        if batched and changed:
+            self._announce(changed)
+
+    def _announce(self, first_cells: list[QStandardItem]) -> None:
+        """One dataChanged per parent, spanning its changed rows and every column."""
+        rows: dict[int, tuple[QStandardItem | None, int, int]] = {}
+        for cell in first_cells:
+            parent: QStandardItem | None = cell.parent()
+            row = cell.row()
+            key = id(parent)
+            span = rows.get(key)
+            rows[key] = (parent, row, row) if span is None else (
+                parent, min(span[1], row), max(span[2], row)
+            )
+        last = len(COLUMNS) - 1
+        for parent, top, bottom in rows.values():
+            where = self.indexFromItem(parent) if parent is not None else QModelIndex()
+            self.dataChanged.emit(self.index(top, 0, where), self.index(bottom, last, where))
+
+    def _show(self, rec: OperationRecord, now: float) -> bool:
+        """Bring the row up to date; True when something in it changed."""
+        bar = bar_value(rec, now)
+        if rec.texts_at != rec.version:  # operation text and counts change only with events
+            rec.texts_at = rec.version
+            rec.texts = (operation_text(rec), compact_counts(rec))
+        operation, counts = rec.texts
+        shown = (operation, progress_cell(rec, bar), format_seconds(rec.elapsed_s(now)), counts,
+                 bar, rec.status, rec.pinned)
         before = rec.shown
+        if shown == before:
+            return False
+        if not before:
+            before = ("", "", "", "", None, None, None)
         items = rec.items
-        old_texts = before[0] if before else ("",) * len(texts)
-        for column, text in enumerate(texts):
-            if text != old_texts[column]:  # type: ignore[index]
+        for column in range(COL_OPERATION, COL_COUNTS + 1):
+            text = shown[column - 1]
+            if text != before[column - 1]:
                 items[column].setText(text)
-        if not before or before[2] is not rec.status or before[3] != rec.pinned:
+        if before[5] is not rec.status or before[6] != rec.pinned:
             items[0].setIcon(status_icon(rec.status))
             words = status_text(rec)
             items[0].setToolTip(words)
             items[0].setData(words, Qt.ItemDataRole.AccessibleTextRole)
             items[1].setToolTip(operation_tooltip(rec))
-        if not before or before[3] != rec.pinned:
+        if before[6] != rec.pinned:
             items[1].setFont(row_font(rec.pinned, rec.origin is not None))
-        if not before or before[1] != bar:
+        if not rec.shown or before[4] != bar:
             items[2].setData(bar, BAR_ROLE)
             if bar is None:
                 items[2].setBackground(QBrush())
@@ -364,6 +400,7 @@ class ActivityModel(QStandardItemModel):
                     busy_brush() if bar == INDETERMINATE else bar_brush(int(bar * 100))
                 )
         rec.shown = shown
+        return True
 
     @Slot()
     def _on_refresh(self) -> None:

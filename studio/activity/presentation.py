@@ -166,22 +166,24 @@ def operation_tooltip(rec: OperationRecord) -> str:
     return "\n".join(lines)
 
 
-def operation_row(rec: OperationRecord, now: float) -> tuple[str, str, str, str, str]:
-    bar = bar_value(rec, now)
+def progress_cell(rec: OperationRecord, bar: float | None) -> str:
+    """The Progress column, given the row's bar value (see bar_value)."""
     if bar is None and not rec.running and rec.progress is not None:
         # Done: "4/4" is enough in a narrow column (the unit is in the inspection pane).
         p = rec.progress
-        progress = f"{p.done}/{p.total}" if p.total is not None else str(p.done)
-    elif bar is None:
-        progress = rec.progress_text()
-    elif bar == INDETERMINATE:
-        progress = rec.progress_text() or "working…"
-    else:
-        progress = f"{bar:.0%}"
+        return f"{p.done}/{p.total}" if p.total is not None else str(p.done)
+    if bar is None:
+        return rec.progress_text()
+    if bar == INDETERMINATE:
+        return rec.progress_text() or "working…"
+    return f"{bar:.0%}"
+
+
+def operation_row(rec: OperationRecord, now: float) -> tuple[str, str, str, str, str]:
     return (
         "",
         operation_text(rec),
-        progress,
+        progress_cell(rec, bar_value(rec, now)),
         format_seconds(rec.elapsed_s(now)),
         compact_counts(rec),
     )

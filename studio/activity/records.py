@@ -29,6 +29,9 @@ from studio.lane_items import LaneEvent
 MAX_EVENTS_PER_OPERATION = 400  # retained event rows per operation; counts stay exact beyond
 BAR_DELAY_S = 0.3  # no bar for operations shorter than this (no flicker); the timeline still shows
 
+_CACHE_HIT = EventKind.CACHE_HIT
+_CACHE_MISS = EventKind.CACHE_MISS
+
 SUMMARISED_KINDS = {
     EventKind.ASSET_DISCOVERED: ("asset discovered", "assets discovered"),
     EventKind.ASSET_CHANGED: ("asset changed", "assets changed"),
@@ -113,11 +116,20 @@ class OperationRecord:
         self.operation = first.operation
         self.project_id = first.project_id
         self.row = 0
-        self.children: list[EventNode | GroupNode] = []
+        # Lifecycle events as delivered (capped, the terminal always kept). Their event rows
+        # (`children`: EventNodes and GroupNodes) are derived from it only when someone looks
+        # (an expanded row, the inspection, a filter): under a flood the GUI thread's work per
+        # event is this append and a few counters (docs/benchmarks.md, "Event lane").
+        self.retained: list[LaneEvent] = []
+        self._nodes: list[EventNode | GroupNode] = []
+        self._derived = 0  # retained events already turned into nodes
         self.exposed = 0  # children given Qt rows (rows appear when expanded, see the model)
         self.fetched = False
         self.items: list[Any] = []  # its Qt row (owned by the model)
         self.shown: tuple[object, ...] = ()  # what the row shows, to skip unchanged updates
+        self.version = 0  # bumped whenever what the row's texts say may have changed
+        self.texts: tuple[str, str] = ("", "")  # operation text and counts, as last made
+        self.texts_at = -1  # the version `texts` were made at (see the model)
         self.first_arrival = arrived_at
         self.first_timestamp: datetime = first.timestamp
         self.last_event: PackerEvent = first
@@ -160,11 +172,13 @@ class OperationRecord:
     def apply_progress(self, item: LaneEvent) -> bool:
         """Latest progress; never backwards. True when the visible value changed."""
         self.progress_updates += item.coalesced
-        new = item.event.progress
+        event = item.event
+        new = event.progress
         self.progress_event = item
-        self.last_event = item.event
-        if self.running:
-            self.summary = item.event.summary
+        self.last_event = event
+        if self.status is OperationStatus.RUNNING and self.summary != event.summary:
+            self.summary = event.summary
+            self.version += 1
         if new is None:
             return False
         old = self.progress
@@ -177,53 +191,39 @@ class OperationRecord:
         # Field by field: pydantic's __eq__ costs ~4 µs, and this runs per delivered update.
         return new.done != old.done or new.total != old.total or new.unit != old.unit
 
-    def apply_lifecycle(self, item: LaneEvent) -> EventNode | GroupNode | None:
-        """Counts and status; returns the new child row, if one must be added at the end.
-
-        When the event extends the trailing group, it is appended to that group here and None
-        is returned (the caller announces the group's new child).
-        """
+    def apply_lifecycle(self, item: LaneEvent) -> None:
+        """Counts and status, and the event kept for its row (the rows are made lazily)."""
         event = item.event
+        kind = event.kind
         self.events_total += 1
+        self.version += 1
         self.last_event = event
         self.summary = event.summary
-        self.kinds.add(event.kind)
-        for asset in event.affected_assets:
-            self.assets.add(asset.root)
-        self._count(event)
+        self.kinds.add(kind)
+        if event.affected_assets:
+            for asset in event.affected_assets:
+                self.assets.add(asset.root)
+        if kind is _CACHE_HIT:
+            self.cache_hits += 1
+        elif kind is _CACHE_MISS:
+            self.cache_misses += 1
+        elif event.detail is not None:
+            self._count_detail(event.detail)
         if event.terminal:
             self.terminal = item
             self.status = OperationStatus.from_outcome(event.outcome)
-        group = self._trailing_group(event.kind)
-        if group is not None:
-            group.count += 1
-            if self.events_retained < MAX_EVENTS_PER_OPERATION:
-                self.events_retained += 1
-                group.children.append(EventNode(item, group, len(group.children)))
-            return None
-        if self.events_retained >= MAX_EVENTS_PER_OPERATION and not event.terminal:
-            return None  # counted above; the full stream is in .studio/activity.jsonl
+        elif self.events_retained >= MAX_EVENTS_PER_OPERATION:
+            # Past the cap: counted above and in its trailing group, if it extends one; the
+            # full stream is in .studio/activity.jsonl.
+            if kind in SUMMARISED_KINDS:
+                group = self._trailing_group(kind)
+                if group is not None:
+                    group.count += 1
+            return
         self.events_retained += 1
-        row = len(self.children)
-        if event.kind in SUMMARISED_KINDS:
-            new_group = GroupNode(event.kind, self, row)
-            new_group.count = 1
-            new_group.children.append(EventNode(item, new_group, 0))
-            return new_group
-        return EventNode(item, self, row)
+        self.retained.append(item)
 
-    def _trailing_group(self, kind: EventKind) -> GroupNode | None:
-        if kind not in SUMMARISED_KINDS or not self.children:
-            return None
-        last = self.children[-1]
-        return last if isinstance(last, GroupNode) and last.kind is kind else None
-
-    def _count(self, event: PackerEvent) -> None:
-        detail = event.detail
-        if event.kind is EventKind.CACHE_HIT:
-            self.cache_hits += 1
-        elif event.kind is EventKind.CACHE_MISS:
-            self.cache_misses += 1
+    def _count_detail(self, detail: object) -> None:
         if isinstance(detail, DiagnosticsUpdatedDetail):
             self.diagnostics = (detail.errors, detail.warnings)
         elif isinstance(detail, BuildFinishedDetail):
@@ -232,6 +232,42 @@ class OperationRecord:
             self.cache_misses = max(self.cache_misses, detail.cache_misses)
             if detail.blocking:
                 self.diagnostics = (len(detail.blocking), 0)
+
+    # -- event rows, derived on demand --
+
+    @property
+    def children(self) -> list[EventNode | GroupNode]:
+        """The operation's event rows: retained events, consecutive repetitive ones grouped."""
+        if self._derived < len(self.retained):
+            self.derive()
+        return self._nodes
+
+    def derived_children(self) -> list[EventNode | GroupNode]:
+        """The rows derived so far, without deriving more (what the model has seen)."""
+        return self._nodes
+
+    def derive(self) -> None:
+        """Turn the events retained since the last call into rows (grouped, in order)."""
+        nodes = self._nodes
+        for item in self.retained[self._derived:]:
+            kind = item.event.kind
+            last = nodes[-1] if nodes else None
+            if isinstance(last, GroupNode) and last.kind is kind:
+                last.count += 1
+                last.children.append(EventNode(item, last, len(last.children)))
+            elif kind in SUMMARISED_KINDS:
+                group = GroupNode(kind, self, len(nodes))
+                group.count = 1
+                group.children.append(EventNode(item, group, 0))
+                nodes.append(group)
+            else:
+                nodes.append(EventNode(item, self, len(nodes)))
+        self._derived = len(self.retained)
+
+    def _trailing_group(self, kind: EventKind) -> GroupNode | None:
+        nodes = self.children
+        last = nodes[-1] if nodes else None
+        return last if isinstance(last, GroupNode) and last.kind is kind else None
 
     # -- text --
 
