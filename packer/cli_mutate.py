@@ -25,6 +25,7 @@ from packer.cli_common import (
     CommandContext,
     add_command,
 )
+from packer.lock import LockHeldError
 from packer.mutations import (
     DEFAULT_LOCK_TIMEOUT_S,
     MutationAction,
@@ -130,7 +131,11 @@ def _run_mutation(ctx: CommandContext) -> int:
         raise CliError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from exc
     result: MutationResult | None = None
     with ctx.event_sink() as sink:
-        preview = preview_mutation(project, request, sink)
+        try:
+            preview = preview_mutation(project, request, sink, lock_timeout=args.wait)
+        except LockHeldError as exc:  # another writer is applying: nothing was changed
+            ctx.error(str(exc))
+            return EXIT_BLOCKED
         print_preview(ctx.out, preview)
         proceed = not (args.preview or preview.blocked) and (
             args.yes or _confirmed(ctx, preview)

@@ -65,10 +65,10 @@ PLANNERS: dict[MutationAction, Planner] = {
 
 def _compute(
     project: Project, request: MutationRequest, *, preview_id: str, operation_id: str,
-    token: CancellationToken,
+    token: CancellationToken, lock_timeout: float | None = None,
 ) -> tuple[Plan, World, MutationPreview]:
     # One read lock around the scan and the fingerprint: both describe the same moment.
-    with read_lock(project):
+    with read_lock(project, timeout=lock_timeout):
         world = World(project=project, snapshot=build_snapshot(project, token),
                       operation_id=operation_id)
         plan = PLANNERS[request.action](world, request)
@@ -82,17 +82,21 @@ def preview_mutation(
     request: MutationRequest,
     sink: EventSink | None = None,
     token: CancellationToken | None = None,
+    *,
+    lock_timeout: float | None = None,
 ) -> MutationPreview:
     """Plan a mutation without changing anything; publishes `preview_ready` (its terminal).
 
-    The outcome is `blocked` when the preview has blockers, else `succeeded`.
+    The outcome is `blocked` when the preview has blockers, else `succeeded`. The scan waits up
+    to `lock_timeout` seconds (default: packer.lock's read timeout) for an apply in progress;
+    past it, LockHeldError (after an `action_failed` terminal).
     """
     op = Operation(sink or NullSink(), project_id=project.project_id,
                    operation=f"{request.action.value}.preview", token=token)
     with op:
         _plan, _world, preview = _compute(
             project, request, preview_id=op.operation_id, operation_id=op.operation_id,
-            token=op.token,
+            token=op.token, lock_timeout=lock_timeout,
         )
         lines = preview.change_lines()
         head = f"Preview of {request.action.verb} {preview.target.label()}"

@@ -200,14 +200,17 @@ def test_a_writer_holding_the_lock_is_named_and_the_apply_exits_1(
     assert project.load_registry().by_id(1).included_in_build  # type: ignore[union-attr]
 
 
-def test_a_reader_that_waits_too_long_says_who_holds_the_lock(
+def test_a_preview_that_waits_too_long_says_who_holds_the_lock(
     project: Project, capsys: Captured, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # --wait bounds the preview's read too (it used to wait the readers' 30 s whatever --wait
+    # said), and a held lock means nothing was applied: exit 1, like a refused apply.
     holder = _HolderThread(project)
-    monkeypatch.setattr("packer.lock.DEFAULT_READ_TIMEOUT_S", 0.0)
+    monkeypatch.setattr("packer.lock.DEFAULT_READ_TIMEOUT_S", 60.0)
     holder.start()
     try:
-        code, _, err = run(capsys, "exclude", str(project.root), "1", "--yes")
+        code, _, err = run(capsys, "exclude", str(project.root), "1", "--yes", "--wait", "0")
     finally:
         holder.stop()
-    assert code == 2 and "cannot read" in err and "studio relocate" in err
+    assert code == 1 and "cannot read" in err and "studio relocate" in err
+    assert project.load_registry().by_id(1).included_in_build  # type: ignore[union-attr]
