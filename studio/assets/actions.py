@@ -34,7 +34,9 @@ from studio.workers import JobFailed
 A = MutationAction
 # Which mutations make sense in which state; the packer's preview still has the last word.
 ACTIONS_BY_STATE: dict[tuple[AssetState, bool], tuple[MutationAction, ...]] = {
-    (AssetState.UNREGISTERED, False): (A.REGISTER, A.RELOCATE, A.REMOVE),
+    # Adopt, not register (the same change): the packer's fix for an unregistered asset, and
+    # its CLI command, say 'adopt', so the button the user looks for says it too.
+    (AssetState.UNREGISTERED, False): (A.ADOPT, A.RELOCATE, A.REMOVE),
     (AssetState.REGISTERED, True): (A.EXCLUDE, A.RENAME, A.RELOCATE, A.QUARANTINE, A.FORGET,
                                     A.REMOVE),
     (AssetState.REGISTERED, False): (A.INCLUDE, A.RENAME, A.RELOCATE, A.QUARANTINE, A.FORGET,
@@ -49,6 +51,18 @@ LABELS = {
     A.REGISTER: "Register", A.ADOPT: "Adopt", A.FORGET: "Forget", A.REMOVE: "Remove files…",
     A.QUARANTINE: "Quarantine", A.RESTORE: "Restore", A.RELOCATE: "Move / Rename Folder…",
     A.INCLUDE: "Include in Build", A.EXCLUDE: "Exclude from Build", A.RENAME: "Rename…",
+}
+TOOLTIPS = {
+    A.REGISTER: "Register this asset: give it an id so it is built.",
+    A.ADOPT: "Register this asset: give it an id so it is built (prometeu-packer adopt).",
+    A.FORGET: "Take it out of the registry (its id is retired for good); its files stay.",
+    A.REMOVE: "Delete the asset's folder from disk (and its registry entry). Asks again.",
+    A.QUARANTINE: "Move its folder into .prometeu/quarantine/ (kept, not built) until restored.",
+    A.RESTORE: "Bring a quarantined asset back where it was.",
+    A.RELOCATE: "Move its folder elsewhere under assets/; its id stays the same.",
+    A.INCLUDE: "Build it into assets.pa again.",
+    A.EXCLUDE: "Keep it registered but leave it out of assets.pa.",
+    A.RENAME: "Change its logical name (the one game code refers to).",
 }
 
 
@@ -223,6 +237,7 @@ class ActionsPanel(QWidget):
         for action in offered:
             button = QPushButton(LABELS[action])
             button.setProperty("mutation_action", action.value)
+            button.setToolTip(f"{TOOLTIPS[action]} Previewed first.")
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             button.clicked.connect(self._on_action_clicked)
             self.buttons[action] = button

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from packer.mutations import MutationAction, MutationResult, preview_mutation
 from packer.project import Project
 from studio import session as session_module
-from studio.assets.actions import button_columns
+from studio.assets.actions import ACTIONS_BY_STATE, LABELS, TOOLTIPS, button_columns
 from studio.assets.rows import AssetRow, RowState, asset_key
 from studio.assets.workspace import AssetsWorkspace
 from tests.studio.helpers import ScriptedPrompter, running_studio
@@ -68,8 +68,9 @@ def test_register_then_follow_the_asset_to_its_new_id(
     qtbot: QtBot, workspace: AssetsWorkspace, prompter: ScriptedPrompter
 ) -> None:
     select(qtbot, workspace, asset_key(None, "wip/loose_0"))
-    assert set(workspace.action_panel.buttons) == {A.REGISTER, A.RELOCATE, A.REMOVE}
-    workspace.action_panel.buttons[A.REGISTER].click()
+    # 'Adopt', the word the packer's PK201 fix and its CLI use for registering.
+    assert set(workspace.action_panel.buttons) == {A.ADOPT, A.RELOCATE, A.REMOVE}
+    workspace.action_panel.buttons[A.ADOPT].click()
     qtbot.waitUntil(lambda: workspace.action_panel.preview is not None, timeout=10_000)
     text = workspace.action_panel.preview_text()
     assert "registry only" in text and "wip/loose_0" in text
@@ -231,3 +232,8 @@ def test_action_buttons_wrap_instead_of_being_clipped() -> None:
     assert button_columns(1200, 150, 6) == 3
     assert button_columns(100, 150, 6) == 1
     assert button_columns(300, 0, 6) == 3
+
+
+def test_every_offered_action_has_a_label_and_says_what_it_does() -> None:
+    offered = {action for actions in ACTIONS_BY_STATE.values() for action in actions}
+    assert offered <= set(LABELS) and offered <= set(TOOLTIPS)
