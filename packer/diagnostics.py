@@ -138,7 +138,8 @@ CATALOGUE: dict[str, CodeInfo] = {
         _c("PK206", "cache-unusable", _W, "the build cache is missing or corrupt",
            "Nothing to do: the next build rebuilds everything and writes a fresh cache."),
         _c("PK207", "workspace-entry-unreadable", _W, "a workspace entry cannot be read",
-           "Check permissions, break symlink loops, and rename files whose names are not UTF-8."),
+           "Check permissions, move linked folders into assets/ (folder symlinks are not "
+           "followed), and rename files whose names are not UTF-8."),
         _c("PK208", "stale-staging", _I, "an interrupted build left a staging folder",
            "Nothing to do: the next build removes it."),
     )

@@ -27,11 +27,14 @@ class Walk:
 def walk_assets(assets_dir: Path, token: CancellationToken) -> Walk:
     """List every folder and file under assets/ (skipping .prometeu/), noting asset roots.
 
-    Folder symlinks are followed once (a loop is reported, not followed again); unreadable
-    folders and names that are not UTF-8 become PK207 diagnostics.
+    Folder symlinks are reported and never followed: one that stays inside assets/ is a second
+    view of a folder the walk reaches anyway (following it would show its assets twice, or loop);
+    one that leads outside would let a link to `/` send a scan over the whole disk, as escaping
+    inputs are refused too. Unreadable folders and names that are not UTF-8 are PK207 as well.
     """
     walk = Walk()
     seen: set[tuple[int, int]] = set()
+    inside = os.path.realpath(assets_dir).rstrip("/") + "/"
 
     def visit(directory: str, rel: str) -> None:
         token.raise_if_cancelled()
@@ -79,6 +82,16 @@ def walk_assets(assets_dir: Path, token: CancellationToken) -> Walk:
                 is_dir = entry.is_dir(follow_symlinks=True)
             except OSError:
                 is_dir = False
+            if is_dir and entry.is_symlink():
+                target = os.path.realpath(entry.path)
+                where = (f"assets/{target[len(inside):]}" if (target + "/").startswith(inside)
+                         else f"{target}, outside assets/")
+                walk.problems.append(diagnostic(
+                    "PK207", f"folder {child_rel} is a symlink to {where}; links are not "
+                    "followed, so it was not scanned", root=rel or None,
+                    fix="Move the folder into assets/ instead of linking it.",
+                ))
+                continue
             if is_dir:
                 subdirs.append((entry.path, child_rel))
             else:

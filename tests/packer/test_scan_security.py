@@ -230,6 +230,23 @@ def test_symlink_loop_folder_is_pk207_and_scanned_once(tmp_path: Path) -> None:
     assert "PK207" in [d.code for d in report.diagnostics]
 
 
+def test_folder_symlink_leading_outside_assets_is_pk207_and_not_walked(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    outside = tmp_path / "elsewhere"
+    write_asset(project, "kept")
+    (outside / "stray").mkdir(parents=True)
+    (outside / "stray" / "asset.json").write_text("{}")  # would be a broken asset if walked
+    os.symlink(outside, project.assets_dir / "linked")
+    inner = project.assets_dir / "inner_link"
+    os.symlink(project.assets_dir / "kept", inner)  # a second view of a folder walked anyway
+    snapshot = build_snapshot(project)
+    assert [a.root for a in snapshot.assets] == ["kept"]
+    messages = sorted(d.message for d in snapshot.diagnostics)
+    assert [d.code for d in snapshot.diagnostics] == ["PK207", "PK207"]
+    assert "inner_link is a symlink to assets/kept" in messages[0]
+    assert "linked is a symlink to" in messages[1] and "outside assets/" in messages[1]
+
+
 def test_self_referencing_symlink_input_is_a_diagnostic(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     write_asset(project, "selfie", files={})
