@@ -38,64 +38,17 @@ def walk_assets(assets_dir: Path, token: CancellationToken) -> Walk:
 
     def visit(directory: str, rel: str) -> None:
         token.raise_if_cancelled()
-        try:
-            st = os.stat(directory)
-        except OSError as exc:
-            walk.problems.append(diagnostic(
-                "PK207", f"cannot read folder {rel or '.'}: {exc.strerror or exc}", root=rel or None
-            ))
-            return
-        key = (st.st_dev, st.st_ino)
-        if key in seen:
-            walk.problems.append(diagnostic(
-                "PK207", f"folder {rel} is a symlink loop (or a second link to one folder); "
-                "it was not scanned twice", root=rel,
-            ))
-            return
-        seen.add(key)
-        try:
-            with os.scandir(directory) as entries:
-                listed = sorted(entries, key=lambda e: e.name)
-        except OSError as exc:
-            walk.problems.append(diagnostic(
-                "PK207", f"cannot list folder {rel or '.'}: {exc.strerror or exc}",
-                root=rel or None,
-            ))
+        listed = _list_folder(directory, rel, seen, walk.problems)
+        if listed is None:
             return
         names: list[str] = []
         subdirs: list[tuple[str, str]] = []
         for entry in listed:
-            name = entry.name
-            child_rel = f"{rel}/{name}" if rel else name
-            try:
-                name.encode("utf-8")
-            except UnicodeEncodeError:
-                shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                walk.problems.append(diagnostic(
-                    "PK207", f"{rel or '.'}/{shown}: the name is not valid UTF-8 and was skipped",
-                    root=rel or None,
-                ))
-                continue
-            if not rel and name == PACKER_DIR:
-                continue
-            try:
-                is_dir = entry.is_dir(follow_symlinks=True)
-            except OSError:
-                is_dir = False
-            if is_dir and entry.is_symlink():
-                target = os.path.realpath(entry.path)
-                where = (f"assets/{target[len(inside):]}" if (target + "/").startswith(inside)
-                         else f"{target}, outside assets/")
-                walk.problems.append(diagnostic(
-                    "PK207", f"folder {child_rel} is a symlink to {where}; links are not "
-                    "followed, so it was not scanned", root=rel or None,
-                    fix="Move the folder into assets/ instead of linking it.",
-                ))
-                continue
-            if is_dir:
-                subdirs.append((entry.path, child_rel))
-            else:
-                names.append(name)
+            kind = _classify(entry, rel, inside, walk.problems)
+            if kind == "dir":
+                subdirs.append((entry.path, f"{rel}/{entry.name}" if rel else entry.name))
+            elif kind == "file":
+                names.append(entry.name)
         walk.files_by_dir[rel] = names
         walk.dir_index[rel] = len(walk.dir_order)
         walk.dir_order.append(rel)
@@ -107,6 +60,63 @@ def walk_assets(assets_dir: Path, token: CancellationToken) -> Walk:
     if assets_dir.is_dir():
         visit(str(assets_dir), "")
     return walk
+
+
+def _list_folder(
+    directory: str, rel: str, seen: set[tuple[int, int]], problems: list[Diagnostic]
+) -> list[os.DirEntry[str]] | None:
+    """The folder's entries sorted by name, or None (with a PK207) if it cannot be listed."""
+    try:
+        st = os.stat(directory)
+        key = (st.st_dev, st.st_ino)
+        if key in seen:  # a bind mount or hard-linked folder: never walked twice
+            problems.append(diagnostic(
+                "PK207", f"folder {rel} was already scanned under another path", root=rel,
+            ))
+            return None
+        seen.add(key)
+        with os.scandir(directory) as entries:
+            return sorted(entries, key=lambda e: e.name)
+    except OSError as exc:
+        problems.append(diagnostic(
+            "PK207", f"cannot list folder {rel or '.'}: {exc.strerror or exc}", root=rel or None
+        ))
+        return None
+
+
+def _classify(
+    entry: os.DirEntry[str], rel: str, inside: str, problems: list[Diagnostic]
+) -> str | None:
+    """"dir" to walk, "file" to list, or None to skip (with a PK207 saying why, if it matters)."""
+    name = entry.name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        problems.append(diagnostic(
+            "PK207", f"{rel or '.'}/{shown}: the name is not valid UTF-8 and was skipped",
+            root=rel or None,
+        ))
+        return None
+    if not rel and name == PACKER_DIR:
+        return None
+    try:
+        is_dir = entry.is_dir(follow_symlinks=True)
+    except OSError:
+        is_dir = False
+    if not is_dir:
+        return "file"
+    if entry.is_symlink():
+        target = os.path.realpath(entry.path)
+        where = (f"assets/{target[len(inside):]}" if (target + "/").startswith(inside)
+                 else f"{target}, outside assets/")
+        problems.append(diagnostic(
+            "PK207", f"folder {f'{rel}/' if rel else ''}{name} is a symlink to {where}; links "
+            "are not followed, so it was not scanned", root=rel or None,
+            fix="Move the folder into assets/ instead of linking it.",
+        ))
+        return None
+    return "dir"
 
 
 def files_under(walk: Walk, root: str) -> list[str]:
