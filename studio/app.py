@@ -354,7 +354,7 @@ class StudioApp(QObject):
                 self.build_ended.emit(event)
                 if self.report:
                     # For the real-window check: once the panels have had time to repaint.
-                    QTimer.singleShot(REPORT_SETTLE_MS, self._report_settled)
+                    QTimer.singleShot(REPORT_SETTLE_MS, self, self._report_settled)
 
     def _on_listing_reported(self, listing: object) -> None:
         count = len(getattr(listing, "assets", ()))

@@ -212,7 +212,7 @@ class AssetDetails(QScrollArea):
         (it may just have been shown), and keep it there while the content above it still
         changes size (a preview arriving late), until the user scrolls or it is hidden."""
         self._reveal_target = widget
-        QTimer.singleShot(0, self._on_reveal)
+        QTimer.singleShot(0, self, self._on_reveal)  # dropped if self is deleted
 
     @Slot()
     def _on_reveal(self) -> None:
@@ -235,7 +235,7 @@ class AssetDetails(QScrollArea):
         # QScrollArea already filters its widget's events (to follow its size).
         if (watched is self.widget() and event.type() == QEvent.Type.Resize
                 and self._reveal_target is not None):
-            QTimer.singleShot(0, self._on_reveal)
+            QTimer.singleShot(0, self, self._on_reveal)  # dropped if self is deleted
         return super().eventFilter(watched, event)
 
     def section_titles(self) -> list[str]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
@@ -298,3 +298,19 @@ def test_reflowing_moves_tiles_not_pixels(qtbot: QtBot) -> None:
     assert [column.pixelColor(3, 8 * i + 3) for i in range(3)] == [
         sheet.pixelColor(8 * i + 3, 3) for i in range(3)]
     assert reflow_tiles(sheet, 3, 8, 3) is sheet  # already that layout
+
+
+def test_a_pending_reveal_is_dropped_with_its_deleted_details_pane(qtbot: QtBot) -> None:
+    target = QLabel("the outcome")
+    details = AssetDetails(target)
+    details.show()
+    details.reveal(target)  # queued for the next event-loop turn
+    details.close()
+    details.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    # Zero-delay timers fire in the order they were started, so once this one has, the queued
+    # reveal has run (pytest-qt fails the test on an exception raised in the event loop).
+    later = QTimer()
+    later.setSingleShot(True)
+    with qtbot.waitSignal(later.timeout, timeout=5_000):
+        later.start(0)
