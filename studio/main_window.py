@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from packer.mutations import MutationResult
 from studio.assets.workspace import AssetsWorkspace
 from studio.logs_panel import LogsPanel
 from studio.prompts import Prompter
@@ -100,6 +101,7 @@ class MainWindow(QMainWindow):
         self.selector.currentRowChanged.connect(self.workspaces.setCurrentIndex)
         self.run_surface.build_requested.connect(self.build_requested)
         self.run_surface.cancel_requested.connect(self.cancel_requested)
+        self.assets.action_panel.applied.connect(self._on_mutation_applied)
 
     # -- menus --
 
@@ -186,6 +188,10 @@ class MainWindow(QMainWindow):
 
     def show_status(self, text: str) -> None:
         self.statusBar().showMessage(text)
+
+    @Slot(object)
+    def _on_mutation_applied(self, result: MutationResult) -> None:
+        self.show_status(result.message)
 
     # -- state --
 

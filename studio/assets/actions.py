@@ -76,6 +76,11 @@ class _Target:
     root: str
     name: str | None
 
+    def same_asset(self, other: _Target) -> bool:
+        """The same asset, also across a change of identity: adopted (root → id) or moved
+        (same id, new root)."""
+        return self.asset == other.asset or self.root == other.root
+
 
 MAX_BUTTON_COLUMNS = 3
 REGISTRY_PREFIX = "registry: "
@@ -225,7 +230,7 @@ class ActionsPanel(QWidget):
             details.asset_id if details.asset_id is not None else details.root,
             details.root, details.name,
         )
-        if self._target is None or target.asset != self._target.asset:
+        if self._target is None or not target.same_asset(self._target):
             # Another asset: its predecessor's preview and result no longer apply. (Fresh details
             # of the same asset keep a pending preview; the packer refuses it if it went stale.)
             self._set_preview(None)

@@ -121,8 +121,12 @@ class AssetNavigator(QWidget):
 
     # -- what the workspace calls --
 
-    def set_rows(self, rows: Sequence[AssetRow]) -> None:
-        """Replace the contents (after a scan); the selected asset stays selected by identity."""
+    def set_rows(self, rows: Sequence[AssetRow], select: AssetKey | None = None) -> None:
+        """Replace the contents (after a scan); the selected asset stays selected by identity,
+        or `select` is selected instead (an asset that changed identity, in one step: no
+        moment with nothing selected)."""
+        if select is not None:
+            self._selected = select
         self._rows = list(rows)
         self._by_text = {key_text(r.key): r for r in self._rows}
         self._rebuild()

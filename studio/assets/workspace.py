@@ -72,10 +72,8 @@ class AssetsWorkspace(QWidget):
     def _on_listing_changed(self, listing: AssetListing) -> None:
         self._listing_generation += 1
         self.navigator.set_workspace_problems(listing.workspace_diagnostics)
-        self.navigator.set_rows([row_from_summary(a) for a in listing.assets])
-        if self._pending_selection is not None:
-            key, self._pending_selection = self._pending_selection, None
-            self.navigator.select(key)
+        key, self._pending_selection = self._pending_selection, None
+        self.navigator.set_rows([row_from_summary(a) for a in listing.assets], select=key)
 
     @Slot(object)
     def _on_details_loaded(self, result: DetailsResult) -> None:
@@ -96,6 +94,7 @@ class AssetsWorkspace(QWidget):
         if result.applied:
             # Follow the asset to its new identity (a registered asset gets an id).
             self.restore_selection(asset_key(result.target.asset_id, result.target.root))
+        self.details.reveal(self.action_panel.result)  # the outcome, where the user clicked
 
     @Slot()
     def _on_mutation_preview_shown(self) -> None:

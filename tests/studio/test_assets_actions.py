@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QMainWindow
 from pytestqt.qtbot import QtBot
 
 from packer.mutations import MutationAction, MutationResult, preview_mutation
@@ -68,6 +69,8 @@ def test_register_then_follow_the_asset_to_its_new_id(
     qtbot: QtBot, workspace: AssetsWorkspace, prompter: ScriptedPrompter
 ) -> None:
     select(qtbot, workspace, asset_key(None, "wip/loose_0"))
+    selections: list[object] = []
+    workspace.navigator.asset_selected.connect(selections.append)
     # 'Adopt', the word the packer's PK201 fix and its CLI use for registering.
     assert set(workspace.action_panel.buttons) == {A.ADOPT, A.RELOCATE, A.REMOVE}
     workspace.action_panel.buttons[A.ADOPT].click()
@@ -84,6 +87,13 @@ def test_register_then_follow_the_asset_to_its_new_id(
                     timeout=10_000)
     registered = row(workspace, "wip/loose_0")
     assert registered is not None and registered.state is RowState.REGISTERED
+    # Followed in one step (the details never blanked), and the outcome is still said where
+    # the user clicked, and in the status bar.
+    assert None not in selections
+    assert workspace.action_panel.result.text() == result.message
+    window = workspace.window()
+    assert isinstance(window, QMainWindow)
+    assert window.statusBar().currentMessage() == result.message
 
 
 def test_exclude_include_and_rename(qtbot: QtBot, workspace: AssetsWorkspace,
