@@ -18,7 +18,9 @@ the previous same read's. Nothing is dropped: each folded operation keeps its ro
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from types import MethodType
+from weakref import WeakMethod
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QBrush, QStandardItem, QStandardItemModel
@@ -65,6 +67,7 @@ from studio.lane_items import LaneEvent
 Index = QModelIndex | QPersistentModelIndex
 Node = OperationRecord | GroupNode | EventNode | BurstNode
 FindingsKey = tuple[str | None, str, frozenset[str]]  # origin, operation, affected roots
+RowWindow = Callable[[], tuple[int, int] | None]  # first, last top-level row on screen; None: all
 
 _PROGRESS = EventKind.PROGRESS_UPDATED
 MAX_OPERATIONS = 500  # operations kept in memory; pinned failures are never evicted
@@ -108,6 +111,7 @@ class ActivityModel(QStandardItemModel):
         self._dirty: set[OperationRecord] = set()
         self._findings: dict[FindingsKey, tuple[int, int]] = {}  # the last same read's
         self._unacknowledged = 0
+        self._row_window: WeakMethod[RowWindow] | None = None
         self._refresh = QTimer(self)
         self._refresh.setInterval(self.REFRESH_MS)
         self._refresh.timeout.connect(self._on_refresh)
@@ -402,9 +406,42 @@ class ActivityModel(QStandardItemModel):
         rec.shown = shown
         return True
 
+    def set_row_window(self, window: RowWindow | None) -> None:
+        """Tell the model which top-level rows are on screen (the panel does; held weakly).
+
+        The refresh tick then rewrites only the running rows in that window (their elapsed
+        time and progress change every tick); a running row off screen is brought up to date
+        when it comes into view (`refresh_on_screen`, or the next tick). Rows of operations
+        that begin or end are always written at once, and the records, which the inspection
+        and the progress widgets read, are always current.
+        """
+        self._row_window = WeakMethod(window) if isinstance(window, MethodType) else None
+
+    @Slot()
+    def refresh_on_screen(self) -> None:
+        """Bring the running rows now on screen up to date (after a scroll, on show)."""
+        self.refresh_rows(self._tick_records())
+
+    def _tick_records(self) -> list[OperationRecord]:
+        source = self._row_window() if self._row_window is not None else None
+        window = source() if source is not None else None
+        if window is None:
+            return [rec for rec in self._ops if rec.running or rec in self._dirty]
+        first, last = window
+        records = []
+        for rec in self._ops:
+            if rec.running:
+                holder = rec.items[0] if rec.burst is None else rec.burst.items[0]
+                if not first <= holder.row() <= last:
+                    continue
+            elif rec not in self._dirty:
+                continue
+            records.append(rec)
+        return records
+
     @Slot()
     def _on_refresh(self) -> None:
-        self.refresh_rows()
+        self.refresh_rows(self._tick_records())
         self.operations_changed.emit()
         if not any(rec.running for rec in self._ops):
             self._refresh.stop()

@@ -7,8 +7,9 @@ and `unacknowledged_failures_changed(int)` (for the tab title, see `tab_title`).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
+import shiboken6
+from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -133,6 +134,10 @@ class ActivityPanel(QWidget):
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self.view.setAnimated(False)
         self.view.expanded.connect(self._on_expanded)
+        # The refresh tick rewrites only the running rows on screen (ActivityModel).
+        model.set_row_window(self._rows_on_screen)
+        self.view.verticalScrollBar().valueChanged.connect(model.refresh_on_screen)
+        self.view.collapsed.connect(model.refresh_on_screen)
 
     def _lay_out(self) -> None:
         filters = QHBoxLayout()
@@ -160,6 +165,32 @@ class ActivityPanel(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self._fit_columns()
+        self.model.refresh_on_screen()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self.model.refresh_on_screen()  # running rows were not rewritten while hidden
+
+    def _rows_on_screen(self) -> tuple[int, int] | None:
+        """First and last top-level model row in the view's viewport ((0, -1): none; None:
+        no view any more, every row)."""
+        if not shiboken6.isValid(self.view):
+            return None
+        if not self.view.isVisible():
+            return (0, -1)
+        height = self.view.viewport().height()
+        first = self._top_level_row(self.view.indexAt(QPoint(0, 0)))
+        last = self._top_level_row(self.view.indexAt(QPoint(0, height - 1)))
+        return (max(first, 0), last if last >= 0 else self.model.rowCount() - 1)
+
+    def _top_level_row(self, index: QModelIndex) -> int:
+        if not index.isValid():
+            return -1
+        if self.view.model() is self.proxy:
+            index = self.proxy.mapToSource(index)
+        while index.parent().isValid():
+            index = index.parent()
+        return index.row()
 
     def _fit_columns(self) -> None:
         """Depends on the panel's width only, never on the rows: nothing jumps as work runs."""
