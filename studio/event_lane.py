@@ -47,7 +47,8 @@ HEARTBEAT_MS = 3
 GIVE_WAY_AFTER_S = 0.006
 GIVE_WAY_MAX_S = 0.020
 GIVE_WAY_CHECK_EVERY = 16
-_NO_HEARTBEAT = float("inf")  # no flow, no heartbeat: producers never pause
+_NO_HEARTBEAT = float("inf")
+_new_item = tuple.__new__  # no flow, no heartbeat: producers never pause
 
 
 class WorkerSink:
@@ -198,7 +199,6 @@ class EventLane(QObject):
         self._paused_s = 0.0
         # -- GUI thread only --
         self._backlog: deque[LaneEvent] = deque()
-        self._backlog_per_op: dict[str, int] = {}
         self._pending_progress: dict[str, list[Any]] = {}  # op -> [event, updates, origin]
         self._taken: dict[str, int] = {}  # op -> progress updates already taken from its slot
         self._progress_received = 0
@@ -389,13 +389,7 @@ class EventLane(QObject):
                 if slot[1] > taken.get(op, 0):
                     self._merge_slot(op)
         queue = self._queue
-        per_op = self._backlog_per_op
-        backlog = self._backlog
-        for _ in range(len(queue)):
-            item = queue.popleft()
-            op = item.event.operation_id
-            per_op[op] = per_op.get(op, 0) + 1
-            backlog.append(item)
+        self._backlog.extend([queue.popleft() for _ in range(len(queue))])
 
     def _merge_slot(self, op: str) -> None:
         slot = self._slots.get(op)
@@ -420,37 +414,42 @@ class EventLane(QObject):
     def _next_chunk(self, progress_out: dict[str, LaneEvent]) -> list[LaneEvent]:
         out: list[LaneEvent] = []
         backlog = self._backlog
-        per_op = self._backlog_per_op
         pending = self._pending_progress
-        while backlog and len(out) < self.CHUNK:
+        slots = self._slots
+        taken = self._taken
+        ended = self._ended
+        last_sequence = self._last_sequence
+        for _ in range(min(len(backlog), self.CHUNK)):
             item = backlog.popleft()
             event = item.event
             op = event.operation_id
-            left = per_op[op] - 1
-            if left:
-                per_op[op] = left
-            else:
-                del per_op[op]
-            if op in self._ended and event.terminal:
+            if event.terminal and op in ended:
                 self._late_terminals += 1
                 log.warning("dropped a second terminal for operation %s", op)
                 continue
-            self._merge_slot(op)  # progress published just before this event, if any
+            slot = slots.get(op)
+            if slot is not None and slot[1] > taken.get(op, 0):
+                self._merge_slot(op)  # progress published just before this event
             held = pending.get(op)
-            if held is not None and held[0].sequence < event.sequence:
+            sequence = event.sequence
+            if held is not None and held[0].sequence < sequence:
                 # Barrier: older progress goes first, so delivery stays in sequence order.
                 del pending[op]
                 out.append(self._progress_item(held, progress_out))
             out.append(item)
-            self._last_sequence[op] = event.sequence
+            last_sequence[op] = sequence
             if event.terminal:
                 self._end(op)
                 if item.made_by_lane:
                     self._lane_made += 1
-        # Progress whose operation has no earlier lifecycle event still waiting.
-        for op in [op for op in pending if op not in per_op]:
+        if not pending:
+            return out
+        # Progress whose operation has no earlier lifecycle event still waiting (a drain cut
+        # short by its budget leaves some: their progress waits for them).
+        waiting = {item.event.operation_id for item in backlog} if backlog else ()
+        for op in [op for op in pending if op not in waiting]:
             held = pending.pop(op)
-            if held[0].sequence <= self._last_sequence.get(op, 0):
+            if held[0].sequence <= last_sequence.get(op, 0):
                 self._count_dropped(held[1])  # stale: a later event was already delivered
                 continue
             out.append(self._progress_item(held, progress_out))
@@ -458,7 +457,8 @@ class EventLane(QObject):
 
     def _progress_item(self, held: list[Any], progress_out: dict[str, LaneEvent]) -> LaneEvent:
         event: PackerEvent = held[0]
-        item = LaneEvent(event, held[1], False, 0.0, held[2])
+        # tuple.__new__: a NamedTuple's own constructor is a Python function, twice the cost.
+        item: LaneEvent = _new_item(LaneEvent, (event, held[1], False, 0.0, held[2]))
         self._progress_delivered += 1
         self._last_sequence[event.operation_id] = event.sequence
         progress_out[event.operation_id] = item
