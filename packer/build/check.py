@@ -153,6 +153,7 @@ class CacheView:
     forced: bool
     problem: str | None  # why nothing can be reused (whole-cache problem), if anything
     build_dir: Path
+    first_build: bool = False  # no cache.json and no build/assets.pa: nothing was ever built
 
 
 def decide_all(
@@ -182,6 +183,8 @@ def _decide_one(
 ) -> Decision:
     if view.forced:
         return Decision(MissReason.FORCED, "--no-cache: every asset is encoded")
+    if view.first_build:
+        return Decision(MissReason.NEW_ASSET, "first build of this project: nothing to reuse yet")
     if view.cache is None:
         return Decision(MissReason.CACHE_MISSING_OR_CORRUPT, view.problem or "no cache")
     work.entry = view.cache.entry(work.asset_id)

@@ -120,7 +120,9 @@ class _BuildRun:
         self.op.progress(0, len(selection.work), phase="check",
                          summary=f"Checking {len(selection.work)} assets…")
         view, loaded = self._cache_view()
-        if loaded.problem is not None and self.use_cache:
+        if view.first_build:
+            pass  # nothing was ever built here: no cache is expected, so nothing to warn about
+        elif loaded.problem is not None and self.use_cache:
             self._add([diagnostic("PK206", f"build cache not used: {loaded.problem}",
                                   file="assets/.prometeu/cache.json")])
         if not selection.blocking:
@@ -139,6 +141,8 @@ class _BuildRun:
         loaded = load_cache(self.project.cache_path)
         problem = loaded.problem
         cache = loaded.cache
+        if cache is None and previous is None and not self.project.cache_path.exists():
+            return CacheView(None, None, False, None, self.build_dir, first_build=True), loaded
         if cache is not None and problem is None:
             record = cache.artifact
             if previous is None:

@@ -59,8 +59,9 @@ def test_event_sequence_of_a_small_build(tmp_path: Path, monkeypatch: pytest.Mon
     sink = ListSink()
     result = build(project, sink)
     events = sink.events
+    # A first build: no cache is expected, so no PK206 warning, and every miss is a new asset.
     assert [e.kind.value for e in events] == [
-        "build_started", "progress_updated", "diagnostics_updated",
+        "build_started", "progress_updated",
         "cache_miss", "progress_updated", "cache_miss", "progress_updated",
         "preview_ready", "build_finished",
     ]
@@ -69,16 +70,14 @@ def test_event_sequence_of_a_small_build(tmp_path: Path, monkeypatch: pytest.Mon
     started = events[0].detail
     assert started is not None and started.type == "build_started"
     assert (started.asset_count, started.input_bytes) == (2, result.input_bytes)
-    diag = events[2].detail
-    assert diag is not None and diag.type == "diagnostics_updated"
-    assert [d.code for d in diag.diagnostics] == ["PK206"]  # no cache yet: a warning only
-    miss = events[3].detail
+    assert result.diagnostics == ()
+    miss = events[2].detail
     assert miss is not None and miss.type == "cache_miss"
-    assert miss.reason == "cache_missing_or_corrupt"
+    assert miss.reason == "new_asset"
     progress = [e.progress for e in events if e.kind is EventKind.PROGRESS_UPDATED]
     assert [(p.done, p.total, p.unit) for p in progress if p] == [
         (0, 2, "assets"), (1, 2, "assets"), (2, 2, "assets")]
-    preview = events[7].detail
+    preview = events[6].detail
     assert preview is not None and preview.type == "preview_ready"
     assert preview.preview_path == "build/previews/2.png"
     assert (project.root / preview.preview_path).is_file()
