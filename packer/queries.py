@@ -1,9 +1,9 @@
 """Read queries: the asset list and one asset's details, as typed results.
 
 `list_assets` stays cheap: it reads the scan (directory entries, each asset.json, `stat` of the
-inputs) and the per-asset hygiene that needs nothing more; it never decodes an input. Its counts
-therefore leave out format errors and duplicate content, which `get_asset_details` (and doctor)
-add by running the asset's format validation and hashing its same-size candidates.
+inputs), the per-asset hygiene, and duplicate content (hashing only files that share a size with
+another); it never decodes an input. Its counts therefore leave out format errors, which
+`get_asset_details` (and doctor) add by running the asset's format validation.
 """
 
 from __future__ import annotations
@@ -159,11 +159,13 @@ def list_assets_report(
     with op:
         op.progress(0, None, phase="scan", summary="Listing assets…")
         snapshot = build_snapshot(project, op.token)
+        duplicates = _duplicates_by_root(project, snapshot, op.token)
         summaries = []
         everything = list(snapshot.diagnostics)
         for index, record in enumerate(snapshot.assets, start=1):
             op.check_cancelled()
-            found = _cheap_findings(project, snapshot, record)
+            found = [*_cheap_findings(project, snapshot, record),
+                     *duplicates.get(record.root, ())]
             everything.extend(found)
             summaries.append(AssetSummary.model_validate(_summary_fields(record, found)))
             op.progress(index, len(snapshot.assets), phase="list")
@@ -242,6 +244,18 @@ def _files(record: AssetRecord, root_path: Path) -> tuple[FileInfo, ...]:
             size = None
         files.append(FileInfo(path=rel, size=size, referenced=rel in referenced))
     return tuple(files)
+
+
+def _duplicates_by_root(project: Project, snapshot: WorkspaceSnapshot,
+                        token: CancellationToken) -> dict[str, list[Diagnostic]]:
+    """PK202 findings of the whole workspace, by asset root (one walk, same-size groups only)."""
+    groups = duplicate_candidates(list_workspace_files(project.assets_dir, token))
+    ids = {r.root: r.asset_id for r in snapshot.assets}
+    by_root: dict[str, list[Diagnostic]] = {}
+    for found in duplicate_diagnostics(find_duplicates(project.assets_dir, groups, token), ids):
+        if found.root is not None:
+            by_root.setdefault(found.root, []).append(found)
+    return by_root
 
 
 def _duplicates_of(project: Project, snapshot: WorkspaceSnapshot, record: AssetRecord,

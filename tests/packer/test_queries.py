@@ -99,6 +99,18 @@ def test_details_include_format_and_duplicate_findings(tmp_path: Path) -> None:
     assert get_asset_details(project, "other").diagnostics == ()  # the first copy is the keeper
 
 
+def test_list_counts_duplicates_like_details_so_the_two_never_disagree(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    write_asset(project, "first", files={"data.bin": b"same"})
+    write_asset(project, "copy", files={"data.bin": b"same"})
+    listed = {a.root: (a.errors, a.warnings, a.infos) for a in list_assets(project)}
+    for root, counts in listed.items():
+        details = get_asset_details(project, root)
+        assert counts == (details.errors, details.warnings, details.infos), root
+    # PK202 goes to every copy after the first by path: copy/data.bin sorts before first/.
+    assert listed == {"first": (0, 1, 0), "copy": (0, 0, 0)}
+
+
 def test_details_of_missing_asset(project: Project) -> None:
     details = get_asset_details(project, 3)
     assert details.state is AssetState.MISSING
