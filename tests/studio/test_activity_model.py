@@ -10,6 +10,7 @@ from packer.events import AffectedAsset, EventKind, Outcome
 from studio.activity import model as model_module
 from studio.activity import records
 from studio.activity.model import ActivityModel
+from studio.activity.panel import ActivityPanel
 from studio.activity.presentation import BAR_ROLE, COL_OPERATION, COL_PROGRESS, INDETERMINATE
 from studio.activity.records import GroupNode, OperationStatus
 from studio.event_lane import EventLane
@@ -143,3 +144,68 @@ def test_lane_to_model_end_to_end_keeps_every_terminal(qtbot: QtBot) -> None:
     qtbot.waitUntil(lambda: model.rowCount() == 20 and not model.running_operations())
     assert all(rec.progress_updates == 49 for rec in model.operations())
     assert all(len(rec.assets) == 1 for rec in model.operations())
+
+
+def test_event_rows_are_made_on_demand_and_group_counts_stay_exact_past_the_cap(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(records, "MAX_EVENTS_PER_OPERATION", 10)
+    model = ActivityModel()
+    model.apply(items(event("b", 1, EventKind.BUILD_STARTED, operation="build")))
+    hits = [event("b", s, EventKind.CACHE_HIT, operation="build") for s in range(2, 31)]
+    model.apply(items(*hits[:5]))
+    record = model.operations()[0]
+    assert record.derived_children() == []  # nobody looked: no rows made yet
+    model.apply(items(*hits[5:], finished("b", 31)))
+    _started, group, terminal = record.children
+    assert isinstance(group, GroupNode)
+    assert group.count == 29 and len(group.children) == 9  # counted beyond the 10 kept
+    assert terminal.item.event.terminal  # type: ignore[union-attr]
+    assert (record.events_total, record.events_retained, record.cache_hits) == (31, 11, 29)
+
+
+class Window:
+    def __init__(self) -> None:
+        self.rows: tuple[int, int] | None = (0, 0)
+
+    def on_screen(self) -> tuple[int, int] | None:
+        return self.rows
+
+
+def test_the_refresh_tick_rewrites_only_running_rows_on_screen(qtbot: QtBot) -> None:
+    model = ActivityModel()
+    window = Window()
+    model.set_row_window(window.on_screen)
+    model.apply(items(*(progress(op, 1, done=10, total=100) for op in ("low", "high"))))
+    for rec in model.operations():
+        rec.first_arrival -= records.BAR_DELAY_S
+    model.apply(items(*(progress(op, 2, done=50, total=100) for op in ("low", "high"))))
+    model._on_refresh()  # the ~100 ms tick
+    assert text(model, 0, COL_PROGRESS) == "50%"  # "high", on screen
+    assert text(model, 1, COL_PROGRESS) == "10/100 assets (10%)"  # "low" waits, off screen
+    assert model.operation("low").progress.done == 50  # type: ignore[union-attr]
+    window.rows = (0, 1)  # scrolled: both on screen
+    model.refresh_on_screen()
+    assert text(model, 1, COL_PROGRESS) == "50%"
+    model.apply(items(finished("low", 3)))  # an ended row is written at once, anywhere
+    window.rows = (0, 0)
+    model.apply(items(finished("high", 3)))
+    assert model.operation("low").status is OperationStatus.SUCCEEDED  # type: ignore[union-attr]
+    assert text(model, 1, COL_PROGRESS) == "50/100"
+
+
+def test_the_panel_tells_the_model_which_rows_are_on_screen(qtbot: QtBot) -> None:
+    model = ActivityModel()
+    panel = ActivityPanel(model)
+    qtbot.addWidget(panel)
+    model.apply(items(*(progress(f"op{i}", 1, done=1, total=9) for i in range(60))))
+    window = model._row_window() if model._row_window is not None else None
+    assert window is not None
+    assert window() == (0, -1)  # hidden: no running row is rewritten
+    panel.resize(600, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    first, last = window()  # type: ignore[misc]
+    assert first == 0 and 0 < last < 59  # a screenful, not all 60
+    panel.view.verticalScrollBar().setValue(panel.view.verticalScrollBar().maximum())
+    assert window()[1] == 59  # type: ignore[index]
