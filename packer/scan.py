@@ -104,6 +104,15 @@ class WorkspaceSnapshot(BaseModel):
     def by_id(self, asset_id: int) -> AssetRecord | None:
         return next((a for a in self.assets if a.asset_id == asset_id), None)
 
+    def by_identity(self, asset_id: int | None, root: str) -> AssetRecord | None:
+        """The same asset as (asset_id, root) names: by id when it has one (ids survive moves),
+        else by root."""
+        if asset_id is not None:
+            found = self.by_id(asset_id)
+            if found is not None:
+                return found
+        return self.by_root(root)
+
     def all_diagnostics(self) -> list[Diagnostic]:
         found = list(self.diagnostics)
         for record in self.assets:
@@ -294,21 +303,14 @@ def _changes(old: AssetRecord, new: AssetRecord) -> list[str]:
     return changes
 
 
-def _record_for_identity(snapshot: WorkspaceSnapshot, record: AssetRecord) -> AssetRecord | None:
-    if record.asset_id is not None:
-        found = snapshot.by_id(record.asset_id)
-        if found is not None:
-            return found
-    return snapshot.by_root(record.root)
-
-
 def iter_scan_events(
     op: Operation, snapshot: WorkspaceSnapshot, previous: WorkspaceSnapshot | None
 ) -> Iterator[None]:
     """Publish discovery/change events; yields after each asset so callers can check cancel."""
     total = len(snapshot.assets)
     for index, record in enumerate(snapshot.assets, start=1):
-        old = _record_for_identity(previous, record) if previous is not None else None
+        old = (previous.by_identity(record.asset_id, record.root) if previous is not None
+               else None)
         if old is None:
             op.emit(
                 EventKind.ASSET_DISCOVERED,
@@ -334,7 +336,7 @@ def iter_scan_events(
         yield
     if previous is not None:
         for old in previous.assets:
-            if _record_for_identity(snapshot, old) is None:
+            if snapshot.by_identity(old.asset_id, old.root) is None:
                 op.emit(
                     EventKind.ASSET_CHANGED,
                     f"{old.label()} is gone from {old.root}",

@@ -199,13 +199,7 @@ def _apply_locked(
 
 
 def _record_for(snapshot: WorkspaceSnapshot | None, who: AssetIdentity) -> AssetRecord | None:
-    if snapshot is None:
-        return None
-    if who.asset_id is not None:
-        found = snapshot.by_id(who.asset_id)
-        if found is not None:
-            return found
-    return snapshot.by_root(who.root)
+    return snapshot.by_identity(who.asset_id, who.root) if snapshot is not None else None
 
 
 def _publish_effects(
