@@ -7,15 +7,15 @@ from pathlib import Path
 from packer.cancellation import CancellationToken
 from packer.declaration import AssetDeclaration
 from packer.diagnostics import Diagnostic
-from packer.formats import EncodedAsset, FormatError
-from packer.formats.inputs import Findings, read_input, root_label
+from packer.formats import EncodedAsset
+from packer.formats.inputs import ConvertingPipeline, Findings, read_input
 from packer.paths import InsideRoot
 
 FORMAT_NAME = "RAW/bytes_v1"
 ROLE = "data"
 
 
-class RawPipeline:
+class RawPipeline(ConvertingPipeline[bytes | None]):
     format_name = FORMAT_NAME
     format_version = 1
 
@@ -40,24 +40,22 @@ class RawPipeline:
     def validate(
         self, decl: AssetDeclaration, root_path: Path, *, root: str, asset_id: int | None
     ) -> list[Diagnostic]:
-        # Raw has no format rule beyond the input count; input problems belong to check_inputs.
+        # Raw has no format rule beyond the input count, and input problems belong to the
+        # scan's check_inputs: validating never needs to read the file.
         findings = Findings(root, asset_id)
         self._check_count(decl, findings)
         return findings.diagnostics
 
-    def encode(
-        self, decl: AssetDeclaration, root_path: Path, token: CancellationToken, *,
-        root: str | None = None, asset_id: int | None = None,
-    ) -> EncodedAsset:
-        findings = Findings(root if root is not None else root_label(root_path), asset_id)
+    def _convert(
+        self, decl: AssetDeclaration, root_path: Path, findings: Findings,
+        token: CancellationToken,
+    ) -> bytes | None:
         path = self._check_count(decl, findings)
-        data = None
-        if path is not None:
-            data = read_input(InsideRoot(root_path), path, findings, token)
-        if data is None or not findings.ok:
-            raise FormatError(findings.all())
-        return EncodedAsset(payload=data, decoded_size=len(data), metadata={},
-                            input_digests=findings.input_digests)
+        return None if path is None else read_input(InsideRoot(root_path), path, findings, token)
+
+    def _assemble(self, converted: bytes | None, token: CancellationToken) -> EncodedAsset:
+        assert converted is not None  # a clean conversion always read the file
+        return EncodedAsset(payload=converted, decoded_size=len(converted), metadata={})
 
 
 RAW_PIPELINE = RawPipeline()
