@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from studio.app import StudioApp
+    from studio.termination import TerminationSignals
 
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
@@ -42,8 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     qapp.aboutToQuit.connect(studio.shutdown)
     if args.replay is not None:
         studio.replay_when_open(args.replay.expanduser().resolve())
+    termination = TerminationSignals()
+    termination.requested.connect(studio.terminate)
     studio.start(args.project.expanduser().resolve() if args.project else None)
-    return int(qapp.exec())
+    try:
+        return int(qapp.exec())
+    finally:
+        termination.uninstall()
 
 
 if __name__ == "__main__":

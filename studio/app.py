@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QPoint, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QPoint, QTimer, Signal, Slot
 
 from packer.cancellation import CancellationToken
 from packer.events import AffectedAsset, EventKind, Outcome
@@ -81,6 +81,7 @@ class StudioApp(QObject):
         self.activity_panel: ActivityPanel | None = None
         self.global_progress: GlobalProgressWidget | None = None
         self._pending_replay: Path | None = None  # --replay, waiting for a project to open
+        self._terminating = False  # SIGTERM/SIGINT: close without asking
         self._drop_filter = ProjectDropFilter(self)
         self._drop_filter.dropped.connect(self._on_dropped)
         self.pool.job_failed.connect(self._on_job_failed)
@@ -391,7 +392,7 @@ class StudioApp(QObject):
         """Asked by the main window: with work running, ask; then cancel and wait cleanly."""
         if self.pool.busy:
             running = ", ".join(i.label for i in self.pool.running())
-            if not self.prompter.confirm(
+            if not self._terminating and not self.prompter.confirm(
                 self.window, "Work is running",
                 f"{running} is still running. Cancel it and close?",
                 action="Cancel Work and Close",
@@ -407,6 +408,19 @@ class StudioApp(QObject):
             self.launcher.close()
         self._say("closed")
         return True
+
+    @Slot(str)
+    def terminate(self, reason: str) -> None:
+        """A termination signal: close as the user would (state saved, work cancelled and
+        waited for, history written), without asking."""
+        self._terminating = True
+        self._say(f"terminating ({reason})")
+        shown = [w for w in (self.window, self.launcher) if w is not None and w.isVisible()]
+        for window in shown:
+            window.close()  # the last window closed ends the event loop
+        app = QCoreApplication.instance()
+        if not shown and app is not None:
+            app.quit()
 
     @Slot()
     def shutdown(self) -> None:
