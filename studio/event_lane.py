@@ -54,6 +54,31 @@ _NO_HEARTBEAT = float("inf")
 _new_item = tuple.__new__  # no flow, no heartbeat: producers never pause
 
 
+class _Flow:
+    """The flags producers and the GUI thread share without a lock (single-word reads and
+    writes). A plain slotted object: an attribute of the QObject lane costs ≈ 27 ns to read
+    against ≈ 10 ns here, and the progress fast path reads one per update."""
+
+    __slots__ = ("gui_alive", "waiting", "wake_pending")
+
+    def __init__(self) -> None:
+        self.wake_pending = False
+        self.gui_alive = _NO_HEARTBEAT  # the GUI heartbeat's last stamp, written by the GUI
+        self.waiting = False  # a producer is (about to be) waiting on the heartbeat's gate
+
+
+def _shut_gate() -> threading.Lock:
+    """What producers giving way wait on: a held lock, released once by the next heartbeat.
+
+    Each waiter that gets through releases it again for the next. Cheaper for the GUI thread
+    than a threading.Event (a Condition in Python): ≈ 0.15 µs against ≈ 2.7 µs uncontended,
+    and a beat nobody waits for releases nothing.
+    """
+    gate = threading.Lock()
+    gate.acquire()
+    return gate
+
+
 class WorkerSink:
     """A packer EventSink for one worker; `publish` runs on the worker thread.
 
@@ -61,6 +86,10 @@ class WorkerSink:
     seen here without a terminal is then reported by the lane as a visible failure.
     """
 
+    __slots__ = (
+        "_closed", "_ended", "_flow", "_lane", "_last", "_published", "_slots", "_unanswered",
+        "_until_check", "label", "origin", "token",
+    )
     wants_events = True
 
     def __init__(
@@ -69,74 +98,99 @@ class WorkerSink:
     ) -> None:
         self._lane = lane
         self._slots = lane._slots  # the lane's latest-value slots (one dict for its lifetime)
+        self._flow = lane._flow
         self.label = label
         self.token = token
         self.origin = origin
-        # Touched only by the worker thread: per operation [last event, progress updates
-        # published], and the operations whose terminal went through here.
-        self._ops: dict[str, list[Any]] = {}
+        # Touched only by the worker thread: each operation's latest lifecycle event (its first
+        # event if none), progress updates published per running operation (an operation
+        # leaves it with its terminal), and the operations whose terminal went through here.
+        self._last: dict[str, PackerEvent] = {}
+        self._published: dict[str, int] = {}
         self._ended: set[str] = set()
         self._closed = False
         self._until_check = GIVE_WAY_CHECK_EVERY  # progress publishes until the next GUI check
         self._unanswered = -1.0  # the GUI heartbeat a pause of ours waited on in vain
 
     def publish(self, event: PackerEvent) -> None:
-        # The hot path, lock-free (a lock here convoys when the GIL switches inside it): one
-        # atomic dict store for progress, one atomic deque append for the rest. Each
-        # operation's events come from one producer at a time (Operation holds its lock while
-        # publishing), so every slot has a single writer.
+        # The hot path, lock-free (a lock here convoys when the GIL switches inside it): a
+        # progress update of a running operation is one dict store of a fresh tuple, so the
+        # GUI thread always reads a consistent (event, count, origin). Each operation's events
+        # come from one producer at a time (Operation holds its lock while publishing), so
+        # every slot has a single writer. Everything else (a new operation, an ended one, a
+        # lifecycle event) takes `_publish`. Measured alone: ≈ 0.20 µs per progress update
+        # (was ≈ 0.24 µs before the slots, the flags object and the per-operation counts).
+        if event.kind is _PROGRESS:
+            op = event.operation_id
+            published = self._published
+            count = published.get(op)
+            if count is not None:
+                count += 1
+                published[op] = count
+                self._slots[op] = (event, count, self.origin)
+                flow = self._flow
+                if not flow.wake_pending:
+                    flow.wake_pending = True
+                    self._lane._wake_requested.emit()
+                # Every few updates (a counter is cheaper than reading the clock), see whether
+                # the GUI thread is starved of the GIL.
+                self._until_check -= 1
+                if not self._until_check:
+                    self._until_check = GIVE_WAY_CHECK_EVERY
+                    now = time.monotonic()
+                    if now - flow.gui_alive > GIVE_WAY_AFTER_S:
+                        self._give_way(now)
+                return
+        self._publish(event)
+
+    def _publish(self, event: PackerEvent) -> None:
         op = event.operation_id
-        kind = event.kind
-        state = self._ops.get(op)
-        if state is None:
-            state = self._ops[op] = [event, 0]
+        if op not in self._last:
+            self._last[op] = event
+            self._published[op] = 0
             if self.token is not None:
                 self._lane._register_token(op, self.token)
-        elif self._ended and kind is _PROGRESS and op in self._ended:
-            self._lane._count_dropped(1)
-            return
-        state[0] = event
         lane = self._lane
-        if kind is _PROGRESS:
-            count = state[1] = state[1] + 1
-            self._slots[op] = (event, count, self.origin)
-            if not lane._wake_pending:
-                lane._wake_pending = True
-                lane._wake_requested.emit()
-            # Every few progress updates (a counter is cheaper than reading the clock), see
-            # whether the GUI thread is starved of the GIL.
-            self._until_check -= 1
-            if not self._until_check:
-                self._until_check = GIVE_WAY_CHECK_EVERY
-                now = time.monotonic()
-                if now - lane._gui_alive > GIVE_WAY_AFTER_S:
-                    self._give_way(now)
-            return
-        if event.terminal:
-            self._ended.add(op)
-        now = time.monotonic()
-        lane._queue.append(LaneEvent(event, 1, False, now, self.origin))
-        if not lane._wake_pending:
-            lane._wake_pending = True
+        flow = lane._flow
+        if event.kind is _PROGRESS:
+            count = self._published.get(op)
+            if count is None:  # its terminal went through here
+                lane._count_dropped(1)
+                return
+            count = self._published[op] = count + 1
+            lane._slots[op] = (event, count, self.origin)
+        else:
+            self._last[op] = event
+            if event.terminal:
+                self._ended.add(op)
+                self._published.pop(op, None)
+            lane._queue.append(LaneEvent(event, 1, False, time.monotonic(), self.origin))
+        if not flow.wake_pending:
+            flow.wake_pending = True
             lane._wake_requested.emit()
-        if now - lane._gui_alive > GIVE_WAY_AFTER_S:
+        now = time.monotonic()
+        if now - flow.gui_alive > GIVE_WAY_AFTER_S:
             self._give_way(now)
 
     def _give_way(self, now: float) -> None:
         """The GUI thread has not run for a while: release the GIL until it has.
 
-        Waits on the heartbeat's event (no polling: a sleeping producer that woke every few
+        Waits on the heartbeat's gate (no polling: a sleeping producer that woke every few
         hundred µs to look would take the GIL from the GUI it waits for). Bounded: the pause
         ends at the next heartbeat or after GIVE_WAY_MAX_S; a heartbeat that did not come
         during a whole pause (the GUI thread blocked or gone) is never waited on again, so
         producers cannot stall on a lane nobody drains.
         """
         lane = self._lane
-        beat = lane._beat
-        seen = lane._gui_alive
+        flow = self._flow
+        gate = lane._gate  # read before saying we wait: see EventLane._release_waiters
+        seen = flow.gui_alive
         if seen == self._unanswered or now - seen <= GIVE_WAY_AFTER_S:
             return
-        if not beat.wait(GIVE_WAY_MAX_S):
+        flow.waiting = True
+        if gate.acquire(timeout=GIVE_WAY_MAX_S):
+            gate.release()  # open for the next producer waiting on it
+        else:
             self._unanswered = seen
         lane._count_pause(time.monotonic() - now)
 
@@ -146,11 +200,16 @@ class WorkerSink:
         self._closed = True
         reason = f"{type(error).__name__}: {error}" if error is not None else "no error reported"
         made: list[PackerEvent] = []
-        for op, (last, _count) in self._ops.items():
+        slots = self._lane._slots
+        for op, last in self._last.items():
             if op not in self._ended:
                 self._ended.add(op)
-                made.append(missing_terminal(last, reason))
-        if error is not None and not self._ops:
+                self._published.pop(op, None)
+                # Its latest event: the latest lifecycle one or its newer pending progress.
+                slot = slots.get(op)
+                newer = slot is not None and slot[0].sequence > last.sequence
+                made.append(missing_terminal(slot[0] if slot and newer else last, reason))
+        if error is not None and not self._last:
             # The worker failed before any operation began: still visible, under its label.
             made.append(failed_before_start(self.label, reason))
         if made:
@@ -191,9 +250,8 @@ class EventLane(QObject):
         self._queue: deque[LaneEvent] = deque()
         # operation id -> (latest progress event, updates published so far, origin), one writer
         self._slots: dict[str, tuple[PackerEvent, int, str | None]] = {}
-        self._wake_pending = False
-        self._gui_alive = _NO_HEARTBEAT  # written by the GUI thread only
-        self._beat = threading.Event()  # set (and replaced) at each heartbeat
+        self._flow = _Flow()  # wake_pending, gui_alive
+        self._gate = _shut_gate()  # opened (and replaced) by a heartbeat with waiters
         # -- shared on rare paths, under _lock --
         self._lock = threading.Lock()
         self._tokens: dict[str, CancellationToken] = {}
@@ -235,8 +293,8 @@ class EventLane(QObject):
     def _accept_lane_made(self, events: list[PackerEvent], origin: str | None = None) -> None:
         now = time.monotonic()
         self._queue.extend(LaneEvent(e, 1, True, now, origin) for e in events)
-        if not self._wake_pending:
-            self._wake_pending = True
+        if not self._flow.wake_pending:
+            self._flow.wake_pending = True
             self._wake_requested.emit()
 
     def _count_dropped(self, count: int) -> None:
@@ -315,29 +373,35 @@ class EventLane(QObject):
     def _on_heartbeat(self) -> None:
         # Stamped while events flow; stopped (and producers never pause) after
         # HEARTBEAT_IDLE_MS of silence, so an idle Studio runs no heartbeat.
-        if self._wake_pending or self._backlog or self._pending_progress:
+        if self._flow.wake_pending or self._backlog or self._pending_progress:
             self._quiet_beats = 0
         else:
             self._quiet_beats += 1
             if self._quiet_beats * HEARTBEAT_MS >= self.HEARTBEAT_IDLE_MS:
                 self._heartbeat.stop()
-                self._gui_alive = _NO_HEARTBEAT
+                self._flow.gui_alive = _NO_HEARTBEAT
                 self._release_waiters()
                 return
         self._stamp_alive()
 
     def _stamp_alive(self) -> None:
-        self._gui_alive = time.monotonic()
-        self._release_waiters()
+        flow = self._flow
+        flow.gui_alive = time.monotonic()
+        if flow.waiting:
+            self._release_waiters()
 
     def _release_waiters(self) -> None:
-        beat, self._beat = self._beat, threading.Event()
-        beat.set()
+        # The flag is cleared before the gate is swapped: a producer reads the gate before it
+        # sets the flag, so one that sets it after this clear waits on the new gate and is
+        # released by the next beat, and one that read the old gate finds it open.
+        self._flow.waiting = False
+        gate, self._gate = self._gate, _shut_gate()
+        gate.release()
 
     def shutdown(self) -> None:
         """Stop the heartbeat so that producers still running never pause for this lane."""
         self._heartbeat.stop()
-        self._gui_alive = _NO_HEARTBEAT
+        self._flow.gui_alive = _NO_HEARTBEAT
         self._release_waiters()
 
     @Slot()
@@ -378,14 +442,14 @@ class EventLane(QObject):
             # The wake-up that brought us here is spent: come back for the skipped sweep.
             wait_s = self.PROGRESS_INTERVAL_S - (start - self._last_sweep)
             self._timer.start(max(self.MIN_DRAIN_INTERVAL_MS, int(wait_s * 1000.0) + 1))
-        if self._gui_alive != _NO_HEARTBEAT:
+        if self._flow.gui_alive != _NO_HEARTBEAT:
             self._stamp_alive()
 
     def _take_shared(self, sweep: bool) -> None:
         # Order matters: clear the wake flag, then read the progress slots, then the queue. A
         # lifecycle event published before a progress update we read is then already queued,
         # and anything published after the flag was cleared sends a new wake-up.
-        self._wake_pending = False
+        self._flow.wake_pending = False
         if sweep:
             taken = self._taken
             for op, slot in list(self._slots.items()):
