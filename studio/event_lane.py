@@ -7,8 +7,10 @@ Workers publish packer events into a :class:`WorkerSink` (one per packer call, f
 - ``progress_updated`` overwrites a per-operation latest-value slot and counts the updates it
   stands for (the coalescing happens here, on the producer side, so the GUI thread's work per
   tick is bounded by the number of operations, not by the number of events);
-- the first event into an empty lane emits one queued wake-up signal; the GUI thread drains in
-  chunks within a time budget, sweeping the progress slots at most ~20 times a second;
+- the first event into an empty lane emits one queued wake-up signal (and the first terminal,
+  a second one); the GUI thread drains ~30 times a second while events flow, within ~16 ms
+  when a terminal waits, in chunks within a time budget, sweeping the progress slots at most
+  ~20 times a second;
 - GUI-priority backpressure: while events flow the GUI thread stamps a heartbeat, and a producer
   that finds it stale waits (bounded) for the next beat, so a flood cannot starve the GUI thread
   of the GIL (see docs/benchmarks.md, "Event lane", for the measurements).
@@ -59,10 +61,11 @@ class _Flow:
     writes). A plain slotted object: an attribute of the QObject lane costs ≈ 27 ns to read
     against ≈ 10 ns here, and the progress fast path reads one per update."""
 
-    __slots__ = ("gui_alive", "waiting", "wake_pending")
+    __slots__ = ("gui_alive", "terminal_pending", "waiting", "wake_pending")
 
     def __init__(self) -> None:
         self.wake_pending = False
+        self.terminal_pending = False  # a terminal is queued: drain at the shorter interval
         self.gui_alive = _NO_HEARTBEAT  # the GUI heartbeat's last stamp, written by the GUI
         self.waiting = False  # a producer is (about to be) waiting on the heartbeat's gate
 
@@ -161,10 +164,13 @@ class WorkerSink:
             lane._slots[op] = (event, count, self.origin)
         else:
             self._last[op] = event
+            lane._queue.append(LaneEvent(event, 1, False, time.monotonic(), self.origin))
             if event.terminal:
                 self._ended.add(op)
                 self._published.pop(op, None)
-            lane._queue.append(LaneEvent(event, 1, False, time.monotonic(), self.origin))
+                if not flow.terminal_pending:
+                    flow.terminal_pending = True
+                    lane._terminal_queued.emit()
         if not flow.wake_pending:
             flow.wake_pending = True
             lane._wake_requested.emit()
@@ -235,8 +241,15 @@ class EventLane(QObject):
     events_delivered = Signal(object)
     progress_changed = Signal(object)
     _wake_requested = Signal()
+    _terminal_queued = Signal()
 
-    MIN_DRAIN_INTERVAL_MS = 16  # throttle: at most ~60 drains per second
+    # Throttle: while events flow, a drain at most every DRAIN_INTERVAL_MS (≈ 30 a second);
+    # a queued terminal (or a backlog left by the budget) is drained after
+    # TERMINAL_DRAIN_INTERVAL_MS. Fewer, larger drains cost the GUI thread less per item, and
+    # the terminal, the one event a user waits for, still lands within ≈ 16 ms of the
+    # previous drain (docs/benchmarks.md, "Event lane").
+    DRAIN_INTERVAL_MS = 33
+    TERMINAL_DRAIN_INTERVAL_MS = 16
     DRAIN_BUDGET_S = 0.008  # GUI time per drain, so paints and input keep their share
     CHUNK = 256  # items per events_delivered emission (the model inserts per chunk)
     PROGRESS_INTERVAL_S = 0.05  # progress slots swept at most ~20 times a second
@@ -280,6 +293,7 @@ class EventLane(QObject):
         self._heartbeat.timeout.connect(self._on_heartbeat)
         self._quiet_beats = 0
         self._wake_requested.connect(self._on_wake, Qt.ConnectionType.QueuedConnection)
+        self._terminal_queued.connect(self._on_terminal, Qt.ConnectionType.QueuedConnection)
 
     # ---- worker side (any thread) ------------------------------------------------------------
 
@@ -293,9 +307,9 @@ class EventLane(QObject):
     def _accept_lane_made(self, events: list[PackerEvent], origin: str | None = None) -> None:
         now = time.monotonic()
         self._queue.extend(LaneEvent(e, 1, True, now, origin) for e in events)
-        if not self._flow.wake_pending:
-            self._flow.wake_pending = True
-            self._wake_requested.emit()
+        if not self._flow.terminal_pending:  # they are all terminals
+            self._flow.terminal_pending = True
+            self._terminal_queued.emit()
 
     def _count_dropped(self, count: int) -> None:
         with self._lock:
@@ -357,12 +371,19 @@ class EventLane(QObject):
 
     @Slot()
     def _on_wake(self) -> None:
+        self._schedule_drain(self.DRAIN_INTERVAL_MS)
+
+    @Slot()
+    def _on_terminal(self) -> None:
+        self._schedule_drain(self.TERMINAL_DRAIN_INTERVAL_MS)
+
+    def _schedule_drain(self, interval_ms: int) -> None:
         self._quiet_beats = 0
         if not self._heartbeat.isActive():
             self._stamp_alive()
             self._heartbeat.start()
         since_ms = (time.monotonic() - self._last_drain) * 1000.0
-        delay = max(0, int(self.MIN_DRAIN_INTERVAL_MS - since_ms))
+        delay = max(0, int(interval_ms - since_ms))
         # A pending drain may be a later one (for a skipped progress sweep): never later than
         # the throttle allows for what just arrived.
         if self._timer.isActive() and self._timer.remainingTime() <= delay:
@@ -373,7 +394,8 @@ class EventLane(QObject):
     def _on_heartbeat(self) -> None:
         # Stamped while events flow; stopped (and producers never pause) after
         # HEARTBEAT_IDLE_MS of silence, so an idle Studio runs no heartbeat.
-        if self._flow.wake_pending or self._backlog or self._pending_progress:
+        flow = self._flow
+        if flow.wake_pending or flow.terminal_pending or self._backlog or self._pending_progress:
             self._quiet_beats = 0
         else:
             self._quiet_beats += 1
@@ -437,19 +459,20 @@ class EventLane(QObject):
             if self._bus is not None:
                 self._bus.publish(OperationProgressChanged(progress_out))
         if self._backlog or self._pending_progress:
-            self._timer.start(self.MIN_DRAIN_INTERVAL_MS)
+            self._timer.start(self.TERMINAL_DRAIN_INTERVAL_MS)
         elif not sweep and self._slots:
             # The wake-up that brought us here is spent: come back for the skipped sweep.
             wait_s = self.PROGRESS_INTERVAL_S - (start - self._last_sweep)
-            self._timer.start(max(self.MIN_DRAIN_INTERVAL_MS, int(wait_s * 1000.0) + 1))
+            self._timer.start(max(self.DRAIN_INTERVAL_MS, int(wait_s * 1000.0) + 1))
         if self._flow.gui_alive != _NO_HEARTBEAT:
             self._stamp_alive()
 
     def _take_shared(self, sweep: bool) -> None:
-        # Order matters: clear the wake flag, then read the progress slots, then the queue. A
+        # Order matters: clear the wake flags, then read the progress slots, then the queue. A
         # lifecycle event published before a progress update we read is then already queued,
-        # and anything published after the flag was cleared sends a new wake-up.
+        # and anything published after the flags were cleared sends a new wake-up.
         self._flow.wake_pending = False
+        self._flow.terminal_pending = False
         if sweep:
             taken = self._taken
             for op, slot in list(self._slots.items()):
