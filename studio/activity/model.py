@@ -202,13 +202,17 @@ class ActivityModel(QStandardItemModel):
                 self.insertRow(0, rec.items)
             if rec.retained:
                 rec.items[0].appendRow(_placeholder())
+                rec.placeholder = True
             self._ops.insert(0, rec)
 
     def _show_new_events(self, rec: OperationRecord) -> None:
         """Rows for the events an operation got since the last batch, if it is expanded."""
         if not rec.fetched:
-            if rec.retained and rec.items[0].rowCount() == 0:
+            # A flag, not rowCount(): this runs per touched operation per batch, and every
+            # call into Qt costs more than the Python around it.
+            if not rec.placeholder and rec.retained:
                 rec.items[0].appendRow(_placeholder())
+                rec.placeholder = True
             return
         seen = rec.derived_children()
         trailing = seen[-1] if seen else None

@@ -54,6 +54,9 @@ class OperationStatus(StrEnum):
 
 
 PINNED_STATUSES = frozenset({OperationStatus.FAILED, OperationStatus.BLOCKED})
+# Read per delivered item: a module constant costs ≈ 8 ns, an enum member looked up on its
+# class ≈ 75 ns (EnumType's attribute lookup).
+_RUNNING = OperationStatus.RUNNING
 
 # Reads the Studio runs on its own (every selection, every refresh) or that a log repeats: while
 # they end well they are background noise. A failure, a block, or a change in what they found
@@ -125,6 +128,7 @@ class OperationRecord:
         self._derived = 0  # retained events already turned into nodes
         self.exposed = 0  # children given Qt rows (rows appear when expanded, see the model)
         self.fetched = False
+        self.placeholder = False  # its row has the "…" child that stands for unfetched rows
         self.items: list[Any] = []  # its Qt row (owned by the model)
         self.shown: tuple[object, ...] = ()  # what the row shows, to skip unchanged updates
         self.version = 0  # bumped whenever what the row's texts say may have changed
@@ -134,7 +138,7 @@ class OperationRecord:
         self.first_timestamp: datetime = first.timestamp
         self.last_event: PackerEvent = first
         self.summary = first.summary
-        self.status = OperationStatus.RUNNING
+        self.status = _RUNNING
         self.terminal: LaneEvent | None = None
         self.acknowledged = False
         self.progress: Progress | None = None
@@ -152,7 +156,7 @@ class OperationRecord:
 
     @property
     def running(self) -> bool:
-        return self.status is OperationStatus.RUNNING
+        return self.status is _RUNNING
 
     @property
     def pinned(self) -> bool:
@@ -176,7 +180,7 @@ class OperationRecord:
         new = event.progress
         self.progress_event = item
         self.last_event = event
-        if self.status is OperationStatus.RUNNING and self.summary != event.summary:
+        if self.status is _RUNNING and self.summary != event.summary:
             self.summary = event.summary
             self.version += 1
         if new is None:
