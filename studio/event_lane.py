@@ -8,7 +8,7 @@ Workers publish packer events into a :class:`WorkerSink` (one per packer call, f
   stands for (the coalescing happens here, on the producer side, so the GUI thread's work per
   tick is bounded by the number of operations, not by the number of events);
 - the first event into an empty lane emits one queued wake-up signal (and the first terminal,
-  a second one); the GUI thread drains ~30 times a second while events flow, within ~16 ms
+  a second one); the GUI thread drains ~20 times a second while events flow, within ~16 ms
   when a terminal waits, in chunks within a time budget, sweeping the progress slots at most
   ~20 times a second;
 - GUI-priority backpressure: while events flow the GUI thread stamps a heartbeat, and a producer
@@ -25,6 +25,7 @@ the lane ever makes.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict, deque
@@ -243,12 +244,13 @@ class EventLane(QObject):
     _wake_requested = Signal()
     _terminal_queued = Signal()
 
-    # Throttle: while events flow, a drain at most every DRAIN_INTERVAL_MS (≈ 30 a second);
-    # a queued terminal (or a backlog left by the budget) is drained after
-    # TERMINAL_DRAIN_INTERVAL_MS. Fewer, larger drains cost the GUI thread less per item, and
-    # the terminal, the one event a user waits for, still lands within ≈ 16 ms of the
-    # previous drain (docs/benchmarks.md, "Event lane").
-    DRAIN_INTERVAL_MS = 33
+    # Throttle: while events flow, a drain at most every DRAIN_INTERVAL_MS (20 a second, the
+    # progress sweep's rate: rows and bars repaint at 10 Hz, so nothing shows later); a queued
+    # terminal (or a backlog left by the budget) is drained after TERMINAL_DRAIN_INTERVAL_MS.
+    # Fewer, larger drains cost the GUI thread less per item, and the terminal, the one event
+    # a user waits for, still lands within ≈ 16 ms of the previous drain (docs/benchmarks.md,
+    # "Event lane"). An idle lane drains its first event at once.
+    DRAIN_INTERVAL_MS = 50
     TERMINAL_DRAIN_INTERVAL_MS = 16
     DRAIN_BUDGET_S = 0.008  # GUI time per drain, so paints and input keep their share
     CHUNK = 256  # items per events_delivered emission (the model inserts per chunk)
@@ -286,6 +288,9 @@ class EventLane(QObject):
         self._last_sweep = 0.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
+        # Precise: a coarse timer may fire up to 5% early, and a drain that comes before the
+        # sweep interval is up skips the sweep (the interval of both is 50 ms).
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._drain)
         self._heartbeat = QTimer(self)
         self._heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
@@ -383,7 +388,7 @@ class EventLane(QObject):
             self._stamp_alive()
             self._heartbeat.start()
         since_ms = (time.monotonic() - self._last_drain) * 1000.0
-        delay = max(0, int(interval_ms - since_ms))
+        delay = max(0, math.ceil(interval_ms - since_ms))
         # A pending drain may be a later one (for a skipped progress sweep): never later than
         # the throttle allows for what just arrived.
         if self._timer.isActive() and self._timer.remainingTime() <= delay:
