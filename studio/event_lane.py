@@ -53,8 +53,10 @@ HEARTBEAT_MS = 2
 GIVE_WAY_AFTER_S = 0.003
 GIVE_WAY_MAX_S = 0.020
 GIVE_WAY_CHECK_EVERY = 16
-_NO_HEARTBEAT = float("inf")
-_new_item = tuple.__new__  # no flow, no heartbeat: producers never pause
+_NO_HEARTBEAT = float("inf")  # no flow, no heartbeat: producers never pause
+# A NamedTuple's own constructor is a Python function: building the tuple directly costs
+# half (≈ 0.13 against ≈ 0.26 µs), and items are built per lifecycle event and progress item.
+_new_item = tuple.__new__
 
 
 class _Flow:
@@ -165,7 +167,10 @@ class WorkerSink:
             lane._slots[op] = (event, count, self.origin)
         else:
             self._last[op] = event
-            lane._queue.append(LaneEvent(event, 1, False, time.monotonic(), self.origin))
+            item: LaneEvent = _new_item(
+                LaneEvent, (event, 1, False, time.monotonic(), self.origin)
+            )
+            lane._queue.append(item)
             if event.terminal:
                 self._ended.add(op)
                 self._published.pop(op, None)
