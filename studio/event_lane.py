@@ -124,8 +124,9 @@ class WorkerSink:
         # GUI thread always reads a consistent (event, count, origin). Each operation's events
         # come from one producer at a time (Operation holds its lock while publishing), so
         # every slot has a single writer. Everything else (a new operation, an ended one, a
-        # lifecycle event) takes `_publish`. Measured alone: ≈ 0.20 µs per progress update
-        # (was ≈ 0.24 µs before the slots, the flags object and the per-operation counts).
+        # lifecycle event) takes `_publish`. Measured alone, in a loop: ≈ 0.25 µs per progress
+        # update (≈ 0.27 µs before the slots, the flags object and the per-operation counts;
+        # a closure that only counts: ≈ 0.05 µs).
         if event.kind is _PROGRESS:
             op = event.operation_id
             published = self._published

@@ -154,6 +154,28 @@ def test_worker_ending_without_terminal_is_reported_as_a_lane_made_failure(
     assert lane.stats().lane_made_failures == 1
 
 
+def test_a_queued_terminal_is_drained_without_waiting_for_the_ordinary_throttle(
+    qtbot: QtBot, lane: EventLane, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ordinary flow is drained at most every DRAIN_INTERVAL_MS; a terminal has its own wake-up.
+    monkeypatch.setattr(EventLane, "DRAIN_INTERVAL_MS", 600_000)
+    rec = Recorder(lane)
+    sink = lane.open_sink("t")
+    run_in_thread(lambda: sink.publish(event("t", 1)))
+    qtbot.waitUntil(lambda: len(rec.of("t")) == 1, timeout=5_000)  # idle lane: at once
+
+    def end() -> None:
+        sink.publish(event("t", 2))
+        sink.publish(finished("t", 3))
+
+    run_in_thread(end)
+    # Throttled now: only the terminal's wake-up can bring these before ten minutes are up.
+    qtbot.waitUntil(lambda: len(rec.of("t")) == 3, timeout=5_000)
+    assert [i.sequence for i in rec.of("t")] == [1, 2, 3]
+    assert rec.of("t")[-1].event.terminal
+    sink.close()
+
+
 def test_worker_failing_before_any_operation_still_shows_up(qtbot: QtBot, lane: EventLane) -> None:
     rec = Recorder(lane)
     run_in_thread(lambda: lane.open_sink("build").close(ValueError("no project")))
