@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from packer.declaration import DECLARATION_FILE, NAME_PATTERN
-from packer.mutations.model import AssetIdentity, MutationAction, MutationRequest, SafeFix
-from packer.mutations.planning import Plan, World, find_target, structural_notes
+from packer.mutations.model import MutationAction, MutationRequest, SafeFix
+from packer.mutations.planning import Plan, World, start_plan, structural_notes
 from packer.registry import RegistryEntry
 from packer.scan import AssetState
 
@@ -14,16 +14,14 @@ _UNREADABLE_ANCHOR = {"PK103", "PK104", "PK105", "PK115"}
 
 def plan_register(world: World, request: MutationRequest) -> Plan:
     """register / adopt: an unregistered asset.json joins the registry with the next asset_id."""
-    plan = Plan(action=request.action, target=AssetIdentity(root=str(request.asset)))
-    target = find_target(world, plan, request.asset)
+    plan, target = start_plan(world, request)
     if target is None or world.registry is None:
         return plan
-    plan.target = target.identity
     record = target.record
     if target.entry is not None:
         plan.block(f"{target.identity.root} is already registered as #{target.entry.asset_id}")
         return plan
-    assert record is not None  # find_target gives a record or an entry
+    assert record is not None  # start_plan finds a record or an entry
     plan.files.append(f"{record.root}/{DECLARATION_FILE}")
     if record.declaration is None:
         for problem in record.diagnostics:
@@ -74,11 +72,9 @@ def plan_register(world: World, request: MutationRequest) -> Plan:
 
 def plan_forget(world: World, request: MutationRequest) -> Plan:
     """forget: the registry entry goes, the files stay, the asset_id is retired for good."""
-    plan = Plan(action=request.action, target=AssetIdentity(root=str(request.asset)))
-    target = find_target(world, plan, request.asset)
+    plan, target = start_plan(world, request)
     if target is None or world.registry is None:
         return plan
-    plan.target = target.identity
     entry = target.entry
     if entry is None:
         plan.block(f"{target.identity.label()} is not registered: there is nothing to forget")
@@ -106,11 +102,9 @@ def plan_forget(world: World, request: MutationRequest) -> Plan:
 def plan_include(world: World, request: MutationRequest) -> Plan:
     """include / exclude: toggle included_in_build. Asking for the current state changes nothing."""
     include = request.action is MutationAction.INCLUDE
-    plan = Plan(action=request.action, target=AssetIdentity(root=str(request.asset)))
-    target = find_target(world, plan, request.asset)
+    plan, target = start_plan(world, request)
     if target is None or world.registry is None:
         return plan
-    plan.target = target.identity
     entry = target.entry
     if entry is None:
         plan.block(f"{target.identity.label()} is not registered",

@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from packer.declaration import DECLARATION_FILE, NAME_PATTERN, parse_declaration
-from packer.mutations.model import AssetIdentity, DiskChange, DiskChangeKind, MutationRequest
-from packer.mutations.planning import Plan, World, find_target
+from packer.mutations.model import DiskChange, DiskChangeKind, MutationRequest
+from packer.mutations.planning import Plan, World, start_plan
 from packer.mutations.steps import WriteFileStep
 
 
@@ -21,11 +21,9 @@ def renamed_declaration(raw: bytes, new_name: str) -> bytes:
 
 def plan_rename(world: World, request: MutationRequest) -> Plan:
     assert request.name is not None
-    plan = Plan(action=request.action, target=AssetIdentity(root=str(request.asset)))
-    target = find_target(world, plan, request.asset)
+    plan, target = start_plan(world, request)
     if target is None:
         return plan
-    plan.target = target.identity
     record = target.record
     if record is None or record.declaration is None:
         plan.block(f"{target.identity.label()} has no readable {DECLARATION_FILE} to rename in",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from packer.declaration import DECLARATION_FILE
 from packer.mutations.model import (
-    AssetIdentity,
     DiskChange,
     DiskChangeKind,
     MutationAction,
@@ -16,26 +15,16 @@ from packer.mutations.planning import (
     QUARANTINE_REL,
     TRASH_REL,
     Plan,
-    Target,
     World,
     check_destination,
     ensure_packer_folder,
-    find_target,
     nested_roots,
     normalise_root,
+    start_plan,
 )
 from packer.mutations.steps import MakeDirStep, MoveStep
 from packer.registry import RegistryEntry
 from packer.scan import AssetState
-
-
-def _start(world: World, request: MutationRequest) -> tuple[Plan, Target | None]:
-    plan = Plan(action=request.action, target=AssetIdentity(root=str(request.asset)),
-                consent_required=True)
-    target = find_target(world, plan, request.asset)
-    if target is not None:
-        plan.target = target.identity
-    return plan, target
 
 
 def _replace_entry(world: World, plan: Plan, updated: RegistryEntry) -> None:
@@ -67,7 +56,7 @@ def plan_remove(world: World, request: MutationRequest) -> Plan:
     The root first moves to `.prometeu/trash/<operation>/` and is deleted only after the
     registry is committed, so a failure before that point puts it back untouched.
     """
-    plan, target = _start(world, request)
+    plan, target = start_plan(world, request, consent_required=True)
     if target is None or world.registry is None:
         return plan
     entry = target.entry
@@ -103,7 +92,7 @@ def plan_remove(world: World, request: MutationRequest) -> Plan:
 
 def plan_quarantine(world: World, request: MutationRequest) -> Plan:
     """quarantine: move the root to `.prometeu/quarantine/<asset_uuid>/`, out of the build."""
-    plan, target = _start(world, request)
+    plan, target = start_plan(world, request, consent_required=True)
     if target is None or world.registry is None:
         return plan
     entry = target.entry
@@ -144,7 +133,7 @@ def plan_quarantine(world: World, request: MutationRequest) -> Plan:
 
 def plan_restore(world: World, request: MutationRequest) -> Plan:
     """restore: move a quarantined root back (to where it came from, or to `to`)."""
-    plan, target = _start(world, request)
+    plan, target = start_plan(world, request, consent_required=True)
     if target is None or world.registry is None:
         return plan
     entry = target.entry
@@ -181,7 +170,7 @@ def plan_relocate(world: World, request: MutationRequest) -> Plan:
     sits at the destination is relocated in the registry only (the user moved it by hand).
     """
     assert request.to is not None
-    plan, target = _start(world, request)
+    plan, target = start_plan(world, request, consent_required=True)
     if target is None or world.registry is None:
         return plan
     entry, record = target.entry, target.record

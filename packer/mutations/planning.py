@@ -171,6 +171,19 @@ def normalise_root(text: str) -> str:
     return text.strip().rstrip("/").removeprefix("./") or "."
 
 
+def start_plan(
+    world: World, request: MutationRequest, *, consent_required: bool = False
+) -> tuple[Plan, Target | None]:
+    """Every planner's first step: an empty plan naming the asset, and the asset found (or None,
+    with a blocker on the plan)."""
+    plan = Plan(action=request.action, target=AssetIdentity(root=str(request.asset)),
+                consent_required=consent_required)
+    target = find_target(world, plan, request.asset)
+    if target is not None:
+        plan.target = target.identity
+    return plan, target
+
+
 def find_target(world: World, plan: Plan, asset: int | str) -> Target | None:
     """The asset named by id or by root; None (with a blocker on the plan) when there is none."""
     registry = world.registry
