@@ -11,21 +11,14 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from packer.cli import build_parser, main
+from packer.cli import build_parser
 from packer.cli_common import CommandContext, RichProgressSink
 from packer.doctor import doctor
 from packer.events import EventKind, parse_event_line
 from packer.project import Project, open_project
 from packer.sinks import FanOutSink, JsonLinesSink, ListSink, NullSink
+from tests.packer.cli_support import Captured, run
 from tests.packer.project_builder import declaration_dict, make_project, write_asset
-
-Captured = pytest.CaptureFixture[str]
-
-
-def run(capsys: Captured, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -15,20 +15,12 @@ from typing import Any
 import pytest
 
 from packer import cli_mutate
-from packer.cli import main
 from packer.events import EventKind, read_event_lines
 from packer.lock import write_lock
 from packer.mutations import MutationPreview, preview_mutation
 from packer.project import Project
+from tests.packer.cli_support import Captured, run
 from tests.packer.mutation_support import make_project, tree_state
-
-Captured = pytest.CaptureFixture[str]
-
-
-def run(capsys: Captured, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture
