@@ -290,8 +290,10 @@ class EventLane(QObject):
         self._progress_delivered = 0
         self._late_terminals = 0
         self._lane_made = 0
-        self._last_drain = 0.0
-        self._last_sweep = 0.0
+        # Never drained or swept yet: -inf, not 0.0. time.monotonic() may count from boot, and
+        # 0.0 would make a lane made in the first minutes of uptime hold back its first events.
+        self._last_drain = -math.inf
+        self._last_sweep = -math.inf
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         # Precise: a coarse timer may fire up to 5% early, and a drain that comes before the
@@ -393,8 +395,8 @@ class EventLane(QObject):
         if not self._heartbeat.isActive():
             self._stamp_alive()
             self._heartbeat.start()
-        since_ms = (time.monotonic() - self._last_drain) * 1000.0
-        delay = max(0, math.ceil(interval_ms - since_ms))
+        since_ms = (time.monotonic() - self._last_drain) * 1000.0  # inf before the first drain
+        delay = 0 if since_ms >= interval_ms else math.ceil(interval_ms - since_ms)
         # A pending drain may be a later one (for a skipped progress sweep): never later than
         # the throttle allows for what just arrived.
         if self._timer.isActive() and self._timer.remainingTime() <= delay:
@@ -440,7 +442,7 @@ class EventLane(QObject):
     @Slot()
     def drain_now(self) -> None:
         """Drain immediately, progress slots included (normally the wake-up and the timer do it)."""
-        self._last_sweep = float("-inf")
+        self._last_sweep = -math.inf
         self._drain()
 
     @Slot()
@@ -450,7 +452,8 @@ class EventLane(QObject):
         # Progress slots are swept at most every PROGRESS_INTERVAL_S (latest-value: the bars
         # repaint at 10 Hz); lifecycle events go every drain. An operation's own slot is still
         # read before each of its lifecycle events (the barrier, in _next_chunk).
-        sweep = start - self._last_sweep >= self.PROGRESS_INTERVAL_S
+        since_sweep = start - self._last_sweep  # inf before the first sweep: then it sweeps
+        sweep = since_sweep >= self.PROGRESS_INTERVAL_S
         if sweep:
             self._last_sweep = start
         self._take_shared(sweep)
@@ -473,7 +476,8 @@ class EventLane(QObject):
             self._timer.start(self.TERMINAL_DRAIN_INTERVAL_MS)
         elif not sweep and self._slots:
             # The wake-up that brought us here is spent: come back for the skipped sweep.
-            wait_s = self.PROGRESS_INTERVAL_S - (start - self._last_sweep)
+            # Finite: no sweep means since_sweep < PROGRESS_INTERVAL_S.
+            wait_s = self.PROGRESS_INTERVAL_S - since_sweep
             self._timer.start(max(self.DRAIN_INTERVAL_MS, int(wait_s * 1000.0) + 1))
         if self._flow.gui_alive != _NO_HEARTBEAT:
             self._stamp_alive()

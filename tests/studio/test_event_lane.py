@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 
 import pytest
@@ -13,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from packer.cancellation import CancellationToken
 from packer.events import EventKind, Outcome
+from studio import event_lane
 from studio.bus import OperationProgressChanged, PackerEventsDelivered, StudioBus
 from studio.event_lane import EventLane, WorkerSink
 from studio.lane_items import LANE_ERROR_TYPE, LaneEvent
@@ -174,6 +176,35 @@ def test_a_queued_terminal_is_drained_without_waiting_for_the_ordinary_throttle(
     assert [i.sequence for i in rec.of("t")] == [1, 2, 3]
     assert rec.of("t")[-1].event.terminal
     sink.close()
+
+
+class _ClockFromZero:
+    """time.monotonic() as on a machine that has just booted: it starts at about 1 ms."""
+
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+
+    def monotonic(self) -> float:
+        return time.monotonic() - self._start + 0.001
+
+
+def test_the_first_event_on_an_idle_lane_is_drained_at_once_even_just_after_boot(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The lane's clock is time.monotonic(), which counts from boot on Linux: "never drained"
+    # must not read as "drained at time 0", or a lane made in the first minutes of uptime
+    # would hold its first events back for the ordinary throttle.
+    monkeypatch.setattr(event_lane, "time", _ClockFromZero())
+    monkeypatch.setattr(EventLane, "DRAIN_INTERVAL_MS", 600_000)
+    lane = EventLane()
+    rec = Recorder(lane)
+    sink = lane.open_sink("boot")
+    run_in_thread(lambda: sink.publish(event("boot", 1)))
+    qtbot.waitUntil(lambda: len(rec.of("boot")) == 1, timeout=5_000)
+    run_in_thread(lambda: sink.publish(finished("boot", 2)))
+    qtbot.waitUntil(lambda: len(rec.of("boot")) == 2, timeout=5_000)
+    sink.close()
+    lane.shutdown()
 
 
 def test_worker_failing_before_any_operation_still_shows_up(qtbot: QtBot, lane: EventLane) -> None:
