@@ -22,8 +22,8 @@ from packer.build.plan import PlannedEntry
 from packer.build.staging import PREVIEWS_DIR
 from packer.cancellation import CancellationToken
 from packer.events import CacheHitDetail, CacheMissDetail, EventKind
-from packer.operation import Operation
 from packer.formats import FormatError
+from packer.operation import Operation
 
 
 @dataclass(slots=True)

@@ -33,12 +33,20 @@ from packer.build.staging import (
 )
 from packer.cancellation import CancellationToken, OperationCancelled
 from packer.diagnostics import Diagnostic, diagnostic
-from packer.events import AffectedAsset, BuildFinishedDetail, BuildStartedDetail, CacheHitDetail, EventKind, Outcome, PreviewReadyDetail
-from packer.sinks import EventSink, NullSink
-from packer.operation import Operation
+from packer.events import (
+    AffectedAsset,
+    BuildFinishedDetail,
+    BuildStartedDetail,
+    CacheHitDetail,
+    EventKind,
+    Outcome,
+    PreviewReadyDetail,
+)
 from packer.formats import FormatError, pipelines
+from packer.operation import Operation
 from packer.project import ASSETS_DIR, Project
 from packer.scan import WalkSummary, build_snapshot_and_walk, diagnostics_detail
+from packer.sinks import EventSink, NullSink
 
 
 def build(
