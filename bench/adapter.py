@@ -45,7 +45,7 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QTableView, QWidget
 
-from packer.events import (
+from packer.lane.events import (
     BuildFinishedDetail,
     EventKind,
     Outcome,

@@ -10,7 +10,7 @@ from rich.table import Table
 from packer.build import BuildResult, build
 from packer.build.reader import InspectReport, MalformedContainer, inspect_file
 from packer.cli_common import EXIT_BLOCKED, EXIT_OK, CommandContext, add_command
-from packer.events import Outcome
+from packer.lane.events import Outcome
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

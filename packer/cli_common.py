@@ -24,9 +24,9 @@ exposes `register(subparsers)` and adds its commands through :func:`add_command`
   invalid) prints the reason on stderr and exits 2.
 - ``--json``: the handler writes one machine-readable JSON document on stdout with
   `ctx.write_json`; human text is not printed (`ctx.out` goes to stderr, keep it quiet).
-- ``--events jsonl``: `ctx.event_sink()` yields a `packer.sinks.JsonLinesSink` on stdout (one JSON
-  object per line, parseable with `packer.events.parse_event_line`), and ALL human output
-  (`ctx.out`) moves to stderr. `--json` and `--events` exclude each other (both want stdout).
+- ``--events jsonl``: `ctx.event_sink()` yields a `packer.lane.sinks.JsonLinesSink` on stdout
+  (one JSON object per line, parseable with `packer.lane.events.parse_event_line`), and ALL human
+  output (`ctx.out`) moves to stderr. `--json` and `--events` exclude each other (both want stdout).
 - Otherwise, when stdout is a terminal, `ctx.event_sink()` yields a sink that draws a live rich
   progress bar from the operation's own `progress_updated` events (latest value per operation;
   rich refreshes ~10 times a second). Elsewhere it yields a `NullSink` (no events are built).
@@ -65,9 +65,9 @@ from rich.progress import (
 )
 
 from packer.errors import PackerError
-from packer.events import EventKind, PackerEvent
+from packer.lane.events import EventKind, PackerEvent
+from packer.lane.sinks import EventSink, JsonLinesSink, NullSink
 from packer.project import Project, open_project
-from packer.sinks import EventSink, JsonLinesSink, NullSink
 
 EXIT_OK = 0
 EXIT_BLOCKED = 1

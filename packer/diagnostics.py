@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from packer.events import DiagnosticSummary
+from packer.lane.events import DiagnosticSummary
 
 
 class Severity(StrEnum):

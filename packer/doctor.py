@@ -25,10 +25,8 @@ from packer.atomic import atomic_write_bytes
 from packer.build import uptodate
 from packer.build.buildlock import BuildRunningError, build_lock
 from packer.build.staging import pending_promotions, recover_staging
-from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
-from packer.events import AffectedAsset, AssetChangedDetail, EventKind, Outcome
 from packer.formats import validate_format
 from packer.hygiene import (
     duplicate_candidates,
@@ -39,8 +37,11 @@ from packer.hygiene import (
     record_hygiene,
     stale_staging,
 )
+from packer.lane.cancellation import CancellationToken
+from packer.lane.events import AffectedAsset, AssetChangedDetail, EventKind, Outcome
+from packer.lane.operation import Operation
+from packer.lane.sinks import EventSink, NullSink
 from packer.lock import write_lock
-from packer.operation import Operation
 from packer.project import Project
 from packer.scan import (
     AssetRecord,
@@ -49,7 +50,6 @@ from packer.scan import (
     build_snapshot,
     diagnostics_detail,
 )
-from packer.sinks import EventSink, NullSink
 
 # The only codes `fix=True` repairs (docs/diagnostics.md lists them; a test keeps both in step).
 AUTO_FIXABLE_CODES = frozenset({"PK109", "PK208"})

@@ -17,9 +17,9 @@ from pathlib import Path, PurePosixPath
 import xxhash
 
 from packer.build.buildlock import build_running
-from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE, NAME_PATTERN
 from packer.diagnostics import Diagnostic, diagnostic
+from packer.lane.cancellation import CancellationToken
 from packer.project import PACKER_DIR, Project
 from packer.scan import AssetRecord, AssetState
 

@@ -13,12 +13,10 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
 from packer.doctor import format_findings
 from packer.errors import AssetNotFoundError
-from packer.events import EventKind, Outcome
 from packer.hygiene import (
     duplicate_candidates,
     duplicate_diagnostics,
@@ -27,7 +25,10 @@ from packer.hygiene import (
     nested_roots_of,
     record_hygiene,
 )
-from packer.operation import Operation
+from packer.lane.cancellation import CancellationToken
+from packer.lane.events import EventKind, Outcome
+from packer.lane.operation import Operation
+from packer.lane.sinks import EventSink, NullSink
 from packer.paths import UnsafePathError, resolve_inside
 from packer.project import Project
 from packer.scan import (
@@ -37,7 +38,6 @@ from packer.scan import (
     build_snapshot,
     diagnostics_detail,
 )
-from packer.sinks import EventSink, NullSink
 
 
 class AssetSummary(BaseModel):

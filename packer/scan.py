@@ -14,11 +14,11 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from packer.anchors import NO_ANCHOR, read_anchor
-from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, diagnostic, plural
 from packer.errors import RegistryError, WorkspaceNotInitialisedError
-from packer.events import (
+from packer.lane.cancellation import CancellationToken
+from packer.lane.events import (
     AffectedAsset,
     AssetChangedDetail,
     AssetDiscoveredDetail,
@@ -26,11 +26,11 @@ from packer.events import (
     EventKind,
     Outcome,
 )
+from packer.lane.operation import Operation
+from packer.lane.sinks import EventSink, NullSink
 from packer.lock import read_lock
-from packer.operation import Operation
 from packer.project import Project
 from packer.registry import Registry, RegistryEntry
-from packer.sinks import EventSink, NullSink
 from packer.walk import files_under, walk_assets
 
 

@@ -1,6 +1,6 @@
 """Write (or check) the JSON Schema of the event envelope: `python -m packer.schema PATH`.
 
-The schema is generated from packer.events.PackerEvent, so it cannot drift from the model; the
+The schema is generated from packer.lane.events.PackerEvent, so it cannot drift from the model; the
 committed copy is docs/events.schema.json, and a test fails when it is out of date.
 `--check` exits 1 (and writes nothing) when PATH differs from what the model generates.
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from packer.atomic import atomic_write_bytes
-from packer.events import event_json_schema
+from packer.lane.events import event_json_schema
 
 
 def render_event_schema() -> bytes:

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE
 from packer.diagnostics import Diagnostic, diagnostic
+from packer.lane.cancellation import CancellationToken
 from packer.project import PACKER_DIR
 
 

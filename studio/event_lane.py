@@ -33,8 +33,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from packer.cancellation import CancellationToken
-from packer.events import EventKind, PackerEvent
+from packer.lane.cancellation import CancellationToken
+from packer.lane.events import EventKind, PackerEvent
 from studio.bus import OperationProgressChanged, PackerEventsDelivered, StudioBus
 from studio.lane_items import LaneEvent, LaneStats, failed_before_start, missing_terminal
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from packer.events import ActionFailedDetail, EventKind, Outcome, PackerEvent
+from packer.lane.events import ActionFailedDetail, EventKind, Outcome, PackerEvent
 
 LANE_ERROR_TYPE = "WorkerEndedWithoutTerminal"
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from packer.build import BuildResult, build
-from packer.cancellation import CancellationToken
+from packer.lane.cancellation import CancellationToken
+from packer.lane.sinks import EventSink
 from packer.mutations import (
     MutationPreview,
     MutationRequest,
@@ -22,7 +23,6 @@ from packer.mutations import (
 )
 from packer.project import Project
 from packer.queries import AssetDetails, AssetListing, get_asset_details, list_assets_report
-from packer.sinks import EventSink
 from studio.assets.preview_data import AssetPreview, NoPreview, make_preview
 from studio.assets.rows import AssetKey
 from studio.workers import JobClass, JobFailed, JobInfo, WorkerPool

@@ -22,10 +22,10 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from packer.cancellation import CancellationToken, OperationCancelled
 from packer.errors import PackerError
-from packer.events import PackerEvent
-from packer.sinks import EventSink
+from packer.lane.cancellation import CancellationToken, OperationCancelled
+from packer.lane.events import PackerEvent
+from packer.lane.sinks import EventSink
 
 
 class WorkerSinkLike(Protocol):

@@ -23,7 +23,7 @@ from packer.build.layout import (
     unpack_prelude,
 )
 from packer.build.plan import Header
-from packer.cancellation import CancellationToken
+from packer.lane.cancellation import CancellationToken
 
 COPY_CHUNK = 8 << 20
 DEFAULT_MEMORY_BUDGET = 256 << 20

@@ -20,10 +20,10 @@ from packer.build.faults import Faults
 from packer.build.hashing import hash_bytes, hash_file_range
 from packer.build.plan import PlannedEntry
 from packer.build.staging import PREVIEWS_DIR
-from packer.cancellation import CancellationToken
-from packer.events import CacheHitDetail, CacheMissDetail, EventKind
 from packer.formats import FormatError
-from packer.operation import Operation
+from packer.lane.cancellation import CancellationToken
+from packer.lane.events import CacheHitDetail, CacheMissDetail, EventKind
+from packer.lane.operation import Operation
 
 
 @dataclass(slots=True)

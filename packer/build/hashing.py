@@ -11,7 +11,7 @@ from typing import BinaryIO, Literal
 
 import xxhash
 
-from packer.cancellation import CancellationToken
+from packer.lane.cancellation import CancellationToken
 
 HASH_ALGORITHM: Literal["xxh3_128"] = "xxh3_128"
 CHUNK_SIZE = 1 << 20

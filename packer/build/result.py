@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from packer.diagnostics import Diagnostic
-from packer.events import Outcome
+from packer.lane.events import Outcome
 
 
 class AssetCacheOutcome(BaseModel):

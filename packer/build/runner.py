@@ -31,9 +31,10 @@ from packer.build.staging import (
     promote,
     recover_staging,
 )
-from packer.cancellation import CancellationToken, OperationCancelled
 from packer.diagnostics import Diagnostic, diagnostic
-from packer.events import (
+from packer.formats import FormatError, pipelines
+from packer.lane.cancellation import CancellationToken, OperationCancelled
+from packer.lane.events import (
     AffectedAsset,
     BuildFinishedDetail,
     BuildStartedDetail,
@@ -42,11 +43,10 @@ from packer.events import (
     Outcome,
     PreviewReadyDetail,
 )
-from packer.formats import FormatError, pipelines
-from packer.operation import Operation
+from packer.lane.operation import Operation
+from packer.lane.sinks import EventSink, NullSink
 from packer.project import ASSETS_DIR, Project
 from packer.scan import WalkSummary, build_snapshot_and_walk, diagnostics_detail
-from packer.sinks import EventSink, NullSink
 
 
 def build(

@@ -39,7 +39,7 @@ from packer.build.staging import (
     STAGING_DIR,
     TOOL_METADATA,
 )
-from packer.cancellation import CancellationToken
+from packer.lane.cancellation import CancellationToken
 from packer.lock import read_lock
 from packer.project import ASSETS_DIR, Project
 from packer.scan import WalkSummary

@@ -15,9 +15,9 @@ from typing import Protocol
 
 from pydantic import JsonValue
 
-from packer.cancellation import CancellationToken
 from packer.declaration import AssetDeclaration
 from packer.diagnostics import Diagnostic
+from packer.lane.cancellation import CancellationToken
 
 
 class FormatError(Exception):

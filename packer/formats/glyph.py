@@ -17,7 +17,6 @@ from typing import cast
 
 from PIL import Image
 
-from packer.cancellation import CancellationToken
 from packer.declaration import AssetDeclaration
 from packer.formats import EncodedAsset
 from packer.formats.glyph_sheet import (
@@ -41,6 +40,7 @@ from packer.formats.inputs import (
     leading_index,
     read_input,
 )
+from packer.lane.cancellation import CancellationToken
 from packer.paths import InsideRoot
 
 FORMAT_NAME = "GLYPH/indexed_v1"

@@ -17,10 +17,10 @@ from typing import Generic, TypeVar
 
 import xxhash
 
-from packer.cancellation import CancellationToken
 from packer.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.formats import EncodedAsset, FormatError
+from packer.lane.cancellation import CancellationToken
 from packer.paths import InsideRoot, UnsafePathError
 
 _CHUNK = 1 << 20

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from packer.cancellation import CancellationToken
+from packer.lane.cancellation import CancellationToken
 from packer.mutations.journal import Journal
 from packer.mutations.steps import Step, run_step
 from packer.project import Project

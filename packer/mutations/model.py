@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from packer.events import AffectedAsset
+from packer.lane.events import AffectedAsset
 from packer.registry import RegistryEntry
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from packer.cancellation import CancellationToken, OperationCancelled
 from packer.errors import PackerError
-from packer.events import (
+from packer.lane.cancellation import CancellationToken, OperationCancelled
+from packer.lane.events import (
     ActionAppliedDetail,
     ActionFailedDetail,
     AffectedAsset,
@@ -20,6 +20,8 @@ from packer.events import (
     Outcome,
     PreviewReadyDetail,
 )
+from packer.lane.operation import Operation
+from packer.lane.sinks import EventSink, NullSink
 from packer.lock import LockHeldError, read_lock, write_lock
 from packer.mutations.applier import ApplyFailed, FaultHook, execute
 from packer.mutations.fingerprint import describe_differences, fingerprint
@@ -41,10 +43,8 @@ from packer.mutations.plan_workspace import (
     plan_restore,
 )
 from packer.mutations.planning import Plan, World, to_preview
-from packer.operation import Operation
 from packer.project import Project
 from packer.scan import AssetRecord, WorkspaceSnapshot, build_snapshot, diagnostics_detail
-from packer.sinks import EventSink, NullSink
 
 DEFAULT_LOCK_TIMEOUT_S = 5.0
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel
 
-from packer.events import EventKind
+from packer.lane.events import EventKind
 from studio.activity.presentation import NODE_ROLE
 from studio.activity.records import (
     BurstNode,

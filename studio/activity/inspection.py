@@ -9,7 +9,7 @@ from PySide6.QtCore import QUrl, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
-from packer.events import AffectedAsset, PackerEvent
+from packer.lane.events import AffectedAsset, PackerEvent
 from studio.activity.presentation import (
     format_seconds,
     local_time,

@@ -25,7 +25,7 @@ from weakref import WeakMethod
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QBrush, QStandardItem, QStandardItemModel
 
-from packer.events import EventKind
+from packer.lane.events import EventKind
 from studio.activity.journal import JournalEntry
 from studio.activity.journal_writer import JournalWriter
 from studio.activity.presentation import (

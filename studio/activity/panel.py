@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from packer.events import EventKind
+from packer.lane.events import EventKind
 from studio.activity.filters import ActivityFilter, StatusFilter
 from studio.activity.inspection import InspectionPane
 from studio.activity.model import ActivityModel

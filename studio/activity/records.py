@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from packer.events import (
+from packer.lane.events import (
     BuildFinishedDetail,
     DiagnosticsUpdatedDetail,
     EventKind,

@@ -1,7 +1,7 @@
 """Replay a JSON-lines event log (`prometeu-packer … --events jsonl`) into the Activity panel.
 
 The log goes through the same path as live events: a worker thread parses each line with
-`packer.events.parse_event_line` and publishes it through a `WorkerSink` of the event lane, so
+`packer.lane.events.parse_event_line` and publishes it through a `WorkerSink` of the event lane, so
 the adapter's rules (ordering, coalescing, terminal barrier, missing terminals) apply unchanged.
 An operation that the log leaves without a terminal (a CI job killed mid-build) is reported by the
 lane as a failure, visibly, like a crashed worker.
@@ -32,9 +32,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from packer.cancellation import CancellationToken
-from packer.events import parse_event_line
-from packer.sinks import EventSink
+from packer.lane.cancellation import CancellationToken
+from packer.lane.events import parse_event_line
+from packer.lane.sinks import EventSink
 from studio.event_lane import EventLane
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from PIL import Image
 
-from packer.cancellation import CancellationToken
 from packer.declaration import AssetDeclaration
 from packer.formats import EncodedAsset, FormatError, pipelines
 from packer.formats.glyph_sheet import (
@@ -23,6 +22,7 @@ from packer.formats.glyph_sheet import (
     sheet_indices,
     unpack_palettes,
 )
+from packer.lane.cancellation import CancellationToken
 
 GLYPH_SHEET = SHEET_SIZE
 WAVEFORM_BUCKETS = 600

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from packer.events import EventKind, PackerEvent
+from packer.lane.events import EventKind, PackerEvent
 from packer.schema import main, render_event_schema
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from PIL import Image
 from pydantic import JsonValue
 
-from packer.cancellation import CancellationToken, OperationCancelled
 from packer.declaration import AssetDeclaration
 from packer.diagnostics import Diagnostic
 from packer.formats import FormatError, pipelines
@@ -27,6 +26,7 @@ from packer.formats.glyph_sheet import (
     unpack_nibbles,
     unpack_palettes,
 )
+from packer.lane.cancellation import CancellationToken, OperationCancelled
 from tests.packer.formats_support import declaration, write_palette, write_png
 
 KEY = (255, 0, 255)  # colour 0: the transparent key

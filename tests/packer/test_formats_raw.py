@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from packer.cancellation import CancellationToken, OperationCancelled
 from packer.formats import FormatError, pipelines, validate_format
 from packer.formats.raw import RAW_PIPELINE
+from packer.lane.cancellation import CancellationToken, OperationCancelled
 from tests.packer.formats_support import declaration
 
 

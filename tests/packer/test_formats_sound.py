@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from packer.cancellation import CancellationToken, OperationCancelled
 from packer.declaration import AssetDeclaration
 from packer.diagnostics import Diagnostic
 from packer.formats import FormatError, pipelines
 from packer.formats.sound import SOUND_PIPELINE, to_pcm16
+from packer.lane.cancellation import CancellationToken, OperationCancelled
 from tests.packer.formats_support import declaration, write_wav
 
 

@@ -16,7 +16,7 @@ def test_importing_every_packer_module_loads_no_qt_and_no_studio() -> None:
     modules = sorted(
         m.name for m in pkgutil.walk_packages(packer.__path__, prefix="packer.")
     )
-    assert "packer.events" in modules
+    assert "packer.lane.events" in modules
     script = (
         "import importlib, sys\n"
         f"for name in {modules!r}:\n"

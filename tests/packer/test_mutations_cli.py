@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from packer import cli_mutate
-from packer.events import EventKind, read_event_lines
+from packer.lane.events import EventKind, read_event_lines
 from packer.lock import write_lock
 from packer.mutations import MutationPreview, preview_mutation
 from packer.project import Project

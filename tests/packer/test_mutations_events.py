@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from packer.cancellation import CancellationToken
-from packer.events import (
+from packer.lane.cancellation import CancellationToken
+from packer.lane.events import (
     ActionAppliedDetail,
     ActionFailedDetail,
     AssetChangedDetail,
@@ -18,6 +18,7 @@ from packer.events import (
     PackerEvent,
     PreviewReadyDetail,
 )
+from packer.lane.sinks import ListSink
 from packer.mutations import (
     MutationAction,
     MutationOutcome,
@@ -26,7 +27,6 @@ from packer.mutations import (
     preview_mutation,
 )
 from packer.project import Project
-from packer.sinks import ListSink
 from tests.packer.mutation_support import FaultAt, make_project, mutate, tree_state
 
 A = MutationAction

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from packer.cancellation import CancellationToken, OperationCancelled
-from packer.events import ActionFailedDetail, EventKind, Outcome, parse_event_line
-from packer.operation import Operation, TerminalAlreadyPublished
-from packer.sinks import JsonLinesSink, ListSink, NullSink
+from packer.lane.cancellation import CancellationToken, OperationCancelled
+from packer.lane.events import ActionFailedDetail, EventKind, Outcome, parse_event_line
+from packer.lane.operation import Operation, TerminalAlreadyPublished
+from packer.lane.sinks import JsonLinesSink, ListSink, NullSink
 
 
 def test_sequence_is_gap_free_from_one_across_threads() -> None:

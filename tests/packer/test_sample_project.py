@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from packer.cancellation import CancellationToken
 from packer.formats import pipelines
+from packer.lane.cancellation import CancellationToken
 from packer.project import open_project
 from packer.scan import AssetState, build_snapshot
 

@@ -6,10 +6,10 @@ import json
 import shutil
 from pathlib import Path
 
-from packer.events import AssetChangedDetail, EventKind
+from packer.lane.events import AssetChangedDetail, EventKind
+from packer.lane.sinks import ListSink
 from packer.project import Project
 from packer.scan import AssetState, build_snapshot, scan_workspace
-from packer.sinks import ListSink
 from tests.packer.project_builder import (
     declaration_dict,
     make_project,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from packer.events import (
+from packer.lane.events import (
     ActionFailedDetail,
     AffectedAsset,
     BuildFinishedDetail,

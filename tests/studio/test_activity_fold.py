@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from packer.events import AffectedAsset, DiagnosticsUpdatedDetail, EventKind, Outcome
+from packer.lane.events import AffectedAsset, DiagnosticsUpdatedDetail, EventKind, Outcome
 from studio.activity.model import ActivityModel
 from studio.activity.panel import ActivityPanel
 from studio.activity.presentation import COL_COUNTS, COL_OPERATION, COL_STATUS, NODE_ROLE

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from packer.events import Outcome
+from packer.lane.events import Outcome
 from studio.activity import journal as journal_module
 from studio.activity.journal import CAP, ActivityJournal, JournalEntry, journal_path
 from studio.activity.journal_writer import JournalWriter

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
-from packer.events import AffectedAsset, EventKind, Outcome
+from packer.lane.events import AffectedAsset, EventKind, Outcome
 from studio.activity import model as model_module
 from studio.activity import records
 from studio.activity.model import ActivityModel

@@ -9,7 +9,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHeaderView
 from pytestqt.qtbot import QtBot
 
-from packer.events import AffectedAsset, EventKind, Outcome
+from packer.lane.events import AffectedAsset, EventKind, Outcome
 from studio.activity.model import ActivityModel
 from studio.activity.panel import ActivityPanel, tab_title
 from studio.activity.presentation import COL_OPERATION, NODE_ROLE

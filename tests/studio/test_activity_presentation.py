@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from packer.events import AffectedAsset, EventKind
+from packer.lane.events import AffectedAsset, EventKind
 from studio.activity.model import ActivityModel
 from studio.activity.panel import ActivityPanel
 from studio.activity.presentation import (

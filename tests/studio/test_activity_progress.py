@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from packer.cancellation import CancellationToken
+from packer.lane.cancellation import CancellationToken
 from studio.activity.model import ActivityModel
 from studio.activity.records import BAR_DELAY_S
 from studio.event_lane import EventLane

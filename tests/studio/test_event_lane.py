@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from PySide6.QtCore import QObject, QThread, Slot
 from pytestqt.qtbot import QtBot
 
-from packer.cancellation import CancellationToken
-from packer.events import EventKind, Outcome
+from packer.lane.cancellation import CancellationToken
+from packer.lane.events import EventKind, Outcome
 from studio import event_lane
 from studio.bus import OperationProgressChanged, PackerEventsDelivered, StudioBus
 from studio.event_lane import EventLane, WorkerSink

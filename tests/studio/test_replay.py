@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from packer.events import ActionFailedDetail, EventKind, Outcome
-from packer.operation import Operation
-from packer.sinks import JsonLinesSink, ListSink
+from packer.lane.events import ActionFailedDetail, EventKind, Outcome
+from packer.lane.operation import Operation
+from packer.lane.sinks import JsonLinesSink, ListSink
 from studio.__main__ import parse_args
 from studio.activity.journal import ActivityJournal, journal_path
 from studio.activity.model import ActivityModel

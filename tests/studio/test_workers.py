@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import QThread
 from pytestqt.qtbot import QtBot
 
-from packer.cancellation import CancellationToken, OperationCancelled
 from packer.errors import NotAProjectError
-from packer.sinks import EventSink
+from packer.lane.cancellation import CancellationToken, OperationCancelled
+from packer.lane.sinks import EventSink
 from studio.workers import JobClass, JobFailed, JobSucceeded, WorkerPool
 
 

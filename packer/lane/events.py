@@ -1,8 +1,8 @@
 """The packer's event lane, part 1: the immutable event model and its JSON-lines form.
 
-Sinks (where events go) live in packer.sinks; the only way to make events is a
-packer.operation.Operation, which stamps `operation_id` and a gap-free `sequence` and guarantees
-exactly one terminal event per operation (docs/events.md has the rules).
+Sinks (where events go) live in packer.lane.sinks; the only way to make events is a
+packer.lane.operation.Operation, which stamps `operation_id` and a gap-free `sequence` and
+guarantees exactly one terminal event per operation (docs/events.md has the rules).
 """
 
 from __future__ import annotations

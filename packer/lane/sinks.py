@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import IO, Protocol
 
-from packer.events import PackerEvent
+from packer.lane.events import PackerEvent
 
 
 class EventSink(Protocol):

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from packer.cancellation import CancellationToken, OperationCancelled
-from packer.events import (
+from packer.lane.cancellation import CancellationToken, OperationCancelled
+from packer.lane.events import (
     ActionFailedDetail,
     AffectedAsset,
     EventKind,
@@ -26,7 +26,7 @@ from packer.events import (
     Progress,
     ProgressUpdatedDetail,
 )
-from packer.sinks import EventSink, sink_wants_events
+from packer.lane.sinks import EventSink, sink_wants_events
 
 
 class TerminalAlreadyPublished(RuntimeError):

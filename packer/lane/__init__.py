@@ -1,0 +1,1 @@
+"""The event lane: the event model, sinks, the Operation that publishes, cancellation."""
