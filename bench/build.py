@@ -49,9 +49,9 @@ import xxhash
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from packer.build import build, uptodate
+from packer.files.project import Project, open_project
+from packer.files.registry import Registry, RegistryEntry
 from packer.lane.sinks import JsonLinesSink
-from packer.project import Project, open_project
-from packer.registry import Registry, RegistryEntry
 from packer.scan import build_snapshot
 
 OLD_NS = 1_600_000_000_000_000_000  # inputs are old files, outside the cache's racy window

@@ -7,9 +7,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from packer.declaration import DECLARATION_FILE, AssetDeclaration, parse_declaration
 from packer.diagnostics import Diagnostic, diagnostic
-from packer.paths import InsideRoot, UnsafePathError
+from packer.files.declaration import DECLARATION_FILE, AssetDeclaration, parse_declaration
+from packer.files.paths import InsideRoot, UnsafePathError
 
 
 def check_inputs(

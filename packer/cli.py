@@ -32,9 +32,15 @@ from packer.cli_common import (
 from packer.cli_render import print_details, print_doctor, print_listing
 from packer.doctor import doctor
 from packer.errors import NotAProjectError, PackerError
+from packer.files.project import (
+    ASSETS_DIR,
+    PROJECT_FILE,
+    create_project,
+    init_workspace,
+    open_project,
+)
 from packer.lane.events import ActionAppliedDetail, EventKind, Outcome
 from packer.lane.operation import Operation
-from packer.project import ASSETS_DIR, PROJECT_FILE, create_project, init_workspace, open_project
 from packer.queries import get_asset_details, list_assets_report
 from packer.scan import AssetState
 

@@ -19,8 +19,8 @@ exposes `register(subparsers)` and adds its commands through :func:`add_command`
 
 `add_command(..., project=True)` gives every command the same options and behaviour:
 
-- ``PROJECT`` positional: the project folder, opened with `packer.project.open_project` when the
-  handler first reads `ctx.project`. A folder that is not a project (or whose prometeu.json is
+- ``PROJECT`` positional: the project folder, opened with `packer.files.project.open_project` when
+  the handler first reads `ctx.project`. A folder that is not a project (or whose prometeu.json is
   invalid) prints the reason on stderr and exits 2.
 - ``--json``: the handler writes one machine-readable JSON document on stdout with
   `ctx.write_json`; human text is not printed (`ctx.out` goes to stderr, keep it quiet).
@@ -65,9 +65,9 @@ from rich.progress import (
 )
 
 from packer.errors import PackerError
+from packer.files.project import Project, open_project
 from packer.lane.events import EventKind, PackerEvent
 from packer.lane.sinks import EventSink, JsonLinesSink, NullSink
-from packer.project import Project, open_project
 
 EXIT_OK = 0
 EXIT_BLOCKED = 1

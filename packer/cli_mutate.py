@@ -25,7 +25,8 @@ from packer.cli_common import (
     CommandContext,
     add_command,
 )
-from packer.lock import LockHeldError
+from packer.files.lock import LockHeldError
+from packer.files.project import Project
 from packer.mutations import (
     DEFAULT_LOCK_TIMEOUT_S,
     MutationAction,
@@ -36,7 +37,6 @@ from packer.mutations import (
     apply_mutation,
     preview_mutation,
 )
-from packer.project import Project
 
 _COMMANDS: dict[str, tuple[MutationAction, str]] = {
     "register": (MutationAction.REGISTER, "Register an asset.json: it gets the next asset_id"),

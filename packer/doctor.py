@@ -21,12 +21,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from packer.atomic import atomic_write_bytes
 from packer.build import uptodate
 from packer.build.buildlock import BuildRunningError, build_lock
 from packer.build.staging import pending_promotions, recover_staging
-from packer.declaration import DECLARATION_FILE
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
+from packer.files.atomic import atomic_write_bytes
+from packer.files.declaration import DECLARATION_FILE
+from packer.files.lock import write_lock
+from packer.files.project import Project
 from packer.formats import validate_format
 from packer.hygiene import (
     duplicate_candidates,
@@ -41,8 +43,6 @@ from packer.lane.cancellation import CancellationToken
 from packer.lane.events import AffectedAsset, AssetChangedDetail, EventKind, Outcome
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
-from packer.lock import write_lock
-from packer.project import Project
 from packer.scan import (
     AssetRecord,
     AssetState,

@@ -17,10 +17,10 @@ from pathlib import Path, PurePosixPath
 import xxhash
 
 from packer.build.buildlock import build_running
-from packer.declaration import DECLARATION_FILE, NAME_PATTERN
 from packer.diagnostics import Diagnostic, diagnostic
+from packer.files.declaration import DECLARATION_FILE, NAME_PATTERN
+from packer.files.project import PACKER_DIR, Project
 from packer.lane.cancellation import CancellationToken
-from packer.project import PACKER_DIR, Project
 from packer.scan import AssetRecord, AssetState
 
 LARGE_UNUSED_BYTES = 1 << 20  # an unreferenced file above 1 MiB is PK204 instead of PK203

@@ -13,10 +13,12 @@ from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
-from packer.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
 from packer.doctor import format_findings
 from packer.errors import AssetNotFoundError
+from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
+from packer.files.paths import UnsafePathError, resolve_inside
+from packer.files.project import Project
 from packer.hygiene import (
     duplicate_candidates,
     duplicate_diagnostics,
@@ -29,8 +31,6 @@ from packer.lane.cancellation import CancellationToken
 from packer.lane.events import EventKind, Outcome
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
-from packer.paths import UnsafePathError, resolve_inside
-from packer.project import Project
 from packer.scan import (
     AssetRecord,
     AssetState,

@@ -14,9 +14,12 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from packer.anchors import NO_ANCHOR, read_anchor
-from packer.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, diagnostic, plural
 from packer.errors import RegistryError, WorkspaceNotInitialisedError
+from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
+from packer.files.lock import read_lock
+from packer.files.project import Project
+from packer.files.registry import Registry, RegistryEntry
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import (
     AffectedAsset,
@@ -28,9 +31,6 @@ from packer.lane.events import (
 )
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
-from packer.lock import read_lock
-from packer.project import Project
-from packer.registry import Registry, RegistryEntry
 from packer.walk import files_under, walk_assets
 
 
@@ -154,7 +154,7 @@ class WalkSummary:
 def build_snapshot(project: Project, token: CancellationToken | None = None) -> WorkspaceSnapshot:
     """Scan without events: walk, read anchors, reconcile with the registry.
 
-    Holds the project's shared lock (packer.lock) so a mutation is never seen half applied.
+    Holds the project's shared lock (packer.files.lock) so a mutation is never seen half applied.
     """
     return build_snapshot_and_walk(project, token)[0]
 

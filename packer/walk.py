@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from packer.declaration import DECLARATION_FILE
 from packer.diagnostics import Diagnostic, diagnostic
+from packer.files.declaration import DECLARATION_FILE
+from packer.files.project import PACKER_DIR
 from packer.lane.cancellation import CancellationToken
-from packer.project import PACKER_DIR
 
 
 @dataclass

@@ -32,7 +32,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]  # sample_art beside us; the repo r
 
 import sample_art as art  # noqa: E402  (lives beside this script)
 
-from packer.registry import Registry, RegistryEntry, save_registry  # noqa: E402
+from packer.files.registry import Registry, RegistryEntry, save_registry  # noqa: E402
 
 PROJECT_NAME = "Sample Quest"
 PROJECT_ID = "5a3f0c2e-8d41-4b6a-9c7e-0f1d2e3a4b5c"

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QPoint, QTimer, Signal, Slot
 
+from packer.files.project import Project, create_project, open_project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import AffectedAsset, EventKind, Outcome
 from packer.lane.sinks import EventSink
-from packer.project import Project, create_project, open_project
 from studio.activity import (
     ActivityJournal,
     ActivityModel,

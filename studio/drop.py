@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 
-from packer.project import PROJECT_FILE
+from packer.files.project import PROJECT_FILE
 
 
 class DropKind(StrEnum):

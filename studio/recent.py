@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from packer.atomic import atomic_write_json
+from packer.files.atomic import atomic_write_json
 from studio.dirs import user_config_dir
 
 RECENT_FILE = "recent-projects.json"
@@ -30,7 +30,7 @@ def load_recent(config_dir: Path | None = None) -> list[Path]:
 def remember(project_root: Path, recent: list[Path]) -> list[Path]:
     """The list with `project_root` moved (or added) to the front. Called on the GUI thread, so
     it compares paths as given and never resolves them (that reads the disk): project roots come
-    resolved from packer.project.open_project."""
+    resolved from packer.files.project.open_project."""
     return [project_root, *(p for p in recent if p != project_root)][:MAX_RECENT]
 
 

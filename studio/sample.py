@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from packer.project import is_project_dir
+from packer.files.project import is_project_dir
 from studio.dirs import bundled_sample_project, user_data_dir
 
 SAMPLE_COPY_NAME = "sample-project"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from packer.build import BuildResult, build
+from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.sinks import EventSink
 from packer.mutations import (
@@ -21,7 +22,6 @@ from packer.mutations import (
     apply_mutation,
     preview_mutation,
 )
-from packer.project import Project
 from packer.queries import AssetDetails, AssetListing, get_asset_details, list_assets_report
 from studio.assets.preview_data import AssetPreview, NoPreview, make_preview
 from studio.assets.rows import AssetKey

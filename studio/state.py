@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from packer.atomic import atomic_write_json
+from packer.files.atomic import atomic_write_json
 
 STATE_FILE = "state.json"
 

@@ -1,9 +1,9 @@
 """One build at a time per project: an exclusive `flock` on `assets/.prometeu/build.lock`.
 
-Separate from the project writer lock (packer.lock) on purpose: a build only reads the workspace
-(its snapshot is taken under the shared read lock) and writes `build/` and `cache.json`, which no
-mutation touches, so a long build must not hold back scans and mutations. Two builds, however,
-would delete each other's staging folders.
+Separate from the project writer lock (packer.files.lock) on purpose: a build only reads the
+workspace (its snapshot is taken under the shared read lock) and writes `build/` and `cache.json`,
+which no mutation touches, so a long build must not hold back scans and mutations. Two builds,
+however, would delete each other's staging folders.
 """
 
 from __future__ import annotations

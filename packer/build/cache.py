@@ -19,8 +19,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
 
-from packer.atomic import atomic_write_bytes, canonical_json_bytes
 from packer.build.hashing import HASH_ALGORITHM, hash_bytes
+from packer.files.atomic import atomic_write_bytes, canonical_json_bytes
 
 CACHE_SCHEMA_VERSION: Literal[1] = 1
 # A file whose mtime is this close to (or after) the moment the previous build started reading

@@ -27,11 +27,11 @@ from packer.build.faults import Faults
 from packer.build.hashing import hash_bytes, hash_file
 from packer.build.layout import CONTAINER_SCHEMA_VERSION
 from packer.build.staging import PREVIEWS_DIR
-from packer.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.diagnostics import Diagnostic, diagnostic
+from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
+from packer.files.project import Project
 from packer.formats import FormatPipeline, pipelines
 from packer.lane.cancellation import CancellationToken
-from packer.project import Project
 from packer.scan import AssetRecord, WorkspaceSnapshot
 
 PACKER_VERSION = f"{__version__}+pa{CONTAINER_SCHEMA_VERSION}"

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from packer import __version__
-from packer.atomic import canonical_json_bytes
 from packer.build.emit import BuiltAsset
 from packer.build.hashing import HASH_ALGORITHM, hash_bytes
 from packer.build.layout import pack_prelude
 from packer.build.plan import Header
 from packer.build.staging import ASSET_TABLE, PRELOAD, PREVIEWS_DIR, TOOL_METADATA
+from packer.files.atomic import canonical_json_bytes
 
 TOOL_METADATA_SCHEMA_VERSION = 1
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from packer.atomic import canonical_json_bytes
 from packer.build.layout import PAYLOAD_ALIGNMENT, align, payload_offset_for
+from packer.files.atomic import canonical_json_bytes
 
 
 class HeaderValueError(ValueError):

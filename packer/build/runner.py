@@ -32,6 +32,7 @@ from packer.build.staging import (
     recover_staging,
 )
 from packer.diagnostics import Diagnostic, diagnostic
+from packer.files.project import ASSETS_DIR, Project
 from packer.formats import FormatError, pipelines
 from packer.lane.cancellation import CancellationToken, OperationCancelled
 from packer.lane.events import (
@@ -45,7 +46,6 @@ from packer.lane.events import (
 )
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
-from packer.project import ASSETS_DIR, Project
 from packer.scan import WalkSummary, build_snapshot_and_walk, diagnostics_detail
 
 

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from packer.atomic import atomic_write_bytes
+from packer.files.atomic import atomic_write_bytes
 
 STAGING_DIR = ".staging"
 COMMIT_MARKER = "COMMITTED"

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packer.atomic import atomic_write_bytes
 from packer.build.cache import RACY_WINDOW_NS
 from packer.build.hashing import hash_bytes, hash_file_range
 from packer.build.staging import (
@@ -39,9 +38,10 @@ from packer.build.staging import (
     STAGING_DIR,
     TOOL_METADATA,
 )
+from packer.files.atomic import atomic_write_bytes
+from packer.files.lock import read_lock
+from packer.files.project import ASSETS_DIR, Project
 from packer.lane.cancellation import CancellationToken
-from packer.lock import read_lock
-from packer.project import ASSETS_DIR, Project
 from packer.scan import WalkSummary
 
 MANIFEST_FILE = "uptodate.json"

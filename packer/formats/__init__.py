@@ -15,8 +15,8 @@ from typing import Protocol
 
 from pydantic import JsonValue
 
-from packer.declaration import AssetDeclaration
 from packer.diagnostics import Diagnostic
+from packer.files.declaration import AssetDeclaration
 from packer.lane.cancellation import CancellationToken
 
 

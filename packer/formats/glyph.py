@@ -17,7 +17,8 @@ from typing import cast
 
 from PIL import Image
 
-from packer.declaration import AssetDeclaration
+from packer.files.declaration import AssetDeclaration
+from packer.files.paths import InsideRoot
 from packer.formats import EncodedAsset
 from packer.formats.glyph_sheet import (
     MAX_PALETTES,
@@ -41,7 +42,6 @@ from packer.formats.inputs import (
     read_input,
 )
 from packer.lane.cancellation import CancellationToken
-from packer.paths import InsideRoot
 
 FORMAT_NAME = "GLYPH/indexed_v1"
 TILES, PALETTES = "tiles", "palettes"

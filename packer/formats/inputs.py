@@ -17,11 +17,11 @@ from typing import Generic, TypeVar
 
 import xxhash
 
-from packer.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.diagnostics import Diagnostic, diagnostic
+from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
+from packer.files.paths import InsideRoot, UnsafePathError
 from packer.formats import EncodedAsset, FormatError
 from packer.lane.cancellation import CancellationToken
-from packer.paths import InsideRoot, UnsafePathError
 
 _CHUNK = 1 << 20
 Converted = TypeVar("Converted")

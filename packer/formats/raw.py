@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from packer.declaration import AssetDeclaration
 from packer.diagnostics import Diagnostic
+from packer.files.declaration import AssetDeclaration
+from packer.files.paths import InsideRoot
 from packer.formats import EncodedAsset
 from packer.formats.inputs import ConvertingPipeline, Findings, read_input
 from packer.lane.cancellation import CancellationToken
-from packer.paths import InsideRoot
 
 FORMAT_NAME = "RAW/bytes_v1"
 ROLE = "data"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from pydantic import JsonValue
 
-from packer.declaration import AssetDeclaration
+from packer.files.declaration import AssetDeclaration
+from packer.files.paths import InsideRoot
 from packer.formats import EncodedAsset
 from packer.formats.inputs import ConvertingPipeline, Findings, check_roles, read_input, stem
 from packer.lane.cancellation import CancellationToken
-from packer.paths import InsideRoot
 
 FORMAT_NAME = "SOUNDS/pcm16le_v1"
 SAMPLES = "samples"

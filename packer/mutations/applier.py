@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.mutations.journal import Journal
 from packer.mutations.steps import Step, run_step
-from packer.project import Project
 
 FaultHook = Callable[[str], None]
 

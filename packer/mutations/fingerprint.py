@@ -11,9 +11,9 @@ import hashlib
 import os
 from pathlib import Path
 
-from packer.declaration import DECLARATION_FILE
+from packer.files.declaration import DECLARATION_FILE
+from packer.files.project import Project
 from packer.mutations.model import WorldFingerprint
-from packer.project import Project
 
 ABSENT = "absent"
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from packer.atomic import atomic_write_bytes, pretty_json_bytes
 from packer.errors import PackerError
+from packer.files.atomic import atomic_write_bytes, pretty_json_bytes
+from packer.files.project import Project
 from packer.mutations.steps import (
     Step,
     WriteFileStep,
@@ -24,7 +25,6 @@ from packer.mutations.steps import (
     step_to_json,
     undo_step,
 )
-from packer.project import Project
 
 JOURNAL_DIR = "journal"
 JOURNAL_FILE = "journal.json"

@@ -6,8 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from packer.files.registry import RegistryEntry
 from packer.lane.events import AffectedAsset
-from packer.registry import RegistryEntry
 
 
 class MutationAction(StrEnum):

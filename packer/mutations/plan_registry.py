@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from packer.declaration import DECLARATION_FILE, NAME_PATTERN
+from packer.files.declaration import DECLARATION_FILE, NAME_PATTERN
+from packer.files.registry import RegistryEntry
 from packer.mutations.model import MutationAction, MutationRequest, SafeFix
 from packer.mutations.planning import Plan, World, start_plan, structural_notes
-from packer.registry import RegistryEntry
 from packer.scan import AssetState
 
 # Diagnostics that make an asset.json unusable: its asset_uuid cannot be trusted.

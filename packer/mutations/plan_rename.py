@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from packer.declaration import DECLARATION_FILE, NAME_PATTERN, parse_declaration
+from packer.files.declaration import DECLARATION_FILE, NAME_PATTERN, parse_declaration
 from packer.mutations.model import DiskChange, DiskChangeKind, MutationRequest
 from packer.mutations.planning import Plan, World, start_plan
 from packer.mutations.steps import WriteFileStep

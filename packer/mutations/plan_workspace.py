@@ -3,7 +3,8 @@ restore, relocate. All of them need consent; identity (asset_id, asset_uuid) nev
 
 from __future__ import annotations
 
-from packer.declaration import DECLARATION_FILE
+from packer.files.declaration import DECLARATION_FILE
+from packer.files.registry import RegistryEntry
 from packer.mutations.model import (
     DiskChange,
     DiskChangeKind,
@@ -23,7 +24,6 @@ from packer.mutations.planning import (
     start_plan,
 )
 from packer.mutations.steps import MakeDirStep, MoveStep
-from packer.registry import RegistryEntry
 from packer.scan import AssetState
 
 

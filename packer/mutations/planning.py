@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from packer.atomic import pretty_json_bytes
-from packer.declaration import DECLARATION_FILE
 from packer.diagnostics import Diagnostic
+from packer.files.atomic import pretty_json_bytes
+from packer.files.declaration import DECLARATION_FILE
+from packer.files.paths import UnsafePathError, check_relative
+from packer.files.project import PACKER_DIR, Project
+from packer.files.registry import Registry, RegistryEntry
 from packer.mutations.model import (
     AssetIdentity,
     DiskChange,
@@ -23,9 +26,6 @@ from packer.mutations.model import (
     WorldFingerprint,
 )
 from packer.mutations.steps import MakeDirStep, Step, WriteFileStep
-from packer.paths import UnsafePathError, check_relative
-from packer.project import PACKER_DIR, Project
-from packer.registry import Registry, RegistryEntry
 from packer.scan import AssetRecord, WorkspaceSnapshot
 
 REGISTRY_REL = f"{PACKER_DIR}/index.json"
@@ -104,7 +104,7 @@ class Plan:
 
 
 def registry_bytes(registry: Registry) -> bytes:
-    """Exactly what packer.registry.save_registry writes."""
+    """Exactly what packer.files.registry.save_registry writes."""
     return pretty_json_bytes(registry.sorted().model_dump(mode="json"))
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from packer.errors import PackerError
+from packer.files.lock import LockHeldError, read_lock, write_lock
+from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken, OperationCancelled
 from packer.lane.events import (
     ActionAppliedDetail,
@@ -22,7 +24,6 @@ from packer.lane.events import (
 )
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
-from packer.lock import LockHeldError, read_lock, write_lock
 from packer.mutations.applier import ApplyFailed, FaultHook, execute
 from packer.mutations.fingerprint import describe_differences, fingerprint
 from packer.mutations.journal import RecoveryError
@@ -43,7 +44,6 @@ from packer.mutations.plan_workspace import (
     plan_restore,
 )
 from packer.mutations.planning import Plan, World, to_preview
-from packer.project import Project
 from packer.scan import AssetRecord, WorkspaceSnapshot, build_snapshot, diagnostics_detail
 
 DEFAULT_LOCK_TIMEOUT_S = 5.0
@@ -88,7 +88,7 @@ def preview_mutation(
     """Plan a mutation without changing anything; publishes `preview_ready` (its terminal).
 
     The outcome is `blocked` when the preview has blockers, else `succeeded`. The scan waits up
-    to `lock_timeout` seconds (default: packer.lock's read timeout) for an apply in progress;
+    to `lock_timeout` seconds (default: packer.files.lock's read timeout) for an apply in progress;
     past it, LockHeldError (after an `action_failed` terminal).
     """
     op = Operation(sink or NullSink(), project_id=project.project_id,

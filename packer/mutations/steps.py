@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from packer.atomic import atomic_write_bytes
+from packer.files.atomic import atomic_write_bytes
 
 
 class StepError(Exception):

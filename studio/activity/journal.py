@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from packer.atomic import atomic_write_bytes
+from packer.files.atomic import atomic_write_bytes
 from packer.lane.events import PackerEvent
 
 log = logging.getLogger(__name__)

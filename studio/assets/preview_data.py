@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from packer.declaration import AssetDeclaration
+from packer.files.declaration import AssetDeclaration
 from packer.formats import EncodedAsset, FormatError, pipelines
 from packer.formats.glyph_sheet import (
     SHEET_BYTES,

@@ -9,8 +9,8 @@ from typing import Any
 
 from PIL import Image
 
-from packer.project import Project, create_project, open_project
-from packer.registry import Registry, RegistryEntry
+from packer.files.project import Project, create_project, open_project
+from packer.files.registry import Registry, RegistryEntry
 from tests.packer.formats_support import write_palette, write_png, write_wav
 
 PROJECT_ID = "11111111-2222-4333-8444-555555555555"

@@ -10,7 +10,7 @@ from typing import Any
 from PIL import Image
 from pydantic import JsonValue
 
-from packer.declaration import AssetDeclaration
+from packer.files.declaration import AssetDeclaration
 
 UUID = "00000000-0000-4000-8000-000000000001"
 

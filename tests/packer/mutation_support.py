@@ -8,6 +8,7 @@ import os
 import uuid
 from pathlib import Path
 
+from packer.files.project import Project, create_project
 from packer.mutations import (
     MutationAction,
     MutationPreview,
@@ -16,7 +17,6 @@ from packer.mutations import (
     apply_mutation,
     preview_mutation,
 )
-from packer.project import Project, create_project
 
 
 def write_raw_asset(

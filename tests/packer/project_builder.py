@@ -7,8 +7,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from packer.project import Project, create_project, open_project
-from packer.registry import RegistryEntry
+from packer.files.project import Project, create_project, open_project
+from packer.files.registry import RegistryEntry
 
 FORMATS = {"glyph_bank": "GLYPH/indexed_v1", "sound_bank": "SOUNDS/pcm16le_v1",
            "raw": "RAW/bytes_v1"}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from packer.atomic import atomic_write_bytes, atomic_write_json, canonical_json_bytes
+from packer.files.atomic import atomic_write_bytes, atomic_write_json, canonical_json_bytes
 
 
 def test_a_write_that_fails_midway_keeps_the_old_file_and_leaves_no_temp(

@@ -9,10 +9,10 @@ import pytest
 
 from packer.build import build
 from packer.build.reader import inspect_file
+from packer.files.registry import RegistryEntry
 from packer.lane.events import EventKind, Outcome
 from packer.lane.operation import Operation
 from packer.lane.sinks import ListSink
-from packer.registry import RegistryEntry
 from tests.packer.build_support import (
     add_asset,
     add_glyph,

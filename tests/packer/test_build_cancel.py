@@ -10,11 +10,11 @@ import pytest
 from packer.build import build
 from packer.build.faults import ENV_VAR
 from packer.build.staging import pending_promotions
+from packer.files.project import Project
 from packer.formats.raw import RAW_PIPELINE, RawPipeline
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import EventKind, Outcome, PackerEvent
 from packer.lane.sinks import ListSink
-from packer.project import Project
 from tests.packer.build_support import (
     add_glyph,
     add_raw,

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from packer.build import build
-from packer.project import Project
+from packer.files.project import Project
 from tests.packer.build_support import (
     add_asset,
     add_glyph,
@@ -54,7 +54,7 @@ def test_hash_seed_does_not_change_the_bytes(tmp_path: Path) -> None:
         env = {**os.environ, "PYTHONHASHSEED": seed}
         subprocess.run(
             [sys.executable, "-c", "import sys; from packer.build import build; "
-             "from packer.project import open_project; "
+             "from packer.files.project import open_project; "
              "sys.exit(0 if build(open_project(sys.argv[1])).succeeded else 1)", str(copy.root)],
             check=True, env=env, cwd=REPO,
         )

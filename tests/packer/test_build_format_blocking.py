@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from packer.build import build
+from packer.files.project import Project
 from packer.lane.events import Outcome
 from packer.lane.sinks import ListSink
-from packer.project import Project
 from tests.packer.build_support import PALETTE, add_asset, add_raw, new_project, snapshot_build
 from tests.packer.formats_support import write_palette, write_png, write_wav
 

@@ -19,7 +19,7 @@ import pytest
 from packer.build import build
 from packer.build.faults import ENV_VAR
 from packer.build.staging import pending_promotions, recover_staging
-from packer.project import Project
+from packer.files.project import Project
 from tests.packer.build_support import (
     add_glyph,
     add_raw,
@@ -65,7 +65,7 @@ def run_killed_build(project: Project, step: str) -> int:
     env = {**os.environ, ENV_VAR: step}
     child = subprocess.run(
         [sys.executable, "-c", "import sys; from packer.build import build; "
-         "from packer.project import open_project; build(open_project(sys.argv[1]))",
+         "from packer.files.project import open_project; build(open_project(sys.argv[1]))",
          str(project.root)],
         env=env, cwd=REPO, capture_output=True, check=False,
     )

@@ -18,12 +18,12 @@ import pytest
 
 from packer import scan
 from packer.build import BuildResult, build, runner, uptodate
+from packer.files.project import Project
 from packer.formats.raw import RAW_PIPELINE
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import Outcome, PackerEvent
 from packer.lane.operation import Operation
 from packer.lane.sinks import ListSink
-from packer.project import Project
 from tests.packer.build_support import (
     add_glyph,
     add_raw,

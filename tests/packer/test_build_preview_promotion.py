@@ -10,7 +10,7 @@ from PIL import Image
 
 from packer.build import build
 from packer.build.staging import COMMIT_MARKER, PREVIEWS_DIR, STAGING_DIR, recover_staging
-from packer.registry import RegistryEntry
+from packer.files.registry import RegistryEntry
 from tests.packer.build_support import (
     PALETTE,
     add_glyph,

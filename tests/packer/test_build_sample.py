@@ -10,9 +10,9 @@ from pathlib import Path
 from packer.build import build
 from packer.cli import build_parser
 from packer.cli_common import run_handler
+from packer.files.project import open_project
 from packer.lane.events import parse_event_line
 from packer.lane.sinks import ListSink
-from packer.project import open_project
 from tests.packer.build_support import snapshot_build
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample-project"

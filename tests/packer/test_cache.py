@@ -10,8 +10,8 @@ import pytest
 
 from packer.build import BuildResult, build
 from packer.build.cache import MissReason
+from packer.files.project import Project
 from packer.formats.raw import RAW_PIPELINE
-from packer.project import Project
 from tests.packer.build_support import (
     add_glyph,
     add_raw,

@@ -14,9 +14,9 @@ from rich.console import Console
 from packer.cli import build_parser
 from packer.cli_common import CommandContext, RichProgressSink
 from packer.doctor import doctor
+from packer.files.project import Project, open_project
 from packer.lane.events import EventKind, parse_event_line
 from packer.lane.sinks import FanOutSink, JsonLinesSink, ListSink, NullSink
-from packer.project import Project, open_project
 from tests.packer.cli_support import Captured, run
 from tests.packer.project_builder import declaration_dict, make_project, write_asset
 

@@ -11,7 +11,7 @@ import struct
 from pathlib import Path
 
 from packer.build import build
-from packer.project import Project
+from packer.files.project import Project
 from tests.packer.build_support import add_raw, new_project
 
 GOLDEN = Path(__file__).parent / "golden"

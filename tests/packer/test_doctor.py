@@ -15,10 +15,10 @@ from packer.build.faults import ENV_VAR
 from packer.build.staging import pending_promotions
 from packer.diagnostics import Severity
 from packer.doctor import DoctorReport, doctor
+from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken, OperationCancelled
 from packer.lane.events import AssetChangedDetail, DiagnosticsUpdatedDetail, EventKind, Outcome
 from packer.lane.sinks import ListSink
-from packer.project import Project
 from tests.packer.build_support import add_raw, copy_project, new_project, snapshot_build
 from tests.packer.project_builder import (
     declaration_dict,

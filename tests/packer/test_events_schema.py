@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from packer.files.schema import main, render_event_schema
 from packer.lane.events import EventKind, PackerEvent
-from packer.schema import main, render_event_schema
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
 def test_committed_schema_is_up_to_date() -> None:
     assert (DOCS / "events.schema.json").read_bytes() == render_event_schema(), (
-        "run `python -m packer.schema docs/events.schema.json`"
+        "run `python -m packer.files.schema docs/events.schema.json`"
     )
 
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from PIL import Image
 from pydantic import JsonValue
 
-from packer.declaration import AssetDeclaration
 from packer.diagnostics import Diagnostic
+from packer.files.declaration import AssetDeclaration
 from packer.formats import FormatError, pipelines
 from packer.formats.glyph import GLYPH_PIPELINE
 from packer.formats.glyph_sheet import (

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from packer.declaration import AssetDeclaration
 from packer.diagnostics import Diagnostic
+from packer.files.declaration import AssetDeclaration
 from packer.formats import FormatError, pipelines
 from packer.formats.sound import SOUND_PIPELINE, to_pcm16
 from packer.lane.cancellation import CancellationToken, OperationCancelled

@@ -8,10 +8,10 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from packer.declaration import AssetDeclaration, parse_declaration
 from packer.diagnostics import CATALOGUE
 from packer.errors import RegistryError
-from packer.registry import Registry, parse_registry
+from packer.files.declaration import AssetDeclaration, parse_declaration
+from packer.files.registry import Registry, parse_registry
 
 JSON_LEAVES = (
     st.none() | st.booleans() | st.integers() | st.text(max_size=20)

@@ -12,9 +12,9 @@ from typing import IO
 
 import pytest
 
-from packer.lock import LockHeldError, read_holder, read_lock, write_lock
+from packer.files.lock import LockHeldError, read_holder, read_lock, write_lock
+from packer.files.project import Project, create_project, open_project
 from packer.mutations import MutationAction, MutationOutcome, apply_mutation
-from packer.project import Project, create_project, open_project
 from packer.scan import AssetState, build_snapshot
 from tests.packer.mutation_support import make_project, mutate, preview_of, write_raw_asset
 
@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 HOLDER = """
 import sys
-from packer.lock import write_lock
-from packer.project import open_project
+from packer.files.lock import write_lock
+from packer.files.project import open_project
 project = open_project(sys.argv[1])
 with write_lock(project, command="holder-test"):
     print("held", flush=True)
@@ -33,8 +33,8 @@ print("released", flush=True)
 
 WAITER = """
 import sys
-from packer.lock import LockHeldError, write_lock
-from packer.project import open_project
+from packer.files.lock import LockHeldError, write_lock
+from packer.files.project import open_project
 project = open_project(sys.argv[1])
 try:
     with write_lock(project, timeout=0):
@@ -49,7 +49,7 @@ with write_lock(project, timeout=120, command="waiter"):
 RELOCATOR = """
 import sys
 from packer.mutations import MutationAction, MutationRequest, apply_mutation, preview_mutation
-from packer.project import open_project
+from packer.files.project import open_project
 project = open_project(sys.argv[1])
 rounds = int(sys.argv[2])
 sys.stdin.readline()  # start signal
@@ -70,7 +70,7 @@ while done < rounds:
 REGISTRAR = """
 import sys
 from packer.mutations import MutationAction, MutationRequest, apply_mutation, preview_mutation
-from packer.project import open_project
+from packer.files.project import open_project
 project = open_project(sys.argv[1])
 roots = sys.argv[2:]
 sys.stdin.readline()  # start signal
@@ -260,7 +260,7 @@ def test_a_read_only_workspace_is_still_readable(
             raise PermissionError(30, "Read-only file system")
         return real_open(path, flags, mode)
 
-    monkeypatch.setattr("packer.lock.os.open", read_only_open)
+    monkeypatch.setattr("packer.files.lock.os.open", read_only_open)
     snapshot = build_snapshot(project)
     assert snapshot.by_id(1) is not None
     assert not project.lock_path.exists()
@@ -283,7 +283,7 @@ def test_an_unusable_lock_file_fails_the_apply_cleanly(
     def refuse(path: str | Path, flags: int, mode: int = 0o777) -> int:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("packer.lock.os.open", refuse)
+    monkeypatch.setattr("packer.files.lock.os.open", refuse)
     result = apply_mutation(project, preview)
     assert result.outcome is MutationOutcome.FAILED
     assert "cannot exclude: cannot open the project lock" in result.message

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from packer import cli_mutate
+from packer.files.lock import write_lock
+from packer.files.project import Project
 from packer.lane.events import EventKind, read_event_lines
-from packer.lock import write_lock
 from packer.mutations import MutationPreview, preview_mutation
-from packer.project import Project
 from tests.packer.cli_support import Captured, run
 from tests.packer.mutation_support import make_project, tree_state
 
@@ -198,7 +198,7 @@ def test_a_preview_that_waits_too_long_says_who_holds_the_lock(
     # --wait bounds the preview's read too (it used to wait the readers' 30 s whatever --wait
     # said), and a held lock means nothing was applied: exit 1, like a refused apply.
     holder = _HolderThread(project)
-    monkeypatch.setattr("packer.lock.DEFAULT_READ_TIMEOUT_S", 60.0)
+    monkeypatch.setattr("packer.files.lock.DEFAULT_READ_TIMEOUT_S", 60.0)
     holder.start()
     try:
         code, _, err = run(capsys, "exclude", str(project.root), "1", "--yes", "--wait", "0")

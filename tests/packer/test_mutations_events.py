@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import (
     ActionAppliedDetail,
@@ -26,7 +27,6 @@ from packer.mutations import (
     apply_mutation,
     preview_mutation,
 )
-from packer.project import Project
 from tests.packer.mutation_support import FaultAt, make_project, mutate, tree_state
 
 A = MutationAction

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from packer.files.project import Project, create_project, open_project
+from packer.files.registry import RegistryEntry
 from packer.mutations import (
     DiskChangeKind,
     MutationAction,
@@ -16,8 +18,6 @@ from packer.mutations import (
     apply_mutation,
     preview_mutation,
 )
-from packer.project import Project, create_project, open_project
-from packer.registry import RegistryEntry
 from packer.scan import AssetState, build_snapshot
 from tests.packer.mutation_support import (
     make_project,

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from packer.lock import write_lock
+from packer.files.lock import write_lock
+from packer.files.project import Project, open_project
 from packer.mutations import (
     MutationAction,
     MutationOutcome,
@@ -19,7 +20,6 @@ from packer.mutations import (
     preview_mutation,
 )
 from packer.mutations.applier import FaultHook
-from packer.project import Project, open_project
 from packer.scan import build_snapshot
 from tests.packer.mutation_support import FaultAt, make_project, mutate, tree_state
 

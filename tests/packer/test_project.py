@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from packer.errors import NotAProjectError, ProjectFileError, RegistryError
-from packer.project import PROJECT_FILE, create_project, init_workspace, open_project
-from packer.registry import Registry, RegistryEntry, load_registry, parse_registry
+from packer.files.project import PROJECT_FILE, create_project, init_workspace, open_project
+from packer.files.registry import Registry, RegistryEntry, load_registry, parse_registry
 
 
 def test_create_then_open_gives_an_initialised_project_with_an_empty_registry(

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from packer.files.project import open_project
 from packer.formats import pipelines
 from packer.lane.cancellation import CancellationToken
-from packer.project import open_project
 from packer.scan import AssetState, build_snapshot
 
 REPO = Path(__file__).resolve().parents[2]

@@ -6,9 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
+from packer.files.project import Project
 from packer.lane.events import AssetChangedDetail, EventKind
 from packer.lane.sinks import ListSink
-from packer.project import Project
 from packer.scan import AssetState, build_snapshot, scan_workspace
 from tests.packer.project_builder import (
     declaration_dict,

@@ -6,8 +6,8 @@ import json
 import uuid
 from pathlib import Path
 
-from packer.project import Project, create_project
-from packer.registry import RegistryEntry
+from packer.files.project import Project, create_project
+from packer.files.registry import RegistryEntry
 
 
 def _write_raw_asset(assets_dir: Path, root: str, name: str, payload: bytes) -> str:

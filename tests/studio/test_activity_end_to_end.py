@@ -9,12 +9,12 @@ from pytestqt.qtbot import QtBot
 
 from packer.build.runner import build
 from packer.doctor import doctor
+from packer.files.project import open_project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import AffectedAsset, EventKind
 from packer.lane.sinks import EventSink
 from packer.mutations.model import MutationAction, MutationRequest
 from packer.mutations.service import apply_mutation, preview_mutation
-from packer.project import open_project
 from packer.scan import scan_workspace
 from studio.activity.journal import ActivityJournal, journal_path
 from studio.activity.journal_writer import JournalWriter

@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtWidgets import QMainWindow
 from pytestqt.qtbot import QtBot
 
+from packer.files.project import Project
 from packer.mutations import MutationAction, MutationResult, preview_mutation
-from packer.project import Project
 from studio import session as session_module
 from studio.assets.actions import ACTIONS_BY_STATE, LABELS, TOOLTIPS, button_columns
 from studio.assets.rows import AssetRow, RowState, asset_key

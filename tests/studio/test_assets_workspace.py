@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
-from packer.project import Project
+from packer.files.project import Project
 from studio.app import StudioApp
 from studio.assets.details import SECTION_TITLES, AssetDetails, ElidedLabel
 from studio.assets.preview import (

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.sinks import EventSink
-from packer.project import Project
 from packer.queries import AssetListing, list_assets_report
 from studio import session as session_module
 from studio.app import StudioApp

@@ -12,10 +12,10 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from packer.files.project import open_project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import Outcome
 from packer.lane.sinks import EventSink
-from packer.project import open_project
 from studio.app import StudioApp
 from studio.state import state_path
 from tests.studio.helpers import ScriptedPrompter, open_and_list, running_studio

@@ -16,8 +16,8 @@ from pydantic import (
     model_validator,
 )
 
-from packer.atomic import atomic_write_json
 from packer.errors import RegistryError, WorkspaceNotInitialisedError
+from packer.files.atomic import atomic_write_json
 
 REGISTRY_SCHEMA_VERSION: Literal[1] = 1
 

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from packer.errors import PackerError, WorkspaceNotInitialisedError
-from packer.project import Project
+from packer.files.project import Project
 
 if sys.platform != "win32":
     import fcntl

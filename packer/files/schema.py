@@ -1,4 +1,4 @@
-"""Write (or check) the JSON Schema of the event envelope: `python -m packer.schema PATH`.
+"""Write (or check) the JSON Schema of the event envelope: `python -m packer.files.schema PATH`.
 
 The schema is generated from packer.lane.events.PackerEvent, so it cannot drift from the model; the
 committed copy is docs/events.schema.json, and a test fails when it is out of date.
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from packer.atomic import atomic_write_bytes
+from packer.files.atomic import atomic_write_bytes
 from packer.lane.events import event_json_schema
 
 
@@ -24,7 +24,7 @@ def render_event_schema() -> bytes:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m packer.schema", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m packer.files.schema", description=__doc__)
     parser.add_argument("path", type=Path, help="where the schema goes, e.g. "
                         "docs/events.schema.json; `-` prints it")
     parser.add_argument("--check", action="store_true",
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError:
             current = b""
         if current != wanted:
-            print(f"{args.path} is out of date: run `python -m packer.schema {args.path}`",
+            print(f"{args.path} is out of date: run `python -m packer.files.schema {args.path}`",
                   file=sys.stderr)
             return 1
         return 0

@@ -9,14 +9,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from packer.atomic import atomic_write_json
 from packer.errors import (
     NotAProjectError,
     ProjectFileError,
     RegistryError,
     WorkspaceNotInitialisedError,
 )
-from packer.registry import Registry, empty_registry, load_registry, save_registry
+from packer.files.atomic import atomic_write_json
+from packer.files.registry import Registry, empty_registry, load_registry, save_registry
 
 PROJECT_FILE = "prometeu.json"
 ASSETS_DIR = "assets"

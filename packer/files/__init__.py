@@ -1,0 +1,1 @@
+"""The project's files on disk: the three models, atomic writes, path containment, the lock."""
