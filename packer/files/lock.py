@@ -186,7 +186,7 @@ def write_lock(
         with _table_guard:
             _owners[key] = threading.get_ident()
         try:
-            from packer.mutations.journal import recover_pending
+            from packer.files.journal import recover_pending
 
             handle = WriteLockHandle(holder=holder, recovered=recover_pending(project))
             yield handle

@@ -5,9 +5,9 @@
     result = apply_mutation(project, preview, consent=True)
 
 Modules: `model` (requests, previews, results), `planning` + `plan_*` (one planner per concern,
-never touching the disk), `fingerprint` (staleness), `steps` + `journal` + `applier` (journaled,
-undoable disk steps), `service` (the two public functions and their events). See
-docs/mutations.md.
+never touching the disk), `fingerprint` (staleness), `applier` (runs a plan's journaled, undoable
+disk steps: packer.files.steps and packer.files.journal, next to the lock that recovers them),
+`service` (the two public functions and their events). See docs/mutations.md.
 """
 
 from packer.mutations.applier import FaultHook

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from packer.files.journal import Journal
 from packer.files.project import Project
+from packer.files.steps import Step, run_step
 from packer.lane.cancellation import CancellationToken
-from packer.mutations.journal import Journal
-from packer.mutations.steps import Step, run_step
 
 FaultHook = Callable[[str], None]
 

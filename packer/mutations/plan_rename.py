@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from packer.files.declaration import DECLARATION_FILE, NAME_PATTERN, parse_declaration
+from packer.files.steps import WriteFileStep
 from packer.mutations.model import DiskChange, DiskChangeKind, MutationRequest
 from packer.mutations.planning import Plan, World, start_plan
-from packer.mutations.steps import WriteFileStep
 
 
 def renamed_declaration(raw: bytes, new_name: str) -> bytes:

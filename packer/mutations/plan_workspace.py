@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from packer.files.declaration import DECLARATION_FILE
 from packer.files.registry import RegistryEntry
+from packer.files.steps import MakeDirStep, MoveStep
 from packer.mutations.model import (
     DiskChange,
     DiskChangeKind,
@@ -23,7 +24,6 @@ from packer.mutations.planning import (
     normalise_root,
     start_plan,
 )
-from packer.mutations.steps import MakeDirStep, MoveStep
 from packer.scan import AssetState
 
 

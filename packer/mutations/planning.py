@@ -12,6 +12,7 @@ from packer.files.declaration import DECLARATION_FILE
 from packer.files.paths import UnsafePathError, check_relative
 from packer.files.project import PACKER_DIR, Project
 from packer.files.registry import Registry, RegistryEntry
+from packer.files.steps import MakeDirStep, Step, WriteFileStep
 from packer.mutations.model import (
     AssetIdentity,
     DiskChange,
@@ -25,7 +26,6 @@ from packer.mutations.model import (
     SafeFix,
     WorldFingerprint,
 )
-from packer.mutations.steps import MakeDirStep, Step, WriteFileStep
 from packer.scan import AssetRecord, WorkspaceSnapshot
 
 REGISTRY_REL = f"{PACKER_DIR}/index.json"

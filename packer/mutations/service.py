@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from packer.errors import PackerError
+from packer.files.journal import RecoveryError
 from packer.files.lock import LockHeldError, read_lock, write_lock
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken, OperationCancelled
@@ -26,7 +27,6 @@ from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
 from packer.mutations.applier import ApplyFailed, FaultHook, execute
 from packer.mutations.fingerprint import describe_differences, fingerprint
-from packer.mutations.journal import RecoveryError
 from packer.mutations.model import (
     AssetIdentity,
     MutationAction,

@@ -129,7 +129,7 @@ def test_undo_that_fails_too_is_finished_by_the_next_writer(
 
     fault = FaultAt(7)  # after the move, before the registry is written
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("packer.mutations.steps.os.rename", flaky_rename)
+        patch.setattr("packer.files.steps.os.rename", flaky_rename)
         result = apply_mutation(project, preview, consent=True, faults=fault)
     assert fault.hit is not None and result.outcome is MutationOutcome.FAILED
     assert not result.rolled_back and "next change" in result.message

@@ -18,7 +18,7 @@ from typing import Any
 from packer.errors import PackerError
 from packer.files.atomic import atomic_write_bytes, pretty_json_bytes
 from packer.files.project import Project
-from packer.mutations.steps import (
+from packer.files.steps import (
     Step,
     WriteFileStep,
     step_from_json,
