@@ -52,7 +52,7 @@ from packer.build import build, uptodate
 from packer.files.project import Project, open_project
 from packer.files.registry import Registry, RegistryEntry
 from packer.lane.sinks import JsonLinesSink
-from packer.scan import build_snapshot
+from packer.workspace.scan import build_snapshot
 
 OLD_NS = 1_600_000_000_000_000_000  # inputs are old files, outside the cache's racy window
 # 55% raw, 30% sound banks, 15% glyph banks, interleaved so any prefix has every kind.

@@ -42,7 +42,7 @@ from packer.files.project import (
 from packer.lane.events import ActionAppliedDetail, EventKind, Outcome
 from packer.lane.operation import Operation
 from packer.queries import get_asset_details, list_assets_report
-from packer.scan import AssetState
+from packer.workspace.scan import AssetState
 
 
 def _run_init(ctx: CommandContext) -> int:

@@ -43,7 +43,7 @@ from packer.lane.cancellation import CancellationToken
 from packer.lane.events import AffectedAsset, AssetChangedDetail, EventKind, Outcome
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
-from packer.scan import (
+from packer.workspace.scan import (
     AssetRecord,
     AssetState,
     WorkspaceSnapshot,

@@ -21,7 +21,7 @@ from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.declaration import DECLARATION_FILE, NAME_PATTERN
 from packer.files.project import PACKER_DIR, Project
 from packer.lane.cancellation import CancellationToken
-from packer.scan import AssetRecord, AssetState
+from packer.workspace.scan import AssetRecord, AssetState
 
 LARGE_UNUSED_BYTES = 1 << 20  # an unreferenced file above 1 MiB is PK204 instead of PK203
 STAGING_DIR = ".staging"  # build/.staging: where a build emits before promoting to build/

@@ -31,7 +31,7 @@ from packer.lane.cancellation import CancellationToken
 from packer.lane.events import EventKind, Outcome
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
-from packer.scan import (
+from packer.workspace.scan import (
     AssetRecord,
     AssetState,
     WorkspaceSnapshot,

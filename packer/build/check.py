@@ -32,7 +32,7 @@ from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.files.project import Project
 from packer.formats import FormatPipeline, pipelines
 from packer.lane.cancellation import CancellationToken
-from packer.scan import AssetRecord, WorkspaceSnapshot
+from packer.workspace.scan import AssetRecord, WorkspaceSnapshot
 
 PACKER_VERSION = f"{__version__}+pa{CONTAINER_SCHEMA_VERSION}"
 

@@ -46,7 +46,7 @@ from packer.lane.events import (
 )
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
-from packer.scan import WalkSummary, build_snapshot_and_walk, diagnostics_detail
+from packer.workspace.scan import WalkSummary, build_snapshot_and_walk, diagnostics_detail
 
 
 def build(

@@ -42,7 +42,7 @@ from packer.files.atomic import atomic_write_bytes
 from packer.files.lock import read_lock
 from packer.files.project import ASSETS_DIR, Project
 from packer.lane.cancellation import CancellationToken
-from packer.scan import WalkSummary
+from packer.workspace.scan import WalkSummary
 
 MANIFEST_FILE = "uptodate.json"
 MANIFEST_SCHEMA_VERSION = 1

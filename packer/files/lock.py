@@ -1,11 +1,12 @@
 """One writer at a time per project, across threads and processes; readers never see a torn state.
 
 The lock is `assets/.prometeu/lock`, taken with `flock`: a mutation holds it exclusively
-(`write_lock`), a scan holds it shared (`read_lock`, used by packer.scan.build_snapshot), so a scan
-waits for an apply in progress and never reads a half-moved root or a registry out of step with the
-disk. `flock` belongs to an open file description, so two threads of one process that each open the
-file exclude each other exactly like two processes do; an in-process `threading.Lock` per project
-still serialises writer threads first, so they queue in the process instead of spinning on flock.
+(`write_lock`), a scan holds it shared (`read_lock`, used by
+packer.workspace.scan.build_snapshot), so a scan waits for an apply in progress and never reads a
+half-moved root or a registry out of step with the disk. `flock` belongs to an open file
+description, so two threads of one process that each open the file exclude each other exactly like
+two processes do; an in-process `threading.Lock` per project still serialises writer threads first,
+so they queue in the process instead of spinning on flock.
 
 The writer writes who it is (pid, host, command, start time) into the lock file, so the one that has
 to wait can say who holds it. A process that dies releases its flock; the apply it left half done is

@@ -1,6 +1,6 @@
 """Reading a pipeline's input files safely, shared by every format.
 
-Split of responsibilities with the scan: `packer.anchors.check_inputs` reports inputs that
+Split of responsibilities with the scan: `packer.workspace.anchors.check_inputs` reports inputs that
 escape the root, are missing, are not regular files or cannot be read (PK106/107/112/114). A
 pipeline's `validate` skips those inputs silently (so doctor does not report them twice) and
 reports only the format's own errors; `encode` is self-contained and raises with every problem,

@@ -6,7 +6,7 @@ from packer.files.declaration import DECLARATION_FILE, NAME_PATTERN
 from packer.files.registry import RegistryEntry
 from packer.mutations.model import MutationAction, MutationRequest, SafeFix
 from packer.mutations.planning import Plan, World, start_plan, structural_notes
-from packer.scan import AssetState
+from packer.workspace.scan import AssetState
 
 # Diagnostics that make an asset.json unusable: its asset_uuid cannot be trusted.
 _UNREADABLE_ANCHOR = {"PK103", "PK104", "PK105", "PK115"}

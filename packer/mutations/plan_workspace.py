@@ -24,7 +24,7 @@ from packer.mutations.planning import (
     normalise_root,
     start_plan,
 )
-from packer.scan import AssetState
+from packer.workspace.scan import AssetState
 
 
 def _replace_entry(world: World, plan: Plan, updated: RegistryEntry) -> None:

@@ -26,7 +26,7 @@ from packer.mutations.model import (
     SafeFix,
     WorldFingerprint,
 )
-from packer.scan import AssetRecord, WorkspaceSnapshot
+from packer.workspace.scan import AssetRecord, WorkspaceSnapshot
 
 REGISTRY_REL = f"{PACKER_DIR}/index.json"
 _CHANGES_FILES = frozenset({

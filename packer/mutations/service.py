@@ -44,7 +44,7 @@ from packer.mutations.plan_workspace import (
     plan_restore,
 )
 from packer.mutations.planning import Plan, World, to_preview
-from packer.scan import AssetRecord, WorkspaceSnapshot, build_snapshot, diagnostics_detail
+from packer.workspace.scan import AssetRecord, WorkspaceSnapshot, build_snapshot, diagnostics_detail
 
 DEFAULT_LOCK_TIMEOUT_S = 5.0
 

@@ -26,7 +26,7 @@ from packer.mutations import (
     OperationClass,
 )
 from packer.queries import AssetDetails
-from packer.scan import AssetState
+from packer.workspace.scan import AssetState
 from studio.prompts import Prompter
 from studio.session import ProjectSession
 from studio.workers import JobFailed

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from packer.queries import AssetSummary
-from packer.scan import AssetState
+from packer.workspace.scan import AssetState
 
 
 class RowState(StrEnum):

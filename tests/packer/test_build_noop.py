@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from packer import scan
 from packer.build import BuildResult, build, runner, uptodate
 from packer.files.project import Project
 from packer.formats.raw import RAW_PIPELINE
@@ -24,6 +23,7 @@ from packer.lane.cancellation import CancellationToken
 from packer.lane.events import Outcome, PackerEvent
 from packer.lane.operation import Operation
 from packer.lane.sinks import ListSink
+from packer.workspace import scan
 from tests.packer.build_support import (
     add_glyph,
     add_raw,

@@ -17,7 +17,7 @@ from packer.cli import main
 from packer.files.project import Project, open_project
 from packer.lane.events import EventKind, Outcome, PackerEvent, parse_event_line
 from packer.lane.sinks import JsonLinesSink
-from packer.scan import scan_workspace
+from packer.workspace.scan import scan_workspace
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample-project"
 

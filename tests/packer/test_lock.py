@@ -15,7 +15,7 @@ import pytest
 from packer.files.lock import LockHeldError, read_holder, read_lock, write_lock
 from packer.files.project import Project, create_project, open_project
 from packer.mutations import MutationAction, MutationOutcome, apply_mutation
-from packer.scan import AssetState, build_snapshot
+from packer.workspace.scan import AssetState, build_snapshot
 from tests.packer.mutation_support import make_project, mutate, preview_of, write_raw_asset
 
 REPO = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ from packer.mutations import (
     apply_mutation,
     preview_mutation,
 )
-from packer.scan import AssetState, build_snapshot
+from packer.workspace.scan import AssetState, build_snapshot
 from tests.packer.mutation_support import (
     make_project,
     mutate,

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from packer.mutations import MutationAction, MutationOutcome
-from packer.scan import AssetState, build_snapshot
+from packer.workspace.scan import AssetState, build_snapshot
 from tests.packer.mutation_support import make_project, mutate, write_raw_asset
 
 A = MutationAction

@@ -20,7 +20,7 @@ from packer.mutations import (
     preview_mutation,
 )
 from packer.mutations.applier import FaultHook
-from packer.scan import build_snapshot
+from packer.workspace.scan import build_snapshot
 from tests.packer.mutation_support import FaultAt, make_project, mutate, tree_state
 
 A = MutationAction

@@ -12,7 +12,7 @@ import pytest
 from packer.build.runner import build
 from packer.cli import main
 from packer.files.project import Project, open_project
-from packer.scan import AssetState, build_snapshot
+from packer.workspace.scan import AssetState, build_snapshot
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample-project"
 Captured = pytest.CaptureFixture[str]

@@ -12,7 +12,7 @@ from packer.files.project import Project
 from packer.lane.events import EventKind, Outcome
 from packer.lane.sinks import ListSink
 from packer.queries import get_asset_details, list_assets, list_assets_report
-from packer.scan import AssetState
+from packer.workspace.scan import AssetState
 from tests.packer.project_builder import declaration_dict, make_project, write_asset
 
 

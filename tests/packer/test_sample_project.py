@@ -19,7 +19,7 @@ from PIL import Image
 from packer.files.project import open_project
 from packer.formats import pipelines
 from packer.lane.cancellation import CancellationToken
-from packer.scan import AssetState, build_snapshot
+from packer.workspace.scan import AssetState, build_snapshot
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "resources" / "sample-project"

@@ -9,7 +9,7 @@ from pathlib import Path
 from packer.files.project import Project
 from packer.lane.events import AssetChangedDetail, EventKind
 from packer.lane.sinks import ListSink
-from packer.scan import AssetState, build_snapshot, scan_workspace
+from packer.workspace.scan import AssetState, build_snapshot, scan_workspace
 from tests.packer.project_builder import (
     declaration_dict,
     make_project,

@@ -16,7 +16,7 @@ import pytest
 from packer.doctor import doctor
 from packer.files.project import Project
 from packer.queries import get_asset_details, list_assets
-from packer.scan import AssetState, build_snapshot
+from packer.workspace.scan import AssetState, build_snapshot
 from tests.packer.project_builder import declaration_dict, make_project, write_asset
 
 # ---- a guard that records every attempt to open a forbidden path (audit hook: covers

@@ -15,7 +15,7 @@ from packer.lane.events import AffectedAsset, EventKind
 from packer.lane.sinks import EventSink
 from packer.mutations.model import MutationAction, MutationRequest
 from packer.mutations.service import apply_mutation, preview_mutation
-from packer.scan import scan_workspace
+from packer.workspace.scan import scan_workspace
 from studio.activity.journal import ActivityJournal, journal_path
 from studio.activity.journal_writer import JournalWriter
 from studio.activity.model import ActivityModel

@@ -13,7 +13,6 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from packer.anchors import NO_ANCHOR, read_anchor
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, diagnostic, plural
 from packer.errors import RegistryError, WorkspaceNotInitialisedError
 from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
@@ -31,7 +30,8 @@ from packer.lane.events import (
 )
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
-from packer.walk import files_under, walk_assets
+from packer.workspace.anchors import NO_ANCHOR, read_anchor
+from packer.workspace.walk import files_under, walk_assets
 
 
 class AssetState(StrEnum):

@@ -1,0 +1,1 @@
+"""Workspace reads: walk assets/, read each anchor, reconcile with the registry into a snapshot."""
