@@ -26,9 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.stu
 from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from packer.doctor.queries import list_assets_report
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
-from packer.queries import list_assets_report
 from tests.studio.synthetic import make_raw_project
 
 TICK_MS = 5

@@ -30,7 +30,8 @@ from packer.cli_common import (
     run_handler,
 )
 from packer.cli_render import print_details, print_doctor, print_listing
-from packer.doctor import doctor
+from packer.doctor.queries import get_asset_details, list_assets_report
+from packer.doctor.service import doctor
 from packer.errors import NotAProjectError, PackerError
 from packer.files.project import (
     ASSETS_DIR,
@@ -41,7 +42,6 @@ from packer.files.project import (
 )
 from packer.lane.events import ActionAppliedDetail, EventKind, Outcome
 from packer.lane.operation import Operation
-from packer.queries import get_asset_details, list_assets_report
 from packer.workspace.scan import AssetState
 
 

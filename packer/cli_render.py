@@ -13,8 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from packer.diagnostics import Diagnostic, Severity, counts_text, plural
-from packer.doctor import DoctorReport
-from packer.queries import AssetDetails, AssetListing
+from packer.doctor.queries import AssetDetails, AssetListing
+from packer.doctor.service import DoctorReport
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 _SEVERITY_WORD = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "hint"}

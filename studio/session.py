@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Signal
 
 from packer.build import BuildResult, build
+from packer.doctor.queries import AssetDetails, AssetListing, get_asset_details, list_assets_report
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.sinks import EventSink
@@ -22,7 +23,6 @@ from packer.mutations import (
     apply_mutation,
     preview_mutation,
 )
-from packer.queries import AssetDetails, AssetListing, get_asset_details, list_assets_report
 from studio.assets.preview_data import AssetPreview, NoPreview, make_preview
 from studio.assets.rows import AssetKey
 from studio.workers import JobClass, JobFailed, JobInfo, WorkerPool

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from packer.doctor.queries import AssetDetails
 from packer.mutations import (
     MutationAction,
     MutationPreview,
@@ -25,7 +26,6 @@ from packer.mutations import (
     MutationResult,
     OperationClass,
 )
-from packer.queries import AssetDetails
 from packer.workspace.scan import AssetState
 from studio.prompts import Prompter
 from studio.session import ProjectSession

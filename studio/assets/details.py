@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from packer.queries import AssetDetails as PackerAssetDetails
+from packer.doctor.queries import AssetDetails as PackerAssetDetails
 from studio.assets.preview import AssetPreviewPanel
 from studio.assets.rows import row_state
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from packer.queries import AssetSummary
+from packer.doctor.queries import AssetSummary
 from packer.workspace.scan import AssetState
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
+from packer.doctor.queries import AssetListing
 from packer.mutations import MutationResult
-from packer.queries import AssetListing
 from studio.assets.actions import ActionsPanel
 from studio.assets.details import AssetDetails
 from studio.assets.navigator import AssetNavigator

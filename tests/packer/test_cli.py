@@ -13,7 +13,7 @@ from rich.console import Console
 
 from packer.cli import build_parser
 from packer.cli_common import CommandContext, RichProgressSink
-from packer.doctor import doctor
+from packer.doctor.service import doctor
 from packer.files.project import Project, open_project
 from packer.lane.events import EventKind, parse_event_line
 from packer.lane.sinks import FanOutSink, JsonLinesSink, ListSink, NullSink

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from packer import hygiene
 from packer.build import build
 from packer.build.buildlock import build_lock
 from packer.build.faults import ENV_VAR
 from packer.build.staging import pending_promotions
 from packer.diagnostics import Severity
-from packer.doctor import DoctorReport, doctor
+from packer.doctor import hygiene
+from packer.doctor.service import DoctorReport, doctor
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken, OperationCancelled
 from packer.lane.events import AssetChangedDetail, DiagnosticsUpdatedDetail, EventKind, Outcome

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from packer.diagnostics import CATALOGUE
-from packer.doctor import AUTO_FIXABLE_CODES
+from packer.doctor.service import AUTO_FIXABLE_CODES
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "diagnostics.md"
 

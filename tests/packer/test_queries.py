@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from packer.doctor.queries import get_asset_details, list_assets, list_assets_report
 from packer.errors import AssetNotFoundError
 from packer.files.project import Project
 from packer.lane.events import EventKind, Outcome
 from packer.lane.sinks import ListSink
-from packer.queries import get_asset_details, list_assets, list_assets_report
 from packer.workspace.scan import AssetState
 from tests.packer.project_builder import declaration_dict, make_project, write_asset
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from packer.doctor import doctor
+from packer.doctor.queries import get_asset_details, list_assets
+from packer.doctor.service import doctor
 from packer.files.project import Project
-from packer.queries import get_asset_details, list_assets
 from packer.workspace.scan import AssetState, build_snapshot
 from tests.packer.project_builder import declaration_dict, make_project, write_asset
 

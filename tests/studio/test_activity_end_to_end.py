@@ -8,7 +8,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from packer.build.runner import build
-from packer.doctor import doctor
+from packer.doctor.service import doctor
 from packer.files.project import open_project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import AffectedAsset, EventKind

@@ -11,8 +11,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from packer.doctor.queries import list_assets
 from packer.files.project import is_project_dir, open_project
-from packer.queries import list_assets
 from studio import sample
 from studio.app import StudioApp
 from studio.drop import DropKind

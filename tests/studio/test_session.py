@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from packer.doctor.queries import AssetListing, list_assets_report
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.sinks import EventSink
-from packer.queries import AssetListing, list_assets_report
 from studio import session as session_module
 from studio.app import StudioApp
 from studio.workers import JobInfo

@@ -14,12 +14,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
-from packer.doctor import format_findings
-from packer.errors import AssetNotFoundError
-from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
-from packer.files.paths import UnsafePathError, resolve_inside
-from packer.files.project import Project
-from packer.hygiene import (
+from packer.doctor.hygiene import (
     duplicate_candidates,
     duplicate_diagnostics,
     find_duplicates,
@@ -27,6 +22,11 @@ from packer.hygiene import (
     nested_roots_of,
     record_hygiene,
 )
+from packer.doctor.service import format_findings
+from packer.errors import AssetNotFoundError
+from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
+from packer.files.paths import UnsafePathError, resolve_inside
+from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import EventKind, Outcome
 from packer.lane.operation import Operation

@@ -25,12 +25,7 @@ from packer.build import uptodate
 from packer.build.buildlock import BuildRunningError, build_lock
 from packer.build.staging import pending_promotions, recover_staging
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
-from packer.files.atomic import atomic_write_bytes
-from packer.files.declaration import DECLARATION_FILE
-from packer.files.lock import write_lock
-from packer.files.project import Project
-from packer.formats import validate_format
-from packer.hygiene import (
+from packer.doctor.hygiene import (
     duplicate_candidates,
     duplicate_diagnostics,
     find_duplicates,
@@ -39,6 +34,11 @@ from packer.hygiene import (
     record_hygiene,
     stale_staging,
 )
+from packer.files.atomic import atomic_write_bytes
+from packer.files.declaration import DECLARATION_FILE
+from packer.files.lock import write_lock
+from packer.files.project import Project
+from packer.formats import validate_format
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import AffectedAsset, AssetChangedDetail, EventKind, Outcome
 from packer.lane.operation import Operation
