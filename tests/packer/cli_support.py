@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from packer.cli import main
+from packer.cli.main import main
 
 Captured = pytest.CaptureFixture[str]
 

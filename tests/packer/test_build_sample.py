@@ -8,8 +8,8 @@ import shutil
 from pathlib import Path
 
 from packer.build import build
-from packer.cli import build_parser
-from packer.cli_common import run_handler
+from packer.cli.common import run_handler
+from packer.cli.main import build_parser
 from packer.files.project import open_project
 from packer.lane.events import parse_event_line
 from packer.lane.sinks import ListSink

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from packer.cli import build_parser
-from packer.cli_common import CommandContext, RichProgressSink
+from packer.cli.common import CommandContext, RichProgressSink
+from packer.cli.main import build_parser
 from packer.doctor.service import doctor
 from packer.files.project import Project, open_project
 from packer.lane.events import EventKind, parse_event_line
@@ -67,7 +67,7 @@ def test_an_os_error_escaping_a_command_is_a_message_and_exit_1(
     def broken_disk(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", "/somewhere/index.json")
 
-    monkeypatch.setattr("packer.cli.list_assets_report", broken_disk)
+    monkeypatch.setattr("packer.cli.main.list_assets_report", broken_disk)
     code, out, err = run(capsys, "list", str(clean.root))
     assert code == 1 and out == ""
     assert "Permission denied (/somewhere/index.json)" in err and "Traceback" not in err

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from packer.cli import main
+from packer.cli.main import main
 from packer.files.project import Project, open_project
 from packer.lane.events import EventKind, Outcome, PackerEvent, parse_event_line
 from packer.lane.sinks import JsonLinesSink

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from packer.build.reader import MalformedContainer, inspect_file
-from packer.cli import main
+from packer.cli.main import main
 from tests.packer.test_container_golden import GOLDEN
 
 HEADER_START = 28
@@ -122,8 +122,8 @@ def test_mirror_that_differs_is_a_problem_and_absent_mirrors_a_note(tmp_path: Pa
 def test_cli_inspect_prints_the_table_and_exits_by_validity(tmp_path: Path) -> None:
     path = golden_copy(tmp_path)
     out, err = io.StringIO(), io.StringIO()
-    from packer.cli import build_parser
-    from packer.cli_common import run_handler
+    from packer.cli.common import run_handler
+    from packer.cli.main import build_parser
 
     args = build_parser().parse_args(["inspect", str(path), "--json"])
     assert run_handler(args, stdout=out, stderr=err) == 0

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from packer import cli_mutate
+from packer.cli import mutate as cli_mutate
 from packer.files.lock import write_lock
 from packer.files.project import Project
 from packer.lane.events import EventKind, read_event_lines
@@ -47,7 +47,7 @@ def test_without_a_terminal_the_preview_is_shown_and_nothing_changes(
 def test_a_real_process_with_no_terminal_exits_1(project: Project) -> None:
     before = tree_state(project)
     result = subprocess.run(
-        [sys.executable, "-m", "packer.cli", "remove", str(project.root), "1"],
+        [sys.executable, "-m", "packer.cli.main", "remove", str(project.root), "1"],
         stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False,
         cwd=Path(__file__).resolve().parents[2],
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
@@ -76,7 +76,7 @@ def test_preview_only_shows(project: Project, capsys: Captured) -> None:
 def test_a_terminal_asks_and_yes_applies(
     project: Project, capsys: Captured, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("packer.cli_mutate._stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("packer.cli.mutate._stdin_is_terminal", lambda: True)
     monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
     code, out, err = run(capsys, "quarantine", str(project.root), "2")
     assert "Apply these changes? [y/N]" in err
@@ -88,7 +88,7 @@ def test_a_terminal_answer_other_than_yes_changes_nothing(
     project: Project, capsys: Captured, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = tree_state(project)
-    monkeypatch.setattr("packer.cli_mutate._stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("packer.cli.mutate._stdin_is_terminal", lambda: True)
     monkeypatch.setattr(sys, "stdin", _Terminal("\n"))
     code, out, _ = run(capsys, "remove", str(project.root), "2")
     assert code == 1 and "Not confirmed: nothing was changed." in out

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from packer.build.runner import build
-from packer.cli import main
+from packer.cli.main import main
 from packer.files.project import Project, open_project
 from packer.workspace.scan import AssetState, build_snapshot
 

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from packer.build import BuildResult, build
 from packer.build.reader import InspectReport, MalformedContainer, inspect_file
-from packer.cli_common import EXIT_BLOCKED, EXIT_OK, CommandContext, add_command
+from packer.cli.common import EXIT_BLOCKED, EXIT_OK, CommandContext, add_command
 from packer.lane.events import Outcome
 
 

@@ -1,8 +1,8 @@
 """`prometeu-packer`: the packer's command line.
 
 Core commands live here (init, list, show, doctor); build and mutation commands are registered by
-packer.cli_build and packer.cli_mutate. Shared options, output channels and exit codes are in
-packer.cli_common.
+packer.cli.build and packer.cli.mutate. Shared options, output channels and exit codes are in
+packer.cli.common.
 
 `init PROJECT` initialises the asset workspace of an existing project (one with prometeu.json);
 it is idempotent. A folder without prometeu.json is refused (exit 2) with the exact command that
@@ -19,8 +19,10 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from packer import __version__, cli_build, cli_mutate
-from packer.cli_common import (
+from packer import __version__
+from packer.cli import build as cli_build
+from packer.cli import mutate as cli_mutate
+from packer.cli.common import (
     EXIT_BLOCKED,
     EXIT_OK,
     EXIT_USAGE,
@@ -29,7 +31,7 @@ from packer.cli_common import (
     add_command,
     run_handler,
 )
-from packer.cli_render import print_details, print_doctor, print_listing
+from packer.cli.render import print_details, print_doctor, print_listing
 from packer.doctor.queries import get_asset_details, list_assets_report
 from packer.doctor.service import doctor
 from packer.errors import NotAProjectError, PackerError

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
 
-from packer.cli_common import (
+from packer.cli.common import (
     EXIT_BLOCKED,
     EXIT_OK,
     CliError,

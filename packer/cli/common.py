@@ -1,7 +1,8 @@
 """What every `prometeu-packer` subcommand shares: arguments, output channels, exit codes.
 
-A command module (packer/cli_build.py, packer/cli_mutate.py, the core commands in packer/cli.py)
-exposes `register(subparsers)` and adds its commands through :func:`add_command`::
+A command module (packer/cli/build.py, packer/cli/mutate.py, the core commands in
+packer/cli/main.py) exposes `register(subparsers)` and adds its commands through
+:func:`add_command`::
 
     def register(subparsers: argparse._SubParsersAction) -> None:
         parser = add_command(subparsers, "build", "Build build/assets.pa", _run_build)
