@@ -55,8 +55,8 @@ from packer.lane.events import (
 )
 from studio.activity.model import ActivityModel
 from studio.activity.panel import ActivityPanel
-from studio.event_lane import EventLane
-from studio.lane_items import LaneEvent
+from studio.services.event_lane import EventLane
+from studio.services.lane_items import LaneEvent
 
 THREADS = 4
 OPERATIONS = 200

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QW
 
 from studio.activity.model import ActivityModel
 from studio.activity.records import OperationRecord
-from studio.event_lane import EventLane
+from studio.services.event_lane import EventLane
 
 REFRESH_MS = 100
 BAR_RANGE = 1000

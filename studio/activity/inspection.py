@@ -17,7 +17,7 @@ from studio.activity.presentation import (
     started_at,
 )
 from studio.activity.records import BurstNode, EventNode, GroupNode, OperationRecord
-from studio.lane_items import LaneEvent
+from studio.services.lane_items import LaneEvent
 
 ASSET_SCHEME = "asset"
 PLACEHOLDER = (

@@ -62,7 +62,7 @@ from studio.activity.records import (
     OperationRecord,
     OperationStatus,
 )
-from studio.lane_items import LaneEvent
+from studio.services.lane_items import LaneEvent
 
 Index = QModelIndex | QPersistentModelIndex
 Node = OperationRecord | GroupNode | EventNode | BurstNode

@@ -24,7 +24,7 @@ from packer.lane.events import (
     PackerEvent,
     Progress,
 )
-from studio.lane_items import LaneEvent
+from studio.services.lane_items import LaneEvent
 
 MAX_EVENTS_PER_OPERATION = 400  # retained event rows per operation; counts stay exact beyond
 BAR_DELAY_S = 0.3  # no bar for operations shorter than this (no flicker); the timeline still shows

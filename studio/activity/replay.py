@@ -35,7 +35,7 @@ from pydantic import ValidationError
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import parse_event_line
 from packer.lane.sinks import EventSink
-from studio.event_lane import EventLane
+from studio.services.event_lane import EventLane
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from packer.mutations import (
 )
 from packer.workspace.scan import AssetState
 from studio.prompts import Prompter
-from studio.session import ProjectSession
-from studio.workers import JobFailed
+from studio.services.session import ProjectSession
+from studio.services.workers import JobFailed
 
 A = MutationAction
 # Which mutations make sense in which state; the packer's preview still has the last word.

@@ -12,7 +12,7 @@ from studio.assets.details import AssetDetails
 from studio.assets.navigator import AssetNavigator
 from studio.assets.rows import AssetKey, AssetRow, asset_key, row_from_summary
 from studio.prompts import Prompter
-from studio.session import DetailsResult, ProjectSession
+from studio.services.session import DetailsResult, ProjectSession
 
 
 class AssetsWorkspace(QWidget):

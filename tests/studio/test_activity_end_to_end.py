@@ -21,8 +21,8 @@ from studio.activity.journal_writer import JournalWriter
 from studio.activity.model import ActivityModel
 from studio.activity.panel import ActivityPanel
 from studio.activity.records import EventNode, GroupNode, OperationStatus
-from studio.event_lane import EventLane
-from studio.workers import JobClass, WorkerPool
+from studio.services.event_lane import EventLane
+from studio.services.workers import JobClass, WorkerPool
 
 
 def test_scan_doctor_mutation_and_build_land_in_the_panel(

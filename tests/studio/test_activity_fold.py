@@ -10,7 +10,7 @@ from studio.activity.model import ActivityModel
 from studio.activity.panel import ActivityPanel
 from studio.activity.presentation import COL_COUNTS, COL_OPERATION, COL_STATUS, NODE_ROLE
 from studio.activity.records import BurstNode, OperationRecord, OperationStatus
-from studio.lane_items import LaneEvent
+from studio.services.lane_items import LaneEvent
 from tests.studio.lane_events import event, finished
 
 HERO = AffectedAsset(asset_id=1, root="tiles/hero", name="hero")

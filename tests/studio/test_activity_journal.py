@@ -18,7 +18,7 @@ from studio.activity.journal import CAP, ActivityJournal, JournalEntry, journal_
 from studio.activity.journal_writer import JournalWriter
 from studio.activity.model import ActivityModel
 from studio.activity.records import OperationStatus
-from studio.lane_items import LaneEvent
+from studio.services.lane_items import LaneEvent
 from tests.studio.lane_events import event, finished, progress
 
 Writers = Callable[[Path], JournalWriter]

@@ -13,8 +13,8 @@ from studio.activity.model import ActivityModel
 from studio.activity.panel import ActivityPanel
 from studio.activity.presentation import BAR_ROLE, COL_OPERATION, COL_PROGRESS, INDETERMINATE
 from studio.activity.records import GroupNode, OperationStatus
-from studio.event_lane import EventLane
-from studio.lane_items import LaneEvent
+from studio.services.event_lane import EventLane
+from studio.services.lane_items import LaneEvent
 from tests.studio.lane_events import event, finished, progress
 
 

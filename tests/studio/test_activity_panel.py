@@ -14,7 +14,7 @@ from studio.activity.model import ActivityModel
 from studio.activity.panel import ActivityPanel, tab_title
 from studio.activity.presentation import COL_OPERATION, NODE_ROLE
 from studio.activity.records import EventNode, GroupNode
-from studio.lane_items import LaneEvent
+from studio.services.lane_items import LaneEvent
 from tests.studio.lane_events import event, finished, progress
 
 HERO = AffectedAsset(asset_id=7, root="glyphs/hero", name="hero")

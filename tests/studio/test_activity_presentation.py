@@ -18,7 +18,7 @@ from studio.activity.presentation import (
     operation_label,
     operation_tooltip,
 )
-from studio.lane_items import LaneEvent
+from studio.services.lane_items import LaneEvent
 from tests.studio.lane_events import T0, event, finished
 
 HERO = AffectedAsset(asset_id=7, root="glyphs/hero", name="hero")

@@ -7,9 +7,9 @@ from pytestqt.qtbot import QtBot
 from packer.lane.cancellation import CancellationToken
 from studio.activity.model import ActivityModel
 from studio.activity.records import BAR_DELAY_S
-from studio.event_lane import EventLane
-from studio.lane_items import LaneEvent
 from studio.progress import GlobalProgressWidget, OperationProgressBar
+from studio.services.event_lane import EventLane
+from studio.services.lane_items import LaneEvent
 from tests.studio.lane_events import finished, progress
 
 

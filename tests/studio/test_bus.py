@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from studio.bus import StudioBus, StudioEvent, Subscription
+from studio.services.bus import StudioBus, StudioEvent, Subscription
 
 
 @dataclass(frozen=True, slots=True)

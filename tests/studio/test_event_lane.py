@@ -14,10 +14,10 @@ from pytestqt.qtbot import QtBot
 
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import EventKind, Outcome
-from studio import event_lane
-from studio.bus import OperationProgressChanged, PackerEventsDelivered, StudioBus
-from studio.event_lane import EventLane, WorkerSink
-from studio.lane_items import LANE_ERROR_TYPE, LaneEvent
+from studio.services import event_lane
+from studio.services.bus import OperationProgressChanged, PackerEventsDelivered, StudioBus
+from studio.services.event_lane import EventLane, WorkerSink
+from studio.services.lane_items import LANE_ERROR_TYPE, LaneEvent
 from tests.studio.lane_events import event, finished, progress
 
 

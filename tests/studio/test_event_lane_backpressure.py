@@ -12,9 +12,9 @@ import threading
 import pytest
 from pytestqt.qtbot import QtBot
 
-from studio import event_lane
-from studio.event_lane import EventLane
-from studio.lane_items import LaneEvent
+from studio.services import event_lane
+from studio.services.event_lane import EventLane
+from studio.services.lane_items import LaneEvent
 from tests.studio.lane_events import event, finished, progress
 
 

@@ -19,7 +19,7 @@ from studio.activity.panel import ActivityPanel
 from studio.activity.presentation import COL_OPERATION, REPLAY_MARK
 from studio.activity.records import OperationStatus
 from studio.activity.replay import ReplayError, replay_events, start_replay
-from studio.event_lane import EventLane
+from studio.services.event_lane import EventLane
 from tests.studio.helpers import ScriptedPrompter, running_studio
 from tests.studio.synthetic import make_raw_project
 

@@ -14,9 +14,9 @@ from packer.doctor.queries import AssetListing, list_assets_report
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.sinks import EventSink
-from studio import session as session_module
 from studio.app import StudioApp
-from studio.workers import JobInfo
+from studio.services import session as session_module
+from studio.services.workers import JobInfo
 from tests.studio.helpers import open_and_list
 from tests.studio.synthetic import make_raw_project
 

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from packer.errors import NotAProjectError
 from packer.lane.cancellation import CancellationToken, OperationCancelled
 from packer.lane.sinks import EventSink
-from studio.workers import JobClass, JobFailed, JobSucceeded, WorkerPool
+from studio.services.workers import JobClass, JobFailed, JobSucceeded, WorkerPool
 
 
 class RecordingLane:

@@ -1,7 +1,7 @@
 """What the event lane delivers, and the only events it ever makes itself.
 
-Plain data: studio.event_lane (the one module that moves events across threads) builds these;
-the Activity model, the progress widgets and the bus read them.
+Plain data: studio.services.event_lane (the one module that moves events across threads) builds
+these; the Activity model, the progress widgets and the bus read them.
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import EventKind, PackerEvent
-from studio.bus import OperationProgressChanged, PackerEventsDelivered, StudioBus
-from studio.lane_items import LaneEvent, LaneStats, failed_before_start, missing_terminal
+from studio.services.bus import OperationProgressChanged, PackerEventsDelivered, StudioBus
+from studio.services.lane_items import LaneEvent, LaneStats, failed_before_start, missing_terminal
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from packer.mutations import (
 )
 from studio.assets.preview_data import AssetPreview, NoPreview, make_preview
 from studio.assets.rows import AssetKey
-from studio.workers import JobClass, JobFailed, JobInfo, WorkerPool
+from studio.services.workers import JobClass, JobFailed, JobInfo, WorkerPool
 
 
 @dataclass(frozen=True, slots=True)

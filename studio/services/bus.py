@@ -4,7 +4,7 @@ Subscribers name the event class they want (subclasses are delivered too) and ge
 :class:`Subscription` back to unsubscribe explicitly. An event published on a workspace bus is
 delivered to that workspace's subscribers and then republished on the global bus; the global bus
 never forwards to workspace buses. The bus belongs to the GUI thread: publishing from another
-thread raises (events cross threads only through studio.event_lane).
+thread raises (events cross threads only through studio.services.event_lane).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from studio.lane_items import LaneEvent
+    from studio.services.lane_items import LaneEvent
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class StudioBus:
     def publish(self, event: StudioEvent) -> None:
         if threading.get_ident() != self._owner:
             raise RuntimeError(
-                f"bus {self.name!r} published from another thread; use studio.event_lane"
+                f"bus {self.name!r} published from another thread; use studio.services.event_lane"
             )
         for cls in type(event).__mro__:
             entries = self._handlers.get(cls)

@@ -8,7 +8,7 @@ time: a second write while one runs is refused with a message rather than queued
 user always knows what is happening. Cancellation is cooperative (packer CancellationToken).
 
 Events do not travel through here: the job's `sink` comes from the event lane
-(`studio.event_lane`), the one module that moves events across threads.
+(`studio.services.event_lane`), the one module that moves events across threads.
 """
 
 from __future__ import annotations
