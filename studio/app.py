@@ -29,7 +29,6 @@ from studio.activity import (
 )
 from studio.activity.journal_writer import JournalWriter
 from studio.activity.replay import replay_through_lane
-from studio.assets.rows import AssetKey, asset_key
 from studio.drop import DropDecision, DropKind, ProjectDropFilter, classify_drop, project_name_for
 from studio.launcher import LauncherWindow
 from studio.main_window import MainWindow
@@ -37,6 +36,7 @@ from studio.progress import GlobalProgressWidget
 from studio.prompts import Prompter
 from studio.recent import load_recent, remember, save_recent
 from studio.sample import writable_sample_copy
+from studio.services.asset_key import AssetKey, asset_key
 from studio.services.bus import StudioBus
 from studio.services.event_lane import EventLane
 from studio.services.lane_items import LaneEvent

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.assets.preview_data import (
+from studio.services.preview_data import (
     GLYPH_SHEET,
     AssetPreview,
     GlyphPreview,

@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from packer.doctor.queries import AssetSummary
 from packer.workspace.scan import AssetState
+from studio.services.asset_key import AssetKey, asset_key
 
 
 class RowState(StrEnum):
@@ -17,13 +18,6 @@ class RowState(StrEnum):
     MISSING = "missing"
     QUARANTINED = "quarantined"
     EXCLUDED = "excluded"
-
-
-AssetKey = tuple[str, int | str]  # ("id", 7) when registered, else ("root", "wip/loose")
-
-
-def asset_key(asset_id: int | None, root: str) -> AssetKey:
-    return ("id", asset_id) if asset_id is not None else ("root", root)
 
 
 @dataclass(frozen=True, slots=True)

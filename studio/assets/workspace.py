@@ -10,8 +10,9 @@ from packer.mutations import MutationResult
 from studio.assets.actions import ActionsPanel
 from studio.assets.details import AssetDetails
 from studio.assets.navigator import AssetNavigator
-from studio.assets.rows import AssetKey, AssetRow, asset_key, row_from_summary
+from studio.assets.rows import AssetRow, row_from_summary
 from studio.prompts import Prompter
+from studio.services.asset_key import AssetKey, asset_key
 from studio.services.session import DetailsResult, ProjectSession
 
 

@@ -23,8 +23,8 @@ from packer.mutations import (
     apply_mutation,
     preview_mutation,
 )
-from studio.assets.preview_data import AssetPreview, NoPreview, make_preview
-from studio.assets.rows import AssetKey
+from studio.services.asset_key import AssetKey
+from studio.services.preview_data import AssetPreview, NoPreview, make_preview
 from studio.services.workers import JobClass, JobFailed, JobInfo, WorkerPool
 
 

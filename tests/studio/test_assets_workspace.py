@@ -26,9 +26,10 @@ from studio.assets.preview import (
     reflow_tiles,
     used_area,
 )
-from studio.assets.preview_data import hex_dump
-from studio.assets.rows import RowState, asset_key
+from studio.assets.rows import RowState
 from studio.main_window import MainWindow
+from studio.services.asset_key import asset_key
+from studio.services.preview_data import hex_dump
 from tests.studio.helpers import ScriptedPrompter, running_studio
 from tests.studio.synthetic import add_glyph_bank, add_sound_bank, make_raw_project
 
