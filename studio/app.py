@@ -29,20 +29,26 @@ from studio.activity import (
 )
 from studio.activity.journal_writer import JournalWriter
 from studio.activity.replay import replay_through_lane
-from studio.drop import DropDecision, DropKind, ProjectDropFilter, classify_drop, project_name_for
-from studio.launcher import LauncherWindow
-from studio.main_window import MainWindow
 from studio.progress import GlobalProgressWidget
 from studio.prompts import Prompter
-from studio.recent import load_recent, remember, save_recent
-from studio.sample import writable_sample_copy
 from studio.services.asset_key import AssetKey, asset_key
 from studio.services.bus import StudioBus
 from studio.services.event_lane import EventLane
 from studio.services.lane_items import LaneEvent
 from studio.services.session import ProjectSession
 from studio.services.workers import JobFailed, WorkerPool
-from studio.state import StudioState, load_state, save_state
+from studio.shell.drop import (
+    DropDecision,
+    DropKind,
+    ProjectDropFilter,
+    classify_drop,
+    project_name_for,
+)
+from studio.shell.launcher import LauncherWindow
+from studio.shell.main_window import MainWindow
+from studio.shell.recent import load_recent, remember, save_recent
+from studio.shell.sample import writable_sample_copy
+from studio.shell.state import StudioState, load_state, save_state
 
 REPORT_ENV = "PROMETEU_STUDIO_REPORT"  # "1": print one status line per milestone to stdout
 CLOSE_WAIT_MS = 30_000

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from studio.app import StudioApp
-from studio.main_window import MainWindow
 from studio.prompts import Prompter
+from studio.shell.main_window import MainWindow
 
 
 class ScriptedPrompter(Prompter):

@@ -13,10 +13,10 @@ from pytestqt.qtbot import QtBot
 
 from packer.doctor.queries import list_assets
 from packer.files.project import is_project_dir, open_project
-from studio import sample
 from studio.app import StudioApp
-from studio.drop import DropKind
-from studio.recent import load_recent, save_recent
+from studio.shell import sample
+from studio.shell.drop import DropKind
+from studio.shell.recent import load_recent, save_recent
 from tests.studio.helpers import ScriptedPrompter
 from tests.studio.synthetic import make_raw_project
 

@@ -27,9 +27,9 @@ from studio.assets.preview import (
     used_area,
 )
 from studio.assets.rows import RowState
-from studio.main_window import MainWindow
 from studio.services.asset_key import asset_key
 from studio.services.preview_data import hex_dump
+from studio.shell.main_window import MainWindow
 from tests.studio.helpers import ScriptedPrompter, running_studio
 from tests.studio.synthetic import add_glyph_bank, add_sound_bank, make_raw_project
 

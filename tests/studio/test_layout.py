@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication, QHeaderView
 from pytestqt.qtbot import QtBot
 
 from studio.app import StudioApp
-from studio.main_window import NAVIGATOR_SHARE, SELECTOR_WIDTH, UTILITY_SHARE, MainWindow
-from studio.state import state_path
+from studio.shell.main_window import NAVIGATOR_SHARE, SELECTOR_WIDTH, UTILITY_SHARE, MainWindow
+from studio.shell.state import state_path
 from tests.studio.helpers import ScriptedPrompter
 from tests.studio.synthetic import make_raw_project
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageGrab
 
-from studio.dirs import CONFIG_DIR_ENV, DATA_DIR_ENV, bundled_sample_project
+from studio.shell.dirs import CONFIG_DIR_ENV, DATA_DIR_ENV, bundled_sample_project
 
 READY_TIMEOUT_S = 60
 

@@ -17,7 +17,7 @@ from packer.lane.cancellation import CancellationToken
 from packer.lane.events import Outcome
 from packer.lane.sinks import EventSink
 from studio.app import StudioApp
-from studio.state import state_path
+from studio.shell.state import state_path
 from tests.studio.helpers import ScriptedPrompter, open_and_list, running_studio
 from tests.studio.synthetic import make_raw_project
 

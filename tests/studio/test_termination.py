@@ -12,8 +12,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from studio.app import StudioApp
-from studio.state import state_path
-from studio.termination import TerminationSignals
+from studio.shell.state import state_path
+from studio.shell.termination import TerminationSignals
 from tests.studio.helpers import ScriptedPrompter, open_and_list
 from tests.studio.synthetic import make_raw_project
 from tests.studio.test_shell import endless

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from packer.files.atomic import atomic_write_json
-from studio.dirs import user_config_dir
+from studio.shell.dirs import user_config_dir
 
 RECENT_FILE = "recent-projects.json"
 MAX_RECENT = 10

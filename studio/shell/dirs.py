@@ -28,4 +28,4 @@ def user_config_dir() -> Path:
 
 def bundled_sample_project() -> Path:
     """The sample project shipped in the checkout (an editable install keeps it beside studio/)."""
-    return Path(__file__).resolve().parent.parent / "resources" / "sample-project"
+    return Path(__file__).resolve().parents[2] / "resources" / "sample-project"

@@ -6,7 +6,7 @@ import shutil
 from pathlib import Path
 
 from packer.files.project import is_project_dir
-from studio.dirs import bundled_sample_project, user_data_dir
+from studio.shell.dirs import bundled_sample_project, user_data_dir
 
 SAMPLE_COPY_NAME = "sample-project"
 

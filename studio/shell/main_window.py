@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
 
 from packer.mutations import MutationResult
 from studio.assets.workspace import AssetsWorkspace
-from studio.logs_panel import LogsPanel
 from studio.prompts import Prompter
-from studio.run_surface import RunSurface
-from studio.state import SelectedAsset, StudioState
+from studio.shell.logs_panel import LogsPanel
+from studio.shell.run_surface import RunSurface
+from studio.shell.state import SelectedAsset, StudioState
 
 SPLITTERS = ("main_splitter", "body_splitter", "assets_splitter")
 # First-start layout, as fractions of the window's width: the navigator, the utility panel
