@@ -53,8 +53,8 @@ from packer.lane.events import (
     Progress,
     ProgressUpdatedDetail,
 )
-from studio.activity.model import ActivityModel
-from studio.activity.panel import ActivityPanel
+from studio.panels.activity.model import ActivityModel
+from studio.panels.activity.panel import ActivityPanel
 from studio.services.event_lane import EventLane
 from studio.services.lane_items import LaneEvent
 

@@ -2,7 +2,7 @@
 
 Nothing else in the Studio constructs long-lived services or connects panels to each other.
 Every disk access (recent list, state file, project files, the sample copy) runs as a job on the
-worker pool, and the Activity history is written by its own thread (studio.activity.
+worker pool, and the Activity history is written by its own thread (studio.panels.activity.
 journal_writer); the GUI thread only shows results. At exit it waits (joins) for both to finish.
 """
 
@@ -19,7 +19,7 @@ from packer.files.project import Project, create_project, open_project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import AffectedAsset, EventKind, Outcome
 from packer.lane.sinks import EventSink
-from studio.activity import (
+from studio.panels.activity import (
     ActivityJournal,
     ActivityModel,
     ActivityPanel,
@@ -27,10 +27,10 @@ from studio.activity import (
     journal_path,
     tab_title,
 )
-from studio.activity.journal_writer import JournalWriter
-from studio.activity.replay import replay_through_lane
-from studio.progress import GlobalProgressWidget
-from studio.prompts import Prompter
+from studio.panels.activity.journal_writer import JournalWriter
+from studio.panels.activity.progress import GlobalProgressWidget
+from studio.panels.activity.replay import replay_through_lane
+from studio.panels.prompts import Prompter
 from studio.services.asset_key import AssetKey, asset_key
 from studio.services.bus import StudioBus
 from studio.services.event_lane import EventLane

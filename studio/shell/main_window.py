@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from packer.mutations import MutationResult
-from studio.assets.workspace import AssetsWorkspace
-from studio.prompts import Prompter
+from studio.panels.assets.workspace import AssetsWorkspace
+from studio.panels.prompts import Prompter
 from studio.shell.logs_panel import LogsPanel
 from studio.shell.run_surface import RunSurface
 from studio.shell.state import SelectedAsset, StudioState

@@ -16,10 +16,10 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
-from studio.activity.journal import ActivityJournal
-from studio.activity.journal_writer import THREAD_NAME as JOURNAL_WRITER_THREAD
-from studio.activity.journal_writer import JournalWriter
 from studio.app import StudioApp
+from studio.panels.activity.journal import ActivityJournal
+from studio.panels.activity.journal_writer import THREAD_NAME as JOURNAL_WRITER_THREAD
+from studio.panels.activity.journal_writer import JournalWriter
 from studio.services import workers
 from studio.shell.dirs import CONFIG_DIR_ENV, DATA_DIR_ENV, bundled_sample_project
 from tests.studio.helpers import ScriptedPrompter, running_studio

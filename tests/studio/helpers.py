@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from studio.app import StudioApp
-from studio.prompts import Prompter
+from studio.panels.prompts import Prompter
 from studio.shell.main_window import MainWindow
 
 

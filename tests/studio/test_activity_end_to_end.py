@@ -16,11 +16,11 @@ from packer.lane.sinks import EventSink
 from packer.mutations.model import MutationAction, MutationRequest
 from packer.mutations.service import apply_mutation, preview_mutation
 from packer.workspace.scan import scan_workspace
-from studio.activity.journal import ActivityJournal, journal_path
-from studio.activity.journal_writer import JournalWriter
-from studio.activity.model import ActivityModel
-from studio.activity.panel import ActivityPanel
-from studio.activity.records import EventNode, GroupNode, OperationStatus
+from studio.panels.activity.journal import ActivityJournal, journal_path
+from studio.panels.activity.journal_writer import JournalWriter
+from studio.panels.activity.model import ActivityModel
+from studio.panels.activity.panel import ActivityPanel
+from studio.panels.activity.records import EventNode, GroupNode, OperationStatus
 from studio.services.event_lane import EventLane
 from studio.services.workers import JobClass, WorkerPool
 

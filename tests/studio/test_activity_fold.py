@@ -6,10 +6,10 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from packer.lane.events import AffectedAsset, DiagnosticsUpdatedDetail, EventKind, Outcome
-from studio.activity.model import ActivityModel
-from studio.activity.panel import ActivityPanel
-from studio.activity.presentation import COL_COUNTS, COL_OPERATION, COL_STATUS, NODE_ROLE
-from studio.activity.records import BurstNode, OperationRecord, OperationStatus
+from studio.panels.activity.model import ActivityModel
+from studio.panels.activity.panel import ActivityPanel
+from studio.panels.activity.presentation import COL_COUNTS, COL_OPERATION, COL_STATUS, NODE_ROLE
+from studio.panels.activity.records import BurstNode, OperationRecord, OperationStatus
 from studio.services.lane_items import LaneEvent
 from tests.studio.lane_events import event, finished
 

@@ -13,11 +13,11 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from packer.lane.events import Outcome
-from studio.activity import journal as journal_module
-from studio.activity.journal import CAP, ActivityJournal, JournalEntry, journal_path
-from studio.activity.journal_writer import JournalWriter
-from studio.activity.model import ActivityModel
-from studio.activity.records import OperationStatus
+from studio.panels.activity import journal as journal_module
+from studio.panels.activity.journal import CAP, ActivityJournal, JournalEntry, journal_path
+from studio.panels.activity.journal_writer import JournalWriter
+from studio.panels.activity.model import ActivityModel
+from studio.panels.activity.records import OperationStatus
 from studio.services.lane_items import LaneEvent
 from tests.studio.lane_events import event, finished, progress
 

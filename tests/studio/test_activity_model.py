@@ -7,12 +7,12 @@ from PySide6.QtCore import QModelIndex, Qt
 from pytestqt.qtbot import QtBot
 
 from packer.lane.events import AffectedAsset, EventKind, Outcome
-from studio.activity import model as model_module
-from studio.activity import records
-from studio.activity.model import ActivityModel
-from studio.activity.panel import ActivityPanel
-from studio.activity.presentation import BAR_ROLE, COL_OPERATION, COL_PROGRESS, INDETERMINATE
-from studio.activity.records import GroupNode, OperationStatus
+from studio.panels.activity import model as model_module
+from studio.panels.activity import records
+from studio.panels.activity.model import ActivityModel
+from studio.panels.activity.panel import ActivityPanel
+from studio.panels.activity.presentation import BAR_ROLE, COL_OPERATION, COL_PROGRESS, INDETERMINATE
+from studio.panels.activity.records import GroupNode, OperationStatus
 from studio.services.event_lane import EventLane
 from studio.services.lane_items import LaneEvent
 from tests.studio.lane_events import event, finished, progress

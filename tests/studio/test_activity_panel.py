@@ -10,10 +10,10 @@ from PySide6.QtWidgets import QHeaderView
 from pytestqt.qtbot import QtBot
 
 from packer.lane.events import AffectedAsset, EventKind, Outcome
-from studio.activity.model import ActivityModel
-from studio.activity.panel import ActivityPanel, tab_title
-from studio.activity.presentation import COL_OPERATION, NODE_ROLE
-from studio.activity.records import EventNode, GroupNode
+from studio.panels.activity.model import ActivityModel
+from studio.panels.activity.panel import ActivityPanel, tab_title
+from studio.panels.activity.presentation import COL_OPERATION, NODE_ROLE
+from studio.panels.activity.records import EventNode, GroupNode
 from studio.services.lane_items import LaneEvent
 from tests.studio.lane_events import event, finished, progress
 

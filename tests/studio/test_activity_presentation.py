@@ -6,9 +6,9 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from packer.lane.events import AffectedAsset, EventKind
-from studio.activity.model import ActivityModel
-from studio.activity.panel import ActivityPanel
-from studio.activity.presentation import (
+from studio.panels.activity.model import ActivityModel
+from studio.panels.activity.panel import ActivityPanel
+from studio.panels.activity.presentation import (
     COL_COUNTS,
     COL_ELAPSED,
     COL_OPERATION,

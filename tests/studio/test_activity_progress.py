@@ -5,9 +5,9 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from packer.lane.cancellation import CancellationToken
-from studio.activity.model import ActivityModel
-from studio.activity.records import BAR_DELAY_S
-from studio.progress import GlobalProgressWidget, OperationProgressBar
+from studio.panels.activity.model import ActivityModel
+from studio.panels.activity.progress import GlobalProgressWidget, OperationProgressBar
+from studio.panels.activity.records import BAR_DELAY_S
 from studio.services.event_lane import EventLane
 from studio.services.lane_items import LaneEvent
 from tests.studio.lane_events import finished, progress

@@ -12,9 +12,9 @@ from pytestqt.qtbot import QtBot
 
 from packer.files.project import Project
 from packer.mutations import MutationAction, MutationResult, preview_mutation
-from studio.assets.actions import ACTIONS_BY_STATE, LABELS, TOOLTIPS, button_columns
-from studio.assets.rows import AssetRow, RowState
-from studio.assets.workspace import AssetsWorkspace
+from studio.panels.assets.actions import ACTIONS_BY_STATE, LABELS, TOOLTIPS, button_columns
+from studio.panels.assets.rows import AssetRow, RowState
+from studio.panels.assets.workspace import AssetsWorkspace
 from studio.services import session as session_module
 from studio.services.asset_key import asset_key
 from tests.studio.helpers import ScriptedPrompter, running_studio

@@ -15,8 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from packer.files.project import Project
 from studio.app import StudioApp
-from studio.assets.details import SECTION_TITLES, AssetDetails, ElidedLabel
-from studio.assets.preview import (
+from studio.panels.assets.details import SECTION_TITLES, AssetDetails, ElidedLabel
+from studio.panels.assets.preview import (
     FIT,
     FIT_MAX_HEIGHT,
     MAX_FIT_ZOOM,
@@ -26,7 +26,7 @@ from studio.assets.preview import (
     reflow_tiles,
     used_area,
 )
-from studio.assets.rows import RowState
+from studio.panels.assets.rows import RowState
 from studio.services.asset_key import asset_key
 from studio.services.preview_data import hex_dump
 from studio.shell.main_window import MainWindow

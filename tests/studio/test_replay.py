@@ -13,12 +13,12 @@ from packer.lane.events import ActionFailedDetail, EventKind, Outcome
 from packer.lane.operation import Operation
 from packer.lane.sinks import JsonLinesSink, ListSink
 from studio.__main__ import parse_args
-from studio.activity.journal import ActivityJournal, journal_path
-from studio.activity.model import ActivityModel
-from studio.activity.panel import ActivityPanel
-from studio.activity.presentation import COL_OPERATION, REPLAY_MARK
-from studio.activity.records import OperationStatus
-from studio.activity.replay import ReplayError, replay_events, start_replay
+from studio.panels.activity.journal import ActivityJournal, journal_path
+from studio.panels.activity.model import ActivityModel
+from studio.panels.activity.panel import ActivityPanel
+from studio.panels.activity.presentation import COL_OPERATION, REPLAY_MARK
+from studio.panels.activity.records import OperationStatus
+from studio.panels.activity.replay import ReplayError, replay_events, start_replay
 from studio.services.event_lane import EventLane
 from tests.studio.helpers import ScriptedPrompter, running_studio
 from tests.studio.synthetic import make_raw_project

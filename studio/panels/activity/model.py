@@ -26,9 +26,9 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, QTim
 from PySide6.QtGui import QBrush, QStandardItem, QStandardItemModel
 
 from packer.lane.events import EventKind
-from studio.activity.journal import JournalEntry
-from studio.activity.journal_writer import JournalWriter
-from studio.activity.presentation import (
+from studio.panels.activity.journal import JournalEntry
+from studio.panels.activity.journal_writer import JournalWriter
+from studio.panels.activity.presentation import (
     BAR_ROLE,
     COL_COUNTS,
     COL_OPERATION,
@@ -53,7 +53,7 @@ from studio.activity.presentation import (
     status_icon,
     status_text,
 )
-from studio.activity.records import (
+from studio.panels.activity.records import (
     ROUTINE_OPERATIONS,
     ROUTINE_OUTCOMES,
     BurstNode,

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from packer.diagnostics import Diagnostic, Severity
-from studio.assets.rows import AssetRow, RowFilter, RowState
+from studio.panels.assets.rows import AssetRow, RowFilter, RowState
 from studio.services.asset_key import AssetKey
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # holds key_text(row.key): Qt matches strings reliably

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
-from studio.activity.model import ActivityModel
-from studio.activity.records import OperationRecord
+from studio.panels.activity.model import ActivityModel
+from studio.panels.activity.records import OperationRecord
 from studio.services.event_lane import EventLane
 
 REFRESH_MS = 100

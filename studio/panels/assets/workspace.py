@@ -7,11 +7,11 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from packer.doctor.queries import AssetListing
 from packer.mutations import MutationResult
-from studio.assets.actions import ActionsPanel
-from studio.assets.details import AssetDetails
-from studio.assets.navigator import AssetNavigator
-from studio.assets.rows import AssetRow, row_from_summary
-from studio.prompts import Prompter
+from studio.panels.assets.actions import ActionsPanel
+from studio.panels.assets.details import AssetDetails
+from studio.panels.assets.navigator import AssetNavigator
+from studio.panels.assets.rows import AssetRow, row_from_summary
+from studio.panels.prompts import Prompter
 from studio.services.asset_key import AssetKey, asset_key
 from studio.services.session import DetailsResult, ProjectSession
 

@@ -10,13 +10,13 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from packer.lane.events import AffectedAsset, PackerEvent
-from studio.activity.presentation import (
+from studio.panels.activity.presentation import (
     format_seconds,
     local_time,
     operation_label,
     started_at,
 )
-from studio.activity.records import BurstNode, EventNode, GroupNode, OperationRecord
+from studio.panels.activity.records import BurstNode, EventNode, GroupNode, OperationRecord
 from studio.services.lane_items import LaneEvent
 
 ASSET_SCHEME = "asset"

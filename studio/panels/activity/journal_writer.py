@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from studio.activity.journal import ActivityJournal, JournalEntry
+from studio.panels.activity.journal import ActivityJournal, JournalEntry
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """What the Activity timeline keeps in memory: one record per operation, with its event rows.
 
-Plain Python (no Qt): the model in studio.activity.model turns these into rows. Everything here is
-derived from packer events as delivered by the event lane; nothing is made up. Repetitive
+Plain Python (no Qt): the model in studio.panels.activity.model turns these into rows. Everything
+here is derived from packer events as delivered by the event lane; nothing is made up. Repetitive
 low-value events (discoveries, cache hits and misses, changes) are grouped inside their operation
 ("42 cache hits"); each event stays reachable under its group. Likewise routine reads (the
 listings and details the Studio asks for on every selection and refresh) are folded into one
@@ -60,7 +60,7 @@ _RUNNING = OperationStatus.RUNNING
 
 # Reads the Studio runs on its own (every selection, every refresh) or that a log repeats: while
 # they end well they are background noise. A failure, a block, or a change in what they found
-# takes them out of the fold (studio.activity.model).
+# takes them out of the fold (studio.panels.activity.model).
 ROUTINE_OPERATIONS = frozenset({"list", "details", "scan"})
 ROUTINE_OUTCOMES = frozenset({
     OperationStatus.RUNNING, OperationStatus.SUCCEEDED, OperationStatus.CANCELLED,

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from packer.doctor.queries import AssetDetails as PackerAssetDetails
-from studio.assets.preview import AssetPreviewPanel
-from studio.assets.rows import row_state
+from studio.panels.assets.preview import AssetPreviewPanel
+from studio.panels.assets.rows import row_state
 
 SECTION_TITLES = ("Summary", "Runtime contract", "Inputs / Preview", "Diagnostics", "Actions")
 DIAGNOSTIC_COLUMNS = ("Code", "Severity", "Message", "Suggested fix", "File")

@@ -27,7 +27,7 @@ from packer.mutations import (
     OperationClass,
 )
 from packer.workspace.scan import AssetState
-from studio.prompts import Prompter
+from studio.panels.prompts import Prompter
 from studio.services.session import ProjectSession
 from studio.services.workers import JobFailed
 

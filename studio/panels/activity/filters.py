@@ -7,8 +7,8 @@ from enum import StrEnum
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel
 
 from packer.lane.events import EventKind
-from studio.activity.presentation import NODE_ROLE
-from studio.activity.records import (
+from studio.panels.activity.presentation import NODE_ROLE
+from studio.panels.activity.records import (
     BurstNode,
     EventNode,
     GroupNode,

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QGradient, QIcon, QLinearGradient
 from PySide6.QtWidgets import QApplication, QStyle
 
-from studio.activity.records import (
+from studio.panels.activity.records import (
     BurstNode,
     EventNode,
     GroupNode,

@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
 )
 
 from packer.lane.events import EventKind
-from studio.activity.filters import ActivityFilter, StatusFilter
-from studio.activity.inspection import InspectionPane
-from studio.activity.model import ActivityModel
-from studio.activity.presentation import (
+from studio.panels.activity.filters import ActivityFilter, StatusFilter
+from studio.panels.activity.inspection import InspectionPane
+from studio.panels.activity.model import ActivityModel
+from studio.panels.activity.presentation import (
     COL_COUNTS,
     COL_ELAPSED,
     COL_OPERATION,
@@ -37,7 +37,7 @@ from studio.activity.presentation import (
     COL_STATUS,
     NODE_ROLE,
 )
-from studio.activity.records import BurstNode, EventNode, GroupNode, OperationRecord
+from studio.panels.activity.records import BurstNode, EventNode, GroupNode, OperationRecord
 
 Selected = OperationRecord | GroupNode | EventNode | BurstNode
 

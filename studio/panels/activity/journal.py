@@ -7,7 +7,7 @@ acknowledgements rewrite the file atomically (temp file, fsync, rename): the fil
 half-written. Progress updates are not journalled (only the lifecycle lane is history).
 
 This class does the file work synchronously; in the Studio only the history writer thread
-(studio.activity.journal_writer) calls its writing methods, and `load` runs in the project's
+(studio.panels.activity.journal_writer) calls its writing methods, and `load` runs in the project's
 opening job on a worker, so the GUI thread never touches the file.
 """
 
