@@ -1,1 +1,1 @@
-"""The project's files on disk: the three models, atomic writes, path containment, the lock."""
+"""The project's files on disk: the models, atomic writes, path containment, lock and journal."""
