@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 from packer.diagnostics import Diagnostic, diagnostic
+from packer.files.safe_read import JsonReadError, parse_json
 
 DECLARATION_FILE = "asset.json"
 SUPPORTED_DECLARATION_SCHEMAS = frozenset({1})
@@ -104,15 +104,9 @@ def parse_declaration(
         )]
 
     try:
-        data: Any = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        return bad("PK103", f"{root}/asset.json is not UTF-8: {exc.reason}")
-    except json.JSONDecodeError as exc:
-        return bad(
-            "PK103", f"{root}/asset.json: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        )
-    except RecursionError:
-        return bad("PK103", f"{root}/asset.json nests too deeply")
+        data: Any = parse_json(raw)
+    except JsonReadError as exc:
+        return bad("PK103", f"{root}/asset.json {exc}")
     if not isinstance(data, dict):
         return bad("PK104", f"{root}/asset.json must hold a JSON object")
     version = data.get("schema_version")

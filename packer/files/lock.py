@@ -29,6 +29,7 @@ from pathlib import Path
 
 from packer.errors import PackerError, WorkspaceNotInitialisedError
 from packer.files.project import Project
+from packer.files.safe_read import read_regular
 
 if sys.platform != "win32":
     import fcntl
@@ -115,7 +116,7 @@ def _flock_until(fd: int, exclusive: bool, deadline: float) -> bool:
 def read_holder(lock_path: Path) -> LockHolder | None:
     """The writer named in the lock file, if one is there (a reader leaves it empty)."""
     try:
-        data = json.loads(lock_path.read_bytes().decode("utf-8"))
+        data = json.loads(read_regular(lock_path, follow_symlinks=False, limit=1 << 16))
         return LockHolder(
             pid=int(data["pid"]), host=str(data["host"]), command=str(data["command"]),
             started_at=str(data["started_at"]),

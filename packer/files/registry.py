@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +17,7 @@ from pydantic import (
 
 from packer.errors import RegistryError, WorkspaceNotInitialisedError
 from packer.files.atomic import atomic_write_json
+from packer.files.safe_read import MAX_STATE_FILE_BYTES, JsonReadError, parse_json, read_regular
 
 REGISTRY_SCHEMA_VERSION: Literal[1] = 1
 
@@ -77,7 +77,8 @@ def empty_registry(project_id: str) -> Registry:
 def load_registry(path: Path) -> Registry:
     """Read and validate the registry. Raises a PackerError that says what is wrong."""
     try:
-        raw = path.read_bytes()
+        # The packer writes index.json itself (atomically, never as a link): a symlink is refused.
+        raw = read_regular(path, follow_symlinks=False, limit=MAX_STATE_FILE_BYTES)
     except FileNotFoundError:
         raise WorkspaceNotInitialisedError(
             f"{path} does not exist: run `prometeu-packer init` on the project first"
@@ -89,9 +90,9 @@ def load_registry(path: Path) -> Registry:
 
 def parse_registry(raw: bytes, *, source: str = "index.json") -> Registry:
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise RegistryError(f"{source} is not valid UTF-8 JSON: {exc}") from exc
+        data = parse_json(raw)
+    except JsonReadError as exc:
+        raise RegistryError(f"{source} {exc}") from exc
     if isinstance(data, dict):
         version = data.get("schema_version")
         if isinstance(version, int) and not isinstance(version, bool) and (

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from packer.files.declaration import DECLARATION_FILE, NAME_PATTERN, parse_declaration
+from packer.files.safe_read import MAX_DECLARATION_BYTES, read_regular
 from packer.files.steps import WriteFileStep
 from packer.mutations.model import DiskChange, DiskChangeKind, MutationRequest
 from packer.mutations.planning import Plan, World, start_plan
@@ -38,7 +39,7 @@ def plan_rename(world: World, request: MutationRequest) -> Plan:
         return plan
     path = world.project.assets_dir.joinpath(*anchor.split("/"))
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, follow_symlinks=False, limit=MAX_DECLARATION_BYTES)
         content = renamed_declaration(raw, new_name)
     except (OSError, ValueError) as exc:
         plan.block(f"cannot read {anchor}: {exc}")
