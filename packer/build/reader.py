@@ -46,14 +46,22 @@ class InspectReport:
     def valid(self) -> bool:
         return not self.problems
 
+    def preload_slots(self) -> dict[int, int]:
+        """asset_id -> slot, from the preload rows well-formed enough to say (a malformed one is
+        already a problem in the report)."""
+        return {row["asset_id"]: row["slot"] for row in self.preload
+                if isinstance(row, dict) and _is_int(row.get("asset_id"))
+                and _is_int(row.get("slot"))}
+
     def to_json(self) -> dict[str, Any]:
-        slots = {row["asset_id"]: row["slot"] for row in self.preload}
+        slots = self.preload_slots()
         return {
             "file": self.path, "valid": self.valid, "file_size": self.file_size,
             "prelude": {"magic": _MAGIC.decode(), "schema_version": self.schema_version,
                         "header_len": self.header_len, "payload_offset": self.payload_offset,
                         "flags": self.flags},
             "asset_table": [{**row, "preload_slot": slots.get(row["asset_id"])}
+                            if isinstance(row, dict) and _is_int(row.get("asset_id")) else row
                             for row in self.asset_table],
             "preload": self.preload, "mirrors": self.mirrors,
             "problems": self.problems, "notes": self.notes,

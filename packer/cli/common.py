@@ -43,11 +43,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -64,9 +65,13 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.segment import Segment
 
+from packer.cli.interrupts import Interrupts
 from packer.errors import PackerError
+from packer.files.declaration import CONTROL_CHARACTERS
 from packer.files.project import Project, open_project
+from packer.lane.cancellation import CancellationToken, OperationCancelled
 from packer.lane.events import EventKind, PackerEvent
 from packer.lane.sinks import EventSink, JsonLinesSink, NullSink
 
@@ -74,6 +79,7 @@ EXIT_OK = 0
 EXIT_BLOCKED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool the closed pipe ended
 
 Handler = Callable[["CommandContext"], int]
 
@@ -130,6 +136,8 @@ class CommandContext:
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     _project: Project | None = None
+    # Cancelled by Ctrl+C or SIGTERM (packer.cli.interrupts): pass it to every operation.
+    token: CancellationToken = field(default_factory=CancellationToken)
 
     def __post_init__(self) -> None:
         self.json_output: bool = bool(getattr(self.args, "json_output", False))
@@ -185,10 +193,32 @@ class CommandContext:
 def _console(stream: IO[str]) -> Console:
     """A terminal wraps tables to its width; a pipe or a file gets them unwrapped (rich would
     otherwise fold every cell at 80 columns, splitting words like `unregistered`)."""
-    console = Console(file=stream, highlight=False, soft_wrap=True)
+    console = EscapingConsole(file=stream, highlight=False, soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(file=stream, highlight=False, soft_wrap=True, width=_UNWRAPPED_WIDTH)
+        console = EscapingConsole(file=stream, highlight=False, soft_wrap=True,
+                                  width=_UNWRAPPED_WIDTH)
     return console
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character shown as an escape (`\\x1b`, `\\u202e`)."""
+    return CONTROL_CHARACTERS.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+class EscapingConsole(Console):
+    """A rich Console that escapes control characters in everything it prints (see
+    escape_controls); rich's own control sequences (colours, the live progress bar) pass."""
+
+    def on_broken_pipe(self) -> None:
+        # rich would exit(1) on its own; run_handler ends the command as standard tools do.
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            segment if segment.control else Segment(
+                escape_controls(segment.text), segment.style, segment.control)
+            for segment in buffer
+        )
 
 
 _UNWRAPPED_WIDTH = 1000
@@ -252,11 +282,35 @@ class RichProgressSink:
         self._progress.stop()
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot fail on the closed pipe again
+    (Python would print "Exception ignored … BrokenPipeError")."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests capture it)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 def run_handler(args: argparse.Namespace, *, stdout: IO[str] | None = None,
                 stderr: IO[str] | None = None) -> int:
-    """Run the handler argparse selected, turning expected errors into messages + exit codes."""
+    """Run the handler argparse selected, turning expected errors into messages + exit codes.
+
+    Ctrl+C and SIGTERM cancel the operation (packer.cli.interrupts); the command then exits
+    130 or 143 whatever the operation did, after its report says what it did.
+    """
     ctx = CommandContext(args, stdout=stdout or sys.stdout, stderr=stderr or sys.stderr)
-    handler: Handler = args.handler
+    with Interrupts(ctx.token) as interrupts:
+        code = _run_guarded(ctx)
+    return code if interrupts.exit_code is None else interrupts.exit_code
+
+
+def _run_guarded(ctx: CommandContext) -> int:
+    handler: Handler = ctx.args.handler
     try:
         return handler(ctx)
     except CliError as exc:
@@ -265,11 +319,17 @@ def run_handler(args: argparse.Namespace, *, stdout: IO[str] | None = None,
     except PackerError as exc:
         ctx.error(str(exc))
         return EXIT_USAGE
+    except OperationCancelled as exc:  # a read cancelled by a signal: nothing was changed
+        ctx.error(f"{exc}; nothing was changed")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `... | head -1`: the reader has gone, as it meant to
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except OSError as exc:  # the operations report their own; this is the last line of defence
         where = f" ({exc.filename})" if exc.filename else ""
         ctx.error(f"{exc.strerror or exc}{where}: check that the project's folders exist, are "
                   "folders, and can be read and written")
         return EXIT_BLOCKED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second signal, or one outside an operation
         ctx.error("interrupted")
         return EXIT_INTERRUPTED

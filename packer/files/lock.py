@@ -183,8 +183,13 @@ def write_lock(
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         # In place, not by rename: the flock lives on this inode.
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(holder.__dict__, sort_keys=True).encode("utf-8"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(holder.__dict__, sort_keys=True).encode("utf-8"), 0)
+        except OSError as exc:  # a full disk, a quota: nothing has been changed yet
+            raise PackerError(
+                f"cannot write the project lock {project.lock_path}: {exc.strerror or exc}"
+            ) from exc
         with _table_guard:
             _owners[key] = threading.get_ident()
         try:

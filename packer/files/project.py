@@ -31,9 +31,9 @@ class ProjectFile(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
-    schema_version: int = PROJECT_SCHEMA_VERSION
-    name: str = Field(min_length=1)
-    project_id: str | None = None
+    schema_version: int = Field(default=PROJECT_SCHEMA_VERSION, strict=True)
+    name: str = Field(min_length=1, strict=True)
+    project_id: str | None = Field(default=None, strict=True)
 
 
 @dataclass(frozen=True)

@@ -25,14 +25,15 @@ REGISTRY_SCHEMA_VERSION: Literal[1] = 1
 class RegistryEntry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    asset_id: int = Field(ge=1)
-    root: str = Field(min_length=1)  # POSIX path relative to assets/
-    asset_uuid: str
-    included_in_build: bool = True
-    quarantined: bool = False
+    # Strict: `"5"` or `"false"` are refused, not coerced (docs/formats.md: wrong types are errors).
+    asset_id: int = Field(ge=1, strict=True)
+    root: str = Field(min_length=1, strict=True)  # POSIX path relative to assets/
+    asset_uuid: str = Field(strict=True)
+    included_in_build: bool = Field(default=True, strict=True)
+    quarantined: bool = Field(default=False, strict=True)
     # Where a quarantined asset came from (packer.mutations restores it there); written only
     # while set, so registries without quarantined assets keep their five keys per entry.
-    quarantined_from: str | None = None
+    quarantined_from: str | None = Field(default=None, strict=True)
 
     @model_serializer(mode="wrap")
     def _omit_unset_quarantined_from(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -46,8 +47,8 @@ class Registry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     schema_version: Literal[1] = REGISTRY_SCHEMA_VERSION
-    project_id: str = Field(min_length=1)
-    next_asset_id: int = Field(ge=1)
+    project_id: str = Field(min_length=1, strict=True)
+    next_asset_id: int = Field(ge=1, strict=True)
     assets: tuple[RegistryEntry, ...] = ()
 
     @model_validator(mode="after")
