@@ -40,3 +40,17 @@ def test_a_link_into_a_sibling_root_sharing_the_prefix_is_outside(
     forbid_open(secret)
     report = doctor(project)
     assert [(d.code, d.root) for d in report.diagnostics] == [("PK107", "hero")]
+
+
+def test_a_link_that_stays_inside_its_root_is_followed(tmp_path: Path) -> None:
+    # The other side of the containment check: a link within the root (even to the root's own
+    # folder) is fine, and resolves to where it leads, not relative to the current folder.
+    base = tmp_path / "hero"
+    (base / "art").mkdir(parents=True)
+    (base / "art" / "tile.png").write_bytes(b"png")
+    os.symlink("art/tile.png", base / "link.png")
+    os.symlink(".", base / "here")
+    inside = InsideRoot(base)
+    assert inside.resolve("link.png") == (base / "art" / "tile.png").resolve()
+    assert inside.resolve("here") == base.resolve()
+    assert inside.resolve("here/art/tile.png") == (base / "art" / "tile.png").resolve()
