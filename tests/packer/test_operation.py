@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import traceback
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from packer.lane.events import (
     EventKind,
     Outcome,
     PackerEvent,
+    Progress,
+    ProgressUpdatedDetail,
     parse_event_line,
 )
 from packer.lane.operation import Operation, TerminalAlreadyPublished
@@ -182,3 +185,42 @@ def test_events_reach_the_sink_with_the_operation_locked() -> None:
     op.progress(1, 2, force=True)
     op.finish(EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED, "done")
     assert probe.free_while_publishing == []
+
+
+def test_progress_events_say_what_was_reported() -> None:
+    sink = ListSink()
+    op = Operation(sink, project_id="p", operation="build")
+    op.progress(1, 4, unit="files", phase="hash", force=True)
+    op.progress(2, None, force=True)
+    op.progress(3, 4, summary="Checking…", force=True)
+    first, second, third = sink.events
+    assert first.progress == Progress(done=1, total=4, unit="files")
+    assert first.summary == "hash: 1/4 files"
+    assert isinstance(first.detail, ProgressUpdatedDetail) and first.detail.phase == "hash"
+    assert second.progress == Progress(done=2, total=None, unit="assets")
+    assert second.summary == "build: 2 assets"
+    assert isinstance(second.detail, ProgressUpdatedDetail) and second.detail.phase is None
+    assert third.summary == "Checking…"
+
+
+def test_fail_describes_the_error_and_keeps_the_traceback_unless_cancelled() -> None:
+    sink = ListSink()
+    op = Operation(sink, project_id="p", operation="scan")
+    try:
+        raise ValueError("bad input")
+    except ValueError as exc:
+        failed = op.fail(exc, action="list")
+        expected_traceback = "".join(traceback.format_exception(exc))
+    assert failed.summary == "list failed: bad input" and failed.outcome is Outcome.FAILED
+    detail = failed.detail
+    assert isinstance(detail, ActionFailedDetail)
+    assert (detail.action, detail.error, detail.error_type) == ("list", "bad input", "ValueError")
+    assert detail.traceback is not None and 'raise ValueError("bad input")' in detail.traceback
+    assert detail.traceback == expected_traceback
+
+    other = Operation(ListSink(), project_id="p", operation="scan")
+    cancelled = other.fail(OperationCancelled())
+    assert cancelled.summary == "scan was cancelled" and cancelled.outcome is Outcome.CANCELLED
+    assert isinstance(cancelled.detail, ActionFailedDetail)
+    assert cancelled.detail.traceback is None
+    assert cancelled.detail.error == "OperationCancelled"
