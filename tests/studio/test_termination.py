@@ -77,8 +77,9 @@ def stuck(sink, token):  # blocked as in open() on a FIFO: it never looks at its
 real_start = StudioApp.start
 
 def start(self, project_path=None):
+    # Once the project is open (so there is a window state to save), a read gets stuck.
+    self.project_opened.connect(lambda project: self.pool.submit("Stuck read", stuck))
     real_start(self, project_path)
-    self.pool.submit("Stuck read", stuck)
 
 StudioApp.start = start
 sys.exit(entry.main([sys.argv[1]]))
