@@ -289,3 +289,44 @@ def test_an_unusable_lock_file_fails_the_apply_cleanly(
     assert "cannot exclude: cannot open the project lock" in result.message
     assert "Permission denied" in result.message
     assert project.registry_path.read_bytes() == registry_before
+
+
+def _refusal(work: object) -> LockHeldError:
+    """The LockHeldError `work` raises on another thread (the locks are per thread and file)."""
+    caught: list[LockHeldError] = []
+
+    def run() -> None:
+        try:
+            work()  # type: ignore[operator]
+        except LockHeldError as exc:
+            caught.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert len(caught) == 1
+    return caught[0]
+
+
+def test_a_refused_writer_is_told_exactly_who_holds_the_lock(project: Project) -> None:
+    with write_lock(project, command="prometeu-packer relocate") as handle:
+        holder = handle.holder
+        assert read_holder(project.lock_path) == holder
+        assert (holder.pid, holder.command) == (os.getpid(), "prometeu-packer relocate")
+        refused = _refusal(lambda: write_lock(project, timeout=0).__enter__())
+        assert refused.holder == holder
+        assert str(refused) == (
+            f"cannot change {project.root.name}: its lock ({project.lock_path}) is held by "
+            f"pid {holder.pid} on {holder.host} (prometeu-packer relocate) since "
+            f"{holder.started_at}. Try again when that operation has finished.")
+        waited = _refusal(lambda: write_lock(project, timeout=0.05).__enter__())
+        assert " after waiting 0.05 s. " in str(waited)
+        reader = _refusal(lambda: read_lock(project, timeout=0).__enter__())
+        assert str(reader).startswith(f"cannot read {project.root.name}: ")
+
+
+def test_a_writer_refused_by_a_reader_is_told_so(project: Project) -> None:
+    with read_lock(project):
+        refused = _refusal(lambda: write_lock(project, timeout=0).__enter__())
+    assert refused.holder is None
+    assert "is held by another reader or writer of this project. Try again" in str(refused)

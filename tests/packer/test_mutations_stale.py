@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from packer.mutations import MutationAction, MutationOutcome, apply_mutation
+from packer.mutations.fingerprint import describe_differences
 from tests.packer.mutation_support import make_project, preview_of
 
 
@@ -31,3 +32,9 @@ def test_an_input_edited_after_a_remove_preview_is_not_deleted(tmp_path: Path, e
     assert result.outcome is MutationOutcome.REFUSED
     assert "stale" in result.message and "sprites/hero" in result.message
     assert data.read_bytes() == edited
+
+
+def test_the_stale_parts_are_named_as_the_user_knows_them() -> None:
+    assert describe_differences(["registry", "tree:sprites/hero", "file:odd:name/asset.json"]) == (
+        "the registry (assets/.prometeu/index.json), assets/sprites/hero, "
+        "assets/odd:name/asset.json")
