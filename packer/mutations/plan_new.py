@@ -63,7 +63,7 @@ _UUID_NAMESPACE = uuid.UUID("5b0a8f64-3c1e-4d8a-9a57-2f1e6c0d9b31")
 def plan_new(world: World, request: MutationRequest) -> Plan:
     root = normalise_root(str(request.asset))
     plan = Plan(action=MutationAction.NEW, target=AssetIdentity(root=root, name=request.name))
-    if world.registry is None and not registry_readable(world, plan):
+    if not registry_readable(world, plan):
         return plan
     base = _place(world, plan, request, root)
     if base is None:

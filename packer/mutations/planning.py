@@ -204,7 +204,7 @@ def registry_readable(world: World, plan: Plan) -> bool:
 def find_target(world: World, plan: Plan, asset: int | str) -> Target | None:
     """The asset named by id or by root; None (with a blocker on the plan) when there is none."""
     registry = world.registry
-    if registry is None or not registry_readable(world, plan):
+    if not registry_readable(world, plan) or registry is None:
         return None
     if isinstance(asset, int):
         entry = registry.by_id(asset)
