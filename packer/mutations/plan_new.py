@@ -102,7 +102,8 @@ def _place(world: World, plan: Plan, request: MutationRequest, root: str) -> Pat
         state = f"registered as #{record.asset_id}" if record and record.asset_id else (
             "unregistered")
         plan.block(f"{root} is already an asset ({state}): it has an {DECLARATION_FILE}",
-                   fix="adopt it if it is unregistered, or edit its asset.json")
+                   fix=f"edit {root}/{DECLARATION_FILE} to change it" if state != "unregistered"
+                   else f"adopt it (`prometeu-packer adopt PROJECT {root}`)")
         if record is not None and record.asset_id is None:
             plan.safe_fixes.append(SafeFix(
                 description=f"adopt {root} as it is",

@@ -32,7 +32,7 @@ from packer.workspace.scan import AssetRecord, WorkspaceSnapshot
 REGISTRY_REL = f"{PACKER_DIR}/index.json"
 _CHANGES_FILES = frozenset({
     MutationAction.REMOVE, MutationAction.QUARANTINE, MutationAction.RESTORE,
-    MutationAction.RELOCATE, MutationAction.RENAME,
+    MutationAction.RELOCATE, MutationAction.RENAME, MutationAction.NEW,
 })
 QUARANTINE_REL = f"{PACKER_DIR}/quarantine"
 TRASH_REL = f"{PACKER_DIR}/trash"
