@@ -10,10 +10,14 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from packer.files.project import Project
 from studio.app import StudioApp
+from studio.shell.drop import DropKind
 from studio.shell.main_window import MainWindow
 from tests.studio.helpers import (
     ScriptedPrompter,
@@ -159,3 +163,25 @@ def test_new_asset_from_the_menu_and_the_context_menu(
     prompter.folder = project.assets_dir  # assets/ itself cannot be one asset
     window.assets.navigator.new_asset_action.trigger()
     qtbot.waitUntil(lambda: prompter.kinds().count("refuse") == 1, timeout=10_000)
+
+
+def test_a_folder_of_the_project_dropped_anywhere_on_the_window_proposes_an_asset(
+    qtbot: QtBot, studio: tuple[StudioApp, MainWindow], project: Project,
+    prompter: ScriptedPrompter,
+) -> None:
+    app, window = studio
+    folder = project.assets_dir / "tiles"
+    write_tiles(folder)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime,
+                            Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(window, enter)  # the window's own drop filter, not the navigator
+    drop = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(app.drop_decided, timeout=10_000) as decided:
+        QApplication.sendEvent(window, drop)
+    assert decided.args is not None and decided.args[0].kind is DropKind.ASSET_FILES
+    dialog = window.assets.new_asset
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=10_000)
+    assert "confirm" not in prompter.kinds()  # never "initialise it as a new project?"

@@ -130,6 +130,10 @@ class AssetsWorkspace(QWidget):
         if self.session is not None:
             self.session.look_at_drop(local, remote, self._on_drop_looked_at)
 
+    def propose_new_asset(self, local: list[str]) -> None:
+        """Files of the open project dropped elsewhere on the window: a new asset too."""
+        self._on_files_dropped(local, [])
+
     def _on_drop_looked_at(self, drop: AssetDrop) -> None:
         if drop.kind is AssetDropKind.OPEN_PROJECT and drop.path is not None:
             self.project_dropped.emit(Path(drop.path))
