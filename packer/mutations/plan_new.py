@@ -245,7 +245,8 @@ def _copy_steps(plan: Plan, root: str, base: Path, inputs: list[str]) -> None:
             if folder not in made:
                 made.add(folder)
                 plan.steps.append(MakeDirStep(path=folder))
-        source = str(base.joinpath(*parts))
+        # A symlink among the files was checked to stay inside the folder: copy its target.
+        source = os.path.realpath(base.joinpath(*parts))
         plan.steps.append(CopyInStep(src=source, dst=f"{root}/{rel}"))
         plan.disk_changes.append(DiskChange(kind=DiskChangeKind.COPY, path=source,
                                             destination=f"{root}/{rel}"))

@@ -340,6 +340,7 @@ def test_files_from_outside_are_copied_in_to_the_chosen_folder(
         write_png(outside / f"{index}.png", tile(8, RED))
     write_palette(outside / "palette.png", [KEY, RED])
     (outside / "readme.txt").write_text("from the internet")
+    os.symlink(outside / "2.png", outside / "3.png")  # a link inside the folder: its file
     before = tree_state(project)
     preview = new(project, "art/imported", source=str(outside), asset_type="glyph_bank")
     assert preview.proposal is not None and not preview.blocked, preview.blockers
@@ -348,7 +349,8 @@ def test_files_from_outside_are_copied_in_to_the_chosen_folder(
         preview.change_lines())
     assert apply_mutation(project, preview).applied
     copied = sorted(p.name for p in (project.assets_dir / "art/imported").iterdir())
-    assert copied == ["0.png", "1.png", "2.png", "asset.json", "palette.png"]
+    assert copied == ["0.png", "1.png", "2.png", "3.png", "asset.json", "palette.png"]
+    assert not (project.assets_dir / "art/imported/3.png").is_symlink()
     assert build(project).outcome is Outcome.SUCCEEDED
 
 
