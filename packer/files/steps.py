@@ -141,15 +141,15 @@ def undo_step(assets_dir: Path, step: Step, journal_dir: Path) -> None:
                 atomic_write_bytes(target, old)
 
 
-def read_regular_file(path: Path) -> bytes:
-    """A file's bytes, refusing anything but a regular file without blocking on it: a FIFO or
-    a device is never read, and a symlink is not followed."""
+def read_regular_file(path: Path, limit: int | None = None) -> bytes:
+    """A file's bytes (at most `limit` of them), refusing anything but a regular file without
+    blocking on it: a FIFO or a device is never read, and a symlink is not followed."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as handle:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
-        return handle.read()
+        return handle.read() if limit is None else handle.read(limit)
 
 
 def _remove_stray_temp_files(target: Path) -> None:

@@ -33,6 +33,8 @@ DERIVED_PALETTE = "palette.png"
 DEFAULT_TILE_SIZE = 16
 # The transparent key of a derived palette: magenta unless a tile uses it (see docs/formats.md).
 KEY_CANDIDATES = (0xFF00FF, 0x00FF00, 0x00FFFF, 0xFF0080, 0x80FF00, 0x0080FF)
+_HEAD_BYTES = 64 * 1024  # a PNG's size is in its first chunk
+_TILE_FILE_BYTES = 4 * 1024 * 1024  # far more than any 32×32 PNG holds
 
 
 class ProposalError(Exception):
@@ -253,13 +255,18 @@ def _glyph(
 
 
 def _open(base: Path, rel: str) -> Image.Image | None:
+    """A tile, opened (not decoded) from its first bytes: enough for its size, however big the
+    file is. Only a tile small enough to be one is read whole (to derive a palette from)."""
+    # A symlink was checked to stay inside the folder (why_not_input): read its target.
+    path = Path(os.path.realpath(base.joinpath(*rel.split("/"))))
     try:
-        # A symlink was checked to stay inside the folder (why_not_input): read its target.
-        path = Path(os.path.realpath(base.joinpath(*rel.split("/"))))
-        image = Image.open(io.BytesIO(read_regular_file(path)), formats=["PNG"])
+        head = Image.open(io.BytesIO(read_regular_file(path, _HEAD_BYTES)), formats=["PNG"])
+        if max(head.size) > max(TILE_SIZES):
+            return head  # never a tile: its size is all that is needed (PK127 says so)
+        return Image.open(io.BytesIO(read_regular_file(path, _TILE_FILE_BYTES)),
+                          formats=["PNG"])
     except Exception:  # not a PNG, unreadable: the format check reports it (PK128)
         return None
-    return image
 
 
 def _tile_size(images: dict[str, Image.Image | None], notes: list[str]) -> int:
@@ -284,8 +291,8 @@ def derive_palette_colours(images: list[Image.Image | None]) -> list[int]:
     Transparent pixels need no colour; translucent ones are left to the format check (PK126)."""
     seen: dict[int, None] = {}
     for image in images:
-        if image is None:
-            continue
+        if image is None or max(image.size) > max(TILE_SIZES):
+            continue  # not a tile (PK127): never decoded
         try:
             data = image.convert("RGBA").tobytes()
         except Exception:  # corrupt pixel data: the format check reports it (PK128)
