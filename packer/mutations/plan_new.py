@@ -58,6 +58,8 @@ from packer.workspace.anchors import check_inputs
 # asset_uuids of new assets: derived from the preview's id, so the apply (which plans again)
 # writes exactly the asset.json the user saw.
 _UUID_NAMESPACE = uuid.UUID("5b0a8f64-3c1e-4d8a-9a57-2f1e6c0d9b31")
+# Errors that one input file causes on its own: unreadable, undecodable or unsupported.
+_FILE_ERRORS = frozenset({"PK112", "PK128", "PK130", "PK131"})
 
 
 def plan_new(world: World, request: MutationRequest) -> Plan:
@@ -204,6 +206,7 @@ def _declare(
     if errors:
         plan.warn(f"the new asset would have {len(errors)} error(s), listed with its "
                   "diagnostics: it is registered, but the build is blocked until they are fixed")
+        _offer_without_broken_files(plan, request, decl.all_inputs(), errors)
     inputs = [path for _role, path in decl.all_inputs() if path != DERIVED_PALETTE
               or proposal.palette_png is None]
     if request.source is not None:
@@ -229,6 +232,22 @@ def _declare(
         skipped=tuple(proposal.skipped), diagnostics=tuple(found),
         palette_colours=proposal.palette_colours,
     )
+
+
+def _offer_without_broken_files(
+    plan: Plan, request: MutationRequest, inputs: list[tuple[str, str]], errors: list[Diagnostic]
+) -> None:
+    """Files that are themselves the problem (an ADPCM WAV, a corrupt PNG): offer the asset
+    without them, as a ready-made request."""
+    broken = sorted({d.file for d in errors if d.file and d.code in _FILE_ERRORS})
+    kept = tuple(path for _role, path in inputs
+                 if path not in broken and not (path == DERIVED_PALETTE and request.derive_palette))
+    if broken and kept:
+        plan.safe_fixes.append(SafeFix(
+            description=f"leave out {', '.join(broken)} (the files with errors) and make the "
+            f"asset of the {len(kept)} other file(s)",
+            request=request.model_copy(update={"files": kept}),
+        ))
 
 
 def _write(plan: Plan, path: str, content: bytes, detail: str) -> None:

@@ -274,7 +274,9 @@ def _tile_size(images: dict[str, Image.Image | None], notes: list[str]) -> int:
     sizes = Counter(img.size for img in images.values() if img is not None)
     if not sizes:
         return DEFAULT_TILE_SIZE
-    (width, height), _count = max(sizes.items(), key=lambda item: (item[1], -item[0][0]))
+    # The most common size; on a tie, a size a tile may have, then the smallest.
+    (width, height), _count = max(sizes.items(), key=lambda item: (
+        item[1], item[0][0] == item[0][1] and item[0][0] in TILE_SIZES, -item[0][0]))
     if len(sizes) > 1:
         shown = ", ".join(f"{w}×{h}" for w, h in sorted(sizes))
         notes.append(f"the tiles are not all one size ({shown}); tile_size {width} is the most "

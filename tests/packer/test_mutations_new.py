@@ -114,6 +114,15 @@ def test_tiles_of_mixed_sizes_are_said_and_diagnosed(project: Project) -> None:
     assert not preview.blocked  # registered; the build says what to fix
 
 
+def test_a_size_tie_prefers_a_size_a_tile_may_have(project: Project) -> None:
+    folder = project.assets_dir / "odd"
+    write_png(folder / "0.png", Image.new("RGBA", (37, 21)))
+    write_png(folder / "1.png", tile(32, RED))
+    preview = new(project, "odd")
+    assert preview.proposal is not None
+    assert preview.proposal.declaration["output"]["metadata"] == {"tile_size": 32}  # type: ignore[call-overload,index]
+
+
 def test_a_palette_derived_from_the_tiles_when_asked(project: Project) -> None:
     tiles_folder(project, "derived", palette=False)
     without = new(project, "derived")
@@ -174,6 +183,11 @@ def test_an_adpcm_wav_is_named_in_the_preview(project: Project) -> None:
     assert preview.proposal is not None
     (finding,) = preview.proposal.diagnostics
     assert finding.code == "PK130" and "Microsoft ADPCM" in finding.message
+    (fix,) = preview.safe_fixes
+    assert "leave out old.wav" in fix.description and fix.request is not None
+    without = preview_mutation(project, fix.request)
+    assert without.proposal is not None and without.proposal.diagnostics == ()
+    assert without.proposal.declaration["inputs"] == {"samples": ["ok.wav"]}
 
 
 def test_one_other_file_becomes_a_raw_asset(project: Project) -> None:

@@ -185,3 +185,22 @@ def test_a_folder_of_the_project_dropped_anywhere_on_the_window_proposes_an_asse
     dialog = window.assets.new_asset
     qtbot.waitUntil(lambda: dialog.preview is not None, timeout=10_000)
     assert "confirm" not in prompter.kinds()  # never "initialise it as a new project?"
+
+
+def test_the_files_with_errors_can_be_left_out(
+    qtbot: QtBot, studio: tuple[StudioApp, MainWindow], project: Project
+) -> None:
+    _app, window = studio
+    folder = project.assets_dir / "tiles"
+    write_tiles(folder)
+    (folder / "3_broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    drop_on_navigator(window, folder)
+    dialog = window.assets.new_asset
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=10_000)
+    assert "PK128" in dialog.body.text() and dialog.fix_button.isVisibleTo(dialog)
+    dialog.fix_button.click()
+    qtbot.waitUntil(lambda: dialog.preview is not None
+                    and dialog.preview.request.files is not None, timeout=10_000)
+    assert dialog.preview is not None and dialog.preview.proposal is not None
+    assert "3_broken.png" not in str(dialog.preview.proposal.declaration)
+    assert "PK128" not in dialog.body.text()

@@ -8,6 +8,7 @@ the same preview and apply: nothing is copied before Apply.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from html import escape
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -25,7 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from packer.mutations import MutationAction, MutationPreview, MutationRequest, MutationResult
+from packer.mutations import (
+    MutationAction,
+    MutationPreview,
+    MutationRequest,
+    MutationResult,
+    SafeFix,
+)
 from packer.mutations.proposal import ASSET_TYPES
 from studio.panels.assets.actions import describe_preview, preview_title
 from studio.services.asset_drop import AssetDrop, AssetDropKind
@@ -87,14 +94,7 @@ class NewAssetDialog(QDialog):
         scroll.setWidget(self.body)
         self.status = QLabel()
         self.status.setWordWrap(True)
-        self.refresh_button = QPushButton("Preview Again")
-        self.apply_button = QPushButton("Create Asset")
-        self.cancel_button = QPushButton("Cancel")
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.refresh_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.apply_button)
+        buttons = self._build_buttons()
         layout = QVBoxLayout(self)
         layout.addWidget(self.origin)
         layout.addLayout(form)
@@ -106,9 +106,24 @@ class NewAssetDialog(QDialog):
         self.derive_palette.toggled.connect(self._on_setting_changed)
         self.name_edit.editingFinished.connect(self._on_setting_changed)
         self.destination.editingFinished.connect(self._on_setting_changed)
+
+    def _build_buttons(self) -> QHBoxLayout:
+        self.refresh_button = QPushButton("Preview Again")
+        self.fix_button = QPushButton("Leave Out the Files with Errors")
+        self.fix_button.hide()
+        self.apply_button = QPushButton("Create Asset")
+        self.cancel_button = QPushButton("Cancel")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.refresh_button)
+        buttons.addWidget(self.fix_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.apply_button)
         self.refresh_button.clicked.connect(self._on_setting_changed)
+        self.fix_button.clicked.connect(self._on_use_fix)
         self.apply_button.clicked.connect(self._on_apply)
         self.cancel_button.clicked.connect(self.close)
+        return buttons
 
     def _build_settings(self) -> QFormLayout:
         self.type_choice = QComboBox()
@@ -191,10 +206,29 @@ class NewAssetDialog(QDialog):
             self.title.clear()
             self.body.clear()
             self.apply_button.setEnabled(False)
+            self.fix_button.hide()
             return
         self.title.setText(preview_title(preview))
         self.body.setText(describe_proposal(preview) + describe_preview(preview))
         self.apply_button.setEnabled(not preview.blocked)
+        fix = self._files_fix()
+        self.fix_button.setVisible(fix is not None)
+        if fix is not None:
+            self.fix_button.setToolTip(fix.description)
+
+    def _files_fix(self) -> SafeFix | None:
+        """The packer's offer to leave out the files with errors, if it made one."""
+        preview = self.preview
+        fixes = preview.safe_fixes if preview is not None else ()
+        return next((f for f in fixes if f.request is not None
+                     and f.request.action is MutationAction.NEW), None)
+
+    @Slot()
+    def _on_use_fix(self) -> None:
+        fix, drop = self._files_fix(), self.drop
+        if fix is not None and fix.request is not None and drop is not None:
+            self.drop = replace(drop, files=fix.request.files)
+            self._request_preview()
 
     def _on_failed(self, failure: JobFailed) -> None:
         self._show(None)
