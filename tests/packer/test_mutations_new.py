@@ -390,3 +390,72 @@ def test_a_failing_step_leaves_the_project_as_it_was(
     assert fault.hit is not None
     assert result.outcome is MutationOutcome.FAILED and result.rolled_back
     assert tree_state(project) == before
+
+
+def test_a_crash_at_every_point_of_a_copy_in_is_recovered(
+    project: Project, tmp_path: Path
+) -> None:
+    from packer.files.lock import write_lock
+    from packer.workspace.scan import build_snapshot
+    from tests.packer.test_mutations_rollback import _crash_at
+
+    outside = tmp_path / "download"
+    for index in range(2):
+        write_png(outside / f"{index}.png", tile(8, RED))
+    before = tree_state(project)
+    made = {"assets/imported/", "assets/imported/0.png", "assets/imported/1.png",
+            "assets/imported/palette.png", "assets/imported/asset.json"}
+    for n in range(100):
+        preview = new(project, "imported", source=str(outside), derive_palette=True)
+        assert preview.proposal is not None
+        code = _crash_at(project, preview.model_dump_json(), n)
+        if code == 0:
+            break
+        assert code == 86, f"the child failed instead of crashing at point {n}"
+        journal_left = (project.packer_dir / "journal").exists()
+        if n % 2:
+            with write_lock(project):
+                pass
+        else:
+            build_snapshot(project)
+        assert not (project.packer_dir / "journal").exists()
+        state = tree_state(project)
+        if state == before:
+            continue
+        # Past the commit point: rolled forward, whole.
+        assert journal_left and set(state) - set(before) == made
+        assert state["assets/imported/asset.json"] == preview.proposal.declaration_text.encode()
+        assert [e.root for e in project.load_registry().assets] == ["imported"]
+        return
+    else:
+        pytest.fail("the apply never completed")
+    assert set(tree_state(project)) - set(before) == made
+
+
+def test_one_writer_at_a_time(project: Project) -> None:
+    import threading
+
+    from packer.files.lock import write_lock
+
+    tiles_folder(project, "t")
+    preview = new(project, "t")
+    held, release = threading.Event(), threading.Event()
+
+    def other_writer() -> None:
+        with write_lock(project, command="another writer"):
+            held.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    try:
+        assert held.wait(10)
+        before = tree_state(project)
+        result = apply_mutation(project, preview, lock_timeout=0.2)
+        assert result.outcome is MutationOutcome.REFUSED and result.error_type == "LockHeld"
+        assert "another writer" in result.message
+        assert tree_state(project) == before
+    finally:
+        release.set()
+        thread.join()
+    assert apply_mutation(project, preview).applied  # the same preview, once the lock is free
