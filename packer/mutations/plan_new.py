@@ -70,7 +70,7 @@ def plan_new(world: World, request: MutationRequest) -> Plan:
     base = _place(world, plan, request, root)
     if base is None:
         return plan
-    token = CancellationToken()
+    token = world.token or CancellationToken()
     try:
         files, skipped = list_files(base, request.files, token)
         asset_type = choose_type(files, request.asset_type)

@@ -13,6 +13,7 @@ from packer.files.paths import UnsafePathError, check_relative
 from packer.files.project import PACKER_DIR, Project
 from packer.files.registry import Registry, RegistryEntry
 from packer.files.steps import MakeDirStep, Step, WriteFileStep
+from packer.lane.cancellation import CancellationToken
 from packer.mutations.model import (
     AssetIdentity,
     DiskChange,
@@ -44,6 +45,7 @@ class World:
     snapshot: WorkspaceSnapshot
     operation_id: str  # names the apply's private folders (trash); not part of the preview
     preview_id: str = ""  # the preview's operation id: the same when an apply re-plans it
+    token: CancellationToken | None = None  # for planners that read files (new)
 
     @property
     def registry(self) -> Registry | None:

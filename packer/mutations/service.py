@@ -73,7 +73,7 @@ def _compute(
     # One read lock around the scan and the fingerprint: both describe the same moment.
     with read_lock(project, timeout=lock_timeout):
         world = World(project=project, snapshot=build_snapshot(project, token),
-                      operation_id=operation_id, preview_id=preview_id)
+                      operation_id=operation_id, preview_id=preview_id, token=token)
         plan = PLANNERS[request.action](world, request)
         print_ = fingerprint(project, trees=tuple(plan.trees), files=tuple(plan.files),
                              sources=tuple(plan.sources))

@@ -13,6 +13,7 @@ from PIL import Image
 
 from packer.build import build
 from packer.files.project import Project, create_project
+from packer.lane.cancellation import OperationCancelled
 from packer.lane.events import (
     ActionAppliedDetail,
     AssetDiscoveredDetail,
@@ -459,3 +460,25 @@ def test_one_writer_at_a_time(project: Project) -> None:
         release.set()
         thread.join()
     assert apply_mutation(project, preview).applied  # the same preview, once the lock is free
+
+
+def test_a_preview_reading_files_can_be_cancelled(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from packer.lane.cancellation import CancellationToken
+    from packer.mutations import plan_new, proposal
+
+    tiles_folder(project, "t")
+    token = CancellationToken()
+    original = proposal.list_files
+
+    def cancelled_while_listing(*args: Any) -> Any:
+        token.cancel()  # the user cancels while the files are being looked at
+        return original(*args)
+
+    monkeypatch.setattr(plan_new, "list_files", cancelled_while_listing)
+    sink = ListSink()
+    with pytest.raises(OperationCancelled):
+        preview_mutation(project, MutationRequest(action=NEW, asset="t"), sink, token)
+    (terminal,) = sink.events
+    assert terminal.kind is EventKind.ACTION_FAILED and terminal.outcome is Outcome.CANCELLED
