@@ -35,7 +35,8 @@ LOGS_HEIGHT = 130
 FALLBACK_SIZE = QSize(1280, 800)  # when no screen is known (never smaller than this)
 ABOUT_TEXT = (
     "Prometeu Studio: assets for the PROMETEU fantasy console.\n\n"
-    "Ctrl+O open a project · Ctrl+F find an asset · F5 rescan · Ctrl+B build · "
+    "Ctrl+O open a project · Ctrl+F find an asset · Ctrl+N new asset from files (or drop them "
+    "on the asset list) · F5 rescan · Ctrl+B build · "
     "Ctrl+. cancel running work · Ctrl+Shift+F filter the Activity timeline.\n\n"
     "Everything the Activity panel shows comes from the packer's events; the same events are "
     "available from the command line with `prometeu-packer … --events jsonl`."
