@@ -224,3 +224,27 @@ def test_rename_and_preload_change_rewrite_the_header_but_reuse_payloads(tmp_pat
     table = json.loads((project.build_dir / "asset_table.json").read_bytes())
     assert table[0]["asset_name"] == "renamed"
     assert_equals_full_build(project, tmp_path, "rename")
+
+
+def test_a_cache_miss_says_which_settings_changed() -> None:
+    from packer.build.cache import _settings_change
+
+    before = json.dumps({"output": {"b": 1, "a": 2}, "name": "x", "gone": 1})
+    after = json.dumps({"output": {"a": 2, "b": 1}, "name": "y", "new": 2})
+    # key order inside a value is not a change; a key added or removed is
+    assert _settings_change(before, after) == "changed: gone, name, new"
+    assert _settings_change(before, before) == "changed: settings"
+    assert _settings_change("{", after) == "settings changed"
+
+
+def test_a_cache_miss_says_which_inputs_came_and_went() -> None:
+    from packer.build.cache import _inputs_change
+
+    old = [("tiles", "a.png"), ("tiles", "b.png")]
+    assert _inputs_change(old, list(reversed(old))) == "inputs reordered"
+    assert _inputs_change(old, [("tiles", "a.png"), ("tiles", "c.png")]) == (
+        "added tiles:c.png; removed tiles:b.png")
+    many = [("t", f"{i}.png") for i in range(5)]
+    assert _inputs_change([], many) == "added t:0.png, t:1.png, t:2.png…"
+    assert _inputs_change(many, []) == "removed t:0.png, t:1.png, t:2.png…"
+    assert _inputs_change([], many[:3]) == "added t:0.png, t:1.png, t:2.png"
