@@ -248,3 +248,37 @@ def test_a_cache_miss_says_which_inputs_came_and_went() -> None:
     assert _inputs_change([], many) == "added t:0.png, t:1.png, t:2.png…"
     assert _inputs_change(many, []) == "removed t:0.png, t:1.png, t:2.png…"
     assert _inputs_change([], many[:3]) == "added t:0.png, t:1.png, t:2.png"
+
+
+def test_load_cache_says_why_a_cache_cannot_be_used(tmp_path: Path) -> None:
+    from packer.build.cache import CACHE_SCHEMA_VERSION, load_cache
+    from packer.build.hashing import hash_bytes
+
+    project = new_project(tmp_path)
+    add_raw(project, "a", b"a")
+    assert build(project).succeeded
+    path = project.cache_path
+    raw = path.read_bytes()
+    loaded = load_cache(path)
+    assert loaded.cache is not None and loaded.problem is None
+    assert loaded.digest == hash_bytes(raw)
+
+    data = json.loads(raw)
+    data["schema_version"] = CACHE_SCHEMA_VERSION + 1
+    path.write_text(json.dumps(data))
+    assert load_cache(path).problem == (
+        f"cache.json has schema_version {CACHE_SCHEMA_VERSION + 1}; this packer writes "
+        f"{CACHE_SCHEMA_VERSION}")
+    data["schema_version"] = CACHE_SCHEMA_VERSION
+    data["unknown"] = 1  # the slow path: parsed again to say what is wrong
+    path.write_text(json.dumps(data, indent=1))
+    assert (load_cache(path).problem or "").startswith("cache.json is invalid at unknown: ")
+
+    real = tmp_path / "elsewhere.json"
+    real.write_bytes(raw)
+    path.unlink()
+    os.symlink(real, path)  # the packer's own file: never read through a link
+    assert load_cache(path).problem == (
+        "cache.json cannot be read: is a symlink, which is not followed here")
+    path.unlink()
+    assert load_cache(path).problem == "cache.json does not exist yet"

@@ -3,6 +3,7 @@ half-applied change. Processes are synchronised through their pipes, never by sl
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from typing import IO
 
 import pytest
 
-from packer.files.lock import LockHeldError, read_holder, read_lock, write_lock
+from packer.files.lock import LockHeldError, LockHolder, read_holder, read_lock, write_lock
 from packer.files.project import Project, create_project, open_project
 from packer.mutations import MutationAction, MutationOutcome, apply_mutation
 from packer.workspace.scan import AssetState, build_snapshot
@@ -330,3 +331,19 @@ def test_a_writer_refused_by_a_reader_is_told_so(project: Project) -> None:
         refused = _refusal(lambda: write_lock(project, timeout=0).__enter__())
     assert refused.holder is None
     assert "is held by another reader or writer of this project. Try again" in str(refused)
+
+
+def test_the_holder_is_read_from_the_lock_file_never_through_a_link(
+    project: Project, tmp_path: Path
+) -> None:
+    text = json.dumps({"pid": 7, "host": "studio-pc", "command": "prometeu-packer relocate",
+                       "started_at": "2026-12-06T08:00:00+00:00"})
+    project.lock_path.write_text(text)
+    assert read_holder(project.lock_path) == LockHolder(
+        pid=7, host="studio-pc", command="prometeu-packer relocate",
+        started_at="2026-12-06T08:00:00+00:00")
+    elsewhere = tmp_path / "holder.json"
+    elsewhere.write_text(text)
+    project.lock_path.unlink()
+    os.symlink(elsewhere, project.lock_path)
+    assert read_holder(project.lock_path) is None

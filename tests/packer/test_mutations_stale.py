@@ -35,6 +35,7 @@ def test_an_input_edited_after_a_remove_preview_is_not_deleted(tmp_path: Path, e
 
 
 def test_the_stale_parts_are_named_as_the_user_knows_them() -> None:
-    assert describe_differences(["registry", "tree:sprites/hero", "file:odd:name/asset.json"]) == (
+    assert describe_differences(["registry", "tree:sprites/hero", "file:odd:name/asset.json",
+                                 "source:/home/me/art:v2/hero.png"]) == (
         "the registry (assets/.prometeu/index.json), assets/sprites/hero, "
-        "assets/odd:name/asset.json")
+        "assets/odd:name/asset.json, /home/me/art:v2/hero.png")
