@@ -69,19 +69,27 @@ class InspectionPane(QWidget):
     ) -> None:
         header = ""
         item: LaneEvent | None = None
+        record: OperationRecord | None = None
         if isinstance(node, BurstNode):
             header = _burst_html(node)
         elif isinstance(node, EventNode):
             item = node.item
+            parent = node.parent
+            record = parent if isinstance(parent, OperationRecord) else parent.parent
         elif isinstance(node, GroupNode):
             header = f"<p><b>{html.escape(node.label)}</b> in this operation.</p>"
             item = node.children[-1].item if node.children else None
+            record = node.parent
         elif isinstance(node, OperationRecord):
             header = _operation_header(node)
             item = node.terminal or _last_lifecycle(node) or node.progress_event
+            record = node
         self._item = item
         self._assets = item.event.affected_assets if item is not None else ()
-        body = _envelope_html(item) if item is not None else ("" if header else PLACEHOLDER)
+        not_kept = (record.assets_not_kept.get(item.event.sequence, 0)
+                    if record is not None and item is not None else 0)
+        body = (_envelope_html(item, not_kept) if item is not None
+                else ("" if header else PLACEHOLDER))
         self.browser.setHtml(header + body)
         self.copy_button.setEnabled(item is not None)
 
@@ -139,7 +147,7 @@ def _operation_header(rec: OperationRecord) -> str:
     return f"<h3>{title}</h3><table>{cells}</table><hr>"
 
 
-def _envelope_html(item: LaneEvent) -> str:
+def _envelope_html(item: LaneEvent, assets_not_kept: int = 0) -> str:
     event: PackerEvent = item.event
     progress = "—"
     if event.progress is not None:
@@ -152,6 +160,8 @@ def _envelope_html(item: LaneEvent) -> str:
         f"({html.escape(a.root)}{'' if a.asset_id is None else f', id {a.asset_id}'})"
         for i, a in enumerate(event.affected_assets)
     ) or "—"
+    if assets_not_kept:
+        assets += f"<br>… {assets_not_kept} more not kept in the project's history"
     detail = (
         html.escape(json.dumps(json.loads(event.detail.model_dump_json()), indent=2))
         if event.detail is not None else "—"

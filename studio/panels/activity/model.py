@@ -70,7 +70,7 @@ FindingsKey = tuple[str | None, str, frozenset[str]]  # origin, operation, affec
 RowWindow = Callable[[], tuple[int, int] | None]  # first, last top-level row on screen; None: all
 
 _PROGRESS = EventKind.PROGRESS_UPDATED
-MAX_OPERATIONS = 500  # operations kept in memory; pinned failures are never evicted
+MAX_OPERATIONS = 500  # operations kept in memory, besides pinned failures (never evicted)
 BATCHED_REFRESH = 8  # rows refreshed at once from which cells are announced per parent
 PLACEHOLDER = "…"  # the one child row of an operation nobody has expanded yet
 
@@ -124,10 +124,22 @@ class ActivityModel(QStandardItemModel):
         self._apply(items, journal=True)
 
     def restore(self, entries: Iterable[JournalEntry]) -> None:
-        """Rebuild the timeline from history; operations with no terminal are `interrupted`."""
+        """Rebuild the timeline from history; operations with no terminal are `interrupted`.
+        History keeps a sample of each operation's events; its terminal's totals are the
+        run's exact counts, so a restored row says what the live one said."""
         entries = list(entries)
         self._apply([LaneEvent(e.event, 1, e.made_by_lane) for e in entries], journal=False)
         acknowledged = {e.event.operation_id for e in entries if e.acknowledged}
+        for entry in entries:
+            if entry.totals is None and not entry.assets_not_kept:
+                continue
+            rec = self._by_id.get(entry.event.operation_id)
+            if rec is None:
+                continue
+            if entry.totals is not None:
+                rec.apply_totals(entry.totals)
+            if entry.assets_not_kept:
+                rec.assets_not_kept[entry.event.sequence] = entry.assets_not_kept
         for rec in self._ops:
             if rec.running:
                 rec.status = OperationStatus.INTERRUPTED
@@ -135,6 +147,7 @@ class ActivityModel(QStandardItemModel):
                 rec.acknowledged = True
         self.refresh_rows(self._ops)
         self._update_failure_count()
+        self._evict()
 
     def _apply(self, items: Sequence[LaneEvent], *, journal: bool) -> None:
         # The hot path under a flood: per item one lookup and a few counters on its record
@@ -165,7 +178,8 @@ class ActivityModel(QStandardItemModel):
             touched[rec] = None
             if entries is not None and item.origin is None:
                 # Replayed events are another run's history, never this project's.
-                entries.append(JournalEntry(event, False, item.made_by_lane))
+                entries.append(JournalEntry(event, False, item.made_by_lane,
+                                            rec.totals() if event.terminal else None))
         dirty.update(touched)
         fresh = set(new_ops)
         self._insert_rows(new_ops)
@@ -182,9 +196,9 @@ class ActivityModel(QStandardItemModel):
         if entries:
             assert self._journal is not None
             self._journal.append(entries)  # written by the writer thread, off the GUI thread
-        self._evict()
         if ended:
             self._update_failure_count()
+        self._evict()
         running = progressed or any(rec.running for rec in touched)
         if running and not self._refresh.isActive():
             self._refresh.start()
@@ -304,7 +318,8 @@ class ActivityModel(QStandardItemModel):
         return True
 
     def _evict(self) -> None:
-        while len(self._ops) > MAX_OPERATIONS:
+        # The newest MAX_OPERATIONS, plus older failures nobody acknowledged (as the history).
+        while len(self._ops) - self._unacknowledged > MAX_OPERATIONS:
             victim = next(
                 (r for r in reversed(self._ops) if not r.pinned and not r.running), None
             )

@@ -147,8 +147,8 @@ def compact_counts(rec: OperationRecord) -> str:
     if rec.diagnostics is not None:
         errors, warnings = rec.diagnostics
         parts.extend(f"{mark}{n}" for mark, n in (("✖", errors), ("⚠", warnings)) if n)
-    if rec.assets:
-        parts.append(f"{len(rec.assets)} asset{'' if len(rec.assets) == 1 else 's'}")
+    if rec.asset_count:
+        parts.append(f"{rec.asset_count} asset{'' if rec.asset_count == 1 else 's'}")
     looked_up = rec.cache_hits + rec.cache_misses
     if looked_up:
         parts.append(f"{rec.cache_hits}/{looked_up} cached")

@@ -24,6 +24,7 @@ from packer.lane.events import (
     PackerEvent,
     Progress,
 )
+from studio.panels.activity.journal import OperationTotals
 from studio.services.lane_items import LaneEvent
 
 MAX_EVENTS_PER_OPERATION = 400  # retained event rows per operation; counts stay exact beyond
@@ -150,7 +151,44 @@ class OperationRecord:
         self.cache_hits = 0
         self.cache_misses = 0
         self.diagnostics: tuple[int, int] | None = None  # (errors, warnings) of the latest report
-        self.kinds: set[EventKind] = set()
+        self.kind_counts: dict[EventKind, int] = {}  # lifecycle events per kind, exact
+        self.asset_total: int | None = None  # restored from history: the whole run's count
+        self.assets_not_kept: dict[int, int] = {}  # sequence → affected assets history left out
+
+    @property
+    def kinds(self) -> set[EventKind]:
+        return set(self.kind_counts)
+
+    @property
+    def asset_count(self) -> int:
+        """Distinct assets the operation's events named (the whole run's, also once restored
+        from a history that kept only a sample of its events)."""
+        return self.asset_total if self.asset_total is not None else len(self.assets)
+
+    @property
+    def events_not_kept(self) -> int:
+        """Lifecycle events counted but not held (past the cap, or left out of history)."""
+        return max(0, self.events_total - self.events_retained)
+
+    def totals(self) -> OperationTotals:
+        """The exact counts, for the history (written with the terminal)."""
+        return OperationTotals(
+            events=self.events_total,
+            kinds={kind.value: n for kind, n in self.kind_counts.items()},
+            assets=self.asset_count, cache_hits=self.cache_hits, cache_misses=self.cache_misses,
+            progress_updates=self.progress_updates, progress=self.progress,
+        )
+
+    def apply_totals(self, totals: OperationTotals) -> None:
+        """Restore from history: the run's own counts replace those of the sampled events."""
+        self.events_total = totals.events
+        self.kind_counts = {EventKind(k): n for k, n in totals.kinds.items()
+                            if k in EventKind._value2member_map_}
+        self.asset_total = totals.assets
+        self.cache_hits, self.cache_misses = totals.cache_hits, totals.cache_misses
+        self.progress_updates = totals.progress_updates
+        self.progress = totals.progress
+        self.version += 1
 
     # -- status --
 
@@ -203,7 +241,8 @@ class OperationRecord:
         self.version += 1
         self.last_event = event
         self.summary = event.summary
-        self.kinds.add(kind)
+        counts = self.kind_counts
+        counts[kind] = counts.get(kind, 0) + 1
         if event.affected_assets:
             for asset in event.affected_assets:
                 self.assets.add(asset.root)
@@ -279,8 +318,8 @@ class OperationRecord:
         """Short, for a fixed-width column: zero counts are left out ("no findings" says the
         diagnostics were checked and none found)."""
         parts: list[str] = []
-        if self.assets:
-            parts.append(_plural(len(self.assets), "asset"))
+        if self.asset_count:
+            parts.append(_plural(self.asset_count, "asset"))
         if self.cache_hits:
             parts.append(_plural(self.cache_hits, "hit"))
         if self.cache_misses:
