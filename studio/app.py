@@ -29,7 +29,8 @@ from studio.panels.activity import (
 )
 from studio.panels.activity.journal_writer import JournalWriter
 from studio.panels.activity.progress import GlobalProgressWidget
-from studio.panels.activity.replay import replay_through_lane
+from studio.panels.activity.records import OperationStatus
+from studio.panels.activity.replay import ReplayError, ReplayReport, replay_through_lane
 from studio.panels.prompts import Prompter
 from studio.services.asset_key import AssetKey, asset_key
 from studio.services.bus import StudioBus
@@ -62,6 +63,7 @@ class OpenedProject:
     state: StudioState
     journal: ActivityJournal
     history: list[JournalEntry]
+    project_id: str  # read here, on the worker: it may read the registry
 
 
 class StudioApp(QObject):
@@ -70,6 +72,7 @@ class StudioApp(QObject):
     project_opened = Signal(object)  # Project
     drop_decided = Signal(object)  # DropDecision
     build_ended = Signal(object)  # the build's terminal PackerEvent
+    replay_reported = Signal(object)  # ReplayReport, once a replay has been read whole
 
     def __init__(self, prompter: Prompter | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -159,7 +162,8 @@ class StudioApp(QObject):
         def job(sink: EventSink, token: CancellationToken) -> OpenedProject:
             project = open_project(path)
             journal = ActivityJournal(journal_path(project.root))
-            return OpenedProject(project, load_state(project.root), journal, journal.load())
+            return OpenedProject(project, load_state(project.root), journal, journal.load(),
+                                 project.project_id)
 
         self.pool.submit(f"Open {path.name}", job, on_result=self._on_opened,
                          on_failure=self._on_open_failed)
@@ -220,8 +224,9 @@ class StudioApp(QObject):
         """A fresh Activity timeline per project, restored from its history."""
         old_panel, old_progress = self.activity_panel, self.global_progress
         self._retire_journal()
-        model = ActivityModel(JournalWriter(opened.journal), self)
+        model = ActivityModel(JournalWriter(opened.journal), self, project_id=opened.project_id)
         model.restore(opened.history)
+        self._show_last_build(window, model)
         panel = ActivityPanel(model)
         panel.asset_link_activated.connect(self._on_asset_link_activated)
         panel.unacknowledged_failures_changed.connect(self._on_failures_changed)
@@ -240,6 +245,16 @@ class StudioApp(QObject):
         window.statusBar().addPermanentWidget(progress)
         self.activity_model, self.activity_panel, self.global_progress = model, panel, progress
 
+    @staticmethod
+    def _show_last_build(window: MainWindow, model: ActivityModel) -> None:
+        """The run surface says the opened project's own last build, from its history."""
+        last = model.last_build()
+        if last is None:
+            window.run_surface.show_no_build()
+        else:
+            window.run_surface.show_finished(last.summary,
+                                             ok=last.status is OperationStatus.SUCCEEDED)
+
     def replay_when_open(self, log: Path) -> None:
         """`--replay`: feed a JSON-lines event log through the lane into the Activity panel
         (now if a project is open, else as soon as one is)."""
@@ -252,8 +267,30 @@ class StudioApp(QObject):
         if log is None:
             return
         lane = self.lane
-        self.pool.submit(f"Replay {log.name}",
-                         lambda sink, token: replay_through_lane(log, lane, token))
+
+        def job(sink: EventSink, token: CancellationToken) -> ReplayReport | ReplayError:
+            try:
+                return replay_through_lane(log, lane, token)
+            except ReplayError as exc:  # one clear message, no failure rows
+                return exc
+
+        self.pool.submit(f"Replay {log.name}", job, on_result=self._on_replayed)
+
+    def _on_replayed(self, result: ReplayReport | ReplayError) -> None:
+        if isinstance(result, ReplayError):
+            self._status(f"Nothing replayed: {result}")
+            self.prompter.refuse(self._dialog_parent(), "Cannot replay the event log",
+                                 str(result))
+            return
+        text = f"Replayed {result.events} events from {result.path.name}"
+        if result.skipped_lines:
+            lines = ", ".join(str(n) for n in result.skipped_lines[:10])
+            more = "…" if len(result.skipped_lines) > 10 else ""
+            count = len(result.skipped_lines)
+            text += (f"; {count} line{'s' if count != 1 else ''} skipped, not events "
+                     f"(line {lines}{more})")
+        self._status(text)
+        self.replay_reported.emit(result)
 
     @Slot(int)
     def _on_failures_changed(self, count: int) -> None:
@@ -352,7 +389,7 @@ class StudioApp(QObject):
                 trace = getattr(event.detail, "traceback", None)
                 if trace:
                     window.logs.text.appendPlainText(str(trace).rstrip())
-            if event.terminal and event.operation == "build":
+            if event.terminal and event.operation == "build" and self._own(item):
                 ok = event.outcome is Outcome.SUCCEEDED
                 if window is not None:
                     window.run_surface.show_finished(event.summary, ok=ok)
@@ -362,6 +399,12 @@ class StudioApp(QObject):
                 if self.report:
                     # For the real-window check: once the panels have had time to repaint.
                     QTimer.singleShot(REPORT_SETTLE_MS, self, self._report_settled)
+
+    def _own(self, item: LaneEvent) -> bool:
+        """The open project's own work: not a replay, not another project's events."""
+        model = self.activity_model
+        foreign = model is not None and model.is_foreign(item.event.project_id)
+        return item.origin is None and not foreign
 
     def _on_listing_reported(self, listing: object) -> None:
         count = len(getattr(listing, "assets", ()))

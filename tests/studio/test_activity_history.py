@@ -180,7 +180,7 @@ def test_an_operation_that_never_ended_keeps_its_head_and_tail(
     assert sequences == list(range(1, HEAD + 1)) + list(range(1001 - TAIL, 1001))
     restored = _reopen(path)
     rec = restored.operation("long")
-    assert rec is not None and rec.status is OperationStatus.INTERRUPTED
+    assert rec is not None and rec.status is OperationStatus.INCOMPLETE
     assert rec.elapsed_s() == pytest.approx(0.999)  # first to last event kept
 
 
@@ -239,3 +239,23 @@ def test_a_terminal_naming_thousands_of_assets_is_one_bounded_line(
     qtbot.addWidget(pane)
     pane.show_node(rec)
     assert f"… {30_000 - ASSETS_PER_LINE} more not kept" in pane.browser.toPlainText()
+
+
+def test_a_restored_build_s_group_says_how_many_were_not_kept(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from studio.panels.activity.presentation import group_row
+    from studio.panels.activity.records import GroupNode
+
+    path = journal_path(tmp_path)
+    writer = JournalWriter(ActivityJournal(path))
+    live = ActivityModel(writer)
+    live.apply(_build("b", 3000))
+    writer.close()
+    for model in (live, _reopen(path)):
+        rec = model.operation("b")
+        assert rec is not None
+        groups = [n for n in rec.children if isinstance(n, GroupNode)]
+        assert len(groups) == 1
+        kept = len(groups[0].children)
+        assert group_row(groups[0])[1] == f"3000 cache misses · {3000 - kept} more not kept"

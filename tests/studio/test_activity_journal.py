@@ -49,7 +49,7 @@ def test_history_round_trips_and_restores_statuses(
     status = {rec.operation_id: rec.status for rec in restored.operations()}
     assert status == {
         "a": OperationStatus.FAILED, "b": OperationStatus.SUCCEEDED,
-        "c": OperationStatus.INTERRUPTED, "d": OperationStatus.FAILED,
+        "c": OperationStatus.INCOMPLETE, "d": OperationStatus.FAILED,
     }
     assert restored.unacknowledged_failures == 1  # "d" was acknowledged before closing
     record_d = restored.operation("d")

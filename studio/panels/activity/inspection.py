@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayou
 
 from packer.lane.events import AffectedAsset, PackerEvent
 from studio.panels.activity.presentation import (
+    FOLD_EXPLANATION,
+    burst_status_text,
     format_seconds,
     local_time,
     operation_label,
@@ -39,8 +41,9 @@ def envelope_json(item: LaneEvent) -> str:
 class InspectionPane(QWidget):
     asset_link_activated = Signal(object)  # AffectedAsset
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, project_id: str | None = None) -> None:
         super().__init__(parent)
+        self.project_id = project_id  # the open project's (see ActivityModel.project_id)
         self.browser = QTextBrowser(self)
         self.browser.setOpenLinks(False)
         self.browser.anchorClicked.connect(self._on_anchor)
@@ -85,10 +88,12 @@ class InspectionPane(QWidget):
             item = node.terminal or _last_lifecycle(node) or node.progress_event
             record = node
         self._item = item
-        self._assets = item.event.affected_assets if item is not None else ()
+        foreign = (item is not None and self.project_id is not None
+                   and item.event.project_id != self.project_id)
+        self._assets = item.event.affected_assets if item is not None and not foreign else ()
         not_kept = (record.assets_not_kept.get(item.event.sequence, 0)
                     if record is not None and item is not None else 0)
-        body = (_envelope_html(item, not_kept) if item is not None
+        body = (_envelope_html(item, not_kept, foreign=foreign) if item is not None
                 else ("" if header else PLACEHOLDER))
         self.browser.setHtml(header + body)
         self.copy_button.setEnabled(item is not None)
@@ -121,13 +126,11 @@ def _last_lifecycle(rec: OperationRecord) -> LaneEvent | None:
 
 
 def _burst_html(burst: BurstNode) -> str:
-    statuses = ", ".join(f"{n} {status.value}" for status, n in burst.statuses().items())
     origin = f"<p>{html.escape(burst.origin.capitalize())}.</p>" if burst.origin else ""
     return (
         f"<h3>{html.escape(burst.label)}</h3><p>{html.escape(burst.breakdown())}<br>"
-        f"{html.escape(statuses)}</p>{origin}<p>Reads the Studio runs on every selection and "
-        "refresh, folded so builds and changes stand out. Expand this row to inspect each one. "
-        "A read that fails, or whose findings change, gets its own row.</p>"
+        f"{html.escape(burst_status_text(burst))}</p>{origin}"
+        f"<p>{html.escape(FOLD_EXPLANATION)}</p>"
     )
 
 
@@ -147,7 +150,11 @@ def _operation_header(rec: OperationRecord) -> str:
     return f"<h3>{title}</h3><table>{cells}</table><hr>"
 
 
-def _envelope_html(item: LaneEvent, assets_not_kept: int = 0) -> str:
+FOREIGN_LINK = ("From another project ({project}), not the open one: "
+                "there is no such asset here to select")
+
+
+def _envelope_html(item: LaneEvent, assets_not_kept: int = 0, *, foreign: bool = False) -> str:
     event: PackerEvent = item.event
     progress = "—"
     if event.progress is not None:
@@ -155,11 +162,16 @@ def _envelope_html(item: LaneEvent, assets_not_kept: int = 0) -> str:
         progress = f"{p.done}/{p.total} {p.unit}" if p.total is not None else f"{p.done} {p.unit}"
         if item.coalesced > 1:
             progress += f" (latest of {item.coalesced} updates)"
+    why = html.escape(FOREIGN_LINK.format(project=event.project_id), quote=True)
     assets = "<br>".join(
-        f'<a href="{ASSET_SCHEME}:{i}">{html.escape(a.name or a.root)}</a> '
-        f"({html.escape(a.root)}{'' if a.asset_id is None else f', id {a.asset_id}'})"
+        (f'<span title="{why}" style="color: palette(mid)">{html.escape(a.name or a.root)}'
+         "</span> " if foreign else
+         f'<a href="{ASSET_SCHEME}:{i}">{html.escape(a.name or a.root)}</a> ')
+        + f"({html.escape(a.root)}{'' if a.asset_id is None else f', id {a.asset_id}'})"
         for i, a in enumerate(event.affected_assets)
     ) or "—"
+    if foreign and event.affected_assets:
+        assets += f"<br><i>{why}.</i>"
     if assets_not_kept:
         assets += f"<br>… {assets_not_kept} more not kept in the project's history"
     detail = (

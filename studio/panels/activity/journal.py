@@ -267,7 +267,7 @@ class ActivityJournal:
 
     def spill(self) -> None:
         """Queue the held tails of operations that have not ended (closing: keep what is known;
-        they reopen as interrupted)."""
+        they reopen as incomplete)."""
         for sampling in self._open.values():
             self._pending.extend(sampling.tail)
         self._open.clear()

@@ -106,7 +106,7 @@ class JournalWriter:
             self._write(commands)
             if closing:
                 # Operations that never ended keep what is known of them (they reopen as
-                # interrupted): their held tails go out with the last write.
+                # incomplete): their held tails go out with the last write.
                 self._guarded(self._spill, None)
             with self._cond:
                 self._done = max(self._done, ticket)

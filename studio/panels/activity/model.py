@@ -40,6 +40,7 @@ from studio.panels.activity.presentation import (
     bar_value,
     burst_row,
     burst_status,
+    burst_status_text,
     burst_tooltip,
     busy_brush,
     compact_counts,
@@ -96,9 +97,13 @@ class ActivityModel(QStandardItemModel):
     REFRESH_MS = 100
 
     def __init__(
-        self, journal: JournalWriter | None = None, parent: QObject | None = None
+        self, journal: JournalWriter | None = None, parent: QObject | None = None, *,
+        project_id: str | None = None,
     ) -> None:
         super().__init__(0, len(COLUMNS), parent)
+        # The open project's id: events of another project (a replayed log) are foreign, and
+        # their asset links are not offered (None: no project, nothing is foreign).
+        self.project_id = project_id
         self.setHorizontalHeaderLabels(list(COLUMNS))
         for column, title in enumerate(COLUMN_TITLES):
             self.setHeaderData(column, Qt.Orientation.Horizontal, title,
@@ -124,7 +129,7 @@ class ActivityModel(QStandardItemModel):
         self._apply(items, journal=True)
 
     def restore(self, entries: Iterable[JournalEntry]) -> None:
-        """Rebuild the timeline from history; operations with no terminal are `interrupted`.
+        """Rebuild the timeline from history; operations with no terminal are `incomplete`.
         History keeps a sample of each operation's events; its terminal's totals are the
         run's exact counts, so a restored row says what the live one said."""
         entries = list(entries)
@@ -142,7 +147,7 @@ class ActivityModel(QStandardItemModel):
                 rec.assets_not_kept[entry.event.sequence] = entry.assets_not_kept
         for rec in self._ops:
             if rec.running:
-                rec.status = OperationStatus.INTERRUPTED
+                rec.status = OperationStatus.INCOMPLETE
             if rec.operation_id in acknowledged:
                 rec.acknowledged = True
         self.refresh_rows(self._ops)
@@ -277,7 +282,7 @@ class ActivityModel(QStandardItemModel):
     def _show_burst(self, burst: BurstNode) -> bool:
         texts = burst_row(burst)
         status = burst_status(burst)
-        shown = (texts, status, len(burst.ops))
+        shown = (texts, status, burst_status_text(burst))
         if shown == burst.shown:
             return False
         for column, text in enumerate(texts):
@@ -286,7 +291,7 @@ class ActivityModel(QStandardItemModel):
         for item in burst.items:
             item.setToolTip(tooltip)
         burst.items[0].setIcon(status_icon(status))
-        burst.items[0].setData(f"{burst.label}: {status.value}",
+        burst.items[0].setData(f"{burst.label}: {burst_status_text(burst)}",
                                Qt.ItemDataRole.AccessibleTextRole)
         burst.shown = shown
         return True
@@ -475,6 +480,17 @@ class ActivityModel(QStandardItemModel):
 
     def running_operations(self) -> list[OperationRecord]:
         return [rec for rec in self._ops if rec.running]
+
+    def is_foreign(self, project_id: str) -> bool:
+        return self.project_id is not None and project_id != self.project_id
+
+    def last_build(self) -> OperationRecord | None:
+        """The open project's newest ended build (its own history, never a replayed one)."""
+        for rec in self._ops:
+            if (rec.operation == "build" and rec.origin is None and rec.terminal is not None
+                    and not self.is_foreign(rec.project_id)):
+                return rec
+        return None
 
     @property
     def unacknowledged_failures(self) -> int:

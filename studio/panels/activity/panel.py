@@ -70,7 +70,7 @@ class ActivityPanel(QWidget):
 
         self._build_filters(model)
         self._build_view(model)
-        self.inspection = InspectionPane(self)
+        self.inspection = InspectionPane(self, project_id=model.project_id)
         self.inspection.asset_link_activated.connect(self.asset_link_activated)
         self._lay_out()
         model.unacknowledged_failures_changed.connect(self._on_failures_changed)

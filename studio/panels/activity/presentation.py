@@ -40,7 +40,7 @@ _ICONS = {
     OperationStatus.FAILED: QStyle.StandardPixmap.SP_MessageBoxCritical,
     OperationStatus.BLOCKED: QStyle.StandardPixmap.SP_MessageBoxWarning,
     OperationStatus.CANCELLED: QStyle.StandardPixmap.SP_DialogCancelButton,
-    OperationStatus.INTERRUPTED: QStyle.StandardPixmap.SP_MessageBoxQuestion,
+    OperationStatus.INCOMPLETE: QStyle.StandardPixmap.SP_MessageBoxQuestion,
 }
 
 
@@ -189,8 +189,23 @@ def operation_row(rec: OperationRecord, now: float) -> tuple[str, str, str, str,
     )
 
 
+# A fold's icon when its reads ended differently: the one that most needs a look wins.
+_FOLD_PRECEDENCE = (OperationStatus.RUNNING, OperationStatus.INCOMPLETE,
+                    OperationStatus.CANCELLED, OperationStatus.SUCCEEDED)
+
+
 def burst_status(burst: BurstNode) -> OperationStatus:
-    return OperationStatus.RUNNING if burst.running else OperationStatus.SUCCEEDED
+    """The status its reads share, or the first of _FOLD_PRECEDENCE among them."""
+    statuses = burst.statuses()
+    for status in _FOLD_PRECEDENCE:
+        if status in statuses:
+            return status
+    return next(iter(statuses), OperationStatus.SUCCEEDED)
+
+
+def burst_status_text(burst: BurstNode) -> str:
+    """Each outcome with its count: "3 cancelled", "2 succeeded, 1 cancelled"."""
+    return ", ".join(f"{count} {status.value}" for status, count in burst.statuses().items())
 
 
 def burst_row(burst: BurstNode) -> tuple[str, str, str, str, str]:
@@ -204,19 +219,23 @@ def burst_row(burst: BurstNode) -> tuple[str, str, str, str, str]:
     )
 
 
+FOLD_EXPLANATION = (
+    "Consecutive reads (list, details, scan) are folded into one row so builds and changes "
+    "stand out. Expand it to see each one; a read that fails or is blocked, or whose findings "
+    "differ from the same read's before, gets its own row."
+)
+
+
 def burst_tooltip(burst: BurstNode) -> str:
-    statuses = ", ".join(f"{count} {status.value}" for status, count in burst.statuses().items())
     span = ""
     if burst.ops:  # newest first
         first, last = started_at(burst.ops[-1]), started_at(burst.ops[0])
         span = f"Started {first}" if first == last else f"Started {first} to {last}"
     lines = [
         f"{burst.label}: {burst.breakdown()}",
-        statuses,
+        burst_status_text(burst),
         span,
-        "Reads the Studio runs on every selection and refresh, folded so builds and changes "
-        "stand out. Expand to see each one; a failed read, or one whose findings changed, gets "
-        "its own row.",
+        FOLD_EXPLANATION,
     ]
     if burst.origin is not None:
         lines.append(burst.origin.capitalize())
@@ -224,7 +243,8 @@ def burst_tooltip(burst: BurstNode) -> str:
 
 
 def group_row(group: GroupNode) -> tuple[str, str]:
-    return "", group.label
+    not_kept = group.count - len(group.children)
+    return "", group.label + (f" · {not_kept} more not kept" if not_kept > 0 else "")
 
 
 def event_row(node: EventNode) -> tuple[str, str, str, str, str]:

@@ -47,7 +47,7 @@ class OperationStatus(StrEnum):
     FAILED = "failed"
     BLOCKED = "blocked"
     CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"  # restored from history with no terminal on record
+    INCOMPLETE = "incomplete"  # no terminal on record (history, or a replayed log ends early)
 
     @classmethod
     def from_outcome(cls, outcome: Outcome | None) -> OperationStatus:
@@ -65,7 +65,7 @@ _RUNNING = OperationStatus.RUNNING
 ROUTINE_OPERATIONS = frozenset({"list", "details", "scan"})
 ROUTINE_OUTCOMES = frozenset({
     OperationStatus.RUNNING, OperationStatus.SUCCEEDED, OperationStatus.CANCELLED,
-    OperationStatus.INTERRUPTED,
+    OperationStatus.INCOMPLETE,
 })
 
 
@@ -153,6 +153,7 @@ class OperationRecord:
         self.diagnostics: tuple[int, int] | None = None  # (errors, warnings) of the latest report
         self.kind_counts: dict[EventKind, int] = {}  # lifecycle events per kind, exact
         self.asset_total: int | None = None  # restored from history: the whole run's count
+        self._restored_totals = False
         self.assets_not_kept: dict[int, int] = {}  # sequence → affected assets history left out
 
     @property
@@ -189,6 +190,7 @@ class OperationRecord:
         self.progress_updates = totals.progress_updates
         self.progress = totals.progress
         self.version += 1
+        self._restored_totals = True
 
     # -- status --
 
@@ -239,6 +241,14 @@ class OperationRecord:
         kind = event.kind
         self.events_total += 1
         self.version += 1
+        if item.made_by_lane and self.origin is not None and event.terminal:
+            # A replayed log that stops before this operation's terminal: incomplete, as when
+            # history has no terminal. Its time and summary stay those of the log's last event.
+            self.terminal = item
+            self.status = OperationStatus.INCOMPLETE
+            self.retained.append(item)
+            self.events_retained += 1
+            return
         self.last_event = event
         self.summary = event.summary
         counts = self.kind_counts
@@ -306,6 +316,19 @@ class OperationRecord:
             else:
                 nodes.append(EventNode(item, self, len(nodes)))
         self._derived = len(self.retained)
+        if self._restored_totals:
+            self._count_groups_from_totals()
+
+    def _count_groups_from_totals(self) -> None:
+        """History kept a sample of the events; a kind shown as one group gets the run's
+        count (its row then says how many were not kept). Interleaved groups keep their own."""
+        groups: dict[EventKind, list[GroupNode]] = {}
+        for node in self._nodes:
+            if isinstance(node, GroupNode):
+                groups.setdefault(node.kind, []).append(node)
+        for kind, found in groups.items():
+            if len(found) == 1:
+                found[0].count = max(found[0].count, self.kind_counts.get(kind, 0))
 
     def _trailing_group(self, kind: EventKind) -> GroupNode | None:
         nodes = self.children
