@@ -29,7 +29,7 @@ from studio.panels.activity import (
 )
 from studio.panels.activity.journal_writer import JournalWriter
 from studio.panels.activity.progress import GlobalProgressWidget
-from studio.panels.activity.records import OperationStatus
+from studio.panels.activity.records import PINNED_STATUSES, OperationStatus
 from studio.panels.activity.replay import ReplayError, ReplayReport, replay_through_lane
 from studio.panels.prompts import Prompter
 from studio.services.asset_key import AssetKey, asset_key
@@ -252,8 +252,9 @@ class StudioApp(QObject):
         if last is None:
             window.run_surface.show_no_build()
         else:
-            window.run_surface.show_finished(last.summary,
-                                             ok=last.status is OperationStatus.SUCCEEDED)
+            window.run_surface.show_finished(
+                last.summary, ok=last.status not in PINNED_STATUSES,
+                blocked=last.status is OperationStatus.BLOCKED)
 
     def replay_when_open(self, log: Path) -> None:
         """`--replay`: feed a JSON-lines event log through the lane into the Activity panel
@@ -390,9 +391,10 @@ class StudioApp(QObject):
                 if trace:
                     window.logs.text.appendPlainText(str(trace).rstrip())
             if event.terminal and event.operation == "build" and self._own(item):
-                ok = event.outcome is Outcome.SUCCEEDED
+                ok = event.outcome not in (Outcome.FAILED, Outcome.BLOCKED)
                 if window is not None:
-                    window.run_surface.show_finished(event.summary, ok=ok)
+                    window.run_surface.show_finished(event.summary, ok=ok,
+                                                     blocked=event.outcome is Outcome.BLOCKED)
                     window.show_status(event.summary)
                 self._say(f"build finished {event.outcome} {event.summary}")
                 self.build_ended.emit(event)

@@ -54,8 +54,10 @@ class RunSurface(QWidget):
         """A project with no build in its history."""
         self.show_finished(NO_BUILD, ok=True)
 
-    def show_finished(self, text: str, *, ok: bool) -> None:
+    def show_finished(self, text: str, *, ok: bool, blocked: bool = False) -> None:
+        """By severity: a failure red, a blocked build amber, anything else plain."""
         self._set_status(text)
-        self.status.setStyleSheet("" if ok else "color: #c62828;")
+        self.status.setStyleSheet(
+            "" if ok else "color: #b26a00;" if blocked else "color: #c62828;")
         self.build_button.setEnabled(True)
         self.cancel_button.setEnabled(False)

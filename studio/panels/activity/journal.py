@@ -47,6 +47,14 @@ ACK_KEY = "acknowledged_operations"
 _PINNED_OUTCOMES = frozenset({Outcome.FAILED, Outcome.BLOCKED})
 
 
+def needs_acknowledgement(operation: str, outcome: Outcome | None) -> bool:
+    """A failure, or work refused as blocked; not a blocked *preview* (it answered the question
+    asked: "this would be blocked", e.g. the folder picked exists; nothing went wrong)."""
+    if outcome not in _PINNED_OUTCOMES:
+        return False
+    return outcome is Outcome.FAILED or not operation.endswith(".preview")
+
+
 @dataclass(frozen=True, slots=True)
 class OperationTotals:
     """What a whole operation counted, written on its terminal line (exact, never sampled)."""
@@ -113,7 +121,8 @@ class JournalEntry:
     def pinned(self) -> bool:
         """A terminal failure not acknowledged: the compaction never drops its operation."""
         event = self.event
-        return event.terminal and event.outcome in _PINNED_OUTCOMES and not self.acknowledged
+        return (event.terminal and not self.acknowledged
+                and needs_acknowledgement(event.operation, event.outcome))
 
 
 def parse_line(line: bytes | str) -> JournalEntry | frozenset[str]:

@@ -12,8 +12,16 @@ from datetime import datetime
 from functools import cache
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QGradient, QIcon, QLinearGradient
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QGradient,
+    QIcon,
+    QLinearGradient,
+    QPainter,
+    QPixmap,
+)
 
 from studio.panels.activity.records import (
     BurstNode,
@@ -34,21 +42,41 @@ BAR_ROLE = Qt.ItemDataRole.UserRole + 2  # float fraction, -1.0 when indetermina
 INDETERMINATE = -1.0
 BAR_COLOUR = QColor(70, 130, 200, 150)
 
-_ICONS = {
-    OperationStatus.RUNNING: QStyle.StandardPixmap.SP_BrowserReload,
-    OperationStatus.SUCCEEDED: QStyle.StandardPixmap.SP_DialogApplyButton,
-    OperationStatus.FAILED: QStyle.StandardPixmap.SP_MessageBoxCritical,
-    OperationStatus.BLOCKED: QStyle.StandardPixmap.SP_MessageBoxWarning,
-    OperationStatus.CANCELLED: QStyle.StandardPixmap.SP_DialogCancelButton,
-    OperationStatus.INCOMPLETE: QStyle.StandardPixmap.SP_MessageBoxQuestion,
+# Drawn by severity, the same in every style: failed red, blocked amber, cancelled and
+# incomplete neutral (a user's cancel is no alarm), succeeded green, running blue.
+STATUS_COLOURS = {
+    OperationStatus.RUNNING: QColor("#1565c0"),
+    OperationStatus.SUCCEEDED: QColor("#2e7d32"),
+    OperationStatus.FAILED: QColor("#c62828"),
+    OperationStatus.BLOCKED: QColor("#e08600"),
+    OperationStatus.CANCELLED: QColor("#757575"),
+    OperationStatus.INCOMPLETE: QColor("#9e9e9e"),
 }
+_GLYPHS = {
+    OperationStatus.RUNNING: "…", OperationStatus.SUCCEEDED: "✓", OperationStatus.FAILED: "✕",
+    OperationStatus.BLOCKED: "!", OperationStatus.CANCELLED: "–", OperationStatus.INCOMPLETE: "?",
+}
+ICON_SIZE = 32
 
 
 @cache
 def status_icon(status: OperationStatus) -> QIcon:
-    app = QApplication.instance()
-    style = app.style() if isinstance(app, QApplication) else None
-    return style.standardIcon(_ICONS[status]) if style is not None else QIcon()
+    """A filled disc in the status's colour with its glyph (drawn once per status)."""
+    pixmap = QPixmap(ICON_SIZE, ICON_SIZE)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(STATUS_COLOURS[status])
+    painter.drawEllipse(1, 1, ICON_SIZE - 2, ICON_SIZE - 2)
+    font = QFont()
+    font.setPixelSize(20)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.setPen(QColor("white"))
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, _GLYPHS[status])
+    painter.end()
+    return QIcon(pixmap)
 
 
 @cache

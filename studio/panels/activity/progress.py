@@ -16,6 +16,7 @@ from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from studio.panels.activity.model import ActivityModel
+from studio.panels.activity.presentation import operation_text
 from studio.panels.activity.records import OperationRecord
 from studio.services.event_lane import EventLane
 
@@ -39,7 +40,7 @@ class ProgressSummary:
             return ""
         if self.count == 1:
             rec = self.operations[0]
-            label = f"{rec.operation}: {rec.summary}"
+            label = operation_text(rec)  # "list: 5/9 assets", never "list: list: 5/9 …"
         else:
             label = f"{self.count} operations"
         return label if self.fraction is None else f"{label}, {self.fraction:.0%}"

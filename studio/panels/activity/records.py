@@ -201,7 +201,9 @@ class OperationRecord:
     @property
     def pinned(self) -> bool:
         """A failure nobody has acknowledged yet: never evicted, counted on the tab."""
-        return self.status in PINNED_STATUSES and not self.acknowledged
+        if self.status not in PINNED_STATUSES or self.acknowledged:
+            return False
+        return self.status is OperationStatus.FAILED or not self.operation.endswith(".preview")
 
     def elapsed_s(self, now: float | None = None) -> float:
         if self.terminal is not None or not self.running:
