@@ -89,7 +89,7 @@ def test_inspection_shows_the_start_time_and_the_label(qtbot: QtBot) -> None:
     assert panel.select_operation("b")
     text = panel.inspection.browser.toPlainText()
     assert "Build (build)" in text
-    assert f"Started\n{local_time(model.operations()[0].first_timestamp)}" in text
+    assert f"Started: {local_time(model.operations()[0].first_timestamp)}" in text
 
 
 def test_counts_step_aside_when_the_panel_is_narrow(qtbot: QtBot) -> None:

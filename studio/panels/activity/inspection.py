@@ -10,6 +10,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from packer.lane.events import AffectedAsset, PackerEvent
+from studio.panels.activity.failures import Problem, problems
 from studio.panels.activity.presentation import (
     FOLD_EXPLANATION,
     burst_status_text,
@@ -144,10 +145,40 @@ def _operation_header(rec: OperationRecord) -> str:
     ]
     if rec.origin is not None:
         rows.append(("Origin", f"{rec.origin} — not saved in this project's history"))
-    cells = "".join(f"<tr><th align=left>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     title = (f"{html.escape(operation_label(rec.operation))} "
              f"<small>({html.escape(rec.operation)})</small>")
-    return f"<h3>{title}</h3><table>{cells}</table><hr>"
+    fields = "".join(_field(k, html.escape(v)) for k, v in rows)
+    return f"<h3>{title}</h3>{_problems_html(problems(rec))}{fields}<hr>"
+
+
+MAX_PROBLEMS_SHOWN = 20
+
+
+def _problems_html(found: list[Problem]) -> str:
+    """What went wrong, in words, before any JSON (JetBrains' build window style)."""
+    if not found:
+        return ""
+    parts = []
+    for problem in found[:MAX_PROBLEMS_SHOWN]:
+        lines = [f"<b>{html.escape(problem.code or 'Error')}</b> {html.escape(problem.severity)}"
+                 f" — {html.escape(problem.message)}"]
+        if problem.location:
+            lines.append(f"File: {html.escape(problem.location)}")
+        if problem.fix:
+            lines.append(f"Fix: {html.escape(problem.fix)}")
+        parts.append("<p style='margin-top:2px; margin-bottom:4px'>" + "<br>".join(lines)
+                     + "</p>")
+    more = len(found) - MAX_PROBLEMS_SHOWN
+    if more > 0:
+        parts.append(f"<p>… {more} more (all of them are in the Detail below)</p>")
+    return "<h4 style='color:#c62828'>What went wrong</h4>" + "".join(parts)
+
+
+def _field(label: str, value: str) -> str:
+    """One "Label: value" paragraph: the label starts its line and never wraps (a table's
+    label column would shrink to a letter per line beside wide JSON)."""
+    label = html.escape(label).replace(" ", "&nbsp;")
+    return f"<p style='margin:0'><b>{label}:</b> {value}</p>"
 
 
 FOREIGN_LINK = ("From another project ({project}), not the open one: "
@@ -188,7 +219,7 @@ def _envelope_html(item: LaneEvent, assets_not_kept: int = 0, *, foreign: bool =
         ("Outcome", event.outcome.value if event.outcome is not None else "—"),
         ("Progress", html.escape(progress)),
         ("Affected assets", assets),
-        ("Detail", f"<pre>{detail}</pre>"),
     ]
-    cells = "".join(f"<tr><th align=left valign=top>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    return f"<table>{cells}</table>"
+    fields = "".join(_field(k, v) for k, v in rows)
+    # pre-wrap: long messages wrap inside the pane instead of running off its right edge.
+    return f"{fields}{_field('Detail', '')}<pre style='white-space: pre-wrap'>{detail}</pre>"

@@ -284,6 +284,7 @@ class ActivityPanel(QWidget):
         if rec is not None:
             self.model.acknowledge([rec.operation_id])
             self._update_buttons()
+            self.inspection.show_node(self.selected_node())  # "not acknowledged" goes at once
 
     @Slot()
     def _focus_search(self) -> None:
@@ -301,6 +302,7 @@ class ActivityPanel(QWidget):
     def acknowledge_all(self) -> None:
         self.model.acknowledge_all()
         self._update_buttons()
+        self.inspection.show_node(self.selected_node())
 
     # ---- reactions -----------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QPixmap,
 )
 
+from studio.panels.activity.failures import problems
 from studio.panels.activity.records import (
     BurstNode,
     EventNode,
@@ -153,6 +154,12 @@ def operation_text(rec: OperationRecord) -> str:
     word = _first_word(label)
     text = (rec.summary if word and _first_word(rec.summary).startswith(word)
             else f"{label} · {rec.summary}")
+    found = problems(rec)
+    if found and found[0].line() not in text:
+        # A failure's row says what went wrong: code, file, message (the fix: its tooltip).
+        text += f" — {found[0].line()}"
+        if len(found) > 1:
+            text += f" (+{len(found) - 1} more)"
     return REPLAY_MARK + text if rec.origin is not None else text
 
 
@@ -188,6 +195,8 @@ def operation_tooltip(rec: OperationRecord) -> str:
              rec.summary, f"Operation: {rec.operation}", f"Status: {status_text(rec)}"]
     if rec.counts_text():
         lines.append(f"Counts: {rec.counts_text()}")
+    for problem in problems(rec)[:5]:
+        lines.append(problem.line() + (f"\n    Fix: {problem.fix}" if problem.fix else ""))
     if rec.origin is not None:
         lines.append(f"{rec.origin.capitalize()} — shown here, not saved in this project's "
                      "history")
