@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QPoint, QTimer, Signal, Slot
+from PySide6.QtWidgets import QLabel
 
 from packer.files.project import Project, create_project, open_project
 from packer.lane.cancellation import CancellationToken
@@ -31,6 +32,9 @@ from studio.panels.activity.journal_writer import JournalWriter
 from studio.panels.activity.progress import GlobalProgressWidget
 from studio.panels.activity.records import PINNED_STATUSES, OperationStatus
 from studio.panels.activity.replay import ReplayError, ReplayReport, replay_through_lane
+from studio.panels.problems import ProblemsPanel
+from studio.panels.problems.panel import counts_text as problem_counts_text
+from studio.panels.problems.panel import tab_title as problems_tab_title
 from studio.panels.prompts import Prompter
 from studio.services.asset_key import AssetKey, asset_key
 from studio.services.bus import StudioBus
@@ -89,6 +93,8 @@ class StudioApp(QObject):
         self.activity_model: ActivityModel | None = None
         self.activity_panel: ActivityPanel | None = None
         self.global_progress: GlobalProgressWidget | None = None
+        self.problems_panel: ProblemsPanel | None = None
+        self.problem_counts: QLabel | None = None  # the status bar's "✖ 1 error · ⚠ 2 warnings"
         self._pending_replay: Path | None = None  # --replay, waiting for a project to open
         self._terminating = False  # SIGTERM/SIGINT: close without asking
         self._drop_filter = ProjectDropFilter(self)
@@ -244,6 +250,42 @@ class StudioApp(QObject):
         window.utility.setCurrentIndex(0)
         window.statusBar().addPermanentWidget(progress)
         self.activity_model, self.activity_panel, self.global_progress = model, panel, progress
+        self._install_problems(window, opened)
+
+    def _install_problems(self, window: MainWindow, opened: OpenedProject) -> None:
+        """A fresh Problems view per project, seeded with what its history reported."""
+        old = self.problems_panel
+        if old is not None:
+            window.utility.removeTab(window.utility.indexOf(old))
+            old.deleteLater()
+        problems = ProblemsPanel()
+        problems.apply([LaneEvent(e.event, 1, e.made_by_lane) for e in opened.history])
+        problems.asset_selected.connect(self._on_problem_asset)
+        problems.counts_changed.connect(self._on_problem_counts)
+        window.utility.insertTab(1, problems, problems_tab_title(*problems.counts))
+        if self.problem_counts is None:
+            self.problem_counts = QLabel()
+            self.problem_counts.setAccessibleName("Problem counts")
+            self.problem_counts.setToolTip("Errors and warnings the packer reported "
+                                           "(the Problems tab lists them)")
+            window.statusBar().addPermanentWidget(self.problem_counts)
+        self.problems_panel = problems
+        self._on_problem_counts(*problems.counts)
+
+    @Slot(int, int)
+    def _on_problem_counts(self, errors: int, warnings: int) -> None:
+        if self.problem_counts is not None:
+            self.problem_counts.setText(problem_counts_text(errors, warnings))
+        if self.window is not None and self.problems_panel is not None:
+            self.window.set_utility_tab_title(self.problems_panel,
+                                              problems_tab_title(errors, warnings))
+
+    @Slot(str)
+    def _on_problem_asset(self, root: str) -> None:
+        listing = self.session.listing if self.session is not None else None
+        asset_id = next((a.asset_id for a in getattr(listing, "assets", ())
+                         if a.root == root), None)
+        self.select_asset(asset_key(asset_id, root))
 
     @staticmethod
     def _show_last_build(window: MainWindow, model: ActivityModel) -> None:
@@ -380,6 +422,8 @@ class StudioApp(QObject):
     def _on_events_delivered(self, items: list[LaneEvent]) -> None:
         if self.activity_model is not None:
             self.activity_model.apply(items)
+        if self.problems_panel is not None:
+            self.problems_panel.apply(items)
         window = self.window
         for item in items:
             event = item.event

@@ -1,0 +1,142 @@
+"""The Problems view: every finding the packer reported for the project, grouped by asset.
+
+Fed with the event lane's batches (`apply`, GUI thread): only `diagnostics_updated` and a build's
+terminal are read (studio.panels.problems.findings), and the tree is rebuilt once per batch that
+changed something. Replayed events (another run's) are ignored. Clicking a finding asks for its
+asset (`asset_selected(root)`); the shell turns the root into a selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from packer.diagnostics import CATALOGUE
+from packer.lane.events import EventKind
+from studio.panels.problems.findings import NO_ASSET, Findings
+from studio.services.lane_items import LaneEvent
+
+COLUMNS = ("Asset / code", "Severity", "Message", "File", "Fix")
+ROOT_ROLE = Qt.ItemDataRole.UserRole + 1
+SEVERITY_COLOURS = {"error": QColor("#c62828"), "warning": QColor("#b26a00")}
+_READ = frozenset({EventKind.DIAGNOSTICS_UPDATED, EventKind.BUILD_FINISHED})
+
+
+def counts_text(errors: int, warnings: int) -> str:
+    return (f"✖ {errors} error{'s' if errors != 1 else ''} · "
+            f"⚠ {warnings} warning{'s' if warnings != 1 else ''}")
+
+
+def tab_title(errors: int, warnings: int) -> str:
+    return f"Problems ({errors + warnings})" if errors + warnings else "Problems"
+
+
+class ProblemsPanel(QWidget):
+    asset_selected = Signal(str)  # the asset's root
+    counts_changed = Signal(int, int)  # errors, warnings
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.findings = Findings()
+        self.summary = QLabel(self)
+        self.tree = QTreeWidget(self)
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setUniformRowHeights(True)
+        self.tree.setAccessibleName("Problems")
+        header = self.tree.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        self.tree.setColumnWidth(0, 220)
+        self.tree.setColumnWidth(1, 70)
+        self.tree.setColumnWidth(2, 360)
+        self.tree.setColumnWidth(3, 160)
+        self.tree.itemClicked.connect(self._on_clicked)
+        self.tree.itemActivated.connect(self._on_clicked)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.tree, 1)
+        self._counts = (0, 0)
+        self._show()
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        return self._counts
+
+    @Slot(object)
+    def apply(self, items: Sequence[LaneEvent]) -> None:
+        changed = False
+        for item in items:
+            event = item.event
+            if item.origin is None and event.kind in _READ:
+                changed = self.findings.apply(event) or changed
+        if changed:
+            self._show()
+
+    def _show(self) -> None:
+        self.tree.clear()
+        groups = self.findings.by_asset()
+        for root, found in groups:
+            errors = sum(d.severity == "error" for d in found)
+            top = QTreeWidgetItem([root or "Workspace", "", _group_text(found, errors), "", ""])
+            top.setData(0, ROOT_ROLE, root)
+            if errors:
+                top.setForeground(0, QBrush(SEVERITY_COLOURS["error"]))
+            for summary in found:
+                info = CATALOGUE.get(summary.code)
+                child = QTreeWidgetItem([summary.code, summary.severity, summary.message,
+                                         summary.file or "", info.fix if info else ""])
+                child.setData(0, ROOT_ROLE, root)
+                colour = SEVERITY_COLOURS.get(summary.severity)
+                if colour is not None:
+                    child.setForeground(1, QBrush(colour))
+                for column in range(len(COLUMNS)):
+                    child.setToolTip(column, child.text(column))
+                top.addChild(child)
+            self.tree.addTopLevelItem(top)
+            top.setExpanded(True)
+        counts = self.findings.counts()
+        text = counts_text(*counts) if groups else "No problems reported"
+        if self.findings.not_listed:
+            text += (f" · {self.findings.not_listed} more counted by the packer, not listed "
+                     "(a report lists at most 200)")
+        self.summary.setText(text)
+        if counts != self._counts:
+            self._counts = counts
+            self.counts_changed.emit(*counts)
+
+    @Slot(QTreeWidgetItem, int)
+    def _on_clicked(self, item: QTreeWidgetItem, column: int) -> None:
+        root = item.data(0, ROOT_ROLE)
+        if isinstance(root, str) and root != NO_ASSET:
+            self.asset_selected.emit(root)
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """Every finding row as (root, code, severity, message, file, fix), for tests."""
+        found = []
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            assert top is not None
+            for j in range(top.childCount()):
+                child = top.child(j)
+                assert child is not None
+                found.append((top.text(0), *(child.text(c) for c in range(len(COLUMNS)))))
+        return found
+
+
+def _group_text(found: Sequence[object], errors: int) -> str:
+    others = len(found) - errors
+    parts = [f"{errors} error{'s' if errors != 1 else ''}"] if errors else []
+    if others:
+        parts.append(f"{others} other finding{'s' if others != 1 else ''}")
+    return ", ".join(parts)
