@@ -94,6 +94,7 @@ class StudioApp(QObject):
         self.activity_panel: ActivityPanel | None = None
         self.global_progress: GlobalProgressWidget | None = None
         self.problems_panel: ProblemsPanel | None = None
+        self._history_shown: tuple[AssetKey | None, int, object] = (None, -1, None)
         self.problem_counts: QLabel | None = None  # the status bar's "✖ 1 error · ⚠ 2 warnings"
         self._pending_replay: Path | None = None  # --replay, waiting for a project to open
         self._terminating = False  # SIGTERM/SIGINT: close without asking
@@ -223,6 +224,9 @@ class StudioApp(QObject):
             window.rescan_requested.connect(self._on_rescan_requested)
             window.build_requested.connect(self._on_build_requested)
             window.cancel_requested.connect(self._on_cancel_requested)
+            window.assets.selection_changed.connect(self._on_asset_selected)
+            window.assets.details.history.operation_activated.connect(
+                self._on_history_operation)
             self.window = window
         return self.window
 
@@ -251,6 +255,7 @@ class StudioApp(QObject):
         window.statusBar().addPermanentWidget(progress)
         self.activity_model, self.activity_panel, self.global_progress = model, panel, progress
         self._install_problems(window, opened)
+        self._show_asset_history()  # the new project's history for what is selected
 
     def _install_problems(self, window: MainWindow, opened: OpenedProject) -> None:
         """A fresh Problems view per project, seeded with what its history reported."""
@@ -279,6 +284,33 @@ class StudioApp(QObject):
         if self.window is not None and self.problems_panel is not None:
             self.window.set_utility_tab_title(self.problems_panel,
                                               problems_tab_title(errors, warnings))
+
+    @Slot(object)
+    def _on_asset_selected(self, key: AssetKey | None) -> None:
+        self._history_shown = (key, -1, None)
+        self._show_asset_history()
+
+    def _show_asset_history(self) -> None:
+        """The selected asset's History section, rewritten only when it got new entries."""
+        model, window = self.activity_model, self.window
+        if model is None or window is None:
+            return
+        key = self._history_shown[0]
+        version = model.asset_history.version(key) if key is not None else 0
+        if (key, version, model) == self._history_shown:
+            return
+        self._history_shown = (key, version, model)
+        window.assets.details.history.show_entries(
+            model.asset_history.entries(key) if key is not None else ())
+
+    @Slot(str)
+    def _on_history_operation(self, operation_id: str) -> None:
+        panel, window = self.activity_panel, self.window
+        if panel is None or window is None:
+            return
+        window.utility_toggle.setChecked(True)  # shows the utility panel if it was hidden
+        window.utility.setCurrentWidget(panel)
+        panel.select_operation(operation_id)
 
     @Slot(str)
     def _on_problem_asset(self, root: str) -> None:
@@ -424,6 +456,7 @@ class StudioApp(QObject):
             self.activity_model.apply(items)
         if self.problems_panel is not None:
             self.problems_panel.apply(items)
+        self._show_asset_history()
         window = self.window
         for item in items:
             event = item.event

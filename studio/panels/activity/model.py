@@ -63,6 +63,7 @@ from studio.panels.activity.records import (
     OperationRecord,
     OperationStatus,
 )
+from studio.services.asset_history import AssetHistory
 from studio.services.lane_items import LaneEvent
 
 Index = QModelIndex | QPersistentModelIndex
@@ -110,6 +111,7 @@ class ActivityModel(QStandardItemModel):
                                Qt.ItemDataRole.ToolTipRole)
             self.setHeaderData(column, Qt.Orientation.Horizontal, title,
                                Qt.ItemDataRole.AccessibleTextRole)
+        self.asset_history = AssetHistory()  # per asset, for its details (this project's only)
         self._ops: list[OperationRecord] = []  # row order: newest first
         self._by_id: dict[str, OperationRecord] = {}
         self._journal = journal
@@ -181,6 +183,9 @@ class ActivityModel(QStandardItemModel):
                 continue
             rec.apply_lifecycle(item)
             touched[rec] = None
+            if event.affected_assets and item.origin is None and not self.is_foreign(
+                    event.project_id):
+                self.asset_history.add(event)
             if entries is not None and item.origin is None:
                 # Replayed events are another run's history, never this project's.
                 entries.append(JournalEntry(event, False, item.made_by_lane,
