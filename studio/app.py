@@ -29,6 +29,7 @@ from studio.panels.activity import (
     tab_title,
 )
 from studio.panels.activity.journal_writer import JournalWriter
+from studio.panels.activity.presentation import COL_OPERATION
 from studio.panels.activity.progress import GlobalProgressWidget
 from studio.panels.activity.records import PINNED_STATUSES, OperationStatus
 from studio.panels.activity.replay import ReplayError, ReplayReport, replay_through_lane
@@ -603,6 +604,14 @@ class StudioApp(QObject):
 
     @Slot()
     def _report_settled(self) -> None:
+        model = self.activity_model
+        build = model.last_build() if model is not None else None
+        if model is not None and build is not None:
+            # What the newest build's row says (the real-window check reads the code in it).
+            self._say(f"activity-row {model.index_of(build, COL_OPERATION).data()}")
+        if self.problems_panel is not None:
+            rows = self.problems_panel.rows()
+            self._say("problems " + " | ".join(f"{r[0]} {r[1]} {r[2]}" for r in rows))
         panel = self.activity_panel
         if panel is not None and panel.isVisible():
             origin = panel.mapToGlobal(QPoint(0, 0))

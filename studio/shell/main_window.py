@@ -146,10 +146,21 @@ class MainWindow(QMainWindow):
         self.utility_toggle.setCheckable(True)
         self.utility_toggle.setChecked(True)
         self.utility_toggle.toggled.connect(self.utility.setVisible)
+        self.problems_action = self._action(view_menu, "&Problems", None, "Ctrl+Shift+M")
+        self.problems_action.triggered.connect(self.show_problems)
 
         help_menu = bar.addMenu("&Help")
         self.about_action = help_menu.addAction("&About Prometeu Studio")
         self.about_action.triggered.connect(self._show_about)
+
+    @Slot()
+    def show_problems(self) -> None:
+        """The utility panel's Problems tab (its title carries a count: "Problems (3)")."""
+        for index in range(self.utility.count()):
+            if self.utility.tabText(index).startswith("Problems"):
+                self.utility_toggle.setChecked(True)
+                self.utility.setCurrentIndex(index)
+                return
 
     @Slot()
     def focus_asset_search(self) -> None:

@@ -27,8 +27,8 @@ from studio.panels.assets.history import AssetHistoryView
 from studio.panels.assets.preview import AssetPreviewPanel
 from studio.panels.assets.rows import row_state
 
-SECTION_TITLES = ("Summary", "Runtime contract", "Inputs / Preview", "Diagnostics", "Actions",
-                  "History")
+SECTION_TITLES = ("Summary", "Runtime contract", "Inputs / Preview", "Diagnostics", "History",
+                  "Actions")
 DIAGNOSTIC_COLUMNS = ("Code", "Severity", "Message", "Suggested fix", "File")
 DIAGNOSTICS_MAX_HEIGHT = 260
 INPUTS_MAX_ROWS = 5
@@ -184,8 +184,8 @@ class AssetDetails(QScrollArea):
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
         self.sections: tuple[QGroupBox, ...] = (
-            self.summary, self.contract, self.inputs_box, self.diagnostics_box, self.actions_box,
-            self.history,
+            self.summary, self.contract, self.inputs_box, self.diagnostics_box, self.history,
+            self.actions_box,
         )
         # Summary and contract side by side when there is room: the preview starts higher up.
         self.facts = FactsRow(self.summary, self.contract)

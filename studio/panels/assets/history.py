@@ -36,8 +36,9 @@ class AssetHistoryView(QGroupBox):
         super().__init__("History")
         self.list = QListWidget()
         self.list.setAccessibleName("Asset history")
-        self.list.setWordWrap(True)
-        self.list.setMaximumHeight(MAX_HEIGHT)
+        self.list.setWordWrap(False)  # one line per entry (the tooltip has it whole)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setUniformItemSizes(True)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setToolTip("Operations that touched this asset; click one to see it in the "
                              "Activity")
@@ -52,11 +53,17 @@ class AssetHistoryView(QGroupBox):
         for entry in entries:
             item = QListWidgetItem(entry_text(entry))
             item.setData(OPERATION_ROLE, entry.operation_id)
-            item.setToolTip(f"{entry.operation} {entry.operation_id}: {entry.text}")
+            item.setToolTip(f"{entry_text(entry)}\n{entry.operation} {entry.operation_id}")
             self.list.addItem(item)
         if not entries:
             self.list.addItem("No operation has touched this asset in the kept history.")
         self.setTitle(f"History ({len(entries)})" if entries else "History")
+        self._fit()
+
+    def _fit(self) -> None:
+        """As tall as its rows (up to MAX_HEIGHT, then it scrolls): no empty slab."""
+        rows = sum(max(self.list.sizeHintForRow(i), 0) for i in range(self.list.count()))
+        self.list.setFixedHeight(min(MAX_HEIGHT, rows + 2 * self.list.frameWidth() + 4))
 
     def texts(self) -> list[str]:
         return [self.list.item(i).text() for i in range(self.list.count())]

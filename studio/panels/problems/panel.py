@@ -22,13 +22,17 @@ from PySide6.QtWidgets import (
 )
 
 from packer.diagnostics import CATALOGUE
-from packer.lane.events import EventKind
+from packer.lane.events import DiagnosticSummary, EventKind
 from studio.panels.problems.findings import NO_ASSET, Findings
 from studio.services.lane_items import LaneEvent
 
-COLUMNS = ("Asset / code", "Severity", "Message", "File", "Fix")
+# The message right after the code: the panel is often narrow, and the message is what tells
+# findings apart; file, fix and severity (also the code's mark and colour) follow.
+COLUMNS = ("Asset / code", "Message", "File", "Fix", "Severity")
 ROOT_ROLE = Qt.ItemDataRole.UserRole + 1
+SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 2
 SEVERITY_COLOURS = {"error": QColor("#c62828"), "warning": QColor("#b26a00")}
+SEVERITY_MARKS = {"error": "✖", "warning": "⚠", "info": "ℹ"}
 _READ = frozenset({EventKind.DIAGNOSTICS_UPDATED, EventKind.BUILD_FINISHED})
 
 
@@ -55,12 +59,10 @@ class ProblemsPanel(QWidget):
         self.tree.setUniformRowHeights(True)
         self.tree.setAccessibleName("Problems")
         header = self.tree.header()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        self.tree.setColumnWidth(0, 220)
-        self.tree.setColumnWidth(1, 70)
-        self.tree.setColumnWidth(2, 360)
-        self.tree.setColumnWidth(3, 160)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for column, width in enumerate((150, 420, 140, 320, 70)):
+            self.tree.setColumnWidth(column, width)
         self.tree.itemClicked.connect(self._on_clicked)
         self.tree.itemActivated.connect(self._on_clicked)
         layout = QVBoxLayout(self)
@@ -88,18 +90,22 @@ class ProblemsPanel(QWidget):
         groups = self.findings.by_asset()
         for root, found in groups:
             errors = sum(d.severity == "error" for d in found)
-            top = QTreeWidgetItem([root or "Workspace", "", _group_text(found, errors), "", ""])
+            top = QTreeWidgetItem([root or "Workspace", _group_text(found, errors), "", "", ""])
             top.setData(0, ROOT_ROLE, root)
             if errors:
                 top.setForeground(0, QBrush(SEVERITY_COLOURS["error"]))
             for summary in found:
                 info = CATALOGUE.get(summary.code)
-                child = QTreeWidgetItem([summary.code, summary.severity, summary.message,
-                                         summary.file or "", info.fix if info else ""])
+                mark = SEVERITY_MARKS.get(summary.severity, "")
+                child = QTreeWidgetItem([f"{mark} {summary.code}".strip(), summary.message,
+                                         summary.file or "", info.fix if info else "",
+                                         summary.severity])
                 child.setData(0, ROOT_ROLE, root)
+                child.setData(0, SUMMARY_ROLE, summary)
                 colour = SEVERITY_COLOURS.get(summary.severity)
                 if colour is not None:
-                    child.setForeground(1, QBrush(colour))
+                    child.setForeground(0, QBrush(colour))
+                    child.setForeground(4, QBrush(colour))
                 for column in range(len(COLUMNS)):
                     child.setToolTip(column, child.text(column))
                 top.addChild(child)
@@ -130,7 +136,10 @@ class ProblemsPanel(QWidget):
             for j in range(top.childCount()):
                 child = top.child(j)
                 assert child is not None
-                found.append((top.text(0), *(child.text(c) for c in range(len(COLUMNS)))))
+                summary: DiagnosticSummary = child.data(0, SUMMARY_ROLE)
+                row: tuple[str, ...] = (top.text(0), summary.code, summary.severity,
+                                        child.text(1), child.text(2), child.text(3))
+                found.append(row)
         return found
 
 
