@@ -47,6 +47,7 @@ from studio.panels.activity.presentation import (
     event_row,
     format_seconds,
     group_row,
+    live_note,
     operation_text,
     operation_tooltip,
     progress_cell,
@@ -178,10 +179,10 @@ class ActivityModel(QStandardItemModel):
                 new_ops.append(rec)
             if event.kind is _PROGRESS:
                 progressed = True
-                if rec.apply_progress(item):
+                if rec.apply_progress(item, now):
                     dirty.add(rec)  # the row shows it on the refresh tick
                 continue
-            rec.apply_lifecycle(item)
+            rec.apply_lifecycle(item, now)
             touched[rec] = None
             if event.affected_assets and item.origin is None and not self.is_foreign(
                     event.project_id):
@@ -404,6 +405,10 @@ class ActivityModel(QStandardItemModel):
             rec.texts_at = rec.version
             rec.texts = (operation_text(rec), compact_counts(rec))
         operation, counts = rec.texts
+        if rec.running:
+            note = live_note(rec, now)
+            if note:
+                operation = f"{operation} — {note}"
         shown = (operation, progress_cell(rec, bar), format_seconds(rec.elapsed_s(now)), counts,
                  bar, rec.status, rec.pinned)
         before = rec.shown

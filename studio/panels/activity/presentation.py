@@ -119,6 +119,26 @@ def format_seconds(seconds: float) -> str:
     return f"{minutes}m {rest:02d}s"
 
 
+def _about(seconds: float) -> str:
+    if seconds < 60:
+        return f"about {max(1, round(seconds))} s left"
+    return f"about {round(seconds / 60)} min left"
+
+
+def live_note(rec: OperationRecord, now: float) -> str:
+    """For a running operation: "no progress for 7 s", or its rate and smoothed time left
+    ("120 assets/s, about 8 s left"); empty otherwise. Time-dependent: made per refresh."""
+    stalled = rec.stalled_for(now)
+    if stalled is not None:
+        return f"no progress for {int(stalled)} s"
+    left = rec.time_left()
+    if left is None or rec.rate is None or rec.progress is None:
+        return ""
+    rate = rec.rate
+    shown = f"{rate:,.0f}" if rate >= 10 else f"{rate:.1f}"
+    return f"{shown} {rec.progress.unit}/s, {_about(left)}"
+
+
 def bar_value(rec: OperationRecord, now: float) -> float | None:
     if not rec.bar_visible(now):
         return None

@@ -28,6 +28,9 @@ from studio.panels.activity.journal import OperationTotals
 from studio.services.lane_items import LaneEvent
 
 MAX_EVENTS_PER_OPERATION = 400  # retained event rows per operation; counts stay exact beyond
+STALL_AFTER_S = 5.0  # a running operation with no new event this long says so
+RATE_SMOOTHING = 0.3  # weight of the newest rate sample (exponential moving average)
+MIN_RATE_WINDOW_S = 0.2  # rate samples are taken over at least this long (not per drain)
 BAR_DELAY_S = 0.3  # no bar for operations shorter than this (no flicker); the timeline still shows
 
 _CACHE_HIT = EventKind.CACHE_HIT
@@ -145,6 +148,9 @@ class OperationRecord:
         self.progress: Progress | None = None
         self.progress_event: LaneEvent | None = None
         self.progress_updates = 0
+        self.last_activity = arrived_at  # monotonic time of its latest event (stalls)
+        self.rate: float | None = None  # smoothed progress units per second (determinate)
+        self._rate_mark: tuple[float, int] | None = None  # (time, done) of the last sample
         self.events_total = 0
         self.events_retained = 0
         self.assets: set[str] = set()
@@ -215,9 +221,12 @@ class OperationRecord:
 
     # -- applying events --
 
-    def apply_progress(self, item: LaneEvent) -> bool:
+    def apply_progress(self, item: LaneEvent, now: float | None = None) -> bool:
         """Latest progress; never backwards. True when the visible value changed."""
         self.progress_updates += item.coalesced
+        if now is not None:
+            self.last_activity = now
+            self._sample_rate(item.event.progress, now)
         event = item.event
         new = event.progress
         self.progress_event = item
@@ -237,12 +246,43 @@ class OperationRecord:
         # Field by field: pydantic's __eq__ costs ~4 µs, and this runs per delivered update.
         return new.done != old.done or new.total != old.total or new.unit != old.unit
 
-    def apply_lifecycle(self, item: LaneEvent) -> None:
+    def _sample_rate(self, progress: Progress | None, now: float) -> None:
+        if progress is None or progress.total is None:
+            return
+        mark = self._rate_mark
+        if mark is None or progress.done < mark[1]:
+            self._rate_mark = (now, progress.done)
+            return
+        elapsed = now - mark[0]
+        if elapsed < MIN_RATE_WINDOW_S:
+            return
+        sample = (progress.done - mark[1]) / elapsed
+        self.rate = sample if self.rate is None else (
+            RATE_SMOOTHING * sample + (1 - RATE_SMOOTHING) * self.rate)
+        self._rate_mark = (now, progress.done)
+
+    def stalled_for(self, now: float) -> float | None:
+        """Seconds without any event, when that is STALL_AFTER_S or more (running only)."""
+        if not self.running:
+            return None
+        quiet = now - self.last_activity
+        return quiet if quiet >= STALL_AFTER_S else None
+
+    def time_left(self) -> float | None:
+        """Seconds left at the smoothed rate (determinate progress only)."""
+        p = self.progress
+        if not self.running or p is None or p.total is None or not self.rate:
+            return None
+        return max(0.0, (p.total - p.done) / self.rate)
+
+    def apply_lifecycle(self, item: LaneEvent, now: float | None = None) -> None:
         """Counts and status, and the event kept for its row (the rows are made lazily)."""
         event = item.event
         kind = event.kind
         self.events_total += 1
         self.version += 1
+        if now is not None:
+            self.last_activity = now
         if item.made_by_lane and self.origin is not None and event.terminal:
             # A replayed log that stops before this operation's terminal: incomplete, as when
             # history has no terminal. Its time and summary stay those of the log's last event.
