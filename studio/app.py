@@ -16,10 +16,11 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QObject, QPoint, QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel
 
-from packer.files.project import Project, create_project, open_project
+from packer.files.initialise import init_project
+from packer.files.project import Project, is_project_dir, open_project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import AffectedAsset, EventKind, Outcome
-from packer.lane.sinks import EventSink
+from packer.lane.sinks import EventSink, ListSink
 from studio.panels.activity import (
     ActivityJournal,
     ActivityModel,
@@ -396,7 +397,17 @@ class StudioApp(QObject):
 
     def _create_and_open(self, folder: Path, name: str) -> None:
         def job(sink: EventSink, token: CancellationToken) -> Path:
-            return create_project(folder, name).root
+            # The packer's `init`, with its events; they belong to the new project, so they
+            # go into its history (opened next), not into the open project's timeline.
+            events = ListSink()
+            try:
+                root = init_project(folder, events, create_name=name).project.root
+            finally:
+                if events.events and is_project_dir(folder):
+                    journal = ActivityJournal(journal_path(folder.expanduser()))
+                    journal.append(JournalEntry(e) for e in events.events)
+                    journal.flush()
+            return root
 
         self.pool.submit(f"Create project {name}", job, on_result=self.open_path,
                          on_failure=self._on_open_failed)
