@@ -531,11 +531,12 @@ class StudioApp(QObject):
     def _may_close(self) -> bool:
         """Asked by the main window: with work running, ask; then cancel and wait cleanly."""
         if self.pool.busy:
-            running = ", ".join(i.label for i in self.pool.running())
+            pool = self.pool
+            live = ([pool.job_succeeded, pool.job_failed, pool.busy_changed],
+                    self._close_question)
             if not self._terminating and not self.prompter.confirm(
-                self.window, "Work is running",
-                f"{running} is still running. Cancel it and close?",
-                action="Cancel Work and Close",
+                self.window, "Work is running", self._close_question(),
+                action="Cancel Work and Close", live=live,
             ):
                 return False
             self.pool.cancel_all()
@@ -548,6 +549,13 @@ class StudioApp(QObject):
             self.launcher.close()
         self._say("closed")
         return True
+
+    def _close_question(self) -> str:
+        """The close-while-busy question, as things are now (the dialog follows it live)."""
+        running = ", ".join(i.label for i in self.pool.running())
+        if running:
+            return f"{running} is still running. Cancel it and close?"
+        return "The work has finished; nothing is running now. Close?"
 
     @Slot(str)
     def terminate(self, reason: str) -> None:
