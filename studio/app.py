@@ -267,6 +267,7 @@ class StudioApp(QObject):
             old.deleteLater()
         problems = ProblemsPanel()
         problems.apply([LaneEvent(e.event, 1, e.made_by_lane) for e in opened.history])
+        problems.refresh_now()
         problems.asset_selected.connect(self._on_problem_asset)
         problems.counts_changed.connect(self._on_problem_counts)
         window.utility.insertTab(1, problems, problems_tab_title(*problems.counts))

@@ -50,23 +50,27 @@ def test_each_report_replaces_its_own_and_the_view_shows_their_union(qtbot: QtBo
     qtbot.addWidget(panel)
     counts: list[tuple[int, int]] = []
     panel.counts_changed.connect(lambda e, w: counts.append((e, w)))
-    panel.apply([report("l1", "list", LOOSE)])
-    panel.apply([build_end("b1", BAD_TILE)])
+    def apply(*items: LaneEvent) -> None:
+        panel.apply(list(items))
+        panel.refresh_now()  # the timer's work, now
+
+    apply(report("l1", "list", LOOSE))
+    apply(build_end("b1", BAD_TILE))
     assert panel.rows() == [
         ("gfx/hero", "PK128", "error", "tile cannot be decoded", "001_tile.png",
          CATALOGUE["PK128"].fix),
         ("wip/loose", "PK201", "warning", "wip/loose is not registered", "asset.json",
          CATALOGUE["PK201"].fix),
     ]
-    panel.apply([report("l2", "list", LOOSE)])  # a listing does not clear the build's finding
+    apply(report("l2", "list", LOOSE))  # a listing does not clear the build's finding
     assert [r[1] for r in panel.rows()] == ["PK128", "PK201"]
-    panel.apply([report("d1", "doctor", BAD_TILE, terminal=False, assets=(HERO,))])
+    apply(report("d1", "doctor", BAD_TILE, terminal=False, assets=(HERO,)))
     assert [r[1] for r in panel.rows()] == ["PK128", "PK201"]  # the same finding shows once
-    panel.apply([build_end("b2")])  # the next build found nothing
-    panel.apply([report("d2", "doctor")])  # nor did the doctor
+    apply(build_end("b2"))  # the next build found nothing
+    apply(report("d2", "doctor"))  # nor did the doctor
     assert [r[1] for r in panel.rows()] == ["PK201"]
-    panel.apply([report("x", "details", assets=(AffectedAsset(asset_id=None, root="wip/loose",
-                                                              name="loose"),))])
+    apply(report("x", "details", assets=(AffectedAsset(asset_id=None, root="wip/loose",
+                                                       name="loose"),)))
     assert panel.rows() == [] and panel.summary.text() == "No problems reported"
     assert counts == [(0, 1), (1, 1), (0, 1), (0, 0)]
 
@@ -76,6 +80,7 @@ def test_replayed_reports_are_not_this_project_s_problems(qtbot: QtBot) -> None:
     qtbot.addWidget(panel)
     replayed = report("l1", "list", LOOSE)._replace(origin="replayed from ci.jsonl")
     panel.apply([replayed])
+    panel.refresh_now()
     assert panel.rows() == []
 
 
@@ -102,3 +107,27 @@ def test_a_blocked_build_lists_its_finding_and_a_click_selects_the_asset(
         problems.tree.itemClicked.emit(top.child(0), 0)
         assert window.assets.navigator.selected_key() == ("id", hero_id)
         qtbot.waitUntil(lambda: not studio.pool.busy, timeout=10_000)  # its details read
+
+
+def test_a_flood_of_reports_is_shown_once_per_tick_and_capped(qtbot: QtBot) -> None:
+    from studio.panels.problems import panel as panel_module
+
+    panel = ProblemsPanel()
+    qtbot.addWidget(panel)
+    shows: list[int] = []
+    real_show = panel._show
+
+    def counting_show() -> None:
+        shows.append(1)
+        real_show()
+
+    panel._show = counting_show  # type: ignore[method-assign]
+    for n in range(panel_module.MAX_SHOWN + 10):  # a doctor run: one report per asset
+        asset = AffectedAsset(asset_id=n, root=f"raw/a{n:05d}", name=None)
+        found = DiagnosticSummary(code="PK203", severity="info", root=asset.root,
+                                  file="x.txt", message="not an input")
+        panel.apply([report(f"d{n}", "doctor", found, terminal=False, assets=(asset,))])
+    assert shows == []  # nothing rebuilt per batch
+    qtbot.waitUntil(lambda: len(shows) == 1)
+    assert len(panel.rows()) == panel_module.MAX_SHOWN
+    assert "10 more not shown" in panel.summary.text()

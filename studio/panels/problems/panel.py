@@ -1,16 +1,18 @@
 """The Problems view: every finding the packer reported for the project, grouped by asset.
 
 Fed with the event lane's batches (`apply`, GUI thread): only `diagnostics_updated` and a build's
-terminal are read (studio.panels.problems.findings), and the tree is rebuilt once per batch that
-changed something. Replayed events (another run's) are ignored. Clicking a finding asks for its
-asset (`asset_selected(root)`); the shell turns the root into a selection.
+terminal are read (studio.panels.problems.findings); the tree is rebuilt at most every
+REFRESH_MS when something changed (a doctor run reports asset by asset, batch after batch) and
+shows at most MAX_SHOWN findings, saying how many more there are. Replayed events (another
+run's) are ignored. Clicking a finding asks for its asset (`asset_selected(root)`); the shell
+turns the root into a selection.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -34,6 +36,8 @@ SUMMARY_ROLE = Qt.ItemDataRole.UserRole + 2
 SEVERITY_COLOURS = {"error": QColor("#c62828"), "warning": QColor("#b26a00")}
 SEVERITY_MARKS = {"error": "✖", "warning": "⚠", "info": "ℹ"}
 _READ = frozenset({EventKind.DIAGNOSTICS_UPDATED, EventKind.BUILD_FINISHED})
+REFRESH_MS = 250
+MAX_SHOWN = 2000
 
 
 def counts_text(errors: int, warnings: int) -> str:
@@ -69,6 +73,10 @@ class ProblemsPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.tree, 1)
         self._counts = (0, 0)
+        self._refresh = QTimer(self)
+        self._refresh.setSingleShot(True)
+        self._refresh.setInterval(REFRESH_MS)
+        self._refresh.timeout.connect(self.refresh_now)
         self._show()
 
     @property
@@ -82,13 +90,23 @@ class ProblemsPanel(QWidget):
             event = item.event
             if item.origin is None and event.kind in _READ:
                 changed = self.findings.apply(event) or changed
-        if changed:
-            self._show()
+        if changed and not self._refresh.isActive():
+            self._refresh.start()
+
+    @Slot()
+    def refresh_now(self) -> None:
+        """Show what the reports say now (the timer does this; tests may ask directly)."""
+        self._refresh.stop()
+        self._show()
 
     def _show(self) -> None:
         self.tree.clear()
         groups = self.findings.by_asset()
+        shown = 0
         for root, found in groups:
+            if shown >= MAX_SHOWN:
+                break
+            shown += len(found)
             errors = sum(d.severity == "error" for d in found)
             top = QTreeWidgetItem([root or "Workspace", _group_text(found, errors), "", "", ""])
             top.setData(0, ROOT_ROLE, root)
@@ -113,6 +131,9 @@ class ProblemsPanel(QWidget):
             top.setExpanded(True)
         counts = self.findings.counts()
         text = counts_text(*counts) if groups else "No problems reported"
+        total = sum(len(found) for _root, found in groups)
+        if total > shown:
+            text += f" · the first {shown} shown, {total - shown} more not shown"
         if self.findings.not_listed:
             text += (f" · {self.findings.not_listed} more counted by the packer, not listed "
                      "(a report lists at most 200)")
