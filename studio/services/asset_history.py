@@ -23,7 +23,12 @@ from packer.lane.events import (
 )
 from studio.services.asset_key import AssetKey, asset_key
 
-ENTRIES_PER_ASSET = 50  # the newest; older ones are in the Activity and its history file
+ENTRIES_PER_ASSET = 20  # the newest; older ones are in the Activity and its history file
+# Kept as plain tuples of strings and datetimes: the collector stops tracking those, so a big
+# project's history (30,000 assets × builds) adds nothing to the full collections that stall
+# the GUI (docs/engineering-notes); texts that repeat are shared, not copied per asset.
+_Row = tuple[str, str, datetime, str]
+MAX_SHARED_TEXTS = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +70,8 @@ class AssetHistory:
     """Newest last per asset; `version(key)` changes whenever an asset gets a new entry."""
 
     def __init__(self) -> None:
-        self._entries: dict[AssetKey, deque[HistoryEntry]] = {}
+        self._entries: dict[AssetKey, deque[_Row]] = {}
+        self._texts: dict[str, str] = {}
         self._findings: dict[AssetKey, str] = {}
         self._versions: dict[AssetKey, int] = {}
 
@@ -78,6 +84,10 @@ class AssetHistory:
         text = describe(event)
         if text is None:
             return
+        if len(self._texts) > MAX_SHARED_TEXTS:
+            self._texts.clear()  # most texts repeat (cache reasons); unique ones need no sharing
+        text = self._texts.setdefault(text, text)
+        row = (event.operation_id, event.operation, event.timestamp, text)
         for asset in event.affected_assets:
             key = asset_key(asset.asset_id, asset.root)
             if kind is EventKind.DIAGNOSTICS_UPDATED:
@@ -87,13 +97,12 @@ class AssetHistory:
             entries = self._entries.get(key)
             if entries is None:
                 entries = self._entries[key] = deque(maxlen=ENTRIES_PER_ASSET)
-            entries.append(HistoryEntry(event.operation_id, event.operation, event.timestamp,
-                                        text))
+            entries.append(row)
             self._versions[key] = self._versions.get(key, 0) + 1
 
     def entries(self, key: AssetKey) -> list[HistoryEntry]:
         """Newest first."""
-        return list(reversed(self._entries.get(key, ())))
+        return [HistoryEntry(*row) for row in reversed(self._entries.get(key, ()))]
 
     def version(self, key: AssetKey) -> int:
         return self._versions.get(key, 0)
