@@ -189,7 +189,8 @@ class _Sampling:
     """An operation still running, as the journal writes it: its head, then a rolling tail."""
 
     written: int = 0
-    tail: deque[bytes] = field(default_factory=lambda: deque(maxlen=TAIL))
+    # Entries, serialised only if they are still in the window at the end (most are not).
+    tail: deque[JournalEntry] = field(default_factory=lambda: deque(maxlen=TAIL))
 
 
 class ActivityJournal:
@@ -259,7 +260,7 @@ class ActivityJournal:
             sampling = self._open.get(event.operation_id)
             if event.terminal:
                 if sampling is not None:
-                    pending.extend(sampling.tail)
+                    pending.extend(held.to_line() for held in sampling.tail)
                     del self._open[event.operation_id]
                 pending.append(entry.to_line())
                 if sampling is None:
@@ -272,13 +273,13 @@ class ActivityJournal:
                 sampling.written += 1
                 pending.append(entry.to_line())
             else:
-                sampling.tail.append(entry.to_line())
+                sampling.tail.append(entry)
 
     def spill(self) -> None:
         """Queue the held tails of operations that have not ended (closing: keep what is known;
         they reopen as incomplete)."""
         for sampling in self._open.values():
-            self._pending.extend(sampling.tail)
+            self._pending.extend(held.to_line() for held in sampling.tail)
         self._open.clear()
 
     @property
