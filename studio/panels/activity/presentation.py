@@ -197,14 +197,22 @@ def local_time(stamp: datetime) -> str:
 
 def compact_counts(rec: OperationRecord) -> str:
     """The Counts column: findings first (they matter most), then assets and the cache, short
-    enough for a narrow fixed column; the tooltip and inspection spell them out."""
+    enough for a narrow fixed column; the tooltip and inspection spell them out. When the build
+    looked each of its assets up once, "4 assets, 3 cached" says what "4 assets · 3/4 cached"
+    does (the denominator is the asset count) in less room."""
     parts: list[str] = []
     if rec.diagnostics is not None:
         errors, warnings = rec.diagnostics
-        parts.extend(f"{mark}{n}" for mark, n in (("✖", errors), ("⚠", warnings)) if n)
-    if rec.asset_count:
-        parts.append(f"{rec.asset_count} asset{'' if rec.asset_count == 1 else 's'}")
+        found = " ".join(f"{mark}{n}" for mark, n in (("✖", errors), ("⚠", warnings)) if n)
+        if found:
+            parts.append(found)
     looked_up = rec.cache_hits + rec.cache_misses
+    assets = f"{rec.asset_count} asset{'' if rec.asset_count == 1 else 's'}"
+    if looked_up and looked_up == rec.asset_count:
+        parts.append(f"{assets}, {rec.cache_hits} cached")
+        return " · ".join(parts)
+    if rec.asset_count:
+        parts.append(assets)
     if looked_up:
         parts.append(f"{rec.cache_hits}/{looked_up} cached")
     return " · ".join(parts)
