@@ -64,4 +64,4 @@ def test_every_visible_column_fits_its_text_at_the_default_window_size(
             if column == COL_OPERATION:  # the tree's branch indicator sits in this column
                 room -= view.indentation()
             assert metrics.horizontalAdvance(text) <= room, (text, column, room)
-    assert CELL_PADDING >= 2 * (margin + 1)
+    assert 2 * (margin + 1) <= CELL_PADDING
