@@ -23,6 +23,7 @@ from packer.build.staging import PREVIEWS_DIR
 from packer.formats import FormatError
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import CacheHitDetail, CacheMissDetail, EventKind
+from packer.lane.gcquiet import checkpoint
 from packer.lane.operation import Operation
 
 
@@ -97,6 +98,7 @@ def emit_assets(
             previous = stack.enter_context(open(view.previous.path, "rb"))
         for index, work in enumerate(works, start=1):
             token.raise_if_cancelled()
+            checkpoint(index)
             faults.reached("encode")
             asset = _reuse(work, view, previous, token) if work.decision.hit else None
             if asset is None:
