@@ -210,7 +210,7 @@ class _BuildRun:
         store.close()
         refs = {b.work.asset_id: b.ref for b in self.built}
         self.faults.reached("write")
-        write_artifact(staging / ARTIFACT, header, refs, self.token)
+        write_artifact(staging / ARTIFACT, header, refs, self.token, spool=store.path)
         for name, data in small.items():
             (staging / name).write_bytes(data)
         return write_previews(staging / PREVIEWS_DIR, self.build_dir / PREVIEWS_DIR, self.built)
