@@ -24,7 +24,7 @@ def many_assets(base: Path) -> Project:
     return project
 
 
-def observed(project: Project) -> tuple[list[tuple[Any, ...]], dict[str, bytes], list[str]]:
+def observed(project: Project) -> tuple[list[tuple[Any, ...]], dict[str, bytes], list[Any]]:
     sink = ListSink()
     result = build(project, sink, use_cache=False)
     # Progress is paced by the clock, and so are the sequence numbers after it: left out.
