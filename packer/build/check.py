@@ -32,7 +32,6 @@ from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.files.project import Project
 from packer.formats import FormatPipeline, pipelines
 from packer.lane.cancellation import CancellationToken
-from packer.lane.gcquiet import checkpoint
 from packer.workspace.scan import AssetRecord, WorkspaceSnapshot
 
 PACKER_VERSION = f"{__version__}+pa{CONTAINER_SCHEMA_VERSION}"
@@ -81,8 +80,7 @@ def select(project: Project, snapshot: WorkspaceSnapshot, token: CancellationTok
     """The build set in asset_id order, with the structural findings that block it."""
     selection = Selection(diagnostics=list(snapshot.diagnostics))
     table = pipelines()
-    for index, record in enumerate(snapshot.assets):
-        checkpoint(index)
+    for record in snapshot.assets:
         # Registered and included (the scan clears `included_in_build` for quarantined assets).
         # Not `in_build_set`: a registered asset whose root is missing is still in the build
         # set, and its PK101/PK102 must block the build rather than silently drop the asset.

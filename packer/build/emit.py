@@ -25,7 +25,6 @@ from packer.build.staging import PREVIEWS_DIR
 from packer.formats import EncodedAsset, FormatError
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import CacheHitDetail, CacheMissDetail, EventKind
-from packer.lane.gcquiet import checkpoint
 from packer.lane.operation import Operation
 
 # Threads that encode ahead of the emission loop, and how many assets ahead they may run.
@@ -105,7 +104,6 @@ def emit_assets(
             previous = stack.enter_context(open(view.previous.path, "rb"))
         for index, work in enumerate(works, start=1):
             token.raise_if_cancelled()
-            checkpoint(index)
             faults.reached("encode")
             asset = _reuse(work, view, previous, token) if work.decision.hit else None
             if asset is None:

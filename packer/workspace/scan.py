@@ -28,7 +28,6 @@ from packer.lane.events import (
     EventKind,
     Outcome,
 )
-from packer.lane.gcquiet import checkpoint
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
 from packer.workspace.anchors import NO_ANCHOR, read_anchor
@@ -185,7 +184,6 @@ def _build_snapshot(
     real_assets = os.path.realpath(assets_dir)  # once: each root then costs an lstat or two
     for root in sorted(anchors | set(entries_by_root)):
         token.raise_if_cancelled()
-        checkpoint(len(records))  # a no-op unless a long operation quiets the GC
         owned = entries_by_root.get(root, [])
         entry = owned[0] if owned else None
         asset_id = entry.asset_id if entry else None
