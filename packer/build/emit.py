@@ -7,8 +7,6 @@ the findings of every remaining miss), before anything is staged for promotion.
 from __future__ import annotations
 
 import contextlib
-import os
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -22,14 +20,10 @@ from packer.build.faults import Faults
 from packer.build.hashing import hash_bytes, hash_file_range
 from packer.build.plan import PlannedEntry
 from packer.build.staging import PREVIEWS_DIR
-from packer.formats import EncodedAsset, FormatError
+from packer.formats import FormatError
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import CacheHitDetail, CacheMissDetail, EventKind
 from packer.lane.operation import Operation
-
-# Threads that encode ahead of the emission loop, and how many assets ahead they may run.
-ENCODE_THREADS = min(2, os.cpu_count() or 1)
-ENCODE_AHEAD = 16
 
 
 @dataclass(slots=True)
@@ -98,7 +92,6 @@ def emit_assets(
     total_bytes = sum(w.input_bytes for w in works)
     done_bytes = 0
     with contextlib.ExitStack() as stack:
-        ahead = stack.enter_context(_EncodeAhead(works, token))
         previous: BinaryIO | None = None
         if view.previous is not None and any(w.decision.hit for w in works):
             previous = stack.enter_context(open(view.previous.path, "rb"))
@@ -108,7 +101,7 @@ def emit_assets(
             asset = _reuse(work, view, previous, token) if work.decision.hit else None
             if asset is None:
                 try:
-                    asset = _encode(work, ahead.take(index - 1), store, token)
+                    asset = _encode(work, store, token)
                 except FormatError as exc:
                     # Blocked: nothing more is encoded or published, but every other miss's
                     # format problems are still reported, as a validating check would have.
@@ -155,55 +148,9 @@ def _reuse(
     )
 
 
-def _encode_payload(work: AssetWork, token: CancellationToken) -> EncodedAsset:
-    """Read, check and convert one asset's inputs: touches nothing but this asset's files."""
-    return work.pipeline.encode(work.decl, work.root_path, token, root=work.record.root,
-                                asset_id=work.asset_id)
-
-
-class _EncodeAhead:
-    """Encodes the next few misses on ENCODE_THREADS threads; results are taken in order.
-
-    Decoding, zlib and file reads release the GIL, so on two cores this overlaps one asset's
-    Pillow work with the next one's reads. Everything that is observable (the spool, events,
-    cache facts) still happens on the calling thread in asset_id order; a miss that is only
-    found at its turn (a cached payload that failed its hash) is encoded there and then.
-    """
-
-    def __init__(self, works: list[AssetWork], token: CancellationToken) -> None:
-        self._works = works
-        self._token = token
-        self._pool = (ThreadPoolExecutor(ENCODE_THREADS, thread_name_prefix="encode")
-                      if ENCODE_THREADS > 1 else None)
-        self._pending: dict[int, Future[EncodedAsset]] = {}
-        self._submitted = 0  # works[:_submitted] have been considered
-
-    def take(self, index: int) -> EncodedAsset:
-        """The encoding of works[index] (raises what encoding it raised)."""
-        if self._pool is not None:
-            limit = min(len(self._works), index + 1 + ENCODE_AHEAD)
-            while self._submitted < limit:
-                work = self._works[self._submitted]
-                if not work.decision.hit:
-                    self._pending[self._submitted] = self._pool.submit(
-                        _encode_payload, work, self._token)
-                self._submitted += 1
-        future = self._pending.pop(index, None)
-        if future is None:
-            return _encode_payload(self._works[index], self._token)
-        return future.result()
-
-    def __enter__(self) -> _EncodeAhead:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:  # blocked or cancelled: what has not started never will
-            self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _encode(
-    work: AssetWork, encoded: EncodedAsset, store: PayloadStore, token: CancellationToken
-) -> BuiltAsset:
+def _encode(work: AssetWork, store: PayloadStore, token: CancellationToken) -> BuiltAsset:
+    encoded = work.pipeline.encode(work.decl, work.root_path, token, root=work.record.root,
+                                   asset_id=work.asset_id)
     for facts in work.inputs:  # hashed as they were read for encoding, when they were
         if facts.hash is None and facts.path in encoded.input_digests:
             facts.hash, facts.size = encoded.input_digests[facts.path]
