@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QLineEdit
+from PySide6.QtWidgets import QComboBox, QLineEdit, QStyle, QStyleOptionComboBox
 from pytestqt.qtbot import QtBot
 
 from packer.mutations import MutationAction
@@ -40,6 +40,15 @@ def test_the_questions_of_the_actions_are_wide_enough_for_their_title_and_answer
     dialog.reject()
 
 
+def _shown_whole(combo: QComboBox) -> bool:
+    """The combo's current text fits its text field (the arrow and frame take the rest)."""
+    option = QStyleOptionComboBox()
+    combo.initStyleOption(option)
+    field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                         QStyle.SubControl.SC_ComboBoxEditField, combo)
+    return combo.fontMetrics().horizontalAdvance(combo.currentText()) <= field.width()
+
+
 def test_action_buttons_show_their_whole_text_at_the_default_window_size(
     qtbot: QtBot, sample_project: Path
 ) -> None:
@@ -59,3 +68,9 @@ def test_action_buttons_show_their_whole_text_at_the_default_window_size(
         for button in buttons.values():
             assert button.width() >= button.sizeHint().width(), button.text()
             assert "…" not in button.text().rstrip("…")  # never elided, only a trailing "…"
+        # The glyph bank's palette choice read "As built (eac" (README screenshot).
+        glyph = workspace.details.preview.glyph
+        qtbot.waitUntil(glyph.palette_choice.isVisible, timeout=10_000)
+        for index in range(glyph.palette_choice.count()):
+            glyph.palette_choice.setCurrentIndex(index)
+            assert _shown_whole(glyph.palette_choice), glyph.palette_choice.currentText()
