@@ -21,6 +21,7 @@ from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.declaration import DECLARATION_FILE, NAME_PATTERN
 from packer.files.project import PACKER_DIR, Project
 from packer.lane.cancellation import CancellationToken
+from packer.workspace.roots import RootIndex
 from packer.workspace.scan import AssetRecord, AssetState
 
 LARGE_UNUSED_BYTES = 1 << 20  # an unreferenced file above 1 MiB is PK204 instead of PK203
@@ -128,17 +129,8 @@ def find_duplicates(
     return sorted(duplicates)
 
 
-def owner_of(path: str, roots: Iterable[str]) -> str | None:
-    """The innermost asset root holding `path` (relative to assets/), if any."""
-    best: str | None = None
-    for root in roots:
-        if (not root or path.startswith(f"{root}/")) and (best is None or len(root) > len(best)):
-            best = root
-    return best
-
-
-def _locate(path: str, roots: Iterable[str]) -> tuple[str | None, str]:
-    owner = owner_of(path, roots)
+def _locate(path: str, roots: RootIndex) -> tuple[str | None, str]:
+    owner = roots.owner(path)
     if owner is None:
         return None, path
     return owner, path[len(owner) + 1:] if owner else path
@@ -148,11 +140,12 @@ def duplicate_diagnostics(
     duplicates: list[list[str]], roots: dict[str, int | None]
 ) -> list[Diagnostic]:
     """PK202 for every copy after the first (by path) of each group of identical files."""
+    index = RootIndex(roots)
     found = []
     for group in duplicates:
         first = group[0]
         for copy in group[1:]:
-            root, file = _locate(copy, roots)
+            root, file = _locate(copy, index)
             found.append(diagnostic(
                 "PK202",
                 f"assets/{copy} has the same content as assets/{first}"
@@ -214,11 +207,6 @@ def record_hygiene(
                 root=record.root, file=file, asset_id=record.asset_id,
             ))
     return found
-
-
-def nested_roots_of(root: str, all_roots: Iterable[str]) -> list[str]:
-    prefix = f"{root}/" if root else ""
-    return [r for r in all_roots if r != root and r.startswith(prefix)]
 
 
 def staging_dir(project: Project) -> Path:

@@ -19,7 +19,6 @@ from packer.doctor.hygiene import (
     duplicate_diagnostics,
     find_duplicates,
     list_workspace_files,
-    nested_roots_of,
     record_hygiene,
 )
 from packer.doctor.service import format_findings
@@ -118,11 +117,10 @@ def _summary_fields(record: AssetRecord, found: list[Diagnostic]) -> dict[str, o
 
 def _cheap_findings(project: Project, snapshot: WorkspaceSnapshot, record: AssetRecord
                     ) -> list[Diagnostic]:
-    roots = [r.root for r in snapshot.assets if r.state is not AssetState.MISSING]
     if record.state is AssetState.MISSING:
         return list(record.diagnostics)
     return [*record.diagnostics, *record_hygiene(
-        record, project.assets_dir / record.root, nested_roots_of(record.root, roots)
+        record, project.assets_dir / record.root, snapshot.present_roots.nested(record.root)
     )]
 
 

@@ -30,7 +30,6 @@ from packer.doctor.hygiene import (
     duplicate_diagnostics,
     find_duplicates,
     list_workspace_files,
-    nested_roots_of,
     record_hygiene,
     stale_staging,
 )
@@ -211,13 +210,13 @@ def _collect(
     total = len(records) + sum(len(g) for g in candidates)
     done = 0
     per_asset: dict[str, list[Diagnostic]] = {}
-    all_roots = [r.root for r in snapshot.assets if r.state is not AssetState.MISSING]
     for record in records:
         op.check_cancelled()
         found = [*record.diagnostics, *format_findings(project, record)]
         if workspace:
             found.extend(record_hygiene(
-                record, project.assets_dir / record.root, nested_roots_of(record.root, all_roots)
+                record, project.assets_dir / record.root,
+                snapshot.present_roots.nested(record.root),
             ))
         per_asset[record.root] = found
         done += 1

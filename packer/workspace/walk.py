@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 
 from packer.diagnostics import Diagnostic, diagnostic
@@ -127,7 +126,9 @@ def files_under(walk: Walk, root: str) -> list[str]:
     if start is None:
         return []
     found: list[str] = list(walk.files_by_dir[root])
-    for directory in islice(walk.dir_order, start + 1, None):
+    order = walk.dir_order
+    for position in range(start + 1, len(order)):  # by index: islice would skip from 0
+        directory = order[position]
         if not directory.startswith(prefix):
             break
         sub = directory[len(prefix):]
