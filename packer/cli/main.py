@@ -44,7 +44,6 @@ from packer.files.project import (
 )
 from packer.lane.events import ActionAppliedDetail, EventKind, Outcome
 from packer.lane.operation import Operation
-from packer.workspace.scan import AssetState
 
 
 def _run_init(ctx: CommandContext) -> int:
@@ -115,7 +114,7 @@ def _run_init(ctx: CommandContext) -> int:
 def _run_list(ctx: CommandContext) -> int:
     project = ctx.project
     with ctx.event_sink() as sink:
-        listing = list_assets_report(project, sink)
+        listing = list_assets_report(project, sink, validate=ctx.args.validate)
     if ctx.json_output:
         ctx.write_json(listing)
     else:
@@ -132,7 +131,7 @@ def _run_show(ctx: CommandContext) -> int:
         ctx.write_json(details)
     else:
         print_details(ctx.out, details)
-    blocking = details.errors > 0 and details.state is not AssetState.UNREGISTERED
+    blocking = details.errors > 0 and details.asset_id is not None and details.included_in_build
     return EXIT_BLOCKED if blocking else EXIT_OK
 
 
@@ -156,17 +155,26 @@ def register_core(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     )
     init.add_argument("--create", metavar="NAME", default=None,
                       help="create a new project named NAME in PROJECT (which must not hold one)")
-    add_command(subparsers, "list", "List every asset with its state and findings", _run_list,
-                description="List registered, unregistered, missing and quarantined assets. "
-                "Exit 1 when a registered asset or the registry has an error.")
+    listing = add_command(
+        subparsers, "list", "List every asset with its state and findings", _run_list,
+        description="List registered, unregistered, missing and quarantined assets. Format "
+        "findings come from the validation cache that doctor keeps; an asset whose format was "
+        "not validated since it last changed says `unchecked`. Exit 1 when the registry or an "
+        "asset in the build set (registered and included) has an error known to the listing.")
+    listing.add_argument("--validate", action="store_true",
+                         help="validate the format of every unchecked asset first (decodes "
+                         "their inputs) and keep the results in the validation cache")
     show = add_command(subparsers, "show", "Show one asset in detail", _run_show,
                        description="Summary, runtime contract, inputs and diagnostics of one "
-                       "asset. Exit 1 when a registered asset has an error.")
+                       "asset (its format is always validated). Exit 1 when an asset in the "
+                       "build set (registered and included) has an error.")
     show.add_argument("asset", metavar="ASSET",
                       help="an asset_id (7 or #7) or a root relative to assets/")
     doc = add_command(
         subparsers, "doctor", "Diagnose the project", _run_doctor,
-        description="Check the registered assets (structural errors block a build). "
+        description="Check the registered assets (errors of the build set block a build; "
+        "those of excluded assets are reported, and block nothing, as in build). Format "
+        "validation results are cached in assets/.prometeu/validation.json. "
         "Exit 1 when a build would be blocked.",
     )
     doc.add_argument("--workspace", action="store_true",
