@@ -18,6 +18,8 @@ import xxhash
 
 from packer.build.buildlock import build_running
 from packer.diagnostics import Diagnostic, diagnostic
+from packer.doctor.hash_cache import Fingerprint, HashCache
+from packer.doctor.hash_cache import now_ns as hash_now_ns
 from packer.files.declaration import DECLARATION_FILE, NAME_PATTERN
 from packer.files.project import PACKER_DIR, Project
 from packer.lane.cancellation import CancellationToken
@@ -29,10 +31,17 @@ STAGING_DIR = ".staging"  # build/.staging: where a build emits before promoting
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkspaceFile:
     path: str  # POSIX, relative to assets/
     size: int
+    mtime_ns: int = 0
+    ctime_ns: int = 0
+    inode: int = 0
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        return (self.size, self.mtime_ns, self.ctime_ns, self.inode)
 
 
 def list_workspace_files(assets_dir: Path, token: CancellationToken) -> list[WorkspaceFile]:
@@ -66,7 +75,8 @@ def list_workspace_files(assets_dir: Path, token: CancellationToken) -> list[Wor
             if stat.S_ISDIR(st.st_mode):
                 visit(Path(entry.path), child)
             elif stat.S_ISREG(st.st_mode):
-                found.append(WorkspaceFile(child, st.st_size))
+                found.append(WorkspaceFile(child, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                                           st.st_ino))
 
     if assets_dir.is_dir():
         visit(assets_dir, "")
@@ -114,13 +124,22 @@ def find_duplicates(
     groups: list[list[WorkspaceFile]],
     token: CancellationToken,
     on_hashed: Callable[[], None] | None = None,
+    known: HashCache | None = None,
 ) -> list[list[str]]:
-    """Hash the same-size candidates; return groups (≥ 2 paths, sorted) of identical content."""
+    """Hash the same-size candidates; return groups (≥ 2 paths, sorted) of identical content.
+
+    With `known`, a file whose fingerprint is unchanged keeps its recorded hash (the caller
+    saves `known` afterwards)."""
     duplicates: list[list[str]] = []
     for group in groups:
         by_hash: dict[str, list[str]] = {}
         for item in group:
-            digest = content_hash(assets_dir / item.path, token)
+            digest = known.get(item.path, item.fingerprint) if known is not None else None
+            if digest is None:
+                started = hash_now_ns()
+                digest = content_hash(assets_dir / item.path, token)
+                if digest is not None and known is not None:
+                    known.put(item.path, item.fingerprint, started, digest)
             if on_hashed is not None:
                 on_hashed()
             if digest is not None:

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
+from packer.doctor.hash_cache import load_hash_cache
 from packer.doctor.hygiene import (
     duplicate_candidates,
     duplicate_diagnostics,
@@ -290,7 +291,10 @@ def _duplicates_by_root(project: Project, snapshot: WorkspaceSnapshot,
     groups = duplicate_candidates(list_workspace_files(project.assets_dir, token))
     ids = {r.root: r.asset_id for r in snapshot.assets}
     by_root: dict[str, list[Diagnostic]] = {}
-    for found in duplicate_diagnostics(find_duplicates(project.assets_dir, groups, token), ids):
+    hashes = load_hash_cache(project.packer_dir)
+    duplicates = find_duplicates(project.assets_dir, groups, token, known=hashes)
+    hashes.save()
+    for found in duplicate_diagnostics(duplicates, ids):
         if found.root is not None:
             by_root.setdefault(found.root, []).append(found)
     return by_root

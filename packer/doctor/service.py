@@ -28,6 +28,7 @@ from packer.build import uptodate
 from packer.build.buildlock import BuildRunningError, build_lock
 from packer.build.staging import pending_promotions, recover_staging
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
+from packer.doctor.hash_cache import load_hash_cache
 from packer.doctor.hygiene import (
     duplicate_candidates,
     duplicate_diagnostics,
@@ -281,7 +282,9 @@ def _collect(
             done += 1
             op.progress(done, total, unit="checks", phase="hash")
 
-        duplicates = find_duplicates(project.assets_dir, candidates, op.token, hashed)
+        hashes = load_hash_cache(project.packer_dir)
+        duplicates = find_duplicates(project.assets_dir, candidates, op.token, hashed, hashes)
+        hashes.save()
         ids = {r.root: r.asset_id for r in snapshot.assets}
         for diag in duplicate_diagnostics(duplicates, ids):
             if diag.root is not None and diag.root in per_asset:

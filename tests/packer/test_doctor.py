@@ -36,8 +36,8 @@ def tree_digest(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        # the packer's own business: locks, and the validation cache doctor keeps
-        if p.is_file() and p.name not in {"lock", "build.lock", "validation.json"}
+        # the packer's own business: locks, and the caches doctor keeps
+        if p.is_file() and p.name not in {"lock", "build.lock", "validation.json", "hashes.json"}
     }
 
 
