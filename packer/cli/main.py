@@ -14,14 +14,11 @@ so an existing project file is never overwritten.
 from __future__ import annotations
 
 import argparse
+import sys
 import uuid
 from collections.abc import Sequence
 
-from rich.text import Text
-
 from packer import __version__
-from packer.cli import build as cli_build
-from packer.cli import mutate as cli_mutate
 from packer.cli.common import (
     EXIT_BLOCKED,
     EXIT_OK,
@@ -31,22 +28,24 @@ from packer.cli.common import (
     add_command,
     run_handler,
 )
-from packer.cli.render import print_details, print_doctor, print_listing
-from packer.doctor.queries import get_asset_details, list_assets_report
-from packer.doctor.service import doctor
-from packer.errors import NotAProjectError, PackerError
-from packer.files.project import (
-    ASSETS_DIR,
-    PROJECT_FILE,
-    create_project,
-    init_workspace,
-    open_project,
-)
-from packer.lane.events import ActionAppliedDetail, EventKind, Outcome
-from packer.lane.operation import Operation
 
+# The handlers import what they use (the scan, doctor, rich's renderers): `--version`, `--help`
+# and a short command start in a fraction of the time (docs/benchmarks.md, "Scale").
 
 def _run_init(ctx: CommandContext) -> int:
+    from rich.text import Text
+
+    from packer.errors import NotAProjectError, PackerError
+    from packer.files.project import (
+        ASSETS_DIR,
+        PROJECT_FILE,
+        create_project,
+        init_workspace,
+        open_project,
+    )
+    from packer.lane.events import ActionAppliedDetail, EventKind, Outcome
+    from packer.lane.operation import Operation
+
     path = ctx.args.project
     create_name: str | None = ctx.args.create
     created_project = False
@@ -112,17 +111,24 @@ def _run_init(ctx: CommandContext) -> int:
 
 
 def _run_list(ctx: CommandContext) -> int:
+    from packer.doctor.queries import list_assets_report
+
     project = ctx.project
     with ctx.event_sink() as sink:
         listing = list_assets_report(project, sink, validate=ctx.args.validate)
     if ctx.json_output:
         ctx.write_json(listing)
     else:
+        from packer.cli.render import print_listing
+
         print_listing(ctx.out, listing)
     return EXIT_BLOCKED if listing.blocking else EXIT_OK
 
 
 def _run_show(ctx: CommandContext) -> int:
+    from packer.cli.render import print_details
+    from packer.doctor.queries import get_asset_details
+
     project = ctx.project
     asset: str = ctx.args.asset
     with ctx.event_sink() as sink:
@@ -136,6 +142,9 @@ def _run_show(ctx: CommandContext) -> int:
 
 
 def _run_doctor(ctx: CommandContext) -> int:
+    from packer.cli.render import print_doctor
+    from packer.doctor.service import doctor
+
     project = ctx.project
     with ctx.event_sink() as sink:
         report = doctor(project, workspace=ctx.args.workspace, fix=ctx.args.fix, sink=sink)
@@ -192,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register_core(subparsers)
+    from packer.cli import build as cli_build  # not needed by `--version`
+    from packer.cli import mutate as cli_mutate
+
     for module in (cli_build, cli_mutate):
         module.register(subparsers)
     return parser
@@ -199,6 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (the console script passes it to sys.exit)."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words == ["--version"]:  # what argparse would print, without building every parser
+        sys.stdout.write(f"prometeu-packer {__version__}\n")
+        return EXIT_OK
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -198,8 +198,13 @@ def list_assets_report(
                      *duplicates.get(record.root, ())]
             check = FormatCheck.NOT_APPLICABLE
             if format_applies(record):
-                known = (cached_format_findings(project, record, cache) if validate
-                         else cache.lookup(record.root, validation_key(record)))
+                if validate:
+                    known: list[Diagnostic] | tuple[Diagnostic, ...] | None = (
+                        cached_format_findings(project, record, cache))
+                elif record.root in cache.entries:  # (a key costs a hash of asset.json)
+                    known = cache.lookup(record.root, validation_key(record))
+                else:
+                    known = None
                 check = FormatCheck.UNCHECKED if known is None else FormatCheck.CHECKED
                 found.extend(known or ())
             everything.extend(found)

@@ -24,9 +24,6 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from packer.build import uptodate
-from packer.build.buildlock import BuildRunningError, build_lock
-from packer.build.staging import pending_promotions, recover_staging
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
 from packer.doctor.hash_cache import load_hash_cache
 from packer.doctor.hygiene import (
@@ -229,6 +226,10 @@ def _staging_fix(project: Project, op: Operation) -> list[AppliedFix]:
     new) and delete abandoned staging folders (copies of an unfinished build). Nothing is lost."""
     if stale_staging(project) is None:
         return []
+    from packer.build import uptodate  # only a fix needs the build's staging and manifest
+    from packer.build.buildlock import BuildRunningError, build_lock
+    from packer.build.staging import pending_promotions, recover_staging
+
     try:
         with build_lock(project.packer_dir):
             if pending_promotions(project.build_dir):
