@@ -118,6 +118,14 @@ def run_packer(args: Sequence[str], timeout: float) -> Run:
     return Run(seconds, process.returncode, usage.ru_maxrss)
 
 
+def load_average() -> str:
+    """The machine's load (1, 5, 15 min) as /proc/loadavg gives it: the figures depend on it."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def label_of(size: int) -> str:
     return f"{size // 1000}k" if size % 1000 == 0 else str(size)
 
@@ -254,7 +262,7 @@ def measure_size(label: str, project: Path, scratch: Path, settings: Settings
     startup_s, baseline_rss_kb = settings.startup_s, settings.baseline_rss_kb
     copy = working_copy(project, scratch)
     assets = count_assets(copy)
-    emit(f"assets_{label}", assets)
+    emit(f"assets_{label}", assets, f"load {load_average()}")
     figures: dict[str, float] = {}
 
     def timed(name: str, args: Sequence[str], repeat: int, before: Callable[[int], None] | None
@@ -344,8 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="prometeu-bench-scale-") as scratch_text:
         scratch = Path(scratch_text)
-        print(f"# load: {Path('/proc/loadavg').read_text().strip()}"
-              if Path("/proc/loadavg").exists() else "# load: unknown", flush=True)
+        print(f"# load: {load_average()}", flush=True)
         startup, spread = best([run_packer(["--version"], args.timeout).seconds
                                 for _ in range(max(args.runs, 5))])
         emit("startup_s", startup, spread)
