@@ -203,8 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     register_core(subparsers)
     from packer.cli import build as cli_build  # not needed by `--version`
     from packer.cli import mutate as cli_mutate
+    from packer.cli import new as cli_new
 
-    for module in (cli_build, cli_mutate):
+    for module in (cli_build, cli_mutate, cli_new):
         module.register(subparsers)
     return parser
 

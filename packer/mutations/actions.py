@@ -7,6 +7,8 @@ from enum import StrEnum
 
 # How long an apply waits for another writer's lock before giving up.
 DEFAULT_LOCK_TIMEOUT_S = 5.0
+# The asset types `new` can make (packer.mutations.proposal).
+ASSET_TYPES = ("glyph_bank", "sound_bank", "raw")
 
 
 class MutationAction(StrEnum):
@@ -20,6 +22,7 @@ class MutationAction(StrEnum):
     INCLUDE = "include_asset"
     EXCLUDE = "exclude_asset"
     RENAME = "rename_asset"
+    NEW = "new_asset"
 
     @property
     def verb(self) -> str:

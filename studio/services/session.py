@@ -23,6 +23,7 @@ from packer.mutations import (
     apply_mutation,
     preview_mutation,
 )
+from studio.services.asset_drop import AssetDrop, classify_asset_drop
 from studio.services.asset_key import AssetKey
 from studio.services.preview_data import AssetPreview, NoPreview, make_preview
 from studio.services.workers import JobClass, JobFailed, JobInfo, WorkerPool
@@ -99,6 +100,17 @@ class ProjectSession(QObject):
             on_result=self.details_loaded.emit,
             on_failure=lambda failure: self.details_failed.emit(key, failure.title),
         )
+
+    def look_at_drop(
+        self, local: list[str], remote: list[str], on_result: Callable[[AssetDrop], None]
+    ) -> JobInfo | None:
+        """What files dropped on the navigator (or chosen for a new asset) mean."""
+        assets_dir = self.project.assets_dir
+
+        def job(sink: EventSink, token: CancellationToken) -> AssetDrop:
+            return classify_asset_drop(local, remote, assets_dir)
+
+        return self.pool.submit("Look at the dropped files", job, on_result=on_result)
 
     # -- writes --
 
