@@ -56,7 +56,7 @@ class HashCache:
         if not self.path.parent.is_dir():
             return
         with contextlib.suppress(OSError):
-            atomic_write_bytes(self.path, canonical_json_bytes(data))
+            atomic_write_bytes(self.path, canonical_json_bytes(data), create_parent=False)
 
 
 def now_ns() -> int:

@@ -120,7 +120,7 @@ class ValidationCache:
             "schema_version": VALIDATION_SCHEMA_VERSION, "packer_version": __version__,
             "assets": {root: self.entries[root].to_json() for root in sorted(self.entries)},
         }
-        atomic_write_bytes(self.path, canonical_json_bytes(data))
+        atomic_write_bytes(self.path, canonical_json_bytes(data), create_parent=False)
         self.changed = False
 
 

@@ -10,6 +10,7 @@ import pytest
 from packer.doctor import hash_cache, hygiene
 from packer.doctor.hash_cache import HASHES_FILE
 from packer.doctor.queries import list_assets_report
+from packer.files.atomic import atomic_write_bytes
 from packer.files.project import Project
 from tests.packer.project_builder import make_project, write_asset
 
@@ -81,3 +82,13 @@ def test_an_unusable_hash_file_is_replaced(tmp_path: Path, hashed: list[str],
     assert duplicates(project) == {"b"}
     hashed.clear()
     assert duplicates(project) == {"b"} and hashed == []
+
+
+
+def test_a_cache_write_never_makes_a_deleted_folder_again(tmp_path: Path) -> None:
+    """The caches are written after a read, which may race the user deleting the project: the
+    write fails quietly rather than bring assets/.prometeu/ back as a ghost."""
+    gone = tmp_path / "game" / "assets" / ".prometeu"
+    with pytest.raises(FileNotFoundError):
+        atomic_write_bytes(gone / HASHES_FILE, b"{}", create_parent=False)
+    assert not (tmp_path / "game").exists()
