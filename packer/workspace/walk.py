@@ -120,15 +120,16 @@ def _classify(
 
 def files_under(walk: Walk, root: str) -> list[str]:
     # The walk is pre-order over sorted names, so the root's subfolders follow it contiguously:
-    # scanning just that run keeps this linear in the subtree, not in the whole workspace.
+    # scanning just that run keeps this linear in the subtree, not in the whole workspace
+    # (indexing from `start`: an islice would step over the `start` folders before it).
     prefix = f"{root}/" if root else ""
     start = walk.dir_index.get(root)
     if start is None:
         return []
     found: list[str] = list(walk.files_by_dir[root])
     order = walk.dir_order
-    for position in range(start + 1, len(order)):  # by index: islice would skip from 0
-        directory = order[position]
+    for index in range(start + 1, len(order)):
+        directory = order[index]
         if not directory.startswith(prefix):
             break
         sub = directory[len(prefix):]
