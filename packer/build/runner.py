@@ -46,6 +46,7 @@ from packer.lane.events import (
     Outcome,
     PreviewReadyDetail,
 )
+from packer.lane.gcquiet import quiet_gc
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
 from packer.workspace.scan import WalkSummary, build_snapshot_and_walk, diagnostics_detail
@@ -61,7 +62,7 @@ def build(
     """Build `build/assets.pa` and its companions. Never raises for bad input: see the outcome."""
     op = Operation(sink or NullSink(), project_id=project.project_id, operation="build",
                    token=token)
-    with op:
+    with op, quiet_gc():
         run = _BuildRun(project, op, Faults.from_environment(), use_cache)
         return run.execute()
 
@@ -216,7 +217,7 @@ class _BuildRun:
         store.close()
         refs = {b.work.asset_id: b.ref for b in self.built}
         self.faults.reached("write")
-        write_artifact(staging / ARTIFACT, header, refs, self.token)
+        write_artifact(staging / ARTIFACT, header, refs, self.token, spool=store.path)
         for name, data in small.items():
             (staging / name).write_bytes(data)
         return write_previews(staging / PREVIEWS_DIR, self.build_dir / PREVIEWS_DIR, self.built)
@@ -299,7 +300,8 @@ class _BuildRun:
             done_bytes += asset.input_bytes
             op.progress(index, total, phase="build",
                         summary=f"Building: {index}/{total} assets, "
-                        f"{done_bytes / 1_000_000:.1f}/{total_bytes / 1_000_000:.1f} MB")
+                        f"{done_bytes / 1_000_000:.1f}/{total_bytes / 1_000_000:.1f} MB",
+                        bytes_done=done_bytes, bytes_total=total_bytes)
         op.finish(
             EventKind.BUILD_FINISHED, Outcome.SUCCEEDED, "Build is up to date: nothing changed",
             detail=BuildFinishedDetail(

@@ -44,36 +44,32 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import functools
 import json
 import os
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
-
-from pydantic import BaseModel
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.segment import Segment
+from typing import IO, TYPE_CHECKING, Any, Self
 
 from packer.cli.interrupts import Interrupts
 from packer.errors import PackerError
-from packer.files.declaration import CONTROL_CHARACTERS
-from packer.files.project import Project, open_project
 from packer.lane.cancellation import CancellationToken, OperationCancelled
-from packer.lane.events import EventKind, PackerEvent
-from packer.lane.sinks import EventSink, JsonLinesSink, NullSink
+
+# rich, pydantic and the packer's models are imported where they are used, so that parsing the
+# command line costs little and `--json` output never loads rich's renderers.
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from packer.files.project import Project
+    from packer.lane.events import PackerEvent
+    from packer.lane.sinks import EventSink
 
 EXIT_OK = 0
 EXIT_BLOCKED = 1
@@ -142,10 +138,16 @@ class CommandContext:
     def __post_init__(self) -> None:
         self.json_output: bool = bool(getattr(self.args, "json_output", False))
         self.events_jsonl: bool = getattr(self.args, "events", None) == "jsonl"
-        human_stream = self.stderr if (self.json_output or self.events_jsonl) else self.stdout
-        # Human output: tables and sentences. Never mixed with machine output on stdout.
-        self.out = _console(human_stream)
-        self.err = _console(self.stderr)
+
+    @cached_property
+    def out(self) -> Console:
+        """Human output: tables and sentences. Never mixed with machine output on stdout."""
+        human = self.stderr if (self.json_output or self.events_jsonl) else self.stdout
+        return _console(human)
+
+    @cached_property
+    def err(self) -> Console:
+        return _console(self.stderr)
 
     @property
     def project(self) -> Project:
@@ -154,6 +156,8 @@ class CommandContext:
             path = getattr(self.args, "project", None)
             if path is None:
                 raise CliError("this command takes no PROJECT")
+            from packer.files.project import open_project
+
             try:
                 self._project = open_project(path)
             except PackerError as exc:
@@ -167,6 +171,8 @@ class CommandContext:
     @contextlib.contextmanager
     def event_sink(self) -> Iterator[EventSink]:
         """The sink an operation should publish to for this invocation (see module docstring)."""
+        from packer.lane.sinks import JsonLinesSink, NullSink
+
         if self.events_jsonl:
             sink = JsonLinesSink(self.stdout)
             try:
@@ -181,6 +187,8 @@ class CommandContext:
 
     def write_json(self, value: BaseModel | Any) -> None:
         """One JSON document on stdout (pydantic models are dumped in JSON mode)."""
+        from pydantic import BaseModel
+
         data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
         self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         self.stdout.flush()
@@ -193,32 +201,42 @@ class CommandContext:
 def _console(stream: IO[str]) -> Console:
     """A terminal wraps tables to its width; a pipe or a file gets them unwrapped (rich would
     otherwise fold every cell at 80 columns, splitting words like `unregistered`)."""
-    console = EscapingConsole(file=stream, highlight=False, soft_wrap=True)
+    escaping_console = _escaping_console_class()
+    console = escaping_console(file=stream, highlight=False, soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = EscapingConsole(file=stream, highlight=False, soft_wrap=True,
-                                  width=_UNWRAPPED_WIDTH)
+        console = escaping_console(file=stream, highlight=False, soft_wrap=True,
+                                   width=_UNWRAPPED_WIDTH)
     return console
 
 
 def escape_controls(text: str) -> str:
     """`text` with every control character shown as an escape (`\\x1b`, `\\u202e`)."""
+    from packer.files.declaration import CONTROL_CHARACTERS
+
     return CONTROL_CHARACTERS.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
-class EscapingConsole(Console):
+@functools.cache
+def _escaping_console_class() -> type[Console]:
     """A rich Console that escapes control characters in everything it prints (see
-    escape_controls); rich's own control sequences (colours, the live progress bar) pass."""
+    escape_controls); rich's own control sequences (colours, the live progress bar) pass.
+    Made on first use, so that a command that prints no text never imports rich."""
+    from rich.console import Console
+    from rich.segment import Segment
 
-    def on_broken_pipe(self) -> None:
-        # rich would exit(1) on its own; run_handler ends the command as standard tools do.
-        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+    class EscapingConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit(1) on its own; run_handler ends the command as standard tools do.
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
 
-    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
-        return super()._render_buffer(
-            segment if segment.control else Segment(
-                escape_controls(segment.text), segment.style, segment.control)
-            for segment in buffer
-        )
+        def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+            return super()._render_buffer(
+                segment if segment.control else Segment(
+                    escape_controls(segment.text), segment.style, segment.control)
+                for segment in buffer
+            )
+
+    return EscapingConsole
 
 
 _UNWRAPPED_WIDTH = 1000
@@ -235,7 +253,16 @@ class RichProgressSink:
     wants_events = True
 
     def __init__(self, console: Console) -> None:
-        self._progress = Progress(
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._progress: Progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
@@ -249,6 +276,8 @@ class RichProgressSink:
         self._lock = threading.Lock()
 
     def publish(self, event: PackerEvent) -> None:
+        from packer.lane.events import EventKind
+
         with self._lock:
             task = self._tasks.get(event.operation_id)
             if event.terminal:

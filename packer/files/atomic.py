@@ -58,9 +58,13 @@ def _keep_mode(fd: int, path: Path) -> None:
         os.fchmod(fd, stat.S_IMODE(st.st_mode))
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, fsync it, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def atomic_write_bytes(path: Path, data: bytes, *, create_parent: bool = True) -> None:
+    """Write to a temp file in the same folder, fsync it, then rename it over `path`.
+
+    `create_parent=False` (the caches that reads keep) fails with FileNotFoundError instead of
+    making the folder: a project deleted while a read ran must not come back as a ghost."""
+    if create_parent:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _new_temp_file(path)
     try:
         _keep_mode(fd, path)

@@ -29,7 +29,7 @@ SPLITTERS = ("main_splitter", "body_splitter", "assets_splitter")
 # First-start layout, as fractions of the window's width: the navigator, the utility panel
 # (Activity); the details take the rest. The workspace selector and the logs strip are fixed.
 NAVIGATOR_SHARE = 0.19
-UTILITY_SHARE = 0.33
+UTILITY_SHARE = 0.36  # wide enough for every Activity column at 1440 px (ActivityPanel)
 SELECTOR_WIDTH = 72
 LOGS_HEIGHT = 130
 FALLBACK_SIZE = QSize(1280, 800)  # when no screen is known (never smaller than this)
@@ -37,7 +37,8 @@ ABOUT_TEXT = (
     "Prometeu Studio: assets for the PROMETEU fantasy console.\n\n"
     "Ctrl+O open a project · Ctrl+F find an asset · Ctrl+N new asset from files (or drop them "
     "on the asset list) · F5 rescan · Ctrl+B build · "
-    "Ctrl+. cancel running work · Ctrl+Shift+F filter the Activity timeline.\n\n"
+    "Ctrl+. cancel running work · Ctrl+Shift+F filter the Activity timeline (Esc clears it) · "
+    "Ctrl+Shift+M the Problems view.\n\n"
     "Everything the Activity panel shows comes from the packer's events; the same events are "
     "available from the command line with `prometeu-packer … --events jsonl`."
 )
@@ -153,10 +154,21 @@ class MainWindow(QMainWindow):
         self.utility_toggle.setCheckable(True)
         self.utility_toggle.setChecked(True)
         self.utility_toggle.toggled.connect(self.utility.setVisible)
+        self.problems_action = self._action(view_menu, "&Problems", None, "Ctrl+Shift+M")
+        self.problems_action.triggered.connect(self.show_problems)
 
         help_menu = bar.addMenu("&Help")
         self.about_action = help_menu.addAction("&About Prometeu Studio")
         self.about_action.triggered.connect(self._show_about)
+
+    @Slot()
+    def show_problems(self) -> None:
+        """The utility panel's Problems tab (its title carries a count: "Problems (3)")."""
+        for index in range(self.utility.count()):
+            if self.utility.tabText(index).startswith("Problems"):
+                self.utility_toggle.setChecked(True)
+                self.utility.setCurrentIndex(index)
+                return
 
     @Slot()
     def focus_asset_search(self) -> None:

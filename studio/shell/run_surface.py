@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 # The menu bar lays its corner widget out once, so the status has a fixed width (which also
 # keeps the buttons still); longer texts are elided, the full text is the tooltip.
 STATUS_WIDTH = 300
+NO_BUILD = "No build yet"
 
 
 class RunSurface(QWidget):
@@ -32,7 +33,7 @@ class RunSurface(QWidget):
         layout.addWidget(self.cancel_button)
         self.build_button.clicked.connect(self.build_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
-        self._set_status("No build yet")
+        self._set_status(NO_BUILD)
 
     def _set_status(self, text: str) -> None:
         metrics = self.status.fontMetrics()
@@ -49,8 +50,14 @@ class RunSurface(QWidget):
         self.build_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
 
-    def show_finished(self, text: str, *, ok: bool) -> None:
+    def show_no_build(self) -> None:
+        """A project with no build in its history."""
+        self.show_finished(NO_BUILD, ok=True)
+
+    def show_finished(self, text: str, *, ok: bool, blocked: bool = False) -> None:
+        """By severity: a failure red, a blocked build amber, anything else plain."""
         self._set_status(text)
-        self.status.setStyleSheet("" if ok else "color: #c62828;")
+        self.status.setStyleSheet(
+            "" if ok else "color: #b26a00;" if blocked else "color: #c62828;")
         self.build_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
