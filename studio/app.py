@@ -17,7 +17,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QPoint, QTimer, Signal, Sl
 
 from packer.files.project import Project, create_project, open_project
 from packer.lane.cancellation import CancellationToken
-from packer.lane.events import AffectedAsset, EventKind, Outcome
+from packer.lane.events import AffectedAsset, EventKind, Outcome, PackerEvent
 from packer.lane.sinks import EventSink
 from studio.panels.activity import (
     ActivityJournal,
@@ -343,25 +343,30 @@ class StudioApp(QObject):
         if self.activity_model is not None:
             self.activity_model.apply(items)
         window = self.window
+        lines: list[str] = []  # one append to the Logs per delivery, not one per event
+        builds_ended: list[PackerEvent] = []
         for item in items:
             event = item.event
             if event.kind is EventKind.PROGRESS_UPDATED:
                 continue
-            if window is not None:
-                window.logs.log(f"[{event.operation}] {event.summary}")
-                trace = getattr(event.detail, "traceback", None)
-                if trace:
-                    window.logs.text.appendPlainText(str(trace).rstrip())
+            lines.append(f"[{event.operation}] {event.summary}")
+            trace = getattr(event.detail, "traceback", None)
+            if trace:
+                lines.append(str(trace).rstrip())
             if event.terminal and event.operation == "build":
-                ok = event.outcome is Outcome.SUCCEEDED
-                if window is not None:
-                    window.run_surface.show_finished(event.summary, ok=ok)
-                    window.show_status(event.summary)
-                self._say(f"build finished {event.outcome} {event.summary}")
-                self.build_ended.emit(event)
-                if self.report:
-                    # For the real-window check: once the panels have had time to repaint.
-                    QTimer.singleShot(REPORT_SETTLE_MS, self, self._report_settled)
+                builds_ended.append(event)
+        if window is not None:
+            window.logs.log_lines(lines)
+        for event in builds_ended:
+            ok = event.outcome is Outcome.SUCCEEDED
+            if window is not None:
+                window.run_surface.show_finished(event.summary, ok=ok)
+                window.show_status(event.summary)
+            self._say(f"build finished {event.outcome} {event.summary}")
+            self.build_ended.emit(event)
+            if self.report:
+                # For the real-window check: once the panels have had time to repaint.
+                QTimer.singleShot(REPORT_SETTLE_MS, self, self._report_settled)
 
     def _on_listing_reported(self, listing: object) -> None:
         count = len(getattr(listing, "assets", ()))
