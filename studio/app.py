@@ -374,6 +374,8 @@ class StudioApp(QObject):
 
     @Slot(object)
     def _on_job_failed(self, failure: JobFailed) -> None:
+        if failure.cancelled and failure.job.interactive:
+            return  # a read superseded by the user's next click: nothing went wrong
         if self.window is None and self.launcher is not None and not failure.cancelled:
             # No main window yet: the launcher is all the user sees, so it says what failed.
             self.launcher.show_message(failure.message if failure.expected else failure.title,

@@ -58,6 +58,7 @@ class ProjectSession(QObject):
         self.listing: AssetListing | None = None
         self._build_job: JobInfo | None = None
         self._listing_job: JobInfo | None = None
+        self._details_job: JobInfo | None = None
         self._listing_generation = 0
 
     # -- reads --
@@ -83,6 +84,11 @@ class ProjectSession(QObject):
         return self._listing_job
 
     def load_details(self, key: AssetKey) -> JobInfo | None:
+        """The details of the asset the user clicked, on the interactive lane (never queued
+        behind background reads or the build). A newer click cancels an older read still
+        running: the user has moved on, and its result would be dropped anyway."""
+        if self._details_job is not None:
+            self.pool.cancel(self._details_job.job_id)
         project = self.project
 
         def job(sink: EventSink, token: CancellationToken) -> DetailsResult:
@@ -94,11 +100,25 @@ class ProjectSession(QObject):
                 )
             return DetailsResult(key, details, preview)
 
-        return self.pool.submit(
+        def done(result: DetailsResult) -> None:
+            self._details_ended(info)
+            self.details_loaded.emit(result)
+
+        def failed(failure: JobFailed) -> None:
+            self._details_ended(info)
+            if not failure.cancelled:
+                self.details_failed.emit(key, failure.title)
+
+        info = self.pool.submit(
             f"Details of {key[1] if key[0] == 'root' else f'#{key[1]}'}", job,
-            on_result=self.details_loaded.emit,
-            on_failure=lambda failure: self.details_failed.emit(key, failure.title),
+            on_result=done, on_failure=failed, interactive=True,
         )
+        self._details_job = info
+        return info
+
+    def _details_ended(self, info: JobInfo | None) -> None:
+        if self._details_job is info:
+            self._details_job = None
 
     # -- writes --
 
