@@ -17,7 +17,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QPoint, QTimer, Signal, Sl
 
 from packer.files.project import Project, create_project, open_project
 from packer.lane.cancellation import CancellationToken
-from packer.lane.events import AffectedAsset, EventKind, Outcome, PackerEvent
+from packer.lane.events import AffectedAsset
 from packer.lane.sinks import EventSink
 from studio.panels.activity import (
     ActivityJournal,
@@ -28,14 +28,14 @@ from studio.panels.activity import (
     tab_title,
 )
 from studio.panels.activity.journal_writer import JournalWriter
-from studio.panels.activity.progress import GlobalProgressWidget
+from studio.panels.activity.progress import GlobalProgressWidget, OperationProgressBar
+from studio.panels.activity.records import OperationRecord
 from studio.panels.activity.replay import replay_through_lane
 from studio.panels.prompts import Prompter
 from studio.services.asset_key import AssetKey, asset_key
-from studio.services.bus import StudioBus
+from studio.services.bus import PackerEventsDelivered, StudioBus, Subscription
 from studio.services.event_lane import EventLane
-from studio.services.lane_items import LaneEvent
-from studio.services.session import ProjectSession
+from studio.services.session import AssetsListed, ProjectSession
 from studio.services.workers import JobFailed, WorkerPool
 from studio.shell.drop import (
     DropDecision,
@@ -54,6 +54,10 @@ REPORT_ENV = "PROMETEU_STUDIO_REPORT"  # "1": print one status line per mileston
 CLOSE_WAIT_MS = 30_000
 REPORT_SETTLE_MS = 600
 SETTLE_DRAINS = 1000
+
+
+def _assets_operation(record: OperationRecord) -> bool:
+    return record.operation not in ("build", "details")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,7 @@ class StudioApp(QObject):
         self.prompter = prompter or Prompter()
         self.report = os.environ.get(REPORT_ENV) == "1"
         self.bus = StudioBus()
+        self.assets_bus = self.bus.workspace_bus("assets")  # the Assets workspace's own bus
         self.lane = EventLane(self.bus, self)
         self.pool = WorkerPool(self.lane, self)
         self.recent: list[Path] = []
@@ -86,6 +91,7 @@ class StudioApp(QObject):
         self.activity_model: ActivityModel | None = None
         self.activity_panel: ActivityPanel | None = None
         self.global_progress: GlobalProgressWidget | None = None
+        self._activity_subscription: Subscription | None = None
         self._pending_replay: Path | None = None  # --replay, waiting for a project to open
         self._terminating = False  # SIGTERM/SIGINT: close without asking
         self._drop_filter = ProjectDropFilter(self)
@@ -93,7 +99,7 @@ class StudioApp(QObject):
         self.pool.job_failed.connect(self._on_job_failed)
         self.pool.job_refused.connect(self._on_job_refused)
         self.pool.busy_changed.connect(self._on_busy_changed)
-        self.lane.events_delivered.connect(self._on_events_delivered)
+        self.bus.subscribe(AssetsListed, self._on_assets_listed)
 
     # ---- start-up ------------------------------------------------------------------------
 
@@ -171,8 +177,9 @@ class StudioApp(QObject):
         window = self._ensure_window()
         self._install_activity(window, opened)
         self._start_pending_replay()
-        self.session = ProjectSession(project, self.pool, self)
-        self.session.build_running.connect(self._on_build_running)
+        if self.session is not None:
+            self.session.retire()  # its late results belong to the project no longer shown
+        self.session = ProjectSession(project, self.pool, self.assets_bus, self)
         window.assets.set_session(self.session)
         window.show()  # splitters keep exact sizes only once the window has its real size
         window.restore_state(opened.state)
@@ -191,7 +198,6 @@ class StudioApp(QObject):
         self.pool.submit("Remember recent projects",
                          lambda sink, token: save_recent(recent))
         self._say(f"opened {project.root}")
-        self.session.listing_changed.connect(self._on_listing_reported)
         self.session.refresh()
         self.project_opened.emit(project)
 
@@ -213,6 +219,9 @@ class StudioApp(QObject):
             window.rescan_requested.connect(self._on_rescan_requested)
             window.build_requested.connect(self._on_build_requested)
             window.cancel_requested.connect(self._on_cancel_requested)
+            window.follow(self.bus, self.assets_bus)
+            # After the panels' subscriptions: build_ended goes out once they show the build.
+            self.bus.subscribe(PackerEventsDelivered, self._on_packer_events)
             self.window = window
         return self.window
 
@@ -222,6 +231,13 @@ class StudioApp(QObject):
         self._retire_journal()
         model = ActivityModel(JournalWriter(opened.journal), self)
         model.restore(opened.history)
+        if self._activity_subscription is not None:
+            self._activity_subscription.unsubscribe()
+        self._activity_subscription = self.bus.subscribe(
+            PackerEventsDelivered, lambda delivered: model.apply(delivered.items))
+        # The Assets workspace's inline bar: its own operations (scans, doctor, mutations);
+        # builds show in the run surface and the status bar, details reads are too short.
+        window.assets.set_operation_bar(OperationProgressBar(model, _assets_operation))
         panel = ActivityPanel(model)
         panel.asset_link_activated.connect(self._on_asset_link_activated)
         panel.unacknowledged_failures_changed.connect(self._on_failures_changed)
@@ -331,46 +347,20 @@ class StudioApp(QObject):
     def _on_cancel_requested(self) -> None:
         self.pool.cancel_all()
 
-    @Slot(bool)
-    def _on_build_running(self, running: bool) -> None:
-        if self.window is not None and running:
-            self.window.run_surface.show_running("Building…")
-
     # ---- results and failures ---------------------------------------------------------------
 
-    @Slot(object)
-    def _on_events_delivered(self, items: list[LaneEvent]) -> None:
-        if self.activity_model is not None:
-            self.activity_model.apply(items)
-        window = self.window
-        lines: list[str] = []  # one append to the Logs per delivery, not one per event
-        builds_ended: list[PackerEvent] = []
-        for item in items:
+    def _on_packer_events(self, delivered: PackerEventsDelivered) -> None:
+        for item in delivered.items:
             event = item.event
-            if event.kind is EventKind.PROGRESS_UPDATED:
-                continue
-            lines.append(f"[{event.operation}] {event.summary}")
-            trace = getattr(event.detail, "traceback", None)
-            if trace:
-                lines.append(str(trace).rstrip())
-            if event.terminal and event.operation == "build":
-                builds_ended.append(event)
-        if window is not None:
-            window.logs.log_lines(lines)
-        for event in builds_ended:
-            ok = event.outcome is Outcome.SUCCEEDED
-            if window is not None:
-                window.run_surface.show_finished(event.summary, ok=ok)
-                window.show_status(event.summary)
-            self._say(f"build finished {event.outcome} {event.summary}")
-            self.build_ended.emit(event)
-            if self.report:
-                # For the real-window check: once the panels have had time to repaint.
-                QTimer.singleShot(REPORT_SETTLE_MS, self, self._report_settled)
+            if event.terminal and event.operation == "build" and item.origin is None:
+                self._say(f"build finished {event.outcome} {event.summary}")
+                self.build_ended.emit(event)
+                if self.report:
+                    # For the real-window check: once the panels have had time to repaint.
+                    QTimer.singleShot(REPORT_SETTLE_MS, self, self._report_settled)
 
-    def _on_listing_reported(self, listing: object) -> None:
-        count = len(getattr(listing, "assets", ()))
-        self._say(f"listed {count} assets")
+    def _on_assets_listed(self, listed: AssetsListed) -> None:
+        self._say(f"listed {len(listed.listing.assets)} assets")
 
     @Slot(object)
     def _on_job_failed(self, failure: JobFailed) -> None:
@@ -383,10 +373,6 @@ class StudioApp(QObject):
         if self.window is not None:
             self.window.logs.log_failure(failure)
             self.window.show_status(failure.title)
-            if failure.job.label.startswith("Build") and not failure.cancelled:
-                self.window.run_surface.show_finished(failure.title, ok=False)
-            elif failure.job.label.startswith("Build"):
-                self.window.run_surface.show_finished(failure.title, ok=True)
         self._say(f"failed {failure.title}")
 
     @Slot(str)

@@ -1,7 +1,10 @@
-"""One open project: runs its packer calls on the worker pool and hands back their results.
+"""One open project: runs its packer calls on the worker pool and publishes their results.
 
-Panels never call the packer; they ask the session, and update from what it reports. After a
-build or a mutation the session asks the packer for a fresh listing instead of reading files.
+Panels never call the packer; they ask the session, and hear the results on the Studio bus: the
+session publishes on the Assets workspace's bus (which republishes on the global bus), so panels
+stay ignorant of the session's callers and of each other. After a build or a mutation the session
+asks the packer for a fresh listing instead of reading files. A retired session (another project
+was opened) publishes nothing more: its late results belong to a project no longer shown.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from packer.build import BuildResult, build
 from packer.doctor.queries import AssetDetails, AssetListing, get_asset_details, list_assets_report
@@ -24,6 +27,7 @@ from packer.mutations import (
     preview_mutation,
 )
 from studio.services.asset_key import AssetKey
+from studio.services.bus import StudioBus, StudioEvent
 from studio.services.preview_data import AssetPreview, NoPreview, make_preview
 from studio.services.workers import JobClass, JobFailed, JobInfo, WorkerPool
 
@@ -33,6 +37,31 @@ class DetailsResult:
     key: AssetKey
     details: AssetDetails
     preview: AssetPreview
+
+
+@dataclass(frozen=True, slots=True)
+class AssetsListed(StudioEvent):
+    """The packer's asset list of the open project (opened, F5, after a build or a mutation)."""
+
+    listing: AssetListing
+
+
+@dataclass(frozen=True, slots=True)
+class AssetDetailsLoaded(StudioEvent):
+    result: DetailsResult
+
+
+@dataclass(frozen=True, slots=True)
+class AssetDetailsFailed(StudioEvent):
+    key: AssetKey
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRunning(StudioEvent):
+    """A build of the open project started (True) or its job ended (False)."""
+
+    running: bool
 
 
 def _asset_ref(key: AssetKey) -> int | str:
@@ -46,20 +75,27 @@ def _cancelled(outcome: object) -> bool:
 
 
 class ProjectSession(QObject):
-    listing_changed = Signal(object)  # AssetListing
-    details_loaded = Signal(object)  # DetailsResult
-    details_failed = Signal(object, str)  # AssetKey, message
-    build_running = Signal(bool)
-
-    def __init__(self, project: Project, pool: WorkerPool, parent: QObject | None = None) -> None:
+    def __init__(
+        self, project: Project, pool: WorkerPool, bus: StudioBus, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.project = project
         self.pool = pool
+        self.bus = bus  # the Assets workspace's bus
+        self.retired = False
         self.listing: AssetListing | None = None
         self._build_job: JobInfo | None = None
         self._listing_job: JobInfo | None = None
         self._details_job: JobInfo | None = None
         self._listing_generation = 0
+
+    def retire(self) -> None:
+        """Another project is open: publish nothing more (late results are dropped)."""
+        self.retired = True
+
+    def _publish(self, event: StudioEvent) -> None:
+        if not self.retired:
+            self.bus.publish(event)
 
     # -- reads --
 
@@ -67,6 +103,8 @@ class ProjectSession(QObject):
         """Ask the packer for the asset list (F5, and after every build or mutation). The newest
         request wins: an older scan that finishes later (it ran past its last cancellation
         check) is dropped, never shown over a newer listing."""
+        if self.retired:
+            return None
         if self._listing_job is not None:
             self.pool.cancel(self._listing_job.job_id)
         project = self.project
@@ -102,12 +140,12 @@ class ProjectSession(QObject):
 
         def done(result: DetailsResult) -> None:
             self._details_ended(info)
-            self.details_loaded.emit(result)
+            self._publish(AssetDetailsLoaded(result))
 
         def failed(failure: JobFailed) -> None:
             self._details_ended(info)
             if not failure.cancelled:
-                self.details_failed.emit(key, failure.title)
+                self._publish(AssetDetailsFailed(key, failure.title))
 
         info = self.pool.submit(
             f"Details of {key[1] if key[0] == 'root' else f'#{key[1]}'}", job,
@@ -134,7 +172,7 @@ class ProjectSession(QObject):
         )
         if info is not None:
             self._build_job = info
-            self.build_running.emit(True)
+            self._publish(BuildRunning(True))
         return info
 
     def preview_mutation(
@@ -189,7 +227,7 @@ class ProjectSession(QObject):
             return  # superseded by a newer refresh
         self._listing_job = None
         self.listing = listing
-        self.listing_changed.emit(listing)
+        self._publish(AssetsListed(listing))
 
     def _on_no_listing(self, generation: int) -> None:
         if generation == self._listing_generation:
@@ -197,6 +235,6 @@ class ProjectSession(QObject):
 
     def _on_build_ended(self, outcome: object) -> None:
         self._build_job = None
-        self.build_running.emit(False)
-        if not _cancelled(outcome):
+        self._publish(BuildRunning(False))
+        if not _cancelled(outcome) and not self.retired:
             self.refresh()

@@ -13,6 +13,8 @@ from PySide6.QtCore import Slot
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
+from packer.lane.events import EventKind
+from studio.services.bus import PackerEventsDelivered, StudioBus, Subscription
 from studio.services.workers import JobFailed
 
 MAX_LINES = 5000
@@ -37,6 +39,22 @@ class LogsPanel(QWidget):
         layout.addLayout(buttons)
         self.copy_button.clicked.connect(self._on_copy)
         self.clear_button.clicked.connect(self.text.clear)
+
+    def follow(self, bus: StudioBus) -> Subscription:
+        """The packer's events, one line each (progress updates are the bars' business)."""
+        return bus.subscribe(PackerEventsDelivered, self._on_packer_events)
+
+    def _on_packer_events(self, delivered: PackerEventsDelivered) -> None:
+        lines: list[str] = []
+        for item in delivered.items:
+            event = item.event
+            if event.kind is EventKind.PROGRESS_UPDATED:
+                continue
+            lines.append(f"[{event.operation}] {event.summary}")
+            trace = getattr(event.detail, "traceback", None)
+            if trace:
+                lines.append(str(trace).rstrip())
+        self.log_lines(lines)
 
     def log(self, message: str) -> None:
         self.log_lines([message])

@@ -1,13 +1,28 @@
-"""The run surface at the top right: the Build button, the last build's status, and Cancel."""
+"""The run surface at the top right: the Build button, the last build's status, and Cancel.
+
+It hears builds on the Studio bus: a build starting or its job ending (BuildRunning), its
+progress (OperationProgressChanged) and its terminal event (PackerEventsDelivered). Replayed
+events (a CI log) are history, not this project's build: they never change it.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from packer.lane.events import Outcome
+from studio.services.bus import (
+    OperationProgressChanged,
+    PackerEventsDelivered,
+    StudioBus,
+    Subscription,
+)
+from studio.services.session import BuildRunning
+
 # The menu bar lays its corner widget out once, so the status has a fixed width (which also
 # keeps the buttons still); longer texts are elided, the full text is the tooltip.
 STATUS_WIDTH = 300
+RUNNING_TEXT = "Building…"
 
 
 class RunSurface(QWidget):
@@ -33,6 +48,37 @@ class RunSurface(QWidget):
         self.build_button.clicked.connect(self.build_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self._set_status("No build yet")
+        self._running = False
+
+    def follow(self, bus: StudioBus) -> list[Subscription]:
+        return [
+            bus.subscribe(BuildRunning, self._on_build_running),
+            bus.subscribe(OperationProgressChanged, self._on_progress),
+            bus.subscribe(PackerEventsDelivered, self._on_packer_events),
+        ]
+
+    def _on_build_running(self, event: BuildRunning) -> None:
+        if event.running:
+            self.show_running(RUNNING_TEXT)
+        else:  # the job ended; its terminal event (which says how) may come just after
+            self.build_button.setEnabled(True)
+            self.cancel_button.setEnabled(False)
+
+    def _on_progress(self, event: OperationProgressChanged) -> None:
+        if not self._running:
+            return
+        for item in event.latest.values():
+            progress = item.event.progress
+            if item.origin is None and item.event.operation == "build" and progress is not None:
+                total = f" of {progress.total:,}" if progress.total is not None else ""
+                self._set_status(f"{RUNNING_TEXT} {progress.done:,}{total}")
+
+    def _on_packer_events(self, event: PackerEventsDelivered) -> None:
+        for item in event.items:
+            packer_event = item.event
+            if packer_event.terminal and packer_event.operation == "build" and item.origin is None:
+                self.show_finished(packer_event.summary, ok=packer_event.outcome in (
+                    Outcome.SUCCEEDED, Outcome.CANCELLED))
 
     def _set_status(self, text: str) -> None:
         metrics = self.status.fontMetrics()
@@ -45,11 +91,14 @@ class RunSurface(QWidget):
         return self.status.toolTip()
 
     def show_running(self, text: str) -> None:
+        self._running = True
+        self.status.setStyleSheet("")
         self._set_status(text)
         self.build_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
 
     def show_finished(self, text: str, *, ok: bool) -> None:
+        self._running = False
         self._set_status(text)
         self.status.setStyleSheet("" if ok else "color: #c62828;")
         self.build_button.setEnabled(True)

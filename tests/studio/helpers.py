@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from studio.app import StudioApp
 from studio.panels.prompts import Prompter
+from studio.services.bus import StudioBus, StudioEvent
 from studio.shell.main_window import MainWindow
+
+E = TypeVar("E", bound=StudioEvent)
 
 
 class ScriptedPrompter(Prompter):
@@ -74,3 +78,10 @@ def open_and_list(qtbot: QtBot, app: StudioApp, root: Path) -> MainWindow:
                     and len(window.assets.navigator.rows()) == len(app.session.listing.assets)
                     and not app.pool.busy, timeout=15_000)
     return window
+
+
+def heard(bus: StudioBus, event_type: type[E]) -> list[E]:
+    """Every `event_type` published on `bus` from now on, in order."""
+    events: list[E] = []
+    bus.subscribe(event_type, events.append)
+    return events

@@ -16,8 +16,9 @@ from packer.lane.cancellation import CancellationToken
 from packer.lane.sinks import EventSink
 from studio.app import StudioApp
 from studio.services import session as session_module
+from studio.services.session import AssetDetailsFailed, AssetDetailsLoaded, AssetsListed
 from studio.services.workers import JobInfo
-from tests.studio.helpers import open_and_list
+from tests.studio.helpers import heard, open_and_list
 from tests.studio.synthetic import make_raw_project
 
 
@@ -41,8 +42,9 @@ def test_an_older_scan_finishing_late_never_replaces_a_newer_listing(
     monkeypatch.setattr(session_module, "list_assets_report", scan)
     session.refresh()
     qtbot.waitUntil(first_started.is_set)
-    with qtbot.waitSignal(session.listing_changed, timeout=10_000):
-        session.refresh()  # F5 again: this one finishes first
+    listed = heard(studio.bus, AssetsListed)
+    session.refresh()  # F5 again: this one finishes first
+    qtbot.waitUntil(lambda: bool(listed), timeout=10_000)
     release.set()
     qtbot.waitUntil(lambda: not studio.pool.busy, timeout=10_000)
     assert session.listing is not None and len(session.listing.assets) == 3
@@ -116,8 +118,9 @@ def test_a_click_shows_details_while_the_build_and_background_reads_hold_every_t
             studio.pool.submit("background read", lambda sink, token: release.wait(30))
         session.refresh()
         assert started.acquire(timeout=10)
-        with qtbot.waitSignal(session.details_loaded, timeout=10_000):
-            assert window.assets.select_asset(("id", 2))
+        loaded = heard(studio.bus, AssetDetailsLoaded)
+        assert window.assets.select_asset(("id", 2))
+        qtbot.waitUntil(lambda: bool(loaded), timeout=10_000)
         assert window.assets.shown is not None and window.assets.shown.key == ("id", 2)
     finally:
         release.set()
@@ -142,12 +145,12 @@ def test_a_newer_click_cancels_the_details_read_still_running(
         return get_asset_details(project, asset, sink, token)
 
     monkeypatch.setattr(session_module, "get_asset_details", details)
-    failures: list[object] = []
-    session.details_failed.connect(lambda key, message: failures.append(key))
+    failures = heard(studio.bus, AssetDetailsFailed)
+    loaded = heard(studio.bus, AssetDetailsLoaded)
     assert window.assets.select_asset(("id", 1))
     qtbot.waitUntil(first_started.is_set)
-    with qtbot.waitSignal(session.details_loaded, timeout=10_000):
-        assert window.assets.select_asset(("id", 2))
+    assert window.assets.select_asset(("id", 2))
+    qtbot.waitUntil(lambda: bool(loaded), timeout=10_000)
     qtbot.waitUntil(lambda: not studio.pool.busy, timeout=10_000)
     assert cancelled == [True]
     assert window.assets.shown is not None and window.assets.shown.key == ("id", 2)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from packer.doctor.queries import AssetListing
 from packer.mutations import MutationResult
 from studio.panels.assets.actions import ActionsPanel
 from studio.panels.assets.details import AssetDetails
@@ -13,7 +12,14 @@ from studio.panels.assets.navigator import AssetNavigator
 from studio.panels.assets.rows import AssetRow, row_from_summary
 from studio.panels.prompts import Prompter
 from studio.services.asset_key import AssetKey, asset_key
-from studio.services.session import DetailsResult, ProjectSession
+from studio.services.bus import StudioBus, Subscription
+from studio.services.session import (
+    AssetDetailsFailed,
+    AssetDetailsLoaded,
+    AssetsListed,
+    DetailsResult,
+    ProjectSession,
+)
 
 
 class AssetsWorkspace(QWidget):
@@ -35,19 +41,39 @@ class AssetsWorkspace(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
+        self._layout = layout
         self._listing_generation = 0
         self._details_request: tuple[AssetKey, int] | None = None
         self.shown: DetailsResult | None = None
         self._pending_selection: AssetKey | None = None
+        self._subscriptions: list[Subscription] = []
+        self.operation_bar: QWidget | None = None
         self.navigator.asset_selected.connect(self._on_asset_selected)
         self.action_panel.applied.connect(self._on_mutation_applied)
         self.action_panel.preview_shown.connect(self._on_mutation_preview_shown)
 
+    def follow(self, bus: StudioBus) -> None:
+        """Hear the open project's listing and details on the Assets workspace's bus."""
+        for subscription in self._subscriptions:
+            subscription.unsubscribe()
+        self._subscriptions = [
+            bus.subscribe(AssetsListed, self._on_assets_listed),
+            bus.subscribe(AssetDetailsLoaded, self._on_details_loaded),
+            bus.subscribe(AssetDetailsFailed, self._on_details_failed),
+        ]
+
+    def set_operation_bar(self, bar: QWidget | None) -> None:
+        """The inline progress bar of this workspace's running operations (scans, doctor,
+        mutations), shown above the navigator while one runs; replaces the previous one."""
+        if self.operation_bar is not None:
+            self.operation_bar.setParent(None)
+            self.operation_bar.deleteLater()
+        self.operation_bar = bar
+        if bar is not None:
+            self._layout.insertWidget(0, bar)
+
     def set_session(self, session: ProjectSession | None) -> None:
-        if self.session is not None:
-            self.session.listing_changed.disconnect(self._on_listing_changed)
-            self.session.details_loaded.disconnect(self._on_details_loaded)
-            self.session.details_failed.disconnect(self._on_details_failed)
+        """The project whose assets are shown (None: none); its results arrive on the bus."""
         self.session = session
         self._details_request = None
         self.shown = None
@@ -55,10 +81,6 @@ class AssetsWorkspace(QWidget):
         self.navigator.set_rows([])
         self.details.show_details(None)
         self.action_panel.set_session(session)
-        if session is not None:
-            session.listing_changed.connect(self._on_listing_changed)
-            session.details_loaded.connect(self._on_details_loaded)
-            session.details_failed.connect(self._on_details_failed)
 
     def select_asset(self, key: AssetKey | None) -> bool:
         return self.navigator.select(key)
@@ -69,15 +91,15 @@ class AssetsWorkspace(QWidget):
 
     # -- session results --
 
-    @Slot(object)
-    def _on_listing_changed(self, listing: AssetListing) -> None:
+    def _on_assets_listed(self, event: AssetsListed) -> None:
+        listing = event.listing
         self._listing_generation += 1
         self.navigator.set_workspace_problems(listing.workspace_diagnostics)
         key, self._pending_selection = self._pending_selection, None
         self.navigator.set_rows([row_from_summary(a) for a in listing.assets], select=key)
 
-    @Slot(object)
-    def _on_details_loaded(self, result: DetailsResult) -> None:
+    def _on_details_loaded(self, event: AssetDetailsLoaded) -> None:
+        result = event.result
         if self._details_request is None or result.key != self._details_request[0]:
             return  # the user has moved on to another asset
         self.shown = result
@@ -85,10 +107,9 @@ class AssetsWorkspace(QWidget):
         self.details.preview.show_preview(result.preview)
         self.action_panel.show_details(result.details)
 
-    @Slot(object, str)
-    def _on_details_failed(self, key: AssetKey, message: str) -> None:
-        if self._details_request is not None and key == self._details_request[0]:
-            self.details.preview.show_message(message)
+    def _on_details_failed(self, event: AssetDetailsFailed) -> None:
+        if self._details_request is not None and event.key == self._details_request[0]:
+            self.details.preview.show_message(event.message)
 
     @Slot(object)
     def _on_mutation_applied(self, result: MutationResult) -> None:
