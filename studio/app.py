@@ -34,6 +34,7 @@ from studio.panels.activity.replay import replay_through_lane
 from studio.panels.prompts import Prompter
 from studio.services.asset_key import AssetKey, asset_key
 from studio.services.bus import PackerEventsDelivered, StudioBus, Subscription
+from studio.services.collector import CollectorPolicy
 from studio.services.event_lane import EventLane
 from studio.services.session import AssetsListed, ProjectSession
 from studio.services.workers import JobFailed, WorkerPool
@@ -83,6 +84,8 @@ class StudioApp(QObject):
         self.assets_bus = self.bus.workspace_bus("assets")  # the Assets workspace's own bus
         self.lane = EventLane(self.bus, self)
         self.pool = WorkerPool(self.lane, self)
+        self.collector = CollectorPolicy(self)  # no full collection while packer work runs
+        self.pool.busy_changed.connect(self.collector.on_busy_changed)
         self.recent: list[Path] = []
         self.session: ProjectSession | None = None
         self.window: MainWindow | None = None
@@ -428,6 +431,7 @@ class StudioApp(QObject):
         self.pool.wait_for_threads(CLOSE_WAIT_MS)
         self._settle_lane()
         self._close_journal()
+        self.collector.release()
 
     def _settle_lane(self) -> None:
         """Deliver what finished workers published (they have all returned by now)."""
