@@ -3,8 +3,11 @@
 Panels never call the packer; they ask the session, and hear the results on the Studio bus: the
 session publishes on the Assets workspace's bus (which republishes on the global bus), so panels
 stay ignorant of the session's callers and of each other. After a build or a mutation the session
-asks the packer for a fresh listing instead of reading files. A retired session (another project
-was opened) publishes nothing more: its late results belong to a project no longer shown.
+asks the packer for a fresh listing instead of reading files; a build changes nothing the
+listing shows (it never writes under assets/ but the build cache), so after a build the panels
+update from the build's own events instead (its diagnostics), and no listing runs. A retired
+session (another project was opened) publishes nothing more: its late results belong to a
+project no longer shown.
 """
 
 from __future__ import annotations
@@ -66,12 +69,6 @@ class BuildRunning(StudioEvent):
 
 def _asset_ref(key: AssetKey) -> int | str:
     return key[1]
-
-
-def _cancelled(outcome: object) -> bool:
-    """Cancelled work left the previous state intact: nothing new to list (and a rescan would
-    hold up whatever the cancel was for, such as opening another project or closing)."""
-    return isinstance(outcome, JobFailed) and outcome.cancelled
 
 
 class ProjectSession(QObject):
@@ -236,5 +233,3 @@ class ProjectSession(QObject):
     def _on_build_ended(self, outcome: object) -> None:
         self._build_job = None
         self._publish(BuildRunning(False))
-        if not _cancelled(outcome) and not self.retired:
-            self.refresh()

@@ -118,7 +118,7 @@ class MainWindow(QMainWindow):
         `assets_bus` is the Assets workspace's own bus (it republishes on `bus`)."""
         for subscription in self._subscriptions:
             subscription.unsubscribe()
-        self.assets.follow(assets_bus)
+        self.assets.follow(assets_bus, bus)
         self._subscriptions = [
             self.logs.follow(bus),
             *self.run_surface.follow(bus),

@@ -132,6 +132,27 @@ class AssetNavigator(QWidget):
         self._by_text = {key_text(r.key): r for r in self._rows}
         self._rebuild()
 
+    def update_rows(self, rows: Sequence[AssetRow]) -> None:
+        """Change these rows in place (same keys; after an operation's events): only their
+        items change, the rest of the tree, its expansion and the selection stay."""
+        changed = [r for r in rows if key_text(r.key) in self._by_text]
+        if not changed:
+            return
+        by_text = {key_text(r.key): r for r in changed}
+        self._rows = [by_text.get(key_text(r.key), r) for r in self._rows]
+        self._by_text.update(by_text)
+        if self.current_filter() != RowFilter():
+            self._rebuild()  # a changed row may enter or leave what the filter shows
+            return
+        for row in changed:
+            index = self._index_of(row.key)
+            if not index.isValid():
+                continue
+            parent = self.model.itemFromIndex(index.parent()) if index.parent().isValid() \
+                else self.model.invisibleRootItem()
+            for column, fresh in enumerate(self._items_for(row)):
+                parent.setChild(index.row(), column, fresh)
+
     def set_workspace_problems(self, problems: Sequence[Diagnostic]) -> None:
         """The listing's workspace-level findings, one line each with its fix."""
         lines = [f"{SEVERITY_MARKS.get(d.severity, '•')} {d.message}"

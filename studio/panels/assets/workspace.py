@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
+from packer.diagnostics import Severity
+from packer.lane.events import DiagnosticsUpdatedDetail
 from packer.mutations import MutationResult
 from studio.panels.assets.actions import ActionsPanel
 from studio.panels.assets.details import AssetDetails
@@ -12,7 +17,7 @@ from studio.panels.assets.navigator import AssetNavigator
 from studio.panels.assets.rows import AssetRow, row_from_summary
 from studio.panels.prompts import Prompter
 from studio.services.asset_key import AssetKey, asset_key
-from studio.services.bus import StudioBus, Subscription
+from studio.services.bus import PackerEventsDelivered, StudioBus, Subscription
 from studio.services.session import (
     AssetDetailsFailed,
     AssetDetailsLoaded,
@@ -52,14 +57,16 @@ class AssetsWorkspace(QWidget):
         self.action_panel.applied.connect(self._on_mutation_applied)
         self.action_panel.preview_shown.connect(self._on_mutation_preview_shown)
 
-    def follow(self, bus: StudioBus) -> None:
-        """Hear the open project's listing and details on the Assets workspace's bus."""
+    def follow(self, bus: StudioBus, global_bus: StudioBus) -> None:
+        """Hear the open project's listing and details on the Assets workspace's bus, and the
+        packer's events (a build's findings) on the global bus."""
         for subscription in self._subscriptions:
             subscription.unsubscribe()
         self._subscriptions = [
             bus.subscribe(AssetsListed, self._on_assets_listed),
             bus.subscribe(AssetDetailsLoaded, self._on_details_loaded),
             bus.subscribe(AssetDetailsFailed, self._on_details_failed),
+            global_bus.subscribe(PackerEventsDelivered, self._on_packer_events),
         ]
 
     def set_operation_bar(self, bar: QWidget | None) -> None:
@@ -110,6 +117,34 @@ class AssetsWorkspace(QWidget):
     def _on_details_failed(self, event: AssetDetailsFailed) -> None:
         if self._details_request is not None and event.key == self._details_request[0]:
             self.details.preview.show_message(event.message)
+
+    def _on_packer_events(self, delivered: PackerEventsDelivered) -> None:
+        """A build's findings update the rows they concern (no listing runs after a build).
+        The listing counts hygiene and structural findings but not format errors, which the
+        build finds; a row shows, per severity, the larger of the two counts (the build's
+        findings include the structural ones the listing already counted)."""
+        found: dict[str, Counter[str]] = {}
+        for item in delivered.items:
+            event = item.event
+            detail = event.detail
+            if (item.origin is None and event.operation == "build"
+                    and isinstance(detail, DiagnosticsUpdatedDetail)):
+                for diagnostic in detail.diagnostics:
+                    if diagnostic.root is not None:
+                        found.setdefault(diagnostic.root, Counter())[diagnostic.severity] += 1
+        if not found:
+            return
+        rows = [r for r in self.navigator.rows() if r.root in found]
+        self.navigator.update_rows([replace(
+            row,
+            errors=max(row.errors, found[row.root][Severity.ERROR.value]),
+            warnings=max(row.warnings, found[row.root][Severity.WARNING.value]),
+            infos=max(row.infos, found[row.root][Severity.INFO.value]),
+        ) for row in rows])
+        shown = self.shown
+        if shown is not None and shown.details.root in found and self.session is not None:
+            self._details_request = (shown.key, self._listing_generation)
+            self.session.load_details(shown.key)  # its diagnostics section, with the findings
 
     @Slot(object)
     def _on_mutation_applied(self, result: MutationResult) -> None:
