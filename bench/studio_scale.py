@@ -17,7 +17,7 @@ Prints one `name: value` line per figure, marked against its target (issue 11):
   action → the build's terminal event delivered; studio_vs_cli_build_ratio = build_s / cli_build_s
   (measured in the same run, CLI first);
 - post_build_current_s: the build's terminal delivered → the Studio has caught up (no job
-  running, the lane idle, the navigator holding the session's listing);
+  running but click details reads, the lane idle, the navigator holding the session's listing);
 - build_gui_p50/p99/max_ms: lateness of a 5 ms GUI-thread timer from the click to the terminal;
 - details_during_build_ms: the slowest of the clicks made during the build (one every 1.5 s),
   select → the details panel shows that asset;
@@ -216,11 +216,13 @@ def cli_build(work: Path) -> float:
 
 
 def studio_current(app: StudioApp) -> bool:
-    """Nothing left to do: no job, nothing in the lane, the navigator showing the listing."""
+    """Nothing left to bring the panels up to date: no job running but the details reads of
+    clicks (they are the user's, measured apart), nothing in the lane, the navigator showing
+    the session's listing."""
     session, window = app.session, app.window
     if session is None or window is None or session.listing is None:
         return False
-    return (not app.pool.busy and app.lane.is_idle()
+    return (not any(not job.interactive for job in app.pool.running()) and app.lane.is_idle()
             and len(window.assets.navigator.rows()) == len(session.listing.assets))
 
 
