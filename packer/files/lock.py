@@ -28,13 +28,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from packer.errors import PackerError, WorkspaceNotInitialisedError
+from packer.files.journal import JOURNAL_DIR, recover_pending
 from packer.files.project import Project
 
 if sys.platform != "win32":
     import fcntl
 
 LOCK_FILE = "lock"
-JOURNAL_DIR = "journal"
 DEFAULT_READ_TIMEOUT_S = 30.0
 _POLL_S = 0.01
 
@@ -187,8 +187,6 @@ def write_lock(
         with _table_guard:
             _owners[key] = threading.get_ident()
         try:
-            from packer.files.journal import recover_pending
-
             handle = WriteLockHandle(holder=holder, recovered=recover_pending(project))
             yield handle
         finally:
