@@ -18,18 +18,27 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject
 
 from packer.build import BuildResult, build
-from packer.doctor.queries import AssetDetails, AssetListing, get_asset_details, list_assets_report
+from packer.doctor.queries import (
+    AssetDetails,
+    AssetListing,
+    AssetSummary,
+    get_asset_details,
+    list_assets_report,
+)
+from packer.errors import AssetNotFoundError
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.sinks import EventSink
 from packer.mutations import (
+    AssetIdentity,
+    MutationAction,
     MutationPreview,
     MutationRequest,
     MutationResult,
     apply_mutation,
     preview_mutation,
 )
-from studio.services.asset_key import AssetKey
+from studio.services.asset_key import AssetKey, asset_key
 from studio.services.bus import StudioBus, StudioEvent
 from studio.services.preview_data import AssetPreview, NoPreview, make_preview
 from studio.services.workers import JobClass, JobFailed, JobInfo, WorkerPool
@@ -47,6 +56,16 @@ class AssetsListed(StudioEvent):
     """The packer's asset list of the open project (opened, F5, after a build or a mutation)."""
 
     listing: AssetListing
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRowsChanged(StudioEvent):
+    """Some assets changed (a mutation): `removed` keys are gone from `listing`, `changed` are
+    the new summaries (possibly under new keys). `listing` is the session's listing after it."""
+
+    listing: AssetListing
+    removed: tuple[AssetKey, ...]
+    changed: tuple[AssetSummary, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +216,10 @@ class ProjectSession(QObject):
 
         def done(result: MutationResult) -> None:
             on_result(result)
-            self.refresh()
+            if result.applied and self.listing is not None:
+                self._reread(preview.action, preview.target, result.target)  # that asset only
+            else:
+                self.refresh()
 
         def failed(failure: JobFailed) -> None:
             on_failure(failure)
@@ -208,6 +230,45 @@ class ProjectSession(QObject):
             f"{preview.action.verb.capitalize()} {preview.target.label()}", job,
             job_class=JobClass.WRITE, on_result=done, on_failure=failed,
         )
+
+    def _reread(self, action: MutationAction, before: AssetIdentity, after: AssetIdentity
+                ) -> None:
+        """Read the one asset a mutation changed (by its identity after the change, as the
+        mutation's events name it) instead of listing the whole project again."""
+        project = self.project
+        old_key = asset_key(before.asset_id, before.root)
+
+        # A removed asset is gone (nothing to read); a forgotten one keeps its root, not its id.
+        ref: int | str | None = None if action is MutationAction.REMOVE else (
+            after.root if action is MutationAction.FORGET or after.asset_id is None
+            else after.asset_id)
+
+        def job(sink: EventSink, token: CancellationToken) -> AssetSummary | None:
+            if ref is None:
+                return None
+            try:
+                details = get_asset_details(project, ref, sink, token)
+            except AssetNotFoundError:
+                return None  # gone after all: its row goes
+            return AssetSummary.model_validate(
+                details.model_dump(include=set(AssetSummary.model_fields)))
+
+        def done(summary: AssetSummary | None) -> None:
+            if self.listing is None:
+                return
+            listing = self.listing
+            changed = (summary,) if summary is not None else ()
+            new_key = asset_key(summary.asset_id, summary.root) if summary is not None else None
+            assets = [a for a in listing.assets
+                      if asset_key(a.asset_id, a.root) not in (old_key, new_key)]
+            self.listing = listing.model_copy(update={"assets": (*assets, *changed)})
+            self._publish(AssetRowsChanged(self.listing, (old_key,), changed))
+
+        def failed(failure: JobFailed) -> None:
+            self.refresh()  # whatever happened, show what the packer now sees
+
+        self.pool.submit(f"Read {after.label()} after the change", job, on_result=done,
+                         on_failure=failed)
 
     def cancel_build(self) -> None:
         if self._build_job is not None:

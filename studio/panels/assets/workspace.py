@@ -21,6 +21,7 @@ from studio.services.bus import PackerEventsDelivered, StudioBus, Subscription
 from studio.services.session import (
     AssetDetailsFailed,
     AssetDetailsLoaded,
+    AssetRowsChanged,
     AssetsListed,
     DetailsResult,
     ProjectSession,
@@ -64,6 +65,7 @@ class AssetsWorkspace(QWidget):
             subscription.unsubscribe()
         self._subscriptions = [
             bus.subscribe(AssetsListed, self._on_assets_listed),
+            bus.subscribe(AssetRowsChanged, self._on_rows_changed),
             bus.subscribe(AssetDetailsLoaded, self._on_details_loaded),
             bus.subscribe(AssetDetailsFailed, self._on_details_failed),
             global_bus.subscribe(PackerEventsDelivered, self._on_packer_events),
@@ -104,6 +106,20 @@ class AssetsWorkspace(QWidget):
         self.navigator.set_workspace_problems(listing.workspace_diagnostics)
         key, self._pending_selection = self._pending_selection, None
         self.navigator.set_rows([row_from_summary(a) for a in listing.assets], select=key)
+
+    def _on_rows_changed(self, event: AssetRowsChanged) -> None:
+        """One asset changed (a mutation): only its row changes, and its details are read
+        again when they are the ones shown."""
+        self._listing_generation += 1  # what is shown predates the change
+        key, self._pending_selection = self._pending_selection, None
+        rows = [row_from_summary(a) for a in event.changed]
+        self.navigator.replace_rows(event.removed, rows, select=key)
+        selected = self.navigator.selected_key()
+        if selected is not None and self.session is not None and any(
+            r.key == selected for r in rows
+        ) and self._details_request != (selected, self._listing_generation):
+            self._details_request = (selected, self._listing_generation)
+            self.session.load_details(selected)
 
     def _on_details_loaded(self, event: AssetDetailsLoaded) -> None:
         result = event.result
