@@ -311,8 +311,10 @@ class StudioApp(QObject):
 
     @Slot(list, list)
     def _on_dropped(self, local: list[str], remote: list[str]) -> None:
+        assets_dir = self.session.project.assets_dir if self.session is not None else None
+
         def job(sink: EventSink, token: CancellationToken) -> DropDecision:
-            return classify_drop(local, remote)
+            return classify_drop(local, remote, assets_dir)
 
         self.pool.submit("Look at the dropped item", job, on_result=self._on_drop_decision)
 
@@ -321,6 +323,8 @@ class StudioApp(QObject):
         parent = self._dialog_parent()
         if decision.kind is DropKind.PROJECT and decision.path is not None:
             self.open_path(decision.path)
+        elif decision.kind is DropKind.ASSET_FILES and self.window is not None:
+            self.window.assets.propose_new_asset(list(decision.paths))
         elif decision.kind is DropKind.NOT_A_PROJECT and decision.path is not None:
             if self.prompter.confirm(
                 parent, "Not a project",

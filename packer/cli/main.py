@@ -22,6 +22,7 @@ from rich.text import Text
 from packer import __version__
 from packer.cli import build as cli_build
 from packer.cli import mutate as cli_mutate
+from packer.cli import new as cli_new
 from packer.cli.common import (
     EXIT_BLOCKED,
     EXIT_OK,
@@ -184,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register_core(subparsers)
-    for module in (cli_build, cli_mutate):
+    for module in (cli_build, cli_mutate, cli_new):
         module.register(subparsers)
     return parser
 

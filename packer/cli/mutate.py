@@ -74,22 +74,33 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         elif action is MutationAction.RENAME:
             parser.add_argument("--name", required=True, metavar="NEW",
                                 help="the new logical name")
-        mode = parser.add_mutually_exclusive_group()
-        mode.add_argument("--yes", "-y", action="store_true",
-                          help="apply without asking (gives consent to move or delete files)")
-        mode.add_argument("--preview", action="store_true",
-                          help="only show what would change")
-        parser.add_argument("--wait", type=float, default=DEFAULT_LOCK_TIMEOUT_S,
-                            metavar="SECONDS",
-                            help="how long to wait for another writer of this project "
-                            f"(default {DEFAULT_LOCK_TIMEOUT_S:g})")
+        add_consent_options(parser)
         parser.set_defaults(mutation=action)
+
+
+def add_consent_options(parser: argparse.ArgumentParser) -> None:
+    """--yes | --preview, and --wait: how every mutation command asks for consent."""
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--yes", "-y", action="store_true",
+                      help="apply without asking (gives consent to move or delete files)")
+    mode.add_argument("--preview", action="store_true",
+                      help="only show what would change")
+    parser.add_argument("--wait", type=float, default=DEFAULT_LOCK_TIMEOUT_S,
+                        metavar="SECONDS",
+                        help="how long to wait for another writer of this project "
+                        f"(default {DEFAULT_LOCK_TIMEOUT_S:g})")
 
 
 def _asset_argument(project: Project, text: str) -> int | str:
     """`7` / `#7` → an id; otherwise a root relative to assets/ (a real path is converted)."""
     if re.fullmatch(r"#?\d+", text.strip()):
         return int(text.strip().lstrip("#"))
+    return path_argument(project, text)
+
+
+def path_argument(project: Project, text: str) -> str:
+    """A path inside assets/, relative to it: every mutation command's path arguments read
+    this way (a path relative to assets/, or a real path to something inside it)."""
     path = Path(text)
     if path.is_absolute():
         return _inside_assets(project, path, text)
@@ -129,6 +140,13 @@ def _run_mutation(ctx: CommandContext) -> int:
         )
     except ValidationError as exc:
         raise CliError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from exc
+    return run_mutation_request(ctx, request)
+
+
+def run_mutation_request(ctx: CommandContext, request: MutationRequest) -> int:
+    """Preview, print, confirm or not, apply; the exit code (see the module docstring)."""
+    project = ctx.project
+    args = ctx.args
     result: MutationResult | None = None
     with ctx.event_sink() as sink:
         try:
@@ -215,12 +233,37 @@ def print_preview(console: Console, preview: MutationPreview) -> None:
                                    style="dim"))
     if preview.changes_nothing and not preview.blocked:
         console.print(Text("Nothing to change."))
+    if preview.proposal is not None:
+        _print_proposal(console, preview)
     _notes(console, "Blockers", "✗", "bold red", preview.blockers)
     _notes(console, "Warnings", "!", "yellow", preview.warnings)
     if preview.safe_fixes:
         console.print(Text("Safe fixes:", style="bold"))
         for fix in preview.safe_fixes:
             console.print(Text(f"  → {fix.description}", style="cyan"), soft_wrap=True)
+
+
+def _print_proposal(console: Console, preview: MutationPreview) -> None:
+    """new: the asset.json to be written, the files left out and the asset's findings."""
+    proposal = preview.proposal
+    assert proposal is not None
+    console.print(Text(f"Declaration (assets/{preview.target.root}/asset.json):", style="bold"))
+    for line in proposal.declaration_text.splitlines():
+        console.print(Text(f"    {line}", style="dim"), soft_wrap=True)
+    if proposal.skipped:
+        console.print(Text("Not inputs:", style="bold"))
+        for skipped in proposal.skipped:
+            console.print(Text(f"  - {skipped.path}: {skipped.reason}"), soft_wrap=True)
+    if proposal.diagnostics:
+        console.print(Text("Diagnostics the new asset would have:", style="bold"))
+        for found in proposal.diagnostics:
+            finding = Text(f"  {found.severity.value} ",
+                           style="red" if found.blocking else "yellow")
+            finding.append(f"{found.code} ", style="bold")
+            finding.append(found.message)
+            console.print(finding, soft_wrap=True)
+    else:
+        console.print(Text("Diagnostics the new asset would have: none"))
 
 
 def _section(console: Console, title: str, lines: list[str]) -> None:

@@ -7,7 +7,9 @@ stays valid if the project folder is moved or renamed between a crash and its re
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,7 +54,19 @@ class WriteFileStep:
         return f"write {self.path}"
 
 
-Step = MoveStep | MakeDirStep | WriteFileStep
+@dataclass(frozen=True)
+class CopyInStep:
+    """Copy a regular file from outside the project (`src`, absolute) to `dst` (which must not
+    exist), atomically. Undo deletes `dst`: the step only ever creates it."""
+
+    src: str
+    dst: str
+
+    def describe(self) -> str:
+        return f"copy {self.src} → {self.dst}"
+
+
+Step = MoveStep | MakeDirStep | WriteFileStep | CopyInStep
 
 
 def _at(assets_dir: Path, rel: str) -> Path:
@@ -83,6 +97,14 @@ def run_step(assets_dir: Path, step: Step) -> None:
                 atomic_write_bytes(_at(assets_dir, path), content)
             except OSError as exc:
                 raise StepError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        case CopyInStep(src=src, dst=dst):
+            target = _at(assets_dir, dst)
+            if os.path.lexists(target):
+                raise StepError(f"{dst} appeared before {src} could be copied there")
+            try:
+                atomic_write_bytes(target, read_regular_file(Path(src)))
+            except OSError as exc:
+                raise StepError(f"cannot copy {src} to {dst}: {exc.strerror or exc}") from exc
 
 
 def undo_step(assets_dir: Path, step: Step, journal_dir: Path) -> None:
@@ -98,6 +120,11 @@ def undo_step(assets_dir: Path, step: Step, journal_dir: Path) -> None:
             folder = _at(assets_dir, path)
             if folder.is_dir() and not folder.is_symlink():
                 folder.rmdir()  # empty again once the later steps are undone
+        case CopyInStep(dst=dst):
+            target = _at(assets_dir, dst)
+            _remove_stray_temp_files(target)
+            with contextlib.suppress(FileNotFoundError):
+                target.unlink()
         case WriteFileStep(path=path, backup=backup):
             target = _at(assets_dir, path)
             _remove_stray_temp_files(target)
@@ -112,6 +139,17 @@ def undo_step(assets_dir: Path, step: Step, journal_dir: Path) -> None:
                 unchanged = False
             if not unchanged:
                 atomic_write_bytes(target, old)
+
+
+def read_regular_file(path: Path, limit: int | None = None) -> bytes:
+    """A file's bytes (at most `limit` of them), refusing anything but a regular file without
+    blocking on it: a FIFO or a device is never read, and a symlink is not followed."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return handle.read() if limit is None else handle.read(limit)
 
 
 def _remove_stray_temp_files(target: Path) -> None:
@@ -130,6 +168,8 @@ def step_to_json(step: Step) -> dict[str, Any]:
             return {"kind": "mkdir", "path": path}
         case WriteFileStep(path=path, backup=backup):
             return {"kind": "write", "path": path, "backup": backup}
+        case CopyInStep(src=src, dst=dst):
+            return {"kind": "copy_in", "src": src, "dst": dst}
 
 
 def step_from_json(data: dict[str, Any]) -> Step:
@@ -143,4 +183,6 @@ def step_from_json(data: dict[str, Any]) -> Step:
         return WriteFileStep(
             path=str(data["path"]), content=b"", backup=None if backup is None else str(backup)
         )
+    if kind == "copy_in":
+        return CopyInStep(src=str(data["src"]), dst=str(data["dst"]))
     raise ValueError(f"unknown journal step {kind!r}")

@@ -17,6 +17,7 @@ from packer.files.declaration import AssetDeclaration
 from packer.files.paths import InsideRoot
 from packer.formats import EncodedAsset
 from packer.formats.inputs import ConvertingPipeline, Findings, check_roles, read_input, stem
+from packer.formats.wav_tags import ACCEPTED, EXTENSIBLE, IEEE_FLOAT, encoding_name, wav_format
 from packer.lane.cancellation import CancellationToken
 
 FORMAT_NAME = "SOUNDS/pcm16le_v1"
@@ -68,18 +69,14 @@ def _read_wav(data: bytes, path: str, findings: Findings) -> Sample | None:
             frames = wav.readframes(nframes) if width in (1, 2, 3) else b""
     except (wave.Error, EOFError, ValueError, OverflowError) as exc:
         text = str(exc) or type(exc).__name__
-        if text == "unknown format: 3":
-            findings.add("PK131", f"{root}: {path} holds floating-point samples; export 16-bit "
-                         "integer PCM", file=path)
-        elif text == "unknown format: 65534":
-            findings.add("PK130", f"{root}: {path} uses the WAVE_FORMAT_EXTENSIBLE header; "
-                         "export a plain PCM WAV", file=path)
+        if text.startswith("unknown format:"):
+            _unsupported_encoding(data, path, findings)
         else:
             findings.add("PK130", f"{root}: {path} is not a readable WAV file: {text}", file=path)
         return None
     if width not in (1, 2, 3):
-        findings.add("PK131", f"{root}: {path} has {width * 8}-bit samples; 8, 16 and 24-bit "
-                     "PCM are accepted", file=path)
+        findings.add("PK131", f"{root}: {path} has {width * 8}-bit samples; the packer reads "
+                     f"{ACCEPTED}: re-export it as 16-bit PCM", file=path)
         return None
     if channels < 1 or rate < 1:
         findings.add("PK130", f"{root}: {path} declares {channels} channels at {rate} Hz",
@@ -90,6 +87,25 @@ def _read_wav(data: bytes, path: str, findings: Findings) -> Sample | None:
                      f"frames, the file holds {len(frames) // (width * channels)}", file=path)
         return None
     return Sample(stem(path), path, rate, channels, width, to_pcm16(frames, width))
+
+
+def _unsupported_encoding(data: bytes, path: str, findings: Findings) -> None:
+    """Name the encoding `wave` refused (ADPCM, float, μ-law, an extensible header...) and say
+    which encodings work."""
+    root = findings.root
+    found = wav_format(data) or (0, None)
+    tag, sub = found
+    works = f"the packer reads {ACCEPTED}: re-export it as 16-bit PCM"
+    if tag == EXTENSIBLE:
+        inner = f" with {encoding_name(sub)} samples" if sub is not None else ""
+        code = "PK131" if sub == IEEE_FLOAT else "PK130"
+        findings.add(code, f"{root}: {path} uses the WAVE_FORMAT_EXTENSIBLE header{inner}; "
+                     f"{works} in a plain PCM WAV", file=path)
+    elif tag == IEEE_FLOAT:
+        findings.add("PK131", f"{root}: {path} holds floating-point samples; {works}", file=path)
+    else:
+        findings.add("PK130", f"{root}: {path} is {encoding_name(tag)} audio (WAV format tag "
+                     f"{tag}), which is not supported; {works}", file=path)
 
 
 def _convert(

@@ -1,8 +1,9 @@
 """The world a preview was computed from, in digests, so an apply can tell when it changed.
 
-Parts: `registry` (the bytes of index.json), `tree:<path>` for each folder the mutation moves or
-deletes (every file's name, size and mtime under it, and the content of asset.json files), and
-`file:<path>` for each file it reads or rewrites (its content).
+Parts: `registry` (the bytes of index.json), `tree:<path>` for each folder the mutation moves,
+deletes or makes an asset of (every file's name, size and mtime under it, and the content of
+asset.json files), `file:<path>` for each file it reads or rewrites (its content), and
+`source:<absolute path>` for a folder outside the project that `new` copies files from.
 """
 
 from __future__ import annotations
@@ -56,10 +57,14 @@ def _digest_tree(path: Path) -> str:
 
 
 def fingerprint(
-    project: Project, *, trees: tuple[str, ...] = (), files: tuple[str, ...] = ()
+    project: Project, *, trees: tuple[str, ...] = (), files: tuple[str, ...] = (),
+    sources: tuple[str, ...] = (),
 ) -> WorldFingerprint:
-    """Digest the registry, each tree and each file (relative to assets/) the mutation reads."""
+    """Digest the registry, each tree and each file (relative to assets/) the mutation reads,
+    and each folder outside the project it copies files from (`sources`, absolute)."""
     parts = {"registry": _digest_file(project.registry_path)}
+    for folder in sorted(set(sources)):
+        parts[f"source:{folder}"] = _digest_tree(Path(folder))
     for rel in sorted(set(trees)):
         parts[f"tree:{rel}"] = _digest_tree(project.assets_dir.joinpath(*rel.split("/")))
     for rel in sorted(set(files)):
@@ -72,6 +77,8 @@ def describe_differences(names: list[str]) -> str:
     for name in names:
         if name == "registry":
             shown.append("the registry (assets/.prometeu/index.json)")
+        elif name.startswith("source:"):
+            shown.append(name.split(":", 1)[1])
         else:
             shown.append("assets/" + name.split(":", 1)[1])
     return ", ".join(shown)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from packer.diagnostics import Diagnostic
 from packer.files.registry import RegistryEntry
 from packer.lane.events import AffectedAsset
 
@@ -21,6 +22,7 @@ class MutationAction(StrEnum):
     INCLUDE = "include_asset"
     EXCLUDE = "exclude_asset"
     RENAME = "rename_asset"
+    NEW = "new_asset"
 
     @property
     def verb(self) -> str:
@@ -37,15 +39,27 @@ class _Frozen(BaseModel):
 
 
 class MutationRequest(_Frozen):
-    """One intended mutation. `asset` is an asset_id or a root relative to assets/ (POSIX)."""
+    """One intended mutation. `asset` is an asset_id or a root relative to assets/ (POSIX).
+
+    `new` (docs/mutations.md, "New assets from files"): `asset` is the folder that becomes the
+    asset root; `files` the inputs to consider, relative to that folder (None: every file in
+    it); `source` an absolute folder outside the project whose `files` are copied into the new
+    root; `asset_type` the type asked for (None: inferred from the files); `derive_palette`
+    asks for a glyph bank palette made from the tiles' colours.
+    """
 
     action: MutationAction
     asset: int | str
     to: str | None = None  # relocate (required) and restore (optional): the new root
-    name: str | None = None  # rename: the new logical name
+    name: str | None = None  # rename: the new logical name; new: the asset's name
+    asset_type: str | None = None
+    files: tuple[str, ...] | None = None
+    source: str | None = None
+    derive_palette: bool = False
 
     @model_validator(mode="after")
     def _arguments_fit_the_action(self) -> MutationRequest:
+        new = self.action is MutationAction.NEW
         if self.action is MutationAction.RELOCATE and not self.to:
             raise ValueError("relocate needs the destination root (`to`)")
         if self.action is MutationAction.RENAME and self.name is None:
@@ -54,8 +68,13 @@ class MutationRequest(_Frozen):
             MutationAction.RELOCATE, MutationAction.RESTORE
         }:
             raise ValueError(f"{self.action.verb} takes no destination")
-        if self.name is not None and self.action is not MutationAction.RENAME:
+        if self.name is not None and self.action not in {MutationAction.RENAME, MutationAction.NEW}:
             raise ValueError(f"{self.action.verb} takes no name")
+        if not new and (self.asset_type is not None or self.files is not None
+                        or self.source is not None or self.derive_palette):
+            raise ValueError(f"{self.action.verb} takes no type, files, source or palette")
+        if new and not isinstance(self.asset, str):
+            raise ValueError("new needs a folder (a path relative to assets/), not an asset_id")
         return self
 
 
@@ -96,6 +115,8 @@ class RegistryChange(_Frozen):
 
 class DiskChangeKind(StrEnum):
     CREATE = "create"  # a folder is created
+    WRITE = "write"  # a new file `path` is written (new: asset.json, a derived palette)
+    COPY = "copy"  # the file `destination` is copied in from `path` (outside the project)
     MOVE = "move"  # `path` moves to `destination`, with every file under it
     DELETE = "delete"  # `path` and every file under it are deleted
     REWRITE = "rewrite"  # the file `path` gets new content
@@ -121,6 +142,10 @@ class DiskChange(_Frozen):
                 return f"create folder {self.path}"
             case DiskChangeKind.REWRITE:
                 return f"rewrite {self.path}" + (f": {self.detail}" if self.detail else "")
+            case DiskChangeKind.WRITE:
+                return f"write {self.path}" + (f" ({self.detail})" if self.detail else "")
+            case DiskChangeKind.COPY:
+                return f"copy {self.path} → {self.destination}"
 
 
 class Note(_Frozen):
@@ -136,6 +161,23 @@ class SafeFix(_Frozen):
 
     description: str
     request: MutationRequest | None = None
+
+
+class SkippedFile(_Frozen):
+    """A file `new` left out of the proposal, and why (never opened when it cannot be an input)."""
+
+    path: str  # relative to the folder proposed as the root
+    reason: str
+
+
+class NewAssetProposal(_Frozen):
+    """What `new` proposes: the asset.json to write and what the asset would then report."""
+
+    declaration: dict[str, JsonValue]
+    declaration_text: str  # the exact bytes asset.json gets, as text
+    skipped: tuple[SkippedFile, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()  # the findings the new asset would have
+    palette_colours: tuple[str, ...] = ()  # a derived palette's colours, #rrggbb, key first
 
 
 class WorldFingerprint(_Frozen):
@@ -165,6 +207,7 @@ class MutationPreview(_Frozen):
     safe_fixes: tuple[SafeFix, ...] = ()
     consent_required: bool = False
     fingerprint: WorldFingerprint = Field(default_factory=lambda: WorldFingerprint(parts={}))
+    proposal: NewAssetProposal | None = None  # new only
 
     @property
     def blocked(self) -> bool:
@@ -188,6 +231,7 @@ class MutationPreview(_Frozen):
             self.registry_changes == other.registry_changes
             and self.disk_changes == other.disk_changes
             and self.next_asset_id_after == other.next_asset_id_after
+            and self.proposal == other.proposal
         )
 
 

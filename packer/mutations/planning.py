@@ -13,6 +13,7 @@ from packer.files.paths import UnsafePathError, check_relative
 from packer.files.project import PACKER_DIR, Project
 from packer.files.registry import Registry, RegistryEntry
 from packer.files.steps import MakeDirStep, Step, WriteFileStep
+from packer.lane.cancellation import CancellationToken
 from packer.mutations.model import (
     AssetIdentity,
     DiskChange,
@@ -20,6 +21,7 @@ from packer.mutations.model import (
     MutationAction,
     MutationPreview,
     MutationRequest,
+    NewAssetProposal,
     Note,
     OperationClass,
     RegistryChange,
@@ -31,7 +33,7 @@ from packer.workspace.scan import AssetRecord, WorkspaceSnapshot
 REGISTRY_REL = f"{PACKER_DIR}/index.json"
 _CHANGES_FILES = frozenset({
     MutationAction.REMOVE, MutationAction.QUARANTINE, MutationAction.RESTORE,
-    MutationAction.RELOCATE, MutationAction.RENAME,
+    MutationAction.RELOCATE, MutationAction.RENAME, MutationAction.NEW,
 })
 QUARANTINE_REL = f"{PACKER_DIR}/quarantine"
 TRASH_REL = f"{PACKER_DIR}/trash"
@@ -42,6 +44,8 @@ class World:
     project: Project
     snapshot: WorkspaceSnapshot
     operation_id: str  # names the apply's private folders (trash); not part of the preview
+    preview_id: str = ""  # the preview's operation id: the same when an apply re-plans it
+    token: CancellationToken | None = None  # for planners that read files (new)
 
     @property
     def registry(self) -> Registry | None:
@@ -81,6 +85,8 @@ class Plan:
     asset_changes: list[str] = field(default_factory=list)  # what happens to the asset, for events
     trees: list[str] = field(default_factory=list)  # fingerprint inputs
     files: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # absolute folders outside the project
+    proposal: NewAssetProposal | None = None  # new only
 
     def block(self, message: str, *, fix: str | None = None, code: str | None = None) -> None:
         self.blockers.append(Note(message=message, fix=fix, code=code))
@@ -141,6 +147,7 @@ def to_preview(
         disk_changes=tuple(plan.disk_changes), blockers=tuple(plan.blockers),
         warnings=tuple(plan.warnings), safe_fixes=tuple(plan.safe_fixes),
         consent_required=plan.consent_required, fingerprint=fingerprint,
+        proposal=plan.proposal,
     )
 
 
@@ -184,15 +191,22 @@ def start_plan(
     return plan, target
 
 
+def registry_readable(world: World, plan: Plan) -> bool:
+    """False (with the registry's problems as blockers) when the registry cannot be read."""
+    if world.registry is not None:
+        return True
+    for problem in world.snapshot.diagnostics:
+        if problem.code in {"PK002", "PK003", "PK004"}:
+            plan.block(problem.message, fix=problem.fix, code=problem.code)
+    if not plan.blockers:
+        plan.block("the registry cannot be read", fix="run `prometeu-packer doctor PROJECT`")
+    return False
+
+
 def find_target(world: World, plan: Plan, asset: int | str) -> Target | None:
     """The asset named by id or by root; None (with a blocker on the plan) when there is none."""
     registry = world.registry
-    if registry is None:
-        for problem in world.snapshot.diagnostics:
-            if problem.code in {"PK002", "PK003", "PK004"}:
-                plan.block(problem.message, fix=problem.fix, code=problem.code)
-        if not plan.blockers:
-            plan.block("the registry cannot be read", fix="run `prometeu-packer doctor PROJECT`")
+    if not registry_readable(world, plan) or registry is None:
         return None
     if isinstance(asset, int):
         entry = registry.by_id(asset)

@@ -19,6 +19,7 @@ from packer.lane.events import (
     ActionFailedDetail,
     AffectedAsset,
     AssetChangedDetail,
+    AssetDiscoveredDetail,
     EventKind,
     Outcome,
     PreviewReadyDetail,
@@ -35,6 +36,7 @@ from packer.mutations.model import (
     MutationRequest,
     MutationResult,
 )
+from packer.mutations.plan_new import plan_new
 from packer.mutations.plan_registry import plan_forget, plan_include, plan_register
 from packer.mutations.plan_rename import plan_rename
 from packer.mutations.plan_workspace import (
@@ -60,6 +62,7 @@ PLANNERS: dict[MutationAction, Planner] = {
     MutationAction.RESTORE: plan_restore,
     MutationAction.RELOCATE: plan_relocate,
     MutationAction.RENAME: plan_rename,
+    MutationAction.NEW: plan_new,
 }
 
 
@@ -70,9 +73,10 @@ def _compute(
     # One read lock around the scan and the fingerprint: both describe the same moment.
     with read_lock(project, timeout=lock_timeout):
         world = World(project=project, snapshot=build_snapshot(project, token),
-                      operation_id=operation_id)
+                      operation_id=operation_id, preview_id=preview_id, token=token)
         plan = PLANNERS[request.action](world, request)
-        print_ = fingerprint(project, trees=tuple(plan.trees), files=tuple(plan.files))
+        print_ = fingerprint(project, trees=tuple(plan.trees), files=tuple(plan.files),
+                             sources=tuple(plan.sources))
     preview = to_preview(plan, world, request, preview_id=preview_id, fingerprint=print_)
     return plan, world, preview
 
@@ -206,7 +210,8 @@ def _publish_effects(
     op: Operation, project: Project, preview: MutationPreview, plan: Plan,
     before: WorkspaceSnapshot,
 ) -> None:
-    """`asset_changed` then `diagnostics_updated` for the asset the apply changed."""
+    """`asset_changed` (`asset_discovered` for new) then `diagnostics_updated` for the asset the
+    apply changed."""
     if not op.wants_events:
         return
     after_id = plan.after or preview.target
@@ -220,17 +225,31 @@ def _publish_effects(
         after.by_root(preview.target.root) if after is not None else None
     )
     affected = (new.affected() if new is not None else after_id.affected(),)
-    op.emit(
-        EventKind.ASSET_CHANGED,
-        f"{preview.target.label()} changed: {'; '.join(plan.asset_changes)}",
-        detail=AssetChangedDetail(
-            changes=tuple(plan.asset_changes),
-            previous_state=old.state.value if old else None,
-            state=new.state.value if new else None,
-        ),
-        affected=affected,
-    )
+    if preview.action is MutationAction.NEW:
+        op.emit(
+            EventKind.ASSET_DISCOVERED,
+            f"{after_id.label()} is a new asset: {'; '.join(plan.asset_changes)}",
+            detail=AssetDiscoveredDetail(state=new.state.value if new else "registered",
+                                         asset_type=new.asset_type if new else None),
+            affected=affected,
+        )
+    else:
+        op.emit(
+            EventKind.ASSET_CHANGED,
+            f"{preview.target.label()} changed: {'; '.join(plan.asset_changes)}",
+            detail=AssetChangedDetail(
+                changes=tuple(plan.asset_changes),
+                previous_state=old.state.value if old else None,
+                state=new.state.value if new else None,
+            ),
+            affected=affected,
+        )
     found = list(new.diagnostics) if new is not None else []
+    if preview.proposal is not None and new is not None:
+        # A scan checks structure only; new also reports the format findings its preview showed.
+        seen = {(d.code, d.message) for d in found}
+        found += [d.model_copy(update={"asset_id": new.asset_id})
+                  for d in preview.proposal.diagnostics if (d.code, d.message) not in seen]
     errors = sum(1 for d in found if d.blocking)
     label = new.label() if new is not None else after_id.label()
     op.emit(

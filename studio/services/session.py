@@ -38,6 +38,7 @@ from packer.mutations import (
     apply_mutation,
     preview_mutation,
 )
+from studio.services.asset_drop import AssetDrop, classify_asset_drop
 from studio.services.asset_key import AssetKey, asset_key
 from studio.services.bus import StudioBus, StudioEvent
 from studio.services.preview_data import AssetPreview, NoPreview, make_preview
@@ -173,6 +174,17 @@ class ProjectSession(QObject):
     def _details_ended(self, info: JobInfo | None) -> None:
         if self._details_job is info:
             self._details_job = None
+
+    def look_at_drop(
+        self, local: list[str], remote: list[str], on_result: Callable[[AssetDrop], None]
+    ) -> JobInfo | None:
+        """What files dropped on the navigator (or chosen for a new asset) mean."""
+        assets_dir = self.project.assets_dir
+
+        def job(sink: EventSink, token: CancellationToken) -> AssetDrop:
+            return classify_asset_drop(local, remote, assets_dir)
+
+        return self.pool.submit("Look at the dropped files", job, on_result=on_result)
 
     # -- writes --
 

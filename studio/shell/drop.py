@@ -17,6 +17,7 @@ from packer.files.project import PROJECT_FILE
 
 class DropKind(StrEnum):
     PROJECT = "project"  # open it
+    ASSET_FILES = "asset_files"  # inside the open project's assets/: propose a new asset
     NOT_A_PROJECT = "not_a_project"  # a readable folder: offer to initialise it
     REFUSED = "refused"  # files, several items, unreadable or remote: say why
 
@@ -26,10 +27,21 @@ class DropDecision:
     kind: DropKind
     path: Path | None
     message: str
+    paths: tuple[str, ...] = ()  # ASSET_FILES: everything dropped
 
 
-def classify_drop(local_paths: list[str], remote_urls: list[str]) -> DropDecision:
-    """What to do with dropped items. Runs on a worker: it looks at the disk."""
+def classify_drop(
+    local_paths: list[str], remote_urls: list[str], assets_dir: Path | None = None
+) -> DropDecision:
+    """What to do with dropped items. Runs on a worker: it looks at the disk.
+
+    With a project open (`assets_dir`), items that all lie inside its assets/ are files for a
+    new asset, wherever on the window they were dropped (never a project to initialise)."""
+    if assets_dir is not None and local_paths and not remote_urls and _all_inside(
+        local_paths, assets_dir
+    ):
+        return DropDecision(DropKind.ASSET_FILES, None, "New asset from the dropped files.",
+                            paths=tuple(local_paths))
     if remote_urls:
         return DropDecision(DropKind.REFUSED, None,
                             f"Only folders on this computer can be opened, not {remote_urls[0]}.")
@@ -45,6 +57,14 @@ def classify_drop(local_paths: list[str], remote_urls: list[str]) -> DropDecisio
         return DropDecision(DropKind.REFUSED, path,
                             f"{path} cannot be read ({exc.strerror or exc}). Check that it is "
                             "reachable and readable, or drop another folder.")
+
+
+def _all_inside(paths: list[str], assets_dir: Path) -> bool:
+    try:
+        assets = os.path.realpath(assets_dir).rstrip("/") + "/"
+        return all(os.path.realpath(p).startswith(assets) for p in paths)
+    except OSError:
+        return False
 
 
 def _classify_folder(path: Path) -> DropDecision:

@@ -39,7 +39,8 @@ LOGS_HEIGHT = 130
 FALLBACK_SIZE = QSize(1280, 800)  # when no screen is known (never smaller than this)
 ABOUT_TEXT = (
     "Prometeu Studio: assets for the PROMETEU fantasy console.\n\n"
-    "Ctrl+O open a project · Ctrl+F find an asset · F5 rescan · Ctrl+B build · "
+    "Ctrl+O open a project · Ctrl+F find an asset · Ctrl+N new asset from files (or drop them "
+    "on the asset list) · F5 rescan · Ctrl+B build · "
     "Ctrl+. cancel running work · Ctrl+Shift+F filter the Activity timeline.\n\n"
     "Everything the Activity panel shows comes from the packer's events; the same events are "
     "available from the command line with `prometeu-packer … --events jsonl`."
@@ -49,7 +50,7 @@ ABOUT_TEXT = (
 class MainWindow(QMainWindow):
     open_requested = Signal()
     create_requested = Signal()
-    recent_requested = Signal(object)  # Path
+    recent_requested = Signal(object)  # Path (also: a project folder dropped on the navigator)
     rescan_requested = Signal()
     build_requested = Signal()
     cancel_requested = Signal()
@@ -110,6 +111,8 @@ class MainWindow(QMainWindow):
         self.run_surface.build_requested.connect(self.build_requested)
         self.run_surface.cancel_requested.connect(self.cancel_requested)
         self.assets.action_panel.applied.connect(self._on_mutation_applied)
+        self.assets.new_asset.applied.connect(self._on_mutation_applied)
+        self.assets.project_dropped.connect(self.recent_requested)
 
     # -- the bus --
 
@@ -171,6 +174,10 @@ class MainWindow(QMainWindow):
         assets_menu = bar.addMenu("&Assets")
         self.find_action = self._action(assets_menu, "&Find Asset…", None, "Ctrl+F")
         self.find_action.triggered.connect(self.focus_asset_search)
+        self.new_asset_action = self._action(assets_menu, "&New Asset…", None, "Ctrl+N")
+        self.new_asset_action.setToolTip("Make an asset of a folder of PNGs, WAVs or a data "
+                                         "file (previewed before anything is written)")
+        self.new_asset_action.triggered.connect(self.assets.ask_new_asset)
         assets_menu.addSeparator()
         self.rescan_action = self._action(assets_menu, "&Rescan", self.rescan_requested, "F5")
         self.build_action = self._action(assets_menu, "&Build", self.build_requested, "Ctrl+B")

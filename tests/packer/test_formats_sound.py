@@ -111,6 +111,37 @@ def test_unreadable_wav_is_pk130(tmp_path: Path, content: bytes, words: str) -> 
     assert found[0].file == "a.wav"
 
 
+def extensible_header(sub_format: int, bits: int = 16) -> bytes:
+    """A WAVE_FORMAT_EXTENSIBLE fmt chunk (40 bytes) whose sub-format GUID starts with the tag."""
+    guid = struct.pack("<H", sub_format) + bytes.fromhex("000000001000800000aa00389b71")
+    fmt = struct.pack("<HHIIHHHHI", 0xFFFE, 1, 22050, 22050 * bits // 8, bits // 8, bits, 22,
+                      bits, 4) + guid
+    body = b"WAVEfmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", 4) + (
+        bytes(4))
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+@pytest.mark.parametrize(("content", "code", "words"), [
+    (wav_header(2, 4), "PK130", "Microsoft ADPCM audio (WAV format tag 2)"),
+    (wav_header(0x11, 4), "PK130", "IMA ADPCM audio"),
+    (wav_header(7, 8), "PK130", "μ-law audio (WAV format tag 7)"),
+    (wav_header(6, 8), "PK130", "A-law audio"),
+    (wav_header(3, 32), "PK131", "floating-point samples"),
+    (extensible_header(3, 32), "PK131", "WAVE_FORMAT_EXTENSIBLE header with floating-point"),
+    (extensible_header(2, 4), "PK130", "WAVE_FORMAT_EXTENSIBLE header with Microsoft ADPCM"),
+    (extensible_header(1), "PK130", "WAVE_FORMAT_EXTENSIBLE header with integer PCM samples"),
+], ids=["adpcm", "ima-adpcm", "mu-law", "a-law", "float", "ext-float", "ext-adpcm", "ext-pcm"])
+def test_unsupported_encodings_are_named_with_what_works(
+    tmp_path: Path, content: bytes, code: str, words: str
+) -> None:
+    (tmp_path / "a.wav").write_bytes(content)
+    found = check(bank("a.wav"), tmp_path)
+    assert [d.code for d in found] == [code]
+    assert words in found[0].message, found[0].message
+    assert "integer PCM (format tag 1) with 8, 16 or 24-bit samples" in found[0].message
+    assert "unknown format" not in found[0].message
+
+
 def test_truncated_wav_is_pk130(tmp_path: Path) -> None:
     write_wav(tmp_path / "a.wav", s16(*range(100)))
     whole = (tmp_path / "a.wav").read_bytes()

@@ -15,7 +15,7 @@ from packer.workspace.scan import AssetState, build_snapshot
 from tests.packer.mutation_support import make_project, mutate, write_raw_asset
 
 A = MutationAction
-ROOTS = ["sprites/hero", "sounds/music", "wip/loose", "moved/one", "moved/two/deep"]
+ROOTS = ["sprites/hero", "sounds/music", "wip/loose", "moved/one", "moved/two/deep", "plain"]
 DESTS = ["moved/one", "moved/two/deep", "sprites/hero", "wip/x"]
 
 steps = st.lists(
@@ -36,13 +36,18 @@ def test_any_sequence_of_mutations_keeps_identity_promises(
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         project = make_project(Path(folder))
+        (project.assets_dir / "plain").mkdir()  # files, no asset.json: what `new` makes assets of
+        (project.assets_dir / "plain" / "level.bin").write_bytes(b"level")
         owners = {e.asset_id: e.asset_uuid for e in project.load_registry().assets}
         high_water = project.load_registry().next_asset_id
         for action, asset, dest, name in sequence:
             if action is A.REMOVE and isinstance(asset, str) and asset == "wip/loose":
                 write_raw_asset(project, "wip/again", "again")  # keep something to adopt
             request_to = dest if action is A.RELOCATE else None
-            result = mutate(project, action, asset, to=request_to,
+            # new takes a folder, never an asset_id
+            target = ROOTS[asset % len(ROOTS)] if action is A.NEW and isinstance(
+                asset, int) else asset
+            result = mutate(project, action, target, to=request_to,
                             name=name if action is A.RENAME else None)
             assert result.outcome in {MutationOutcome.APPLIED, MutationOutcome.REFUSED}, (
                 result.message

@@ -7,7 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from studio.app import StudioApp
@@ -85,3 +87,19 @@ def heard(bus: StudioBus, event_type: type[E]) -> list[E]:
     events: list[E] = []
     bus.subscribe(event_type, events.append)
     return events
+
+
+def drop_on_navigator(window: MainWindow, *paths: Path) -> None:
+    """What Qt delivers when files are dragged from a file manager onto the asset tree."""
+    viewport = window.assets.navigator.tree.viewport()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    point = viewport.rect().center()
+    enter = QDragEnterEvent(point, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(viewport, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(point), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(viewport, drop)
+    assert drop.isAccepted()

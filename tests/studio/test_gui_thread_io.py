@@ -20,7 +20,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from packer.mutations import MutationAction
-from tests.studio.helpers import ScriptedPrompter, running_studio
+from tests.studio.helpers import ScriptedPrompter, drop_on_navigator, running_studio
 
 WATCHED_OS = ("stat", "lstat", "open", "scandir", "listdir", "access", "mkdir", "replace",
               "readlink", "makedirs", "rename", "unlink")
@@ -58,6 +58,9 @@ def test_a_whole_session_does_no_file_io_on_the_gui_thread(
     qtbot: QtBot, sample_project: Path, disk_watch: GuiThreadDiskWatch
 ) -> None:
     prompter = ScriptedPrompter()
+    dropped = sample_project / "assets" / "wip" / "dropped"
+    dropped.mkdir(parents=True)
+    (dropped / "table.bin").write_bytes(b"\x01\x02")
     with running_studio(prompter) as app:
         disk_watch.active = True
         with qtbot.waitSignal(app.project_opened, timeout=15_000):
@@ -81,6 +84,11 @@ def test_a_whole_session_does_no_file_io_on_the_gui_thread(
         qtbot.waitUntil(lambda: panel.preview is not None, timeout=15_000)
         with qtbot.waitSignal(panel.applied, timeout=15_000):
             panel.apply_button.click()
+        drop_on_navigator(window, dropped)  # a new asset from files: looked at, previewed, made
+        dialog = workspace.new_asset
+        qtbot.waitUntil(lambda: dialog.preview is not None, timeout=15_000)
+        with qtbot.waitSignal(dialog.applied, timeout=15_000):
+            dialog.apply_button.click()
         with qtbot.waitSignal(app.build_ended, timeout=30_000):
             window.build_action.trigger()
         qtbot.waitUntil(lambda: not app.pool.busy, timeout=15_000)

@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, Slot
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -46,10 +55,33 @@ def key_text(key: AssetKey) -> str:
 COMPACT = QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
 
 
+class FileDropTarget(QObject):
+    """Installed on the tree's viewport: takes drags carrying URLs (files or folders) and
+    reports what was dropped; the workspace decides what it means."""
+
+    dropped = Signal(list, list)  # local paths, remote urls
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if isinstance(event, (QDragEnterEvent, QDragMoveEvent)):
+            if event.mimeData().hasUrls():
+                event.acceptProposedAction()
+                return True
+            return False
+        if isinstance(event, QDropEvent) and event.mimeData().hasUrls():
+            urls = event.mimeData().urls()
+            event.acceptProposedAction()
+            self.dropped.emit([u.toLocalFile() for u in urls if u.isLocalFile()],
+                              [u.toString() for u in urls if not u.isLocalFile()])
+            return True
+        return super().eventFilter(watched, event)
+
+
 class AssetNavigator(QWidget):
     """Shows rows; tells which asset the user selected. Owns no packer logic."""
 
     asset_selected = Signal(object)  # AssetRow, or None when nothing is selected
+    files_dropped = Signal(list, list)  # local paths, remote urls: a new asset, or a project
+    new_asset_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,6 +133,7 @@ class AssetNavigator(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.setIndentation(14)
         self.tree.setAccessibleName("Assets")
+        self._accept_new_files()
 
         filters = QHBoxLayout()
         filters.addWidget(self.state_filter)
@@ -119,6 +152,21 @@ class AssetNavigator(QWidget):
         self.type_filter.currentIndexChanged.connect(self._on_filter_changed)
         self.errors_only.toggled.connect(self._on_filter_changed)
         self.tree.selectionModel().currentChanged.connect(self._on_current_changed)
+
+    def _accept_new_files(self) -> None:
+        """Files or folders dropped on the tree, or its context menu's "New Asset from Files…",
+        ask for a new asset (previewed first)."""
+        self.drop_target = FileDropTarget(self)
+        self.tree.setAcceptDrops(True)
+        self.tree.viewport().setAcceptDrops(True)
+        self.tree.viewport().installEventFilter(self.drop_target)
+        self.drop_target.dropped.connect(self.files_dropped)
+        self.new_asset_action = QAction("New Asset from Files…", self)
+        self.new_asset_action.setToolTip("Choose a folder of PNGs, WAVs or a data file; the "
+                                         "proposed asset is previewed before anything is written")
+        self.new_asset_action.triggered.connect(self.new_asset_requested)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.tree.addAction(self.new_asset_action)
 
     # -- what the workspace calls --
 

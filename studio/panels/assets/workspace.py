@@ -1,9 +1,11 @@
-"""The Assets workspace: the navigator on the left, the selected asset's details on the right."""
+"""The Assets workspace: the navigator on the left, the selected asset's details on the right,
+and the New Asset preview for files dropped on the navigator or chosen with "New Asset…"."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
@@ -14,8 +16,10 @@ from packer.mutations import MutationResult
 from studio.panels.assets.actions import ActionsPanel
 from studio.panels.assets.details import AssetDetails
 from studio.panels.assets.navigator import AssetNavigator
+from studio.panels.assets.new_asset import NewAssetDialog
 from studio.panels.assets.rows import AssetRow, row_from_summary
 from studio.panels.prompts import Prompter
+from studio.services.asset_drop import AssetDrop, AssetDropKind
 from studio.services.asset_key import AssetKey, asset_key
 from studio.services.bus import PackerEventsDelivered, StudioBus, Subscription
 from studio.services.session import (
@@ -32,9 +36,11 @@ class AssetsWorkspace(QWidget):
     """Shows what the session reports; turns the user's selection into details requests."""
 
     selection_changed = Signal(object)  # AssetKey or None
+    project_dropped = Signal(object)  # Path: a project folder dropped on the navigator opens
 
     def __init__(self, prompter: Prompter, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.prompter = prompter
         self.session: ProjectSession | None = None
         self.navigator = AssetNavigator()
         self.action_panel = ActionsPanel(prompter)
@@ -57,6 +63,10 @@ class AssetsWorkspace(QWidget):
         self.navigator.asset_selected.connect(self._on_asset_selected)
         self.action_panel.applied.connect(self._on_mutation_applied)
         self.action_panel.preview_shown.connect(self._on_mutation_preview_shown)
+        self.new_asset = NewAssetDialog(self)
+        self.new_asset.applied.connect(self._on_new_asset_applied)
+        self.navigator.files_dropped.connect(self._on_files_dropped)
+        self.navigator.new_asset_requested.connect(self.ask_new_asset)
 
     def follow(self, bus: StudioBus, global_bus: StudioBus) -> None:
         """Hear the open project's listing and details on the Assets workspace's bus, and the
@@ -84,6 +94,7 @@ class AssetsWorkspace(QWidget):
     def set_session(self, session: ProjectSession | None) -> None:
         """The project whose assets are shown (None: none); its results arrive on the bus."""
         self.session = session
+        self.new_asset.close()
         self._details_request = None
         self.shown = None
         self.navigator.set_workspace_problems(())
@@ -173,6 +184,39 @@ class AssetsWorkspace(QWidget):
     def _on_mutation_preview_shown(self) -> None:
         # The card sits at the bottom of a long pane: bring it (and its Apply) into view.
         self.details.reveal(self.action_panel.preview_card)
+
+    # -- new assets from files --
+
+    @Slot()
+    def ask_new_asset(self) -> None:
+        """"New Asset…": choose a folder of files (in assets/, or elsewhere to copy in)."""
+        if self.session is None:
+            return
+        folder = self.prompter.choose_folder(self, "Choose the folder of files for the new asset")
+        if folder is not None:
+            self.session.look_at_drop([str(folder)], [], self._on_drop_looked_at)
+
+    @Slot(list, list)
+    def _on_files_dropped(self, local: list[str], remote: list[str]) -> None:
+        if self.session is not None:
+            self.session.look_at_drop(local, remote, self._on_drop_looked_at)
+
+    def propose_new_asset(self, local: list[str]) -> None:
+        """Files of the open project dropped elsewhere on the window: a new asset too."""
+        self._on_files_dropped(local, [])
+
+    def _on_drop_looked_at(self, drop: AssetDrop) -> None:
+        if drop.kind is AssetDropKind.OPEN_PROJECT and drop.path is not None:
+            self.project_dropped.emit(Path(drop.path))
+        elif drop.kind is AssetDropKind.REFUSED or self.session is None:
+            self.prompter.refuse(self, "Cannot make an asset of this", drop.message)
+        else:
+            self.new_asset.propose(self.session, drop)
+
+    @Slot(object)
+    def _on_new_asset_applied(self, result: MutationResult) -> None:
+        if result.applied:
+            self.restore_selection(asset_key(result.target.asset_id, result.target.root))
 
     # -- user input --
 
