@@ -96,7 +96,8 @@ class GcWatch:
 
     def __init__(self) -> None:
         self._started: dict[int, float] = {}
-        self.pauses: list[tuple[float, int, str]] = []  # (ms, generation, thread name)
+        # (ms, generation, thread name, perf_counter at its end)
+        self.pauses: list[tuple[float, int, str, float]] = []
         self.recording = False
 
     def __call__(self, phase: str, info: dict[str, int]) -> None:
@@ -106,8 +107,9 @@ class GcWatch:
             return
         started = self._started.pop(ident, None)
         if started is not None and self.recording:
-            ms = (time.perf_counter() - started) * 1000.0
-            self.pauses.append((ms, info.get("generation", -1), threading.current_thread().name))
+            now = time.perf_counter()
+            self.pauses.append(((now - started) * 1000.0, info.get("generation", -1),
+                                threading.current_thread().name, now))
 
 
 class Probe(QObject):
@@ -116,6 +118,7 @@ class Probe(QObject):
     def __init__(self) -> None:
         super().__init__()
         self.samples: list[float] = []
+        self.ticks: list[float] = []  # perf_counter of each tick
         self.checks: list[Callable[[], None]] = []
         self._last = 0.0
         self._timer = QTimer(self)
@@ -125,6 +128,7 @@ class Probe(QObject):
 
     def start(self) -> None:
         self.samples = []
+        self.ticks = []
         self._last = time.perf_counter()
         self._timer.start()
 
@@ -135,6 +139,7 @@ class Probe(QObject):
     def _on_tick(self) -> None:
         now = time.perf_counter()
         self.samples.append(max(0.0, (now - self._last) * 1000.0 - TIMER_MS))
+        self.ticks.append(now)
         self._last = now
         for check in list(self.checks):
             check()
@@ -254,6 +259,18 @@ class Clicks:
             window.assets.select_asset(key)
 
 
+def explain_stalls(probe: Probe, watch: GcWatch, start: float) -> None:
+    """On stderr: the five latest GUI ticks of the build, and the GC pauses that overlapped
+    each (a pause that ended inside the late interval), for whoever chases the rest."""
+    worst = sorted(range(len(probe.samples)), key=probe.samples.__getitem__)[-5:]
+    for i in reversed(worst):
+        late, end = probe.samples[i], probe.ticks[i]
+        begin = end - late / 1000.0 - TIMER_MS / 1000.0
+        gcs = [(round(ms, 1), g, t) for ms, g, t, stop in watch.pauses if begin <= stop <= end]
+        print(f"# stall {late:.0f} ms at +{begin - start:.2f} s; gc inside: {gcs}",
+              file=sys.stderr)
+
+
 @dataclass
 class BuildRun:
     figures: dict[str, float]
@@ -282,7 +299,8 @@ def measure_build(app: StudioApp, work: Path, probe: Probe, watch: GcWatch) -> B
     run_until(lambda: bool(ended), 900, "the build's terminal event")
     lateness = list(probe.samples)  # the ticks keep checking the clicks from here on
     building[0] = False
-    build_pauses = [ms for ms, _gen, _thread in watch.pauses]
+    build_pauses = [ms for ms, _gen, _thread, _end in watch.pauses]
+    explain_stalls(probe, watch, clicked)
     build_s = ended[0] - clicked
     current_s = run_until(lambda: studio_current(app), 900, "the Studio to be current")
     run_until(lambda: clicks.pending is None, 120, "the last click's details")
@@ -290,10 +308,10 @@ def measure_build(app: StudioApp, work: Path, probe: Probe, watch: GcWatch) -> B
     watch.recording = False
     probe.checks = []
     app.build_ended.disconnect()
-    after_pauses = [ms for ms, _gen, _thread in watch.pauses[len(build_pauses):]]
+    after_pauses = [ms for ms, _gen, _thread, _end in watch.pauses[len(build_pauses):]]
     worst = sorted(watch.pauses[:len(build_pauses)], reverse=True)[:3]
     print(f"# worst gc pauses (ms, generation, thread): "
-          f"{[(round(ms, 1), g, t) for ms, g, t in worst]}", file=sys.stderr)
+          f"{[(round(ms, 1), g, t) for ms, g, t, _end in worst]}", file=sys.stderr)
     quantiles = statistics.quantiles(lateness, n=100) if len(lateness) > 1 else [0.0] * 99
     return BuildRun({
         "build_s": build_s,
