@@ -25,7 +25,7 @@ class Cycle:
 @pytest.fixture
 def policy(qtbot: QtBot) -> Iterator[tuple[WorkerPool, CollectorPolicy]]:
     pool = WorkerPool()
-    collector = CollectorPolicy()
+    collector = CollectorPolicy(idle_delay_ms=300)
     pool.busy_changed.connect(collector.on_busy_changed)
     yield pool, collector
     collector.release()
@@ -61,6 +61,7 @@ def test_no_full_collection_while_work_runs_then_one_at_idle(
         assert full == [], "a full collection ran while work ran"
         release.set()
         qtbot.waitUntil(lambda: not pool.busy, timeout=20_000)
+        qtbot.waitUntil(lambda: _collector.settled == 1, timeout=5_000)
     finally:
         release.set()
         gc.callbacks.remove(watch)
@@ -73,7 +74,7 @@ def test_no_full_collection_while_work_runs_then_one_at_idle(
 
 def test_release_leaves_the_collector_as_it_was(qtbot: QtBot) -> None:
     normal = gc.get_threshold()
-    collector = CollectorPolicy()
+    collector = CollectorPolicy(idle_delay_ms=0)
     collector.defer()
     collector.settle()
     collector.defer()
@@ -82,3 +83,20 @@ def test_release_leaves_the_collector_as_it_was(qtbot: QtBot) -> None:
     assert gc.get_freeze_count() == 0
     collector.on_busy_changed(True)  # released: no longer applies
     assert gc.get_threshold() == normal
+
+
+def test_work_that_starts_before_the_idle_delay_postpones_the_collection(
+    qtbot: QtBot, policy: tuple[WorkerPool, CollectorPolicy]
+) -> None:
+    pool, collector = policy
+    release = threading.Event()
+    pool.submit("a quick read", lambda sink, token: None)
+    qtbot.waitUntil(lambda: not pool.busy)
+    assert [collector.pending] == [True]  # the idle collection waits for its delay
+    pool.submit("the next click", lambda sink, token: release.wait(10))  # within the delay
+    assert [collector.pending, collector.settled] == [False, 0]
+    assert gc.get_threshold()[2] == DEFERRED_THRESHOLD
+    release.set()
+    qtbot.waitUntil(lambda: collector.settled == 1, timeout=5_000)
+    assert gc.get_threshold()[2] != DEFERRED_THRESHOLD
+    qtbot.waitUntil(lambda: pool.active_thread_count() == 0)
