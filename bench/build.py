@@ -1,12 +1,19 @@
 """Benchmark of the packer build on a synthetic project (≥ 2,000 assets, ≥ 200 MB of inputs).
 
-    .venv/bin/python bench/build.py [--assets N] [--megabytes M] [--keep DIR]
+    .venv/bin/python bench/build.py [--assets N] [--megabytes M] [--keep DIR] [--runs R]
+    .venv/bin/python bench/build.py --project PATH [--runs R]   (any project; a copy is used)
 
 Prints `name: value` lines, all measured in this one run on the same files:
 - raw_read_hash_s / raw_mb_s: reading every input file and hashing it with xxh3_128 (warm page
-  cache, after one untimed pass), the floor any build that reads its inputs must pay;
+  cache, after one untimed pass);
+- floor_build_s: what any build must pay, in this process: walk assets/, stat every file, parse
+  every asset.json, read + xxh3_128 every other file, write as many bytes as one file and fsync
+  it (the same floor as bench/scale.py's, which adds a process start-up to it);
 - full_build_s: `build(use_cache=False)` with no sink (every asset encoded, artifact written);
-- build_vs_raw_ratio: full-build throughput / raw read+hash throughput (= raw_s / full_s);
+- build_vs_floor: full_build_s / floor_build_s (it replaces build_vs_raw_ratio, whose read+hash
+  floor left out the write and fsync that no build can skip; issue 10);
+- gc_s_full / gc_max_pause_ms_full: time in the cyclic garbage collector during the best full
+  build, and its longest single collection (gc.callbacks);
 - noop_vs_full_ratio, one_change_vs_full_ratio: rebuild with nothing / one raw input changed;
   a no-op is decided by the up-to-date manifest (packer.build.uptodate) when it can be;
 - noop_normal_path_s: the same no-op with the manifest removed first, so it takes the build's
@@ -14,19 +21,18 @@ Prints `name: value` lines, all measured in this one run on the same files:
 - events_vs_nosink_ratio: full build with a JSON-lines sink writing to a file / with no sink;
 - hash_*: read+hash throughput of the same files for xxh3_128, blake3, sha256 (the choice);
 - peak_rss_mb: this process's peak resident memory;
-- floors, for reading the ratios (not part of any target): write_fsync_s, writing as many bytes
-  as the artifact to a new file beside it, fsyncing it and replacing the artifact-sized file
-  before it (what promotion frees); best_possible_build_vs_raw_ratio = raw_s / (raw_s +
-  write_fsync_s), the ratio of a build that did nothing but read, hash, write and fsync;
+- for reading the ratios: write_fsync_s, writing as many bytes as the artifact to a new file
+  beside it, fsyncing it and replacing the artifact-sized file before it (what promotion frees);
   scan_s, the workspace scan every build (even a no-op) starts with, and scan_vs_full_ratio.
 Each timing is the best of a few runs, interleaved where two are compared (the machine is shared).
 The project is generated once into --keep (default: a folder under the system temp dir) and
-reused by later runs.
+reused by later runs; with --project, a copy of that project is measured and then deleted.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import json
 import os
@@ -193,6 +199,55 @@ def write_fsync(directory: Path, size: int) -> float:
     return seconds
 
 
+def floor_build(project: Project, directory: Path) -> float:
+    """Walk, stat, parse each asset.json, read + xxh3 every other file, write it all, fsync."""
+    start = time.perf_counter()
+    fd = os.open(directory / "bench-floor.bin", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for folder, subdirs, names in os.walk(project.assets_dir):
+            if folder == str(project.assets_dir):
+                subdirs[:] = [d for d in subdirs if d != ".prometeu"]
+            for name in names:
+                path = os.path.join(folder, name)
+                os.stat(path)
+                with open(path, "rb", buffering=0) as handle:
+                    data = handle.read()
+                if name == "asset.json":
+                    json.loads(data)
+                    continue
+                xxhash.xxh3_128(data).digest()
+                os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    seconds = time.perf_counter() - start
+    (directory / "bench-floor.bin").unlink()
+    return seconds
+
+
+class GcPauses:
+    """Every cyclic collection's duration while installed (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._started)
+
+    def timed_build(self, project: Project) -> tuple[float, list[float]]:
+        self.pauses = []
+        gc.callbacks.append(self)
+        try:
+            seconds = timed(lambda: build(project, use_cache=False))
+        finally:
+            gc.callbacks.remove(self)
+        return seconds, self.pauses
+
+
 def build_with_jsonl(project: Project, path: Path) -> None:
     with open(path, "w", encoding="utf-8") as stream:
         build(project, JsonLinesSink(stream), use_cache=False)
@@ -204,7 +259,16 @@ def main() -> None:
     parser.add_argument("--megabytes", type=int, default=210)
     parser.add_argument("--keep", type=Path, default=None)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--project", type=Path, default=None,
+                        help="measure a copy of this project instead of a generated one")
     args = parser.parse_args()
+    if args.project is not None:
+        if not (args.project / "prometeu.json").is_file():
+            parser.error(f"{args.project} is not a project (no prometeu.json)")
+        with tempfile.TemporaryDirectory(prefix="prometeu-bench-build-") as scratch:
+            shutil.copytree(args.project, Path(scratch) / "project", symlinks=True)
+            measure(open_project(Path(scratch) / "project"), args.runs, Path(scratch))
+        return
     keep = args.keep or Path(tempfile.gettempdir()) / (
         f"prometeu-bench-build-v{GENERATOR_VERSION}-{args.assets}-{args.megabytes}")
     marker = keep / "generated"
@@ -213,53 +277,63 @@ def main() -> None:
         generate_project(keep / "project", assets=args.assets,
                          total_bytes=args.megabytes * 1_000_000)
         marker.write_text("ok")
-    project = open_project(keep / "project")
+    measure(open_project(keep / "project"), args.runs, keep)
+
+
+def measure(project: Project, runs: int, keep: Path) -> None:
     files = input_files(project)
     input_bytes = sum(p.stat().st_size for p in files)
-    print(f"assets: {args.assets}")
+    print(f"assets: {len(project.load_registry().assets)}")
     print(f"input_files: {len(files)}")
     print(f"input_mb: {input_bytes / 1e6:.1f}")
 
     read_and_hash(files, xxhash.xxh3_128)  # warm the page cache
     hashes: dict[str, Callable[[], object]] = {
         "xxh3_128": xxhash.xxh3_128, "blake3": blake3.blake3, "sha256": hashlib.sha256}
-    best = {name: min(read_and_hash(files, make) for _ in range(args.runs))
+    best = {name: min(read_and_hash(files, make) for _ in range(runs))
             for name, make in hashes.items()}
     raw_s = best["xxh3_128"]
 
     shutil.rmtree(project.build_dir, ignore_errors=True)
     events_path = keep / "events.jsonl"
-    full_times: list[float] = []
+    full_times: list[tuple[float, list[float]]] = []
     sink_times: list[float] = []
-    for _ in range(args.runs):  # interleaved, so drift on a shared machine hits both alike
-        full_times.append(timed(lambda: build(project, use_cache=False)))
+    floor_times: list[float] = []
+    gc_pauses = GcPauses()
+    for _ in range(runs):  # interleaved, so drift on a shared machine hits all alike
+        floor_times.append(floor_build(project, keep))
+        full_times.append(gc_pauses.timed_build(project))
         sink_times.append(timed(lambda: build_with_jsonl(project, events_path)))
-    full_s = min(full_times)
-    noop_s = min(timed(lambda: build(project)) for _ in range(args.runs))
+    full_s, full_pauses = min(full_times)
+    floor_s = min(floor_times)
+    noop_s = min(timed(lambda: build(project)) for _ in range(runs))
 
     def normal_path_noop() -> None:
         uptodate.forget(project)
         assert build(project).up_to_date
 
-    noop_normal_s = min(timed(normal_path_noop) for _ in range(args.runs))
+    noop_normal_s = min(timed(normal_path_noop) for _ in range(runs))
     changed = next(p for p in files if p.name == "data.bin")
     original = changed.read_bytes()
     one_change: list[float] = []
-    for run in range(args.runs):
+    for run in range(runs):
         changed.write_bytes(original[:-1] + bytes([(original[-1] + run + 1) % 256]))
         one_change.append(timed(lambda: build(project)))
     changed.write_bytes(original)
     result = build(project)
     assert result.succeeded, result.error
     write_fsync_s = min(write_fsync(project.build_dir, result.output_bytes)
-                        for _ in range(args.runs))
-    scan_s = min(timed(lambda: build_snapshot(project)) for _ in range(args.runs))
+                        for _ in range(runs))
+    scan_s = min(timed(lambda: build_snapshot(project)) for _ in range(runs))
 
     print(f"raw_read_hash_s: {raw_s:.3f}")
     print(f"raw_mb_s: {input_bytes / 1e6 / raw_s:.0f}")
     print(f"full_build_s: {full_s:.3f}")
     print(f"full_build_mb_s: {input_bytes / 1e6 / full_s:.0f}")
-    print(f"build_vs_raw_ratio: {raw_s / full_s:.3f}")
+    print(f"floor_build_s: {floor_s:.3f}")
+    print(f"build_vs_floor: {full_s / floor_s:.2f}")
+    print(f"gc_s_full: {sum(full_pauses):.3f}")
+    print(f"gc_max_pause_ms_full: {max(full_pauses, default=0.0) * 1000:.1f}")
     print(f"noop_build_s: {noop_s:.3f}")
     print(f"noop_vs_full_ratio: {noop_s / full_s:.3f}")
     print(f"noop_normal_path_s: {noop_normal_s:.3f}")
@@ -271,7 +345,6 @@ def main() -> None:
         print(f"hash_{name}_mb_s: {input_bytes / 1e6 / seconds:.0f}")
     print(f"output_mb: {result.output_bytes / 1e6:.1f}")
     print(f"write_fsync_s: {write_fsync_s:.3f}")
-    print(f"best_possible_build_vs_raw_ratio: {raw_s / (raw_s + write_fsync_s):.3f}")
     print(f"scan_s: {scan_s:.3f}")
     print(f"scan_vs_full_ratio: {scan_s / full_s:.3f}")
     print(f"peak_rss_mb: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")

@@ -59,7 +59,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from studio.__main__ import GUI_SWITCH_INTERVAL_S
 from studio.app import StudioApp
-from studio.panels.prompts import Prompter
+from studio.panels.prompts import LiveText, Prompter
 from studio.services.asset_key import AssetKey
 from studio.shell.dirs import CONFIG_DIR_ENV, DATA_DIR_ENV
 
@@ -83,7 +83,8 @@ class QuietPrompter(Prompter):
     """No modal dialog may block a benchmark: confirm everything, refuse silently."""
 
     def confirm(self, parent: QWidget | None, title: str, text: str, *,
-                action: str = "OK", destructive: bool = False) -> bool:
+                action: str = "OK", destructive: bool = False,
+                live: LiveText | None = None) -> bool:
         return True
 
     def inform(self, parent: QWidget | None, title: str, text: str) -> None:

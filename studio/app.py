@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QPoint, QTimer, Signal, Slot
+from PySide6.QtWidgets import QLabel
 
-from packer.files.project import Project, create_project, open_project
+from packer.files.initialise import init_project
+from packer.files.project import Project, is_project_dir, open_project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import AffectedAsset
-from packer.lane.sinks import EventSink
+from packer.lane.sinks import EventSink, ListSink
 from studio.panels.activity import (
     ActivityJournal,
     ActivityModel,
@@ -28,14 +30,19 @@ from studio.panels.activity import (
     tab_title,
 )
 from studio.panels.activity.journal_writer import JournalWriter
+from studio.panels.activity.presentation import COL_OPERATION
 from studio.panels.activity.progress import GlobalProgressWidget, OperationProgressBar
-from studio.panels.activity.records import OperationRecord
-from studio.panels.activity.replay import replay_through_lane
+from studio.panels.activity.records import PINNED_STATUSES, OperationRecord, OperationStatus
+from studio.panels.activity.replay import ReplayError, ReplayReport, replay_through_lane
+from studio.panels.problems import ProblemsPanel
+from studio.panels.problems.panel import counts_text as problem_counts_text
+from studio.panels.problems.panel import tab_title as problems_tab_title
 from studio.panels.prompts import Prompter
 from studio.services.asset_key import AssetKey, asset_key
-from studio.services.bus import PackerEventsDelivered, StudioBus, Subscription
+from studio.services.bus import PackerEventsDelivered, StudioBus
 from studio.services.collector import CollectorPolicy
 from studio.services.event_lane import EventLane
+from studio.services.lane_items import LaneEvent
 from studio.services.session import AssetsListed, ProjectSession
 from studio.services.workers import JobFailed, WorkerPool
 from studio.shell.drop import (
@@ -67,6 +74,7 @@ class OpenedProject:
     state: StudioState
     journal: ActivityJournal
     history: list[JournalEntry]
+    project_id: str  # read here, on the worker: it may read the registry
 
 
 class StudioApp(QObject):
@@ -75,6 +83,7 @@ class StudioApp(QObject):
     project_opened = Signal(object)  # Project
     drop_decided = Signal(object)  # DropDecision
     build_ended = Signal(object)  # the build's terminal PackerEvent
+    replay_reported = Signal(object)  # ReplayReport, once a replay has been read whole
 
     def __init__(self, prompter: Prompter | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -94,7 +103,9 @@ class StudioApp(QObject):
         self.activity_model: ActivityModel | None = None
         self.activity_panel: ActivityPanel | None = None
         self.global_progress: GlobalProgressWidget | None = None
-        self._activity_subscription: Subscription | None = None
+        self.problems_panel: ProblemsPanel | None = None
+        self._history_shown: tuple[AssetKey | None, int, object] = (None, -1, None)
+        self.problem_counts: QLabel | None = None  # the status bar's "✖ 1 error · ⚠ 2 warnings"
         self._pending_replay: Path | None = None  # --replay, waiting for a project to open
         self._terminating = False  # SIGTERM/SIGINT: close without asking
         self._drop_filter = ProjectDropFilter(self)
@@ -168,7 +179,8 @@ class StudioApp(QObject):
         def job(sink: EventSink, token: CancellationToken) -> OpenedProject:
             project = open_project(path)
             journal = ActivityJournal(journal_path(project.root))
-            return OpenedProject(project, load_state(project.root), journal, journal.load())
+            return OpenedProject(project, load_state(project.root), journal, journal.load(),
+                                 project.project_id)
 
         self.pool.submit(f"Open {path.name}", job, on_result=self._on_opened,
                          on_failure=self._on_open_failed)
@@ -222,6 +234,9 @@ class StudioApp(QObject):
             window.rescan_requested.connect(self._on_rescan_requested)
             window.build_requested.connect(self._on_build_requested)
             window.cancel_requested.connect(self._on_cancel_requested)
+            window.assets.selection_changed.connect(self._on_asset_selected)
+            window.assets.details.history.operation_activated.connect(
+                self._on_history_operation)
             window.follow(self.bus, self.assets_bus)
             # After the panels' subscriptions: build_ended goes out once they show the build.
             self.bus.subscribe(PackerEventsDelivered, self._on_packer_events)
@@ -232,15 +247,13 @@ class StudioApp(QObject):
         """A fresh Activity timeline per project, restored from its history."""
         old_panel, old_progress = self.activity_panel, self.global_progress
         self._retire_journal()
-        model = ActivityModel(JournalWriter(opened.journal), self)
+        model = ActivityModel(JournalWriter(opened.journal), self, project_id=opened.project_id)
         model.restore(opened.history)
-        if self._activity_subscription is not None:
-            self._activity_subscription.unsubscribe()
-        self._activity_subscription = self.bus.subscribe(
-            PackerEventsDelivered, lambda delivered: model.apply(delivered.items))
         # The Assets workspace's inline bar: its own operations (scans, doctor, mutations);
         # builds show in the run surface and the status bar, details reads are too short.
         window.assets.set_operation_bar(OperationProgressBar(model, _assets_operation))
+        window.run_surface.project_id = opened.project_id
+        self._show_last_build(window, model)
         panel = ActivityPanel(model)
         panel.asset_link_activated.connect(self._on_asset_link_activated)
         panel.unacknowledged_failures_changed.connect(self._on_failures_changed)
@@ -258,6 +271,82 @@ class StudioApp(QObject):
         window.utility.setCurrentIndex(0)
         window.statusBar().addPermanentWidget(progress)
         self.activity_model, self.activity_panel, self.global_progress = model, panel, progress
+        self._install_problems(window, opened)
+        self._show_asset_history()  # the new project's history for what is selected
+
+    def _install_problems(self, window: MainWindow, opened: OpenedProject) -> None:
+        """A fresh Problems view per project, seeded with what its history reported."""
+        old = self.problems_panel
+        if old is not None:
+            window.utility.removeTab(window.utility.indexOf(old))
+            old.deleteLater()
+        problems = ProblemsPanel()
+        problems.apply([LaneEvent(e.event, 1, e.made_by_lane) for e in opened.history])
+        problems.refresh_now()
+        problems.asset_selected.connect(self._on_problem_asset)
+        problems.counts_changed.connect(self._on_problem_counts)
+        window.utility.insertTab(1, problems, problems_tab_title(*problems.counts))
+        if self.problem_counts is None:
+            self.problem_counts = QLabel()
+            self.problem_counts.setAccessibleName("Problem counts")
+            self.problem_counts.setToolTip("Errors and warnings the packer reported "
+                                           "(the Problems tab lists them)")
+            window.statusBar().addPermanentWidget(self.problem_counts)
+        self.problems_panel = problems
+        self._on_problem_counts(*problems.counts)
+
+    @Slot(int, int)
+    def _on_problem_counts(self, errors: int, warnings: int) -> None:
+        if self.problem_counts is not None:
+            self.problem_counts.setText(problem_counts_text(errors, warnings))
+        if self.window is not None and self.problems_panel is not None:
+            self.window.set_utility_tab_title(self.problems_panel,
+                                              problems_tab_title(errors, warnings))
+
+    @Slot(object)
+    def _on_asset_selected(self, key: AssetKey | None) -> None:
+        self._history_shown = (key, -1, None)
+        self._show_asset_history()
+
+    def _show_asset_history(self) -> None:
+        """The selected asset's History section, rewritten only when it got new entries."""
+        model, window = self.activity_model, self.window
+        if model is None or window is None:
+            return
+        key = self._history_shown[0]
+        version = model.asset_history.version(key) if key is not None else 0
+        if (key, version, model) == self._history_shown:
+            return
+        self._history_shown = (key, version, model)
+        window.assets.details.history.show_entries(
+            model.asset_history.entries(key) if key is not None else ())
+
+    @Slot(str)
+    def _on_history_operation(self, operation_id: str) -> None:
+        panel, window = self.activity_panel, self.window
+        if panel is None or window is None:
+            return
+        window.utility_toggle.setChecked(True)  # shows the utility panel if it was hidden
+        window.utility.setCurrentWidget(panel)
+        panel.select_operation(operation_id)
+
+    @Slot(str)
+    def _on_problem_asset(self, root: str) -> None:
+        listing = self.session.listing if self.session is not None else None
+        asset_id = next((a.asset_id for a in getattr(listing, "assets", ())
+                         if a.root == root), None)
+        self.select_asset(asset_key(asset_id, root))
+
+    @staticmethod
+    def _show_last_build(window: MainWindow, model: ActivityModel) -> None:
+        """The run surface says the opened project's own last build, from its history."""
+        last = model.last_build()
+        if last is None:
+            window.run_surface.show_no_build()
+        else:
+            window.run_surface.show_finished(
+                last.summary, ok=last.status not in PINNED_STATUSES,
+                blocked=last.status is OperationStatus.BLOCKED)
 
     def replay_when_open(self, log: Path) -> None:
         """`--replay`: feed a JSON-lines event log through the lane into the Activity panel
@@ -271,8 +360,30 @@ class StudioApp(QObject):
         if log is None:
             return
         lane = self.lane
-        self.pool.submit(f"Replay {log.name}",
-                         lambda sink, token: replay_through_lane(log, lane, token))
+
+        def job(sink: EventSink, token: CancellationToken) -> ReplayReport | ReplayError:
+            try:
+                return replay_through_lane(log, lane, token)
+            except ReplayError as exc:  # one clear message, no failure rows
+                return exc
+
+        self.pool.submit(f"Replay {log.name}", job, on_result=self._on_replayed)
+
+    def _on_replayed(self, result: ReplayReport | ReplayError) -> None:
+        if isinstance(result, ReplayError):
+            self._status(f"Nothing replayed: {result}")
+            self.prompter.refuse(self._dialog_parent(), "Cannot replay the event log",
+                                 str(result))
+            return
+        text = f"Replayed {result.events} events from {result.path.name}"
+        if result.skipped_lines:
+            lines = ", ".join(str(n) for n in result.skipped_lines[:10])
+            more = "…" if len(result.skipped_lines) > 10 else ""
+            count = len(result.skipped_lines)
+            text += (f"; {count} line{'s' if count != 1 else ''} skipped, not events "
+                     f"(line {lines}{more})")
+        self._status(text)
+        self.replay_reported.emit(result)
 
     @Slot(int)
     def _on_failures_changed(self, count: int) -> None:
@@ -302,7 +413,17 @@ class StudioApp(QObject):
 
     def _create_and_open(self, folder: Path, name: str) -> None:
         def job(sink: EventSink, token: CancellationToken) -> Path:
-            return create_project(folder, name).root
+            # The packer's `init`, with its events; they belong to the new project, so they
+            # go into its history (opened next), not into the open project's timeline.
+            events = ListSink()
+            try:
+                root = init_project(folder, events, create_name=name).project.root
+            finally:
+                if events.events and is_project_dir(folder):
+                    journal = ActivityJournal(journal_path(folder.expanduser()))
+                    journal.append(JournalEntry(e) for e in events.events)
+                    journal.flush()
+            return root
 
         self.pool.submit(f"Create project {name}", job, on_result=self.open_path,
                          on_failure=self._on_open_failed)
@@ -357,14 +478,28 @@ class StudioApp(QObject):
     # ---- results and failures ---------------------------------------------------------------
 
     def _on_packer_events(self, delivered: PackerEventsDelivered) -> None:
-        for item in delivered.items:
+        """The composition root's own subscription: the Activity timeline and the Problems
+        panel are fed here (they are models the app owns), then `build_ended` goes out."""
+        items = list(delivered.items)
+        if self.activity_model is not None:
+            self.activity_model.apply(items)
+        if self.problems_panel is not None:
+            self.problems_panel.apply(items)
+        self._show_asset_history()
+        for item in items:
             event = item.event
-            if event.terminal and event.operation == "build" and item.origin is None:
+            if event.terminal and event.operation == "build" and self._own(item):
                 self._say(f"build finished {event.outcome} {event.summary}")
                 self.build_ended.emit(event)
                 if self.report:
                     # For the real-window check: once the panels have had time to repaint.
                     QTimer.singleShot(REPORT_SETTLE_MS, self, self._report_settled)
+
+    def _own(self, item: LaneEvent) -> bool:
+        """The open project's own work: not a replay, not another project's events."""
+        model = self.activity_model
+        foreign = model is not None and model.is_foreign(item.event.project_id)
+        return item.origin is None and not foreign
 
     def _on_assets_listed(self, listed: AssetsListed) -> None:
         self._say(f"listed {len(listed.listing.assets)} assets")
@@ -397,11 +532,12 @@ class StudioApp(QObject):
     def _may_close(self) -> bool:
         """Asked by the main window: with work running, ask; then cancel and wait cleanly."""
         if self.pool.busy:
-            running = ", ".join(i.label for i in self.pool.running())
+            pool = self.pool
+            live = ([pool.job_succeeded, pool.job_failed, pool.busy_changed],
+                    self._close_question)
             if not self._terminating and not self.prompter.confirm(
-                self.window, "Work is running",
-                f"{running} is still running. Cancel it and close?",
-                action="Cancel Work and Close",
+                self.window, "Work is running", self._close_question(),
+                action="Cancel Work and Close", live=live,
             ):
                 return False
             self.pool.cancel_all()
@@ -414,6 +550,13 @@ class StudioApp(QObject):
             self.launcher.close()
         self._say("closed")
         return True
+
+    def _close_question(self) -> str:
+        """The close-while-busy question, as things are now (the dialog follows it live)."""
+        running = ", ".join(i.label for i in self.pool.running())
+        if running:
+            return f"{running} is still running. Cancel it and close?"
+        return "The work has finished; nothing is running now. Close?"
 
     @Slot(str)
     def terminate(self, reason: str) -> None:
@@ -482,6 +625,14 @@ class StudioApp(QObject):
 
     @Slot()
     def _report_settled(self) -> None:
+        model = self.activity_model
+        build = model.last_build() if model is not None else None
+        if model is not None and build is not None:
+            # What the newest build's row says (the real-window check reads the code in it).
+            self._say(f"activity-row {model.index_of(build, COL_OPERATION).data()}")
+        if self.problems_panel is not None:
+            rows = self.problems_panel.rows()
+            self._say("problems " + " | ".join(f"{r[0]} {r[1]} {r[2]}" for r in rows))
         panel = self.activity_panel
         if panel is not None and panel.isVisible():
             origin = panel.mapToGlobal(QPoint(0, 0))

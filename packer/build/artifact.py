@@ -26,12 +26,13 @@ from packer.build.plan import Header
 from packer.lane.cancellation import CancellationToken
 
 COPY_CHUNK = 8 << 20
-DEFAULT_MEMORY_BUDGET = 256 << 20
+SPOOL_BUFFER = 1 << 20
+SPOOL_ALIGNMENT = 16  # as the artifact's payloads: a run of spooled payloads is one copy
 
 
 @dataclass(frozen=True, slots=True)
 class PayloadRef:
-    """One asset's payload: in memory, or `size` bytes of `path` from `offset`."""
+    """One asset's payload: `size` bytes of `path` from `offset` (or, in tests, in memory)."""
 
     size: int
     data: bytes | None = None
@@ -40,30 +41,37 @@ class PayloadRef:
 
 
 class PayloadStore:
-    """Keeps encoded payloads in memory up to a budget, then appends them to a spool file."""
+    """Appends every encoded payload to a spool file as it is made, so none stays in memory.
 
-    def __init__(self, spool_path: Path, memory_budget: int = DEFAULT_MEMORY_BUDGET) -> None:
+    Each payload starts at a multiple of SPOOL_ALIGNMENT and the gaps are zeros, exactly as in
+    the artifact: when the payloads are spooled in asset_id order (a full build), the spool is
+    the artifact's payload section and `write_artifact` copies it in one range, in the kernel.
+    """
+
+    def __init__(self, spool_path: Path) -> None:
         self._spool_path = spool_path
-        self._budget = memory_budget
-        self._in_memory = 0
         self._spool: BinaryIO | None = None
         self._spool_size = 0
 
     def add(self, data: bytes) -> PayloadRef:
-        if self._in_memory + len(data) <= self._budget:
-            self._in_memory += len(data)
-            return PayloadRef(size=len(data), data=data)
         if self._spool is None:
-            self._spool = open(self._spool_path, "wb", buffering=0)  # noqa: SIM115
-        offset = self._spool_size
-        _write_all(self._spool, data)
-        self._spool_size += len(data)
+            self._spool = open(self._spool_path, "wb", buffering=SPOOL_BUFFER)  # noqa: SIM115
+        gap = -self._spool_size % SPOOL_ALIGNMENT
+        if gap:
+            self._spool.write(bytes(gap))
+        offset = self._spool_size + gap
+        self._spool.write(data)
+        self._spool_size = offset + len(data)
         return PayloadRef(size=len(data), path=self._spool_path, offset=offset)
 
     def close(self) -> None:
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+
+    @property
+    def path(self) -> Path:
+        return self._spool_path
 
     def discard(self) -> None:
         self.close()
@@ -105,32 +113,60 @@ def _copy_range(
 
 
 def write_artifact(
-    path: Path, header: Header, refs: dict[int, PayloadRef], token: CancellationToken
+    path: Path, header: Header, refs: dict[int, PayloadRef], token: CancellationToken,
+    *, spool: Path | None = None,
 ) -> None:
-    """Write prelude, header, padding and every payload at its planned offset, then fsync."""
+    """Write prelude, header, padding and every payload at its planned offset, then fsync.
+
+    Payloads that lie in `spool` (a PayloadStore's file, whose gaps are zeros it wrote itself)
+    at the same distances from each other as in the plan are copied as one range. Payloads from
+    anywhere else (the previous artifact) are copied one by one, never with the bytes between
+    them, and the padding is written as zeros.
+    """
     payload_offset = header.payload_offset
     sources: dict[Path, BinaryIO] = {}
+
+    def source_of(ref_path: Path | None) -> BinaryIO:
+        assert ref_path is not None
+        source = sources.get(ref_path)
+        if source is None:
+            source = sources[ref_path] = open(ref_path, "rb", buffering=0)  # noqa: SIM115
+        return source
+
     try:
         with open(path, "wb", buffering=0) as out:
             head = pack_prelude(len(header.header)) + header.header
             _write_all(out, head + bytes(payload_offset - len(head)))
             position = payload_offset
+            run: list[int] = []  # [spool offset, artifact offset, length] of a pending copy
             for entry in header.entries:
                 ref = refs[entry.asset_id]
                 if ref.size != entry.size:
                     raise ValueError(f"asset {entry.asset_id}: payload size changed while writing")
                 start = payload_offset + entry.offset
+                if run and ref.data is None and ref.path == spool and (
+                    ref.offset - run[0] == start - run[1]
+                ):
+                    run[2] = start - run[1] + ref.size  # the gap in the spool is zeros too
+                    continue
+                if run:
+                    _copy_range(source_of(spool), run[0], run[2], out, token)
+                    position = run[1] + run[2]
+                    run = []
                 if start > position:
                     _write_all(out, bytes(start - position))
+                position = start
                 if ref.data is not None:
                     _write_all(out, ref.data)
+                    position += ref.size
+                elif ref.path is not None and ref.path == spool:
+                    run = [ref.offset, start, ref.size]
                 elif ref.path is not None:
-                    source = sources.get(ref.path)
-                    if source is None:
-                        source = sources[ref.path] = open(ref.path, "rb", buffering=0)  # noqa: SIM115
-                    _copy_range(source, ref.offset, ref.size, out, token)
-                position = start + entry.size
+                    _copy_range(source_of(ref.path), ref.offset, ref.size, out, token)
+                    position += ref.size
                 token.raise_if_cancelled()
+            if run:
+                _copy_range(source_of(spool), run[0], run[2], out, token)
             if out.tell() != header.file_size:
                 raise ValueError(f"wrote {out.tell()} bytes, planned {header.file_size}")
             os.fsync(out.fileno())

@@ -44,6 +44,7 @@ from packer.lane.events import (
     Outcome,
     PreviewReadyDetail,
 )
+from packer.lane.gcquiet import quiet_gc
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
 from packer.workspace.scan import WalkSummary, build_snapshot_and_walk, diagnostics_detail
@@ -59,7 +60,7 @@ def build(
     """Build `build/assets.pa` and its companions. Never raises for bad input: see the outcome."""
     op = Operation(sink or NullSink(), project_id=project.project_id, operation="build",
                    token=token)
-    with op:
+    with op, quiet_gc():
         run = _BuildRun(project, op, Faults.from_environment(), use_cache)
         return run.execute()
 
@@ -209,7 +210,7 @@ class _BuildRun:
         store.close()
         refs = {b.work.asset_id: b.ref for b in self.built}
         self.faults.reached("write")
-        write_artifact(staging / ARTIFACT, header, refs, self.token)
+        write_artifact(staging / ARTIFACT, header, refs, self.token, spool=store.path)
         for name, data in small.items():
             (staging / name).write_bytes(data)
         return write_previews(staging / PREVIEWS_DIR, self.build_dir / PREVIEWS_DIR, self.built)

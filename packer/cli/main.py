@@ -14,7 +14,6 @@ so an existing project file is never overwritten.
 from __future__ import annotations
 
 import argparse
-import uuid
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -36,15 +35,13 @@ from packer.cli.render import print_details, print_doctor, print_listing
 from packer.doctor.queries import get_asset_details, list_assets_report
 from packer.doctor.service import doctor
 from packer.errors import NotAProjectError, PackerError
+from packer.files.initialise import publish_init
 from packer.files.project import (
     ASSETS_DIR,
     PROJECT_FILE,
     create_project,
-    init_workspace,
     open_project,
 )
-from packer.lane.events import ActionAppliedDetail, EventKind, Outcome
-from packer.lane.operation import Operation
 from packer.workspace.scan import AssetState
 
 
@@ -73,29 +70,16 @@ def _run_init(ctx: CommandContext) -> int:
         except PackerError as exc:
             raise CliError(str(exc)) from exc
         had_registry = project.registry_path.exists()
-    # The id the registry will hold, so the init's own events carry the project's lasting id.
-    project_id = project.project_id if had_registry or project.file.project_id else str(
-        uuid.uuid4())
     with ctx.event_sink() as sink:
-        op = Operation(sink, project_id=project_id, operation="init")
-        with op:
-            try:
-                registry = init_workspace(project, new_project_id=project_id)
-            except OSError as exc:  # e.g. assets/ is a file, or the folder is read-only
-                where = exc.filename or project.packer_dir
-                raise CliError(
-                    f"cannot initialise {project.root}: {where}: {exc.strerror or exc}. "
-                    f"{ASSETS_DIR}/ must be a folder you can write to"
-                ) from exc
-            changes = [c for c, done in (
-                (f"created {PROJECT_FILE}", created_project),
-                ("created assets/.prometeu/index.json", not had_registry),
-            ) if done]
-            op.finish(
-                EventKind.ACTION_APPLIED, Outcome.SUCCEEDED,
-                f"Initialised {project.name}: " + ("; ".join(changes) or "already initialised"),
-                detail=ActionAppliedDetail(action="init", changes=tuple(changes)),
-            )
+        try:
+            registry = publish_init(project, sink, created_project=created_project,
+                                    had_registry=had_registry)
+        except OSError as exc:  # e.g. assets/ is a file, or the folder is read-only
+            where = exc.filename or project.packer_dir
+            raise CliError(
+                f"cannot initialise {project.root}: {where}: {exc.strerror or exc}. "
+                f"{ASSETS_DIR}/ must be a folder you can write to"
+            ) from exc
     if ctx.json_output:
         ctx.write_json({
             "project": str(project.root), "name": project.name,

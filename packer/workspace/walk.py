@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 
 from packer.diagnostics import Diagnostic, diagnostic
@@ -121,13 +120,16 @@ def _classify(
 
 def files_under(walk: Walk, root: str) -> list[str]:
     # The walk is pre-order over sorted names, so the root's subfolders follow it contiguously:
-    # scanning just that run keeps this linear in the subtree, not in the whole workspace.
+    # scanning just that run keeps this linear in the subtree, not in the whole workspace
+    # (indexing from `start`: an islice would step over the `start` folders before it).
     prefix = f"{root}/" if root else ""
     start = walk.dir_index.get(root)
     if start is None:
         return []
     found: list[str] = list(walk.files_by_dir[root])
-    for directory in islice(walk.dir_order, start + 1, None):
+    order = walk.dir_order
+    for index in range(start + 1, len(order)):
+        directory = order[index]
         if not directory.startswith(prefix):
             break
         sub = directory[len(prefix):]

@@ -221,7 +221,8 @@ class WorkerSink:
                 # Its latest event: the latest lifecycle one or its newer pending progress.
                 slot = slots.get(op)
                 newer = slot is not None and slot[0].sequence > last.sequence
-                made.append(missing_terminal(slot[0] if slot and newer else last, reason))
+                made.append(missing_terminal(slot[0] if slot and newer else last, reason,
+                                             replayed=self.origin is not None))
         if error is not None and not self._last:
             # The worker failed before any operation began: still visible, under its label.
             made.append(failed_before_start(self.label, reason))

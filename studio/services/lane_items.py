@@ -56,7 +56,16 @@ class LaneStats:
     producer_paused_s: float = 0.0  # their total duration (summed over producers)
 
 
-def missing_terminal(last: PackerEvent, reason: str) -> PackerEvent:
+def missing_terminal(last: PackerEvent, reason: str, *, replayed: bool = False) -> PackerEvent:
+    """The lane's end for an operation its producer left open. A replayed log that stops
+    early is no failure of anyone here: it says only that the log ends (the Activity shows the
+    operation as incomplete)."""
+    if replayed:
+        error = "the log ends before this operation's terminal"
+        summary = f"{last.operation}: {error}"
+    else:
+        error = f"worker ended without a terminal: {reason}"
+        summary = f"{last.operation} failed: {error}"
     return PackerEvent(
         project_id=last.project_id,
         operation_id=last.operation_id,
@@ -64,13 +73,10 @@ def missing_terminal(last: PackerEvent, reason: str) -> PackerEvent:
         sequence=last.sequence + 1,
         kind=EventKind.ACTION_FAILED,
         timestamp=datetime.now(UTC),
-        summary=f"{last.operation} failed: worker ended without a terminal: {reason}",
+        summary=summary,
         terminal=True,
         outcome=Outcome.FAILED,
-        detail=ActionFailedDetail(
-            action=last.operation, error=f"worker ended without a terminal: {reason}",
-            error_type=LANE_ERROR_TYPE,
-        ),
+        detail=ActionFailedDetail(action=last.operation, error=error, error_type=LANE_ERROR_TYPE),
     )
 
 

@@ -41,7 +41,8 @@ ABOUT_TEXT = (
     "Prometeu Studio: assets for the PROMETEU fantasy console.\n\n"
     "Ctrl+O open a project · Ctrl+F find an asset · Ctrl+N new asset from files (or drop them "
     "on the asset list) · F5 rescan · Ctrl+B build · "
-    "Ctrl+. cancel running work · Ctrl+Shift+F filter the Activity timeline.\n\n"
+    "Ctrl+. cancel running work · Ctrl+Shift+F filter the Activity timeline (Esc clears it) · "
+    "Ctrl+Shift+M the Problems view.\n\n"
     "Everything the Activity panel shows comes from the packer's events; the same events are "
     "available from the command line with `prometeu-packer … --events jsonl`."
 )
@@ -143,7 +144,8 @@ class MainWindow(QMainWindow):
     def _on_packer_events(self, event: PackerEventsDelivered) -> None:
         for item in event.items:
             packer_event = item.event
-            if packer_event.terminal and packer_event.operation == "build" and item.origin is None:
+            if (packer_event.terminal and packer_event.operation == "build"
+                    and self.run_surface.own(item)):
                 self.show_status(packer_event.summary)
 
     # -- menus --
@@ -193,10 +195,21 @@ class MainWindow(QMainWindow):
         self.utility_toggle.setCheckable(True)
         self.utility_toggle.setChecked(True)
         self.utility_toggle.toggled.connect(self.utility.setVisible)
+        self.problems_action = self._action(view_menu, "&Problems", None, "Ctrl+Shift+M")
+        self.problems_action.triggered.connect(self.show_problems)
 
         help_menu = bar.addMenu("&Help")
         self.about_action = help_menu.addAction("&About Prometeu Studio")
         self.about_action.triggered.connect(self._show_about)
+
+    @Slot()
+    def show_problems(self) -> None:
+        """The utility panel's Problems tab (its title carries a count: "Problems (3)")."""
+        for index in range(self.utility.count()):
+            if self.utility.tabText(index).startswith("Problems"):
+                self.utility_toggle.setChecked(True)
+                self.utility.setCurrentIndex(index)
+                return
 
     @Slot()
     def focus_asset_search(self) -> None:

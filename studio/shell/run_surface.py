@@ -17,12 +17,14 @@ from studio.services.bus import (
     StudioBus,
     Subscription,
 )
+from studio.services.lane_items import LaneEvent
 from studio.services.session import BuildRunning
 
 # The menu bar lays its corner widget out once, so the status has a fixed width (which also
 # keeps the buttons still); longer texts are elided, the full text is the tooltip.
 STATUS_WIDTH = 300
 RUNNING_TEXT = "Building…"
+NO_BUILD = "No build yet"
 
 
 class RunSurface(QWidget):
@@ -47,8 +49,9 @@ class RunSurface(QWidget):
         layout.addWidget(self.cancel_button)
         self.build_button.clicked.connect(self.build_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
-        self._set_status("No build yet")
+        self._set_status(NO_BUILD)
         self._running = False
+        self.project_id: str | None = None  # the open project's: other projects' builds are not it
 
     def follow(self, bus: StudioBus) -> list[Subscription]:
         return [
@@ -56,6 +59,10 @@ class RunSurface(QWidget):
             bus.subscribe(OperationProgressChanged, self._on_progress),
             bus.subscribe(PackerEventsDelivered, self._on_packer_events),
         ]
+
+    def own(self, item: LaneEvent) -> bool:
+        """This project's own build: not a replay, not a late event of the previous project."""
+        return item.origin is None and self.project_id in (None, item.event.project_id)
 
     def _on_build_running(self, event: BuildRunning) -> None:
         if event.running:
@@ -69,16 +76,18 @@ class RunSurface(QWidget):
             return
         for item in event.latest.values():
             progress = item.event.progress
-            if item.origin is None and item.event.operation == "build" and progress is not None:
+            if self.own(item) and item.event.operation == "build" and progress is not None:
                 total = f" of {progress.total:,}" if progress.total is not None else ""
                 self._set_status(f"{RUNNING_TEXT} {progress.done:,}{total}")
 
     def _on_packer_events(self, event: PackerEventsDelivered) -> None:
         for item in event.items:
             packer_event = item.event
-            if packer_event.terminal and packer_event.operation == "build" and item.origin is None:
-                self.show_finished(packer_event.summary, ok=packer_event.outcome in (
-                    Outcome.SUCCEEDED, Outcome.CANCELLED))
+            if packer_event.terminal and packer_event.operation == "build" and self.own(item):
+                outcome = packer_event.outcome
+                self.show_finished(packer_event.summary,
+                                   ok=outcome not in (Outcome.FAILED, Outcome.BLOCKED),
+                                   blocked=outcome is Outcome.BLOCKED)
 
     def _set_status(self, text: str) -> None:
         metrics = self.status.fontMetrics()
@@ -97,9 +106,15 @@ class RunSurface(QWidget):
         self.build_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
 
-    def show_finished(self, text: str, *, ok: bool) -> None:
+    def show_no_build(self) -> None:
+        """A project with no build in its history."""
+        self.show_finished(NO_BUILD, ok=True)
+
+    def show_finished(self, text: str, *, ok: bool, blocked: bool = False) -> None:
+        """By severity: a failure red, a blocked build amber, anything else plain."""
         self._running = False
         self._set_status(text)
-        self.status.setStyleSheet("" if ok else "color: #c62828;")
+        self.status.setStyleSheet(
+            "" if ok else "color: #b26a00;" if blocked else "color: #c62828;")
         self.build_button.setEnabled(True)
         self.cancel_button.setEnabled(False)

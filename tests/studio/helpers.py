@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from studio.app import StudioApp
-from studio.panels.prompts import Prompter
+from studio.panels.prompts import LiveText, Prompter
 from studio.services.bus import StudioBus, StudioEvent
 from studio.shell.main_window import MainWindow
 
@@ -28,10 +28,17 @@ class ScriptedPrompter(Prompter):
         self.folder: Path | None = None
         self.text: str | None = None
         self.asked: list[tuple[str, str, str]] = []  # (kind, title, text)
+        self.while_asking: Callable[[], None] | None = None
+        self.live_texts: list[str] = []
 
     def confirm(self, parent: QWidget | None, title: str, text: str, *,
-                action: str = "OK", destructive: bool = False) -> bool:
+                action: str = "OK", destructive: bool = False,
+                live: LiveText | None = None) -> bool:
         self.asked.append(("confirm", title, text))
+        if self.while_asking is not None:  # what happens while the question is open
+            self.while_asking()
+        if live is not None:
+            self.live_texts.append(live[1]())  # what an open dialog would say now
         return self.confirm_answer
 
     def inform(self, parent: QWidget | None, title: str, text: str) -> None:

@@ -38,17 +38,18 @@ def test_history_round_trips_and_restores_statuses(
     ])
     model.acknowledge(["d"])
     assert model.flush_journal(timeout=10)
-    assert len(path.read_text().splitlines()) == 6
     lines = [json.loads(line) for line in path.read_text().splitlines()]
-    assert all("acknowledged" in line and "operation_id" in line for line in lines)
-    assert not any(line["kind"] == "progress_updated" for line in lines)
+    assert len(lines) == 7  # six events, then the acknowledgement, appended
+    assert all("acknowledged" in line and "operation_id" in line for line in lines[:6])
+    assert lines[6] == {"acknowledged_operations": ["d"]}
+    assert not any(line.get("kind") == "progress_updated" for line in lines)
 
     restored = ActivityModel()
     restored.restore(ActivityJournal(path).load())
     status = {rec.operation_id: rec.status for rec in restored.operations()}
     assert status == {
         "a": OperationStatus.FAILED, "b": OperationStatus.SUCCEEDED,
-        "c": OperationStatus.INTERRUPTED, "d": OperationStatus.FAILED,
+        "c": OperationStatus.INCOMPLETE, "d": OperationStatus.FAILED,
     }
     assert restored.unacknowledged_failures == 1  # "d" was acknowledged before closing
     record_d = restored.operation("d")
@@ -126,7 +127,8 @@ def test_the_gui_thread_never_writes_the_history(
     assert writing_threads == {"activity-journal-writer"}
     assert threading.current_thread() is threading.main_thread()
     lines = [json.loads(line) for line in path.read_text().splitlines()]
-    assert [line["acknowledged"] for line in lines] == [False, True]  # ack after its append
+    assert [line.get("acknowledged") for line in lines] == [False, False, None]
+    assert lines[2] == {"acknowledged_operations": ["a"]}  # appended after its events
 
 
 class _OsWithFsync:

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,6 +146,83 @@ def test_the_real_studio_builds_the_sample_with_ctrl_b(xvfb: str, tmp_path: Path
             Path(target).mkdir(parents=True, exist_ok=True)
             shot.save(Path(target) / "studio.png", optimize=True)
             activity.save(Path(target) / "activity.png", optimize=True)
+
+        xdotool(xvfb, "windowfocus", "--sync", window)
+        xdotool(xvfb, "key", "ctrl+q")
+        assert process.wait(60) == 0
+        studio.wait_for("closed")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+        studio.join()
+        if process.stdout:
+            process.stdout.close()
+        if process.stderr:
+            process.stderr.close()
+
+
+def test_a_build_blocked_by_a_corrupt_tile_shows_its_code_in_the_activity_and_problems(
+    xvfb: str, tmp_path: Path
+) -> None:
+    """The user's view of a blocked build: the Activity row names the diagnostic code, and the
+    Problems view (Ctrl+Shift+M) lists it under its asset. Also the README's screenshot of the
+    Problems view beside the asset's History (PROMETEU_STUDIO_SCREENSHOTS)."""
+    project = tmp_path / "sample"
+    shutil.copytree(bundled_sample_project(), project,
+                    ignore=shutil.ignore_patterns("build", ".studio"))
+    (project / ".studio").mkdir()
+    (project / ".studio" / "state.json").write_text(json.dumps({
+        "schema_version": 1, "selected_asset": {"asset_id": 1}, "splitters": {},
+    }))
+    env = {
+        **os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb",
+        DATA_DIR_ENV: str(tmp_path / "data"), CONFIG_DIR_ENV: str(tmp_path / "config"),
+        "PROMETEU_STUDIO_REPORT": "1",
+    }
+    process = subprocess.Popen(
+        [*studio_command(), str(project)], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )
+    studio = StudioProcess(process)
+    try:
+        studio.wait_for("opened")
+        studio.wait_for("listed")
+        window = xdotool(xvfb, "search", "--sync", "--name", "Prometeu Studio").splitlines()[0]
+        xdotool(xvfb, "windowfocus", "--sync", window)
+        xdotool(xvfb, "key", "ctrl+b")  # a first build, so the asset has a history
+        assert "succeeded" in studio.wait_for("build finished"), studio.lines
+        studio.wait_for("settled")
+        (project / "assets" / "tiles" / "overworld" / "tiles" / "002_path.png").write_bytes(
+            b"not a png any more")
+        xdotool(xvfb, "windowfocus", "--sync", window)
+        xdotool(xvfb, "key", "ctrl+shift+m")  # View → Problems
+        xdotool(xvfb, "key", "ctrl+b")
+        finished = studio.wait_for("build finished")
+        assert "blocked" in finished, studio.lines
+        row = studio.wait_for("activity-row")
+        assert "PK128" in row and "tiles/overworld/tiles/002_path.png" in row, row
+        problems = studio.wait_for("problems")
+        assert "tiles/overworld PK128 error" in problems, problems
+        frame = [int(v) for v in studio.wait_for("window").split()[2:]]
+        studio.wait_for("settled")
+
+        left, top = max(0, frame[0]), max(0, frame[1])
+        box = (left, top, left + frame[2], top + frame[3])
+        target = os.environ.get("PROMETEU_STUDIO_SCREENSHOTS")
+        if target:
+            # Scroll the asset's details down to its History, and wait for the repaint.
+            before = ImageGrab.grab(xdisplay=xvfb).crop(box)
+            xdotool(xvfb, "mousemove", str(left + frame[2] * 45 // 100),
+                    str(top + frame[3] * 6 // 10))
+            xdotool(xvfb, "click", "--repeat", "6", "5")
+            deadline = time.monotonic() + READY_TIMEOUT_S
+            while ImageGrab.grab(xdisplay=xvfb).crop(box).tobytes() == before.tobytes():
+                assert time.monotonic() < deadline, "the details pane did not scroll"
+            shot = ImageGrab.grab(xdisplay=xvfb).crop(box)
+            assert distinct_colours(shot) > 50, "the screenshot looks blank"
+            Path(target).mkdir(parents=True, exist_ok=True)
+            shot.save(Path(target) / "problems.png", optimize=True)
 
         xdotool(xvfb, "windowfocus", "--sync", window)
         xdotool(xvfb, "key", "ctrl+q")

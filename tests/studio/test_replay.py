@@ -72,9 +72,10 @@ def test_replay_feeds_the_activity_panel_through_the_lane(qtbot: QtBot, tmp_path
     assert by_name["scan"].progress_updates == 30
     assert by_name["build"].status is OperationStatus.FAILED
     doctor = by_name["doctor"]
-    assert doctor.status is OperationStatus.FAILED  # left without a terminal: never a spinner
+    # Left without a terminal: ended by the lane (never a spinner), incomplete as in history.
+    assert doctor.status is OperationStatus.INCOMPLETE
     assert doctor.terminal is not None and doctor.terminal.made_by_lane
-    assert panel.unacknowledged_failures == 2
+    assert panel.unacknowledged_failures == 1  # the build's own failure
 
 
 def test_studio_replays_a_log_into_the_open_projects_activity_panel(

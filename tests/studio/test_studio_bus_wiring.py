@@ -77,16 +77,24 @@ def test_panels_show_what_they_hear_on_the_bus(
     assert len(window.assets.navigator.rows()) == 2
     assert window.asset_counts.text() == "2 assets"
     # A build's terminal heard on the global bus: the run surface, the Logs and the status bar.
-    done = finished("op-b", 2, operation="build", summary="built 3 assets")
-    studio.bus.publish(PackerEventsDelivered((LaneEvent(event("op-b", 1, operation="build")),
-                                              LaneEvent(done))))
+    ours = game.project_id
+    done = finished("op-b", 2, operation="build", summary="built 3 assets", project=ours)
+    started = event("op-b", 1, operation="build", project=ours)
+    studio.bus.publish(PackerEventsDelivered((LaneEvent(started), LaneEvent(done))))
     assert window.run_surface.status_text == "built 3 assets"
     assert "[build] built 3 assets" in window.logs.contents()
     assert window.statusBar().currentMessage() == "built 3 assets"
     # A replayed build (a CI log) is history: the run surface keeps this project's last build.
-    replayed = finished("op-r", 1, Outcome.FAILED, operation="build", summary="CI build failed")
+    replayed = finished("op-r", 1, Outcome.FAILED, operation="build", summary="CI build failed",
+                        project=ours)
     studio.bus.publish(PackerEventsDelivered((LaneEvent(replayed, origin="replayed"),)))
     assert window.run_surface.status_text == "built 3 assets"
+    # Nor does a late build terminal of another project (the one open before).
+    other = finished("op-o", 1, Outcome.FAILED, operation="build", summary="other failed",
+                     project="another-project")
+    studio.bus.publish(PackerEventsDelivered((LaneEvent(other),)))
+    assert window.run_surface.status_text == "built 3 assets"
+    assert window.statusBar().currentMessage() == "built 3 assets"
 
 
 def test_the_assets_workspace_shows_its_own_progress_bar_while_a_scan_runs(

@@ -10,7 +10,10 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout, QWidget
 
 from packer.lane.events import AffectedAsset, PackerEvent
+from studio.panels.activity.failures import Problem, problems
 from studio.panels.activity.presentation import (
+    FOLD_EXPLANATION,
+    burst_status_text,
     format_seconds,
     local_time,
     operation_label,
@@ -39,8 +42,9 @@ def envelope_json(item: LaneEvent) -> str:
 class InspectionPane(QWidget):
     asset_link_activated = Signal(object)  # AffectedAsset
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, project_id: str | None = None) -> None:
         super().__init__(parent)
+        self.project_id = project_id  # the open project's (see ActivityModel.project_id)
         self.browser = QTextBrowser(self)
         self.browser.setOpenLinks(False)
         self.browser.anchorClicked.connect(self._on_anchor)
@@ -69,19 +73,29 @@ class InspectionPane(QWidget):
     ) -> None:
         header = ""
         item: LaneEvent | None = None
+        record: OperationRecord | None = None
         if isinstance(node, BurstNode):
             header = _burst_html(node)
         elif isinstance(node, EventNode):
             item = node.item
+            parent = node.parent
+            record = parent if isinstance(parent, OperationRecord) else parent.parent
         elif isinstance(node, GroupNode):
             header = f"<p><b>{html.escape(node.label)}</b> in this operation.</p>"
             item = node.children[-1].item if node.children else None
+            record = node.parent
         elif isinstance(node, OperationRecord):
             header = _operation_header(node)
             item = node.terminal or _last_lifecycle(node) or node.progress_event
+            record = node
         self._item = item
-        self._assets = item.event.affected_assets if item is not None else ()
-        body = _envelope_html(item) if item is not None else ("" if header else PLACEHOLDER)
+        foreign = (item is not None and self.project_id is not None
+                   and item.event.project_id != self.project_id)
+        self._assets = item.event.affected_assets if item is not None and not foreign else ()
+        not_kept = (record.assets_not_kept.get(item.event.sequence, 0)
+                    if record is not None and item is not None else 0)
+        body = (_envelope_html(item, not_kept, foreign=foreign) if item is not None
+                else ("" if header else PLACEHOLDER))
         self.browser.setHtml(header + body)
         self.copy_button.setEnabled(item is not None)
 
@@ -113,13 +127,11 @@ def _last_lifecycle(rec: OperationRecord) -> LaneEvent | None:
 
 
 def _burst_html(burst: BurstNode) -> str:
-    statuses = ", ".join(f"{n} {status.value}" for status, n in burst.statuses().items())
     origin = f"<p>{html.escape(burst.origin.capitalize())}.</p>" if burst.origin else ""
     return (
         f"<h3>{html.escape(burst.label)}</h3><p>{html.escape(burst.breakdown())}<br>"
-        f"{html.escape(statuses)}</p>{origin}<p>Reads the Studio runs on every selection and "
-        "refresh, folded so builds and changes stand out. Expand this row to inspect each one. "
-        "A read that fails, or whose findings change, gets its own row.</p>"
+        f"{html.escape(burst_status_text(burst))}</p>{origin}"
+        f"<p>{html.escape(FOLD_EXPLANATION)}</p>"
     )
 
 
@@ -133,13 +145,47 @@ def _operation_header(rec: OperationRecord) -> str:
     ]
     if rec.origin is not None:
         rows.append(("Origin", f"{rec.origin} — not saved in this project's history"))
-    cells = "".join(f"<tr><th align=left>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     title = (f"{html.escape(operation_label(rec.operation))} "
              f"<small>({html.escape(rec.operation)})</small>")
-    return f"<h3>{title}</h3><table>{cells}</table><hr>"
+    fields = "".join(_field(k, html.escape(v)) for k, v in rows)
+    return f"<h3>{title}</h3>{_problems_html(problems(rec))}{fields}<hr>"
 
 
-def _envelope_html(item: LaneEvent) -> str:
+MAX_PROBLEMS_SHOWN = 20
+
+
+def _problems_html(found: list[Problem]) -> str:
+    """What went wrong, in words, before any JSON (JetBrains' build window style)."""
+    if not found:
+        return ""
+    parts = []
+    for problem in found[:MAX_PROBLEMS_SHOWN]:
+        lines = [f"<b>{html.escape(problem.code or 'Error')}</b> {html.escape(problem.severity)}"
+                 f" — {html.escape(problem.message)}"]
+        if problem.location:
+            lines.append(f"File: {html.escape(problem.location)}")
+        if problem.fix:
+            lines.append(f"Fix: {html.escape(problem.fix)}")
+        parts.append("<p style='margin-top:2px; margin-bottom:4px'>" + "<br>".join(lines)
+                     + "</p>")
+    more = len(found) - MAX_PROBLEMS_SHOWN
+    if more > 0:
+        parts.append(f"<p>… {more} more (all of them are in the Detail below)</p>")
+    return "<h4 style='color:#c62828'>What went wrong</h4>" + "".join(parts)
+
+
+def _field(label: str, value: str) -> str:
+    """One "Label: value" paragraph: the label starts its line and never wraps (a table's
+    label column would shrink to a letter per line beside wide JSON)."""
+    label = html.escape(label).replace(" ", "&nbsp;")
+    return f"<p style='margin:0'><b>{label}:</b> {value}</p>"
+
+
+FOREIGN_LINK = ("From another project ({project}), not the open one: "
+                "there is no such asset here to select")
+
+
+def _envelope_html(item: LaneEvent, assets_not_kept: int = 0, *, foreign: bool = False) -> str:
     event: PackerEvent = item.event
     progress = "—"
     if event.progress is not None:
@@ -147,11 +193,18 @@ def _envelope_html(item: LaneEvent) -> str:
         progress = f"{p.done}/{p.total} {p.unit}" if p.total is not None else f"{p.done} {p.unit}"
         if item.coalesced > 1:
             progress += f" (latest of {item.coalesced} updates)"
+    why = html.escape(FOREIGN_LINK.format(project=event.project_id), quote=True)
     assets = "<br>".join(
-        f'<a href="{ASSET_SCHEME}:{i}">{html.escape(a.name or a.root)}</a> '
-        f"({html.escape(a.root)}{'' if a.asset_id is None else f', id {a.asset_id}'})"
+        (f'<span title="{why}" style="color: palette(mid)">{html.escape(a.name or a.root)}'
+         "</span> " if foreign else
+         f'<a href="{ASSET_SCHEME}:{i}">{html.escape(a.name or a.root)}</a> ')
+        + f"({html.escape(a.root)}{'' if a.asset_id is None else f', id {a.asset_id}'})"
         for i, a in enumerate(event.affected_assets)
     ) or "—"
+    if foreign and event.affected_assets:
+        assets += f"<br><i>{why}.</i>"
+    if assets_not_kept:
+        assets += f"<br>… {assets_not_kept} more not kept in the project's history"
     detail = (
         html.escape(json.dumps(json.loads(event.detail.model_dump_json()), indent=2))
         if event.detail is not None else "—"
@@ -166,7 +219,7 @@ def _envelope_html(item: LaneEvent) -> str:
         ("Outcome", event.outcome.value if event.outcome is not None else "—"),
         ("Progress", html.escape(progress)),
         ("Affected assets", assets),
-        ("Detail", f"<pre>{detail}</pre>"),
     ]
-    cells = "".join(f"<tr><th align=left valign=top>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    return f"<table>{cells}</table>"
+    fields = "".join(_field(k, v) for k, v in rows)
+    # pre-wrap: long messages wrap inside the pane instead of running off its right edge.
+    return f"{fields}{_field('Detail', '')}<pre style='white-space: pre-wrap'>{detail}</pre>"

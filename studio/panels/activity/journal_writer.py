@@ -2,7 +2,8 @@
 
 The model hands entries and acknowledgements to a `JournalWriter` (a queue append under a lock:
 microseconds); the writer thread turns them into lines, appends them with one write + fsync per
-batch, and applies acknowledgements (an atomic rewrite) in the order they were asked. Between
+batch (an operation's events sampled, see studio.panels.activity.journal), and appends
+acknowledgements in the order they were asked; the rare compaction runs here too. Between
 batches it waits `interval` seconds, so a burst of events costs one fsync, not one per event.
 
 `flush()` blocks until everything asked so far is on disk (project switch, shutdown); `close()`
@@ -103,6 +104,10 @@ class JournalWriter:
                 commands, self._commands = self._commands, []
                 ticket, closing = self._asked, self._closing
             self._write(commands)
+            if closing:
+                # Operations that never ended keep what is known of them (they reopen as
+                # incomplete): their held tails go out with the last write.
+                self._guarded(self._spill, None)
             with self._cond:
                 self._done = max(self._done, ticket)
                 self._cond.notify_all()
@@ -123,6 +128,10 @@ class JournalWriter:
             self._guarded(self.journal.mark_acknowledged, set(command.operation_ids))
         if pending:
             self._guarded(self._append_and_flush, pending)
+
+    def _spill(self, _: None) -> None:
+        self.journal.spill()
+        self.journal.flush()
 
     def _append_and_flush(self, entries: list[JournalEntry]) -> None:
         self.journal.append(entries)

@@ -40,12 +40,14 @@ from studio.panels.activity.presentation import (
     bar_value,
     burst_row,
     burst_status,
+    burst_status_text,
     burst_tooltip,
     busy_brush,
     compact_counts,
     event_row,
     format_seconds,
     group_row,
+    live_note,
     operation_text,
     operation_tooltip,
     progress_cell,
@@ -62,6 +64,7 @@ from studio.panels.activity.records import (
     OperationRecord,
     OperationStatus,
 )
+from studio.services.asset_history import AssetHistory
 from studio.services.lane_items import LaneEvent
 
 Index = QModelIndex | QPersistentModelIndex
@@ -70,7 +73,7 @@ FindingsKey = tuple[str | None, str, frozenset[str]]  # origin, operation, affec
 RowWindow = Callable[[], tuple[int, int] | None]  # first, last top-level row on screen; None: all
 
 _PROGRESS = EventKind.PROGRESS_UPDATED
-MAX_OPERATIONS = 500  # operations kept in memory; pinned failures are never evicted
+MAX_OPERATIONS = 500  # operations kept in memory, besides pinned failures (never evicted)
 BATCHED_REFRESH = 8  # rows refreshed at once from which cells are announced per parent
 PLACEHOLDER = "…"  # the one child row of an operation nobody has expanded yet
 
@@ -96,15 +99,20 @@ class ActivityModel(QStandardItemModel):
     REFRESH_MS = 100
 
     def __init__(
-        self, journal: JournalWriter | None = None, parent: QObject | None = None
+        self, journal: JournalWriter | None = None, parent: QObject | None = None, *,
+        project_id: str | None = None,
     ) -> None:
         super().__init__(0, len(COLUMNS), parent)
+        # The open project's id: events of another project (a replayed log) are foreign, and
+        # their asset links are not offered (None: no project, nothing is foreign).
+        self.project_id = project_id
         self.setHorizontalHeaderLabels(list(COLUMNS))
         for column, title in enumerate(COLUMN_TITLES):
             self.setHeaderData(column, Qt.Orientation.Horizontal, title,
                                Qt.ItemDataRole.ToolTipRole)
             self.setHeaderData(column, Qt.Orientation.Horizontal, title,
                                Qt.ItemDataRole.AccessibleTextRole)
+        self.asset_history = AssetHistory()  # per asset, for its details (this project's only)
         self._ops: list[OperationRecord] = []  # row order: newest first
         self._by_id: dict[str, OperationRecord] = {}
         self._journal = journal
@@ -124,17 +132,30 @@ class ActivityModel(QStandardItemModel):
         self._apply(items, journal=True)
 
     def restore(self, entries: Iterable[JournalEntry]) -> None:
-        """Rebuild the timeline from history; operations with no terminal are `interrupted`."""
+        """Rebuild the timeline from history; operations with no terminal are `incomplete`.
+        History keeps a sample of each operation's events; its terminal's totals are the
+        run's exact counts, so a restored row says what the live one said."""
         entries = list(entries)
         self._apply([LaneEvent(e.event, 1, e.made_by_lane) for e in entries], journal=False)
         acknowledged = {e.event.operation_id for e in entries if e.acknowledged}
+        for entry in entries:
+            if entry.totals is None and not entry.assets_not_kept:
+                continue
+            rec = self._by_id.get(entry.event.operation_id)
+            if rec is None:
+                continue
+            if entry.totals is not None:
+                rec.apply_totals(entry.totals)
+            if entry.assets_not_kept:
+                rec.assets_not_kept[entry.event.sequence] = entry.assets_not_kept
         for rec in self._ops:
             if rec.running:
-                rec.status = OperationStatus.INTERRUPTED
+                rec.status = OperationStatus.INCOMPLETE
             if rec.operation_id in acknowledged:
                 rec.acknowledged = True
         self.refresh_rows(self._ops)
         self._update_failure_count()
+        self._evict()
 
     def _apply(self, items: Sequence[LaneEvent], *, journal: bool) -> None:
         # The hot path under a flood: per item one lookup and a few counters on its record
@@ -158,14 +179,18 @@ class ActivityModel(QStandardItemModel):
                 new_ops.append(rec)
             if event.kind is _PROGRESS:
                 progressed = True
-                if rec.apply_progress(item):
+                if rec.apply_progress(item, now):
                     dirty.add(rec)  # the row shows it on the refresh tick
                 continue
-            rec.apply_lifecycle(item)
+            rec.apply_lifecycle(item, now)
             touched[rec] = None
+            if event.affected_assets and item.origin is None and not self.is_foreign(
+                    event.project_id):
+                self.asset_history.add(event)
             if entries is not None and item.origin is None:
                 # Replayed events are another run's history, never this project's.
-                entries.append(JournalEntry(event, False, item.made_by_lane))
+                entries.append(JournalEntry(event, False, item.made_by_lane,
+                                            rec.totals() if event.terminal else None))
         dirty.update(touched)
         fresh = set(new_ops)
         self._insert_rows(new_ops)
@@ -182,9 +207,9 @@ class ActivityModel(QStandardItemModel):
         if entries:
             assert self._journal is not None
             self._journal.append(entries)  # written by the writer thread, off the GUI thread
-        self._evict()
         if ended:
             self._update_failure_count()
+        self._evict()
         running = progressed or any(rec.running for rec in touched)
         if running and not self._refresh.isActive():
             self._refresh.start()
@@ -263,7 +288,7 @@ class ActivityModel(QStandardItemModel):
     def _show_burst(self, burst: BurstNode) -> bool:
         texts = burst_row(burst)
         status = burst_status(burst)
-        shown = (texts, status, len(burst.ops))
+        shown = (texts, status, burst_status_text(burst))
         if shown == burst.shown:
             return False
         for column, text in enumerate(texts):
@@ -272,7 +297,7 @@ class ActivityModel(QStandardItemModel):
         for item in burst.items:
             item.setToolTip(tooltip)
         burst.items[0].setIcon(status_icon(status))
-        burst.items[0].setData(f"{burst.label}: {status.value}",
+        burst.items[0].setData(f"{burst.label}: {burst_status_text(burst)}",
                                Qt.ItemDataRole.AccessibleTextRole)
         burst.shown = shown
         return True
@@ -304,7 +329,8 @@ class ActivityModel(QStandardItemModel):
         return True
 
     def _evict(self) -> None:
-        while len(self._ops) > MAX_OPERATIONS:
+        # The newest MAX_OPERATIONS, plus older failures nobody acknowledged (as the history).
+        while len(self._ops) - self._unacknowledged > MAX_OPERATIONS:
             victim = next(
                 (r for r in reversed(self._ops) if not r.pinned and not r.running), None
             )
@@ -379,6 +405,10 @@ class ActivityModel(QStandardItemModel):
             rec.texts_at = rec.version
             rec.texts = (operation_text(rec), compact_counts(rec))
         operation, counts = rec.texts
+        if rec.running:
+            note = live_note(rec, now)
+            if note:
+                operation = f"{operation} — {note}"
         shown = (operation, progress_cell(rec, bar), format_seconds(rec.elapsed_s(now)), counts,
                  bar, rec.status, rec.pinned)
         before = rec.shown
@@ -460,6 +490,17 @@ class ActivityModel(QStandardItemModel):
 
     def running_operations(self) -> list[OperationRecord]:
         return [rec for rec in self._ops if rec.running]
+
+    def is_foreign(self, project_id: str) -> bool:
+        return self.project_id is not None and project_id != self.project_id
+
+    def last_build(self) -> OperationRecord | None:
+        """The open project's newest ended build (its own history, never a replayed one)."""
+        for rec in self._ops:
+            if (rec.operation == "build" and rec.origin is None and rec.terminal is not None
+                    and not self.is_foreign(rec.project_id)):
+                return rec
+        return None
 
     @property
     def unacknowledged_failures(self) -> int:

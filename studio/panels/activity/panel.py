@@ -8,8 +8,17 @@ and `unacknowledged_failures_changed(int)` (for the tab title, see `tab_title`).
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QItemSelection, QModelIndex, QPoint, Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut, QShowEvent
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelection,
+    QModelIndex,
+    QObject,
+    QPoint,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QKeyEvent, QKeySequence, QResizeEvent, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -41,9 +50,13 @@ from studio.panels.activity.records import BurstNode, EventNode, GroupNode, Oper
 
 Selected = OperationRecord | GroupNode | EventNode | BurstNode
 
-# Fixed widths (px) of the columns beside the stretching Operation column: rows that start and
-# end never make the layout jump. Operation and its summary get what is left.
-FIXED_COLUMNS = ((COL_STATUS, 24), (COL_PROGRESS, 64), (COL_ELAPSED, 50), (COL_COUNTS, 92))
+# Fixed widths of the columns beside the stretching Operation column, each wide enough for the
+# widest text it shows (measured in the view's font): rows that start and end never make the
+# layout jump, and "3000/3000" or "59m 59s" are never cut. Operation gets what is left.
+WIDEST_TEXTS = ((COL_PROGRESS, "9999/9999"), (COL_ELAPSED, "59m 59s"),
+                (COL_COUNTS, "9999 assets"))
+STATUS_WIDTH = 24
+CELL_PADDING = 10  # the cell's margins, beside the text itself
 # Below this much room for Operation the Counts column steps aside (counts stay in the row's
 # tooltip and the inspection pane): the summary is what tells operations apart.
 MIN_OPERATION_WIDTH = 170
@@ -67,10 +80,11 @@ class ActivityPanel(QWidget):
         # The filter proxy calls Python for every row it maps, so it is plugged in only while a
         # filter is active; otherwise the view reads the model directly.
         self.proxy = ActivityFilter(self)
+        self._viewport: QWidget | None = None  # the view's, once made (see eventFilter)
 
         self._build_filters(model)
         self._build_view(model)
-        self.inspection = InspectionPane(self)
+        self.inspection = InspectionPane(self, project_id=model.project_id)
         self.inspection.asset_link_activated.connect(self.asset_link_activated)
         self._lay_out()
         model.unacknowledged_failures_changed.connect(self._on_failures_changed)
@@ -103,9 +117,13 @@ class ActivityPanel(QWidget):
         self.search.setAccessibleName("Activity text filter")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._on_text_changed)
+        self.search.installEventFilter(self)
         find = QShortcut(QKeySequence("Ctrl+Shift+F"), self,
                          context=Qt.ShortcutContext.WindowShortcut)
         find.activated.connect(self._focus_search)
+        clear = QShortcut(QKeySequence(Qt.Key.Key_Escape), self,
+                          context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        clear.activated.connect(self.clear_filters)
         self.acknowledge_button = QPushButton("Acknowledge", self)
         self.acknowledge_button.setToolTip("Acknowledge the selected failure")
         self.acknowledge_button.clicked.connect(self.acknowledge_selected)
@@ -124,13 +142,13 @@ class ActivityPanel(QWidget):
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setTreePosition(COL_OPERATION)  # the status column stays a narrow icon strip
         self.view.setAllColumnsShowFocus(True)
-        header = self.view.header()
-        header.setStretchLastSection(False)
-        header.setMinimumSectionSize(24)
-        header.setSectionResizeMode(COL_OPERATION, QHeaderView.ResizeMode.Stretch)
-        for column, width in FIXED_COLUMNS:
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
-            header.resizeSection(column, width)
+        metrics = self.view.fontMetrics()
+        self.fixed_columns = ((COL_STATUS, STATUS_WIDTH), *(
+            (column, metrics.horizontalAdvance(text) + CELL_PADDING)
+            for column, text in WIDEST_TEXTS))
+        self._configure_header()
+        self._viewport = self.view.viewport()
+        self._viewport.installEventFilter(self)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self.view.setAnimated(False)
         self.view.expanded.connect(self._on_expanded)
@@ -138,6 +156,16 @@ class ActivityPanel(QWidget):
         model.set_row_window(self._rows_on_screen)
         self.view.verticalScrollBar().valueChanged.connect(model.refresh_on_screen)
         self.view.collapsed.connect(model.refresh_on_screen)
+
+    def _configure_header(self) -> None:
+        """Resize modes and widths; again after each setModel (a new model resets them)."""
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(STATUS_WIDTH)
+        header.setSectionResizeMode(COL_OPERATION, QHeaderView.ResizeMode.Stretch)
+        for column, width in self.fixed_columns:
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+            header.resizeSection(column, width)
 
     def _lay_out(self) -> None:
         filters = QHBoxLayout()
@@ -167,6 +195,18 @@ class ActivityPanel(QWidget):
         self._fit_columns()
         self.model.refresh_on_screen()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        # The viewport gets its real width only once laid out (e.g. first shown after a resize
+        # while hidden): fit the columns to that, not to the panel's stale guess.
+        if watched is self._viewport and self._viewport is not None \
+                and event.type() is QEvent.Type.Resize:
+            self._fit_columns()
+        elif (watched is self.search and event.type() is QEvent.Type.KeyPress
+              and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape):
+            self.clear_filters()  # the line edit would swallow Esc before any shortcut
+            return True
+        return super().eventFilter(watched, event)
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         self.model.refresh_on_screen()  # running rows were not rewritten while hidden
@@ -194,10 +234,10 @@ class ActivityPanel(QWidget):
 
     def _fit_columns(self) -> None:
         """Depends on the panel's width only, never on the rows: nothing jumps as work runs."""
-        fixed = sum(width for column, width in FIXED_COLUMNS if column != COL_COUNTS)
+        widths = dict(self.fixed_columns)
+        fixed = sum(width for column, width in widths.items() if column != COL_COUNTS)
         room = self.view.viewport().width() - fixed - self.view.indentation()
-        self.view.setColumnHidden(COL_COUNTS, room - dict(FIXED_COLUMNS)[COL_COUNTS]
-                                  < MIN_OPERATION_WIDTH)
+        self.view.setColumnHidden(COL_COUNTS, room - widths[COL_COUNTS] < MIN_OPERATION_WIDTH)
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -244,6 +284,7 @@ class ActivityPanel(QWidget):
         if rec is not None:
             self.model.acknowledge([rec.operation_id])
             self._update_buttons()
+            self.inspection.show_node(self.selected_node())  # "not acknowledged" goes at once
 
     @Slot()
     def _focus_search(self) -> None:
@@ -251,9 +292,17 @@ class ActivityPanel(QWidget):
         self.search.selectAll()
 
     @Slot()
+    def clear_filters(self) -> None:
+        """Esc: every filter back to "all", the text emptied."""
+        self.search.clear()
+        self.status_filter.setCurrentIndex(0)
+        self.kind_filter.setCurrentIndex(0)
+
+    @Slot()
     def acknowledge_all(self) -> None:
         self.model.acknowledge_all()
         self._update_buttons()
+        self.inspection.show_node(self.selected_node())
 
     # ---- reactions -----------------------------------------------------------------------
 
@@ -291,6 +340,8 @@ class ActivityPanel(QWidget):
         # Qt accepts None here: a detached proxy does no work for inserts it cannot show.
         self.proxy.setSourceModel(self.model if wanted is self.proxy else None)  # type: ignore[arg-type]
         self.view.setModel(wanted)
+        self._configure_header()  # a new model resets the sections: keep the widths
+        self._fit_columns()
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
         self.inspection.show_node(None)
         self._update_buttons()

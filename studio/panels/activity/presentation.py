@@ -12,9 +12,18 @@ from datetime import datetime
 from functools import cache
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QGradient, QIcon, QLinearGradient
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QGradient,
+    QIcon,
+    QLinearGradient,
+    QPainter,
+    QPixmap,
+)
 
+from studio.panels.activity.failures import problems
 from studio.panels.activity.records import (
     BurstNode,
     EventNode,
@@ -34,21 +43,41 @@ BAR_ROLE = Qt.ItemDataRole.UserRole + 2  # float fraction, -1.0 when indetermina
 INDETERMINATE = -1.0
 BAR_COLOUR = QColor(70, 130, 200, 150)
 
-_ICONS = {
-    OperationStatus.RUNNING: QStyle.StandardPixmap.SP_BrowserReload,
-    OperationStatus.SUCCEEDED: QStyle.StandardPixmap.SP_DialogApplyButton,
-    OperationStatus.FAILED: QStyle.StandardPixmap.SP_MessageBoxCritical,
-    OperationStatus.BLOCKED: QStyle.StandardPixmap.SP_MessageBoxWarning,
-    OperationStatus.CANCELLED: QStyle.StandardPixmap.SP_DialogCancelButton,
-    OperationStatus.INTERRUPTED: QStyle.StandardPixmap.SP_MessageBoxQuestion,
+# Drawn by severity, the same in every style: failed red, blocked amber, cancelled and
+# incomplete neutral (a user's cancel is no alarm), succeeded green, running blue.
+STATUS_COLOURS = {
+    OperationStatus.RUNNING: QColor("#1565c0"),
+    OperationStatus.SUCCEEDED: QColor("#2e7d32"),
+    OperationStatus.FAILED: QColor("#c62828"),
+    OperationStatus.BLOCKED: QColor("#e08600"),
+    OperationStatus.CANCELLED: QColor("#757575"),
+    OperationStatus.INCOMPLETE: QColor("#9e9e9e"),
 }
+_GLYPHS = {
+    OperationStatus.RUNNING: "…", OperationStatus.SUCCEEDED: "✓", OperationStatus.FAILED: "✕",
+    OperationStatus.BLOCKED: "!", OperationStatus.CANCELLED: "–", OperationStatus.INCOMPLETE: "?",
+}
+ICON_SIZE = 32
 
 
 @cache
 def status_icon(status: OperationStatus) -> QIcon:
-    app = QApplication.instance()
-    style = app.style() if isinstance(app, QApplication) else None
-    return style.standardIcon(_ICONS[status]) if style is not None else QIcon()
+    """A filled disc in the status's colour with its glyph (drawn once per status)."""
+    pixmap = QPixmap(ICON_SIZE, ICON_SIZE)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(STATUS_COLOURS[status])
+    painter.drawEllipse(1, 1, ICON_SIZE - 2, ICON_SIZE - 2)
+    font = QFont()
+    font.setPixelSize(20)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.setPen(QColor("white"))
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, _GLYPHS[status])
+    painter.end()
+    return QIcon(pixmap)
 
 
 @cache
@@ -90,6 +119,26 @@ def format_seconds(seconds: float) -> str:
     return f"{minutes}m {rest:02d}s"
 
 
+def _about(seconds: float) -> str:
+    if seconds < 60:
+        return f"about {max(1, round(seconds))} s left"
+    return f"about {round(seconds / 60)} min left"
+
+
+def live_note(rec: OperationRecord, now: float) -> str:
+    """For a running operation: "no progress for 7 s", or its rate and smoothed time left
+    ("120 assets/s, about 8 s left"); empty otherwise. Time-dependent: made per refresh."""
+    stalled = rec.stalled_for(now)
+    if stalled is not None:
+        return f"no progress for {int(stalled)} s"
+    left = rec.time_left()
+    if left is None or rec.rate is None or rec.progress is None:
+        return ""
+    rate = rec.rate
+    shown = f"{rate:,.0f}" if rate >= 10 else f"{rate:.1f}"
+    return f"{shown} {rec.progress.unit}/s, {_about(left)}"
+
+
 def bar_value(rec: OperationRecord, now: float) -> float | None:
     if not rec.bar_visible(now):
         return None
@@ -125,6 +174,12 @@ def operation_text(rec: OperationRecord) -> str:
     word = _first_word(label)
     text = (rec.summary if word and _first_word(rec.summary).startswith(word)
             else f"{label} · {rec.summary}")
+    found = problems(rec)
+    if found and found[0].line() not in text:
+        # A failure's row says what went wrong: code, file, message (the fix: its tooltip).
+        text += f" — {found[0].line()}"
+        if len(found) > 1:
+            text += f" (+{len(found) - 1} more)"
     return REPLAY_MARK + text if rec.origin is not None else text
 
 
@@ -147,8 +202,8 @@ def compact_counts(rec: OperationRecord) -> str:
     if rec.diagnostics is not None:
         errors, warnings = rec.diagnostics
         parts.extend(f"{mark}{n}" for mark, n in (("✖", errors), ("⚠", warnings)) if n)
-    if rec.assets:
-        parts.append(f"{len(rec.assets)} asset{'' if len(rec.assets) == 1 else 's'}")
+    if rec.asset_count:
+        parts.append(f"{rec.asset_count} asset{'' if rec.asset_count == 1 else 's'}")
     looked_up = rec.cache_hits + rec.cache_misses
     if looked_up:
         parts.append(f"{rec.cache_hits}/{looked_up} cached")
@@ -160,6 +215,8 @@ def operation_tooltip(rec: OperationRecord) -> str:
              rec.summary, f"Operation: {rec.operation}", f"Status: {status_text(rec)}"]
     if rec.counts_text():
         lines.append(f"Counts: {rec.counts_text()}")
+    for problem in problems(rec)[:5]:
+        lines.append(problem.line() + (f"\n    Fix: {problem.fix}" if problem.fix else ""))
     if rec.origin is not None:
         lines.append(f"{rec.origin.capitalize()} — shown here, not saved in this project's "
                      "history")
@@ -189,8 +246,23 @@ def operation_row(rec: OperationRecord, now: float) -> tuple[str, str, str, str,
     )
 
 
+# A fold's icon when its reads ended differently: the one that most needs a look wins.
+_FOLD_PRECEDENCE = (OperationStatus.RUNNING, OperationStatus.INCOMPLETE,
+                    OperationStatus.CANCELLED, OperationStatus.SUCCEEDED)
+
+
 def burst_status(burst: BurstNode) -> OperationStatus:
-    return OperationStatus.RUNNING if burst.running else OperationStatus.SUCCEEDED
+    """The status its reads share, or the first of _FOLD_PRECEDENCE among them."""
+    statuses = burst.statuses()
+    for status in _FOLD_PRECEDENCE:
+        if status in statuses:
+            return status
+    return next(iter(statuses), OperationStatus.SUCCEEDED)
+
+
+def burst_status_text(burst: BurstNode) -> str:
+    """Each outcome with its count: "3 cancelled", "2 succeeded, 1 cancelled"."""
+    return ", ".join(f"{count} {status.value}" for status, count in burst.statuses().items())
 
 
 def burst_row(burst: BurstNode) -> tuple[str, str, str, str, str]:
@@ -204,19 +276,23 @@ def burst_row(burst: BurstNode) -> tuple[str, str, str, str, str]:
     )
 
 
+FOLD_EXPLANATION = (
+    "Consecutive reads (list, details, scan) are folded into one row so builds and changes "
+    "stand out. Expand it to see each one; a read that fails or is blocked, or whose findings "
+    "differ from the same read's before, gets its own row."
+)
+
+
 def burst_tooltip(burst: BurstNode) -> str:
-    statuses = ", ".join(f"{count} {status.value}" for status, count in burst.statuses().items())
     span = ""
     if burst.ops:  # newest first
         first, last = started_at(burst.ops[-1]), started_at(burst.ops[0])
         span = f"Started {first}" if first == last else f"Started {first} to {last}"
     lines = [
         f"{burst.label}: {burst.breakdown()}",
-        statuses,
+        burst_status_text(burst),
         span,
-        "Reads the Studio runs on every selection and refresh, folded so builds and changes "
-        "stand out. Expand to see each one; a failed read, or one whose findings changed, gets "
-        "its own row.",
+        FOLD_EXPLANATION,
     ]
     if burst.origin is not None:
         lines.append(burst.origin.capitalize())
@@ -224,7 +300,8 @@ def burst_tooltip(burst: BurstNode) -> str:
 
 
 def group_row(group: GroupNode) -> tuple[str, str]:
-    return "", group.label
+    not_kept = group.count - len(group.children)
+    return "", group.label + (f" · {not_kept} more not kept" if not_kept > 0 else "")
 
 
 def event_row(node: EventNode) -> tuple[str, str, str, str, str]:

@@ -16,6 +16,7 @@ from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
 from studio.panels.activity.model import ActivityModel
+from studio.panels.activity.presentation import live_note, operation_text
 from studio.panels.activity.records import OperationRecord
 from studio.services.event_lane import EventLane
 
@@ -29,6 +30,7 @@ class ProgressSummary:
 
     operations: tuple[OperationRecord, ...]
     fraction: float | None
+    now: float = 0.0  # when it was made (stalls and time left depend on it)
 
     @property
     def count(self) -> int:
@@ -39,10 +41,16 @@ class ProgressSummary:
             return ""
         if self.count == 1:
             rec = self.operations[0]
-            label = f"{rec.operation}: {rec.summary}"
+            label = operation_text(rec)  # "list: 5/9 assets", never "list: list: 5/9 …"
+            note = live_note(rec, self.now)
         else:
             label = f"{self.count} operations"
-        return label if self.fraction is None else f"{label}, {self.fraction:.0%}"
+            stalled = [s for s in (r.stalled_for(self.now) for r in self.operations)
+                       if s is not None]
+            note = (f"{len(stalled)} with no progress for {int(max(stalled))} s"
+                    if stalled else "")
+        text = label if self.fraction is None else f"{label}, {self.fraction:.0%}"
+        return f"{text} — {note}" if note else text
 
 
 def summarise(records: Sequence[OperationRecord], now: float) -> ProgressSummary:
@@ -57,7 +65,7 @@ def summarise(records: Sequence[OperationRecord], now: float) -> ProgressSummary
     fraction = (done / total if total else 1.0) if any(
         r.progress is not None and r.progress.total is not None for r in shown
     ) else None
-    return ProgressSummary(shown, fraction)
+    return ProgressSummary(shown, fraction, now)
 
 
 class _RefreshingBar(QWidget):

@@ -24,9 +24,13 @@ from packer.lane.events import (
     PackerEvent,
     Progress,
 )
+from studio.panels.activity.journal import OperationTotals
 from studio.services.lane_items import LaneEvent
 
 MAX_EVENTS_PER_OPERATION = 400  # retained event rows per operation; counts stay exact beyond
+STALL_AFTER_S = 5.0  # a running operation with no new event this long says so
+RATE_SMOOTHING = 0.3  # weight of the newest rate sample (exponential moving average)
+MIN_RATE_WINDOW_S = 0.2  # rate samples are taken over at least this long (not per drain)
 BAR_DELAY_S = 0.3  # no bar for operations shorter than this (no flicker); the timeline still shows
 
 _CACHE_HIT = EventKind.CACHE_HIT
@@ -46,7 +50,7 @@ class OperationStatus(StrEnum):
     FAILED = "failed"
     BLOCKED = "blocked"
     CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"  # restored from history with no terminal on record
+    INCOMPLETE = "incomplete"  # no terminal on record (history, or a replayed log ends early)
 
     @classmethod
     def from_outcome(cls, outcome: Outcome | None) -> OperationStatus:
@@ -64,7 +68,7 @@ _RUNNING = OperationStatus.RUNNING
 ROUTINE_OPERATIONS = frozenset({"list", "details", "scan"})
 ROUTINE_OUTCOMES = frozenset({
     OperationStatus.RUNNING, OperationStatus.SUCCEEDED, OperationStatus.CANCELLED,
-    OperationStatus.INTERRUPTED,
+    OperationStatus.INCOMPLETE,
 })
 
 
@@ -144,13 +148,55 @@ class OperationRecord:
         self.progress: Progress | None = None
         self.progress_event: LaneEvent | None = None
         self.progress_updates = 0
+        self.last_activity = arrived_at  # monotonic time of its latest event (stalls)
+        self.rate: float | None = None  # smoothed progress units per second (determinate)
+        self._rate_mark: tuple[float, int] | None = None  # (time, done) of the last sample
         self.events_total = 0
         self.events_retained = 0
         self.assets: set[str] = set()
         self.cache_hits = 0
         self.cache_misses = 0
         self.diagnostics: tuple[int, int] | None = None  # (errors, warnings) of the latest report
-        self.kinds: set[EventKind] = set()
+        self.kind_counts: dict[EventKind, int] = {}  # lifecycle events per kind, exact
+        self.asset_total: int | None = None  # restored from history: the whole run's count
+        self._restored_totals = False
+        self.assets_not_kept: dict[int, int] = {}  # sequence → affected assets history left out
+
+    @property
+    def kinds(self) -> set[EventKind]:
+        return set(self.kind_counts)
+
+    @property
+    def asset_count(self) -> int:
+        """Distinct assets the operation's events named (the whole run's, also once restored
+        from a history that kept only a sample of its events)."""
+        return self.asset_total if self.asset_total is not None else len(self.assets)
+
+    @property
+    def events_not_kept(self) -> int:
+        """Lifecycle events counted but not held (past the cap, or left out of history)."""
+        return max(0, self.events_total - self.events_retained)
+
+    def totals(self) -> OperationTotals:
+        """The exact counts, for the history (written with the terminal)."""
+        return OperationTotals(
+            events=self.events_total,
+            kinds={kind.value: n for kind, n in self.kind_counts.items()},
+            assets=self.asset_count, cache_hits=self.cache_hits, cache_misses=self.cache_misses,
+            progress_updates=self.progress_updates, progress=self.progress,
+        )
+
+    def apply_totals(self, totals: OperationTotals) -> None:
+        """Restore from history: the run's own counts replace those of the sampled events."""
+        self.events_total = totals.events
+        self.kind_counts = {EventKind(k): n for k, n in totals.kinds.items()
+                            if k in EventKind._value2member_map_}
+        self.asset_total = totals.assets
+        self.cache_hits, self.cache_misses = totals.cache_hits, totals.cache_misses
+        self.progress_updates = totals.progress_updates
+        self.progress = totals.progress
+        self.version += 1
+        self._restored_totals = True
 
     # -- status --
 
@@ -161,7 +207,9 @@ class OperationRecord:
     @property
     def pinned(self) -> bool:
         """A failure nobody has acknowledged yet: never evicted, counted on the tab."""
-        return self.status in PINNED_STATUSES and not self.acknowledged
+        if self.status not in PINNED_STATUSES or self.acknowledged:
+            return False
+        return self.status is OperationStatus.FAILED or not self.operation.endswith(".preview")
 
     def elapsed_s(self, now: float | None = None) -> float:
         if self.terminal is not None or not self.running:
@@ -173,9 +221,12 @@ class OperationRecord:
 
     # -- applying events --
 
-    def apply_progress(self, item: LaneEvent) -> bool:
+    def apply_progress(self, item: LaneEvent, now: float | None = None) -> bool:
         """Latest progress; never backwards. True when the visible value changed."""
         self.progress_updates += item.coalesced
+        if now is not None:
+            self.last_activity = now
+            self._sample_rate(item.event.progress, now)
         event = item.event
         new = event.progress
         self.progress_event = item
@@ -195,15 +246,55 @@ class OperationRecord:
         # Field by field: pydantic's __eq__ costs ~4 µs, and this runs per delivered update.
         return new.done != old.done or new.total != old.total or new.unit != old.unit
 
-    def apply_lifecycle(self, item: LaneEvent) -> None:
+    def _sample_rate(self, progress: Progress | None, now: float) -> None:
+        if progress is None or progress.total is None:
+            return
+        mark = self._rate_mark
+        if mark is None or progress.done < mark[1]:
+            self._rate_mark = (now, progress.done)
+            return
+        elapsed = now - mark[0]
+        if elapsed < MIN_RATE_WINDOW_S:
+            return
+        sample = (progress.done - mark[1]) / elapsed
+        self.rate = sample if self.rate is None else (
+            RATE_SMOOTHING * sample + (1 - RATE_SMOOTHING) * self.rate)
+        self._rate_mark = (now, progress.done)
+
+    def stalled_for(self, now: float) -> float | None:
+        """Seconds without any event, when that is STALL_AFTER_S or more (running only)."""
+        if not self.running:
+            return None
+        quiet = now - self.last_activity
+        return quiet if quiet >= STALL_AFTER_S else None
+
+    def time_left(self) -> float | None:
+        """Seconds left at the smoothed rate (determinate progress only)."""
+        p = self.progress
+        if not self.running or p is None or p.total is None or not self.rate:
+            return None
+        return max(0.0, (p.total - p.done) / self.rate)
+
+    def apply_lifecycle(self, item: LaneEvent, now: float | None = None) -> None:
         """Counts and status, and the event kept for its row (the rows are made lazily)."""
         event = item.event
         kind = event.kind
         self.events_total += 1
         self.version += 1
+        if now is not None:
+            self.last_activity = now
+        if item.made_by_lane and self.origin is not None and event.terminal:
+            # A replayed log that stops before this operation's terminal: incomplete, as when
+            # history has no terminal. Its time and summary stay those of the log's last event.
+            self.terminal = item
+            self.status = OperationStatus.INCOMPLETE
+            self.retained.append(item)
+            self.events_retained += 1
+            return
         self.last_event = event
         self.summary = event.summary
-        self.kinds.add(kind)
+        counts = self.kind_counts
+        counts[kind] = counts.get(kind, 0) + 1
         if event.affected_assets:
             for asset in event.affected_assets:
                 self.assets.add(asset.root)
@@ -267,6 +358,19 @@ class OperationRecord:
             else:
                 nodes.append(EventNode(item, self, len(nodes)))
         self._derived = len(self.retained)
+        if self._restored_totals:
+            self._count_groups_from_totals()
+
+    def _count_groups_from_totals(self) -> None:
+        """History kept a sample of the events; a kind shown as one group gets the run's
+        count (its row then says how many were not kept). Interleaved groups keep their own."""
+        groups: dict[EventKind, list[GroupNode]] = {}
+        for node in self._nodes:
+            if isinstance(node, GroupNode):
+                groups.setdefault(node.kind, []).append(node)
+        for kind, found in groups.items():
+            if len(found) == 1:
+                found[0].count = max(found[0].count, self.kind_counts.get(kind, 0))
 
     def _trailing_group(self, kind: EventKind) -> GroupNode | None:
         nodes = self.children
@@ -279,8 +383,8 @@ class OperationRecord:
         """Short, for a fixed-width column: zero counts are left out ("no findings" says the
         diagnostics were checked and none found)."""
         parts: list[str] = []
-        if self.assets:
-            parts.append(_plural(len(self.assets), "asset"))
+        if self.asset_count:
+            parts.append(_plural(self.asset_count, "asset"))
         if self.cache_hits:
             parts.append(_plural(self.cache_hits, "hit"))
         if self.cache_misses:

@@ -3,8 +3,8 @@
 The log goes through the same path as live events: a worker thread parses each line with
 `packer.lane.events.parse_event_line` and publishes it through a `WorkerSink` of the event lane, so
 the adapter's rules (ordering, coalescing, terminal barrier, missing terminals) apply unchanged.
-An operation that the log leaves without a terminal (a CI job killed mid-build) is reported by the
-lane as a failure, visibly, like a crashed worker.
+An operation that the log leaves without a terminal (a CI job killed mid-build) is ended by the
+lane (nothing spins forever) and shown as incomplete, as history without a terminal is.
 
 Replayed events travel on a lane sink of their own whose origin is `replay_origin(path)`
 ("replayed from ci.jsonl"): the Activity panel marks those operations and never writes them into
@@ -19,8 +19,9 @@ How the composition root wires `prometeu-studio --replay EVENTS.jsonl`:
     # or without a pool:
     thread = start_replay(path, lane)   # returns the started thread; join it on shutdown
 
-Malformed lines are skipped (counted in the returned ReplayReport and logged); a missing or
-unreadable file raises ReplayError with a message meant for the user.
+Malformed lines are skipped (counted in the returned ReplayReport, which the Studio shows, and
+logged); a missing or unreadable file raises ReplayError with a message meant for the user,
+before any event reaches the lane (so it makes no rows).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pydantic import ValidationError
 
@@ -52,14 +54,25 @@ class ReplayReport:
     cancelled: bool = False
 
 
+def _open_log(path: Path) -> BinaryIO:
+    try:
+        if path.is_dir():
+            raise ReplayError(f"cannot read event log {path}: it is a folder")
+        return open(path, "rb")  # the caller closes it; an OSError becomes ours
+    except OSError as exc:
+        raise ReplayError(f"cannot read event log {path}: {exc.strerror or exc}") from exc
+
+
 def replay_events(
     path: Path, sink: EventSink, token: CancellationToken | None = None
 ) -> ReplayReport:
     """Publish every event of the log into `sink`, in file order. Runs on a worker thread."""
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 (closed below; the error must be ours)
-    except OSError as exc:
-        raise ReplayError(f"cannot read event log {path}: {exc.strerror or exc}") from exc
+    return _publish(_open_log(path), path, sink, token)
+
+
+def _publish(
+    handle: BinaryIO, path: Path, sink: EventSink, token: CancellationToken | None
+) -> ReplayReport:
     events = 0
     skipped: list[int] = []
     with handle:
@@ -70,7 +83,7 @@ def replay_events(
                 continue
             try:
                 event = parse_event_line(line)
-            except ValidationError as exc:
+            except (ValidationError, ValueError) as exc:
                 skipped.append(number)
                 log.warning("event log %s line %d is not an event: %s", path, number,
                             str(exc).splitlines()[0])
@@ -89,9 +102,10 @@ def replay_through_lane(
 ) -> ReplayReport:
     """Replay into a lane sink marked with the log's origin; the sink is closed after (so an
     operation the log leaves open is reported by the lane). Runs on a worker thread."""
+    handle = _open_log(path)  # before the sink: an unreadable log makes no rows at all
     sink = lane.open_sink(f"replay {path.name}", token, origin=replay_origin(path))
     try:
-        report = replay_events(path, sink, token)
+        report = _publish(handle, path, sink, token)
     except BaseException as exc:
         sink.close(exc)
         raise

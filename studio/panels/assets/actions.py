@@ -123,7 +123,7 @@ def describe_preview(preview: MutationPreview) -> str:
     if disk:
         parts.append(_section("On disk", disk))
     if not registry and not disk:
-        parts.append("<i>Nothing would change.</i>")
+        parts.append("<p><i>Nothing would change.</i></p>")  # a block: never "change.Blocked"
     if preview.blockers:
         parts.append(_section("Blocked", [
             n.message + (f" — {n.fix}" if n.fix else "") for n in preview.blockers

@@ -23,10 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from packer.doctor.queries import AssetDetails as PackerAssetDetails
+from studio.panels.assets.history import AssetHistoryView
 from studio.panels.assets.preview import AssetPreviewPanel
 from studio.panels.assets.rows import row_state
 
-SECTION_TITLES = ("Summary", "Runtime contract", "Inputs / Preview", "Diagnostics", "Actions")
+SECTION_TITLES = ("Summary", "Runtime contract", "Inputs / Preview", "Diagnostics", "History",
+                  "Actions")
 DIAGNOSTIC_COLUMNS = ("Code", "Severity", "Message", "Suggested fix", "File")
 DIAGNOSTICS_MAX_HEIGHT = 260
 INPUTS_MAX_ROWS = 5
@@ -176,12 +178,14 @@ class AssetDetails(QScrollArea):
         self.actions_box = QGroupBox("Actions")
         actions_layout = QVBoxLayout(self.actions_box)
         actions_layout.addWidget(actions)
+        self.history = AssetHistoryView()
 
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
         self.sections: tuple[QGroupBox, ...] = (
-            self.summary, self.contract, self.inputs_box, self.diagnostics_box, self.actions_box
+            self.summary, self.contract, self.inputs_box, self.diagnostics_box, self.history,
+            self.actions_box,
         )
         # Summary and contract side by side when there is room: the preview starts higher up.
         self.facts = FactsRow(self.summary, self.contract)

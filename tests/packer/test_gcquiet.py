@@ -1,0 +1,45 @@
+"""quiet_gc: a long operation's objects are kept out of full collections, and let go after."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+from packer.build import build
+from packer.lane.events import PackerEvent
+from packer.lane.gcquiet import quiet_gc
+from tests.packer.build_support import add_raw, new_project
+
+
+def test_survivors_are_frozen_inside_and_released_by_the_last_one_out() -> None:
+    assert gc.get_freeze_count() == 0
+    with quiet_gc():
+        assert gc.get_freeze_count() > 0
+        kept = [[n] for n in range(5000)]  # survivors made inside
+        before = gc.get_freeze_count()
+        gc.collect(1)  # they move to the old generation, and from there to the frozen one
+        assert gc.get_freeze_count() >= before + len(kept)
+        assert len(gc.get_objects(2)) < len(kept)  # a full collection would not scan them
+        with quiet_gc():
+            pass
+        assert gc.get_freeze_count() > 0  # an inner (or concurrent) operation's end
+    assert gc.get_freeze_count() == 0
+    gc.collect(1)
+    assert gc.get_freeze_count() == 0  # and nothing freezes once all are out
+
+
+class FreezeProbe:
+    def __init__(self) -> None:
+        self.counts: list[int] = []
+
+    def publish(self, event: PackerEvent) -> None:
+        self.counts.append(gc.get_freeze_count())
+
+
+def test_a_build_runs_quiet_and_leaves_nothing_frozen(tmp_path: Path) -> None:
+    project = new_project(tmp_path)
+    add_raw(project, "raw/a", b"a" * 100)
+    probe = FreezeProbe()
+    assert build(project, probe).succeeded
+    assert probe.counts and min(probe.counts) > 0
+    assert gc.get_freeze_count() == 0
