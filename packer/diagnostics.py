@@ -142,6 +142,9 @@ CATALOGUE: dict[str, CodeInfo] = {
            "followed), and rename files whose names are not UTF-8."),
         _c("PK208", "stale-staging", _I, "an interrupted build left a staging folder",
            "Nothing to do: the next build removes it."),
+        _c("PK209", "validation-cache-unusable", _I,
+           "the validation cache cannot be used",
+           "Nothing to do: doctor validates every asset again and writes a fresh cache."),
     )
 }
 

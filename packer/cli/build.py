@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.table import Table
-
-from packer.build import BuildResult, build
-from packer.build.reader import InspectReport, MalformedContainer, inspect_file
 from packer.cli.common import EXIT_BLOCKED, EXIT_OK, CommandContext, add_command
-from packer.lane.events import Outcome
+
+if TYPE_CHECKING:  # imported by the handlers: a command that does not build never loads them
+    from packer.build import BuildResult
+    from packer.build.reader import InspectReport
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run_build(ctx: CommandContext) -> int:
+    from packer.build import build
+    from packer.lane.events import Outcome
+
     project = ctx.project
     with ctx.event_sink() as sink:
         result = build(project, sink=sink, use_cache=not ctx.args.no_cache)
@@ -44,6 +47,8 @@ def _run_build(ctx: CommandContext) -> int:
 
 
 def _print_build(ctx: CommandContext, result: BuildResult) -> None:
+    from packer.lane.events import Outcome
+
     out = ctx.out
     for found in result.blocking:
         where = f" [{found.root}{'/' + found.file if found.file else ''}]" if found.root else ""
@@ -66,6 +71,8 @@ def _print_build(ctx: CommandContext, result: BuildResult) -> None:
 
 
 def _run_inspect(ctx: CommandContext) -> int:
+    from packer.build.reader import MalformedContainer, inspect_file
+
     path: Path = ctx.args.file
     try:
         report = inspect_file(path)
@@ -85,6 +92,8 @@ def _run_inspect(ctx: CommandContext) -> int:
 
 
 def _print_report(ctx: CommandContext, report: InspectReport) -> None:
+    from rich.table import Table
+
     slots = {row["asset_id"]: row["slot"] for row in report.preload}
     table = Table(title=f"{report.path}: {len(report.asset_table)} assets, "
                   f"{report.file_size} bytes, payload at {report.payload_offset}")

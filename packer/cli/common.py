@@ -49,26 +49,23 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
-
-from pydantic import BaseModel
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from typing import IO, TYPE_CHECKING, Any, Self
 
 from packer.errors import PackerError
-from packer.files.project import Project, open_project
-from packer.lane.events import EventKind, PackerEvent
-from packer.lane.sinks import EventSink, JsonLinesSink, NullSink
+
+# rich, pydantic and the packer's models are imported where they are used, so that parsing the
+# command line costs little and `--json` output never loads rich's renderers.
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
+    from packer.files.project import Project
+    from packer.lane.events import PackerEvent
+    from packer.lane.sinks import EventSink
 
 EXIT_OK = 0
 EXIT_BLOCKED = 1
@@ -134,10 +131,16 @@ class CommandContext:
     def __post_init__(self) -> None:
         self.json_output: bool = bool(getattr(self.args, "json_output", False))
         self.events_jsonl: bool = getattr(self.args, "events", None) == "jsonl"
-        human_stream = self.stderr if (self.json_output or self.events_jsonl) else self.stdout
-        # Human output: tables and sentences. Never mixed with machine output on stdout.
-        self.out = _console(human_stream)
-        self.err = _console(self.stderr)
+
+    @cached_property
+    def out(self) -> Console:
+        """Human output: tables and sentences. Never mixed with machine output on stdout."""
+        human = self.stderr if (self.json_output or self.events_jsonl) else self.stdout
+        return _console(human)
+
+    @cached_property
+    def err(self) -> Console:
+        return _console(self.stderr)
 
     @property
     def project(self) -> Project:
@@ -146,6 +149,8 @@ class CommandContext:
             path = getattr(self.args, "project", None)
             if path is None:
                 raise CliError("this command takes no PROJECT")
+            from packer.files.project import open_project
+
             try:
                 self._project = open_project(path)
             except PackerError as exc:
@@ -159,6 +164,8 @@ class CommandContext:
     @contextlib.contextmanager
     def event_sink(self) -> Iterator[EventSink]:
         """The sink an operation should publish to for this invocation (see module docstring)."""
+        from packer.lane.sinks import JsonLinesSink, NullSink
+
         if self.events_jsonl:
             sink = JsonLinesSink(self.stdout)
             try:
@@ -173,6 +180,8 @@ class CommandContext:
 
     def write_json(self, value: BaseModel | Any) -> None:
         """One JSON document on stdout (pydantic models are dumped in JSON mode)."""
+        from pydantic import BaseModel
+
         data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
         self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         self.stdout.flush()
@@ -185,6 +194,8 @@ class CommandContext:
 def _console(stream: IO[str]) -> Console:
     """A terminal wraps tables to its width; a pipe or a file gets them unwrapped (rich would
     otherwise fold every cell at 80 columns, splitting words like `unregistered`)."""
+    from rich.console import Console
+
     console = Console(file=stream, highlight=False, soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console = Console(file=stream, highlight=False, soft_wrap=True, width=_UNWRAPPED_WIDTH)
@@ -205,7 +216,16 @@ class RichProgressSink:
     wants_events = True
 
     def __init__(self, console: Console) -> None:
-        self._progress = Progress(
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self._progress: Progress = Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
             BarColumn(),
@@ -219,6 +239,8 @@ class RichProgressSink:
         self._lock = threading.Lock()
 
     def publish(self, event: PackerEvent) -> None:
+        from packer.lane.events import EventKind
+
         with self._lock:
             task = self._tasks.get(event.operation_id)
             if event.terminal:

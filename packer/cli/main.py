@@ -14,14 +14,10 @@ so an existing project file is never overwritten.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
-from rich.text import Text
-
 from packer import __version__
-from packer.cli import build as cli_build
-from packer.cli import mutate as cli_mutate
-from packer.cli import new as cli_new
 from packer.cli.common import (
     EXIT_BLOCKED,
     EXIT_OK,
@@ -31,21 +27,17 @@ from packer.cli.common import (
     add_command,
     run_handler,
 )
-from packer.cli.render import print_details, print_doctor, print_listing
-from packer.doctor.queries import get_asset_details, list_assets_report
-from packer.doctor.service import doctor
-from packer.errors import NotAProjectError, PackerError
-from packer.files.initialise import publish_init
-from packer.files.project import (
-    ASSETS_DIR,
-    PROJECT_FILE,
-    create_project,
-    open_project,
-)
-from packer.workspace.scan import AssetState
 
+# The handlers import what they use (the scan, doctor, rich's renderers): `--version`, `--help`
+# and a short command start in a fraction of the time (docs/benchmarks.md, "Scale").
 
 def _run_init(ctx: CommandContext) -> int:
+    from rich.text import Text
+
+    from packer.errors import NotAProjectError, PackerError
+    from packer.files.initialise import publish_init
+    from packer.files.project import ASSETS_DIR, PROJECT_FILE, create_project, open_project
+
     path = ctx.args.project
     create_name: str | None = ctx.args.create
     created_project = False
@@ -98,17 +90,24 @@ def _run_init(ctx: CommandContext) -> int:
 
 
 def _run_list(ctx: CommandContext) -> int:
+    from packer.doctor.queries import list_assets_report
+
     project = ctx.project
     with ctx.event_sink() as sink:
-        listing = list_assets_report(project, sink)
+        listing = list_assets_report(project, sink, validate=ctx.args.validate)
     if ctx.json_output:
         ctx.write_json(listing)
     else:
+        from packer.cli.render import print_listing
+
         print_listing(ctx.out, listing)
     return EXIT_BLOCKED if listing.blocking else EXIT_OK
 
 
 def _run_show(ctx: CommandContext) -> int:
+    from packer.cli.render import print_details
+    from packer.doctor.queries import get_asset_details
+
     project = ctx.project
     asset: str = ctx.args.asset
     with ctx.event_sink() as sink:
@@ -117,11 +116,14 @@ def _run_show(ctx: CommandContext) -> int:
         ctx.write_json(details)
     else:
         print_details(ctx.out, details)
-    blocking = details.errors > 0 and details.state is not AssetState.UNREGISTERED
+    blocking = details.errors > 0 and details.asset_id is not None and details.included_in_build
     return EXIT_BLOCKED if blocking else EXIT_OK
 
 
 def _run_doctor(ctx: CommandContext) -> int:
+    from packer.cli.render import print_doctor
+    from packer.doctor.service import doctor
+
     project = ctx.project
     with ctx.event_sink() as sink:
         report = doctor(project, workspace=ctx.args.workspace, fix=ctx.args.fix, sink=sink)
@@ -141,17 +143,26 @@ def register_core(subparsers: argparse._SubParsersAction[argparse.ArgumentParser
     )
     init.add_argument("--create", metavar="NAME", default=None,
                       help="create a new project named NAME in PROJECT (which must not hold one)")
-    add_command(subparsers, "list", "List every asset with its state and findings", _run_list,
-                description="List registered, unregistered, missing and quarantined assets. "
-                "Exit 1 when a registered asset or the registry has an error.")
+    listing = add_command(
+        subparsers, "list", "List every asset with its state and findings", _run_list,
+        description="List registered, unregistered, missing and quarantined assets. Format "
+        "findings come from the validation cache that doctor keeps; an asset whose format was "
+        "not validated since it last changed says `unchecked`. Exit 1 when the registry or an "
+        "asset in the build set (registered and included) has an error known to the listing.")
+    listing.add_argument("--validate", action="store_true",
+                         help="validate the format of every unchecked asset first (decodes "
+                         "their inputs) and keep the results in the validation cache")
     show = add_command(subparsers, "show", "Show one asset in detail", _run_show,
                        description="Summary, runtime contract, inputs and diagnostics of one "
-                       "asset. Exit 1 when a registered asset has an error.")
+                       "asset (its format is always validated). Exit 1 when an asset in the "
+                       "build set (registered and included) has an error.")
     show.add_argument("asset", metavar="ASSET",
                       help="an asset_id (7 or #7) or a root relative to assets/")
     doc = add_command(
         subparsers, "doctor", "Diagnose the project", _run_doctor,
-        description="Check the registered assets (structural errors block a build). "
+        description="Check the registered assets (errors of the build set block a build; "
+        "those of excluded assets are reported, and block nothing, as in build). Format "
+        "validation results are cached in assets/.prometeu/validation.json. "
         "Exit 1 when a build would be blocked.",
     )
     doc.add_argument("--workspace", action="store_true",
@@ -169,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register_core(subparsers)
+    from packer.cli import build as cli_build  # not needed by `--version`
+    from packer.cli import mutate as cli_mutate
+    from packer.cli import new as cli_new
+
     for module in (cli_build, cli_mutate, cli_new):
         module.register(subparsers)
     return parser
@@ -176,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code (the console script passes it to sys.exit)."""
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words == ["--version"]:  # what argparse would print, without building every parser
+        sys.stdout.write(f"prometeu-packer {__version__}\n")
+        return EXIT_OK
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -13,10 +13,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
-
-from pydantic import ValidationError
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from packer.cli.common import (
     EXIT_BLOCKED,
@@ -25,18 +22,16 @@ from packer.cli.common import (
     CommandContext,
     add_command,
 )
-from packer.files.lock import LockHeldError
-from packer.files.project import Project
-from packer.mutations import (
-    DEFAULT_LOCK_TIMEOUT_S,
-    MutationAction,
-    MutationPreview,
-    MutationRequest,
-    MutationResult,
-    Note,
-    apply_mutation,
-    preview_mutation,
-)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+    from packer.files.project import Project
+from packer.mutations.actions import DEFAULT_LOCK_TIMEOUT_S, MutationAction
+
+if TYPE_CHECKING:
+    from packer.mutations.model import MutationPreview, MutationRequest, MutationResult, Note
 
 _COMMANDS: dict[str, tuple[MutationAction, str]] = {
     "register": (MutationAction.REGISTER, "Register an asset.json: it gets the next asset_id"),
@@ -52,6 +47,13 @@ _COMMANDS: dict[str, tuple[MutationAction, str]] = {
     "rename": (MutationAction.RENAME, "Change an asset's logical name (visible to game code)"),
 }
 _FILES_SHOWN = 8
+
+
+def _text(text: str = "", style: str = "") -> Text:
+    """rich's Text, imported when something is printed (not when the parser is built)."""
+    from rich.text import Text
+
+    return Text(text, style=style)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -129,6 +131,10 @@ def _stdin_is_terminal() -> bool:
 
 
 def _run_mutation(ctx: CommandContext) -> int:
+    from pydantic import ValidationError  # not needed at start-up
+
+    from packer.mutations.model import MutationRequest
+
     project = ctx.project
     args = ctx.args
     action: MutationAction = args.mutation
@@ -145,6 +151,9 @@ def _run_mutation(ctx: CommandContext) -> int:
 
 def run_mutation_request(ctx: CommandContext, request: MutationRequest) -> int:
     """Preview, print, confirm or not, apply; the exit code (see the module docstring)."""
+    from packer.files.lock import LockHeldError  # not needed at start-up
+    from packer.mutations import apply_mutation, preview_mutation
+
     project = ctx.project
     args = ctx.args
     result: MutationResult | None = None
@@ -181,7 +190,7 @@ def _confirmed(ctx: CommandContext, preview: MutationPreview) -> bool:
     if not _stdin_is_terminal():
         return False
     question = "Apply these changes? [y/N] "
-    ctx.err.print(Text(question), end="")
+    ctx.err.print(_text(question), end="")
     answer = sys.stdin.readline().strip().lower()
     return answer in {"y", "yes"}
 
@@ -193,24 +202,24 @@ def _print_outcome(
     if result is not None:
         style = "bold green" if result.applied else "bold red"
         word = "Applied" if result.applied else "Not applied"
-        out.print(Text(f"{word}: {result.message}", style=style), soft_wrap=True)
+        out.print(_text(f"{word}: {result.message}", style=style), soft_wrap=True)
         for warning in result.warnings:
-            out.print(Text(f"  ! {warning}", style="yellow"), soft_wrap=True)
+            out.print(_text(f"  ! {warning}", style="yellow"), soft_wrap=True)
     elif preview.blocked:
-        out.print(Text("Blocked: nothing was changed.", style="bold red"))
+        out.print(_text("Blocked: nothing was changed.", style="bold red"))
     elif ctx.args.preview:
-        out.print(Text("Preview only: nothing was changed."))
+        out.print(_text("Preview only: nothing was changed."))
     elif _stdin_is_terminal():
-        out.print(Text("Not confirmed: nothing was changed."))
+        out.print(_text("Not confirmed: nothing was changed."))
     else:
-        out.print(Text("Nothing was changed: no terminal to confirm on. Re-run with --yes to "
+        out.print(_text("Nothing was changed: no terminal to confirm on. Re-run with --yes to "
                        "apply."), soft_wrap=True)
 
 
 def print_preview(console: Console, preview: MutationPreview) -> None:
     """The preview as text: what changes, then blockers, warnings and safe fixes, apart."""
     target = preview.target
-    head = Text(f"{preview.action.verb} ", style="bold")
+    head = _text(f"{preview.action.verb} ", style="bold")
     label = target.label()
     head.append(label if label == target.root else f"{label} ({target.root})")
     head.append(f"  [{preview.operation_class.value.replace('_', ' ')}"
@@ -222,66 +231,66 @@ def print_preview(console: Console, preview: MutationPreview) -> None:
                               f"{preview.next_asset_id_after}")
     _section(console, "Registry changes", registry_lines)
     if preview.disk_changes:
-        console.print(Text("Disk changes:", style="bold"))
+        console.print(_text("Disk changes:", style="bold"))
         for change in preview.disk_changes:
-            console.print(Text(f"  • {change.describe()}"), soft_wrap=True)
+            console.print(_text(f"  • {change.describe()}"), soft_wrap=True)
             shown = change.files[:_FILES_SHOWN]
             for name in shown:
-                console.print(Text(f"      {name}", style="dim"), soft_wrap=True)
+                console.print(_text(f"      {name}", style="dim"), soft_wrap=True)
             if len(change.files) > len(shown):
-                console.print(Text(f"      … and {len(change.files) - len(shown)} more",
+                console.print(_text(f"      … and {len(change.files) - len(shown)} more",
                                    style="dim"))
     if preview.changes_nothing and not preview.blocked:
-        console.print(Text("Nothing to change."))
+        console.print(_text("Nothing to change."))
     if preview.proposal is not None:
         _print_proposal(console, preview)
     _notes(console, "Blockers", "✗", "bold red", preview.blockers)
     _notes(console, "Warnings", "!", "yellow", preview.warnings)
     if preview.safe_fixes:
-        console.print(Text("Safe fixes:", style="bold"))
+        console.print(_text("Safe fixes:", style="bold"))
         for fix in preview.safe_fixes:
-            console.print(Text(f"  → {fix.description}", style="cyan"), soft_wrap=True)
+            console.print(_text(f"  → {fix.description}", style="cyan"), soft_wrap=True)
 
 
 def _print_proposal(console: Console, preview: MutationPreview) -> None:
     """new: the asset.json to be written, the files left out and the asset's findings."""
     proposal = preview.proposal
     assert proposal is not None
-    console.print(Text(f"Declaration (assets/{preview.target.root}/asset.json):", style="bold"))
+    console.print(_text(f"Declaration (assets/{preview.target.root}/asset.json):", style="bold"))
     for line in proposal.declaration_text.splitlines():
-        console.print(Text(f"    {line}", style="dim"), soft_wrap=True)
+        console.print(_text(f"    {line}", style="dim"), soft_wrap=True)
     if proposal.skipped:
-        console.print(Text("Not inputs:", style="bold"))
+        console.print(_text("Not inputs:", style="bold"))
         for skipped in proposal.skipped:
-            console.print(Text(f"  - {skipped.path}: {skipped.reason}"), soft_wrap=True)
+            console.print(_text(f"  - {skipped.path}: {skipped.reason}"), soft_wrap=True)
     if proposal.diagnostics:
-        console.print(Text("Diagnostics the new asset would have:", style="bold"))
+        console.print(_text("Diagnostics the new asset would have:", style="bold"))
         for found in proposal.diagnostics:
-            finding = Text(f"  {found.severity.value} ",
+            finding = _text(f"  {found.severity.value} ",
                            style="red" if found.blocking else "yellow")
             finding.append(f"{found.code} ", style="bold")
             finding.append(found.message)
             console.print(finding, soft_wrap=True)
     else:
-        console.print(Text("Diagnostics the new asset would have: none"))
+        console.print(_text("Diagnostics the new asset would have: none"))
 
 
 def _section(console: Console, title: str, lines: list[str]) -> None:
     if lines:
-        console.print(Text(f"{title}:", style="bold"))
+        console.print(_text(f"{title}:", style="bold"))
         for line in lines:
-            console.print(Text(f"  • {line.removeprefix('registry: ')}"), soft_wrap=True)
+            console.print(_text(f"  • {line.removeprefix('registry: ')}"), soft_wrap=True)
 
 
 def _notes(console: Console, title: str, mark: str, style: str, notes: tuple[Note, ...]) -> None:
     if not notes:
         return
-    console.print(Text(f"{title}:", style="bold"))
+    console.print(_text(f"{title}:", style="bold"))
     for note in notes:
-        line = Text(f"  {mark} ", style=style)
+        line = _text(f"  {mark} ", style=style)
         if note.code:
             line.append(f"{note.code} ", style="bold")
         line.append(note.message)
         console.print(line, soft_wrap=True)
         if note.fix:
-            console.print(Text(f"      fix: {note.fix}", style="dim"), soft_wrap=True)
+            console.print(_text(f"      fix: {note.fix}", style="dim"), soft_wrap=True)

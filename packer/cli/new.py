@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import argparse
 import posixpath
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING
 
 from packer.cli.common import CliError, CommandContext, add_command
 from packer.cli.mutate import add_consent_options, path_argument, run_mutation_request
-from packer.files.project import Project
-from packer.mutations import MutationAction, MutationRequest
-from packer.mutations.proposal import ASSET_TYPES
+from packer.mutations.actions import ASSET_TYPES, MutationAction
+
+if TYPE_CHECKING:  # the models and the proposal (Pillow) load when the command runs
+    from packer.files.project import Project
+    from packer.mutations.model import MutationRequest
 
 HELP = "Make a new asset of a folder of files (PNG tiles, WAVs, or one data file)"
 
@@ -45,6 +46,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def request_for(project: Project, args: argparse.Namespace) -> MutationRequest:
+    from pydantic import ValidationError
+
+    from packer.mutations.model import MutationRequest
+
     root, files = _root_and_files(project, [path_argument(project, p) for p in args.paths])
     try:
         return MutationRequest(action=MutationAction.NEW, asset=root, files=files,

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from packer.diagnostics import Diagnostic, Severity, counts_text, plural
-from packer.doctor.queries import AssetDetails, AssetListing
+from packer.doctor.queries import AssetDetails, AssetListing, FormatCheck
 from packer.doctor.service import DoctorReport
 
 _SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -66,9 +66,13 @@ def print_listing(console: Console, listing: AssetListing) -> None:
         if asset.warnings:
             findings.append((", " if findings else "") + plural(asset.warnings, "warning"),
                             style="yellow")
-        if not findings:
-            findings.append("ok" if not asset.infos else plural(asset.infos, "hint"),
-                            style="green" if not asset.infos else "cyan")
+        if asset.infos and not asset.errors and not asset.warnings:
+            findings.append(plural(asset.infos, "hint"), style="cyan")
+        if asset.format_check is FormatCheck.UNCHECKED:
+            # its format errors are unknown: never `ok` (doctor or `list --validate` checks it)
+            findings.append((", " if findings else "") + "unchecked", style="dim")
+        elif not findings:
+            findings.append("ok", style="green")
         table.add_row(
             "-" if asset.asset_id is None else str(asset.asset_id),
             Text(asset.name or "?"), asset.type or "?", asset.state.value,
@@ -79,6 +83,9 @@ def print_listing(console: Console, listing: AssetListing) -> None:
     console.print(table)
     registered = sum(1 for a in listing.assets if a.asset_id is not None)
     console.print(f"{plural(len(listing.assets), 'asset')}, {registered} registered.")
+    if listing.unchecked:
+        console.print(f"{plural(listing.unchecked, 'asset')} unchecked: their format errors are "
+                      "not known yet; `list --validate` or `doctor` checks them.")
 
 
 def print_details(console: Console, details: AssetDetails) -> None:

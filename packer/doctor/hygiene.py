@@ -18,9 +18,12 @@ import xxhash
 
 from packer.build.buildlock import build_running
 from packer.diagnostics import Diagnostic, diagnostic
+from packer.doctor.hash_cache import Fingerprint, HashCache
+from packer.doctor.hash_cache import now_ns as hash_now_ns
 from packer.files.declaration import DECLARATION_FILE, NAME_PATTERN
 from packer.files.project import PACKER_DIR, Project
 from packer.lane.cancellation import CancellationToken
+from packer.workspace.roots import RootIndex
 from packer.workspace.scan import AssetRecord, AssetState
 
 LARGE_UNUSED_BYTES = 1 << 20  # an unreferenced file above 1 MiB is PK204 instead of PK203
@@ -28,10 +31,17 @@ STAGING_DIR = ".staging"  # build/.staging: where a build emits before promoting
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class WorkspaceFile:
     path: str  # POSIX, relative to assets/
     size: int
+    mtime_ns: int = 0
+    ctime_ns: int = 0
+    inode: int = 0
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        return (self.size, self.mtime_ns, self.ctime_ns, self.inode)
 
 
 def list_workspace_files(assets_dir: Path, token: CancellationToken) -> list[WorkspaceFile]:
@@ -65,7 +75,8 @@ def list_workspace_files(assets_dir: Path, token: CancellationToken) -> list[Wor
             if stat.S_ISDIR(st.st_mode):
                 visit(Path(entry.path), child)
             elif stat.S_ISREG(st.st_mode):
-                found.append(WorkspaceFile(child, st.st_size))
+                found.append(WorkspaceFile(child, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                                           st.st_ino))
 
     if assets_dir.is_dir():
         visit(assets_dir, "")
@@ -113,13 +124,22 @@ def find_duplicates(
     groups: list[list[WorkspaceFile]],
     token: CancellationToken,
     on_hashed: Callable[[], None] | None = None,
+    known: HashCache | None = None,
 ) -> list[list[str]]:
-    """Hash the same-size candidates; return groups (≥ 2 paths, sorted) of identical content."""
+    """Hash the same-size candidates; return groups (≥ 2 paths, sorted) of identical content.
+
+    With `known`, a file whose fingerprint is unchanged keeps its recorded hash (the caller
+    saves `known` afterwards)."""
     duplicates: list[list[str]] = []
     for group in groups:
         by_hash: dict[str, list[str]] = {}
         for item in group:
-            digest = content_hash(assets_dir / item.path, token)
+            digest = known.get(item.path, item.fingerprint) if known is not None else None
+            if digest is None:
+                started = hash_now_ns()
+                digest = content_hash(assets_dir / item.path, token)
+                if digest is not None and known is not None:
+                    known.put(item.path, item.fingerprint, started, digest)
             if on_hashed is not None:
                 on_hashed()
             if digest is not None:
@@ -128,17 +148,8 @@ def find_duplicates(
     return sorted(duplicates)
 
 
-def owner_of(path: str, roots: Iterable[str]) -> str | None:
-    """The innermost asset root holding `path` (relative to assets/), if any."""
-    best: str | None = None
-    for root in roots:
-        if (not root or path.startswith(f"{root}/")) and (best is None or len(root) > len(best)):
-            best = root
-    return best
-
-
-def _locate(path: str, roots: Iterable[str]) -> tuple[str | None, str]:
-    owner = owner_of(path, roots)
+def _locate(path: str, roots: RootIndex) -> tuple[str | None, str]:
+    owner = roots.owner(path)
     if owner is None:
         return None, path
     return owner, path[len(owner) + 1:] if owner else path
@@ -148,11 +159,12 @@ def duplicate_diagnostics(
     duplicates: list[list[str]], roots: dict[str, int | None]
 ) -> list[Diagnostic]:
     """PK202 for every copy after the first (by path) of each group of identical files."""
+    index = RootIndex(roots)
     found = []
     for group in duplicates:
         first = group[0]
         for copy in group[1:]:
-            root, file = _locate(copy, roots)
+            root, file = _locate(copy, index)
             found.append(diagnostic(
                 "PK202",
                 f"assets/{copy} has the same content as assets/{first}"
@@ -214,11 +226,6 @@ def record_hygiene(
                 root=record.root, file=file, asset_id=record.asset_id,
             ))
     return found
-
-
-def nested_roots_of(root: str, all_roots: Iterable[str]) -> list[str]:
-    prefix = f"{root}/" if root else ""
-    return [r for r in all_roots if r != root and r.startswith(prefix)]
 
 
 def staging_dir(project: Project) -> Path:

@@ -2,27 +2,36 @@
 
 `list_assets` stays cheap: it reads the scan (directory entries, each asset.json, `stat` of the
 inputs), the per-asset hygiene, and duplicate content (hashing only files that share a size with
-another); it never decodes an input. Its counts therefore leave out format errors, which
-`get_asset_details` (and doctor) add by running the asset's format validation.
+another); it never decodes an input. Format findings come from the validation cache
+(packer.doctor.validation_cache, written by doctor): an asset whose validation is not known there
+is `unchecked` (never `ok`), unless `validate=True` validates it (and saves the cache).
+`get_asset_details` always validates its one asset.
 """
 
 from __future__ import annotations
 
 import stat
+from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
+from packer.doctor.hash_cache import load_hash_cache
 from packer.doctor.hygiene import (
     duplicate_candidates,
     duplicate_diagnostics,
     find_duplicates,
     list_workspace_files,
-    nested_roots_of,
     record_hygiene,
 )
-from packer.doctor.service import format_findings
+from packer.doctor.service import (
+    cached_format_findings,
+    format_applies,
+    format_findings,
+    save_quietly,
+)
+from packer.doctor.validation_cache import load_validation_cache, validation_key
 from packer.errors import AssetNotFoundError
 from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.files.paths import UnsafePathError, resolve_inside
@@ -38,6 +47,14 @@ from packer.workspace.scan import (
     build_snapshot,
     diagnostics_detail,
 )
+
+
+class FormatCheck(StrEnum):
+    """What is known of an asset's format validation."""
+
+    CHECKED = "checked"  # validated (now or from the cache): its findings are counted
+    UNCHECKED = "unchecked"  # not validated since it last changed: format errors unknown
+    NOT_APPLICABLE = "not_applicable"  # nothing to validate (no valid declaration, missing…)
 
 
 class AssetSummary(BaseModel):
@@ -58,6 +75,7 @@ class AssetSummary(BaseModel):
     errors: int
     warnings: int
     infos: int
+    format_check: FormatCheck
 
 
 class RuntimeContract(BaseModel):
@@ -102,7 +120,8 @@ class AssetDetails(AssetSummary):
     diagnostics: tuple[Diagnostic, ...]
 
 
-def _summary_fields(record: AssetRecord, found: list[Diagnostic]) -> dict[str, object]:
+def _summary_fields(record: AssetRecord, found: list[Diagnostic], check: FormatCheck
+                    ) -> dict[str, object]:
     decl = record.declaration
     errors, warnings, infos = count_by_severity(found)
     return {
@@ -112,17 +131,16 @@ def _summary_fields(record: AssetRecord, found: list[Diagnostic]) -> dict[str, o
         "preload": decl.preload.enabled if decl else None,
         "format": decl.output.format if decl else None,
         "codec": decl.output.codec if decl else None,
-        "errors": errors, "warnings": warnings, "infos": infos,
+        "errors": errors, "warnings": warnings, "infos": infos, "format_check": check,
     }
 
 
 def _cheap_findings(project: Project, snapshot: WorkspaceSnapshot, record: AssetRecord
                     ) -> list[Diagnostic]:
-    roots = [r.root for r in snapshot.assets if r.state is not AssetState.MISSING]
     if record.state is AssetState.MISSING:
         return list(record.diagnostics)
     return [*record.diagnostics, *record_hygiene(
-        record, project.assets_dir / record.root, nested_roots_of(record.root, roots)
+        record, project.assets_dir / record.root, snapshot.present_roots.nested(record.root)
     )]
 
 
@@ -137,38 +155,64 @@ class AssetListing(BaseModel):
 
     @property
     def blocking(self) -> bool:
-        """An error in the registered world (unregistered assets are never built)."""
+        """An error known in the workspace or in the build set (registered and included, as
+        doctor and build count it): the rest is never built."""
         return any(d.blocking for d in self.workspace_diagnostics) or any(
-            a.errors for a in self.assets if a.state is not AssetState.UNREGISTERED
+            a.errors for a in self.assets if a.asset_id is not None and a.included_in_build
         )
+
+    @property
+    def unchecked(self) -> int:
+        return sum(1 for a in self.assets if a.format_check is FormatCheck.UNCHECKED)
 
 
 def list_assets(
-    project: Project, sink: EventSink | None = None, token: CancellationToken | None = None
+    project: Project, sink: EventSink | None = None, token: CancellationToken | None = None,
+    *, validate: bool = False,
 ) -> list[AssetSummary]:
     """Every asset (registered, unregistered, missing, quarantined), registered first by id."""
-    return list(list_assets_report(project, sink, token).assets)
+    return list(list_assets_report(project, sink, token, validate=validate).assets)
 
 
 def list_assets_report(
-    project: Project, sink: EventSink | None = None, token: CancellationToken | None = None
+    project: Project, sink: EventSink | None = None, token: CancellationToken | None = None,
+    *, validate: bool = False,
 ) -> AssetListing:
-    """`list_assets` with the workspace-level findings kept (for the CLI and the Studio)."""
+    """`list_assets` with the workspace-level findings kept (for the CLI and the Studio).
+
+    Format findings are the validation cache's; `validate=True` validates every asset the cache
+    does not know (decoding its inputs) and saves the cache."""
     op = Operation(sink or NullSink(), project_id=project.project_id, operation="list",
                    token=token)
     with op:
         op.progress(0, None, phase="scan", summary="Listing assets…")
         snapshot = build_snapshot(project, op.token)
         duplicates = _duplicates_by_root(project, snapshot, op.token)
+        cache = load_validation_cache(project)
+        workspace = [*snapshot.diagnostics, *([cache.problem] if cache.problem else [])]
         summaries = []
-        everything = list(snapshot.diagnostics)
+        everything = list(workspace)
         for index, record in enumerate(snapshot.assets, start=1):
             op.check_cancelled()
             found = [*_cheap_findings(project, snapshot, record),
                      *duplicates.get(record.root, ())]
+            check = FormatCheck.NOT_APPLICABLE
+            if format_applies(record):
+                if validate:
+                    known: list[Diagnostic] | tuple[Diagnostic, ...] | None = (
+                        cached_format_findings(project, record, cache))
+                elif record.root in cache.entries:  # (a key costs a hash of asset.json)
+                    known = cache.lookup(record.root, validation_key(record))
+                else:
+                    known = None
+                check = FormatCheck.UNCHECKED if known is None else FormatCheck.CHECKED
+                found.extend(known or ())
             everything.extend(found)
-            summaries.append(AssetSummary.model_validate(_summary_fields(record, found)))
+            summaries.append(AssetSummary.model_validate(_summary_fields(record, found, check)))
             op.progress(index, len(snapshot.assets), phase="list")
+        if validate:
+            cache.keep_only({r.root for r in snapshot.assets if format_applies(r)})
+            save_quietly(project, cache)
         errors, warnings, _infos = count_by_severity(everything)
         op.finish(
             EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED,
@@ -176,7 +220,7 @@ def list_assets_report(
             detail=diagnostics_detail(everything, assets_checked=len(summaries)),
         )
     return AssetListing(project_id=snapshot.project_id, assets=tuple(summaries),
-                        workspace_diagnostics=snapshot.diagnostics)
+                        workspace_diagnostics=tuple(workspace))
 
 
 def _normalise_root(text: str) -> str:
@@ -252,7 +296,10 @@ def _duplicates_by_root(project: Project, snapshot: WorkspaceSnapshot,
     groups = duplicate_candidates(list_workspace_files(project.assets_dir, token))
     ids = {r.root: r.asset_id for r in snapshot.assets}
     by_root: dict[str, list[Diagnostic]] = {}
-    for found in duplicate_diagnostics(find_duplicates(project.assets_dir, groups, token), ids):
+    hashes = load_hash_cache(project.packer_dir)
+    duplicates = find_duplicates(project.assets_dir, groups, token, known=hashes)
+    hashes.save()
+    for found in duplicate_diagnostics(duplicates, ids):
         if found.root is not None:
             by_root.setdefault(found.root, []).append(found)
     return by_root
@@ -287,6 +334,7 @@ def get_asset_details(
         root_path = project.assets_dir / record.root
         found = _cheap_findings(project, snapshot, record)
         found.extend(format_findings(project, record))
+        check = FormatCheck.CHECKED if format_applies(record) else FormatCheck.NOT_APPLICABLE
         if record.state is not AssetState.MISSING:
             found.extend(_duplicates_of(project, snapshot, record, op.token))
         decl = record.declaration
@@ -295,7 +343,7 @@ def get_asset_details(
             metadata=decl.output.metadata, pipeline=decl.output.pipeline,
         ) if decl else None
         details = AssetDetails.model_validate({
-            **_summary_fields(record, found), "contract": contract, "declaration": decl,
+            **_summary_fields(record, found, check), "contract": contract, "declaration": decl,
             "inputs": _inputs(record, root_path), "files": _files(record, root_path),
             "diagnostics": tuple(found),
         })

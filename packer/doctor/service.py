@@ -5,8 +5,11 @@ structural findings of every registered asset (missing and quarantined ones incl
 format validation of each registered asset whose declaration is valid. `workspace=True` adds the
 unregistered assets' findings and the hygiene scan of the whole `assets/` folder.
 
-Only errors of the registered world make the report blocking: an unregistered asset is never built,
-so its errors are reported (severity `error`) but cannot block anything.
+Only errors of the build set (registered and included, as the build selects it) and of the
+workspace itself make the report blocking: an excluded, quarantined or unregistered asset is never
+built, so its errors are reported (severity `error`) but block nothing, and doctor and build agree.
+Format validation results are kept in the validation cache (packer.doctor.validation_cache), so an
+asset is validated again only when its asset.json, an input or the packer changed.
 
 `fix=True` applies only fixes that cannot lose data (see docs/diagnostics.md), then checks the
 project again so the report describes the state after the fixes.
@@ -21,18 +24,21 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from packer.build import uptodate
-from packer.build.buildlock import BuildRunningError, build_lock
-from packer.build.staging import pending_promotions, recover_staging
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
+from packer.doctor.hash_cache import load_hash_cache
 from packer.doctor.hygiene import (
     duplicate_candidates,
     duplicate_diagnostics,
     find_duplicates,
     list_workspace_files,
-    nested_roots_of,
     record_hygiene,
     stale_staging,
+)
+from packer.doctor.validation_cache import (
+    ValidationCache,
+    load_validation_cache,
+    now_ns,
+    validation_key,
 )
 from packer.files.atomic import atomic_write_bytes
 from packer.files.declaration import DECLARATION_FILE
@@ -82,7 +88,7 @@ class DoctorReport(BaseModel):
     errors: int
     warnings: int
     infos: int
-    blocking: bool  # an error in the registered world: a build would be blocked
+    blocking: bool  # an error in the build set or the workspace: a build would be blocked
     blocking_count: int
     fixes: tuple[AppliedFix, ...] = ()
 
@@ -95,16 +101,56 @@ def _in_registered_world(record: AssetRecord) -> bool:
     return record.state is not AssetState.UNREGISTERED
 
 
+def blocks_build(record: AssetRecord) -> bool:
+    """Whether this asset's errors block a build: it is in the build set (registered and
+    included; a missing one too), exactly what the build selects (packer.build.check.select).
+    An excluded, quarantined or unregistered asset is never built, so its errors are reported
+    but block nothing (docs/diagnostics.md, "What blocks a build")."""
+    return record.asset_id is not None and record.included_in_build
+
+
+def format_applies(record: AssetRecord) -> bool:
+    """Whether the asset's format can be validated: a valid declaration on disk whose output
+    contract is not already wrong (a pipeline would only repeat that problem)."""
+    if record.declaration is None or record.state in (AssetState.QUARANTINED,
+                                                      AssetState.MISSING):
+        return False
+    return not any(d.code in _SKIP_FORMAT_CODES for d in record.diagnostics)
+
+
 def format_findings(project: Project, record: AssetRecord) -> list[Diagnostic]:
     """The format pipeline's own findings, for an asset whose declaration is valid."""
     decl = record.declaration
-    if decl is None or record.state in (AssetState.QUARANTINED, AssetState.MISSING):
-        return []
-    if any(d.code in _SKIP_FORMAT_CODES for d in record.diagnostics):
+    if decl is None or not format_applies(record):
         return []
     return validate_format(
         decl, project.assets_dir / record.root, root=record.root, asset_id=record.asset_id
     )
+
+
+def cached_format_findings(project: Project, record: AssetRecord,
+                           cache: ValidationCache) -> list[Diagnostic]:
+    """format_findings, from the validation cache when its entry still holds; a fresh
+    validation is stored in `cache` (the caller saves it)."""
+    if not format_applies(record):
+        return []
+    key = validation_key(record)
+    known = cache.lookup(record.root, key)
+    if known is not None:
+        return list(known)
+    started = now_ns()
+    found = format_findings(project, record)
+    cache.store(record.root, key, started, found)
+    return found
+
+
+def save_quietly(project: Project, cache: ValidationCache) -> None:
+    """Save the validation cache if the workspace exists; a cache that cannot be written
+    (a read-only project) only costs time on the next run, so it never fails the command."""
+    if not project.packer_dir.is_dir():
+        return
+    with contextlib.suppress(OSError):
+        cache.save()
 
 
 def _new_uuid_fixes(
@@ -180,6 +226,10 @@ def _staging_fix(project: Project, op: Operation) -> list[AppliedFix]:
     new) and delete abandoned staging folders (copies of an unfinished build). Nothing is lost."""
     if stale_staging(project) is None:
         return []
+    from packer.build import uptodate  # only a fix needs the build's staging and manifest
+    from packer.build.buildlock import BuildRunningError, build_lock
+    from packer.build.staging import pending_promotions, recover_staging
+
     try:
         with build_lock(project.packer_dir):
             if pending_promotions(project.build_dir):
@@ -211,24 +261,31 @@ def _collect(
     total = len(records) + sum(len(g) for g in candidates)
     done = 0
     per_asset: dict[str, list[Diagnostic]] = {}
-    all_roots = [r.root for r in snapshot.assets if r.state is not AssetState.MISSING]
+    cache = load_validation_cache(project)
+    if cache.problem is not None:
+        workspace_level.append(cache.problem)
     for record in records:
         op.check_cancelled()
-        found = [*record.diagnostics, *format_findings(project, record)]
+        found = [*record.diagnostics, *cached_format_findings(project, record, cache)]
         if workspace:
             found.extend(record_hygiene(
-                record, project.assets_dir / record.root, nested_roots_of(record.root, all_roots)
+                record, project.assets_dir / record.root,
+                snapshot.present_roots.nested(record.root),
             ))
         per_asset[record.root] = found
         done += 1
         op.progress(done, total, unit="checks", phase="check")
+    cache.keep_only({r.root for r in snapshot.assets if format_applies(r)})
+    save_quietly(project, cache)
     if workspace:
         def hashed() -> None:
             nonlocal done
             done += 1
             op.progress(done, total, unit="checks", phase="hash")
 
-        duplicates = find_duplicates(project.assets_dir, candidates, op.token, hashed)
+        hashes = load_hash_cache(project.packer_dir)
+        duplicates = find_duplicates(project.assets_dir, candidates, op.token, hashed, hashes)
+        hashes.save()
         ids = {r.root: r.asset_id for r in snapshot.assets}
         for diag in duplicate_diagnostics(duplicates, ids):
             if diag.root is not None and diag.root in per_asset:
@@ -278,7 +335,7 @@ def doctor(
         for record in records:
             found = per_asset[record.root]
             ordered.extend(found)
-            if _in_registered_world(record):
+            if blocks_build(record):
                 blocking.extend(d for d in found if d.blocking)
             if found:
                 errors, warnings, infos = count_by_severity(found)

@@ -33,9 +33,13 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, fsync it, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def atomic_write_bytes(path: Path, data: bytes, *, create_parent: bool = True) -> None:
+    """Write to a temp file in the same folder, fsync it, then rename it over `path`.
+
+    `create_parent=False` (the caches that reads keep) fails with FileNotFoundError instead of
+    making the folder: a project deleted while a read ran must not come back as a ghost."""
+    if create_parent:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
     try:

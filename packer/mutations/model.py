@@ -10,23 +10,9 @@ from packer.diagnostics import Diagnostic
 from packer.files.registry import RegistryEntry
 from packer.lane.events import AffectedAsset
 
-
-class MutationAction(StrEnum):
-    REGISTER = "register_asset"
-    ADOPT = "adopt_asset"
-    FORGET = "forget_asset"
-    REMOVE = "remove_asset"
-    QUARANTINE = "quarantine_asset"
-    RESTORE = "restore_asset"
-    RELOCATE = "relocate_asset"
-    INCLUDE = "include_asset"
-    EXCLUDE = "exclude_asset"
-    RENAME = "rename_asset"
-    NEW = "new_asset"
-
-    @property
-    def verb(self) -> str:
-        return self.value.removesuffix("_asset")
+# re-exported: the enum lives in actions.py so the CLI parser can use it without pydantic
+from packer.mutations.actions import DEFAULT_LOCK_TIMEOUT_S as DEFAULT_LOCK_TIMEOUT_S  # noqa: PLC0414
+from packer.mutations.actions import MutationAction as MutationAction  # noqa: PLC0414
 
 
 class OperationClass(StrEnum):

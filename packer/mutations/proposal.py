@@ -25,9 +25,9 @@ from packer.files.steps import read_regular_file
 from packer.formats.glyph_sheet import PALETTE_COLOURS, TILE_SIZES
 from packer.formats.inputs import leading_index
 from packer.lane.cancellation import CancellationToken
+from packer.mutations.actions import ASSET_TYPES as ASSET_TYPES  # noqa: PLC0414  (re-exported)
 from packer.mutations.model import SkippedFile
 
-ASSET_TYPES = ("glyph_bank", "sound_bank", "raw")
 PALETTE_FOLDERS = frozenset({"palette", "palettes"})
 DERIVED_PALETTE = "palette.png"
 DEFAULT_TILE_SIZE = 16

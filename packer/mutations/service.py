@@ -29,6 +29,7 @@ from packer.lane.sinks import EventSink, NullSink
 from packer.mutations.applier import ApplyFailed, FaultHook, execute
 from packer.mutations.fingerprint import describe_differences, fingerprint
 from packer.mutations.model import (
+    DEFAULT_LOCK_TIMEOUT_S,
     AssetIdentity,
     MutationAction,
     MutationOutcome,
@@ -47,8 +48,6 @@ from packer.mutations.plan_workspace import (
 )
 from packer.mutations.planning import Plan, World, to_preview
 from packer.workspace.scan import AssetRecord, WorkspaceSnapshot, build_snapshot, diagnostics_detail
-
-DEFAULT_LOCK_TIMEOUT_S = 5.0
 
 Planner = Callable[[World, MutationRequest], Plan]
 PLANNERS: dict[MutationAction, Planner] = {

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict
 
@@ -31,6 +32,7 @@ from packer.lane.events import (
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
 from packer.workspace.anchors import NO_ANCHOR, read_anchor
+from packer.workspace.roots import RootIndex
 from packer.workspace.walk import files_under, walk_assets
 
 
@@ -98,11 +100,34 @@ class WorkspaceSnapshot(BaseModel):
     assets: tuple[AssetRecord, ...]
     diagnostics: tuple[Diagnostic, ...] = ()  # workspace-level (registry, unreadable entries)
 
+    # Indexes built on first use (a snapshot is immutable); cached properties are not fields,
+    # so they are neither dumped nor compared. (Never `model_copy(update=...)` a snapshot: the
+    # copy would keep these; build a new one.)
+    @cached_property
+    def _by_root(self) -> dict[str, AssetRecord]:
+        index: dict[str, AssetRecord] = {}
+        for record in self.assets:
+            index.setdefault(record.root, record)
+        return index
+
+    @cached_property
+    def _by_id(self) -> dict[int, AssetRecord]:
+        index: dict[int, AssetRecord] = {}
+        for record in self.assets:
+            if record.asset_id is not None:
+                index.setdefault(record.asset_id, record)
+        return index
+
+    @cached_property
+    def present_roots(self) -> RootIndex:
+        """The roots of every asset but the missing ones (what is on disk)."""
+        return RootIndex(r.root for r in self.assets if r.state is not AssetState.MISSING)
+
     def by_root(self, root: str) -> AssetRecord | None:
-        return next((a for a in self.assets if a.root == root), None)
+        return self._by_root.get(root)
 
     def by_id(self, asset_id: int) -> AssetRecord | None:
-        return next((a for a in self.assets if a.asset_id == asset_id), None)
+        return self._by_id.get(asset_id)
 
     def by_identity(self, asset_id: int | None, root: str) -> AssetRecord | None:
         """The same asset as (asset_id, root) names: by id when it has one (ids survive moves),

@@ -67,7 +67,7 @@ def test_an_os_error_escaping_a_command_is_a_message_and_exit_1(
     def broken_disk(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", "/somewhere/index.json")
 
-    monkeypatch.setattr("packer.cli.main.list_assets_report", broken_disk)
+    monkeypatch.setattr("packer.doctor.queries.list_assets_report", broken_disk)  # imported by list
     code, out, err = run(capsys, "list", str(clean.root))
     assert code == 1 and out == ""
     assert "Permission denied (/somewhere/index.json)" in err and "Traceback" not in err

@@ -36,7 +36,8 @@ def tree_digest(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name not in {"lock", "build.lock"}  # the packer's own business
+        # the packer's own business: locks, and the caches doctor keeps
+        if p.is_file() and p.name not in {"lock", "build.lock", "validation.json", "hashes.json"}
     }
 
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-from packer.cli import mutate as cli_mutate
 from packer.files.lock import write_lock
 from packer.files.project import Project
 from packer.lane.events import EventKind, read_event_lines
 from packer.mutations import MutationPreview, preview_mutation
+from packer.mutations import service as mutation_service
 from tests.packer.cli_support import Captured, run
 from tests.packer.mutation_support import make_project, tree_state
 
@@ -182,7 +182,8 @@ def test_a_writer_holding_the_lock_is_named_and_the_apply_exits_1(
         holder.start()  # between the preview and the apply
         return preview
 
-    monkeypatch.setattr(cli_mutate, "preview_mutation", preview_then_someone_else_writes)
+    # the CLI imports it from the service when a mutation command runs
+    monkeypatch.setattr(mutation_service, "preview_mutation", preview_then_someone_else_writes)
     try:
         code, out, _ = run(capsys, "exclude", str(project.root), "1", "--yes", "--wait", "0")
     finally:

@@ -161,6 +161,9 @@ def test_navigator_shows_identity_state_badges_and_filters(qtbot: QtBot, studio:
     assert rows["wip/loose_0"].title == "loose_0  (no id)"
     assert rows["gone/lost_0"].state is RowState.MISSING and rows["gone/lost_0"].errors >= 1
     assert "✖" in rows["gone/lost_0"].badge
+    # nothing validated this workspace yet: its formats are unchecked, shown neutrally, never ok
+    assert rows["gfx/hero"].unchecked and rows["gfx/hero"].badge.endswith("?")
+    assert not rows["gone/lost_0"].unchecked  # missing: nothing to validate
 
     navigator.state_filter.setCurrentIndex(navigator.state_filter.findData("unregistered"))
     assert [r.root for r in navigator.visible_rows()] == ["wip/loose_0"]

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from packer.diagnostics import Diagnostic, Severity
-from studio.panels.assets.rows import AssetRow, RowFilter, RowState
+from studio.panels.assets.rows import UNCHECKED_TIP, AssetRow, RowFilter, RowState
 from studio.services.asset_key import AssetKey
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # holds key_text(row.key): Qt matches strings reliably
@@ -118,7 +118,7 @@ class AssetNavigator(QWidget):
         self.model = QStandardItemModel(0, 3, self)
         self.model.setHorizontalHeaderLabels(["Asset", "State", "Diag."])
         self.model.setHeaderData(2, Qt.Orientation.Horizontal,
-                                 "Diagnostics: ✖ errors, ⚠ warnings, ℹ hints",
+                                 "Diagnostics: ✖ errors, ⚠ warnings, ℹ hints, ? format unchecked",
                                  Qt.ItemDataRole.ToolTipRole)
         self.tree = QTreeView()
         self.tree.setModel(self.model)
@@ -311,6 +311,10 @@ class AssetNavigator(QWidget):
         badge = QStandardItem(row.badge)
         if row.errors:
             badge.setForeground(QBrush(QColor("#c62828")))
+        elif row.unchecked:
+            badge.setForeground(QBrush(QColor("#757575")))  # neutral grey: neither ok nor bad
+        if row.unchecked:
+            badge.setToolTip(UNCHECKED_TIP)
         for item in (state, badge):
             item.setData(key_text(row.key), KEY_ROLE)
         return [title, state, badge]

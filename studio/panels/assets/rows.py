@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from packer.doctor.queries import AssetSummary
+from packer.doctor.queries import AssetSummary, FormatCheck
 from packer.workspace.scan import AssetState
 from studio.services.asset_key import AssetKey, asset_key
+
+UNCHECKED_MARK = "?"
+UNCHECKED_TIP = ("? unchecked: this asset's format was not validated since it last changed, so "
+                 "its format errors are not known yet (Doctor validates it)")
 
 
 class RowState(StrEnum):
@@ -31,6 +35,7 @@ class AssetRow:
     errors: int
     warnings: int
     infos: int
+    unchecked: bool = False  # format not validated since it last changed: errors may be missing
 
     @property
     def title(self) -> str:
@@ -47,6 +52,8 @@ class AssetRow:
             parts.append(f"⚠ {self.warnings}")
         if self.infos:
             parts.append(f"ℹ {self.infos}")
+        if self.unchecked:
+            parts.append(UNCHECKED_MARK)  # neutral: not known to be ok, not known to be broken
         return "  ".join(parts)
 
 
@@ -67,6 +74,7 @@ def row_from_summary(summary: AssetSummary) -> AssetRow:
         errors=summary.errors,
         warnings=summary.warnings,
         infos=summary.infos,
+        unchecked=summary.format_check is FormatCheck.UNCHECKED,
     )
 
 

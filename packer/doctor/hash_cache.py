@@ -1,0 +1,80 @@
+"""Content hashes of the duplicate check, kept in `assets/.prometeu/hashes.json`.
+
+The duplicate check (PK202) hashes every file that shares its size with another: with many small
+inputs that is most of the workspace, opened and read on every `list` and `doctor --workspace`.
+A hash is reused when the file's (size, mtime_ns, ctime_ns, inode) are what they were and both
+times were older than the racy window when it was hashed (the build cache's rule). Only a cache:
+an unusable file is silently replaced (it holds no findings, so there is nothing to report), and
+one that cannot be written costs time, never correctness. docs/formats.md, "Content hashes".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packer.build.cache import RACY_WINDOW_NS
+from packer.files.atomic import atomic_write_bytes, canonical_json_bytes
+
+HASHES_FILE = "hashes.json"
+HASHES_SCHEMA_VERSION = 1
+
+Fingerprint = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+@dataclass(slots=True)
+class HashCache:
+    path: Path
+    # path (relative to assets/) -> (fingerprint, hashed_at_ns, xxh3_128 hex)
+    known: dict[str, tuple[Fingerprint, int, str]] = field(default_factory=dict)
+    seen: dict[str, tuple[Fingerprint, int, str]] = field(default_factory=dict)
+    changed: bool = False
+
+    def get(self, path: str, fingerprint: Fingerprint) -> str | None:
+        entry = self.known.get(path)
+        if entry is None or entry[0] != fingerprint:
+            return None
+        _size, mtime, ctime, _inode = fingerprint
+        if max(mtime, ctime) >= entry[1] - RACY_WINDOW_NS:
+            return None
+        self.seen[path] = entry
+        return entry[2]
+
+    def put(self, path: str, fingerprint: Fingerprint, hashed_at_ns: int, digest: str) -> None:
+        self.seen[path] = (fingerprint, hashed_at_ns, digest)
+        self.changed = True
+
+    def save(self) -> None:
+        """Keep what this run used (files no longer candidates drop out); never raises OSError."""
+        if not self.changed and len(self.seen) == len(self.known):
+            return
+        data = {"schema_version": HASHES_SCHEMA_VERSION,
+                "hashes": {p: [*fp, at, h] for p, (fp, at, h) in sorted(self.seen.items())}}
+        if not self.path.parent.is_dir():
+            return
+        with contextlib.suppress(OSError):
+            atomic_write_bytes(self.path, canonical_json_bytes(data), create_parent=False)
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+def load_hash_cache(packer_dir: Path) -> HashCache:
+    cache = HashCache(packer_dir / HASHES_FILE)
+    try:
+        data = json.loads(cache.path.read_bytes())
+        if data.get("schema_version") != HASHES_SCHEMA_VERSION:
+            return cache
+        for path, row in data["hashes"].items():
+            size, mtime, ctime, inode, at, digest = row
+            if not all(isinstance(v, int) for v in (size, mtime, ctime, inode, at)) or not (
+                    isinstance(digest, str)):
+                raise TypeError(path)
+            cache.known[path] = ((size, mtime, ctime, inode), at, digest)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        cache.known.clear()  # unusable: start afresh, the next save replaces it
+    return cache

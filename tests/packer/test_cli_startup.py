@@ -1,0 +1,46 @@
+"""Start-up: a command imports only what it uses (timings are in bench/scale.py, not here)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample-project"
+HEAVY = ("pydantic", "rich", "PIL", "packer.build.runner", "packer.mutations.service",
+         "packer.doctor", "packer.workspace")
+
+
+def modules_after(args: list[str]) -> list[str]:
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from packer.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main({args!r})\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    loaded: list[str] = json.loads(done.stdout)
+    return loaded
+
+
+def heavy(loaded: list[str], prefixes: tuple[str, ...]) -> list[str]:
+    return [m for m in loaded if m.split(".")[0] in prefixes or m.startswith(prefixes)]
+
+
+def test_version_loads_no_models_no_rich_no_commands() -> None:
+    assert heavy(modules_after(["--version"]), HEAVY) == []
+
+
+def test_list_json_loads_neither_rich_nor_the_build_nor_the_mutation_service(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "sample"
+    shutil.copytree(SAMPLE, project)
+    loaded = modules_after(["list", "--json", str(project)])
+    assert "packer.doctor.queries" in loaded  # it did list
+    assert heavy(loaded, ("rich", "PIL", "packer.build.runner", "packer.mutations.service",
+                          "packer.mutations.planning")) == []
