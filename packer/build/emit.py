@@ -114,6 +114,7 @@ def emit_assets(
                     index, total, phase="build",
                     summary=f"Building: {index}/{total} assets, "
                     f"{_megabytes(done_bytes)}/{_megabytes(total_bytes)} MB",
+                    bytes_done=done_bytes, bytes_total=total_bytes,
                 )
     return built
 

@@ -293,7 +293,8 @@ class _BuildRun:
             done_bytes += asset.input_bytes
             op.progress(index, total, phase="build",
                         summary=f"Building: {index}/{total} assets, "
-                        f"{done_bytes / 1_000_000:.1f}/{total_bytes / 1_000_000:.1f} MB")
+                        f"{done_bytes / 1_000_000:.1f}/{total_bytes / 1_000_000:.1f} MB",
+                        bytes_done=done_bytes, bytes_total=total_bytes)
         op.finish(
             EventKind.BUILD_FINISHED, Outcome.SUCCEEDED, "Build is up to date: nothing changed",
             detail=BuildFinishedDetail(

@@ -44,11 +44,17 @@ class _Frozen(BaseModel):
 
 
 class Progress(_Frozen):
-    """Determinate when `total` is known; `done` never decreases within an operation."""
+    """Determinate when `total` is known; `done` never decreases within an operation.
+
+    `bytes_done`/`bytes_total`: the input bytes behind `done`/`total`, for operations that know
+    them (a build); absent otherwise. Consumers show a byte rate from them, never from summaries.
+    """
 
     done: int = Field(ge=0)
     total: int | None = Field(default=None, ge=0)
     unit: str = "assets"
+    bytes_done: int | None = Field(default=None, ge=0)
+    bytes_total: int | None = Field(default=None, ge=0)
 
     @property
     def determinate(self) -> bool:

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 from packer.lane.cancellation import CancellationToken, OperationCancelled
 from packer.lane.events import (
@@ -31,6 +31,18 @@ from packer.lane.sinks import EventSink, sink_wants_events
 
 class TerminalAlreadyPublished(RuntimeError):
     """Raised when code tries to publish after the operation's terminal event."""
+
+
+class _PendingProgress(NamedTuple):
+    """A progress value not yet published (throttled), published before the terminal."""
+
+    done: int
+    total: int | None
+    unit: str
+    phase: str | None
+    summary: str | None
+    bytes_done: int | None
+    bytes_total: int | None
 
 
 def new_operation_id() -> str:
@@ -67,9 +79,7 @@ class Operation:
         self._terminal: PackerEvent | None = None
         self._last_progress_at = 0.0
         self._last_progress_done = -1
-        self._pending_progress: (
-            tuple[int, int | None, str, str | None, str | None] | None
-        ) = None
+        self._pending_progress: _PendingProgress | None = None
 
     # -- publishing --
 
@@ -124,8 +134,10 @@ class Operation:
     def progress(
         self, done: int, total: int | None, *, unit: str = "assets", phase: str | None = None,
         summary: str | None = None, force: bool = False,
+        bytes_done: int | None = None, bytes_total: int | None = None,
     ) -> None:
         """Report progress, throttled: the first, the last and at most one per interval go out.
+        `bytes_done`/`bytes_total`: the input bytes behind done/total, when the work knows them.
 
         A throttled value is kept and published just before the terminal, so the last progress
         a consumer sees is the real one. A value lower than one already reported is ignored, so
@@ -142,20 +154,19 @@ class Operation:
             is_last = total is not None and done >= total
             first = self._last_progress_at == 0.0
             self._last_progress_done = done
-            pending = (done, total, unit, phase, summary)
+            pending = _PendingProgress(done, total, unit, phase, summary, bytes_done, bytes_total)
             if not (force or is_last or first) and (
                 now - self._last_progress_at < self.PROGRESS_INTERVAL_S
             ):
                 self._pending_progress = pending
                 return
             self._last_progress_at = now
-            self._publish_progress(*pending)
+            self._publish_progress(pending)
 
-    def _publish_progress(
-        self, done: int, total: int | None, unit: str, phase: str | None, summary: str | None
-    ) -> None:
+    def _publish_progress(self, pending: _PendingProgress) -> None:
         self._pending_progress = None
-        text = summary or (
+        done, total, unit, phase = pending.done, pending.total, pending.unit, pending.phase
+        text = pending.summary or (
             f"{phase or self.operation}: {done}/{total} {unit}" if total is not None
             else f"{phase or self.operation}: {done} {unit}"
         )
@@ -163,7 +174,8 @@ class Operation:
             EventKind.PROGRESS_UPDATED,
             text,
             detail=ProgressUpdatedDetail(phase=phase),
-            progress=Progress(done=done, total=total, unit=unit),
+            progress=Progress(done=done, total=total, unit=unit, bytes_done=pending.bytes_done,
+                              bytes_total=pending.bytes_total),
         )
 
     def finish(
@@ -178,7 +190,7 @@ class Operation:
     ) -> PackerEvent:
         with self._lock:
             if self._pending_progress is not None and self._terminal is None:
-                self._publish_progress(*self._pending_progress)
+                self._publish_progress(self._pending_progress)
             event = self.emit(
                 kind, summary, detail=detail, affected=affected, progress=progress,
                 terminal=True, outcome=outcome,

@@ -33,7 +33,7 @@ SPLITTERS = ("main_splitter", "body_splitter", "assets_splitter")
 # First-start layout, as fractions of the window's width: the navigator, the utility panel
 # (Activity); the details take the rest. The workspace selector and the logs strip are fixed.
 NAVIGATOR_SHARE = 0.19
-UTILITY_SHARE = 0.33
+UTILITY_SHARE = 0.36  # wide enough for every Activity column at 1440 px (ActivityPanel)
 SELECTOR_WIDTH = 72
 LOGS_HEIGHT = 130
 FALLBACK_SIZE = QSize(1280, 800)  # when no screen is known (never smaller than this)

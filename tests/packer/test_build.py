@@ -77,6 +77,12 @@ def test_event_sequence_of_a_small_build(tmp_path: Path, monkeypatch: pytest.Mon
     progress = [e.progress for e in events if e.kind is EventKind.PROGRESS_UPDATED]
     assert [(p.done, p.total, p.unit) for p in progress if p] == [
         (0, 2, "assets"), (1, 2, "assets"), (2, 2, "assets")]
+    # The build phase carries the input bytes behind its assets (a byte rate needs no summary).
+    building = [p for p in progress if p and p.bytes_total is not None]
+    assert [p.done for p in building] == [1, 2]
+    assert {p.bytes_total for p in building} == {result.input_bytes}
+    assert building[1].bytes_done == result.input_bytes
+    assert 0 < (building[0].bytes_done or 0) < result.input_bytes
     preview = events[6].detail
     assert preview is not None and preview.type == "preview_ready"
     assert preview.preview_path == "build/previews/2.png"
@@ -94,6 +100,8 @@ def test_event_sequence_of_a_small_build(tmp_path: Path, monkeypatch: pytest.Mon
     assert again.kinds() == ["build_started", "progress_updated", "cache_hit",
                              "progress_updated", "cache_hit", "progress_updated",
                              "build_finished"]
+    up_to_date = [e.progress for e in again.events if e.progress is not None]
+    assert up_to_date[-1].bytes_done == up_to_date[-1].bytes_total == result.input_bytes
 
 
 def test_build_set_is_registered_included_and_not_quarantined(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import types
 import pytest
 from pytestqt.qtbot import QtBot
 
+from packer.lane.events import Progress
 from studio.panels.activity import model as model_module
 from studio.panels.activity.model import ActivityModel
 from studio.panels.activity.presentation import COL_OPERATION
@@ -72,3 +73,38 @@ def test_determinate_work_shows_a_smoothed_rate_and_time_left(
     model.apply([LaneEvent(progress("b", 5, done=500, total=1000, operation="build"))])
     assert rec.rate == pytest.approx(0.3 * 300 + 0.7 * 100)  # a burst moves it only partly
     assert summarise([rec], clock.now).text().endswith(" — 160 assets/s, about 3 s left")
+
+
+def _with_bytes(op: str, seq: int, done: int, bytes_done: int) -> LaneEvent:
+    """A build's progress as the packer publishes it: assets and the input bytes behind them."""
+    plain = progress(op, seq, done=done, total=1000, operation="build")
+    carried = Progress(done=done, total=1000, bytes_done=bytes_done, bytes_total=50_000_000)
+    return LaneEvent(plain.model_copy(update={"progress": carried}))
+
+
+def test_progress_that_carries_bytes_shows_mb_per_second_beside_the_rate(
+    qtbot: QtBot, clock: Clock
+) -> None:
+    model = ActivityModel()
+    model.apply([LaneEvent(event("b", 1, operation="build", summary="Building")),
+                 _with_bytes("b", 2, 0, 0)])
+    for seq, (at, done) in enumerate(((101.0, 100), (102.0, 200)), start=3):
+        clock.now = at
+        model.apply([_with_bytes("b", seq, done, done * 25_000)])  # 2.5 MB/s
+    rec = model.operation("b")
+    assert rec is not None and rec.byte_rate == pytest.approx(2_500_000)
+    model.refresh_rows([rec])
+    assert model.index_of(rec, COL_OPERATION).data().endswith(
+        " — 100 assets/s · 2.5 MB/s, about 8 s left")
+    assert summarise([rec], clock.now).text().endswith(
+        " — 100 assets/s · 2.5 MB/s, about 8 s left")
+    # Nothing is read from the summary: progress without bytes shows no MB/s at all.
+    model.apply([LaneEvent(progress("r", 1, done=0, total=10, operation="build",
+                                    summary="Building: 0/10 assets, 0.0/9.9 MB"))])
+    clock.now = 103.0
+    model.apply([LaneEvent(progress("r", 2, done=5, total=10, operation="build",
+                                    summary="Building: 5/10 assets, 5.0/9.9 MB"))])
+    plain = model.operation("r")
+    assert plain is not None and plain.byte_rate is None
+    model.refresh_rows([plain])
+    assert "MB/s" not in model.index_of(plain, COL_OPERATION).data()

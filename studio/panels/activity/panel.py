@@ -52,14 +52,16 @@ Selected = OperationRecord | GroupNode | EventNode | BurstNode
 
 # Fixed widths of the columns beside the stretching Operation column, each wide enough for the
 # widest text it shows (measured in the view's font): rows that start and end never make the
-# layout jump, and "3000/3000" or "59m 59s" are never cut. Operation gets what is left.
+# layout jump, and "3000/3000", "59m 59s", a build's "3000 assets, 2999 cached" or a fold's
+# "details ×1 · list ×1" are never cut. Operation gets what is left.
 WIDEST_TEXTS = ((COL_PROGRESS, "9999/9999"), (COL_ELAPSED, "59m 59s"),
-                (COL_COUNTS, "9999 assets"))
+                (COL_COUNTS, "9999 assets, 9999 cached"))
 STATUS_WIDTH = 24
 CELL_PADDING = 10  # the cell's margins, beside the text itself
 # Below this much room for Operation the Counts column steps aside (counts stay in the row's
-# tooltip and the inspection pane): the summary is what tells operations apart.
-MIN_OPERATION_WIDTH = 170
+# tooltip and the inspection pane): the summary is what tells operations apart. At the default
+# layout (main_window.UTILITY_SHARE) on a 1440-pixel-wide screen both fit.
+MIN_OPERATION_WIDTH = 140
 
 
 def tab_title(unacknowledged: int) -> str:

@@ -150,7 +150,9 @@ class OperationRecord:
         self.progress_updates = 0
         self.last_activity = arrived_at  # monotonic time of its latest event (stalls)
         self.rate: float | None = None  # smoothed progress units per second (determinate)
-        self._rate_mark: tuple[float, int] | None = None  # (time, done) of the last sample
+        # Smoothed input bytes per second, when the progress carries bytes (a build's does).
+        self.byte_rate: float | None = None
+        self._rate_mark: tuple[float, int, int | None] | None = None  # (time, done, bytes_done)
         self.events_total = 0
         self.events_retained = 0
         self.assets: set[str] = set()
@@ -251,15 +253,16 @@ class OperationRecord:
             return
         mark = self._rate_mark
         if mark is None or progress.done < mark[1]:
-            self._rate_mark = (now, progress.done)
+            self._rate_mark = (now, progress.done, progress.bytes_done)
             return
         elapsed = now - mark[0]
         if elapsed < MIN_RATE_WINDOW_S:
             return
-        sample = (progress.done - mark[1]) / elapsed
-        self.rate = sample if self.rate is None else (
-            RATE_SMOOTHING * sample + (1 - RATE_SMOOTHING) * self.rate)
-        self._rate_mark = (now, progress.done)
+        self.rate = _smoothed(self.rate, (progress.done - mark[1]) / elapsed)
+        if progress.bytes_done is not None and mark[2] is not None \
+                and progress.bytes_done >= mark[2]:
+            self.byte_rate = _smoothed(self.byte_rate, (progress.bytes_done - mark[2]) / elapsed)
+        self._rate_mark = (now, progress.done, progress.bytes_done)
 
     def stalled_for(self, now: float) -> float | None:
         """Seconds without any event, when that is STALL_AFTER_S or more (running only)."""
@@ -406,6 +409,12 @@ class OperationRecord:
             return f"{p.done}/{p.total} {p.unit}"
         fraction = p.fraction or 0.0
         return f"{p.done}/{p.total} {p.unit} ({fraction:.0%})"
+
+
+def _smoothed(previous: float | None, sample: float) -> float:
+    """Exponential moving average: a burst moves the rate only partly."""
+    return sample if previous is None else (
+        RATE_SMOOTHING * sample + (1 - RATE_SMOOTHING) * previous)
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:

@@ -47,6 +47,10 @@ ACTIONS_BY_STATE: dict[tuple[AssetState, bool], tuple[MutationAction, ...]] = {
     (AssetState.QUARANTINED, True): (A.RESTORE, A.FORGET, A.REMOVE),
 }
 DESTRUCTIVE = frozenset({A.REMOVE})
+# The questions the Move / Rename Folder… and Rename… actions ask (prompts.text_question).
+MOVE_TITLE, MOVE_LABEL = "Move asset folder", "New folder, relative to assets/:"
+RENAME_TITLE, RENAME_LABEL = "Rename asset", "New logical name (game code refers to it):"
+
 LABELS = {
     A.REGISTER: "Register", A.ADOPT: "Adopt", A.FORGET: "Forget", A.REMOVE: "Remove files…",
     A.QUARANTINE: "Quarantine", A.RESTORE: "Restore", A.RELOCATE: "Move / Rename Folder…",
@@ -274,14 +278,11 @@ class ActionsPanel(QWidget):
             return False
         to = name = None
         if action is A.RELOCATE:
-            to = self.prompter.ask_text(self, "Move asset folder",
-                                        "New folder, relative to assets/:", target.root)
+            to = self.prompter.ask_text(self, MOVE_TITLE, MOVE_LABEL, target.root)
             if to is None:
                 return False
         elif action is A.RENAME:
-            name = self.prompter.ask_text(self, "Rename asset",
-                                          "New logical name (game code refers to it):",
-                                          target.name or "")
+            name = self.prompter.ask_text(self, RENAME_TITLE, RENAME_LABEL, target.name or "")
             if name is None:
                 return False
         request = MutationRequest(action=action, asset=target.asset, to=to, name=name)

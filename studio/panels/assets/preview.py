@@ -34,6 +34,7 @@ from studio.services.preview_data import (
 )
 
 AS_BUILT = -1
+AS_BUILT_MEANING = "As built: every tile drawn with its own palette"
 FIT = 0  # the largest whole zoom at which the used tiles fit the pane's width
 ZOOMS = (1, 2, 3, 4, 6, 8)
 MAX_FIT_ZOOM = 8
@@ -100,8 +101,7 @@ class GlyphPreviewWidget(QWidget):
         super().__init__(parent)
         self._preview: GlyphPreview | None = None
         self.palette_choice = QComboBox()
-        self.palette_choice.setToolTip("Draw every tile with its own palette (as built) or all "
-                                       "tiles with one palette")
+        self.palette_choice.setToolTip(f"{AS_BUILT_MEANING}, or all tiles with one palette")
         self.zoom_choice = QComboBox()
         self.zoom_choice.setToolTip("Zoom (pixels stay sharp). Fit lays the tiles out to fill "
                                     "the pane's width; a zoom shows the sheet as built")
@@ -119,10 +119,9 @@ class GlyphPreviewWidget(QWidget):
         self.scroller.setMinimumHeight(96)
         self.zoom = FALLBACK_FIT_ZOOM  # the zoom of the sheet on screen
         self.columns = 0  # tiles per row on screen (at Fit, re-flowed to the pane's width)
-        self.palette_choice.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.palette_choice.setMinimumContentsLength(6)
+        # As wide as its longest choice, and the choices short ("As built (each tile's palette)"
+        # was cut to "As built (eac"): the details fit a pane of 340 px.
+        self.palette_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.facts.setWordWrap(True)
         palette_label = QLabel("&Palette")
         palette_label.setBuddy(self.palette_choice)
@@ -150,7 +149,8 @@ class GlyphPreviewWidget(QWidget):
         )
         self.palette_choice.blockSignals(True)
         self.palette_choice.clear()
-        self.palette_choice.addItem("As built (each tile's palette)", AS_BUILT)
+        self.palette_choice.addItem("As built", AS_BUILT)
+        self.palette_choice.setItemData(0, AS_BUILT_MEANING, Qt.ItemDataRole.ToolTipRole)
         for index in range(len(preview.palettes)):
             self.palette_choice.addItem(f"Palette {index}", index)
         self.palette_choice.blockSignals(False)
