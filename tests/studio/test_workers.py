@@ -175,3 +175,30 @@ def test_cancel_all_then_wait_leaves_no_thread(qtbot: QtBot, pool: WorkerPool) -
     assert pool.wait_for_threads(10_000)
     assert pool.active_thread_count() == 0
     qtbot.waitUntil(lambda: not pool.busy)
+
+
+def test_an_interactive_read_is_not_queued_behind_busy_shared_threads(qtbot: QtBot) -> None:
+    pool = WorkerPool(RecordingLane(), max_threads=2)
+    release = threading.Event()
+
+    def blocking(sink: EventSink, token: CancellationToken) -> str:
+        release.wait(10)
+        return "background"
+
+    pool.submit("build", blocking, job_class=JobClass.WRITE)
+    pool.submit("background scan", blocking)
+    pool.submit("another background scan", blocking)  # queued: both shared threads are taken
+    with qtbot.waitSignal(pool.job_succeeded, timeout=5_000) as first:
+        info = pool.submit("details of #3", lambda sink, token: "details", interactive=True)
+    assert info is not None and info.interactive
+    assert first.args[0].value == "details"  # while the build and the scans still wait
+    assert len(pool.running()) == 3
+    release.set()
+    qtbot.waitUntil(lambda: not pool.busy)
+    qtbot.waitUntil(lambda: pool.active_thread_count() == 0)
+
+
+def test_only_reads_go_on_the_interactive_lane(pool: WorkerPool) -> None:
+    with pytest.raises(ValueError, match="only reads"):
+        pool.submit("build", lambda sink, token: None, job_class=JobClass.WRITE,
+                    interactive=True)
