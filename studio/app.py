@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLabel
 from packer.files.initialise import init_project
 from packer.files.project import Project, is_project_dir, open_project
 from packer.lane.cancellation import CancellationToken
-from packer.lane.events import AffectedAsset, EventKind, Outcome
+from packer.lane.events import AffectedAsset
 from packer.lane.sinks import EventSink, ListSink
 from studio.panels.activity import (
     ActivityJournal,
@@ -31,18 +31,19 @@ from studio.panels.activity import (
 )
 from studio.panels.activity.journal_writer import JournalWriter
 from studio.panels.activity.presentation import COL_OPERATION
-from studio.panels.activity.progress import GlobalProgressWidget
-from studio.panels.activity.records import PINNED_STATUSES, OperationStatus
+from studio.panels.activity.progress import GlobalProgressWidget, OperationProgressBar
+from studio.panels.activity.records import PINNED_STATUSES, OperationRecord, OperationStatus
 from studio.panels.activity.replay import ReplayError, ReplayReport, replay_through_lane
 from studio.panels.problems import ProblemsPanel
 from studio.panels.problems.panel import counts_text as problem_counts_text
 from studio.panels.problems.panel import tab_title as problems_tab_title
 from studio.panels.prompts import Prompter
 from studio.services.asset_key import AssetKey, asset_key
-from studio.services.bus import StudioBus
+from studio.services.bus import PackerEventsDelivered, StudioBus
+from studio.services.collector import CollectorPolicy
 from studio.services.event_lane import EventLane
 from studio.services.lane_items import LaneEvent
-from studio.services.session import ProjectSession
+from studio.services.session import AssetsListed, ProjectSession
 from studio.services.workers import JobFailed, WorkerPool
 from studio.shell.drop import (
     DropDecision,
@@ -64,6 +65,10 @@ CLOSE_WAIT_MS = 30_000
 TERMINATE_WAIT_MS = 5_000
 REPORT_SETTLE_MS = 600
 SETTLE_DRAINS = 1000
+
+
+def _assets_operation(record: OperationRecord) -> bool:
+    return record.operation not in ("build", "details")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +93,11 @@ class StudioApp(QObject):
         self.prompter = prompter or Prompter()
         self.report = os.environ.get(REPORT_ENV) == "1"
         self.bus = StudioBus()
+        self.assets_bus = self.bus.workspace_bus("assets")  # the Assets workspace's own bus
         self.lane = EventLane(self.bus, self)
         self.pool = WorkerPool(self.lane, self)
+        self.collector = CollectorPolicy(self)  # no full collection while packer work runs
+        self.pool.busy_changed.connect(self.collector.on_busy_changed)
         self.recent: list[Path] = []
         self.session: ProjectSession | None = None
         self.window: MainWindow | None = None
@@ -108,7 +116,7 @@ class StudioApp(QObject):
         self.pool.job_failed.connect(self._on_job_failed)
         self.pool.job_refused.connect(self._on_job_refused)
         self.pool.busy_changed.connect(self._on_busy_changed)
-        self.lane.events_delivered.connect(self._on_events_delivered)
+        self.bus.subscribe(AssetsListed, self._on_assets_listed)
 
     # ---- start-up ------------------------------------------------------------------------
 
@@ -187,8 +195,9 @@ class StudioApp(QObject):
         window = self._ensure_window()
         self._install_activity(window, opened)
         self._start_pending_replay()
-        self.session = ProjectSession(project, self.pool, self)
-        self.session.build_running.connect(self._on_build_running)
+        if self.session is not None:
+            self.session.retire()  # its late results belong to the project no longer shown
+        self.session = ProjectSession(project, self.pool, self.assets_bus, self)
         window.assets.set_session(self.session)
         window.show()  # splitters keep exact sizes only once the window has its real size
         window.restore_state(opened.state)
@@ -207,7 +216,6 @@ class StudioApp(QObject):
         self.pool.submit("Remember recent projects",
                          lambda sink, token: save_recent(recent))
         self._say(f"opened {project.root}")
-        self.session.listing_changed.connect(self._on_listing_reported)
         self.session.refresh()
         self.project_opened.emit(project)
 
@@ -232,6 +240,9 @@ class StudioApp(QObject):
             window.assets.selection_changed.connect(self._on_asset_selected)
             window.assets.details.history.operation_activated.connect(
                 self._on_history_operation)
+            window.follow(self.bus, self.assets_bus)
+            # After the panels' subscriptions: build_ended goes out once they show the build.
+            self.bus.subscribe(PackerEventsDelivered, self._on_packer_events)
             self.window = window
         return self.window
 
@@ -241,6 +252,10 @@ class StudioApp(QObject):
         self._retire_journal()
         model = ActivityModel(JournalWriter(opened.journal), self, project_id=opened.project_id)
         model.restore(opened.history)
+        # The Assets workspace's inline bar: its own operations (scans, doctor, mutations);
+        # builds show in the run surface and the status bar, details reads are too short.
+        window.assets.set_operation_bar(OperationProgressBar(model, _assets_operation))
+        window.run_surface.project_id = opened.project_id
         self._show_last_build(window, model)
         panel = ActivityPanel(model)
         panel.asset_link_activated.connect(self._on_asset_link_activated)
@@ -463,36 +478,20 @@ class StudioApp(QObject):
     def _on_cancel_requested(self) -> None:
         self.pool.cancel_all()
 
-    @Slot(bool)
-    def _on_build_running(self, running: bool) -> None:
-        if self.window is not None and running:
-            self.window.run_surface.show_running("Building…")
-
     # ---- results and failures ---------------------------------------------------------------
 
-    @Slot(object)
-    def _on_events_delivered(self, items: list[LaneEvent]) -> None:
+    def _on_packer_events(self, delivered: PackerEventsDelivered) -> None:
+        """The composition root's own subscription: the Activity timeline and the Problems
+        panel are fed here (they are models the app owns), then `build_ended` goes out."""
+        items = list(delivered.items)
         if self.activity_model is not None:
             self.activity_model.apply(items)
         if self.problems_panel is not None:
             self.problems_panel.apply(items)
         self._show_asset_history()
-        window = self.window
         for item in items:
             event = item.event
-            if event.kind is EventKind.PROGRESS_UPDATED:
-                continue
-            if window is not None:
-                window.logs.log(f"[{event.operation}] {event.summary}")
-                trace = getattr(event.detail, "traceback", None)
-                if trace:
-                    window.logs.text.appendPlainText(str(trace).rstrip())
             if event.terminal and event.operation == "build" and self._own(item):
-                ok = event.outcome not in (Outcome.FAILED, Outcome.BLOCKED)
-                if window is not None:
-                    window.run_surface.show_finished(event.summary, ok=ok,
-                                                     blocked=event.outcome is Outcome.BLOCKED)
-                    window.show_status(event.summary)
                 self._say(f"build finished {event.outcome} {event.summary}")
                 self.build_ended.emit(event)
                 if self.report:
@@ -505,12 +504,13 @@ class StudioApp(QObject):
         foreign = model is not None and model.is_foreign(item.event.project_id)
         return item.origin is None and not foreign
 
-    def _on_listing_reported(self, listing: object) -> None:
-        count = len(getattr(listing, "assets", ()))
-        self._say(f"listed {count} assets")
+    def _on_assets_listed(self, listed: AssetsListed) -> None:
+        self._say(f"listed {len(listed.listing.assets)} assets")
 
     @Slot(object)
     def _on_job_failed(self, failure: JobFailed) -> None:
+        if failure.cancelled and failure.job.interactive:
+            return  # a read superseded by the user's next click: nothing went wrong
         if self.window is None and self.launcher is not None and not failure.cancelled:
             # No main window yet: the launcher is all the user sees, so it says what failed.
             self.launcher.show_message(failure.message if failure.expected else failure.title,
@@ -518,10 +518,6 @@ class StudioApp(QObject):
         if self.window is not None:
             self.window.logs.log_failure(failure)
             self.window.show_status(failure.title)
-            if failure.job.label.startswith("Build") and not failure.cancelled:
-                self.window.run_surface.show_finished(failure.title, ok=False)
-            elif failure.job.label.startswith("Build"):
-                self.window.run_surface.show_finished(failure.title, ok=True)
         self._say(f"failed {failure.title}")
 
     @Slot(str)
@@ -585,6 +581,7 @@ class StudioApp(QObject):
         self.pool.wait_for_threads(self._wait_ms())
         self._settle_lane()
         self._close_journal()
+        self.collector.release()
 
     def _wait_ms(self) -> int:
         return TERMINATE_WAIT_MS if self._terminating else CLOSE_WAIT_MS

@@ -80,6 +80,8 @@ class _BuildRun:
     committed: bool = False
     walk: WalkSummary | None = None
     made_build_dir: bool = False  # build/ did not exist: a build that does not commit removes it
+    # fingerprints the failed up-to-date check took, reused when recording the new manifest
+    seen: dict[str, uptodate.Fingerprint | None] = field(default_factory=dict)
 
     @property
     def token(self) -> CancellationToken:
@@ -117,7 +119,7 @@ class _BuildRun:
         started_at_ns = time.time_ns()
         if self.use_cache:
             manifest = uptodate.check(self.project, self.token, packer_version=PACKER_VERSION,
-                                      pipelines=_pipeline_versions())
+                                      pipelines=_pipeline_versions(), seen=self.seen)
             if manifest is not None:
                 return self._finish_unchanged(manifest)
         uptodate.forget(self.project)  # before build/ or cache.json can change
@@ -266,7 +268,7 @@ class _BuildRun:
             payload_offset=header.payload_offset, output_bytes=header.file_size, small=small,
             preview_hashes={b.preview_name: b.preview_hash for b in self.built
                             if b.preview_name is not None and b.preview_hash is not None},
-            cache_digest=cache_digest,
+            cache_digest=cache_digest, seen=self.seen,
         )
 
     def _finish_unchanged(self, manifest: uptodate.Manifest) -> BuildResult:

@@ -33,7 +33,7 @@ from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
 from packer.workspace.anchors import NO_ANCHOR, read_anchor
 from packer.workspace.roots import RootIndex
-from packer.workspace.walk import files_under, walk_assets
+from packer.workspace.walk import files_under, plain_files_under, walk_assets
 
 
 class AssetState(StrEnum):
@@ -234,9 +234,10 @@ def _build_snapshot(
                              if d.code not in {"PK106", "PK112", "PK114"})
         elif root in anchors:
             state = AssetState.REGISTERED if entry else AssetState.UNREGISTERED
-            read = read_anchor(assets_dir, real_assets, root, asset_id)
-            diags.extend(read.diagnostics)
             files = files_under(walk, root)
+            read = read_anchor(assets_dir, real_assets, root, asset_id,
+                               plain_files_under(walk, root, files))
+            diags.extend(read.diagnostics)
             owner = _nesting_owner(root, anchors)
             if owner is not None:
                 diags.append(diagnostic(

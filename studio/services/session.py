@@ -1,7 +1,13 @@
-"""One open project: runs its packer calls on the worker pool and hands back their results.
+"""One open project: runs its packer calls on the worker pool and publishes their results.
 
-Panels never call the packer; they ask the session, and update from what it reports. After a
-build or a mutation the session asks the packer for a fresh listing instead of reading files.
+Panels never call the packer; they ask the session, and hear the results on the Studio bus: the
+session publishes on the Assets workspace's bus (which republishes on the global bus), so panels
+stay ignorant of the session's callers and of each other. After a build or a mutation the session
+asks the packer for a fresh listing instead of reading files; a build changes nothing the
+listing shows (it never writes under assets/ but the build cache), so after a build the panels
+update from the build's own events instead (its diagnostics), and no listing runs. A retired
+session (another project was opened) publishes nothing more: its late results belong to a
+project no longer shown.
 """
 
 from __future__ import annotations
@@ -9,14 +15,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject
 
 from packer.build import BuildResult, build
-from packer.doctor.queries import AssetDetails, AssetListing, get_asset_details, list_assets_report
+from packer.doctor.queries import (
+    AssetDetails,
+    AssetListing,
+    AssetSummary,
+    get_asset_details,
+    list_assets_report,
+)
+from packer.errors import AssetNotFoundError
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.sinks import EventSink
 from packer.mutations import (
+    AssetIdentity,
+    MutationAction,
     MutationPreview,
     MutationRequest,
     MutationResult,
@@ -24,7 +39,8 @@ from packer.mutations import (
     preview_mutation,
 )
 from studio.services.asset_drop import AssetDrop, classify_asset_drop
-from studio.services.asset_key import AssetKey
+from studio.services.asset_key import AssetKey, asset_key
+from studio.services.bus import StudioBus, StudioEvent
 from studio.services.preview_data import AssetPreview, NoPreview, make_preview
 from studio.services.workers import JobClass, JobFailed, JobInfo, WorkerPool
 
@@ -36,30 +52,67 @@ class DetailsResult:
     preview: AssetPreview
 
 
+@dataclass(frozen=True, slots=True)
+class AssetsListed(StudioEvent):
+    """The packer's asset list of the open project (opened, F5, after a build or a mutation)."""
+
+    listing: AssetListing
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRowsChanged(StudioEvent):
+    """Some assets changed (a mutation): `removed` keys are gone from `listing`, `changed` are
+    the new summaries (possibly under new keys). `listing` is the session's listing after it."""
+
+    listing: AssetListing
+    removed: tuple[AssetKey, ...]
+    changed: tuple[AssetSummary, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AssetDetailsLoaded(StudioEvent):
+    result: DetailsResult
+
+
+@dataclass(frozen=True, slots=True)
+class AssetDetailsFailed(StudioEvent):
+    key: AssetKey
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRunning(StudioEvent):
+    """A build of the open project started (True) or its job ended (False)."""
+
+    running: bool
+
+
 def _asset_ref(key: AssetKey) -> int | str:
     return key[1]
 
 
-def _cancelled(outcome: object) -> bool:
-    """Cancelled work left the previous state intact: nothing new to list (and a rescan would
-    hold up whatever the cancel was for, such as opening another project or closing)."""
-    return isinstance(outcome, JobFailed) and outcome.cancelled
-
-
 class ProjectSession(QObject):
-    listing_changed = Signal(object)  # AssetListing
-    details_loaded = Signal(object)  # DetailsResult
-    details_failed = Signal(object, str)  # AssetKey, message
-    build_running = Signal(bool)
-
-    def __init__(self, project: Project, pool: WorkerPool, parent: QObject | None = None) -> None:
+    def __init__(
+        self, project: Project, pool: WorkerPool, bus: StudioBus, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self.project = project
         self.pool = pool
+        self.bus = bus  # the Assets workspace's bus
+        self.retired = False
         self.listing: AssetListing | None = None
         self._build_job: JobInfo | None = None
         self._listing_job: JobInfo | None = None
+        self._details_job: JobInfo | None = None
         self._listing_generation = 0
+
+    def retire(self) -> None:
+        """Another project is open: publish nothing more (late results are dropped)."""
+        self.retired = True
+
+    def _publish(self, event: StudioEvent) -> None:
+        if not self.retired:
+            self.bus.publish(event)
 
     # -- reads --
 
@@ -67,6 +120,8 @@ class ProjectSession(QObject):
         """Ask the packer for the asset list (F5, and after every build or mutation). The newest
         request wins: an older scan that finishes later (it ran past its last cancellation
         check) is dropped, never shown over a newer listing."""
+        if self.retired:
+            return None
         if self._listing_job is not None:
             self.pool.cancel(self._listing_job.job_id)
         project = self.project
@@ -84,6 +139,11 @@ class ProjectSession(QObject):
         return self._listing_job
 
     def load_details(self, key: AssetKey) -> JobInfo | None:
+        """The details of the asset the user clicked, on the interactive lane (never queued
+        behind background reads or the build). A newer click cancels an older read still
+        running: the user has moved on, and its result would be dropped anyway."""
+        if self._details_job is not None:
+            self.pool.cancel(self._details_job.job_id)
         project = self.project
 
         def job(sink: EventSink, token: CancellationToken) -> DetailsResult:
@@ -95,11 +155,25 @@ class ProjectSession(QObject):
                 )
             return DetailsResult(key, details, preview)
 
-        return self.pool.submit(
+        def done(result: DetailsResult) -> None:
+            self._details_ended(info)
+            self._publish(AssetDetailsLoaded(result))
+
+        def failed(failure: JobFailed) -> None:
+            self._details_ended(info)
+            if not failure.cancelled:
+                self._publish(AssetDetailsFailed(key, failure.title))
+
+        info = self.pool.submit(
             f"Details of {key[1] if key[0] == 'root' else f'#{key[1]}'}", job,
-            on_result=self.details_loaded.emit,
-            on_failure=lambda failure: self.details_failed.emit(key, failure.title),
+            on_result=done, on_failure=failed, interactive=True,
         )
+        self._details_job = info
+        return info
+
+    def _details_ended(self, info: JobInfo | None) -> None:
+        if self._details_job is info:
+            self._details_job = None
 
     def look_at_drop(
         self, local: list[str], remote: list[str], on_result: Callable[[AssetDrop], None]
@@ -126,7 +200,7 @@ class ProjectSession(QObject):
         )
         if info is not None:
             self._build_job = info
-            self.build_running.emit(True)
+            self._publish(BuildRunning(True))
         return info
 
     def preview_mutation(
@@ -154,7 +228,10 @@ class ProjectSession(QObject):
 
         def done(result: MutationResult) -> None:
             on_result(result)
-            self.refresh()
+            if result.applied and self.listing is not None:
+                self._reread(preview.action, preview.target, result.target)  # that asset only
+            else:
+                self.refresh()
 
         def failed(failure: JobFailed) -> None:
             on_failure(failure)
@@ -165,6 +242,45 @@ class ProjectSession(QObject):
             f"{preview.action.verb.capitalize()} {preview.target.label()}", job,
             job_class=JobClass.WRITE, on_result=done, on_failure=failed,
         )
+
+    def _reread(self, action: MutationAction, before: AssetIdentity, after: AssetIdentity
+                ) -> None:
+        """Read the one asset a mutation changed (by its identity after the change, as the
+        mutation's events name it) instead of listing the whole project again."""
+        project = self.project
+        old_key = asset_key(before.asset_id, before.root)
+
+        # A removed asset is gone (nothing to read); a forgotten one keeps its root, not its id.
+        ref: int | str | None = None if action is MutationAction.REMOVE else (
+            after.root if action is MutationAction.FORGET or after.asset_id is None
+            else after.asset_id)
+
+        def job(sink: EventSink, token: CancellationToken) -> AssetSummary | None:
+            if ref is None:
+                return None
+            try:
+                details = get_asset_details(project, ref, sink, token)
+            except AssetNotFoundError:
+                return None  # gone after all: its row goes
+            return AssetSummary.model_validate(
+                details.model_dump(include=set(AssetSummary.model_fields)))
+
+        def done(summary: AssetSummary | None) -> None:
+            if self.listing is None:
+                return
+            listing = self.listing
+            changed = (summary,) if summary is not None else ()
+            new_key = asset_key(summary.asset_id, summary.root) if summary is not None else None
+            assets = [a for a in listing.assets
+                      if asset_key(a.asset_id, a.root) not in (old_key, new_key)]
+            self.listing = listing.model_copy(update={"assets": (*assets, *changed)})
+            self._publish(AssetRowsChanged(self.listing, (old_key,), changed))
+
+        def failed(failure: JobFailed) -> None:
+            self.refresh()  # whatever happened, show what the packer now sees
+
+        self.pool.submit(f"Read {after.label()} after the change", job, on_result=done,
+                         on_failure=failed)
 
     def cancel_build(self) -> None:
         if self._build_job is not None:
@@ -181,7 +297,7 @@ class ProjectSession(QObject):
             return  # superseded by a newer refresh
         self._listing_job = None
         self.listing = listing
-        self.listing_changed.emit(listing)
+        self._publish(AssetsListed(listing))
 
     def _on_no_listing(self, generation: int) -> None:
         if generation == self._listing_generation:
@@ -189,6 +305,4 @@ class ProjectSession(QObject):
 
     def _on_build_ended(self, outcome: object) -> None:
         self._build_job = None
-        self.build_running.emit(False)
-        if not _cancelled(outcome):
-            self.refresh()
+        self._publish(BuildRunning(False))

@@ -7,6 +7,10 @@ calls the job's callbacks there. Reads may run side by side; writes (mutations, 
 time: a second write while one runs is refused with a message rather than queued behind it, so the
 user always knows what is happening. Cancellation is cooperative (packer CancellationToken).
 
+User first: a read the user is waiting for (the details of the asset just clicked) is submitted
+`interactive=True` and runs on threads of its own, so it is never queued behind background reads
+or the build, whatever occupies the shared threads.
+
 Events do not travel through here: the job's `sink` comes from the event lane
 (`studio.services.event_lane`), the one module that moves events across threads.
 """
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QDeadlineTimer, QObject, QRunnable, QThreadPool, Signal, Slot
 
 from packer.errors import PackerError
 from packer.lane.cancellation import CancellationToken, OperationCancelled
@@ -67,6 +71,7 @@ class JobInfo:
     job_id: int
     label: str
     job_class: JobClass
+    interactive: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +176,14 @@ class WorkerPool(QObject):
 
     def __init__(
         self, lane: EventLaneLike | None = None, parent: QObject | None = None,
-        max_threads: int = 4,
+        max_threads: int = 4, interactive_threads: int = 2,
     ) -> None:
         super().__init__(parent)
         self._lane = lane
         self._threads = QThreadPool(self)
         self._threads.setMaxThreadCount(max_threads)
+        self._interactive = QThreadPool(self)  # the user's own lane (see the module docstring)
+        self._interactive.setMaxThreadCount(interactive_threads)
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
 
@@ -202,8 +209,12 @@ class WorkerPool(QObject):
         job_class: JobClass = JobClass.READ,
         on_result: Callable[[Any], None] | None = None,
         on_failure: Callable[[JobFailed], None] | None = None,
+        interactive: bool = False,
     ) -> JobInfo | None:
-        """Start a job; None (and `job_refused`) when a write is asked while another write runs."""
+        """Start a job; None (and `job_refused`) when a write is asked while another write runs.
+        `interactive`: a read the user waits for, run on the interactive threads."""
+        if interactive and job_class is not JobClass.READ:
+            raise ValueError("only reads run on the interactive lane")
         if job_class is JobClass.WRITE:
             current = self.running_write()
             if current is not None:
@@ -212,7 +223,7 @@ class WorkerPool(QObject):
                     "Wait for it to finish or cancel it."
                 )
                 return None
-        info = JobInfo(next(self._ids), label, job_class)
+        info = JobInfo(next(self._ids), label, job_class, interactive)
         worker = _Worker(info, fn, CancellationToken(), self._lane)
         worker.signals.returned.connect(self._on_returned)
         worker.signals.errored.connect(self._on_errored)
@@ -221,7 +232,7 @@ class WorkerPool(QObject):
         self.job_started.emit(info)
         if not was_busy:
             self.busy_changed.emit(True)
-        self._threads.start(worker)
+        (self._interactive if interactive else self._threads).start(worker)
         return info
 
     def cancel(self, job_id: int) -> None:
@@ -235,10 +246,12 @@ class WorkerPool(QObject):
 
     def wait_for_threads(self, timeout_ms: int = 30_000) -> bool:
         """Block until no job body is running (used only when shutting down)."""
-        return bool(self._threads.waitForDone(timeout_ms))
+        deadline = QDeadlineTimer(timeout_ms)
+        shared = self._threads.waitForDone(deadline)
+        return bool(self._interactive.waitForDone(deadline) and shared)
 
     def active_thread_count(self) -> int:
-        return int(self._threads.activeThreadCount())
+        return int(self._threads.activeThreadCount() + self._interactive.activeThreadCount())
 
     # -- outcomes, on the GUI thread --
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSize, Qt, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
+    QLabel,
     QListWidget,
     QMainWindow,
     QMenu,
@@ -19,8 +20,11 @@ from PySide6.QtWidgets import (
 )
 
 from packer.mutations import MutationResult
+from packer.workspace.scan import AssetState
 from studio.panels.assets.workspace import AssetsWorkspace
 from studio.panels.prompts import Prompter
+from studio.services.bus import PackerEventsDelivered, StudioBus, Subscription
+from studio.services.session import AssetsListed
 from studio.shell.logs_panel import LogsPanel
 from studio.shell.run_surface import RunSurface
 from studio.shell.state import SelectedAsset, StudioState
@@ -98,6 +102,10 @@ class MainWindow(QMainWindow):
         self.apply_default_layout()
         self.menuBar().setCornerWidget(self.run_surface, Qt.Corner.TopRightCorner)
         self.statusBar().showMessage("Ready")
+        self.asset_counts = QLabel()
+        self.asset_counts.setAccessibleName("Asset counts")
+        self.statusBar().addPermanentWidget(self.asset_counts)
+        self._subscriptions: list[Subscription] = []
 
         self._build_menus()
         self.selector.currentRowChanged.connect(self.workspaces.setCurrentIndex)
@@ -106,6 +114,39 @@ class MainWindow(QMainWindow):
         self.assets.action_panel.applied.connect(self._on_mutation_applied)
         self.assets.new_asset.applied.connect(self._on_mutation_applied)
         self.assets.project_dropped.connect(self.recent_requested)
+
+    # -- the bus --
+
+    def follow(self, bus: StudioBus, assets_bus: StudioBus) -> None:
+        """Subscribe the panels: each hears what it shows on the bus, none knows the others.
+        `assets_bus` is the Assets workspace's own bus (it republishes on `bus`)."""
+        for subscription in self._subscriptions:
+            subscription.unsubscribe()
+        self.assets.follow(assets_bus, bus)
+        self._subscriptions = [
+            self.logs.follow(bus),
+            *self.run_surface.follow(bus),
+            bus.subscribe(AssetsListed, self._on_assets_listed),
+            bus.subscribe(PackerEventsDelivered, self._on_packer_events),
+        ]
+
+    def _on_assets_listed(self, event: AssetsListed) -> None:
+        assets = event.listing.assets
+        with_errors = sum(1 for a in assets if a.errors)
+        unregistered = sum(1 for a in assets if a.state is AssetState.UNREGISTERED)
+        parts = [f"{len(assets):,} asset{'' if len(assets) == 1 else 's'}"]
+        if unregistered:
+            parts.append(f"{unregistered:,} unregistered")
+        if with_errors:
+            parts.append(f"{with_errors:,} with errors")
+        self.asset_counts.setText(" · ".join(parts))
+
+    def _on_packer_events(self, event: PackerEventsDelivered) -> None:
+        for item in event.items:
+            packer_event = item.event
+            if (packer_event.terminal and packer_event.operation == "build"
+                    and self.run_surface.own(item)):
+                self.show_status(packer_event.summary)
 
     # -- menus --
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -13,7 +14,10 @@ from pytestqt.qtbot import QtBot
 
 from studio.app import StudioApp
 from studio.panels.prompts import LiveText, Prompter
+from studio.services.bus import StudioBus, StudioEvent
 from studio.shell.main_window import MainWindow
+
+E = TypeVar("E", bound=StudioEvent)
 
 
 class ScriptedPrompter(Prompter):
@@ -83,6 +87,13 @@ def open_and_list(qtbot: QtBot, app: StudioApp, root: Path) -> MainWindow:
                     and len(window.assets.navigator.rows()) == len(app.session.listing.assets)
                     and not app.pool.busy, timeout=15_000)
     return window
+
+
+def heard(bus: StudioBus, event_type: type[E]) -> list[E]:
+    """Every `event_type` published on `bus` from now on, in order."""
+    events: list[E] = []
+    bus.subscribe(event_type, events.append)
+    return events
 
 
 def drop_on_navigator(window: MainWindow, *paths: Path) -> None:

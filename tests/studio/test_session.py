@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from packer.doctor.queries import AssetListing, list_assets_report
+from packer.doctor.queries import AssetListing, get_asset_details, list_assets_report
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.sinks import EventSink
 from studio.app import StudioApp
 from studio.services import session as session_module
+from studio.services.session import AssetDetailsFailed, AssetDetailsLoaded, AssetsListed
 from studio.services.workers import JobInfo
-from tests.studio.helpers import open_and_list
+from tests.studio.helpers import heard, open_and_list
 from tests.studio.synthetic import make_raw_project
 
 
@@ -41,8 +42,9 @@ def test_an_older_scan_finishing_late_never_replaces_a_newer_listing(
     monkeypatch.setattr(session_module, "list_assets_report", scan)
     session.refresh()
     qtbot.waitUntil(first_started.is_set)
-    with qtbot.waitSignal(session.listing_changed, timeout=10_000):
-        session.refresh()  # F5 again: this one finishes first
+    listed = heard(studio.bus, AssetsListed)
+    session.refresh()  # F5 again: this one finishes first
+    qtbot.waitUntil(lambda: bool(listed), timeout=10_000)
     release.set()
     qtbot.waitUntil(lambda: not studio.pool.busy, timeout=10_000)
     assert session.listing is not None and len(session.listing.assets) == 3
@@ -93,3 +95,68 @@ def test_a_project_folder_deleted_while_open_is_not_recreated_on_close(
     # The window state and the Activity history are comfort: they are not worth a ghost folder
     # holding only .studio/ where the user deleted a project.
     assert not root.exists(), sorted(str(p) for p in root.rglob("*"))
+
+
+def test_a_click_shows_details_while_the_build_and_background_reads_hold_every_thread(
+    qtbot: QtBot, studio: StudioApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = open_and_list(qtbot, studio, make_raw_project(tmp_path / "game").root)
+    session = studio.session
+    assert session is not None
+    release = threading.Event()
+    started = threading.Semaphore(0)
+
+    def held_build(project: Project, sink: EventSink, token: CancellationToken) -> None:
+        started.release()
+        release.wait(30)
+
+    def held_listing(project: Project, sink: EventSink, token: CancellationToken) -> AssetListing:
+        release.wait(30)
+        return list_assets_report(project, sink, token)
+
+    monkeypatch.setattr(session_module, "build", held_build)
+    monkeypatch.setattr(session_module, "list_assets_report", held_listing)
+    try:
+        session.build()
+        for _ in range(5):  # more background reads than the shared threads
+            studio.pool.submit("background read", lambda sink, token: release.wait(30))
+        session.refresh()
+        assert started.acquire(timeout=10)
+        loaded = heard(studio.bus, AssetDetailsLoaded)
+        assert window.assets.select_asset(("id", 2))
+        qtbot.waitUntil(lambda: bool(loaded), timeout=10_000)
+        assert window.assets.shown is not None and window.assets.shown.key == ("id", 2)
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not studio.pool.busy, timeout=10_000)
+
+
+def test_a_newer_click_cancels_the_details_read_still_running(
+    qtbot: QtBot, studio: StudioApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = open_and_list(qtbot, studio, make_raw_project(tmp_path / "game").root)
+    session = studio.session
+    assert session is not None
+    first_started = threading.Event()
+    cancelled: list[bool] = []
+
+    def details(project: Project, asset: int | str, sink: EventSink,
+                token: CancellationToken) -> object:
+        if asset == 1:  # the first click's read: slow, until cancelled
+            first_started.set()
+            token.wait(30)
+            cancelled.append(token.cancelled)
+        return get_asset_details(project, asset, sink, token)
+
+    monkeypatch.setattr(session_module, "get_asset_details", details)
+    failures = heard(studio.bus, AssetDetailsFailed)
+    loaded = heard(studio.bus, AssetDetailsLoaded)
+    assert window.assets.select_asset(("id", 1))
+    qtbot.waitUntil(first_started.is_set)
+    assert window.assets.select_asset(("id", 2))
+    qtbot.waitUntil(lambda: bool(loaded), timeout=10_000)
+    qtbot.waitUntil(lambda: not studio.pool.busy, timeout=10_000)
+    assert cancelled == [True]
+    assert window.assets.shown is not None and window.assets.shown.key == ("id", 2)
+    assert failures == []  # the user moved on: no failure is shown for the first read
+    assert not window.statusBar().currentMessage().endswith("was cancelled")

@@ -17,8 +17,9 @@ from packer.lane.cancellation import CancellationToken
 from packer.lane.events import Outcome
 from packer.lane.sinks import EventSink
 from studio.app import StudioApp
+from studio.services.session import AssetsListed
 from studio.shell.state import state_path
-from tests.studio.helpers import ScriptedPrompter, open_and_list, running_studio
+from tests.studio.helpers import ScriptedPrompter, heard, open_and_list, running_studio
 from tests.studio.synthetic import make_raw_project
 
 
@@ -125,8 +126,9 @@ def test_a_long_scan_can_be_cancelled_and_the_gui_keeps_ticking_meanwhile(
     assert studio.session is not None
     clock.start()
     timer.start()
-    with qtbot.waitSignal(studio.session.listing_changed, timeout=60_000):
-        window.rescan_action.trigger()  # F5
+    listed = heard(studio.bus, AssetsListed)
+    window.rescan_action.trigger()  # F5
+    qtbot.waitUntil(lambda: bool(listed), timeout=60_000)
     timer.stop()
     elapsed = clock.elapsed()
     # A blocked GUI thread would tick once, after the scan; a serviced one all along. Judge by

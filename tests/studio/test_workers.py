@@ -196,3 +196,30 @@ def test_a_tracer_set_for_new_threads_reaches_the_workers(qtbot: QtBot, pool: Wo
         threading.settrace(None)
     qtbot.waitUntil(lambda: pool.active_thread_count() == 0)
     assert traced == ["job_under_trace"]
+
+
+def test_an_interactive_read_is_not_queued_behind_busy_shared_threads(qtbot: QtBot) -> None:
+    pool = WorkerPool(RecordingLane(), max_threads=2)
+    release = threading.Event()
+
+    def blocking(sink: EventSink, token: CancellationToken) -> str:
+        release.wait(10)
+        return "background"
+
+    pool.submit("build", blocking, job_class=JobClass.WRITE)
+    pool.submit("background scan", blocking)
+    pool.submit("another background scan", blocking)  # queued: both shared threads are taken
+    with qtbot.waitSignal(pool.job_succeeded, timeout=5_000) as first:
+        info = pool.submit("details of #3", lambda sink, token: "details", interactive=True)
+    assert info is not None and info.interactive
+    assert first.args[0].value == "details"  # while the build and the scans still wait
+    assert len(pool.running()) == 3
+    release.set()
+    qtbot.waitUntil(lambda: not pool.busy)
+    qtbot.waitUntil(lambda: pool.active_thread_count() == 0)
+
+
+def test_only_reads_go_on_the_interactive_lane(pool: WorkerPool) -> None:
+    with pytest.raises(ValueError, match="only reads"):
+        pool.submit("build", lambda sink, token: None, job_class=JobClass.WRITE,
+                    interactive=True)

@@ -180,6 +180,45 @@ class AssetNavigator(QWidget):
         self._by_text = {key_text(r.key): r for r in self._rows}
         self._rebuild()
 
+    def update_rows(self, rows: Sequence[AssetRow]) -> None:
+        """Change these rows in place (same keys; after an operation's events): only their
+        items change, the rest of the tree, its expansion and the selection stay."""
+        changed = [r for r in rows if key_text(r.key) in self._by_text]
+        if not changed:
+            return
+        by_text = {key_text(r.key): r for r in changed}
+        self._rows = [by_text.get(key_text(r.key), r) for r in self._rows]
+        self._by_text.update(by_text)
+        if self.current_filter() != RowFilter():
+            self._rebuild()  # a changed row may enter or leave what the filter shows
+            return
+        for row in changed:
+            index = self._index_of(row.key)
+            if not index.isValid():
+                continue
+            parent = self.model.itemFromIndex(index.parent()) if index.parent().isValid() \
+                else self.model.invisibleRootItem()
+            for column, fresh in enumerate(self._items_for(row)):
+                parent.setChild(index.row(), column, fresh)
+
+    def replace_rows(self, removed: Sequence[AssetKey], rows: Sequence[AssetRow],
+                     select: AssetKey | None = None) -> None:
+        """Drop the `removed` keys and put in `rows` (an asset a mutation changed, maybe under
+        a new key or root). Changed in place when keys and roots stay; else the tree is rebuilt
+        from the rows in memory (no packer read either way)."""
+        same_place = all(
+            (old := self.row_for(r.key)) is not None and old.root == r.root for r in rows
+        ) and {key_text(k) for k in removed} <= {key_text(r.key) for r in rows}
+        if same_place and select in (None, self._selected):
+            self.update_rows(rows)
+            return
+        gone = {key_text(k) for k in removed} | {key_text(r.key) for r in rows}
+        self._rows = [r for r in self._rows if key_text(r.key) not in gone] + list(rows)
+        self._by_text = {key_text(r.key): r for r in self._rows}
+        if select is not None:
+            self._selected = select
+        self._rebuild()
+
     def set_workspace_problems(self, problems: Sequence[Diagnostic]) -> None:
         """The listing's workspace-level findings, one line each with its fix."""
         lines = [f"{SEVERITY_MARKS.get(d.severity, '•')} {d.message}"

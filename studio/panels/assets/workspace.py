@@ -3,12 +3,15 @@ and the New Asset preview for files dropped on the navigator or chosen with "New
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
-from packer.doctor.queries import AssetListing
+from packer.diagnostics import Severity
+from packer.lane.events import DiagnosticsUpdatedDetail
 from packer.mutations import MutationResult
 from studio.panels.assets.actions import ActionsPanel
 from studio.panels.assets.details import AssetDetails
@@ -18,7 +21,15 @@ from studio.panels.assets.rows import AssetRow, row_from_summary
 from studio.panels.prompts import Prompter
 from studio.services.asset_drop import AssetDrop, AssetDropKind
 from studio.services.asset_key import AssetKey, asset_key
-from studio.services.session import DetailsResult, ProjectSession
+from studio.services.bus import PackerEventsDelivered, StudioBus, Subscription
+from studio.services.session import (
+    AssetDetailsFailed,
+    AssetDetailsLoaded,
+    AssetRowsChanged,
+    AssetsListed,
+    DetailsResult,
+    ProjectSession,
+)
 
 
 class AssetsWorkspace(QWidget):
@@ -42,10 +53,13 @@ class AssetsWorkspace(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
+        self._layout = layout
         self._listing_generation = 0
         self._details_request: tuple[AssetKey, int] | None = None
         self.shown: DetailsResult | None = None
         self._pending_selection: AssetKey | None = None
+        self._subscriptions: list[Subscription] = []
+        self.operation_bar: QWidget | None = None
         self.navigator.asset_selected.connect(self._on_asset_selected)
         self.action_panel.applied.connect(self._on_mutation_applied)
         self.action_panel.preview_shown.connect(self._on_mutation_preview_shown)
@@ -54,11 +68,31 @@ class AssetsWorkspace(QWidget):
         self.navigator.files_dropped.connect(self._on_files_dropped)
         self.navigator.new_asset_requested.connect(self.ask_new_asset)
 
+    def follow(self, bus: StudioBus, global_bus: StudioBus) -> None:
+        """Hear the open project's listing and details on the Assets workspace's bus, and the
+        packer's events (a build's findings) on the global bus."""
+        for subscription in self._subscriptions:
+            subscription.unsubscribe()
+        self._subscriptions = [
+            bus.subscribe(AssetsListed, self._on_assets_listed),
+            bus.subscribe(AssetRowsChanged, self._on_rows_changed),
+            bus.subscribe(AssetDetailsLoaded, self._on_details_loaded),
+            bus.subscribe(AssetDetailsFailed, self._on_details_failed),
+            global_bus.subscribe(PackerEventsDelivered, self._on_packer_events),
+        ]
+
+    def set_operation_bar(self, bar: QWidget | None) -> None:
+        """The inline progress bar of this workspace's running operations (scans, doctor,
+        mutations), shown above the navigator while one runs; replaces the previous one."""
+        if self.operation_bar is not None:
+            self.operation_bar.setParent(None)
+            self.operation_bar.deleteLater()
+        self.operation_bar = bar
+        if bar is not None:
+            self._layout.insertWidget(0, bar)
+
     def set_session(self, session: ProjectSession | None) -> None:
-        if self.session is not None:
-            self.session.listing_changed.disconnect(self._on_listing_changed)
-            self.session.details_loaded.disconnect(self._on_details_loaded)
-            self.session.details_failed.disconnect(self._on_details_failed)
+        """The project whose assets are shown (None: none); its results arrive on the bus."""
         self.session = session
         self.new_asset.close()
         self._details_request = None
@@ -67,10 +101,6 @@ class AssetsWorkspace(QWidget):
         self.navigator.set_rows([])
         self.details.show_details(None)
         self.action_panel.set_session(session)
-        if session is not None:
-            session.listing_changed.connect(self._on_listing_changed)
-            session.details_loaded.connect(self._on_details_loaded)
-            session.details_failed.connect(self._on_details_failed)
 
     def select_asset(self, key: AssetKey | None) -> bool:
         return self.navigator.select(key)
@@ -81,15 +111,29 @@ class AssetsWorkspace(QWidget):
 
     # -- session results --
 
-    @Slot(object)
-    def _on_listing_changed(self, listing: AssetListing) -> None:
+    def _on_assets_listed(self, event: AssetsListed) -> None:
+        listing = event.listing
         self._listing_generation += 1
         self.navigator.set_workspace_problems(listing.workspace_diagnostics)
         key, self._pending_selection = self._pending_selection, None
         self.navigator.set_rows([row_from_summary(a) for a in listing.assets], select=key)
 
-    @Slot(object)
-    def _on_details_loaded(self, result: DetailsResult) -> None:
+    def _on_rows_changed(self, event: AssetRowsChanged) -> None:
+        """One asset changed (a mutation): only its row changes, and its details are read
+        again when they are the ones shown."""
+        self._listing_generation += 1  # what is shown predates the change
+        key, self._pending_selection = self._pending_selection, None
+        rows = [row_from_summary(a) for a in event.changed]
+        self.navigator.replace_rows(event.removed, rows, select=key)
+        selected = self.navigator.selected_key()
+        if selected is not None and self.session is not None and any(
+            r.key == selected for r in rows
+        ) and self._details_request != (selected, self._listing_generation):
+            self._details_request = (selected, self._listing_generation)
+            self.session.load_details(selected)
+
+    def _on_details_loaded(self, event: AssetDetailsLoaded) -> None:
+        result = event.result
         if self._details_request is None or result.key != self._details_request[0]:
             return  # the user has moved on to another asset
         self.shown = result
@@ -97,10 +141,37 @@ class AssetsWorkspace(QWidget):
         self.details.preview.show_preview(result.preview)
         self.action_panel.show_details(result.details)
 
-    @Slot(object, str)
-    def _on_details_failed(self, key: AssetKey, message: str) -> None:
-        if self._details_request is not None and key == self._details_request[0]:
-            self.details.preview.show_message(message)
+    def _on_details_failed(self, event: AssetDetailsFailed) -> None:
+        if self._details_request is not None and event.key == self._details_request[0]:
+            self.details.preview.show_message(event.message)
+
+    def _on_packer_events(self, delivered: PackerEventsDelivered) -> None:
+        """A build's findings update the rows they concern (no listing runs after a build).
+        The listing counts hygiene and structural findings but not format errors, which the
+        build finds; a row shows, per severity, the larger of the two counts (the build's
+        findings include the structural ones the listing already counted)."""
+        found: dict[str, Counter[str]] = {}
+        for item in delivered.items:
+            event = item.event
+            detail = event.detail
+            if (item.origin is None and event.operation == "build"
+                    and isinstance(detail, DiagnosticsUpdatedDetail)):
+                for diagnostic in detail.diagnostics:
+                    if diagnostic.root is not None:
+                        found.setdefault(diagnostic.root, Counter())[diagnostic.severity] += 1
+        if not found:
+            return
+        rows = [r for r in self.navigator.rows() if r.root in found]
+        self.navigator.update_rows([replace(
+            row,
+            errors=max(row.errors, found[row.root][Severity.ERROR.value]),
+            warnings=max(row.warnings, found[row.root][Severity.WARNING.value]),
+            infos=max(row.infos, found[row.root][Severity.INFO.value]),
+        ) for row in rows])
+        shown = self.shown
+        if shown is not None and shown.details.root in found and self.session is not None:
+            self._details_request = (shown.key, self._listing_generation)
+            self.session.load_details(shown.key)  # its diagnostics section, with the findings
 
     @Slot(object)
     def _on_mutation_applied(self, result: MutationResult) -> None:
