@@ -30,6 +30,8 @@ from packer.build.staging import (
     new_staging,
     promote,
     recover_staging,
+    remove_if_empty,
+    staging_root,
 )
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.project import ASSETS_DIR, Project
@@ -77,6 +79,7 @@ class _BuildRun:
     staging: Path | None = None
     committed: bool = False
     walk: WalkSummary | None = None
+    made_build_dir: bool = False  # build/ did not exist: a build that does not commit removes it
     # fingerprints the failed up-to-date check took, reused when recording the new manifest
     seen: dict[str, uptodate.Fingerprint | None] = field(default_factory=dict)
 
@@ -92,9 +95,12 @@ class _BuildRun:
         try:
             with build_lock(self.project.packer_dir):
                 return self._run()
-        except OperationCancelled:
+        except OperationCancelled as exc:
             self._discard()
-            return self._finish(Outcome.CANCELLED, "Build cancelled; build/ is unchanged")
+            reason = self.token.reason or "cancelled"
+            return self._finish(Outcome.CANCELLED,
+                                f"Build cancelled ({reason}); build/ is unchanged",
+                                error=str(exc))
         except FormatError as exc:  # a miss's inputs break its format's rules
             self._discard()
             self._add(exc.diagnostics)
@@ -166,6 +172,7 @@ class _BuildRun:
 
     def _emit(self, view: CacheView, loaded: LoadedCache, started_at_ns: int) -> BuildResult:
         assert self.selection is not None
+        self.made_build_dir = not self.build_dir.exists()
         staging = self.staging = new_staging(self.build_dir, self.op.operation_id)
         store = PayloadStore(staging / "payload.spool")
         try:
@@ -341,6 +348,8 @@ class _BuildRun:
         if self.staging is not None and not self.committed:
             discard(self.staging)
             self.staging = None
+            if self.made_build_dir:  # "build/ is unchanged": it did not exist, so it does not
+                remove_if_empty(staging_root(self.build_dir), self.build_dir)
 
     def _finish_blocked(self) -> BuildResult:
         count = len(self.blocking)

@@ -41,6 +41,7 @@ from packer.build.staging import (
 from packer.files.atomic import atomic_write_bytes
 from packer.files.lock import read_lock
 from packer.files.project import ASSETS_DIR, Project
+from packer.files.safe_read import MAX_STATE_FILE_BYTES, open_file, read_regular
 from packer.lane.cancellation import CancellationToken
 from packer.workspace.scan import WalkSummary
 
@@ -211,7 +212,8 @@ def record(
 
 def load(project: Project) -> Manifest | None:
     try:
-        raw = manifest_path(project).read_bytes()
+        raw = read_regular(manifest_path(project), follow_symlinks=False,
+                           limit=MAX_STATE_FILE_BYTES)
     except OSError:
         return None
     return Manifest.from_bytes(raw)
@@ -283,7 +285,7 @@ def _content_matches(
         if path == f"{build}/{PREVIEWS_DIR}":
             return sorted(os.listdir(full)) == manifest.previews
         expected = manifest.checks.get(path)
-        return expected is not None and hash_bytes(full.read_bytes()) == expected
+        return expected is not None and hash_bytes(read_regular(full)) == expected
     except (OSError, EOFError):
         return False
 
@@ -291,7 +293,7 @@ def _content_matches(
 def _artifact_matches(path: Path, manifest: Manifest, token: CancellationToken) -> bool:
     """Head, every payload and every gap between payloads (zeros) as the build wrote them."""
     offset = manifest.payload_offset
-    with open(path, "rb") as handle:
+    with open_file(path) as handle:
         if hash_bytes(handle.read(offset)) != manifest.head_hash:
             return False
         end = 0

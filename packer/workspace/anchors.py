@@ -10,6 +10,7 @@ from pathlib import Path
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.declaration import DECLARATION_FILE, AssetDeclaration, parse_declaration
 from packer.files.paths import InsideRoot, UnsafePathError
+from packer.files.safe_read import MAX_DECLARATION_BYTES, read_regular_stat
 
 
 def check_inputs(
@@ -91,8 +92,8 @@ def read_anchor(
     """
     anchor = assets_dir.joinpath(root, DECLARATION_FILE)
     try:
-        st = anchor.stat()
-        raw = anchor.read_bytes()
+        # Never through a symlink (it could lead out of the project, or to a FIFO that blocks).
+        raw, st = read_regular_stat(anchor, follow_symlinks=False, limit=MAX_DECLARATION_BYTES)
     except OSError as exc:
         return Anchor(None, [diagnostic(
             "PK115", f"{root}/asset.json cannot be read: {exc.strerror or exc}",

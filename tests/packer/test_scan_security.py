@@ -32,8 +32,14 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     path = args[0]
     if isinstance(path, int):
         return
+    flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
     try:
-        real = os.path.realpath(os.fsdecode(path))
+        name = os.fsdecode(path)
+        if flags & getattr(os, "O_NOFOLLOW", 0):
+            # The last component is not followed: what is opened (or refused) is the link itself.
+            real = os.path.join(os.path.realpath(os.path.dirname(name)), os.path.basename(name))
+        else:
+            real = os.path.realpath(name)
     except (TypeError, ValueError):
         return
     if real in _FORBIDDEN:
@@ -179,14 +185,14 @@ def test_unreadable_anchor_is_pk115(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     project = make_project(tmp_path)
     write_asset(project, "locked")
     anchor = project.assets_dir / "locked" / "asset.json"
-    real_read_bytes = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self: Path) -> bytes:
-        if self == anchor:
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if Path(path) == anchor:  # the tests run as root, which chmod cannot stop
             raise PermissionError(13, "Permission denied")
-        return real_read_bytes(self)
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_)
     assert codes_of(project, "locked") == ["PK115"]
     assert doctor(project).blocking
 
