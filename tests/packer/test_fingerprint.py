@@ -130,3 +130,103 @@ def test_an_apply_judges_racy_files_at_the_preview_moment(
     result = apply_mutation(project, preview, consent=True, lock_timeout=0)
     assert result.outcome is MutationOutcome.APPLIED, result.message
     assert not music.exists()
+
+
+def test_a_racy_file_touched_without_any_other_change_still_counts(project: Project) -> None:
+    """Content is added to size and mtime for a racy file, never put in their place."""
+    data = project.assets_dir / "sprites" / "hero" / "data.bin"
+    for rel in ("sprites/hero", "sprites/hero/data.bin"):
+        os.utime(data, ns=(AGED_NS, AGED_NS))
+        before = _tree(project, rel, as_of_ns=AGED_NS)
+        os.utime(data, ns=(AGED_NS + 1, AGED_NS + 1))
+        assert _tree(project, rel, as_of_ns=AGED_NS) != before, rel
+
+
+def test_the_window_edge_is_racy_for_a_tree_that_is_one_file(project: Project) -> None:
+    data = project.assets_dir / "sprites" / "hero" / "data.bin"
+    edge = AGED_NS + RACY_WINDOW_NS
+    before = _tree(project, "sprites/hero/data.bin", as_of_ns=edge)
+    _rewrite_keeping_size_and_mtime(data)
+    assert _tree(project, "sprites/hero/data.bin", as_of_ns=edge) != before
+
+
+def test_a_file_moved_between_sub_folders_changes_the_tree(project: Project) -> None:
+    hero = project.assets_dir / "sprites" / "hero"
+    (hero / "a").mkdir()
+    (hero / "b").mkdir()
+    (hero / "a" / "x.bin").write_bytes(b"x")
+    _age(hero)
+    before = _tree(project, "sprites/hero", as_of_ns=AGED_NS + 10 * RACY_WINDOW_NS)
+    (hero / "a" / "x.bin").rename(hero / "b" / "x.bin")
+    assert _tree(project, "sprites/hero", as_of_ns=AGED_NS + 10 * RACY_WINDOW_NS) != before
+
+
+def test_a_renamed_link_changes_the_tree(project: Project, tmp_path: Path) -> None:
+    hero = project.assets_dir / "sprites" / "hero"
+    (hero / "one").symlink_to(tmp_path, target_is_directory=True)
+    os.utime(hero / "one", ns=(AGED_NS, AGED_NS), follow_symlinks=False)
+    before = _tree(project, "sprites/hero", as_of_ns=AGED_NS + 10 * RACY_WINDOW_NS)
+    (hero / "one").rename(hero / "two")
+    os.utime(hero / "two", ns=(AGED_NS, AGED_NS), follow_symlinks=False)
+    assert _tree(project, "sprites/hero", as_of_ns=AGED_NS + 10 * RACY_WINDOW_NS) != before
+
+
+def test_names_that_are_not_utf8_are_fingerprinted(project: Project) -> None:
+    """A file or folder name with bytes that are not UTF-8 (possible on Linux) is digested like
+    any other, never a traceback; its edits are seen."""
+    hero = os.fsencode(project.assets_dir / "sprites" / "hero")
+    os.mkdir(hero + b"/dir\xff")
+    odd = hero + b"/dir\xff/file\xfe.bin"
+    with open(odd, "wb") as out:
+        out.write(b"odd")
+    before = _tree(project, "sprites/hero", as_of_ns=time.time_ns())
+    with open(odd, "ab") as out:
+        out.write(b" and more")
+    assert _tree(project, "sprites/hero", as_of_ns=time.time_ns()) != before
+
+
+def test_a_source_folder_outside_the_project_is_fingerprinted(
+    project: Project, tmp_path: Path,
+) -> None:
+    source = tmp_path / "downloads" / "hero"
+    source.mkdir(parents=True)
+    (source / "tile.png").write_bytes(b"png")
+    key = f"source:{source}"
+    before = fingerprint(project, sources=(str(source),)).parts[key]
+    (source / "tile.png").write_bytes(b"png, redrawn")
+    assert fingerprint(project, sources=(str(source),)).parts[key] != before
+
+
+def test_a_root_with_a_space_is_fingerprinted_where_it_is(project: Project) -> None:
+    folder = project.assets_dir / "my art" / "hero"
+    folder.mkdir(parents=True)
+    (folder / "asset.json").write_text("{}", encoding="utf-8")
+    parts = fingerprint(project, trees=("my art/hero",), files=("my art/hero/asset.json",)).parts
+    assert parts["tree:my art/hero"] != ABSENT
+    assert parts["file:my art/hero/asset.json"] != ABSENT
+
+
+def test_a_linked_file_part_is_never_read_through_its_link(
+    project: Project, tmp_path: Path,
+) -> None:
+    outside = tmp_path / "elsewhere.json"
+    outside.write_text("{}", encoding="utf-8")
+    link = project.assets_dir / "sprites" / "linked.json"
+    link.symlink_to(outside)
+    before = fingerprint(project, files=("sprites/linked.json",)).parts["file:sprites/linked.json"]
+    outside.write_text('{"changed": true}', encoding="utf-8")
+    assert fingerprint(project, files=("sprites/linked.json",)).parts[
+        "file:sprites/linked.json"] == before
+
+
+def test_a_registry_change_names_the_registry(project: Project) -> None:
+    preview = preview_of(project, MutationAction.REMOVE, "sprites/hero")
+    # Another asset's change: the registry is one file, and the preview saw all of it.
+    excluded = apply_mutation(project, preview_of(project, MutationAction.EXCLUDE, "sounds/music"),
+                              consent=True, lock_timeout=0)
+    assert excluded.outcome is MutationOutcome.APPLIED, excluded.message
+    result = apply_mutation(project, preview, consent=True, lock_timeout=0)
+    assert result.outcome is MutationOutcome.REFUSED
+    assert result.message.startswith("the preview is stale: the registry "
+                                     "(assets/.prometeu/index.json) changed since it was made")
+    assert (project.assets_dir / "sprites" / "hero").is_dir()
