@@ -49,10 +49,11 @@ def test_a_link_into_a_sibling_root_sharing_the_prefix_is_outside(
     assert [(d.code, d.root) for d in report.diagnostics] == [("PK107", "hero")]
 
 
-def test_a_link_that_stays_inside_its_root_is_followed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("root", ["hero", "BOX", "hero "])
+def test_a_link_that_stays_inside_its_root_is_followed(tmp_path: Path, root: str) -> None:
     # The other side of the containment check: a link within the root (even to the root's own
     # folder) is fine, and resolves to where it leads, not relative to the current folder.
-    base = tmp_path / "hero"
+    base = tmp_path / root
     (base / "art").mkdir(parents=True)
     (base / "art" / "tile.png").write_bytes(b"png")
     os.symlink("art/tile.png", base / "link.png")
@@ -103,11 +104,13 @@ def _tree_with_links(tmp_path: Path) -> Path:
     (assets / "plain" / "deep").mkdir(parents=True)
     (assets / "plain" / "deep" / "tile.png").write_bytes(b"png")
     os.symlink("plain", assets / "linked")
+    (assets / "tmp" / "deep").mkdir(parents=True)  # a name that also exists at the top: /tmp
     return Path(os.path.realpath(assets))
 
 
 @pytest.mark.parametrize("rel", ["plain", "plain/deep", "linked", "linked/deep", "missing/x",
-                                 "plain/./deep", "plain/../plain/deep", "plain//deep"])
+                                 "plain/./deep", "plain/../plain/deep", "plain//deep", ".", "",
+                                 "missing/../plain", "tmp", "tmp/deep"])
 def test_below_is_the_same_as_resolving_from_scratch(tmp_path: Path, rel: str) -> None:
     assets = _tree_with_links(tmp_path)
     assert InsideRoot.below(str(assets), rel).real_base == InsideRoot(assets / rel).real_base
@@ -124,22 +127,33 @@ def test_walked_joins_without_touching_the_disk() -> None:
     assert InsideRoot.walked("/no/such/assets", "hero/art").real_base == "/no/such/assets/hero/art"
     assert InsideRoot.walked("/no/such/assets/", "hero").real_base == "/no/such/assets/hero"
     assert InsideRoot.walked("/no/such/assets", "").real_base == "/no/such/assets"
+    assert InsideRoot.walked("/no/such/BOX", "hero").real_base == "/no/such/BOX/hero"
 
 
-def test_a_listed_path_is_trusted_and_an_unlisted_one_is_checked(tmp_path: Path) -> None:
+def test_a_listed_path_is_trusted_and_an_unlisted_one_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     base = tmp_path / "hero"
     base.mkdir()
     (tmp_path / "secret.bin").write_bytes(b"secret")
     os.symlink(tmp_path / "secret.bin", base / "link.bin")
     inside = InsideRoot(base)
     real = inside.real_base
-    # Listed by the walk as a plain file (normalised first): joined, no lstat.
-    assert inside.resolve_listed("./art//a.png", frozenset({"art/a.png"})) == f"{real}/art/a.png"
+    # Listed by the walk as a plain file (normalised first): joined, without touching the disk
+    # (the scan's fast path: thousands of inputs, no system call each).
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "lstat", _no_disk)
+        assert inside.resolve_listed("./art//a.png", frozenset({"art/a.png"})) == (
+            f"{real}/art/a.png")
     with pytest.raises(UnsafePathError, match="outside the asset root"):
         inside.resolve_listed("link.bin", frozenset({"art/a.png"}))
     with pytest.raises(UnsafePathError, match="climbs out"):
         inside.resolve_listed("../x", frozenset({"../x"}))
     assert InsideRoot(Path("/")).resolve_listed("etc/x", frozenset({"etc/x"})) == "/etc/x"
+
+
+def _no_disk(*_args: object, **_kwargs: object) -> os.stat_result:
+    raise AssertionError("the disk was touched")
 
 
 def test_a_missing_path_resolves_lexically_inside(tmp_path: Path) -> None:
