@@ -230,3 +230,25 @@ def test_a_registry_change_names_the_registry(project: Project) -> None:
     assert result.message.startswith("the preview is stale: the registry "
                                      "(assets/.prometeu/index.json) changed since it was made")
     assert (project.assets_dir / "sprites" / "hero").is_dir()
+
+
+def test_a_file_that_cannot_be_inspected_is_recorded_and_the_rest_still_counts(
+    project: Project, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file removed between the walk's listing and its lstat (a concurrent delete) makes no
+    traceback: it is recorded as unreadable, and the files after it are still digested."""
+    hero = project.assets_dir / "sprites" / "hero"
+    vanishing = os.fsdecode(b"a_gone\xff.bin")  # sorts first; a name that is not UTF-8
+    (hero / vanishing).write_bytes(b"soon gone")
+    real_lstat = Path.lstat
+
+    def lstat(self: Path) -> os.stat_result:
+        if self.name == vanishing:
+            raise FileNotFoundError(2, "removed meanwhile", str(self))
+        return real_lstat(self)
+
+    monkeypatch.setattr(Path, "lstat", lstat)
+    as_of = AGED_NS + 10 * RACY_WINDOW_NS
+    before = _tree(project, "sprites/hero", as_of)
+    _rewrite_keeping_size_and_mtime(hero / "asset.json")
+    assert _tree(project, "sprites/hero", as_of) != before
