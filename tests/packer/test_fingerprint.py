@@ -161,6 +161,16 @@ def test_a_file_moved_between_sub_folders_changes_the_tree(project: Project) -> 
     assert _tree(project, "sprites/hero", as_of_ns=AGED_NS + 10 * RACY_WINDOW_NS) != before
 
 
+def test_a_renamed_sub_folder_changes_the_tree(project: Project) -> None:
+    hero = project.assets_dir / "sprites" / "hero"
+    (hero / "tiles").mkdir()
+    (hero / "tiles" / "x.bin").write_bytes(b"x")
+    _age(hero)
+    before = _tree(project, "sprites/hero", as_of_ns=AGED_NS + 10 * RACY_WINDOW_NS)
+    (hero / "tiles").rename(hero / "tiles_old")
+    assert _tree(project, "sprites/hero", as_of_ns=AGED_NS + 10 * RACY_WINDOW_NS) != before
+
+
 def test_a_renamed_link_changes_the_tree(project: Project, tmp_path: Path) -> None:
     hero = project.assets_dir / "sprites" / "hero"
     (hero / "one").symlink_to(tmp_path, target_is_directory=True)
