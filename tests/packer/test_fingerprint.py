@@ -122,7 +122,9 @@ def test_an_apply_judges_racy_files_at_the_preview_moment(
 ) -> None:
     """A preview of a file written just before it stays valid when applied after the file has
     aged out of the window: both digests include the content, none is refused as stale."""
-    music = project.assets_dir / "sounds" / "music"  # written by make_project: racy now
+    music = project.assets_dir / "sounds" / "music"
+    soon = time.time_ns() + 10 * 10**9  # racy for the preview, however slow the machine
+    os.utime(music / "data.bin", ns=(soon, soon))
     preview = preview_of(project, MutationAction.REMOVE, "sounds/music")
     assert not preview.blocked and preview.fingerprint.taken_at_ns is not None
     later = preview.fingerprint.taken_at_ns + 10 * RACY_WINDOW_NS

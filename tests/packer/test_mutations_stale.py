@@ -6,6 +6,7 @@ the same timestamp tick as the preview: the fingerprint then compares content)."
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,10 @@ from tests.packer.mutation_support import make_project, preview_of
 def test_an_input_edited_after_a_remove_preview_is_not_deleted(tmp_path: Path, edit: str) -> None:
     project = make_project(tmp_path)
     data = project.assets_dir / "sprites" / "hero" / "data.bin"
+    # Saved "just now" as the preview sees it, however slow the machine (a coarse clock or a
+    # save in the preview's tick: within the racy window).
+    soon = time.time_ns() + 10 * 10**9
+    os.utime(data, ns=(soon, soon))
     before = data.stat()
     preview = preview_of(project, MutationAction.REMOVE, "sprites/hero")
     assert not preview.blocked
