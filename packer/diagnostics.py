@@ -93,7 +93,12 @@ CATALOGUE: dict[str, CodeInfo] = {
         _c("PK114", "input-not-a-file", _E, "a declared input is not a regular file",
            "Point the input at a file, not a folder or device."),
         _c("PK115", "declaration-unreadable", _E, "asset.json cannot be read",
-           "Check the file's permissions."),
+           "Check the file's permissions; replace a FIFO, device or symlink with a regular "
+           "file."),
+        _c("PK116", "asset-name-duplicate", _E,
+           "two assets in the build share one name",
+           "Rename one of them (`prometeu-packer rename PROJECT ASSET --name NEW`), or exclude "
+           "one from the build."),
         # -- format-specific (GLYPH/indexed_v1: PK12x, SOUNDS/pcm16le_v1: PK13x, raw: PK14x) --
         _c("PK120", "glyph-tile-index-duplicate", _E, "two tiles claim the same index",
            "Rename the tiles so that each index is used once."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -47,9 +48,20 @@ def main(argv: list[str] | None = None) -> int:
     termination.requested.connect(studio.terminate)
     studio.start(args.project.expanduser().resolve() if args.project else None)
     try:
-        return int(qapp.exec())
+        code = int(qapp.exec())
     finally:
         termination.uninstall()
+    if studio.pool.active_thread_count():
+        # Work that did not answer its cancel (a thread blocked in a system call cannot be
+        # interrupted) would keep the process alive for ever: Qt's thread pool joins its threads
+        # at exit. State and history are written by now, so leave without it.
+        stuck = ", ".join(studio.stuck_jobs()) or "a worker"
+        print(f"prometeu-studio: {stuck} did not stop when cancelled; exiting without it",
+              file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 if __name__ == "__main__":

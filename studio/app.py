@@ -60,6 +60,9 @@ from studio.shell.state import StudioState, load_state, save_state
 
 REPORT_ENV = "PROMETEU_STUDIO_REPORT"  # "1": print one status line per milestone to stdout
 CLOSE_WAIT_MS = 30_000
+# A termination signal waits less for work to answer its cancel: a session manager sends SIGKILL
+# soon after SIGTERM, and a worker blocked in a system call never answers (see __main__).
+TERMINATE_WAIT_MS = 5_000
 REPORT_SETTLE_MS = 600
 SETTLE_DRAINS = 1000
 
@@ -543,7 +546,7 @@ class StudioApp(QObject):
             self.pool.cancel_all()
         if self.session is not None and self.window is not None:
             self._save_state(self.session.project, self.window.capture_state())
-        self.pool.wait_for_threads(CLOSE_WAIT_MS)
+        self.pool.wait_for_threads(self._wait_ms())
         self._settle_lane()  # the cancelled work's terminals reach the timeline and its history
         self._close_journal()
         if self.launcher is not None:
@@ -575,10 +578,17 @@ class StudioApp(QObject):
     def shutdown(self) -> None:
         """Cancel everything and wait for the workers (the process is about to end)."""
         self.pool.cancel_all()
-        self.pool.wait_for_threads(CLOSE_WAIT_MS)
+        self.pool.wait_for_threads(self._wait_ms())
         self._settle_lane()
         self._close_journal()
         self.collector.release()
+
+    def _wait_ms(self) -> int:
+        return TERMINATE_WAIT_MS if self._terminating else CLOSE_WAIT_MS
+
+    def stuck_jobs(self) -> list[str]:
+        """Labels of the work still running after close (it ignored its cancel)."""
+        return [info.label for info in self.pool.running()] if self.pool.busy else []
 
     def _settle_lane(self) -> None:
         """Deliver what finished workers published (they have all returned by now)."""

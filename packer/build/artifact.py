@@ -23,6 +23,7 @@ from packer.build.layout import (
     unpack_prelude,
 )
 from packer.build.plan import Header
+from packer.files.safe_read import open_file
 from packer.lane.cancellation import CancellationToken
 
 COPY_CHUNK = 8 << 20
@@ -190,7 +191,7 @@ class PreviousArtifact:
 def read_previous_artifact(path: Path) -> PreviousArtifact | None:
     """Parse just enough of an existing artifact to find payloads; None when it is unusable."""
     try:
-        with open(path, "rb") as handle:
+        with open_file(path) as handle:
             file_size = os.fstat(handle.fileno()).st_size
             prelude = handle.read(PRELUDE_SIZE)
             if len(prelude) != PRELUDE_SIZE:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
 
 from packer.build.hashing import HASH_ALGORITHM, hash_bytes
 from packer.files.atomic import atomic_write_bytes, canonical_json_bytes
+from packer.files.safe_read import MAX_STATE_FILE_BYTES, read_regular
 
 CACHE_SCHEMA_VERSION: Literal[1] = 1
 # A file whose mtime is this close to (or after) the moment the previous build started reading
@@ -97,7 +98,7 @@ class LoadedCache:
 
 def load_cache(path: Path) -> LoadedCache:
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, follow_symlinks=False, limit=MAX_STATE_FILE_BYTES)
     except FileNotFoundError:
         return LoadedCache(None, f"{path.name} does not exist yet")
     except OSError as exc:
@@ -108,7 +109,7 @@ def load_cache(path: Path) -> LoadedCache:
         pass  # parse it again below only to say precisely what is wrong
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: also digits past int's limit
         return LoadedCache(None, f"{path.name} is not valid JSON: {exc}")
     if isinstance(data, dict) and data.get("schema_version") != CACHE_SCHEMA_VERSION:
         return LoadedCache(

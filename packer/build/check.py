@@ -30,6 +30,7 @@ from packer.build.staging import PREVIEWS_DIR
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.files.project import Project
+from packer.files.safe_read import read_regular
 from packer.formats import FormatPipeline, pipelines
 from packer.lane.cancellation import CancellationToken
 from packer.workspace.scan import AssetRecord, WorkspaceSnapshot
@@ -218,7 +219,7 @@ def _check_reusable(work: AssetWork, view: CacheView) -> Decision:
     if entry.preview_hash is not None:
         preview = view.build_dir / PREVIEWS_DIR / f"{work.asset_id}.png"
         try:
-            ok = hash_bytes(preview.read_bytes()) == entry.preview_hash
+            ok = hash_bytes(read_regular(preview)) == entry.preview_hash
         except OSError:
             ok = False
         if not ok:

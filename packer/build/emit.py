@@ -20,6 +20,7 @@ from packer.build.faults import Faults
 from packer.build.hashing import hash_bytes, hash_file_range
 from packer.build.plan import PlannedEntry
 from packer.build.staging import PREVIEWS_DIR
+from packer.files.safe_read import open_file
 from packer.formats import FormatError
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import CacheHitDetail, CacheMissDetail, EventKind
@@ -94,7 +95,7 @@ def emit_assets(
     with contextlib.ExitStack() as stack:
         previous: BinaryIO | None = None
         if view.previous is not None and any(w.decision.hit for w in works):
-            previous = stack.enter_context(open(view.previous.path, "rb"))
+            previous = stack.enter_context(open_file(view.previous.path))
         for index, work in enumerate(works, start=1):
             token.raise_if_cancelled()
             faults.reached("encode")

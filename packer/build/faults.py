@@ -1,7 +1,8 @@
 """Fault injection for tests: kill or fail a build at a named step, deterministically.
 
-`PROMETEU_PACKER_FAULT=<step>[:<n>][:kill|raise]` makes the n-th arrival (default 1st) at
-`<step>` either SIGKILL the process (default; the crash tests) or raise `InjectedFault`. Read
+`PROMETEU_PACKER_FAULT=<step>[:<n>][:kill|raise|sigint|sigterm]` makes the n-th arrival (default
+1st) at `<step>` either SIGKILL the process (default; the crash tests), raise `InjectedFault`, or
+send the process SIGINT or SIGTERM (as Ctrl+C or `kill` would, at exactly that point). Read
 once per build from the environment; when unset, `reached` is a no-op. Steps: see the calls to
 `faults.reached(...)` in packer/build (e.g. `check`, `encode`, `write`, `staged`, `committed`,
 `promote:assets.pa`, `promoted`, `cached`).
@@ -31,7 +32,7 @@ class Faults:
         if not spec:
             return
         parts = spec.split(":")
-        if parts[-1] in {"kill", "raise"}:
+        if parts[-1] in {"kill", "raise", "sigint", "sigterm"}:
             self._action = parts.pop()
         if len(parts) > 1 and parts[-1].isdigit():
             self._nth = int(parts.pop())
@@ -49,4 +50,7 @@ class Faults:
             return
         if self._action == "raise":
             raise InjectedFault(f"injected failure at {step} #{self._nth}")
+        if self._action in {"sigint", "sigterm"}:
+            os.kill(os.getpid(), signal.SIGINT if self._action == "sigint" else signal.SIGTERM)
+            return
         os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))

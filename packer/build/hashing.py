@@ -11,6 +11,7 @@ from typing import BinaryIO, Literal
 
 import xxhash
 
+from packer.files.safe_read import open_file
 from packer.lane.cancellation import CancellationToken
 
 HASH_ALGORITHM: Literal["xxh3_128"] = "xxh3_128"
@@ -25,7 +26,7 @@ def hash_file(path: Path | str, token: CancellationToken) -> tuple[str, int]:
     """(hex digest, size) of a file, read in 1 MiB chunks with a cancellation check per chunk."""
     hasher = xxhash.xxh3_128()
     size = 0
-    with open(path, "rb", buffering=0) as handle:
+    with open_file(path, buffering=0) as handle:
         while chunk := handle.read(CHUNK_SIZE):
             hasher.update(chunk)
             size += len(chunk)

@@ -14,6 +14,7 @@ from packer.build.layout import pack_prelude
 from packer.build.plan import Header
 from packer.build.staging import ASSET_TABLE, PRELOAD, PREVIEWS_DIR, TOOL_METADATA
 from packer.files.atomic import canonical_json_bytes
+from packer.files.safe_read import open_file, read_regular
 
 TOOL_METADATA_SCHEMA_VERSION = 1
 
@@ -93,7 +94,7 @@ def write_previews(directory: Path, live: Path, built: list[BuiltAsset]) -> list
 
 def _read_or_none(path: Path) -> bytes | None:
     try:
-        return path.read_bytes()
+        return read_regular(path)
     except OSError:
         return None
 
@@ -133,7 +134,7 @@ def already_current(
         return False
     for name, data in small.items():
         try:
-            if (build_dir / name).read_bytes() != data:
+            if read_regular(build_dir / name) != data:
                 return False
         except OSError:
             return False
@@ -148,7 +149,7 @@ def already_current(
 
 def _padding_is_zero(path: Path, header: Header) -> bool:
     try:
-        with open(path, "rb") as handle:
+        with open_file(path) as handle:
             end = 0
             for entry in header.entries:
                 if entry.offset > end:

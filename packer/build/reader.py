@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packer.files.safe_read import MAX_STATE_FILE_BYTES, read_regular
+
 _PRELUDE = struct.Struct("<4sIIQII")
 _MAGIC = b"PPAK"
 _VERSION = 1
@@ -44,14 +46,22 @@ class InspectReport:
     def valid(self) -> bool:
         return not self.problems
 
+    def preload_slots(self) -> dict[int, int]:
+        """asset_id -> slot, from the preload rows well-formed enough to say (a malformed one is
+        already a problem in the report)."""
+        return {row["asset_id"]: row["slot"] for row in self.preload
+                if isinstance(row, dict) and _is_int(row.get("asset_id"))
+                and _is_int(row.get("slot"))}
+
     def to_json(self) -> dict[str, Any]:
-        slots = {row["asset_id"]: row["slot"] for row in self.preload}
+        slots = self.preload_slots()
         return {
             "file": self.path, "valid": self.valid, "file_size": self.file_size,
             "prelude": {"magic": _MAGIC.decode(), "schema_version": self.schema_version,
                         "header_len": self.header_len, "payload_offset": self.payload_offset,
                         "flags": self.flags},
             "asset_table": [{**row, "preload_slot": slots.get(row["asset_id"])}
+                            if isinstance(row, dict) and _is_int(row.get("asset_id")) else row
                             for row in self.asset_table],
             "preload": self.preload, "mirrors": self.mirrors,
             "problems": self.problems, "notes": self.notes,
@@ -95,7 +105,7 @@ def inspect_file(path: Path, mirrors_dir: Path | None = None) -> InspectReport:
     in an otherwise readable file are listed in the report.
     """
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except OSError as exc:
         raise MalformedContainer(f"cannot read {path}: {exc.strerror or exc}") from exc
     if len(data) < _PRELUDE.size:
@@ -151,6 +161,8 @@ def _parse_header(header: bytes) -> dict[str, Any]:
             f"header is not JSON: {exc.msg} at header byte {exc.pos}") from exc
     except RecursionError as exc:
         raise MalformedContainer("header nests too deeply") from exc
+    except ValueError as exc:  # int() refuses literals past its 4,300-digit limit
+        raise MalformedContainer("header holds a number with too many digits") from exc
     if not isinstance(value, dict) or set(value) != {"asset_table", "preload"}:
         raise MalformedContainer(
             'header must be an object with exactly the keys "asset_table" and "preload"')
@@ -228,7 +240,7 @@ def _check_preload(report: InspectReport) -> None:
 def _check_mirrors(report: InspectReport, header: dict[str, Any], directory: Path) -> None:
     for name, part in _MIRRORS:
         try:
-            mirror = (directory / name).read_bytes()
+            mirror = read_regular(directory / name, limit=MAX_STATE_FILE_BYTES)
         except FileNotFoundError:
             report.mirrors[name] = "absent"
             report.notes.append(f"{name} is not beside the file; mirrors not checked")

@@ -30,6 +30,8 @@ from packer.build.staging import (
     new_staging,
     promote,
     recover_staging,
+    remove_if_empty,
+    staging_root,
 )
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.project import ASSETS_DIR, Project
@@ -77,6 +79,9 @@ class _BuildRun:
     staging: Path | None = None
     committed: bool = False
     walk: WalkSummary | None = None
+    made_build_dir: bool = False  # build/ did not exist: a build that does not commit removes it
+    # fingerprints the failed up-to-date check took, reused when recording the new manifest
+    seen: dict[str, uptodate.Fingerprint | None] = field(default_factory=dict)
 
     @property
     def token(self) -> CancellationToken:
@@ -90,9 +95,12 @@ class _BuildRun:
         try:
             with build_lock(self.project.packer_dir):
                 return self._run()
-        except OperationCancelled:
+        except OperationCancelled as exc:
             self._discard()
-            return self._finish(Outcome.CANCELLED, "Build cancelled; build/ is unchanged")
+            reason = self.token.reason or "cancelled"
+            return self._finish(Outcome.CANCELLED,
+                                f"Build cancelled ({reason}); build/ is unchanged",
+                                error=str(exc))
         except FormatError as exc:  # a miss's inputs break its format's rules
             self._discard()
             self._add(exc.diagnostics)
@@ -111,7 +119,7 @@ class _BuildRun:
         started_at_ns = time.time_ns()
         if self.use_cache:
             manifest = uptodate.check(self.project, self.token, packer_version=PACKER_VERSION,
-                                      pipelines=_pipeline_versions())
+                                      pipelines=_pipeline_versions(), seen=self.seen)
             if manifest is not None:
                 return self._finish_unchanged(manifest)
         uptodate.forget(self.project)  # before build/ or cache.json can change
@@ -164,6 +172,7 @@ class _BuildRun:
 
     def _emit(self, view: CacheView, loaded: LoadedCache, started_at_ns: int) -> BuildResult:
         assert self.selection is not None
+        self.made_build_dir = not self.build_dir.exists()
         staging = self.staging = new_staging(self.build_dir, self.op.operation_id)
         store = PayloadStore(staging / "payload.spool")
         try:
@@ -259,7 +268,7 @@ class _BuildRun:
             payload_offset=header.payload_offset, output_bytes=header.file_size, small=small,
             preview_hashes={b.preview_name: b.preview_hash for b in self.built
                             if b.preview_name is not None and b.preview_hash is not None},
-            cache_digest=cache_digest,
+            cache_digest=cache_digest, seen=self.seen,
         )
 
     def _finish_unchanged(self, manifest: uptodate.Manifest) -> BuildResult:
@@ -339,6 +348,8 @@ class _BuildRun:
         if self.staging is not None and not self.committed:
             discard(self.staging)
             self.staging = None
+            if self.made_build_dir:  # "build/ is unchanged": it did not exist, so it does not
+                remove_if_empty(staging_root(self.build_dir), self.build_dir)
 
     def _finish_blocked(self) -> BuildResult:
         count = len(self.blocking)

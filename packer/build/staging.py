@@ -64,6 +64,17 @@ def staging_root(build_dir: Path) -> Path:
     return build_dir / STAGING_DIR
 
 
+def remove_if_empty(*folders: Path) -> None:
+    """rmdir each folder in turn while it is empty (another build's staging keeps it)."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return
+
+
 def new_staging(build_dir: Path, operation_id: str) -> Path:
     root = staging_root(build_dir)
     if root.is_symlink():

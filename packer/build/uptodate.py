@@ -41,6 +41,7 @@ from packer.build.staging import (
 from packer.files.atomic import atomic_write_bytes
 from packer.files.lock import read_lock
 from packer.files.project import ASSETS_DIR, Project
+from packer.files.safe_read import MAX_STATE_FILE_BYTES, open_file, read_regular
 from packer.lane.cancellation import CancellationToken
 from packer.workspace.scan import WalkSummary
 
@@ -169,10 +170,20 @@ def record(
     walk: WalkSummary, inputs: list[str], assets: list[NoopAsset], head: bytes,
     payload_offset: int, output_bytes: int, small: dict[str, bytes],
     preview_hashes: dict[str, str], cache_digest: str,
+    seen: dict[str, Fingerprint | None] | None = None,
 ) -> None:
-    """Stat and write the manifest after a successful build (a failure here costs time only)."""
+    """Stat and write the manifest after a successful build (a failure here costs time only).
+
+    `seen` holds fingerprints the failed up-to-date check took of the same paths at the start
+    of this build (`check`'s `seen`): they are reused for everything under assets/ but
+    cache.json, which this build may have rewritten. Reusing a stat taken before the build read
+    the file is safe: a change after that stat gives a fingerprint that no longer matches, and
+    one in the same tick is racy (the stat came after `started_at_ns`).
+    """
     build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
     paths = workspace_paths(project, walk, inputs)
+    cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
+    reusable = len(paths) if seen else 0
     checks = {os.path.relpath(project.cache_path, project.root).replace(os.sep, "/"):
               cache_digest}
     paths.extend(f"{build}/{name}" for name in (ARTIFACT, ASSET_TABLE, PRELOAD, TOOL_METADATA))
@@ -183,8 +194,12 @@ def record(
         checks[f"{build}/{PREVIEWS_DIR}/{name}"] = digest
     base = str(project.root)
     files: list[list[Any]] = []
-    for path in paths:
-        fp = fingerprint(f"{base}/{path}")
+    missing = object()
+    for index, path in enumerate(paths):
+        known: Any = missing
+        if index < reusable and path != cache_rel and seen is not None:
+            known = seen.get(path, missing)
+        fp = fingerprint(f"{base}/{path}") if known is missing else known
         files.append([path] if fp is None else [path, *fp])
     manifest = Manifest(
         recorded_at_ns=started_at_ns, packer_version=packer_version, pipelines=pipelines,
@@ -197,7 +212,8 @@ def record(
 
 def load(project: Project) -> Manifest | None:
     try:
-        raw = manifest_path(project).read_bytes()
+        raw = read_regular(manifest_path(project), follow_symlinks=False,
+                           limit=MAX_STATE_FILE_BYTES)
     except OSError:
         return None
     return Manifest.from_bytes(raw)
@@ -205,9 +221,14 @@ def load(project: Project) -> Manifest | None:
 
 def check(
     project: Project, token: CancellationToken, *, packer_version: str,
-    pipelines: dict[str, int],
+    pipelines: dict[str, int], seen: dict[str, Fingerprint | None] | None = None,
 ) -> Manifest | None:
-    """The manifest when nothing it lists changed (racy entries checked by content), else None."""
+    """The manifest when nothing it lists changed (racy entries checked by content), else None.
+
+    A build that is not up to date stats the same paths again when it records its own manifest:
+    when `seen` is given, a failed check stats every listed path (not only up to the first
+    difference) and leaves each fingerprint there for `record` to reuse.
+    """
     now_ns = time.time_ns()
     manifest = load(project)
     if (manifest is None or manifest.packer_version != packer_version
@@ -218,19 +239,27 @@ def check(
     base = str(project.root)
     racy_after = manifest.recorded_at_ns - RACY_WINDOW_NS
     racy: list[list[Any]] = []
+    changed = False
     with read_lock(project):  # as the scan: never see a mutation half applied
         for index, row in enumerate(manifest.files):
             if index % STAT_CHECK_EVERY == 0:
                 token.raise_if_cancelled()
-            fp = fingerprint(f"{base}/{row[0]}")
+            path = row[0]
+            fp = fingerprint(f"{base}/{path}")
+            if seen is not None:
+                seen[path] = fp
+            if changed:
+                continue  # only stat-ing for `seen`
             if fp is None:
-                if len(row) != 1:
-                    return None
-                continue
-            if fp != row[1:]:
-                return None
-            if _racy(fp, racy_after):
+                changed = len(row) != 1
+            elif fp != row[1:]:
+                changed = True
+            elif _racy(fp, racy_after):
                 racy.append(row)
+            if changed and seen is None:
+                return None
+    if changed:
+        return None
     if racy:
         for row in racy:
             token.raise_if_cancelled()
@@ -256,7 +285,7 @@ def _content_matches(
         if path == f"{build}/{PREVIEWS_DIR}":
             return sorted(os.listdir(full)) == manifest.previews
         expected = manifest.checks.get(path)
-        return expected is not None and hash_bytes(full.read_bytes()) == expected
+        return expected is not None and hash_bytes(read_regular(full)) == expected
     except (OSError, EOFError):
         return False
 
@@ -264,7 +293,7 @@ def _content_matches(
 def _artifact_matches(path: Path, manifest: Manifest, token: CancellationToken) -> bool:
     """Head, every payload and every gap between payloads (zeros) as the build wrote them."""
     offset = manifest.payload_offset
-    with open(path, "rb") as handle:
+    with open_file(path) as handle:
         if hash_bytes(handle.read(offset)) != manifest.head_hash:
             return False
         end = 0

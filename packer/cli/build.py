@@ -38,7 +38,7 @@ def _run_build(ctx: CommandContext) -> int:
 
     project = ctx.project
     with ctx.event_sink() as sink:
-        result = build(project, sink=sink, use_cache=not ctx.args.no_cache)
+        result = build(project, sink=sink, token=ctx.token, use_cache=not ctx.args.no_cache)
     if ctx.json_output:
         ctx.write_json(result)
     else:
@@ -56,6 +56,9 @@ def _print_build(ctx: CommandContext, result: BuildResult) -> None:
     for found in result.diagnostics:
         if not found.blocking:
             out.print(f"{found.code} {found.severity.value}: {found.message}", markup=False)
+    if result.outcome is Outcome.SUCCEEDED and ctx.token.cancelled:
+        ctx.error(f"{ctx.token.reason or 'cancelled'} after the build's commit point: the new "
+                  "build was completed and is in build/")
     if result.outcome is Outcome.SUCCEEDED:
         state = "up to date" if result.up_to_date else "built"
         out.print(
@@ -93,8 +96,9 @@ def _run_inspect(ctx: CommandContext) -> int:
 
 def _print_report(ctx: CommandContext, report: InspectReport) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    slots = {row["asset_id"]: row["slot"] for row in report.preload}
+    slots = report.preload_slots()
     table = Table(title=f"{report.path}: {len(report.asset_table)} assets, "
                   f"{report.file_size} bytes, payload at {report.payload_offset}")
     for column in ("asset_id", "asset_name", "bank_type", "codec", "offset", "size",
@@ -102,9 +106,13 @@ def _print_report(ctx: CommandContext, report: InspectReport) -> None:
         table.add_column(column, justify="right" if column in {
             "asset_id", "offset", "size", "decoded_size", "preload"} else "left")
     for row in report.asset_table:
-        slot = slots.get(row["asset_id"])
-        table.add_row(*(str(row[k]) for k in ("asset_id", "asset_name", "bank_type", "codec",
-                                               "offset", "size", "decoded_size")),
+        # A malformed row is listed as far as it goes ("?" for what it lacks); the problems
+        # below say what is wrong with it.
+        fields = row if isinstance(row, dict) else {}
+        asset_id = fields.get("asset_id")
+        slot = slots.get(asset_id) if isinstance(asset_id, int) else None
+        table.add_row(*(Text(str(fields.get(k, "?"))) for k in (
+            "asset_id", "asset_name", "bank_type", "codec", "offset", "size", "decoded_size")),
                       "-" if slot is None else str(slot))
     ctx.out.print(table)
     for name, state in sorted(report.mirrors.items()):

@@ -43,18 +43,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
+import functools
 import json
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Self
 
+from packer.cli.interrupts import Interrupts
 from packer.errors import PackerError
+from packer.lane.cancellation import CancellationToken, OperationCancelled
 
 # rich, pydantic and the packer's models are imported where they are used, so that parsing the
 # command line costs little and `--json` output never loads rich's renderers.
@@ -71,6 +75,7 @@ EXIT_OK = 0
 EXIT_BLOCKED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a tool the closed pipe ended
 
 Handler = Callable[["CommandContext"], int]
 
@@ -127,6 +132,8 @@ class CommandContext:
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     _project: Project | None = None
+    # Cancelled by Ctrl+C or SIGTERM (packer.cli.interrupts): pass it to every operation.
+    token: CancellationToken = field(default_factory=CancellationToken)
 
     def __post_init__(self) -> None:
         self.json_output: bool = bool(getattr(self.args, "json_output", False))
@@ -194,12 +201,42 @@ class CommandContext:
 def _console(stream: IO[str]) -> Console:
     """A terminal wraps tables to its width; a pipe or a file gets them unwrapped (rich would
     otherwise fold every cell at 80 columns, splitting words like `unregistered`)."""
-    from rich.console import Console
-
-    console = Console(file=stream, highlight=False, soft_wrap=True)
+    escaping_console = _escaping_console_class()
+    console = escaping_console(file=stream, highlight=False, soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(file=stream, highlight=False, soft_wrap=True, width=_UNWRAPPED_WIDTH)
+        console = escaping_console(file=stream, highlight=False, soft_wrap=True,
+                                   width=_UNWRAPPED_WIDTH)
     return console
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character shown as an escape (`\\x1b`, `\\u202e`)."""
+    from packer.files.declaration import CONTROL_CHARACTERS
+
+    return CONTROL_CHARACTERS.sub(lambda m: ascii(m.group())[1:-1], text)
+
+
+@functools.cache
+def _escaping_console_class() -> type[Console]:
+    """A rich Console that escapes control characters in everything it prints (see
+    escape_controls); rich's own control sequences (colours, the live progress bar) pass.
+    Made on first use, so that a command that prints no text never imports rich."""
+    from rich.console import Console
+    from rich.segment import Segment
+
+    class EscapingConsole(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit(1) on its own; run_handler ends the command as standard tools do.
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+        def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+            return super()._render_buffer(
+                segment if segment.control else Segment(
+                    escape_controls(segment.text), segment.style, segment.control)
+                for segment in buffer
+            )
+
+    return EscapingConsole
 
 
 _UNWRAPPED_WIDTH = 1000
@@ -274,11 +311,35 @@ class RichProgressSink:
         self._progress.stop()
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot fail on the closed pipe again
+    (Python would print "Exception ignored … BrokenPipeError")."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (tests capture it)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 def run_handler(args: argparse.Namespace, *, stdout: IO[str] | None = None,
                 stderr: IO[str] | None = None) -> int:
-    """Run the handler argparse selected, turning expected errors into messages + exit codes."""
+    """Run the handler argparse selected, turning expected errors into messages + exit codes.
+
+    Ctrl+C and SIGTERM cancel the operation (packer.cli.interrupts); the command then exits
+    130 or 143 whatever the operation did, after its report says what it did.
+    """
     ctx = CommandContext(args, stdout=stdout or sys.stdout, stderr=stderr or sys.stderr)
-    handler: Handler = args.handler
+    with Interrupts(ctx.token) as interrupts:
+        code = _run_guarded(ctx)
+    return code if interrupts.exit_code is None else interrupts.exit_code
+
+
+def _run_guarded(ctx: CommandContext) -> int:
+    handler: Handler = ctx.args.handler
     try:
         return handler(ctx)
     except CliError as exc:
@@ -287,11 +348,17 @@ def run_handler(args: argparse.Namespace, *, stdout: IO[str] | None = None,
     except PackerError as exc:
         ctx.error(str(exc))
         return EXIT_USAGE
+    except OperationCancelled as exc:  # a read cancelled by a signal: nothing was changed
+        ctx.error(f"{exc}; nothing was changed")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `... | head -1`: the reader has gone, as it meant to
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except OSError as exc:  # the operations report their own; this is the last line of defence
         where = f" ({exc.filename})" if exc.filename else ""
         ctx.error(f"{exc.strerror or exc}{where}: check that the project's folders exist, are "
                   "folders, and can be read and written")
         return EXIT_BLOCKED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second signal, or one outside an operation
         ctx.error("interrupted")
         return EXIT_INTERRUPTED

@@ -14,6 +14,7 @@ so an existing project file is never overwritten.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -45,7 +46,7 @@ def _run_init(ctx: CommandContext) -> int:
     if create_name is not None:
         if (path / PROJECT_FILE).exists():
             raise CliError(f"{path} already holds a project ({PROJECT_FILE} exists); run "
-                           f"`prometeu-packer init {path}` without --create")
+                           f"`prometeu-packer init {shlex.quote(str(path))}` without --create")
         if not create_name.strip():
             raise CliError("--create needs a non-empty project NAME")
         try:
@@ -57,8 +58,9 @@ def _run_init(ctx: CommandContext) -> int:
         try:
             project = open_project(path)
         except NotAProjectError as exc:
+            quoted = shlex.quote(str(path))
             raise CliError(f"{exc}. To create a new project there, run "
-                           f"`prometeu-packer init --create NAME {path}`") from exc
+                           f"`prometeu-packer init --create NAME {quoted}`") from exc
         except PackerError as exc:
             raise CliError(str(exc)) from exc
         had_registry = project.registry_path.exists()
@@ -94,7 +96,7 @@ def _run_list(ctx: CommandContext) -> int:
 
     project = ctx.project
     with ctx.event_sink() as sink:
-        listing = list_assets_report(project, sink, validate=ctx.args.validate)
+        listing = list_assets_report(project, sink, ctx.token, validate=ctx.args.validate)
     if ctx.json_output:
         ctx.write_json(listing)
     else:
@@ -111,7 +113,7 @@ def _run_show(ctx: CommandContext) -> int:
     project = ctx.project
     asset: str = ctx.args.asset
     with ctx.event_sink() as sink:
-        details = get_asset_details(project, asset, sink)
+        details = get_asset_details(project, asset, sink, ctx.token)
     if ctx.json_output:
         ctx.write_json(details)
     else:
@@ -126,7 +128,8 @@ def _run_doctor(ctx: CommandContext) -> int:
 
     project = ctx.project
     with ctx.event_sink() as sink:
-        report = doctor(project, workspace=ctx.args.workspace, fix=ctx.args.fix, sink=sink)
+        report = doctor(project, workspace=ctx.args.workspace, fix=ctx.args.fix, sink=sink,
+                        token=ctx.token)
     if ctx.json_output:
         ctx.write_json(report)
     else:

@@ -10,9 +10,10 @@ code is 1. `--yes` applies (and is the consent that moving and deleting need). E
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from packer.cli.common import (
@@ -87,28 +88,34 @@ def add_consent_options(parser: argparse.ArgumentParser) -> None:
                       help="apply without asking (gives consent to move or delete files)")
     mode.add_argument("--preview", action="store_true",
                       help="only show what would change")
-    parser.add_argument("--wait", type=float, default=DEFAULT_LOCK_TIMEOUT_S,
+    parser.add_argument("--wait", type=_wait_seconds, default=DEFAULT_LOCK_TIMEOUT_S,
                         metavar="SECONDS",
                         help="how long to wait for another writer of this project "
                         f"(default {DEFAULT_LOCK_TIMEOUT_S:g})")
 
 
 def _asset_argument(project: Project, text: str) -> int | str:
-    """`7` / `#7` → an id; otherwise a root relative to assets/ (a real path is converted)."""
+    """`7` / `#7` → an id; otherwise a root, read as every path argument is (path_argument)."""
     if re.fullmatch(r"#?\d+", text.strip()):
         return int(text.strip().lstrip("#"))
     return path_argument(project, text)
 
 
 def path_argument(project: Project, text: str) -> str:
-    """A path inside assets/, relative to it: every mutation command's path arguments read
-    this way (a path relative to assets/, or a real path to something inside it)."""
+    """Every path argument reads the same way, whatever the current folder: relative to assets/.
+
+    A leading `assets/` is stripped (so `assets/x`, as the shell completes it in the project
+    folder, and `x` are the same root), and an absolute path must lie inside assets/.
+    """
+    from packer.files.project import ASSETS_DIR
+
     path = Path(text)
     if path.is_absolute():
         return _inside_assets(project, path, text)
-    if (project.assets_dir / path).exists() or not path.exists():
-        return text
-    return _inside_assets(project, path, text)
+    parts = [part for part in PurePosixPath(text).parts if part != "."]
+    if parts and parts[0] == ASSETS_DIR:
+        parts = parts[1:]
+    return "/".join(parts) or "."
 
 
 def _inside_assets(project: Project, path: Path, text: str) -> str:
@@ -120,10 +127,19 @@ def _inside_assets(project: Project, path: Path, text: str) -> str:
 
 
 def _destination(project: Project, text: str | None) -> str | None:
-    if text is None:
-        return None
-    path = Path(text)
-    return _inside_assets(project, path, text) if path.is_absolute() else text
+    return None if text is None else path_argument(project, text)
+
+
+def _wait_seconds(text: str) -> float:
+    """--wait: a finite number of seconds, zero or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give a number of seconds, 0 or more (0: do not wait)")
+    return value
 
 
 def _stdin_is_terminal() -> bool:
@@ -159,7 +175,8 @@ def run_mutation_request(ctx: CommandContext, request: MutationRequest) -> int:
     result: MutationResult | None = None
     with ctx.event_sink() as sink:
         try:
-            preview = preview_mutation(project, request, sink, lock_timeout=args.wait)
+            preview = preview_mutation(project, request, sink, ctx.token,
+                                       lock_timeout=args.wait)
         except LockHeldError as exc:  # another writer is applying: nothing was changed
             ctx.error(str(exc))
             return EXIT_BLOCKED
@@ -169,7 +186,7 @@ def run_mutation_request(ctx: CommandContext, request: MutationRequest) -> int:
         )
         if proceed:
             result = apply_mutation(
-                project, preview, consent=True, sink=sink, lock_timeout=args.wait,
+                project, preview, consent=True, sink=sink, token=ctx.token, lock_timeout=args.wait,
                 command=f"prometeu-packer {args.command}",
             )
     if ctx.json_output:

@@ -36,7 +36,7 @@ def _run_scan(ctx: CommandContext) -> int:
 
     project = ctx.project
     with ctx.event_sink() as sink:
-        report = rescan(project, sink)
+        report = rescan(project, sink, ctx.token)
     if ctx.json_output:
         ctx.write_json(report)
     else:

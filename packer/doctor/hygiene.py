@@ -9,6 +9,7 @@ contents only for same-size candidates of the duplicate check. Symlinks are neve
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -193,8 +194,8 @@ def record_hygiene(
         found.append(diagnostic(
             "PK201", f"{record.root}/asset.json is not registered; it is never built",
             root=record.root, file=DECLARATION_FILE,
-            fix=f"Adopt it (`prometeu-packer adopt PROJECT {record.root}`) or delete it if it "
-            "is junk.",
+            fix=f"Adopt it (`prometeu-packer adopt PROJECT {shlex.quote(record.root)}`) or delete "
+            "it if it is junk.",
         ))
     decl = record.declaration
     if decl is None:

@@ -230,15 +230,22 @@ def _normalise_root(text: str) -> str:
     return "/".join(parts)
 
 
+# Workspace findings that mean the registry could not be read (so no id can be found in it).
+_REGISTRY_CODES = frozenset({"PK002", "PK003", "PK004"})
+
+
 def find_record(snapshot: WorkspaceSnapshot, asset: int | str, project: Project) -> AssetRecord:
     """By asset_id (int, or text like `7` / `#7`) or by root (relative to assets/)."""
     if isinstance(asset, int):
         found = snapshot.by_id(asset)
         if found is None:
             ids = ", ".join(str(r.asset_id) for r in snapshot.assets if r.asset_id is not None)
+            unreadable = [d.message for d in snapshot.diagnostics if d.code in _REGISTRY_CODES]
             raise AssetNotFoundError(
                 f"no asset has asset_id {asset} in {project.root}"
-                + (f"; registered ids: {ids}" if ids else "; nothing is registered yet")
+                + (f"; registered ids: {ids}" if ids else
+                   f"; the registry cannot be read: {unreadable[0]}" if unreadable else
+                   "; nothing is registered yet")
             )
         return found
     by_root = snapshot.by_root(_normalise_root(asset))

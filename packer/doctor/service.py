@@ -44,6 +44,7 @@ from packer.files.atomic import atomic_write_bytes
 from packer.files.declaration import DECLARATION_FILE
 from packer.files.lock import write_lock
 from packer.files.project import Project
+from packer.files.safe_read import MAX_DECLARATION_BYTES, read_regular
 from packer.formats import validate_format
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import AffectedAsset, AssetChangedDetail, EventKind, Outcome
@@ -201,10 +202,10 @@ def _rewrite_uuid(path: Path, old_uuid: str, new_uuid: str) -> bool:
     when the file no longer holds `old_uuid` or cannot be read.
     """
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, follow_symlinks=False, limit=MAX_DECLARATION_BYTES)
         text = raw.decode("utf-8")
         data = json.loads(text)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (OSError, ValueError, RecursionError):  # ValueError: also digits past int's limit
         return False
     if not isinstance(data, dict) or data.get("asset_uuid") != old_uuid:
         return False

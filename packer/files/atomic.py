@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,29 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+def _new_temp_file(path: Path) -> tuple[int, Path]:
+    """`.<name>.<random>.tmp` beside `path`, created 0o666 so the umask decides its mode (as for
+    any new file; mkstemp would make it 0o600 and other users would lose read access)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
+
+
+def _keep_mode(fd: int, path: Path) -> None:
+    """A file that is replaced keeps its permission bits (a new one keeps the umask's)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(st.st_mode):
+        os.fchmod(fd, stat.S_IMODE(st.st_mode))
+
+
 def atomic_write_bytes(path: Path, data: bytes, *, create_parent: bool = True) -> None:
     """Write to a temp file in the same folder, fsync it, then rename it over `path`.
 
@@ -40,9 +65,9 @@ def atomic_write_bytes(path: Path, data: bytes, *, create_parent: bool = True) -
     making the folder: a project deleted while a read ran must not come back as a ghost."""
     if create_parent:
         path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
+    fd, tmp = _new_temp_file(path)
     try:
+        _keep_mode(fd, path)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

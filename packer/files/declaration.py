@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator
 
 from packer.diagnostics import Diagnostic, diagnostic
+from packer.files.safe_read import JsonReadError, parse_json
 
 DECLARATION_FILE = "asset.json"
 SUPPORTED_DECLARATION_SCHEMAS = frozenset({1})
@@ -23,6 +23,23 @@ OUTPUT_CONTRACTS: dict[str, tuple[str, str, str]] = {
 }
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+# Control characters (C0 but newline and tab, DEL, C1) and the bidirectional overrides, which can
+# make a terminal show something other than what is there. A name holding one is refused by the
+# mutations that set or adopt a name, and everything the CLI prints is shown escaped.
+CONTROL_CHARACTERS = re.compile(
+    "[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]")
+NAME_CONTROL_FIX = "use 1 to 128 printable characters, lower_snake_case"
+
+
+def control_characters_problem(name: str) -> str | None:
+    """Why `name` cannot be set (it holds a control character), or None."""
+    found = CONTROL_CHARACTERS.search(name) or re.search("[\n\t]", name)
+    if found is None:
+        return None
+    return (f"name {name!r} holds the control character {ascii(found.group())[1:-1]}, "
+            "which would reach every terminal that prints it")
+
+
 UUID_PATTERN = re.compile(
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 )
@@ -104,15 +121,9 @@ def parse_declaration(
         )]
 
     try:
-        data: Any = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        return bad("PK103", f"{root}/asset.json is not UTF-8: {exc.reason}")
-    except json.JSONDecodeError as exc:
-        return bad(
-            "PK103", f"{root}/asset.json: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        )
-    except RecursionError:
-        return bad("PK103", f"{root}/asset.json nests too deeply")
+        data: Any = parse_json(raw)
+    except JsonReadError as exc:
+        return bad("PK103", f"{root}/asset.json {exc}")
     if not isinstance(data, dict):
         return bad("PK104", f"{root}/asset.json must hold a JSON object")
     version = data.get("schema_version")

@@ -18,6 +18,7 @@ from typing import Any
 from packer.errors import PackerError
 from packer.files.atomic import atomic_write_bytes, pretty_json_bytes
 from packer.files.project import Project
+from packer.files.safe_read import read_regular
 from packer.files.steps import (
     Step,
     WriteFileStep,
@@ -72,7 +73,8 @@ class Journal:
                 backup = None
                 if target.exists():
                     backup = f"backup-{index}"
-                    atomic_write_bytes(self.folder / backup, target.read_bytes())
+                    atomic_write_bytes(self.folder / backup,
+                                       read_regular(target, follow_symlinks=False))
                 step = replace(planned, backup=backup)
             steps.append(step)
         self.steps = tuple(steps)
@@ -116,7 +118,7 @@ def load_journal(project: Project, folder: Path) -> Journal | None:
     """None when the journal file was never written (the apply had not started)."""
     path = folder / JOURNAL_FILE
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
+        data = json.loads(read_regular(path, follow_symlinks=False).decode("utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as exc:

@@ -30,6 +30,7 @@ from pathlib import Path
 from packer.errors import PackerError, WorkspaceNotInitialisedError
 from packer.files.journal import JOURNAL_DIR, recover_pending
 from packer.files.project import Project
+from packer.files.safe_read import read_regular
 
 if sys.platform != "win32":
     import fcntl
@@ -115,7 +116,7 @@ def _flock_until(fd: int, exclusive: bool, deadline: float) -> bool:
 def read_holder(lock_path: Path) -> LockHolder | None:
     """The writer named in the lock file, if one is there (a reader leaves it empty)."""
     try:
-        data = json.loads(lock_path.read_bytes().decode("utf-8"))
+        data = json.loads(read_regular(lock_path, follow_symlinks=False, limit=1 << 16))
         return LockHolder(
             pid=int(data["pid"]), host=str(data["host"]), command=str(data["command"]),
             started_at=str(data["started_at"]),
@@ -182,8 +183,13 @@ def write_lock(
             started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
         # In place, not by rename: the flock lives on this inode.
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(holder.__dict__, sort_keys=True).encode("utf-8"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(holder.__dict__, sort_keys=True).encode("utf-8"), 0)
+        except OSError as exc:  # a full disk, a quota: nothing has been changed yet
+            raise PackerError(
+                f"cannot write the project lock {project.lock_path}: {exc.strerror or exc}"
+            ) from exc
         with _table_guard:
             _owners[key] = threading.get_ident()
         try:

@@ -70,6 +70,23 @@ class InsideRoot:
                             else os.path.realpath(os.path.join(real_parent, rel)))
         return inside
 
+    @classmethod
+    def walked(cls, real_parent: str, rel: str) -> InsideRoot:
+        """The folder `rel` below a resolved `real_parent` that a walk reached through folders
+        that are no symlinks (packer.workspace.walk never follows one): no system call."""
+        inside = cls.__new__(cls)
+        inside.real_base = f"{real_parent.rstrip('/')}/{rel}" if rel else real_parent
+        return inside
+
+    def resolve_listed(self, path: str, plain: frozenset[str]) -> str:
+        """`resolve_str`, without touching the disk when `path` is one of `plain`: files under
+        the base (relative to it) that a walk listed as no symlink below no symlinked folder."""
+        parts = relative_parts(path)
+        rel = "/".join(parts)
+        if rel in plain:
+            return f"{self.real_base}/{rel}" if self.real_base != "/" else f"/{rel}"
+        return self.resolve_str(path)
+
     def resolve(self, path: str) -> Path:
         return Path(self.resolve_str(path))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from packer.errors import (
 )
 from packer.files.atomic import atomic_write_json
 from packer.files.registry import Registry, empty_registry, load_registry, save_registry
+from packer.files.safe_read import MAX_PROJECT_FILE_BYTES, JsonReadError, parse_json, read_regular
 
 PROJECT_FILE = "prometeu.json"
 ASSETS_DIR = "assets"
@@ -31,9 +31,9 @@ class ProjectFile(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="allow")
 
-    schema_version: int = PROJECT_SCHEMA_VERSION
-    name: str = Field(min_length=1)
-    project_id: str | None = None
+    schema_version: int = Field(default=PROJECT_SCHEMA_VERSION, strict=True)
+    name: str = Field(min_length=1, strict=True)
+    project_id: str | None = Field(default=None, strict=True)
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,8 @@ def open_project(path: Path | str) -> Project:
         raise NotAProjectError(f"{root} is a file; expected a project folder with {PROJECT_FILE}")
     project_file = root / PROJECT_FILE
     try:
-        raw = project_file.read_bytes()
+        # prometeu.json may be a symlink (the user chose the project), but only to a regular file.
+        raw = read_regular(project_file, limit=MAX_PROJECT_FILE_BYTES)
     except FileNotFoundError:
         raise NotAProjectError(
             f"{root} is not a PROMETEU project: it has no {PROJECT_FILE}"
@@ -116,10 +117,11 @@ def open_project(path: Path | str) -> Project:
     except OSError as exc:
         raise NotAProjectError(f"cannot read {project_file}: {exc.strerror or exc}") from exc
     try:
-        data = json.loads(raw.decode("utf-8"))
-        parsed = ProjectFile.model_validate(data)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ProjectFileError(f"{project_file} is not valid UTF-8 JSON: {exc}") from exc
+        parsed = ProjectFile.model_validate(parse_json(raw))
+    except JsonReadError as exc:
+        raise ProjectFileError(f"{project_file} {exc}") from exc
+    except RecursionError as exc:
+        raise ProjectFileError(f"{project_file} nests too deeply") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"

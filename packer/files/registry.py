@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +17,7 @@ from pydantic import (
 
 from packer.errors import RegistryError, WorkspaceNotInitialisedError
 from packer.files.atomic import atomic_write_json
+from packer.files.safe_read import MAX_STATE_FILE_BYTES, JsonReadError, parse_json, read_regular
 
 REGISTRY_SCHEMA_VERSION: Literal[1] = 1
 
@@ -25,14 +25,15 @@ REGISTRY_SCHEMA_VERSION: Literal[1] = 1
 class RegistryEntry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    asset_id: int = Field(ge=1)
-    root: str = Field(min_length=1)  # POSIX path relative to assets/
-    asset_uuid: str
-    included_in_build: bool = True
-    quarantined: bool = False
+    # Strict: `"5"` or `"false"` are refused, not coerced (docs/formats.md: wrong types are errors).
+    asset_id: int = Field(ge=1, strict=True)
+    root: str = Field(min_length=1, strict=True)  # POSIX path relative to assets/
+    asset_uuid: str = Field(strict=True)
+    included_in_build: bool = Field(default=True, strict=True)
+    quarantined: bool = Field(default=False, strict=True)
     # Where a quarantined asset came from (packer.mutations restores it there); written only
     # while set, so registries without quarantined assets keep their five keys per entry.
-    quarantined_from: str | None = None
+    quarantined_from: str | None = Field(default=None, strict=True)
 
     @model_serializer(mode="wrap")
     def _omit_unset_quarantined_from(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -46,8 +47,8 @@ class Registry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     schema_version: Literal[1] = REGISTRY_SCHEMA_VERSION
-    project_id: str = Field(min_length=1)
-    next_asset_id: int = Field(ge=1)
+    project_id: str = Field(min_length=1, strict=True)
+    next_asset_id: int = Field(ge=1, strict=True)
     assets: tuple[RegistryEntry, ...] = ()
 
     @model_validator(mode="after")
@@ -77,7 +78,8 @@ def empty_registry(project_id: str) -> Registry:
 def load_registry(path: Path) -> Registry:
     """Read and validate the registry. Raises a PackerError that says what is wrong."""
     try:
-        raw = path.read_bytes()
+        # The packer writes index.json itself (atomically, never as a link): a symlink is refused.
+        raw = read_regular(path, follow_symlinks=False, limit=MAX_STATE_FILE_BYTES)
     except FileNotFoundError:
         raise WorkspaceNotInitialisedError(
             f"{path} does not exist: run `prometeu-packer init` on the project first"
@@ -89,9 +91,9 @@ def load_registry(path: Path) -> Registry:
 
 def parse_registry(raw: bytes, *, source: str = "index.json") -> Registry:
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise RegistryError(f"{source} is not valid UTF-8 JSON: {exc}") from exc
+        data = parse_json(raw)
+    except JsonReadError as exc:
+        raise RegistryError(f"{source} {exc}") from exc
     if isinstance(data, dict):
         version = data.get("schema_version")
         if isinstance(version, int) and not isinstance(version, bool) and (

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from packer.files.atomic import atomic_write_bytes
+from packer.files.safe_read import read_regular
 
 
 class StepError(Exception):
@@ -134,7 +135,7 @@ def undo_step(assets_dir: Path, step: Step, journal_dir: Path) -> None:
                 return
             old = (journal_dir / backup).read_bytes()
             try:
-                unchanged = target.read_bytes() == old
+                unchanged = read_regular(target, follow_symlinks=False) == old
             except OSError:
                 unchanged = False
             if not unchanged:

@@ -20,6 +20,7 @@ import xxhash
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.files.paths import InsideRoot, UnsafePathError
+from packer.files.safe_read import open_file
 from packer.formats import EncodedAsset, FormatError
 from packer.lane.cancellation import CancellationToken
 
@@ -89,7 +90,7 @@ def read_input(
         if not stat.S_ISREG(target.stat().st_mode):  # never open a FIFO or device: it may block
             problem("PK114", f"input {path!r} is not a regular file")
             return None
-        with target.open("rb") as handle:
+        with open_file(target) as handle:
             chunks = []
             while chunk := handle.read(_CHUNK):
                 chunks.append(chunk)

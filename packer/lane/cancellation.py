@@ -12,12 +12,15 @@ class OperationCancelled(Exception):
 class CancellationToken:
     """Set once from any thread; checked by the operation between units of work."""
 
-    __slots__ = ("_event",)
+    __slots__ = ("_event", "reason")
 
     def __init__(self) -> None:
         self._event = threading.Event()
+        self.reason: str | None = None  # why, when the canceller said (e.g. "SIGTERM")
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str | None = None) -> None:
+        if not self._event.is_set() and reason is not None:
+            self.reason = reason
         self._event.set()
 
     @property
@@ -30,4 +33,6 @@ class CancellationToken:
 
     def raise_if_cancelled(self) -> None:
         if self._event.is_set():
-            raise OperationCancelled("the operation was cancelled")
+            raise OperationCancelled(
+                f"the operation was cancelled: {self.reason}" if self.reason
+                else "the operation was cancelled")

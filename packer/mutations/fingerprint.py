@@ -14,6 +14,7 @@ from pathlib import Path
 
 from packer.files.declaration import DECLARATION_FILE
 from packer.files.project import Project
+from packer.files.safe_read import read_regular
 from packer.mutations.model import WorldFingerprint
 
 ABSENT = "absent"
@@ -21,7 +22,7 @@ ABSENT = "absent"
 
 def _digest_file(path: Path) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return hashlib.sha256(read_regular(path, follow_symlinks=False)).hexdigest()
     except FileNotFoundError:
         return ABSENT
     except OSError as exc:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from packer.files.declaration import DECLARATION_FILE, NAME_PATTERN
+import shlex
+
+from packer.files.declaration import (
+    DECLARATION_FILE,
+    NAME_CONTROL_FIX,
+    NAME_PATTERN,
+    control_characters_problem,
+)
 from packer.files.registry import RegistryEntry
 from packer.mutations.model import MutationAction, MutationRequest, SafeFix
 from packer.mutations.planning import Plan, World, start_plan, structural_notes
@@ -54,8 +61,16 @@ def plan_register(world: World, request: MutationRequest) -> Plan:
         else:
             plan.warn(f"{problem.message} (this blocks the build until fixed)",
                       fix=problem.fix, code=problem.code)
+    if (control := control_characters_problem(decl.name)) is not None:
+        plan.block(f"{record.root}/{DECLARATION_FILE}: {control}", fix=NAME_CONTROL_FIX)
     if plan.blocked:
         return plan
+    twins = [a for a in world.snapshot.assets if a.included_in_build and a.name == decl.name]
+    if twins:
+        plan.warn(f"{twins[0].label()} in the build is already named {decl.name!r}: game code "
+                  "could not tell the two apart (this blocks the build until one is renamed)",
+                  code="PK116", fix="rename one: `prometeu-packer rename PROJECT "
+                  f"{shlex.quote(record.root)} --name NEW`")
     if not NAME_PATTERN.match(decl.name):
         plan.warn(f"name {decl.name!r} does not follow the naming convention", code="PK205",
                   fix="use lower_snake_case: letters, digits and `_`")

@@ -6,7 +6,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from packer.files.declaration import DECLARATION_FILE, NAME_PATTERN, parse_declaration
+from packer.files.declaration import (
+    DECLARATION_FILE,
+    NAME_CONTROL_FIX,
+    NAME_PATTERN,
+    control_characters_problem,
+    parse_declaration,
+)
+from packer.files.safe_read import MAX_DECLARATION_BYTES, read_regular
 from packer.files.steps import WriteFileStep
 from packer.mutations.model import DiskChange, DiskChangeKind, MutationRequest
 from packer.mutations.planning import Plan, World, start_plan
@@ -38,7 +45,7 @@ def plan_rename(world: World, request: MutationRequest) -> Plan:
         return plan
     path = world.project.assets_dir.joinpath(*anchor.split("/"))
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, follow_symlinks=False, limit=MAX_DECLARATION_BYTES)
         content = renamed_declaration(raw, new_name)
     except (OSError, ValueError) as exc:
         plan.block(f"cannot read {anchor}: {exc}")
@@ -47,6 +54,9 @@ def plan_rename(world: World, request: MutationRequest) -> Plan:
     if decl is None:
         plan.block(f"{new_name!r} is not a valid name: {problems[0].message}",
                    fix="use 1 to 128 characters, lower_snake_case")
+        return plan
+    if (control := control_characters_problem(new_name)) is not None:
+        plan.block(control, fix=NAME_CONTROL_FIX)
         return plan
     if not NAME_PATTERN.match(new_name):
         plan.warn(f"name {new_name!r} does not follow the naming convention", code="PK205",

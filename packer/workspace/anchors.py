@@ -10,6 +10,7 @@ from pathlib import Path
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.declaration import DECLARATION_FILE, AssetDeclaration, parse_declaration
 from packer.files.paths import InsideRoot, UnsafePathError
+from packer.files.safe_read import MAX_DECLARATION_BYTES, read_regular_stat
 
 
 def check_inputs(
@@ -20,14 +21,20 @@ def check_inputs(
 
 
 def check_inputs_with_stats(
-    decl: AssetDeclaration, inside: InsideRoot, *, root: str, asset_id: int | None
+    decl: AssetDeclaration, inside: InsideRoot, *, root: str, asset_id: int | None,
+    plain: frozenset[str] | None = None,
 ) -> tuple[list[Diagnostic], list[tuple[int, int, int]]]:
-    """check_inputs, also returning (size, mtime_ns, ctime_ns) of each input that checked out."""
+    """check_inputs, also returning (size, mtime_ns, ctime_ns) of each input that checked out.
+
+    `plain`: the files under the root the walk listed as no symlink (InsideRoot.resolve_listed);
+    an input among them needs no lstat to be known inside the root.
+    """
     found: list[Diagnostic] = []
     stats: list[tuple[int, int, int]] = []
     for role, path in decl.all_inputs():
         try:
-            target = inside.resolve_str(path)
+            target = (inside.resolve_str(path) if plain is None
+                      else inside.resolve_listed(path, plain))
         except UnsafePathError as exc:
             found.append(diagnostic(
                 "PK107", f"{root}: input {role} {exc}", root=root, file=path, asset_id=asset_id
@@ -73,11 +80,20 @@ class Anchor:
 NO_ANCHOR = Anchor(None, [])
 
 
-def read_anchor(assets_dir: Path, real_assets: str, root: str, asset_id: int | None) -> Anchor:
+def read_anchor(
+    assets_dir: Path, real_assets: str, root: str, asset_id: int | None,
+    plain: frozenset[str] | None = None,
+) -> Anchor:
+    """Parse the root's asset.json and check its inputs.
+
+    `plain`, for a root the walk reached: the files under it that the walk listed as no symlink
+    (packer.workspace.walk.plain_files_under); the root and those inputs then cost no lstat.
+    Without it each component is lstat'ed (InsideRoot.below).
+    """
     anchor = assets_dir.joinpath(root, DECLARATION_FILE)
     try:
-        st = anchor.stat()
-        raw = anchor.read_bytes()
+        # Never through a symlink (it could lead out of the project, or to a FIFO that blocks).
+        raw, st = read_regular_stat(anchor, follow_symlinks=False, limit=MAX_DECLARATION_BYTES)
     except OSError as exc:
         return Anchor(None, [diagnostic(
             "PK115", f"{root}/asset.json cannot be read: {exc.strerror or exc}",
@@ -86,8 +102,10 @@ def read_anchor(assets_dir: Path, real_assets: str, root: str, asset_id: int | N
     decl, found = parse_declaration(raw, root=root, asset_id=asset_id)
     stats: list[tuple[int, int, int]] = []
     if decl is not None:
-        inside = InsideRoot.below(real_assets, root)
-        problems, stats = check_inputs_with_stats(decl, inside, root=root, asset_id=asset_id)
+        inside = (InsideRoot.below(real_assets, root) if plain is None
+                  else InsideRoot.walked(real_assets, root))
+        problems, stats = check_inputs_with_stats(decl, inside, root=root, asset_id=asset_id,
+                                                  plain=plain)
         found.extend(problems)
         if problems:
             stats = []

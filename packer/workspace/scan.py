@@ -33,7 +33,7 @@ from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
 from packer.workspace.anchors import NO_ANCHOR, read_anchor
 from packer.workspace.roots import RootIndex
-from packer.workspace.walk import files_under, walk_assets
+from packer.workspace.walk import files_under, plain_files_under, walk_assets
 
 
 class AssetState(StrEnum):
@@ -234,9 +234,10 @@ def _build_snapshot(
                              if d.code not in {"PK106", "PK112", "PK114"})
         elif root in anchors:
             state = AssetState.REGISTERED if entry else AssetState.UNREGISTERED
-            read = read_anchor(assets_dir, real_assets, root, asset_id)
-            diags.extend(read.diagnostics)
             files = files_under(walk, root)
+            read = read_anchor(assets_dir, real_assets, root, asset_id,
+                               plain_files_under(walk, root, files))
+            diags.extend(read.diagnostics)
             owner = _nesting_owner(root, anchors)
             if owner is not None:
                 diags.append(diagnostic(
@@ -273,7 +274,7 @@ def _build_snapshot(
             anchor_fingerprint=read.fingerprint, input_stats=read.input_stats,
         ))
 
-    records = _flag_uuid_collisions(records)
+    records = _flag_name_collisions(_flag_uuid_collisions(records))
     records.sort(key=lambda r: (r.asset_id is None, r.asset_id or 0, r.root))
     project_id = registry.project_id if registry else project.project_id
     snapshot = WorkspaceSnapshot(
@@ -304,6 +305,33 @@ def _flag_uuid_collisions(records: list[AssetRecord]) -> list[AssetRecord]:
             )
         else:
             result.append(record)
+    return result
+
+
+def _flag_name_collisions(records: list[AssetRecord]) -> list[AssetRecord]:
+    """PK116 on each asset the build includes whose name another one it includes also has: the
+    artifact would hold two entries that game code cannot tell apart."""
+    by_name: dict[str, list[AssetRecord]] = {}
+    for record in records:
+        if record.included_in_build and record.declaration is not None:
+            by_name.setdefault(record.declaration.name, []).append(record)
+    clashes = {name: group for name, group in by_name.items() if len(group) > 1}
+    if not clashes:
+        return records
+    result = []
+    for record in records:
+        name = record.declaration.name if record.declaration is not None else None
+        group = clashes.get(name, []) if record.included_in_build and name is not None else []
+        if not group:
+            result.append(record)
+            continue
+        others = ", ".join(t.label() for t in group if t.root != record.root)
+        extra = diagnostic(
+            "PK116", f"{record.root}: the name {name!r} is also the name of {others}, also in "
+            "the build; game code could not tell them apart",
+            root=record.root, asset_id=record.asset_id, file=DECLARATION_FILE,
+        )
+        result.append(record.model_copy(update={"diagnostics": (*record.diagnostics, extra)}))
     return result
 
 

@@ -20,6 +20,9 @@ class Walk:
     files_by_dir: dict[str, list[str]] = field(default_factory=dict)  # dir -> file names
     dir_order: list[str] = field(default_factory=list)  # pre-order: a subtree is contiguous
     dir_index: dict[str, int] = field(default_factory=dict)  # dir -> position in dir_order
+    # files (relative to assets/) listed in files_by_dir that are symlinks, or may be: every
+    # other listed file is a plain entry under folders that are not links either
+    links: set[str] = field(default_factory=set)
     problems: list[Diagnostic] = field(default_factory=list)
 
 
@@ -48,6 +51,8 @@ def walk_assets(assets_dir: Path, token: CancellationToken) -> Walk:
                 subdirs.append((entry.path, f"{rel}/{entry.name}" if rel else entry.name))
             elif kind == "file":
                 names.append(entry.name)
+                if _maybe_link(entry):
+                    walk.links.add(f"{rel}/{entry.name}" if rel else entry.name)
         walk.files_by_dir[rel] = names
         walk.dir_index[rel] = len(walk.dir_order)
         walk.dir_order.append(rel)
@@ -116,6 +121,21 @@ def _classify(
         ))
         return None
     return "dir"
+
+
+def _maybe_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()  # from the listing's d_type: no system call on most disks
+    except OSError:
+        return True
+
+
+def plain_files_under(walk: Walk, root: str, files: list[str]) -> frozenset[str]:
+    """Of `files_under(walk, root)`, those that were no symlink when the walk listed them."""
+    if not walk.links:
+        return frozenset(files)
+    prefix = f"{root}/" if root else ""
+    return frozenset(f for f in files if f"{prefix}{f}" not in walk.links)
 
 
 def files_under(walk: Walk, root: str) -> list[str]:

@@ -18,6 +18,8 @@ Events do not travel through here: the job's `sink` comes from the event lane
 from __future__ import annotations
 
 import itertools
+import sys
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -128,6 +130,7 @@ class _Worker(QRunnable):
         self._lane = lane
 
     def run(self) -> None:
+        _follow_tracer()
         try:
             sink: WorkerSinkLike = (
                 self._lane.open_sink(self.info.label, self.token) if self._lane
@@ -144,6 +147,15 @@ class _Worker(QRunnable):
         else:
             sink.close()
             self.signals.returned.emit(JobSucceeded(self.info, value))
+
+
+def _follow_tracer() -> None:
+    """Qt's pool threads are not started by `threading`, so a tracer installed for new threads
+    with `threading.settrace` (coverage measuring the tests, a debugger) never reaches them:
+    install it here, so work run on workers is measured too. Nothing happens without one."""
+    trace = threading.gettrace()
+    if trace is not None and sys.gettrace() is None:
+        sys.settrace(trace)
 
 
 @dataclass(slots=True)

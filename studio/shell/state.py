@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from packer.files.atomic import atomic_write_json
+from packer.files.safe_read import MAX_STATE_FILE_BYTES, read_regular
 
 STATE_FILE = "state.json"
 
@@ -42,7 +43,7 @@ def state_path(project_root: Path) -> Path:
 def load_state(project_root: Path) -> StudioState:
     try:
         return StudioState.model_validate(
-            json.loads(state_path(project_root).read_text(encoding="utf-8"))
+            json.loads(read_regular(state_path(project_root), limit=MAX_STATE_FILE_BYTES))
         )
     except (OSError, ValueError, ValidationError, RecursionError):
         return StudioState()

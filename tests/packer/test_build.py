@@ -148,7 +148,8 @@ def test_glyph_and_sound_format_errors_block_the_build(tmp_path: Path) -> None:
     base = project.assets_dir / "sounds/bad"
     base.mkdir(parents=True)
     (base / "a.wav").write_bytes(b"not a wav at all")
-    add_asset(project, "sounds/bad", "sound_bank", {"samples": ["a.wav"]})  # PK130
+    add_asset(project, "sounds/bad", "sound_bank", {"samples": ["a.wav"]},
+              name="bad_sound")  # PK130 (a name of its own: two `bad` would be PK116)
     two = project.assets_dir / "raw/two"
     two.mkdir(parents=True)
     (two / "a").write_bytes(b"a")

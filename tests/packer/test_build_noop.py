@@ -272,3 +272,44 @@ def test_cancelled_noop_by_manifest(tmp_path: Path, spy: ScanSpy) -> None:
     result = build(project, token=token)
     assert result.outcome is Outcome.CANCELLED
     assert snapshot_build(project) == before
+
+
+def test_a_changed_build_stats_each_workspace_path_once(
+    tmp_path: Path, spy: ScanSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = built(tmp_path)
+    (project.assets_dir / "raw/a/data.bin").write_bytes(b"beta")
+    stats: list[str] = []
+    real = uptodate.fingerprint
+
+    def counted(path: str) -> uptodate.Fingerprint | None:
+        stats.append(path)
+        return real(path)
+
+    monkeypatch.setattr(uptodate, "fingerprint", counted)
+    fast, result = spy.fast(lambda: build(project))
+    assert not fast and result.succeeded and not result.up_to_date
+    workspace = [p for p in stats if "/assets/" in p and not p.endswith("cache.json")]
+    assert workspace and len(workspace) == len(set(workspace)), "a path stat'ed twice"
+    monkeypatch.setattr(uptodate, "fingerprint", real)
+    assert spy.fast(lambda: build(project))[0]  # the reused fingerprints make a valid manifest
+
+
+def test_a_change_after_the_check_stat_is_never_hidden(
+    tmp_path: Path, spy: ScanSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The recorded fingerprint of an input is the one the check took before the build read it:
+    # a change made between that stat and the read must fail the next check.
+    project = built(tmp_path)
+    data = project.assets_dir / "raw/a/data.bin"
+    data.write_bytes(b"beta")
+    real_scan = vars(runner)["build_snapshot_and_walk"]  # the spy's counting wrapper
+
+    def change_then_scan(*args: Any, **kwargs: Any) -> Any:
+        data.write_bytes(b"gamma!")  # another size: a different fingerprint whatever the tick
+        return real_scan(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "build_snapshot_and_walk", change_then_scan)
+    assert build(project).succeeded
+    monkeypatch.setattr(runner, "build_snapshot_and_walk", real_scan)
+    assert not spy.fast(lambda: build(project))[0]  # stat of gamma != the recorded beta

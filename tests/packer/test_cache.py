@@ -224,3 +224,61 @@ def test_rename_and_preload_change_rewrite_the_header_but_reuse_payloads(tmp_pat
     table = json.loads((project.build_dir / "asset_table.json").read_bytes())
     assert table[0]["asset_name"] == "renamed"
     assert_equals_full_build(project, tmp_path, "rename")
+
+
+def test_a_cache_miss_says_which_settings_changed() -> None:
+    from packer.build.cache import _settings_change
+
+    before = json.dumps({"output": {"b": 1, "a": 2}, "name": "x", "gone": 1})
+    after = json.dumps({"output": {"a": 2, "b": 1}, "name": "y", "new": 2})
+    # key order inside a value is not a change; a key added or removed is
+    assert _settings_change(before, after) == "changed: gone, name, new"
+    assert _settings_change(before, before) == "changed: settings"
+    assert _settings_change("{", after) == "settings changed"
+
+
+def test_a_cache_miss_says_which_inputs_came_and_went() -> None:
+    from packer.build.cache import _inputs_change
+
+    old = [("tiles", "a.png"), ("tiles", "b.png")]
+    assert _inputs_change(old, list(reversed(old))) == "inputs reordered"
+    assert _inputs_change(old, [("tiles", "a.png"), ("tiles", "c.png")]) == (
+        "added tiles:c.png; removed tiles:b.png")
+    many = [("t", f"{i}.png") for i in range(5)]
+    assert _inputs_change([], many) == "added t:0.png, t:1.png, t:2.png…"
+    assert _inputs_change(many, []) == "removed t:0.png, t:1.png, t:2.png…"
+    assert _inputs_change([], many[:3]) == "added t:0.png, t:1.png, t:2.png"
+
+
+def test_load_cache_says_why_a_cache_cannot_be_used(tmp_path: Path) -> None:
+    from packer.build.cache import CACHE_SCHEMA_VERSION, load_cache
+    from packer.build.hashing import hash_bytes
+
+    project = new_project(tmp_path)
+    add_raw(project, "a", b"a")
+    assert build(project).succeeded
+    path = project.cache_path
+    raw = path.read_bytes()
+    loaded = load_cache(path)
+    assert loaded.cache is not None and loaded.problem is None
+    assert loaded.digest == hash_bytes(raw)
+
+    data = json.loads(raw)
+    data["schema_version"] = CACHE_SCHEMA_VERSION + 1
+    path.write_text(json.dumps(data))
+    assert load_cache(path).problem == (
+        f"cache.json has schema_version {CACHE_SCHEMA_VERSION + 1}; this packer writes "
+        f"{CACHE_SCHEMA_VERSION}")
+    data["schema_version"] = CACHE_SCHEMA_VERSION
+    data["unknown"] = 1  # the slow path: parsed again to say what is wrong
+    path.write_text(json.dumps(data, indent=1))
+    assert (load_cache(path).problem or "").startswith("cache.json is invalid at unknown: ")
+
+    real = tmp_path / "elsewhere.json"
+    real.write_bytes(raw)
+    path.unlink()
+    os.symlink(real, path)  # the packer's own file: never read through a link
+    assert load_cache(path).problem == (
+        "cache.json cannot be read: is a symlink, which is not followed here")
+    path.unlink()
+    assert load_cache(path).problem == "cache.json does not exist yet"

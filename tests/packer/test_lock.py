@@ -3,6 +3,7 @@ half-applied change. Processes are synchronised through their pipes, never by sl
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from typing import IO
 
 import pytest
 
-from packer.files.lock import LockHeldError, read_holder, read_lock, write_lock
+from packer.files.lock import LockHeldError, LockHolder, read_holder, read_lock, write_lock
 from packer.files.project import Project, create_project, open_project
 from packer.mutations import MutationAction, MutationOutcome, apply_mutation
 from packer.workspace.scan import AssetState, build_snapshot
@@ -289,3 +290,60 @@ def test_an_unusable_lock_file_fails_the_apply_cleanly(
     assert "cannot exclude: cannot open the project lock" in result.message
     assert "Permission denied" in result.message
     assert project.registry_path.read_bytes() == registry_before
+
+
+def _refusal(work: object) -> LockHeldError:
+    """The LockHeldError `work` raises on another thread (the locks are per thread and file)."""
+    caught: list[LockHeldError] = []
+
+    def run() -> None:
+        try:
+            work()  # type: ignore[operator]
+        except LockHeldError as exc:
+            caught.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    assert len(caught) == 1
+    return caught[0]
+
+
+def test_a_refused_writer_is_told_exactly_who_holds_the_lock(project: Project) -> None:
+    with write_lock(project, command="prometeu-packer relocate") as handle:
+        holder = handle.holder
+        assert read_holder(project.lock_path) == holder
+        assert (holder.pid, holder.command) == (os.getpid(), "prometeu-packer relocate")
+        refused = _refusal(lambda: write_lock(project, timeout=0).__enter__())
+        assert refused.holder == holder
+        assert str(refused) == (
+            f"cannot change {project.root.name}: its lock ({project.lock_path}) is held by "
+            f"pid {holder.pid} on {holder.host} (prometeu-packer relocate) since "
+            f"{holder.started_at}. Try again when that operation has finished.")
+        waited = _refusal(lambda: write_lock(project, timeout=0.05).__enter__())
+        assert " after waiting 0.05 s. " in str(waited)
+        reader = _refusal(lambda: read_lock(project, timeout=0).__enter__())
+        assert str(reader).startswith(f"cannot read {project.root.name}: ")
+
+
+def test_a_writer_refused_by_a_reader_is_told_so(project: Project) -> None:
+    with read_lock(project):
+        refused = _refusal(lambda: write_lock(project, timeout=0).__enter__())
+    assert refused.holder is None
+    assert "is held by another reader or writer of this project. Try again" in str(refused)
+
+
+def test_the_holder_is_read_from_the_lock_file_never_through_a_link(
+    project: Project, tmp_path: Path
+) -> None:
+    text = json.dumps({"pid": 7, "host": "studio-pc", "command": "prometeu-packer relocate",
+                       "started_at": "2026-12-06T08:00:00+00:00"})
+    project.lock_path.write_text(text)
+    assert read_holder(project.lock_path) == LockHolder(
+        pid=7, host="studio-pc", command="prometeu-packer relocate",
+        started_at="2026-12-06T08:00:00+00:00")
+    elsewhere = tmp_path / "holder.json"
+    elsewhere.write_text(text)
+    project.lock_path.unlink()
+    os.symlink(elsewhere, project.lock_path)
+    assert read_holder(project.lock_path) is None

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import threading
+import traceback
 from pathlib import Path
 
 import pytest
 
 from packer.lane.cancellation import CancellationToken, OperationCancelled
-from packer.lane.events import ActionFailedDetail, EventKind, Outcome, parse_event_line
+from packer.lane.events import (
+    ActionFailedDetail,
+    EventKind,
+    Outcome,
+    PackerEvent,
+    Progress,
+    ProgressUpdatedDetail,
+    parse_event_line,
+)
 from packer.lane.operation import Operation, TerminalAlreadyPublished
 from packer.lane.sinks import JsonLinesSink, ListSink, NullSink
 
@@ -123,3 +132,95 @@ def test_cancellation_token_wait_returns_when_cancelled_from_another_thread() ->
     assert token.wait(30) is True
     with pytest.raises(OperationCancelled):
         token.raise_if_cancelled()
+
+
+def test_a_second_terminal_is_refused_and_never_published() -> None:
+    sink = ListSink()
+    op = Operation(sink, project_id="p", operation="scan")
+    op.finish(EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED, "done")
+    with pytest.raises(TerminalAlreadyPublished):
+        op.finish(EventKind.ACTION_FAILED, Outcome.FAILED, "again")
+    with pytest.raises(TerminalAlreadyPublished):
+        op.fail(RuntimeError("late"))
+    with op:  # leaving the context after a terminal publishes nothing either
+        pass
+    assert [e.terminal for e in sink.events] == [True]
+    assert op.terminal_event is sink.events[0]
+
+
+class _LockProbe:
+    """A sink that checks, from another thread, whether the operation's lock is held while it is
+    called: it must be, or a second thread could publish between this event's sequence number
+    and its delivery (events out of order). Deterministic: a non-blocking try, no timing."""
+
+    wants_events = True
+
+    def __init__(self) -> None:
+        self.op: Operation | None = None
+        self.free_while_publishing: list[int] = []
+
+    def publish(self, event: PackerEvent) -> None:
+        assert self.op is not None
+        lock = self.op._lock
+        result: list[bool] = []
+
+        def try_lock() -> None:
+            got = lock.acquire(blocking=False)
+            if got:
+                lock.release()
+            result.append(got)
+
+        other = threading.Thread(target=try_lock)
+        other.start()
+        other.join()
+        if result[0]:
+            self.free_while_publishing.append(event.sequence)
+
+
+def test_events_reach_the_sink_with_the_operation_locked() -> None:
+    probe = _LockProbe()
+    op = Operation(probe, project_id="p", operation="scan")
+    probe.op = op
+    op.emit(EventKind.ASSET_DISCOVERED, "x")
+    op.progress(1, 2, force=True)
+    op.finish(EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED, "done")
+    assert probe.free_while_publishing == []
+
+
+def test_progress_events_say_what_was_reported() -> None:
+    sink = ListSink()
+    op = Operation(sink, project_id="p", operation="build")
+    op.progress(1, 4, unit="files", phase="hash", force=True)
+    op.progress(2, None, force=True)
+    op.progress(3, 4, summary="Checking…", force=True)
+    first, second, third = sink.events
+    assert first.progress == Progress(done=1, total=4, unit="files")
+    assert first.summary == "hash: 1/4 files"
+    assert isinstance(first.detail, ProgressUpdatedDetail) and first.detail.phase == "hash"
+    assert second.progress == Progress(done=2, total=None, unit="assets")
+    assert second.summary == "build: 2 assets"
+    assert isinstance(second.detail, ProgressUpdatedDetail) and second.detail.phase is None
+    assert third.summary == "Checking…"
+
+
+def test_fail_describes_the_error_and_keeps_the_traceback_unless_cancelled() -> None:
+    sink = ListSink()
+    op = Operation(sink, project_id="p", operation="scan")
+    try:
+        raise ValueError("bad input")
+    except ValueError as exc:
+        failed = op.fail(exc, action="list")
+        expected_traceback = "".join(traceback.format_exception(exc))
+    assert failed.summary == "list failed: bad input" and failed.outcome is Outcome.FAILED
+    detail = failed.detail
+    assert isinstance(detail, ActionFailedDetail)
+    assert (detail.action, detail.error, detail.error_type) == ("list", "bad input", "ValueError")
+    assert detail.traceback is not None and 'raise ValueError("bad input")' in detail.traceback
+    assert detail.traceback == expected_traceback
+
+    other = Operation(ListSink(), project_id="p", operation="scan")
+    cancelled = other.fail(OperationCancelled())
+    assert cancelled.summary == "scan was cancelled" and cancelled.outcome is Outcome.CANCELLED
+    assert isinstance(cancelled.detail, ActionFailedDetail)
+    assert cancelled.detail.traceback is None
+    assert cancelled.detail.error == "OperationCancelled"

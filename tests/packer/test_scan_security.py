@@ -32,8 +32,14 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     path = args[0]
     if isinstance(path, int):
         return
+    flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
     try:
-        real = os.path.realpath(os.fsdecode(path))
+        name = os.fsdecode(path)
+        if flags & getattr(os, "O_NOFOLLOW", 0):
+            # The last component is not followed: what is opened (or refused) is the link itself.
+            real = os.path.join(os.path.realpath(os.path.dirname(name)), os.path.basename(name))
+        else:
+            real = os.path.realpath(name)
     except (TypeError, ValueError):
         return
     if real in _FORBIDDEN:
@@ -179,14 +185,14 @@ def test_unreadable_anchor_is_pk115(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     project = make_project(tmp_path)
     write_asset(project, "locked")
     anchor = project.assets_dir / "locked" / "asset.json"
-    real_read_bytes = Path.read_bytes
+    real_open = os.open
 
-    def read_bytes(self: Path) -> bytes:
-        if self == anchor:
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if Path(path) == anchor:  # the tests run as root, which chmod cannot stop
             raise PermissionError(13, "Permission denied")
-        return real_read_bytes(self)
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", open_)
     assert codes_of(project, "locked") == ["PK115"]
     assert doctor(project).blocking
 
@@ -272,3 +278,49 @@ def test_non_utf8_names_are_pk207_not_a_traceback(tmp_path: Path) -> None:
     listing = list_assets(project)
     assert [a.root for a in listing] == ["named"]
     json.dumps(report.model_dump(mode="json"))  # the report stays serialisable
+
+
+def test_input_through_a_folder_symlink_escaping_the_root_is_pk107_and_never_opened(
+    tmp_path: Path, forbid_open: Callable[[Path], None]
+) -> None:
+    # The scan trusts the walk's listing only for files it saw as plain entries below plain
+    # folders: an input behind a linked folder is resolved, and refused, on the disk.
+    project = make_project(tmp_path)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "data.bin").write_bytes(b"secret")
+    forbid_open(outside / "data.bin")
+    decl = declaration_dict("via", inputs={"data": ["sub/data.bin"]})
+    write_asset(project, "via", declaration=decl, files={})
+    os.symlink(outside, project.assets_dir / "via" / "sub")
+    assert codes_of(project, "via") == ["PK107"]
+    doctor(project, workspace=True)
+
+
+def test_inputs_the_walk_listed_resolve_as_the_disk_does(tmp_path: Path) -> None:
+    from packer.files.declaration import parse_declaration
+    from packer.files.paths import InsideRoot
+    from packer.lane.cancellation import CancellationToken
+    from packer.workspace.anchors import check_inputs_with_stats
+    from packer.workspace.walk import files_under, plain_files_under, walk_assets
+
+    project = make_project(tmp_path)
+    decl = declaration_dict("mix", inputs={"data": ["a.bin", "./d/b.bin", "link.bin", "gone.bin",
+                                                    "inner/c.bin"]})
+    write_asset(project, "mix", declaration=decl, files={"a.bin": b"a", "d/b.bin": b"b",
+                                                         "real/c.bin": b"c"})
+    os.symlink("a.bin", project.assets_dir / "mix" / "link.bin")  # stays inside
+    os.symlink("real", project.assets_dir / "mix" / "inner")  # a folder link, inside too
+    walk = walk_assets(project.assets_dir, CancellationToken())
+    files = files_under(walk, "mix")
+    plain = plain_files_under(walk, "mix", files)
+    assert "link.bin" in files and "link.bin" not in plain and "a.bin" in plain
+    parsed, _ = parse_declaration((project.assets_dir / "mix/asset.json").read_bytes(), root="mix")
+    assert parsed is not None
+    real_assets = os.path.realpath(project.assets_dir)
+    by_disk = check_inputs_with_stats(parsed, InsideRoot.below(real_assets, "mix"), root="mix",
+                                      asset_id=None)
+    by_walk = check_inputs_with_stats(parsed, InsideRoot.walked(real_assets, "mix"), root="mix",
+                                      asset_id=None, plain=plain)
+    assert by_walk == by_disk
+    assert [d.code for d in by_disk[0]] == ["PK106"]  # gone.bin; the links resolve inside

@@ -347,3 +347,18 @@ def test_random_interleavings_keep_the_lane_rules(
         assert progress_seen[op] == published_progress[op], "coalesced counts add up"
     stragglers = sum(1 for _s, ending in scripts if ending == "terminal_then_stragglers")
     assert lane.stats().dropped_after_terminal == stragglers
+
+
+def test_a_second_terminal_for_an_ended_operation_is_never_delivered(
+    qtbot: QtBot, lane: EventLane
+) -> None:
+    rec = Recorder(lane)
+    sink = lane.open_sink("x")
+    sink.publish(finished("t", 1))
+    settle(qtbot, lane)
+    sink.publish(finished("t", 2, Outcome.FAILED))  # the same sink, after its terminal
+    other = lane.open_sink("y")  # a stray sink for the same operation
+    other.publish(finished("t", 3, Outcome.FAILED))
+    settle(qtbot, lane)
+    assert [(i.sequence, i.event.terminal) for i in rec.of("t")] == [(1, True)]
+    assert lane.stats().late_terminals_dropped == 2

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +14,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from studio.app import StudioApp
+from studio.shell.dirs import CONFIG_DIR_ENV, DATA_DIR_ENV
 from studio.shell.state import state_path
 from studio.shell.termination import TerminationSignals
 from tests.studio.helpers import ScriptedPrompter, open_and_list
@@ -58,3 +61,47 @@ def test_uninstall_gives_the_previous_handlers_back(studio: StudioApp) -> None:
     watcher.uninstall()
     watcher.deleteLater()
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+STUCK_STUDIO = """
+import sys, threading
+from studio import __main__ as entry
+from studio.app import StudioApp
+
+never = threading.Event()
+
+def stuck(sink, token):  # blocked as in open() on a FIFO: it never looks at its token
+    print("stuck job started", flush=True)
+    never.wait()
+
+real_start = StudioApp.start
+
+def start(self, project_path=None):
+    # Once the project is open (so there is a window state to save), a read gets stuck.
+    self.project_opened.connect(lambda project: self.pool.submit("Stuck read", stuck))
+    real_start(self, project_path)
+
+StudioApp.start = start
+sys.exit(entry.main([sys.argv[1]]))
+"""
+
+
+def test_sigterm_closes_the_studio_even_while_a_worker_is_stuck(tmp_path: Path) -> None:
+    root = make_raw_project(tmp_path / "p").root
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", CONFIG_DIR_ENV: str(tmp_path / "c"),
+           DATA_DIR_ENV: str(tmp_path / "d")}
+    child = subprocess.Popen([sys.executable, "-c", STUCK_STUDIO, str(root)], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "stuck job started"
+        child.send_signal(signal.SIGTERM)
+        _out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 0, err
+    assert "did not stop when cancelled" in err and "Stuck read" in err
+    assert "Traceback" not in err
+    assert state_path(root).is_file()

@@ -177,6 +177,27 @@ def test_cancel_all_then_wait_leaves_no_thread(qtbot: QtBot, pool: WorkerPool) -
     qtbot.waitUntil(lambda: not pool.busy)
 
 
+def test_a_tracer_set_for_new_threads_reaches_the_workers(qtbot: QtBot, pool: WorkerPool) -> None:
+    # What coverage does to measure threads: Qt's pool threads must honour it too.
+    traced: list[str] = []
+
+    def tracer(frame: Any, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code.co_name == "job_under_trace":
+            traced.append(frame.f_code.co_name)
+
+    def job_under_trace(sink: EventSink, token: CancellationToken) -> int:
+        return 1
+
+    threading.settrace(tracer)
+    try:
+        with qtbot.waitSignal(pool.job_succeeded):
+            pool.submit("traced", job_under_trace)
+    finally:
+        threading.settrace(None)
+    qtbot.waitUntil(lambda: pool.active_thread_count() == 0)
+    assert traced == ["job_under_trace"]
+
+
 def test_an_interactive_read_is_not_queued_behind_busy_shared_threads(qtbot: QtBot) -> None:
     pool = WorkerPool(RecordingLane(), max_threads=2)
     release = threading.Event()

@@ -1,0 +1,127 @@
+"""Reading the project's files: only regular files are ever opened, and JSON is read bounded.
+
+A FIFO would block `open` forever, `/dev/zero` would be read until memory runs out, and a symlink
+named `asset.json` could lead anywhere on the disk. So every file the packer reads is opened with
+`O_NONBLOCK` (opening a FIFO then returns at once), with `O_NOFOLLOW` where a symlink is not
+allowed, and checked with `fstat` before a byte is read. JSON is parsed from at most a bounded
+number of bytes, and every way it can fail (syntax, encoding, nesting, numbers beyond Python's
+4,300-digit conversion limit) becomes one `JsonReadError` whose message the caller prefixes with
+the file's name.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any, BinaryIO
+
+# Bounds that no real file comes near (a 30,000-asset registry is ≈ 6 MB), but that stop a
+# runaway file from being read into memory.
+MAX_DECLARATION_BYTES = 1 << 20
+MAX_PROJECT_FILE_BYTES = 1 << 20
+MAX_STATE_FILE_BYTES = 256 << 20
+
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a folder"),
+)
+
+
+class NotRegularFileError(OSError):
+    """The path is not a regular file (or is a symlink where none is allowed), or is too large.
+
+    An OSError, so every caller that already reports an unreadable file reports this one too;
+    `strerror` says what was found instead.
+    """
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        super().__init__(errno.EINVAL, reason, str(path))
+
+
+class JsonReadError(ValueError):
+    """Bytes that are not one readable JSON document; the message names no file."""
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def open_regular(path: str | Path, *, follow_symlinks: bool = True) -> int:
+    """An fd open for reading on a regular file. Never blocks, never follows a refused link."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_symlinks and os.path.islink(path):
+            raise NotRegularFileError(path, "is a symlink, which is not followed here") from None
+        raise
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFileError(path, f"is {_kind(mode)}, not a regular file")
+        # Reads of a regular file never block; clear the flag so the file behaves as usual.
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_regular(
+    path: str | Path, *, follow_symlinks: bool = True, limit: int | None = None
+) -> bytes:
+    """The bytes of a regular file; NotRegularFileError for anything else or above `limit`."""
+    return read_regular_stat(path, follow_symlinks=follow_symlinks, limit=limit)[0]
+
+
+def read_regular_stat(
+    path: str | Path, *, follow_symlinks: bool = True, limit: int | None = None
+) -> tuple[bytes, os.stat_result]:
+    """read_regular, with the `fstat` of the file that was read."""
+    fd = open_regular(path, follow_symlinks=follow_symlinks)
+    try:
+        st = os.fstat(fd)
+        if limit is not None and st.st_size > limit:
+            raise NotRegularFileError(
+                path, f"is {st.st_size:,} bytes, more than the {limit:,} allowed")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read() if limit is None else handle.read(limit + 1)
+        if limit is not None and len(data) > limit:  # grew while being read
+            raise NotRegularFileError(path, f"is more than the {limit:,} bytes allowed")
+        return data, st
+    finally:
+        os.close(fd)
+
+
+def parse_json(raw: bytes) -> Any:
+    """One JSON document from UTF-8 bytes; JsonReadError (a clear message) on any failure."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise JsonReadError(
+            f"is not valid UTF-8 JSON: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise JsonReadError(
+            f"is not valid UTF-8 JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise JsonReadError("nests too deeply") from None
+    except ValueError:
+        # int() refuses literals of more than sys.get_int_max_str_digits() digits (4,300).
+        raise JsonReadError("holds a number with too many digits") from None
+
+
+def open_file(path: str | Path, *, follow_symlinks: bool = True, buffering: int = -1) -> BinaryIO:
+    """`open(path, "rb")` for a regular file only (see open_regular)."""
+    return os.fdopen(open_regular(path, follow_symlinks=follow_symlinks), "rb", buffering=buffering)
