@@ -150,6 +150,8 @@ CATALOGUE: dict[str, CodeInfo] = {
         _c("PK209", "validation-cache-unusable", _I,
            "the validation cache cannot be used",
            "Nothing to do: doctor validates every asset again and writes a fresh cache."),
+        _c("PK210", "scan-record-unusable", _I, "the last scan's record cannot be used",
+           "Nothing to do: this scan reports no changes and records a fresh baseline."),
     )
 }
 

@@ -466,7 +466,7 @@ class StudioApp(QObject):
     @Slot()
     def _on_rescan_requested(self) -> None:
         if self.session is not None:
-            self.session.refresh()
+            self.session.rescan()
 
     @Slot()
     def _on_build_requested(self) -> None:

@@ -186,8 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     from packer.cli import build as cli_build  # not needed by `--version`
     from packer.cli import mutate as cli_mutate
     from packer.cli import new as cli_new
+    from packer.cli import scan as cli_scan
 
-    for module in (cli_build, cli_mutate, cli_new):
+    for module in (cli_build, cli_mutate, cli_new, cli_scan):
         module.register(subparsers)
     return parser
 

@@ -2,8 +2,9 @@
 
 Panels never call the packer; they ask the session, and hear the results on the Studio bus: the
 session publishes on the Assets workspace's bus (which republishes on the global bus), so panels
-stay ignorant of the session's callers and of each other. After a build or a mutation the session
-asks the packer for a fresh listing instead of reading files; a build changes nothing the
+stay ignorant of the session's callers and of each other. F5 runs the packer's rescan, and only
+when it reports changes a listing whose changed rows alone are published. After a mutation the
+session asks the packer for that asset instead of reading files; a build changes nothing the
 listing shows (it never writes under assets/ but the build cache), so after a build the panels
 update from the build's own events instead (its diagnostics), and no listing runs. A retired
 session (another project was opened) publishes nothing more: its late results belong to a
@@ -25,6 +26,7 @@ from packer.doctor.queries import (
     get_asset_details,
     list_assets_report,
 )
+from packer.doctor.rescan import RescanReport, rescan
 from packer.errors import AssetNotFoundError
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
@@ -137,6 +139,45 @@ class ProjectSession(QObject):
             on_failure=lambda failure: self._on_no_listing(generation),
         )
         return self._listing_job
+
+    def rescan(self) -> JobInfo | None:
+        """F5: the packer's rescan (its asset_discovered / asset_changed events go to the
+        Activity), then only the rows it names change. With no previous scan record to compare
+        with (the rescan says it recorded a baseline), the whole list is shown again."""
+        if self.retired:
+            return None
+        project = self.project
+        known = self.listing
+
+        def job(sink: EventSink, token: CancellationToken
+                ) -> tuple[RescanReport, AssetListing | None]:
+            report = rescan(project, sink, token)
+            if not report.baseline and not report.changes:
+                return report, None  # nothing changed: nothing to read
+            return report, list_assets_report(project, sink, token)
+
+        def done(result: tuple[RescanReport, AssetListing | None]) -> None:
+            report, listing = result
+            if listing is None:
+                return
+            self._listing_generation += 1  # an older listing still running is superseded
+            if report.baseline or known is None or self.listing is not known:
+                self.listing = listing
+                self._publish(AssetsListed(listing))
+                return
+            self._publish_changed_rows(known, listing, report)
+
+        return self.pool.submit(f"Rescan {project.name}", job, on_result=done)
+
+    def _publish_changed_rows(self, before: AssetListing, after: AssetListing,
+                              report: RescanReport) -> None:
+        old = {asset_key(a.asset_id, a.root): a for a in before.assets}
+        new = {asset_key(a.asset_id, a.root): a for a in after.assets}
+        named = {asset_key(c.asset_id, c.root) for c in report.changes}
+        removed = tuple(k for k in old if k not in new)
+        changed = tuple(a for k, a in new.items() if k in named or k not in old)
+        self.listing = after
+        self._publish(AssetRowsChanged(after, removed, changed))
 
     def load_details(self, key: AssetKey) -> JobInfo | None:
         """The details of the asset the user clicked, on the interactive lane (never queued

@@ -44,3 +44,14 @@ def test_list_json_loads_neither_rich_nor_the_build_nor_the_mutation_service(
     assert "packer.doctor.queries" in loaded  # it did list
     assert heavy(loaded, ("rich", "PIL", "packer.build.runner", "packer.mutations.service",
                           "packer.mutations.planning")) == []
+
+
+def test_scan_json_loads_neither_rich_nor_the_build_nor_the_mutation_service(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "sample"
+    shutil.copytree(SAMPLE, project)
+    loaded = modules_after(["scan", "--json", str(project)])
+    assert "packer.doctor.rescan" in loaded  # it did scan
+    assert heavy(loaded, ("rich", "PIL", "packer.build.runner", "packer.mutations.service",
+                          "packer.mutations.planning")) == []

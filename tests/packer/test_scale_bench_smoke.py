@@ -64,3 +64,15 @@ def test_growth_lines_need_both_sizes(tmp_path: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "list_s_10: " in out and "growth_1k_10k_" not in out
     assert scale.label_of(1000) == "1k" and scale.label_of(30000) == "30k"
+
+
+def test_rescan_bench_on_a_given_project_prints_every_figure_and_never_writes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = load("build").generate_project(tmp_path / "p", assets=6, total_bytes=12_000)
+    before = tree_digest(project.root)
+    assert load("rescan").main(["--project", str(project.root), "--runs", "1"]) == 0
+    names = {line.split(":")[0] for line in capsys.readouterr().out.splitlines()}
+    assert names == {"assets", "list_s", "scan_first_s", "scan_noop_s", "scan_one_change_s",
+                     "scan_noop_vs_list", "record_bytes"}
+    assert tree_digest(project.root) == before
