@@ -170,6 +170,9 @@ class WorldFingerprint(_Frozen):
     """What the preview was computed from: part name → digest. Apply recomputes and compares."""
 
     parts: dict[str, str]
+    # When it was taken (ns since the epoch): files modified close to it are digested by
+    # content, and the apply judges "close" against this same moment (mutations.fingerprint).
+    taken_at_ns: int | None = None
 
     def differences(self, other: WorldFingerprint) -> list[str]:
         names = sorted(set(self.parts) | set(other.parts))

@@ -68,6 +68,7 @@ PLANNERS: dict[MutationAction, Planner] = {
 def _compute(
     project: Project, request: MutationRequest, *, preview_id: str, operation_id: str,
     token: CancellationToken, lock_timeout: float | None = None,
+    as_of_ns: int | None = None,
 ) -> tuple[Plan, World, MutationPreview]:
     # One read lock around the scan and the fingerprint: both describe the same moment.
     with read_lock(project, timeout=lock_timeout):
@@ -75,7 +76,7 @@ def _compute(
                       operation_id=operation_id, preview_id=preview_id, token=token)
         plan = PLANNERS[request.action](world, request)
         print_ = fingerprint(project, trees=tuple(plan.trees), files=tuple(plan.files),
-                             sources=tuple(plan.sources))
+                             sources=tuple(plan.sources), as_of_ns=as_of_ns)
     preview = to_preview(plan, world, request, preview_id=preview_id, fingerprint=print_)
     return plan, world, preview
 
@@ -173,7 +174,7 @@ def _apply_locked(
 ) -> MutationResult:
     plan, world, current = _compute(
         project, preview.request, preview_id=preview.preview_id, operation_id=op.operation_id,
-        token=op.token,
+        token=op.token, as_of_ns=preview.fingerprint.taken_at_ns,
     )
     changed = preview.fingerprint.differences(current.fingerprint)
     if changed or not current.same_changes(preview) or current.blocked:

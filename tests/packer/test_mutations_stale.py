@@ -1,10 +1,12 @@
 """A file edited after a Remove preview makes the preview stale: the apply refuses and the edit
 survives. The deliberate-bug check of issue 13 found a fingerprint that ignored size and mtime
-passed the suite; these edits change only the size, or only the mtime."""
+passed the suite; these edits change only the size, or only the mtime, or neither (an edit in
+the same timestamp tick as the preview: the fingerprint then compares content)."""
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -14,19 +16,26 @@ from packer.mutations.fingerprint import describe_differences
 from tests.packer.mutation_support import make_project, preview_of
 
 
-@pytest.mark.parametrize("edit", ["size", "mtime"])
+@pytest.mark.parametrize("edit", ["size", "mtime", "content"])
 def test_an_input_edited_after_a_remove_preview_is_not_deleted(tmp_path: Path, edit: str) -> None:
     project = make_project(tmp_path)
     data = project.assets_dir / "sprites" / "hero" / "data.bin"
+    # Saved "just now" as the preview sees it, however slow the machine (a coarse clock or a
+    # save in the preview's tick: within the racy window).
+    soon = time.time_ns() + 10 * 10**9
+    os.utime(data, ns=(soon, soon))
     before = data.stat()
     preview = preview_of(project, MutationAction.REMOVE, "sprites/hero")
     assert not preview.blocked
     if edit == "size":  # longer, with the old modification time put back: only the size tells
         data.write_bytes(data.read_bytes() + b" and the user's new work")
         os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns))
-    else:  # same length, new content: only the modification time tells
+    elif edit == "mtime":  # same length, new content: only the modification time tells
         data.write_bytes(bytes(reversed(data.read_bytes())))
         os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+    else:  # same length and mtime (a coarse clock, or a save within the preview's tick)
+        data.write_bytes(bytes(reversed(data.read_bytes())))
+        os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns))
     edited = data.read_bytes()
     result = apply_mutation(project, preview, consent=True, lock_timeout=0)
     assert result.outcome is MutationOutcome.REFUSED
