@@ -91,10 +91,15 @@ def test_studio_replays_a_log_into_the_open_projects_activity_panel(
             studio.start(project.root)
 
         def replayed() -> bool:
+            # The replayed log and the project's own listing arrive on separate paths: wait
+            # for both (on a loaded machine the listing can end after the replay).
             model = studio.activity_model
-            return model is not None and {"build", "doctor"} <= {
-                r.operation for r in model.operations() if not r.running
-            }
+            if model is None:
+                return False
+            ended = [r for r in model.operations() if not r.running]
+            return {"build", "doctor"} <= {r.operation for r in ended} and any(
+                r.origin is None for r in ended
+            )
 
         qtbot.waitUntil(replayed, timeout=10_000)
         model = studio.activity_model
