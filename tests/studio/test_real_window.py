@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -125,7 +126,14 @@ def distinct_colours(image: Image.Image) -> int:
     return len(colours) if colours else 0
 
 
-def test_the_real_studio_builds_the_sample_with_ctrl_b(xvfb: str, tmp_path: Path) -> None:
+@contextmanager
+def running_real_studio(
+    xvfb: str, tmp_path: Path
+) -> Iterator[tuple[Path, subprocess.Popen[str], StudioProcess, str]]:
+    """A copy of the sample opened in the real Studio under Xvfb, its window found and focused.
+
+    Yields (project, process, reporter, window id); the process is always ended and reaped.
+    """
     project = tmp_path / "sample"
     shutil.copytree(bundled_sample_project(), project,
                     ignore=shutil.ignore_patterns("build", ".studio"))
@@ -149,6 +157,20 @@ def test_the_real_studio_builds_the_sample_with_ctrl_b(xvfb: str, tmp_path: Path
         studio.wait_for("listed")
         window = xdotool(xvfb, "search", "--sync", "--name", "Prometeu Studio").splitlines()[0]
         xdotool(xvfb, "windowfocus", "--sync", window)
+        yield project, process, studio, window
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+        studio.join()
+        if process.stdout:
+            process.stdout.close()
+        if process.stderr:
+            process.stderr.close()
+
+
+def test_the_real_studio_builds_the_sample_with_ctrl_b(xvfb: str, tmp_path: Path) -> None:
+    with running_real_studio(xvfb, tmp_path) as (project, process, studio, window):
         xdotool(xvfb, "key", "ctrl+b")  # a real key press through the X server
         studio.wait_for("build requested")
         finished = studio.wait_for("build finished")
@@ -179,15 +201,6 @@ def test_the_real_studio_builds_the_sample_with_ctrl_b(xvfb: str, tmp_path: Path
         xdotool(xvfb, "key", "ctrl+q")
         assert process.wait(60) == 0
         studio.wait_for("closed")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(30)
-        studio.join()
-        if process.stdout:
-            process.stdout.close()
-        if process.stderr:
-            process.stderr.close()
 
 
 def test_a_build_blocked_by_a_corrupt_tile_shows_its_code_in_the_activity_and_problems(
@@ -196,28 +209,7 @@ def test_a_build_blocked_by_a_corrupt_tile_shows_its_code_in_the_activity_and_pr
     """The user's view of a blocked build: the Activity row names the diagnostic code, and the
     Problems view (Ctrl+Shift+M) lists it under its asset. Also the README's screenshot of the
     Problems view beside the asset's History (PROMETEU_STUDIO_SCREENSHOTS)."""
-    project = tmp_path / "sample"
-    shutil.copytree(bundled_sample_project(), project,
-                    ignore=shutil.ignore_patterns("build", ".studio"))
-    (project / ".studio").mkdir()
-    (project / ".studio" / "state.json").write_text(json.dumps({
-        "schema_version": 1, "selected_asset": {"asset_id": 1}, "splitters": {},
-    }))
-    env = {
-        **os.environ, "DISPLAY": xvfb, "QT_QPA_PLATFORM": "xcb",
-        DATA_DIR_ENV: str(tmp_path / "data"), CONFIG_DIR_ENV: str(tmp_path / "config"),
-        "PROMETEU_STUDIO_REPORT": "1",
-    }
-    process = subprocess.Popen(
-        [*studio_command(), str(project)], env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-    )
-    studio = StudioProcess(process)
-    try:
-        studio.wait_for("opened")
-        studio.wait_for("listed")
-        window = xdotool(xvfb, "search", "--sync", "--name", "Prometeu Studio").splitlines()[0]
-        xdotool(xvfb, "windowfocus", "--sync", window)
+    with running_real_studio(xvfb, tmp_path) as (project, process, studio, window):
         xdotool(xvfb, "key", "ctrl+b")  # a first build, so the asset has a history
         assert "succeeded" in studio.wait_for("build finished"), studio.lines
         studio.wait_for("settled")
@@ -256,12 +248,3 @@ def test_a_build_blocked_by_a_corrupt_tile_shows_its_code_in_the_activity_and_pr
         xdotool(xvfb, "key", "ctrl+q")
         assert process.wait(60) == 0
         studio.wait_for("closed")
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(30)
-        studio.join()
-        if process.stdout:
-            process.stdout.close()
-        if process.stderr:
-            process.stderr.close()
