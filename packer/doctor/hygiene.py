@@ -45,8 +45,10 @@ class WorkspaceFile:
         return (self.size, self.mtime_ns, self.ctime_ns, self.inode)
 
 
-def list_workspace_files(assets_dir: Path, token: CancellationToken) -> list[WorkspaceFile]:
-    """Every regular file under assets/ except assets/.prometeu/, sorted by path.
+def list_workspace_files(assets_dir: Path, token: CancellationToken, *, under: str = ""
+                         ) -> list[WorkspaceFile]:
+    """Every regular file under assets/ except assets/.prometeu/, sorted by path (`under`: only
+    those in that folder, relative to assets/, which the caller knows is no symlink).
 
     Symlinks (to files or folders) are skipped, as are names that are not UTF-8 (the scan already
     reports those as PK207) and entries that cannot be listed.
@@ -79,8 +81,9 @@ def list_workspace_files(assets_dir: Path, token: CancellationToken) -> list[Wor
                 found.append(WorkspaceFile(child, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
                                            st.st_ino))
 
-    if assets_dir.is_dir():
-        visit(assets_dir, "")
+    top = assets_dir / under if under else assets_dir
+    if top.is_dir():
+        visit(top, under)
     return sorted(found, key=lambda f: f.path)
 
 
