@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import stat
 from enum import StrEnum
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
@@ -26,6 +26,7 @@ from packer.doctor.hygiene import (
     duplicate_diagnostics,
     find_duplicates,
     list_workspace_files,
+    normalised_input,
     record_hygiene,
 )
 from packer.doctor.one_asset import (
@@ -323,7 +324,7 @@ def _files(record: AssetRecord, root_path: Path) -> tuple[FileInfo, ...]:
     referenced = {DECLARATION_FILE}
     if record.declaration is not None:
         for _role, path in record.declaration.all_inputs():
-            referenced.add("/".join(p for p in PurePosixPath(path).parts if p != "."))
+            referenced.add(normalised_input(path))
     files = []
     for rel in record.files:
         try:
