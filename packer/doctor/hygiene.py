@@ -98,7 +98,7 @@ def duplicate_candidates(files: Iterable[WorkspaceFile]) -> list[list[WorkspaceF
     return [group for _size, group in sorted(by_size.items()) if len(group) > 1]
 
 
-def content_hash(path: Path, token: CancellationToken) -> str | None:
+def content_hash(path: str | Path, token: CancellationToken) -> str | None:
     """xxh3_128 of a regular file, or None if it cannot be read (or is no longer a regular file).
 
     O_NOFOLLOW|O_NONBLOCK: a file swapped for a symlink or a FIFO after the walk is not followed
@@ -113,10 +113,11 @@ def content_hash(path: Path, token: CancellationToken) -> str | None:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
         digest = xxhash.xxh3_128()
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            while chunk := handle.read(_CHUNK):
-                token.raise_if_cancelled()
-                digest.update(chunk)
+        # os.read, not a buffered file object: creating one per file was a third of the time
+        # of hashing 25k small files (a 10k project's first listing)
+        while chunk := os.read(fd, _CHUNK):
+            token.raise_if_cancelled()
+            digest.update(chunk)
         return str(digest.hexdigest())
     except OSError:
         return None
@@ -142,7 +143,7 @@ def find_duplicates(
             digest = known.get(item.path, item.fingerprint) if known is not None else None
             if digest is None:
                 started = hash_now_ns()
-                digest = content_hash(assets_dir / item.path, token)
+                digest = content_hash(os.path.join(assets_dir, item.path), token)
                 if digest is not None and known is not None:
                     known.put(item.path, item.fingerprint, started, digest)
             if on_hashed is not None:

@@ -274,7 +274,7 @@ def _hash(project: Project, item: WorkspaceFile, known: HashCache, token: Cancel
     digest = known.get(item.path, item.fingerprint)
     if digest is None:
         started = hash_now_ns()
-        digest = content_hash(project.assets_dir / item.path, token)
+        digest = content_hash(os.path.join(project.assets_dir, item.path), token)
         if digest is not None:
             known.put(item.path, item.fingerprint, started, digest)
     return digest
