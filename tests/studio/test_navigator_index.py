@@ -1,11 +1,14 @@
-"""The navigator finds a row's item by key (no search of the model), also after rows change."""
+"""The navigator finds a row's item by key (no search of the model), also after rows change,
+and fills a big list in slices, in order and complete."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from pytestqt.qtbot import QtBot
 
+from studio.panels.assets import navigator as navigator_module
 from studio.panels.assets.navigator import KEY_ROLE, AssetNavigator, key_text
 from studio.panels.assets.rows import AssetRow, RowState
 
@@ -33,3 +36,40 @@ def test_select_finds_rows_after_a_rebuild_and_after_rows_change_in_place(qtbot:
     navigator.replace_rows([rows[3].key], [])  # a removed row is no longer found
     assert not navigator.select(rows[3].key)
     assert navigator.select(rows[4].key)
+
+
+def test_a_big_list_fills_in_slices_in_order_and_complete(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(navigator_module, "FILL_AT_ONCE", 10)  # "big" from 11 rows
+    monkeypatch.setattr(navigator_module, "FILL_SLICE_S", 0.0)  # one row per slice
+    navigator = AssetNavigator()
+    qtbot.addWidget(navigator)
+    selected: list[AssetRow | None] = []
+    navigator.asset_selected.connect(selected.append)
+    rows = [_row(n, f"dir{n % 7}/sub{n % 3}/a{n:03d}") for n in range(1, 200)]
+    navigator.set_rows(list(reversed(rows)), select=rows[50].key)
+    assert navigator.filling and len(navigator.visible_rows()) < len(rows)  # control returned
+    assert selected == []
+    changed = replace(rows[150], name="changed while filling")
+    navigator.update_rows([changed])  # not in the tree yet: it goes in as it is now
+    qtbot.waitUntil(lambda: not navigator.filling, timeout=10_000)
+    expected = sorted([*rows[:150], changed, *rows[151:]], key=lambda r: r.root)
+    assert navigator.visible_rows() == expected
+    assert set(selected) == {rows[50]} and navigator.select(rows[50].key)  # at the end only
+    assert navigator.tree.isExpanded(navigator.model.index(0, 0))
+    assert navigator.count_label.text() == f"{len(rows)} of {len(rows)} assets"
+
+
+def test_a_new_list_during_a_fill_replaces_it(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+                                              ) -> None:
+    monkeypatch.setattr(navigator_module, "FILL_AT_ONCE", 10)
+    monkeypatch.setattr(navigator_module, "FILL_SLICE_S", 0.0)
+    navigator = AssetNavigator()
+    qtbot.addWidget(navigator)
+    navigator.set_rows([_row(n, f"old/a{n:03d}") for n in range(1, 100)])
+    assert navigator.filling
+    fresh = [_row(n, f"new/a{n:03d}") for n in range(100, 150)]
+    navigator.set_rows(fresh)
+    qtbot.waitUntil(lambda: not navigator.filling, timeout=10_000)
+    assert navigator.visible_rows() == fresh  # nothing of the first list, nothing twice
