@@ -1,4 +1,4 @@
-"""canonical_json_bytes: exactly json.dumps's bytes, encoded piece by piece when big."""
+"""canonical_json_bytes and compact_json_bytes: exactly json.dumps's bytes, in pieces when big."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from packer.files import atomic
-from packer.files.atomic import PIECE_ITEMS, canonical_json_bytes
+from packer.files.atomic import PIECE_ITEMS, canonical_json_bytes, compact_json_bytes
 
 
 def _reference(value: Any) -> bytes:
@@ -58,3 +58,10 @@ def test_what_json_refuses_is_refused_alike() -> None:
         with pytest.raises((ValueError, TypeError)) as theirs:
             _reference(bad)
         assert type(ours.value) is type(theirs.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_values)
+def test_compact_is_json_dumps_with_compact_separators(value: Any) -> None:
+    expected = json.dumps(value, separators=(",", ":")).encode("utf-8")  # insertion order
+    assert compact_json_bytes(value) == expected
