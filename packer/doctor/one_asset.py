@@ -192,6 +192,8 @@ def _find_root(project: Project, asset: int | str, registry: _Registry) -> str |
             return None
         return entry.root or None
     root = normalise_root(asset)
+    if ".." in root.split("/"):
+        return None  # never read outside assets/; the full read says no such asset
     if root and (root in registry.by_root or
                  os.path.lexists(project.assets_dir / root / DECLARATION_FILE)):
         return root

@@ -149,7 +149,9 @@ def test_registry_is_read_again_only_when_it_changed(project: Project,
 
 def test_what_only_a_full_read_can_answer_falls_back_to_it(project: Project) -> None:
     _listing, index = list_assets_indexed(project)
-    for ref in (999, "nowhere", "#999"):
+    (project.root.parent / "outside").mkdir()
+    write_asset(project, "../outside/stray", register=False)  # an asset.json outside assets/
+    for ref in (999, "nowhere", "#999", "../outside/stray", "banks/../../outside/stray"):
         with pytest.raises(AssetNotFoundError) as fast:
             get_asset_details(project, ref, index=index)
         with pytest.raises(AssetNotFoundError) as full:
