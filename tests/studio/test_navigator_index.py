@@ -3,9 +3,11 @@ and fills a big list in slices, in order and complete."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import replace
 
 import pytest
+from PySide6.QtCore import QModelIndex
 from pytestqt.qtbot import QtBot
 
 from studio.panels.assets import navigator as navigator_module
@@ -73,3 +75,56 @@ def test_a_new_list_during_a_fill_replaces_it(qtbot: QtBot, monkeypatch: pytest.
     navigator.set_rows(fresh)
     qtbot.waitUntil(lambda: not navigator.filling, timeout=10_000)
     assert navigator.visible_rows() == fresh  # nothing of the first list, nothing twice
+
+
+def _tree(navigator: AssetNavigator) -> list[object]:
+    """The tree as shown: each item's three texts, its key, whether it is open, its children."""
+
+    def dump(parent_index: QModelIndex) -> list[object]:
+        model = navigator.model
+        out: list[object] = []
+        for i in range(model.rowCount(parent_index)):
+            index = model.index(i, 0, parent_index)
+            texts = [model.index(i, c, parent_index).data() for c in range(3)]
+            has_children = model.rowCount(index) > 0  # a leaf's "expanded" shows nothing
+            out.append((texts, index.data(KEY_ROLE),
+                        has_children and navigator.tree.isExpanded(index), dump(index)))
+        return out
+
+    return dump(QModelIndex())
+
+
+def test_a_moved_renamed_or_removed_asset_changes_the_tree_as_a_rebuild_would(
+    qtbot: QtBot
+) -> None:
+    rng = random.Random(7)
+    folders = ["a", "a/b", "a-b", "c", "c/d/e", "z"]
+    rows = {n: _row(n, f"{rng.choice(folders)}/r{n:02d}") for n in range(1, 60)}
+    rows[60] = _row(60, "a")  # an asset named like a folder beside it
+    rows[61] = _row(61, "deep/x/y/alone")  # moved out at the end: three folders go
+    navigator = AssetNavigator()
+    qtbot.addWidget(navigator)
+    navigator.set_rows(list(rows.values()))
+    for step in range(41):
+        removed, changed = [], []
+        n = 61 if step == 40 else rng.choice(sorted(set(rows) - {61}))
+        if step == 40:
+            rows[n] = replace(rows[n], root="top")
+            changed.append(rows[n])
+        elif step % 4 == 0:  # removed
+            removed.append(rows.pop(n).key)
+        elif step % 4 == 1:  # a new id for the same asset (adopted, forgotten)
+            old = rows.pop(n)
+            rows[100 + step] = replace(old, key=("id", 100 + step), asset_id=100 + step)
+            removed.append(old.key)
+            changed.append(rows[100 + step])
+        else:  # moved (or renamed) to another folder, maybe a new one
+            rows[n] = replace(rows[n], root=f"{rng.choice([*folders, 'new', 'a/new'])}/m{step}")
+            changed.append(rows[n])
+        navigator.replace_rows(removed, changed)
+        fresh = AssetNavigator()
+        qtbot.addWidget(fresh)
+        fresh.set_rows(list(rows.values()))
+        assert _tree(navigator) == _tree(fresh), step
+        assert not navigator.filling
+    assert navigator.count_label.text() == f"{len(rows)} of {len(rows)} assets"
