@@ -21,7 +21,6 @@ manifest is re-stamped, so the next no-op needs none.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -41,7 +40,7 @@ from packer.build.staging import (
 from packer.files.atomic import atomic_write_bytes, compact_json_bytes
 from packer.files.lock import read_lock
 from packer.files.project import ASSETS_DIR, Project
-from packer.files.safe_read import MAX_STATE_FILE_BYTES, open_file, read_regular
+from packer.files.safe_read import MAX_STATE_FILE_BYTES, loads_in_pieces, open_file, read_regular
 from packer.lane.cancellation import CancellationToken
 from packer.workspace.scan import WalkSummary
 
@@ -112,7 +111,7 @@ class Manifest:
     @classmethod
     def from_bytes(cls, raw: bytes) -> Manifest | None:
         try:
-            data = json.loads(raw)
+            data = loads_in_pieces(raw)
             if data["schema_version"] != MANIFEST_SCHEMA_VERSION:
                 return None
             manifest = cls(
