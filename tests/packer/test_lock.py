@@ -454,3 +454,28 @@ def test_a_reader_creates_a_missing_lock_file_and_holds_it(
         assert stat.S_IMODE(project.lock_path.stat().st_mode) == 0o644
         refused = _refusal(lambda: write_lock(project, timeout=0).__enter__())
         assert refused.holder is None
+
+
+def test_a_reader_runs_recovery_only_when_a_journal_is_pending(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recovered: list[Path] = []
+
+    def record(of: Project) -> list[str]:
+        recovered.append(of.root)
+        return []
+
+    monkeypatch.setattr("packer.files.lock.recover_pending", record)
+    journal = project.packer_dir / "journal"
+    journal.mkdir(exist_ok=True)
+    with read_lock(project):  # an empty journal folder: nothing to recover
+        pass
+    journal.rmdir()
+    with read_lock(project):  # no journal folder at all: nothing either
+        pass
+    assert recovered == []
+    journal.mkdir()
+    (journal / "pending").mkdir()
+    with read_lock(project):
+        pass
+    assert recovered == [project.root]
