@@ -238,3 +238,43 @@ def test_an_ordinary_wake_after_a_drain_waits_out_the_throttle_and_no_longer(
     assert lane._timer.isActive()
     assert 199_700 < lane._timer.remainingTime() <= 200_000
     lane.shutdown()
+
+
+def test_progress_published_just_before_a_lifecycle_event_goes_first_without_a_sweep(
+    lane: EventLane, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(1000.0)
+    monkeypatch.setattr(event_lane, "time", clock)
+    out = Delivered(lane)
+    lane.drain_now()  # swept at 1000.0: the next drain, 10 ms later, does not sweep
+    sink = lane.open_sink("work")
+    sink.publish(progress("a", 1, done=1))  # the operation's very first event
+    sink.publish(event("a", 2))
+    clock.now = 1000.01
+    lane._drain()
+    assert out.seen() == [(1, 1, False), (2, 1, False)]  # the barrier read the slot itself
+    assert lane.stats().dropped_after_terminal == 0
+
+
+def test_progress_older_than_what_was_delivered_is_dropped_and_others_still_go(
+    lane: EventLane,
+) -> None:
+    out = Delivered(lane)
+    worker = lane.open_sink("worker")
+    worker.publish(event("a", 3))
+    lane.drain_now()
+    stray = lane.open_sink("stray")  # progress of "a" that is older than what was delivered
+    stray.publish(progress("a", 2, done=2))
+    worker.publish(progress("b", 1, done=1))
+    lane.drain_now()
+    assert [(i.operation_id, i.sequence) for i in out.items] == [("a", 3), ("b", 1)]
+    assert lane.stats().dropped_after_terminal == 1
+
+
+def test_every_lane_made_failure_is_counted(lane: EventLane) -> None:
+    for op in ("a", "b"):
+        sink = lane.open_sink(op)
+        sink.publish(event(op, 1))
+        sink.close(RuntimeError("worker died"))
+    lane.drain_now()
+    assert lane.stats().lane_made_failures == 2
