@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from PySide6.QtCore import QObject
 from pytestqt.qtbot import QtBot
 
 from packer.lane.cancellation import CancellationToken
@@ -102,9 +103,10 @@ def test_progress_newer_than_a_terminal_is_dropped_never_delivered_after_it(
 
 
 def test_the_lane_remembers_the_last_ended_operations_to_drop_their_second_terminal(
-    lane: EventLane, monkeypatch: pytest.MonkeyPatch
+    lane: EventLane, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(EventLane, "ENDED_MEMORY", 2)
+    monkeypatch.setattr(EventLane, "DRAIN_BUDGET_S", -1.0)  # one chunk per drain
     out = Delivered(lane)
     for op in ("a", "b", "c"):
         lane.open_sink(op).publish(finished(op, 1))
@@ -115,6 +117,8 @@ def test_the_lane_remembers_the_last_ended_operations_to_drop_their_second_termi
     late = [(i.operation_id, i.sequence) for i in out.items if i.sequence == 2]
     assert late == [("a", 2)]  # forgotten: the oldest beyond the memory
     assert lane.stats().late_terminals_dropped == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "dropped a second terminal for operation b", "dropped a second terminal for operation c"]
 
 
 def test_a_lane_made_failure_carries_the_sinks_origin_and_the_lanes_clock(
@@ -131,6 +135,8 @@ def test_a_lane_made_failure_carries_the_sinks_origin_and_the_lanes_clock(
     made = out.items[-1]
     assert (made.sequence, made.coalesced, made.made_by_lane) == (2, 1, True)
     assert made.origin == "replayed from ci.jsonl"
+    # A replayed log that stops early is no one's failure here: it only ends.
+    assert made.event.summary == "doctor: the log ends before this operation's terminal"
     assert made.published_at == 1240.0
     assert lane.stats().lane_made_failures == 1
 
@@ -278,3 +284,108 @@ def test_every_lane_made_failure_is_counted(lane: EventLane) -> None:
         sink.close(RuntimeError("worker died"))
     lane.drain_now()
     assert lane.stats().lane_made_failures == 2
+
+
+def test_one_wake_up_per_drain_and_one_more_for_the_first_terminal(lane: EventLane) -> None:
+    # The module's contract: publishing costs the producer one queued signal per drain, not
+    # one per event.
+    wakes: list[str] = []
+    lane._wake_requested.connect(lambda: wakes.append("wake"))
+    lane._terminal_queued.connect(lambda: wakes.append("terminal"))
+    sink = lane.open_sink("work")
+    sink.publish(event("a", 1))
+    for seq in range(2, 40):
+        sink.publish(progress("a", seq, done=seq))
+    sink.publish(finished("a", 40))
+    other = lane.open_sink("other")
+    other.publish(event("b", 1))
+    other.publish(finished("b", 2))
+    other.close()
+    lane.open_sink("gone").close(RuntimeError("no project"))  # a lane-made terminal
+    assert wakes == ["wake", "terminal"]
+    lane.drain_now()
+    sink.publish(event("c", 1))
+    assert wakes == ["wake", "terminal", "wake"]  # a new drain, a new wake-up
+
+
+def test_closing_twice_reports_once_and_says_when_no_error_was_given(lane: EventLane) -> None:
+    out = Delivered(lane)
+    failed = lane.open_sink("build")
+    failed.close(ValueError("no project"))
+    failed.close(ValueError("no project"))
+    quiet = lane.open_sink("scan")
+    quiet.publish(event("s", 1))
+    quiet.close()
+    lane.drain_now()
+    assert [i.event.summary for i in out.items if i.made_by_lane] == [
+        "build failed before it started an operation: ValueError: no project",
+        "doctor failed: worker ended without a terminal: no error reported",
+    ]
+
+
+def test_a_clean_close_makes_nothing_not_even_a_dropped_terminal(lane: EventLane) -> None:
+    sink = lane.open_sink("work")
+    sink.publish(event("a", 1))
+    sink.publish(finished("a", 2))
+    sink.close()
+    lane.drain_now()
+    stats = lane.stats()
+    assert (stats.lane_made_failures, stats.late_terminals_dropped) == (0, 0)
+
+
+def test_an_ended_operation_leaves_only_its_id_behind(lane: EventLane) -> None:
+    # The lane lives as long as the Studio: per-operation state must not pile up.
+    sink = lane.open_sink("work", CancellationToken())
+    sink.publish(event("a", 1))
+    sink.publish(progress("a", 2, done=1))
+    lane.drain_now()
+    sink.publish(finished("a", 3))
+    lane.drain_now()
+    assert list(lane._ended) == ["a"]
+    assert not (lane._slots or lane._taken or lane._last_sequence or lane._pending_progress
+                or lane._tokens)
+
+
+def test_an_idle_lane_runs_no_timer(qtbot: QtBot) -> None:
+    owner = QObject()
+    lane = EventLane(parent=owner)
+    assert lane.parent() is owner
+    sink = lane.open_sink("work")
+    sink.publish(event("a", 1))
+    sink.publish(finished("a", 2))
+    qtbot.waitUntil(lambda: lane.stats().delivered == 2)
+    qtbot.waitUntil(lambda: not lane._heartbeat.isActive(), timeout=5_000)
+    assert not lane._timer.isActive()
+
+
+def test_every_sixteenth_progress_update_looks_at_the_gui_heartbeat(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(EventLane, "HEARTBEAT_IDLE_MS", 600_000)  # it keeps beating
+    lane = EventLane()
+    warm = lane.open_sink("warm-up")
+    warm.publish(event("w", 1))
+    qtbot.waitUntil(lambda: lane.stats().delivered == 1)
+    # Always stale, and a pause ends only with a heartbeat: each check is one pause.
+    monkeypatch.setattr(event_lane, "GIVE_WAY_AFTER_S", -1.0)
+    monkeypatch.setattr(event_lane, "GIVE_WAY_MAX_S", 600.0)
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            sink = lane.open_sink("op")
+            sink.publish(event("op", 1))  # a lifecycle event: always checked
+            for seq in range(2, 34):  # 32 progress updates: checked twice
+                sink.publish(progress("op", seq, done=seq))
+            sink.publish(finished("op", 34))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        done.set()
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    qtbot.waitUntil(done.is_set, timeout=10_000)  # the event loop runs: heartbeats come
+    worker.join()
+    assert errors == []
+    assert lane.stats().producer_pauses == 4
