@@ -306,6 +306,14 @@ def test_one_wake_up_per_drain_and_one_more_for_the_first_terminal(lane: EventLa
     lane.drain_now()
     sink.publish(event("c", 1))
     assert wakes == ["wake", "terminal", "wake"]  # a new drain, a new wake-up
+    lane.drain_now()
+    sink.publish(progress("c", 2, done=1))  # a running operation's progress: the fast path
+    sink.publish(progress("c", 3, done=2))
+    assert wakes == ["wake", "terminal", "wake", "wake"]
+    lane.drain_now()
+    lane.open_sink("gone too").close(RuntimeError("no project"))
+    lane.open_sink("gone as well").close(RuntimeError("no project"))
+    assert wakes == ["wake", "terminal", "wake", "wake", "terminal"]
 
 
 def test_closing_twice_reports_once_and_says_when_no_error_was_given(lane: EventLane) -> None:
