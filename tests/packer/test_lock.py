@@ -394,8 +394,9 @@ def test_without_flock_the_in_process_lock_is_all_there_is(
 
 
 def test_a_huge_lock_file_is_not_read_for_its_holder(project: Project) -> None:
-    # Bounded (64 KiB): a junk lock file is never loaded whole to name a holder.
-    holder = {"pid": 7, "host": "studio-pc", "command": "x" * 200_000,
+    # Bounded (64 KiB): a junk lock file is never loaded whole to name a holder (this one, of
+    # about 100 KB, would parse).
+    holder = {"pid": 7, "host": "studio-pc", "command": "x" * 100_000,
               "started_at": "2026-12-06T08:00:00+00:00"}
     project.lock_path.write_text(json.dumps(holder))
     assert read_holder(project.lock_path) is None
