@@ -1,19 +1,29 @@
 """The build cache's decision for one asset, branch by branch: which reason, which explanation,
-and which inputs are hashed (the cheap hints are trusted only outside the racy window)."""
+and which inputs are hashed (the cheap hints are trusted only outside the racy window); and what
+loading a cache that cannot be used says."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 
 from packer.build.cache import (
     RACY_WINDOW_NS,
+    BuildCache,
     CachedInput,
     CachedPayload,
     CacheEntry,
     Decision,
     InputFacts,
     MissReason,
+    _inputs_change,
+    _settings_change,
     decide,
+    load_cache,
+    save_cache,
+    settings_key,
 )
 
 STARTED = 10 * RACY_WINDOW_NS  # the previous build began reading here
@@ -153,8 +163,39 @@ def test_a_content_change_names_three_inputs_and_counts_the_rest() -> None:
 
 
 def test_inputs_that_came_and_went_are_named_up_to_three() -> None:
-    from packer.build.cache import _inputs_change
-
     four = [("t", f"{i}.png") for i in range(4)]
     assert _inputs_change([], four) == "added t:0.png, t:1.png, t:2.png…"
+    assert _inputs_change(four, []) == "removed t:0.png, t:1.png, t:2.png…"
     assert _inputs_change(four[:3], []) == "removed t:0.png, t:1.png, t:2.png"
+
+
+def test_four_changed_inputs_are_three_names_and_one_more() -> None:
+    names = [f"{i}.bin" for i in range(4)]
+    every = Hasher(**{n.replace(".", "_"): "h:other" for n in names})
+    assert run(entry(*[("data", n) for n in names]), [facts(n, size=5) for n in names],
+               every) == Decision(MissReason.INPUT_CONTENT_CHANGED,
+                                  "content changed: 0.bin, 1.bin, 2.bin and 1 more")
+
+
+def test_a_settings_miss_names_each_setting_that_changed() -> None:
+    before = settings_key("raw", "bytes", "none", {"align": 4}, {"level": 1})
+    after = settings_key("glyph", "tiles", "lz4", {"align": 8}, {"level": 1})
+    assert _settings_change(before, after) == "changed: codec, format, metadata, type"
+
+
+def test_a_cache_too_large_or_invalid_says_why_and_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "cache.json"
+    save_cache(path, BuildCache(started_at_ns=1, assets={"5": entry(("data", "a.bin"))}))
+    assert load_cache(path).cache is not None
+    monkeypatch.setattr("packer.build.cache.MAX_STATE_FILE_BYTES", 100)
+    assert load_cache(path).problem == (
+        f"cache.json cannot be read: is {path.stat().st_size:,} bytes, more than the 100 allowed")
+    monkeypatch.undo()
+    data = json.loads(path.read_bytes())
+    del data["assets"]["5"]["payload"]
+    path.write_text(json.dumps(data))
+    assert load_cache(path).problem == "cache.json is invalid at assets.5.payload: Field required"
+    path.write_text("[]")
+    assert (load_cache(path).problem or "").startswith("cache.json is invalid at (top level): ")
