@@ -397,3 +397,18 @@ def test_every_sixteenth_progress_update_looks_at_the_gui_heartbeat(
     worker.join()
     assert errors == []
     assert lane.stats().producer_pauses == 4
+
+
+def test_a_lane_made_terminal_follows_the_operations_latest_event(lane: EventLane) -> None:
+    out = Delivered(lane)
+    older = lane.open_sink("progress, then a lifecycle event")
+    older.publish(progress("a", 1, done=1))
+    older.publish(event("a", 2))
+    older.close()
+    newer = lane.open_sink("a lifecycle event, then progress")
+    newer.publish(event("b", 1))
+    newer.publish(progress("b", 2, done=1))
+    newer.close()
+    lane.drain_now()
+    made = {i.operation_id: i.sequence for i in out.items if i.made_by_lane}
+    assert made == {"a": 3, "b": 3}
