@@ -199,3 +199,18 @@ def test_a_cache_too_large_or_invalid_says_why_and_where(
     assert load_cache(path).problem == "cache.json is invalid at assets.5.payload: Field required"
     path.write_text("[]")
     assert (load_cache(path).problem or "").startswith("cache.json is invalid at (top level): ")
+
+
+def test_a_cache_only_pythons_json_reads_is_still_used_with_its_digest(tmp_path: Path) -> None:
+    # A lone surrogate escape (a file name that is not UTF-8 can put one there): pydantic's JSON
+    # parser refuses it, json.loads does not, and the cache is still good.
+    from packer.build.hashing import hash_bytes
+
+    path = tmp_path / "cache.json"
+    raw = json.dumps({"started_at_ns": 1, "assets": {},
+                      "artifact": {"header_hash": "\ud800", "size": 1}}).encode()
+    path.write_bytes(raw)
+    loaded = load_cache(path)
+    assert loaded.problem is None and loaded.cache is not None
+    assert loaded.cache.artifact is not None and loaded.cache.artifact.header_hash == "\ud800"
+    assert loaded.digest == hash_bytes(raw)
