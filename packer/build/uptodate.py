@@ -167,10 +167,10 @@ def workspace_paths(
 
 def record(
     project: Project, *, started_at_ns: int, packer_version: str, pipelines: dict[str, int],
-    walk: WalkSummary, inputs: list[str], assets: list[NoopAsset], head: bytes,
+    walk: WalkSummary | None, inputs: list[str], assets: list[NoopAsset], head: bytes,
     payload_offset: int, output_bytes: int, small: dict[str, bytes],
     preview_hashes: dict[str, str], cache_digest: str,
-    seen: dict[str, Fingerprint | None] | None = None,
+    seen: dict[str, Fingerprint | None] | None = None, workspace: list[str] | None = None,
 ) -> None:
     """Stat and write the manifest after a successful build (a failure here costs time only).
 
@@ -178,10 +178,15 @@ def record(
     of this build (`check`'s `seen`): they are reused for everything under assets/ but
     cache.json, which this build may have rewritten. Reusing a stat taken before the build read
     the file is safe: a change after that stat gives a fingerprint that no longer matches, and
-    one in the same tick is racy (the stat came after `started_at_ns`).
+    one in the same tick is racy (the stat came after `started_at_ns`). `workspace`: those paths
+    already listed (a patch build keeps the previous manifest's), instead of `walk` + `inputs`.
     """
     build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
-    paths = workspace_paths(project, walk, inputs)
+    if workspace is not None:
+        paths = list(workspace)
+    else:
+        assert walk is not None
+        paths = workspace_paths(project, walk, inputs)
     cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
     reusable = len(paths) if seen else 0
     checks = {os.path.relpath(project.cache_path, project.root).replace(os.sep, "/"):
@@ -219,15 +224,26 @@ def load(project: Project) -> Manifest | None:
     return Manifest.from_bytes(raw)
 
 
+@dataclass(slots=True)
+class Difference:
+    """What a failed check saw (filled only when `check` is given one): for a patch build."""
+
+    manifest: Manifest | None = None  # the usable manifest the check compared against
+    changed: list[str] = field(default_factory=list)  # paths whose fingerprint differs
+    racy: list[str] = field(default_factory=list)  # unchanged paths in the racy window
+
+
 def check(
     project: Project, token: CancellationToken, *, packer_version: str,
     pipelines: dict[str, int], seen: dict[str, Fingerprint | None] | None = None,
+    difference: Difference | None = None,
 ) -> Manifest | None:
     """The manifest when nothing it lists changed (racy entries checked by content), else None.
 
     A build that is not up to date stats the same paths again when it records its own manifest:
     when `seen` is given, a failed check stats every listed path (not only up to the first
-    difference) and leaves each fingerprint there for `record` to reuse.
+    difference) and leaves each fingerprint there for `record` to reuse. When `difference` is
+    given (with `seen`), it receives the manifest and every changed and racy path.
     """
     now_ns = time.time_ns()
     manifest = load(project)
@@ -248,16 +264,20 @@ def check(
             fp = fingerprint(f"{base}/{path}")
             if seen is not None:
                 seen[path] = fp
-            if changed:
+            if changed and difference is None:
                 continue  # only stat-ing for `seen`
-            if fp is None:
-                changed = len(row) != 1
-            elif fp != row[1:]:
+            differs = len(row) != 1 if fp is None else fp != row[1:]
+            if differs:
                 changed = True
-            elif _racy(fp, racy_after):
+                if difference is not None:
+                    difference.changed.append(path)
+            elif fp is not None and _racy(fp, racy_after):
                 racy.append(row)
             if changed and seen is None:
                 return None
+    if difference is not None:
+        difference.manifest = manifest
+        difference.racy = [row[0] for row in racy]
     if changed:
         return None
     if racy:
