@@ -21,12 +21,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from packer import __version__
-from packer.build import uptodate
+from packer.build import splice, uptodate
 from packer.build.artifact import (
     PayloadRef,
     PayloadStore,
@@ -34,12 +34,7 @@ from packer.build.artifact import (
     _copy_range,
     _write_all,
 )
-from packer.build.cache import (
-    CACHE_SCHEMA_VERSION,
-    ArtifactRecord,
-    BuildCache,
-    CacheEntry,
-)
+from packer.build.cache import ArtifactRecord, BuildCache, CacheEntry
 from packer.build.check import PACKER_VERSION, CacheView, decide_all, select
 from packer.build.emit import BuiltAsset, produce, publish
 from packer.build.hashing import HASH_ALGORITHM, hash_bytes
@@ -107,23 +102,27 @@ class _Fallback(Exception):
     """This change cannot be patched: the normal path builds it (the message says why)."""
 
 
-def _no_floats(text: str) -> float:
-    raise _Fallback(f"a float ({text}) where the patch cannot prove an exact re-serialisation")
-
-
 @dataclass(slots=True)
 class _Previous:
     """What the previous build left, each part checked against the manifest's hashes."""
 
     manifest: uptodate.Manifest
-    cache_raw: bytes
-    cache_doc: dict[str, Any]
+    cache: splice.Rows  # cache.json, split per asset
+    cache_started_at_ns: int
     header: bytes
-    table: list[dict[str, Any]]
+    table: splice.Rows  # the header's asset table
     preloaded: set[int]
-    tool_raw: bytes
-    tool_doc: dict[str, Any]
+    tool: splice.Rows  # asset_table_metadata.json
     artifact: Path
+    parsed: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def entry(self, index: int) -> dict[str, Any]:
+        """The cache entry of the manifest's index-th asset, parsed (once) as plain JSON."""
+        found = self.parsed.get(index)
+        if found is None:
+            found = self.parsed[index] = json.loads(
+                splice.entry_value(self.cache.row(index)))
+        return found
 
 
 def attempt(
@@ -174,33 +173,30 @@ def _load_previous(run: _BuildRun, manifest: uptodate.Manifest) -> _Previous:
     if hash_bytes(head) != manifest.head_hash or size != manifest.output_bytes:
         raise _Fallback(f"{ARTIFACT} is not what the previous build wrote")
     header = head[PRELUDE_SIZE:PRELUDE_SIZE + unpack_prelude(head)[2]]
+    ids = [a.asset_id for a in manifest.assets]
     try:
-        cache_doc = json.loads(cache_raw, parse_float=_no_floats)
-        header_doc = json.loads(header)
-        tool_doc = json.loads(tool_raw)
-        entries = cache_doc["assets"]
-        table = header_doc["asset_table"]
-        tool_rows = tool_doc["assets"]
-        preloaded = {int(p["asset_id"]) for p in header_doc["preload"]}
-        ids = [a.asset_id for a in manifest.assets]
-        if (cache_doc["schema_version"] != CACHE_SCHEMA_VERSION
-                or list(entries) != [str(i) for i in ids]
-                or [r["asset_id"] for r in table] != ids
-                or [r["asset_id"] for r in tool_rows] != ids
-                or cache_doc["artifact"] != {"header_hash": hash_bytes(header), "size": size}
-                or tool_doc["packer_version"] != __version__):
-            raise _Fallback("cache.json, the header and the manifest do not describe one build")
+        split = header.rindex(b',"preload":')  # the preload list holds no strings
+        table = header[len(b'{"asset_table":'):split]
+        preload = header[split + len(b',"preload":'):-1]
+        if header != b'{"asset_table":' + table + b',"preload":' + preload + b"}":
+            raise splice.SpliceError("the header is not the two mirrors spliced")
+        preloaded = {int(p["asset_id"]) for p in json.loads(preload)}
+        cache, (started_at_ns, header_hash, recorded_size) = splice.cache_rows(cache_raw, ids)
+        if header_hash != hash_bytes(header) or recorded_size != size:
+            raise splice.SpliceError("cache.json describes another artifact")
+        tail = (b'],"hash_algorithm":' + json.dumps(HASH_ALGORITHM).encode()
+                + b',"packer_version":' + json.dumps(__version__, ensure_ascii=False).encode()
+                + b',"schema_version":' + str(TOOL_METADATA_SCHEMA_VERSION).encode() + b"}")
+        return _Previous(manifest, cache, started_at_ns, header, splice.table_rows(table, ids),
+                         preloaded, splice.tool_rows(tool_raw, ids, tail), artifact)
     except (ValueError, KeyError, TypeError) as exc:
-        raise _Fallback(f"the previous build's files do not parse as expected: {exc}") from exc
-    return _Previous(manifest, cache_raw, cache_doc, header, table, preloaded, tool_raw,
-                     tool_doc, artifact)
+        raise _Fallback(f"the previous build's files are not split as expected: {exc}") from exc
 
 
 def _affected(run: _BuildRun, previous: _Previous, difference: uptodate.Difference) -> list[int]:
     """Indexes (in manifest order) of the assets owning every changed or racy path."""
     project = run.project
     manifest = previous.manifest
-    entries = previous.cache_doc["assets"]
     by_root = {a.root: index for index, a in enumerate(manifest.assets)}
     build_prefix = _rel(run, project.build_dir) + "/"
     artifact_rel = build_prefix + ARTIFACT
@@ -216,8 +212,8 @@ def _affected(run: _BuildRun, previous: _Previous, difference: uptodate.Differen
             if index is None:
                 continue
             inside = "/".join(parts[cut:])
-            entry = entries[str(manifest.assets[index].asset_id)]
-            if inside == "asset.json" or any(i["path"] == inside for i in entry["inputs"]):
+            inputs = previous.entry(index)["inputs"]
+            if inside == "asset.json" or any(i["path"] == inside for i in inputs):
                 return index
             return None
         return None
@@ -282,7 +278,7 @@ class _Patch:
         records = []
         for index in self.affected:
             row = self.rows[index]
-            entry = self.previous.cache_doc["assets"][str(row.asset_id)]
+            entry = self.previous.entry(index)
             anchor = read_anchor(project.assets_dir, real_assets, row.root, row.asset_id)
             decl = anchor.decl
             if decl is None or anchor.diagnostics:
@@ -302,7 +298,7 @@ class _Patch:
                 input_stats=anchor.input_stats,
             ))
         snapshot = WorkspaceSnapshot.model_construct(
-            project_id=self.project.project_id, registry=None, assets=tuple(records),
+            project_id=self.op.project_id, registry=None, assets=tuple(records),
             diagnostics=())
         selection = select(self.project, snapshot, self.token)
         if selection.diagnostics or len(selection.work) != len(records):
@@ -310,27 +306,28 @@ class _Patch:
         return selection
 
     def _view(self) -> CacheView:
-        doc = self.previous.cache_doc
+        rows, previous = self.rows, self.previous
         try:
-            entries = {str(self.rows[i].asset_id): CacheEntry.model_validate(
-                doc["assets"][str(self.rows[i].asset_id)]) for i in self.affected}
+            entries = {str(rows[i].asset_id): CacheEntry.model_validate_json(
+                splice.entry_value(previous.cache.row(i))) for i in self.affected}
         except ValueError as exc:
             raise _Fallback(f"cache.json entry invalid: {exc}") from exc
         cache = BuildCache.model_construct(
-            started_at_ns=doc["started_at_ns"],
-            artifact=ArtifactRecord.model_construct(**doc["artifact"]), assets=entries)
+            started_at_ns=previous.cache_started_at_ns,
+            artifact=ArtifactRecord.model_construct(header_hash=hash_bytes(previous.header),
+                                                    size=self.manifest.output_bytes),
+            assets=entries)
         payload_offset = self.manifest.payload_offset
-        previous = PreviousArtifact(
+        reused = PreviousArtifact(
             path=self.previous.artifact, head=b"", header=self.previous.header,
             payload_offset=payload_offset, file_size=self.manifest.output_bytes,
             slots={self.rows[i].asset_id: (payload_offset + self.rows[i].offset,
                                            self.rows[i].size) for i in self.affected})
-        return CacheView(cache, previous, False, None, self.project.build_dir)
+        return CacheView(cache, reused, False, None, self.project.build_dir)
 
     def _verify_reused(self) -> None:
         """Every payload this build copies matches its hash; the gaps between them are zeros."""
         affected = set(self.affected)
-        entries = self.previous.cache_doc["assets"]
         try:
             with open_file(self.previous.artifact, buffering=READ_BUFFER) as handle:
                 handle.seek(self.manifest.payload_offset)
@@ -345,10 +342,7 @@ class _Patch:
                     end = row.offset + row.size
                     if index in affected:
                         continue  # checked by `produce` when it is reused
-                    payload = entries[str(row.asset_id)]["payload"]
-                    if (len(data) != row.size or payload["hash"] != row.payload_hash
-                            or payload["size"] != row.size
-                            or hash_bytes(data) != row.payload_hash):
+                    if len(data) != row.size or hash_bytes(data) != row.payload_hash:
                         raise _Fallback(f"{ARTIFACT}: payload of #{row.asset_id} changed")
         except OSError as exc:
             raise _Fallback(f"{ARTIFACT} cannot be read: {exc}") from exc
@@ -376,7 +370,7 @@ class _Patch:
         built = self.built
         layout = self._publish_assets()
         if (all(a.hit for a in built.values()) and layout.header == self.previous.header
-                and layout.small[TOOL_METADATA] == self.previous.tool_raw
+                and layout.small[TOOL_METADATA] == self.previous.tool.data
                 and sorted(layout.previews) == self.manifest.previews):
             self._abandon()
             self._record(layout, self._save_cache(layout, up_to_date=True))
@@ -463,34 +457,41 @@ class _Patch:
         )
 
     def _header(self, offsets: list[int]) -> tuple[bytes, bytes, bytes]:
-        table = self.previous.table
+        table, built = self.previous.table, self.built
         preloaded = set(self.previous.preloaded)
-        for index, row in enumerate(table):
-            row["offset"] = offsets[index]
-        for index, asset in self.built.items():
-            planned = _placed(asset.planned(), offsets[index])
-            row = planned.table_row()
-            check_integers_only(row, f"asset_table[asset_id={planned.asset_id}]")
-            table[index] = row
-            (preloaded.add if planned.preload else preloaded.discard)(planned.asset_id)
+        rows = []
+        for index, row in enumerate(self.rows):
+            asset = built.get(index)
+            if asset is not None:
+                planned = _placed(asset.planned(), offsets[index])
+                fresh = planned.table_row()
+                check_integers_only(fresh, f"asset_table[asset_id={planned.asset_id}]")
+                rows.append(canonical_json_bytes(fresh))
+                (preloaded.add if planned.preload else preloaded.discard)(planned.asset_id)
+            elif offsets[index] != row.offset:
+                rows.append(splice.with_table_offset(table.row(index), offsets[index]))
+            else:
+                rows.append(table.row(index))
         preload = [{"asset_id": asset_id, "slot": slot}
                    for slot, asset_id in enumerate(sorted(preloaded))]
-        table_bytes = canonical_json_bytes(table)
+        table_bytes = table.join(rows)
         preload_bytes = canonical_json_bytes(preload)
         header = b'{"asset_table":' + table_bytes + b',"preload":' + preload_bytes + b"}"
         return header, table_bytes, preload_bytes
 
     def _tool_metadata(self, offsets: list[int]) -> bytes:
-        doc = self.previous.tool_doc
-        rows = doc["assets"]
-        for index, row in enumerate(rows):
-            row["payload"]["offset"] = offsets[index]
-        for index, asset in self.built.items():
-            rows[index] = tool_metadata_row(_placed(asset.planned(), offsets[index]), asset)
-        if (doc.get("schema_version") != TOOL_METADATA_SCHEMA_VERSION
-                or doc.get("hash_algorithm") != HASH_ALGORITHM):
-            raise ValueError("asset_table_metadata.json changed shape during the build")
-        return canonical_json_bytes(doc)
+        tool, built = self.previous.tool, self.built
+        rows = []
+        for index, row in enumerate(self.rows):
+            asset = built.get(index)
+            if asset is not None:
+                placed = _placed(asset.planned(), offsets[index])
+                rows.append(canonical_json_bytes(tool_metadata_row(placed, asset)))
+            elif offsets[index] != row.offset:
+                rows.append(splice.with_tool_offset(tool.row(index), offsets[index]))
+            else:
+                rows.append(tool.row(index))
+        return tool.join(rows)
 
     def _preview_hashes(self) -> dict[str, str]:
         build_rel = _rel(self.run, self.project.build_dir)
@@ -546,20 +547,22 @@ class _Patch:
                 source.close()
 
     def _save_cache(self, layout: _Layout, *, up_to_date: bool) -> str:
-        doc = self.previous.cache_doc
-        entries = doc["assets"]
+        """cache.json as pydantic writes it (tests pin the bytes), only changed entries dumped."""
+        cache = self.previous.cache
+        rows = []
         changed = False
-        for index, asset in self.built.items():
-            key = str(self.rows[index].asset_id)
-            fresh = json.loads(asset.cache_entry().model_dump_json())
-            changed = changed or fresh != entries[key]
-            entries[key] = fresh
+        for index, row in enumerate(self.rows):
+            asset = self.built.get(index)
+            if asset is None:
+                rows.append(cache.row(index))
+                continue
+            fresh = asset.cache_entry().model_dump_json().encode("utf-8")
+            changed = changed or fresh != splice.entry_value(cache.row(index))
+            rows.append(b'"' + str(row.asset_id).encode() + b'":' + fresh)
         if up_to_date and not changed:
-            return hash_bytes(self.previous.cache_raw)  # as the normal path: nothing to write
-        doc["started_at_ns"] = self.started_at_ns
-        doc["artifact"] = {"header_hash": hash_bytes(layout.header), "size": layout.file_size}
-        # pydantic's compact JSON, for the documents it can hold (no floats: _load_previous)
-        data = json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+            return hash_bytes(cache.data)  # as the normal path: nothing to write
+        data = cache.join(rows, head=splice.cache_prefix(
+            self.started_at_ns, hash_bytes(layout.header), layout.file_size))
         atomic_write_bytes(self.project.cache_path, data)
         return hash_bytes(data)
 
