@@ -35,7 +35,7 @@ from packer.build.artifact import (
     _write_all,
 )
 from packer.build.cache import ArtifactRecord, BuildCache, CacheEntry
-from packer.build.check import PACKER_VERSION, CacheView, decide_all, select
+from packer.build.check import CacheView, decide_all, select
 from packer.build.emit import BuiltAsset, produce, publish
 from packer.build.hashing import HASH_ALGORITHM, hash_bytes
 from packer.build.layout import (
@@ -126,7 +126,7 @@ class _Previous:
 
 
 def attempt(
-    run: _BuildRun, difference: uptodate.Difference, started_at_ns: int, pipelines: dict[str, int]
+    run: _BuildRun, difference: uptodate.Difference, started_at_ns: int
 ) -> BuildResult | None:
     """The build as a patch of the previous one, or None (nothing published, nothing changed
     but the manifest forgotten and an empty staging folder removed) to take the normal path."""
@@ -136,7 +136,7 @@ def attempt(
     try:
         previous = _load_previous(run, manifest)
         affected = _affected(run, previous, difference)
-        return _Patch(run, previous, affected, started_at_ns, pipelines).execute()
+        return _Patch(run, previous, affected, started_at_ns, difference.changed).execute()
     except _Fallback as exc:
         log.debug("patch build not possible (%s): taking the normal path", exc)
         return None
@@ -240,7 +240,7 @@ def _affected(run: _BuildRun, previous: _Previous, difference: uptodate.Differen
 
 class _Patch:
     def __init__(self, run: _BuildRun, previous: _Previous, affected: list[int],
-                 started_at_ns: int, pipelines: dict[str, int]) -> None:
+                 started_at_ns: int, changed: list[str]) -> None:
         self.run = run
         self.op = run.op
         self.token = run.token
@@ -250,7 +250,7 @@ class _Patch:
         self.rows = previous.manifest.assets
         self.affected = affected
         self.started_at_ns = started_at_ns
-        self.pipelines = pipelines
+        self.changed = changed  # the workspace paths whose fingerprint changed
         self.built: dict[int, BuiltAsset] = {}  # by manifest index
 
     def execute(self) -> BuildResult | None:
@@ -578,18 +578,13 @@ class _Patch:
                 rows.append(uptodate.NoopAsset(row.asset_id, row.root, asset.work.decl.name,
                                                offsets[index], layout.sizes[index],
                                                asset.payload_hash, layout.input_bytes[index]))
-        artifact_rel = f"{_rel(self.run, self.project.build_dir)}/{ARTIFACT}"
-        files = self.manifest.files
-        workspace = [r[0] for r in files[:next(i for i, r in enumerate(files)
-                                                if r[0] == artifact_rel)]]
-        uptodate.record(
-            self.project, started_at_ns=self.started_at_ns, packer_version=PACKER_VERSION,
-            pipelines=self.pipelines, walk=None, inputs=[], assets=rows, head=layout.head,
+        if not uptodate.record_patched(
+            self.project, self.manifest, started_at_ns=self.started_at_ns,
+            changed=self.changed, seen=self.run.seen, assets=rows, head=layout.head,
             payload_offset=layout.payload_offset, output_bytes=layout.file_size,
             small=layout.small, preview_hashes=layout.previews, cache_digest=cache_digest,
-            seen=self.run.seen,
-            workspace=workspace,
-        )
+        ):
+            log.debug("the previous manifest's bytes are not as expected: none recorded")
 
     def _finish(self, summary: str, layout: _Layout, previews: tuple[str, ...],
                 up_to_date: bool) -> BuildResult:

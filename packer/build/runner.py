@@ -125,7 +125,7 @@ class _BuildRun:
             if manifest is not None:
                 return self._finish_unchanged(manifest)
             # Only a few known assets changed: rebuild just those (None: it cannot prove that)
-            patched = patch.attempt(self, difference, started_at_ns, _pipeline_versions())
+            patched = patch.attempt(self, difference, started_at_ns)
             if patched is not None:
                 return patched
         uptodate.forget(self.project)  # before build/ or cache.json can change

@@ -99,6 +99,7 @@ class Manifest:
     payload_offset: int
     output_bytes: int
     assets: list[NoopAsset] = field(default_factory=list)
+    raw: bytes = b""  # the bytes it was read from (a patch build keeps most of them)
 
     def to_bytes(self) -> bytes:
         return json.dumps({
@@ -126,6 +127,7 @@ class Manifest:
                 output_bytes=_int(data["output_bytes"]),
                 assets=[NoopAsset(_int(a), str(r), str(n), _int(o), _int(s), str(h), _int(b))
                         for a, r, n, o, s, h, b in data["assets"]],
+                raw=raw,
             )
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return None
@@ -167,10 +169,10 @@ def workspace_paths(
 
 def record(
     project: Project, *, started_at_ns: int, packer_version: str, pipelines: dict[str, int],
-    walk: WalkSummary | None, inputs: list[str], assets: list[NoopAsset], head: bytes,
+    walk: WalkSummary, inputs: list[str], assets: list[NoopAsset], head: bytes,
     payload_offset: int, output_bytes: int, small: dict[str, bytes],
     preview_hashes: dict[str, str], cache_digest: str,
-    seen: dict[str, Fingerprint | None] | None = None, workspace: list[str] | None = None,
+    seen: dict[str, Fingerprint | None] | None = None,
 ) -> None:
     """Stat and write the manifest after a successful build (a failure here costs time only).
 
@@ -178,25 +180,13 @@ def record(
     of this build (`check`'s `seen`): they are reused for everything under assets/ but
     cache.json, which this build may have rewritten. Reusing a stat taken before the build read
     the file is safe: a change after that stat gives a fingerprint that no longer matches, and
-    one in the same tick is racy (the stat came after `started_at_ns`). `workspace`: those paths
-    already listed (a patch build keeps the previous manifest's), instead of `walk` + `inputs`.
+    one in the same tick is racy (the stat came after `started_at_ns`).
     """
-    build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
-    if workspace is not None:
-        paths = list(workspace)
-    else:
-        assert walk is not None
-        paths = workspace_paths(project, walk, inputs)
+    paths = workspace_paths(project, walk, inputs)
     cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
     reusable = len(paths) if seen else 0
-    checks = {os.path.relpath(project.cache_path, project.root).replace(os.sep, "/"):
-              cache_digest}
-    paths.extend(f"{build}/{name}" for name in (ARTIFACT, ASSET_TABLE, PRELOAD, TOOL_METADATA))
-    checks.update({f"{build}/{name}": hash_bytes(data) for name, data in small.items()})
-    paths.append(f"{build}/{PREVIEWS_DIR}")
-    for name, digest in sorted(preview_hashes.items()):
-        paths.append(f"{build}/{PREVIEWS_DIR}/{name}")
-        checks[f"{build}/{PREVIEWS_DIR}/{name}"] = digest
+    outputs, checks = _output_rows(project, small, preview_hashes, cache_digest)
+    paths.extend(outputs)
     base = str(project.root)
     files: list[list[Any]] = []
     missing = object()
@@ -213,6 +203,84 @@ def record(
     )
     with contextlib.suppress(OSError):
         atomic_write_bytes(manifest_path(project), manifest.to_bytes())
+
+
+def _output_rows(
+    project: Project, small: dict[str, bytes], preview_hashes: dict[str, str],
+    cache_digest: str,
+) -> tuple[list[str], dict[str, str]]:
+    """The build/ paths a manifest lists after the workspace's, and every content check."""
+    build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
+    checks = {os.path.relpath(project.cache_path, project.root).replace(os.sep, "/"):
+              cache_digest}
+    paths = [f"{build}/{name}" for name in (ARTIFACT, ASSET_TABLE, PRELOAD, TOOL_METADATA)]
+    checks.update({f"{build}/{name}": hash_bytes(data) for name, data in small.items()})
+    paths.append(f"{build}/{PREVIEWS_DIR}")
+    for name, digest in sorted(preview_hashes.items()):
+        paths.append(f"{build}/{PREVIEWS_DIR}/{name}")
+        checks[f"{build}/{PREVIEWS_DIR}/{name}"] = digest
+    return paths, checks
+
+
+def _row_bytes(path: str, fp: Fingerprint | None) -> bytes:
+    return json.dumps([path] if fp is None else [path, *fp], separators=(",", ":")).encode()
+
+
+def record_patched(
+    project: Project, previous: Manifest, *, started_at_ns: int, changed: list[str],
+    seen: dict[str, Fingerprint | None], assets: list[NoopAsset], head: bytes,
+    payload_offset: int, output_bytes: int, small: dict[str, bytes],
+    preview_hashes: dict[str, str], cache_digest: str,
+) -> bool:
+    """`record` after a patch build (same bytes as `record` would write), from the previous
+    manifest's own bytes: its workspace rows are kept as they are, but the `changed` ones (from
+    `seen`, as `record` does) and cache.json's; the build/ rows, checks and assets anew. False
+    (nothing written) when the previous bytes are not laid out as expected."""
+    raw = previous.raw
+    build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
+    start = raw.find(b',"files":[') + len(b',"files":[')
+    first_output = b",[" + json.dumps(f"{build}/{ARTIFACT}").encode() + b","
+    end = raw.find(first_output)
+    if start < len(b',"files":[') or end < start or raw.count(first_output) != 1:
+        return False
+    workspace = raw[start:end]
+    cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
+    base = str(project.root)
+    fresh = {path: seen.get(path) for path in changed}
+    fresh[cache_rel] = fingerprint(f"{base}/{cache_rel}")
+    for path, fp in fresh.items():
+        encoded = b"[" + json.dumps(path).encode()
+        found = [at for closing in (b",", b"]")
+                 for at in _all(workspace, encoded + closing)]
+        if len(found) != 1:
+            return False
+        row_end = workspace.index(b"]", found[0] + len(encoded)) + 1
+        workspace = workspace[:found[0]] + _row_bytes(path, fp) + workspace[row_end:]
+    outputs, checks = _output_rows(project, small, preview_hashes, cache_digest)
+    rows = b",".join(_row_bytes(path, fingerprint(f"{base}/{path}")) for path in outputs)
+    manifest = Manifest(
+        recorded_at_ns=started_at_ns, packer_version=previous.packer_version,
+        pipelines=previous.pipelines, files=[], checks=checks, previews=sorted(preview_hashes),
+        head_hash=hash_bytes(head), payload_offset=payload_offset, output_bytes=output_bytes,
+        assets=assets,
+    )
+    data = manifest.to_bytes()
+    empty = b',"files":[],"checks":'
+    if data.count(empty) != 1:
+        return False
+    data = data.replace(empty, b',"files":[' + workspace + b"," + rows + b'],"checks":')
+    with contextlib.suppress(OSError):
+        atomic_write_bytes(manifest_path(project), data)
+    return True
+
+
+def _all(data: bytes, marker: bytes) -> list[int]:
+    found = []
+    at = data.find(marker)
+    while at >= 0:
+        found.append(at)
+        at = data.find(marker, at + 1)
+    return found
 
 
 def load(project: Project) -> Manifest | None:
