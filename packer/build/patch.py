@@ -60,6 +60,7 @@ from packer.build.staging import (
     promote,
 )
 from packer.files.atomic import atomic_write_bytes, canonical_json_bytes
+from packer.files.lock import read_lock
 from packer.files.safe_read import MAX_STATE_FILE_BYTES, open_file, read_regular
 from packer.formats import FormatError
 from packer.lane.events import (
@@ -279,7 +280,8 @@ class _Patch:
         for index in self.affected:
             row = self.rows[index]
             entry = self.previous.entry(index)
-            anchor = read_anchor(project.assets_dir, real_assets, row.root, row.asset_id)
+            with read_lock(project):  # as the scan: never see a mutation half applied
+                anchor = read_anchor(project.assets_dir, real_assets, row.root, row.asset_id)
             decl = anchor.decl
             if decl is None or anchor.diagnostics:
                 raise _Fallback(f"{row.root}/asset.json has findings")
