@@ -35,7 +35,7 @@ from packer.build.artifact import (
     _write_all,
 )
 from packer.build.cache import ArtifactRecord, BuildCache, CacheEntry
-from packer.build.check import CacheView, decide_all, select
+from packer.build.check import AssetWork, CacheView, Selection, decide_all, select
 from packer.build.emit import BuiltAsset, produce, publish
 from packer.build.hashing import HASH_ALGORITHM, hash_bytes
 from packer.build.layout import (
@@ -135,9 +135,14 @@ def attempt(
     if manifest is None:
         return None
     try:
-        previous = _load_previous(run, manifest)
-        affected = _affected(run, previous, difference)
-        return _Patch(run, previous, affected, started_at_ns, difference.changed).execute()
+        try:
+            previous = _load_previous(run, manifest)
+            affected = _affected(run, previous, difference)
+            patch = _Patch(run, previous, affected, started_at_ns, difference.changed)
+            selection, view = patch.prove()
+        except (KeyError, TypeError, ValueError, OSError) as exc:  # nothing changed yet
+            raise _Fallback(f"{type(exc).__name__}: {exc}") from exc
+        return patch.write(selection, view)
     except _Fallback as exc:
         log.debug("patch build not possible (%s): taking the normal path", exc)
         return None
@@ -254,11 +259,15 @@ class _Patch:
         self.changed = changed  # the workspace paths whose fingerprint changed
         self.built: dict[int, BuiltAsset] = {}  # by manifest index
 
-    def execute(self) -> BuildResult | None:
+    def prove(self) -> tuple[Selection, CacheView]:
+        """Everything that can send the build down the normal path, with no side effect."""
         selection = self._select()
         view = self._view()
         decide_all(selection, view, self.token, self.run.faults)
         self._verify_reused()
+        return selection, view
+
+    def write(self, selection: Selection, view: CacheView) -> BuildResult:
         uptodate.forget(self.project)  # before build/ or cache.json can change
         run = self.run
         run.made_build_dir = False
@@ -272,7 +281,7 @@ class _Patch:
 
     # -- proving, before anything is published --
 
-    def _select(self) -> Any:
+    def _select(self) -> Selection:
         project = self.project
         real_assets = os.path.realpath(project.assets_dir)
         names = {a.name for i, a in enumerate(self.rows) if i not in self.affected}
@@ -349,7 +358,7 @@ class _Patch:
         except OSError as exc:
             raise _Fallback(f"{ARTIFACT} cannot be read: {exc}") from exc
 
-    def _produce(self, works: list[Any], view: CacheView, store: PayloadStore) -> None:
+    def _produce(self, works: list[AssetWork], view: CacheView, store: PayloadStore) -> None:
         with open_file(self.previous.artifact) as handle:
             for index, work in zip(self.affected, works, strict=True):
                 self.token.raise_if_cancelled()

@@ -349,3 +349,17 @@ def test_a_cancelled_patch_build_changes_nothing(tmp_path: Path, patches: Patche
     assert state(project) == before
     took, again, _ = patches.build(project)
     assert not took and again.succeeded and again.reasons()[1] == "input_content_changed"
+
+
+def test_an_unexpected_error_while_proving_takes_the_normal_path(
+    tmp_path: Path, patches: Patches, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = built(tmp_path / "work")
+    (project.assets_dir / "raw/a/data.bin").write_bytes(b"beta")
+
+    def unreadable(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("disk hiccup")
+
+    monkeypatch.setattr(patch, "read_anchor", unreadable)
+    took, result, _ = patches.build(project)
+    assert not took and result.succeeded and result.reasons()[1] == "input_content_changed"
