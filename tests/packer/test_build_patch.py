@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from packer.build import BuildResult, build, patch, uptodate
 from packer.build.cache import BuildCache
 from packer.build.faults import ENV_VAR
+from packer.build.staging import pending_promotions, recover_staging
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import Outcome, PackerEvent
@@ -114,8 +120,6 @@ def rewrite_json(path: Path, change: Callable[[dict[str, Any]], None]) -> None:
 
 
 def edit_tile(path: Path) -> None:
-    from PIL import Image
-
     with Image.open(path) as image:
         changed = image.convert("RGBA")
     changed.putpixel((7, 7), (0, 0, 255, 255))
@@ -363,3 +367,46 @@ def test_an_unexpected_error_while_proving_takes_the_normal_path(
     monkeypatch.setattr(patch, "read_anchor", unreadable)
     took, result, _ = patches.build(project)
     assert not took and result.succeeded and result.reasons()[1] == "input_content_changed"
+
+
+PATCH_BEFORE_COMMIT = ["encode:2", "write", "staged"]
+PATCH_AFTER_COMMIT = ["committed", "promote:asset_table.json", "promote:assets.pa", "promoted",
+                      "cached"]
+REPO = Path(__file__).resolve().parents[2]
+# The child may only patch: a scan (the normal path) ends it with exit code 3, not the kill.
+PATCH_ONLY_CHILD = (
+    "import sys; from packer.build import build, runner; "
+    "runner.build_snapshot_and_walk = lambda *a, **k: sys.exit(3); "
+    "from packer.files.project import open_project; build(open_project(sys.argv[1]))"
+)
+
+
+@pytest.mark.parametrize("step", PATCH_BEFORE_COMMIT + PATCH_AFTER_COMMIT)
+def test_a_killed_patch_build_leaves_the_old_or_the_new_build(tmp_path: Path, step: str) -> None:
+    project = built(tmp_path / "work")
+    old, old_cache = state(project)
+    (project.assets_dir / "raw/a/data.bin").write_bytes(b"beta" * 99)
+    manifest = uptodate.load(project)
+    assert manifest is not None
+    # Everything already on disk counts as settled for the child (its racy window is 2 s).
+    manifest.recorded_at_ns = time.time_ns() + 3 * uptodate.RACY_WINDOW_NS
+    uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
+    child = subprocess.run([sys.executable, "-c", PATCH_ONLY_CHILD, str(project.root)],
+                           env={**os.environ, ENV_VAR: step}, cwd=REPO, capture_output=True,
+                           check=False)
+    assert child.returncode == -signal.SIGKILL, child.stderr.decode()
+    full = built(tmp_path / "full")
+    (full.assets_dir / "raw/a/data.bin").write_bytes(b"beta" * 99)
+    assert build(full, use_cache=False).succeeded
+    new = snapshot_build(full)
+
+    def published() -> dict[str, bytes]:
+        return {k: v for k, v in snapshot_build(project).items() if not k.startswith(".staging")}
+
+    if step in PATCH_BEFORE_COMMIT:
+        assert published() == old and project.cache_path.read_bytes() == old_cache
+        assert pending_promotions(project.build_dir) == []
+    recover_staging(project.build_dir)
+    assert published() == (old if step in PATCH_BEFORE_COMMIT else new)
+    assert build(project).succeeded
+    assert snapshot_build(project) == new
