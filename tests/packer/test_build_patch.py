@@ -23,7 +23,7 @@ import pytest
 from PIL import Image
 
 from packer.build import BuildResult, build, patch, uptodate
-from packer.build.cache import BuildCache
+from packer.build.cache import RACY_WINDOW_NS, BuildCache
 from packer.build.faults import ENV_VAR
 from packer.build.staging import pending_promotions, recover_staging
 from packer.files.project import Project
@@ -389,7 +389,7 @@ def test_a_killed_patch_build_leaves_the_old_or_the_new_build(tmp_path: Path, st
     manifest = uptodate.load(project)
     assert manifest is not None
     # Everything already on disk counts as settled for the child (its racy window is 2 s).
-    manifest.recorded_at_ns = time.time_ns() + 3 * uptodate.RACY_WINDOW_NS
+    manifest.recorded_at_ns = time.time_ns() + 3 * RACY_WINDOW_NS
     uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
     child = subprocess.run([sys.executable, "-c", PATCH_ONLY_CHILD, str(project.root)],
                            env={**os.environ, ENV_VAR: step}, cwd=REPO, capture_output=True,
