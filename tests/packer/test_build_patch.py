@@ -136,6 +136,8 @@ PATCHABLE: dict[str, Callable[[Project], object]] = {
         (p.assets_dir / "sounds/sfx/s0.wav").read_bytes()),
     "asset_json_renamed": lambda p: rewrite_json(
         p.assets_dir / "raw/a/asset.json", lambda d: d.update(name="renamed")),
+    "glyph_renamed_preview_kept": lambda p: rewrite_json(
+        p.assets_dir / "glyphs/font/asset.json", lambda d: d.update(name="font2")),
     "asset_json_preload": lambda p: rewrite_json(
         p.assets_dir / "raw/z/asset.json", lambda d: d.update(preload={"enabled": True})),
     "asset_json_settings": lambda p: rewrite_json(
