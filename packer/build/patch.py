@@ -245,6 +245,8 @@ def _affected(run: _BuildRun, previous: _Previous, difference: uptodate.Differen
 
 
 class _Patch:
+    """One patch build: `prove` (no side effect; _Fallback when it cannot), then `write`."""
+
     def __init__(self, run: _BuildRun, previous: _Previous, affected: list[int],
                  started_at_ns: int, changed: list[str]) -> None:
         self.run = run
