@@ -21,6 +21,7 @@ manifest is re-stamped, so the next no-op needs none.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import time
 from dataclasses import dataclass, field
