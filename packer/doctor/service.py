@@ -265,12 +265,13 @@ def _collect(
     cache = load_validation_cache(project)
     if cache.problem is not None:
         workspace_level.append(cache.problem)
+    assets_dir = project.assets_dir
     for record in records:
         op.check_cancelled()
         found = [*record.diagnostics, *cached_format_findings(project, record, cache)]
         if workspace:
             found.extend(record_hygiene(
-                record, project.assets_dir / record.root,
+                record, assets_dir,
                 snapshot.present_roots.nested(record.root),
             ))
         per_asset[record.root] = found
