@@ -13,6 +13,7 @@ from packer.doctor import queries
 from packer.doctor.hash_cache import HashCache
 from packer.doctor.hygiene import list_workspace_files, workspace_files_of_walk
 from packer.doctor.queries import list_assets_report
+from packer.doctor.service import doctor
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.workspace.scan import build_snapshot_with_walk
@@ -81,3 +82,21 @@ def test_the_listing_walks_assets_once(tangled: Project, monkeypatch: pytest.Mon
     assert {a.root: a.warnings for a in listing.assets} == expected
     assert len(walks) == len(set(walks))  # no folder listed twice
     assert expected["a.txt"] == 1 and expected["a"] == 2  # (PK202 each, plus PK203 for a)
+
+
+
+def test_doctor_workspace_walks_assets_once(tangled: Project, monkeypatch: pytest.MonkeyPatch
+                                            ) -> None:
+    expected = doctor(tangled, workspace=True)
+    walks: list[str] = []
+    real_scandir = os.scandir
+
+    def counted(path):  # type: ignore[no-untyped-def]
+        walks.append(os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", counted)
+    assert doctor(tangled, workspace=True) == expected
+    assert len(walks) == len(set(walks))
+    assert sorted(d.message.split()[0] for d in expected.diagnostics if d.code == "PK202") == [
+        "assets/a.txt/data.bin", "assets/a/b/deep.bin", "assets/a/data.bin", "assets/loose.bin"]
