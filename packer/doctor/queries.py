@@ -11,6 +11,7 @@ is `unchecked` (never `ok`), unless `validate=True` validates it (and saves the 
 from __future__ import annotations
 
 import stat
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
 
@@ -31,7 +32,11 @@ from packer.doctor.service import (
     format_findings,
     save_quietly,
 )
-from packer.doctor.validation_cache import load_validation_cache, validation_key
+from packer.doctor.validation_cache import (
+    ValidationCache,
+    load_validation_cache,
+    validation_key,
+)
 from packer.errors import AssetNotFoundError
 from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.files.paths import UnsafePathError, resolve_inside
@@ -194,19 +199,8 @@ def list_assets_report(
         everything = list(workspace)
         for index, record in enumerate(snapshot.assets, start=1):
             op.check_cancelled()
-            found = [*_cheap_findings(project, snapshot, record),
-                     *duplicates.get(record.root, ())]
-            check = FormatCheck.NOT_APPLICABLE
-            if format_applies(record):
-                if validate:
-                    known: list[Diagnostic] | tuple[Diagnostic, ...] | None = (
-                        cached_format_findings(project, record, cache))
-                elif record.root in cache.entries:  # (a key costs a hash of asset.json)
-                    known = cache.lookup(record.root, validation_key(record))
-                else:
-                    known = None
-                check = FormatCheck.UNCHECKED if known is None else FormatCheck.CHECKED
-                found.extend(known or ())
+            found, check = _listed_findings(project, snapshot, record, duplicates, cache,
+                                            validate=validate)
             everything.extend(found)
             summaries.append(AssetSummary.model_validate(_summary_fields(record, found, check)))
             op.progress(index, len(snapshot.assets), phase="list")
@@ -221,6 +215,46 @@ def list_assets_report(
         )
     return AssetListing(project_id=snapshot.project_id, assets=tuple(summaries),
                         workspace_diagnostics=tuple(workspace))
+
+
+def _listed_findings(project: Project, snapshot: WorkspaceSnapshot, record: AssetRecord,
+                     duplicates: dict[str, list[Diagnostic]], cache: ValidationCache, *,
+                     validate: bool) -> tuple[list[Diagnostic], FormatCheck]:
+    """What the listing counts for one asset: cheap findings, duplicates and the format
+    findings the validation cache knows (all of them, validating, with `validate`)."""
+    found = [*_cheap_findings(project, snapshot, record), *duplicates.get(record.root, ())]
+    check = FormatCheck.NOT_APPLICABLE
+    if format_applies(record):
+        if validate:
+            known: list[Diagnostic] | tuple[Diagnostic, ...] | None = (
+                cached_format_findings(project, record, cache))
+        elif record.root in cache.entries:  # (a key costs a hash of asset.json)
+            known = cache.lookup(record.root, validation_key(record))
+        else:
+            known = None
+        check = FormatCheck.UNCHECKED if known is None else FormatCheck.CHECKED
+        found.extend(known or ())
+    return found, check
+
+
+def summaries_of(project: Project, snapshot: WorkspaceSnapshot, roots: Iterable[str],
+                 token: CancellationToken | None = None) -> tuple[AssetSummary, ...]:
+    """The listing's summaries of these roots only, from a snapshot already taken (a rescan's):
+    what changed is shown without listing, and without scanning, the whole project again.
+    Roots the snapshot does not hold are left out; no events (the caller's operation told)."""
+    wanted = [r for r in (snapshot.by_root(root) for root in roots) if r is not None]
+    if not wanted:
+        return ()
+    token = token or CancellationToken()
+    duplicates = _duplicates_by_root(project, snapshot, token)
+    cache = load_validation_cache(project)
+    summaries = []
+    for record in wanted:
+        token.raise_if_cancelled()
+        found, check = _listed_findings(project, snapshot, record, duplicates, cache,
+                                        validate=False)
+        summaries.append(AssetSummary.model_validate(_summary_fields(record, found, check)))
+    return tuple(summaries)
 
 
 def _normalise_root(text: str) -> str:
