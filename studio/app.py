@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QLabel
 from packer.files.initialise import init_project
 from packer.files.project import Project, is_project_dir, open_project
 from packer.lane.cancellation import CancellationToken
-from packer.lane.events import AffectedAsset
+from packer.lane.events import AffectedAsset, EventKind, PackerEvent
 from packer.lane.sinks import EventSink, ListSink
 from studio.panels.activity import (
     ActivityJournal,
@@ -255,6 +255,7 @@ class StudioApp(QObject):
             window.rescan_on_focus_action.setChecked(self.settings.rescan_on_focus)
             window.rescan_on_focus_toggled.connect(self._on_rescan_on_focus_toggled)
             window.activated.connect(self._on_window_activated)
+            window.deactivated.connect(self._on_window_deactivated)
             window.build_requested.connect(self._on_build_requested)
             window.cancel_requested.connect(self._on_cancel_requested)
             window.assets.selection_changed.connect(self._on_asset_selected)
@@ -494,14 +495,22 @@ class StudioApp(QObject):
         setting is on; at most once per `focus_rescan_interval_s`; never while a rescan or
         the baseline runs, nor beside a build or a mutation, which go first)."""
         session = self.session
-        if (not self.settings.rescan_on_focus or session is None or session.rescanning
-                or self.pool.running_write() is not None):
+        if not self.settings.rescan_on_focus or session is None:
+            return
+        if session.rescanning or self.pool.running_write() is not None:
+            self._say("focus rescan skipped: work is running")
             return
         now = time.monotonic()
         if now - self._last_focus_rescan < self.focus_rescan_interval_s:
+            self._say("focus rescan skipped: throttled")
             return
         self._last_focus_rescan = now
+        self._say("focus rescan")
         session.rescan()
+
+    @Slot()
+    def _on_window_deactivated(self) -> None:
+        self._say("window inactive")
 
     @Slot(bool)
     def _on_rescan_on_focus_toggled(self, on: bool) -> None:
@@ -535,12 +544,22 @@ class StudioApp(QObject):
         self._show_asset_history()
         for item in items:
             event = item.event
+            if self.report and event.operation == "rescan" and self._own(item):
+                self._report_rescan(event)
             if event.terminal and event.operation == "build" and self._own(item):
                 self._say(f"build finished {event.outcome} {event.summary}")
                 self.build_ended.emit(event)
                 if self.report:
                     # For the real-window check: once the panels have had time to repaint.
                     QTimer.singleShot(REPORT_SETTLE_MS, self, self._report_settled)
+
+    def _report_rescan(self, event: PackerEvent) -> None:
+        """For the real-window check: what a rescan found, one line per root, then its end."""
+        if event.kind in (EventKind.ASSET_CHANGED, EventKind.ASSET_DISCOVERED):
+            roots = " ".join(a.root for a in event.affected_assets)
+            self._say(f"{event.kind.value} {roots}")
+        elif event.terminal:
+            self._say(f"rescanned {event.outcome} {event.summary}")
 
     def _own(self, item: LaneEvent) -> bool:
         """The open project's own work: not a replay, not another project's events."""

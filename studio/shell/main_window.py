@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
     rescan_requested = Signal()
     rescan_on_focus_toggled = Signal(bool)  # the user turned the focus rescan on or off
     activated = Signal()  # the window became the active one again (back from another program)
+    deactivated = Signal()  # another program (or window) became the active one
     build_requested = Signal()
     cancel_requested = Signal()
 
@@ -324,8 +325,8 @@ class MainWindow(QMainWindow):
             self.utility.setCurrentIndex(state.utility_tab)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
-        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
-            self.activated.emit()
+        if event.type() == QEvent.Type.ActivationChange:
+            (self.activated if self.isActiveWindow() else self.deactivated).emit()
         super().changeEvent(event)
 
     # -- closing --

@@ -248,3 +248,34 @@ def test_a_build_blocked_by_a_corrupt_tile_shows_its_code_in_the_activity_and_pr
         xdotool(xvfb, "key", "ctrl+q")
         assert process.wait(60) == 0
         studio.wait_for("closed")
+
+
+def test_an_edit_made_in_another_program_is_reported_when_the_studio_is_focused_again(
+    xvfb: str, tmp_path: Path
+) -> None:
+    """Edit a file of the opened project behind the Studio's back, give the X input focus to
+    the root window (as another program would take it) and back to the Studio: the Studio
+    rescans on its own and reports the change (asset_changed for that root)."""
+    with running_real_studio(xvfb, tmp_path) as (project, process, studio, window):
+        # The baseline the Studio takes after opening (the copy has no scan.json).
+        assert "No previous scan" in studio.wait_for("rescanned"), studio.lines
+        tile = project / "assets" / "tiles" / "overworld" / "tiles" / "002_path.png"
+        tile.write_bytes(tile.read_bytes() + b"\0")  # changed by content, as an editor would
+        root_window = xdotool(xvfb, "search", "--maxdepth", "0", "").splitlines()[0]
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:  # focused again until the Studio says it rescans (not throttled or busy)
+            xdotool(xvfb, "windowfocus", "--sync", root_window)
+            studio.wait_for("window inactive")
+            xdotool(xvfb, "windowfocus", "--sync", window)
+            answer = studio.wait_for("focus rescan")
+            if answer == "studio: focus rescan":
+                break
+            assert time.monotonic() < deadline, studio.lines
+        if not any(line == "studio: asset_changed tiles/overworld" for line in studio.lines):
+            studio.wait_for("asset_changed tiles/overworld")
+        assert "1 changed" in studio.wait_for("rescanned"), studio.lines
+
+        xdotool(xvfb, "windowfocus", "--sync", window)
+        xdotool(xvfb, "key", "ctrl+q")
+        assert process.wait(60) == 0
+        studio.wait_for("closed")

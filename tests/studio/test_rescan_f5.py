@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from packer.doctor.rescan import RescanReport, rescan
 from packer.doctor.scan_record import SCAN_RECORD_FILE
-from packer.files.project import Project
+from packer.files.project import Project, open_project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import AssetChangedDetail, EventKind
 from packer.lane.sinks import EventSink
@@ -24,6 +24,7 @@ from studio.panels.activity.records import OperationRecord, OperationStatus
 from studio.services import session as session_module
 from studio.services.session import AssetRowsChanged, AssetsListed
 from studio.shell.main_window import MainWindow
+from tests.packer.test_events_sample import RESCAN_OF_THE_CHANGED_SAMPLE, change_the_sample
 from tests.studio.helpers import heard, open_and_list
 from tests.studio.synthetic import _write_raw_asset, make_raw_project
 
@@ -212,3 +213,25 @@ def test_a_build_cancels_the_background_baseline_and_that_is_no_failure(
     assert "failed" not in window.logs.contents()
     assert studio.activity_panel is not None
     assert studio.activity_panel.title() == "Activity"  # no unacknowledged failure
+
+
+def test_f5_on_the_sample_delivers_exactly_the_rescan_stream_the_cli_prints(
+    qtbot: QtBot, studio: StudioApp, sample_project: Path
+) -> None:
+    """The same exact sequence as `prometeu-packer scan --events jsonl` (tests/packer/
+    test_events_sample.py), as the Activity received it, and the rows follow it."""
+    window = open_and_list(qtbot, studio, sample_project)
+    navigator = window.assets.navigator
+    assert navigator.row_for(("root", "wip/boss_tiles")) is not None
+    change_the_sample(open_project(sample_project))
+
+    found = press_f5(qtbot, studio, window)
+
+    steps = [(i.event.kind.value, tuple(a.root for a in i.event.affected_assets),
+              i.event.terminal)
+             for i in found.retained if i.event.kind is not EventKind.PROGRESS_UPDATED]
+    assert steps == RESCAN_OF_THE_CHANGED_SAMPLE
+    assert [i.event.sequence for i in found.retained] == sorted(
+        i.event.sequence for i in found.retained)
+    assert navigator.row_for(("root", "wip/boss_tiles")) is None
+    assert navigator.row_for(("root", "data/level2")) is not None
