@@ -2,8 +2,11 @@
 
 Panels never call the packer; they ask the session, and hear the results on the Studio bus: the
 session publishes on the Assets workspace's bus (which republishes on the global bus), so panels
-stay ignorant of the session's callers and of each other. F5 runs the packer's rescan, and only
-when it reports changes a listing whose changed rows alone are published. After a mutation the
+stay ignorant of the session's callers and of each other. Once the first listing is shown, the
+session takes the rescan's baseline (when there is no scan record) and validates the project in
+the background (doctor: its findings reach the rows as events). F5 (and the window regaining
+focus) runs the packer's rescan, and only when it reports changes are the rows it names read,
+from the rescan's own snapshot, and published alone. After a mutation the
 session asks the packer for that asset instead of reading files; a build changes nothing the
 listing shows (it never writes under assets/ but the build cache), so after a build the panels
 update from the build's own events instead (its diagnostics), and no listing runs. A retired
