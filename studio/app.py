@@ -610,6 +610,8 @@ class StudioApp(QObject):
             ):
                 return False
             self.pool.cancel_all()
+        if self.session is not None:
+            self.session.retire()  # closing: no background work starts from a late result
         if self.session is not None and self.window is not None:
             self._save_state(self.session.project, self.window.capture_state())
         self.pool.wait_for_threads(self._wait_ms())
@@ -643,6 +645,8 @@ class StudioApp(QObject):
     @Slot()
     def shutdown(self) -> None:
         """Cancel everything and wait for the workers (the process is about to end)."""
+        if self.session is not None:
+            self.session.retire()
         self.pool.cancel_all()
         self.pool.wait_for_threads(self._wait_ms())
         self._settle_lane()

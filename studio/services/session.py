@@ -157,7 +157,7 @@ class ProjectSession(QObject):
         self._listing_job = self.pool.submit(
             f"Scan {project.name}", job,
             on_result=lambda listing: self._on_listing(generation, listing),
-            on_failure=lambda failure: self._on_no_listing(generation),
+            on_failure=lambda failure: self._on_no_listing(generation, failure),
         )
         return self._listing_job
 
@@ -431,9 +431,11 @@ class ProjectSession(QObject):
         if self._background_wanted:
             self._start_background_now()
 
-    def _on_no_listing(self, generation: int) -> None:
+    def _on_no_listing(self, generation: int, failure: JobFailed) -> None:
         if generation == self._listing_generation:
             self._listing_job = None
+            if self._background_wanted and not failure.cancelled:
+                self._start_background_now()  # no rows to wait for: the rest still helps
 
     def _on_build_ended(self, outcome: object) -> None:
         self._build_job = None
