@@ -246,7 +246,7 @@ def summaries_of(project: Project, snapshot: WorkspaceSnapshot, roots: Iterable[
     if not wanted:
         return ()
     token = token or CancellationToken()
-    duplicates = _duplicates_by_root(project, snapshot, token)
+    duplicates = _duplicates_touching(project, snapshot, {r.root for r in wanted}, token)
     cache = load_validation_cache(project)
     summaries = []
     for record in wanted:
@@ -342,6 +342,21 @@ def _duplicates_by_root(project: Project, snapshot: WorkspaceSnapshot,
     hashes.save()
     for found in duplicate_diagnostics(duplicates, ids):
         if found.root is not None:
+            by_root.setdefault(found.root, []).append(found)
+    return by_root
+
+
+def _duplicates_touching(project: Project, snapshot: WorkspaceSnapshot, roots: set[str],
+                         token: CancellationToken) -> dict[str, list[Diagnostic]]:
+    """PK202 findings of these roots only: one walk, and only the same-size groups that touch
+    them are hashed (a few files, so without loading the whole hash cache)."""
+    prefixes = tuple(f"{root}/" for root in roots)
+    groups = [g for g in duplicate_candidates(list_workspace_files(project.assets_dir, token))
+              if any(f.path.startswith(prefixes) for f in g)]
+    ids = {r.root: r.asset_id for r in snapshot.assets}
+    by_root: dict[str, list[Diagnostic]] = {}
+    for found in duplicate_diagnostics(find_duplicates(project.assets_dir, groups, token), ids):
+        if found.root in roots:
             by_root.setdefault(found.root, []).append(found)
     return by_root
 

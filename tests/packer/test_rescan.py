@@ -259,7 +259,9 @@ def test_the_changed_roots_summaries_come_from_the_rescans_snapshot_as_a_listing
     project = two_assets(tmp_path)
     rescan(project)
     (project.assets_dir / "banks/hero/data.bin").write_bytes(b"hero-2, longer")
-    write_asset(project, "banks/villain", register=False)
+    # A copy of hero's input: the copy gets the duplicate finding (PK202), as listed.
+    write_asset(project, "banks/villain", register=False,
+                files={"data.bin": b"hero-2, longer"})
     sink = ListSink()
     report, snapshot = rescan_snapshot(project, sink)
     named = [c.root for c in report.changes]
@@ -267,6 +269,8 @@ def test_the_changed_roots_summaries_come_from_the_rescans_snapshot_as_a_listing
     summaries = summaries_of(project, snapshot, [*named, "no/such/root"])
     listed = {a.root: a for a in list_assets_report(project).assets}
     assert {s.root: s for s in summaries} == {root: listed[root] for root in named}
+    villain = next(s for s in summaries if s.root == "banks/villain")
+    assert villain.warnings + villain.infos > 0
     assert summaries_of(project, snapshot, []) == ()
     with pytest.raises(OperationCancelled):
         token = CancellationToken()
