@@ -356,6 +356,7 @@ class ProjectSession(QObject):
                                   command="prometeu-studio")
 
         self.cancel_background_work()  # the user goes first
+
         def done(result: MutationResult) -> None:
             on_result(result)
             if result.applied and self.listing is not None:
