@@ -14,24 +14,33 @@ printed as the best of --runs with min / median / max in the comment:
   root it names (what F5 does now); `f5_one_change_listing_s`: `rescan` + `list_assets_report`
   (what F5 did before: a second scan and a full listing), measured in the same run, on the same
   edit; `f5_vs_listing` = their ratio;
-- `f5_noop_s`: F5 with nothing changed (a rescan, nothing read after it).
+- `f5_noop_s`: F5 with nothing changed (a rescan, nothing read after it);
+- `navigator_update_all_s`: the GUI thread's work when a validation's end updates every row in
+  place (the navigator, offscreen, filled from the project's listing; each row's "unchecked"
+  mark flipped), against `navigator_fill_s`, filling it (`set_rows`) in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
 
 from packer.doctor.queries import list_assets_report, summaries_of
 from packer.doctor.rescan import rescan, rescan_snapshot
 from packer.doctor.service import doctor
 from packer.files.project import Project, open_project
+from studio.panels.assets.navigator import AssetNavigator
+from studio.panels.assets.rows import row_from_summary
 
 
 def _timed(fn: Callable[[], object]) -> float:
@@ -82,6 +91,13 @@ def _run_once(source: Path, work: Path) -> dict[str, float]:
     _edit(target)
     figures["f5_one_change_s"] = _timed(lambda: _f5_now(project))
     figures["assets"] = len(rescan_snapshot(project)[1].assets)
+    rows = [row_from_summary(a) for a in list_assets_report(project).assets]
+    navigator = AssetNavigator()
+    navigator.show()
+    figures["navigator_fill_s"] = _timed(lambda: navigator.set_rows(rows))
+    flipped = [replace(r, unchecked=not r.unchecked) for r in rows]
+    figures["navigator_update_all_s"] = _timed(lambda: navigator.update_rows(flipped))
+    navigator.close()
     return figures
 
 
@@ -90,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--project", type=Path, required=True, help="any project folder")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication.instance() or QApplication([])  # noqa: F841 (the navigator needs one)
     runs: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory(prefix="studio-live-bench-") as work:
         for _ in range(max(1, args.runs)):
@@ -100,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"assets: {int(runs[0]['assets'])}")
     for name in ("baseline_s", "validation_cold_s", "validation_warm_s", "f5_noop_s",
-                 "f5_one_change_s", "f5_one_change_listing_s"):
+                 "f5_one_change_s", "f5_one_change_listing_s", "navigator_fill_s",
+                 "navigator_update_all_s"):
         values = [r[name] for r in runs]
         print(f"{name}: {best(name):.2f}  # min {min(values):.2f} / median "
               f"{statistics.median(values):.2f} / max {max(values):.2f}, {len(values)} runs")

@@ -192,14 +192,16 @@ class AssetNavigator(QWidget):
         if self.current_filter() != RowFilter():
             self._rebuild()  # a changed row may enter or leave what the filter shows
             return
+        # One walk of the tree finds every changed row (a search per row is O(n) each: a
+        # validation that touched all 10k rows took 43 s that way).
+        places = self._places(set(by_text))
         for row in changed:
-            index = self._index_of(row.key)
-            if not index.isValid():
+            place = places.get(key_text(row.key))
+            if place is None:
                 continue
-            parent = self.model.itemFromIndex(index.parent()) if index.parent().isValid() \
-                else self.model.invisibleRootItem()
+            parent, position = place
             for column, fresh in enumerate(self._items_for(row)):
-                parent.setChild(index.row(), column, fresh)
+                parent.setChild(position, column, fresh)
 
     def replace_rows(self, removed: Sequence[AssetKey], rows: Sequence[AssetRow],
                      select: AssetKey | None = None) -> None:
@@ -326,6 +328,21 @@ class AssetNavigator(QWidget):
             if row is not None:
                 found.append(row)
             self._collect(child, found)
+
+    def _places(self, wanted: set[str]) -> dict[str, tuple[QStandardItem, int]]:
+        """Where the rows with these key texts are: (parent item, row), in one walk."""
+        found: dict[str, tuple[QStandardItem, int]] = {}
+        pending = [self.model.invisibleRootItem()]
+        while pending and len(found) < len(wanted):
+            parent = pending.pop()
+            for i in range(parent.rowCount()):
+                child = parent.child(i, 0)
+                text = child.data(KEY_ROLE)
+                if text in wanted:
+                    found[text] = (parent, i)
+                if child.hasChildren():  # a folder
+                    pending.append(child)
+        return found
 
     def _index_of(self, key: AssetKey) -> QModelIndex:
         matches = self.model.match(
