@@ -506,7 +506,7 @@ class StudioApp(QObject):
             return
         self._last_focus_rescan = now
         self._say("focus rescan")
-        session.rescan()
+        session.rescan(background=True)  # the Studio's own: the user's work goes first
 
     @Slot()
     def _on_window_deactivated(self) -> None:

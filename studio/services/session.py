@@ -167,11 +167,13 @@ class ProjectSession(QObject):
         return (self._rescan_job is not None or self._baseline_job is not None
                 or self._background_wanted)
 
-    def rescan(self) -> JobInfo | None:
+    def rescan(self, *, background: bool = False) -> JobInfo | None:
         """F5 (and the window regaining focus): the packer's rescan, whose asset_discovered /
         asset_changed events go to the Activity; then only the rows it names change, read from
         the rescan's own snapshot (no listing operation). With no previous scan record to
-        compare with (the rescan says it recorded a baseline), the whole list is shown again."""
+        compare with (the rescan says it recorded a baseline), the whole list is shown again.
+        `background`: the Studio's own rescan (the focus rescan), on the background lane like
+        the work after opening: cancelled, never asked about, by the user's work."""
         if self.retired:
             return None
         project = self.project
@@ -193,8 +195,13 @@ class ProjectSession(QObject):
                 self._publish_changed_rows(outcome.report, outcome.changed)
 
         info = self.pool.submit(f"Rescan {project.name}", job, on_result=done,
-                                on_failure=lambda failure: self._rescan_ended(info))
+                                on_failure=lambda failure: self._rescan_ended(info),
+                                background=background)
         self._rescan_job = info
+        if background and info is not None:
+            running = set(self.pool.running())
+            self._background_jobs = [i for i in self._background_jobs if i in running]
+            self._background_jobs.append(info)
         return info
 
     def _rescan_ended(self, info: JobInfo | None) -> None:
@@ -259,7 +266,7 @@ class ProjectSession(QObject):
                                  on_result=baseline_ended, on_failure=baseline_ended)
         self._baseline_job = first
         then = self.pool.submit(f"Validate {project.name}", validate, background=True)
-        self._background_jobs = [info for info in (first, then) if info is not None]
+        self._background_jobs += [info for info in (first, then) if info is not None]
 
     def cancel_background_work(self) -> None:
         for info in self._background_jobs:

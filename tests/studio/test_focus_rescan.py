@@ -62,6 +62,9 @@ def test_coming_back_to_the_window_rescans_once_and_reports_an_edit(
     come_back(qtbot, window, other_program)
 
     assert len(started) == 1
+    # The Studio's own work: on the background lane (the user's work cancels it, closing
+    # does not ask about it).
+    assert started[0].background and not studio.pool.busy_for_user
     qtbot.waitUntil(lambda: not studio.pool.busy, timeout=30_000)
     assert studio.activity_model is not None
     latest = next(op for op in studio.activity_model.operations() if op.operation == "rescan")

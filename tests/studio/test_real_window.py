@@ -12,6 +12,7 @@ import os
 import queue
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -271,11 +272,14 @@ def test_an_edit_made_in_another_program_is_reported_when_the_studio_is_focused_
             if answer == "studio: focus rescan":
                 break
             assert time.monotonic() < deadline, studio.lines
-        if not any(line == "studio: asset_changed tiles/overworld" for line in studio.lines):
-            studio.wait_for("asset_changed tiles/overworld")
-        assert "1 changed" in studio.wait_for("rescanned"), studio.lines
+        # The rescan that reports it (a focus rescan of the fixture's own focusing may have
+        # ended before the edit, with nothing changed).
+        while "1 changed" not in studio.wait_for("rescanned"):
+            pass
+        assert "studio: asset_changed tiles/overworld" in studio.lines, studio.lines
 
-        xdotool(xvfb, "windowfocus", "--sync", window)
-        xdotool(xvfb, "key", "ctrl+q")
-        assert process.wait(60) == 0
+        # Closed as a session manager would (X focus games can leave Qt's idea of the active
+        # window stale, so no key press): cleanly, whatever background work still runs.
+        process.send_signal(signal.SIGTERM)
         studio.wait_for("closed")
+        assert process.wait(60) == 0
