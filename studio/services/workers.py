@@ -10,9 +10,10 @@ user always knows what is happening. Cancellation is cooperative (packer Cancell
 User first: a read the user is waiting for (the details of the asset just clicked) is submitted
 `interactive=True` and runs on threads of its own, so it is never queued behind background reads
 or the build, whatever occupies the shared threads. Work the Studio starts on its own (the
-baseline scan and the validation pass after a project opens) is submitted `background=True`: it
-runs one job at a time on a thread of its own, in the order submitted, is never what makes the
-Studio ask "work is running" (it is simply cancelled), and its cancellation is no failure.
+baseline scan and the validation pass after a project opens, the focus rescan) is submitted
+`background=True`: it runs one job at a time on a thread of its own, in the order submitted, is
+never what makes the Studio ask "work is running" (it is simply cancelled), and its cancellation
+is no failure.
 
 Events do not travel through here: the job's `sink` comes from the event lane
 (`studio.services.event_lane`), the one module that moves events across threads.
