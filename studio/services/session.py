@@ -22,17 +22,22 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject
 
 from packer.build import BuildResult, build
+from packer.doctor.hash_cache import load_hash_cache
+from packer.doctor.hygiene import list_workspace_files
+from packer.doctor.one_asset import WorkspaceIndex, registry_fingerprint
 from packer.doctor.queries import (
     AssetDetails,
     AssetListing,
     AssetSummary,
     get_asset_details,
-    list_assets_report,
+    list_assets_indexed,
     summaries_of,
+    workspace_index,
 )
 from packer.doctor.rescan import RescanReport, rescan, rescan_snapshot
 from packer.doctor.scan_record import load_scan_record
 from packer.doctor.service import DoctorReport, doctor
+from packer.doctor.validation_cache import load_validation_cache
 from packer.errors import AssetNotFoundError
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
@@ -67,6 +72,7 @@ class RescanOutcome:
 
     report: RescanReport
     listing: AssetListing | None
+    index: WorkspaceIndex | None  # what one-asset reads compare with from now on
     changed: tuple[AssetSummary, ...]
 
 
@@ -119,6 +125,9 @@ class ProjectSession(QObject):
         self.bus = bus  # the Assets workspace's bus
         self.retired = False
         self.listing: AssetListing | None = None
+        # What the last listing saw of every asset: a click then reads that one asset alone
+        # (packer.doctor.one_asset); None until the first listing (a click reads everything).
+        self.index: WorkspaceIndex | None = None
         self._build_job: JobInfo | None = None
         self._listing_job: JobInfo | None = None
         self._details_job: JobInfo | None = None
@@ -149,14 +158,15 @@ class ProjectSession(QObject):
             self.pool.cancel(self._listing_job.job_id)
         project = self.project
 
-        def job(sink: EventSink, token: CancellationToken) -> AssetListing:
-            return list_assets_report(project, sink, token)
+        def job(sink: EventSink, token: CancellationToken
+                ) -> tuple[AssetListing, WorkspaceIndex]:
+            return list_assets_indexed(project, sink, token)
 
         self._listing_generation += 1
         generation = self._listing_generation
         self._listing_job = self.pool.submit(
             f"Scan {project.name}", job,
-            on_result=lambda listing: self._on_listing(generation, listing),
+            on_result=lambda result: self._on_listing(generation, *result),
             on_failure=lambda failure: self._on_no_listing(generation, failure),
         )
         return self._listing_job
@@ -179,14 +189,26 @@ class ProjectSession(QObject):
         project = self.project
 
         def job(sink: EventSink, token: CancellationToken) -> RescanOutcome:
+            fingerprint = registry_fingerprint(project)  # before the scan reads the registry
             report, snapshot = rescan_snapshot(project, sink, token)
             if report.baseline:
-                return RescanOutcome(report, list_assets_report(project, sink, token), ())
+                listing, index = list_assets_indexed(project, sink, token)
+                return RescanOutcome(report, listing, index, ())
+            if not report.changes:
+                return RescanOutcome(report, None, None, ())  # nothing changed: nothing to read
+            files = list_workspace_files(project.assets_dir, token)
             roots = [c.root for c in report.changes if c.kind != "removed"]
-            return RescanOutcome(report, None, summaries_of(project, snapshot, roots, token))
+            changed = summaries_of(project, snapshot, roots, token, files=files)
+            # Others changed: one-asset reads compare with what this scan saw of them.
+            index = WorkspaceIndex(snapshot, files, hashes=load_hash_cache(project.packer_dir),
+                                   validation=load_validation_cache(project),
+                                   fingerprint=fingerprint)
+            return RescanOutcome(report, None, index, changed)
 
         def done(outcome: RescanOutcome) -> None:
             self._rescan_ended(info)
+            if outcome.index is not None:
+                self.index = outcome.index
             if outcome.listing is not None:
                 self._listing_generation += 1  # an older listing still running is superseded
                 self.listing = outcome.listing
@@ -280,9 +302,10 @@ class ProjectSession(QObject):
         if self._details_job is not None:
             self.pool.cancel(self._details_job.job_id)
         project = self.project
+        index = self.index
 
         def job(sink: EventSink, token: CancellationToken) -> DetailsResult:
-            details = get_asset_details(project, _asset_ref(key), sink, token)
+            details = get_asset_details(project, _asset_ref(key), sink, token, index=index)
             preview: AssetPreview = NoPreview("No preview: asset.json is missing or not valid.")
             if details.declaration is not None:
                 preview = make_preview(
@@ -393,17 +416,22 @@ class ProjectSession(QObject):
             after.root if action is MutationAction.FORGET or after.asset_id is None
             else after.asset_id)
 
-        def job(sink: EventSink, token: CancellationToken) -> AssetSummary | None:
+        def job(sink: EventSink, token: CancellationToken
+                ) -> tuple[AssetSummary | None, WorkspaceIndex]:
+            # The mutation may have changed what the others see of this asset (its root, its
+            # uuid, its name): a new index, then the asset read with it.
+            index = workspace_index(project, token)
             if ref is None:
-                return None
+                return None, index
             try:
-                details = get_asset_details(project, ref, sink, token)
+                details = get_asset_details(project, ref, sink, token, index=index)
             except AssetNotFoundError:
-                return None  # gone after all: its row goes
+                return None, index  # gone after all: its row goes
             return AssetSummary.model_validate(
-                details.model_dump(include=set(AssetSummary.model_fields)))
+                details.model_dump(include=set(AssetSummary.model_fields))), index
 
-        def done(summary: AssetSummary | None) -> None:
+        def done(result: tuple[AssetSummary | None, WorkspaceIndex]) -> None:
+            summary, self.index = result
             if self.listing is None:
                 return
             listing = self.listing
@@ -430,11 +458,13 @@ class ProjectSession(QObject):
 
     # -- outcomes --
 
-    def _on_listing(self, generation: int, listing: AssetListing) -> None:
+    def _on_listing(self, generation: int, listing: AssetListing, index: WorkspaceIndex
+                    ) -> None:
         if generation != self._listing_generation:
             return  # superseded by a newer refresh
         self._listing_job = None
         self.listing = listing
+        self.index = index
         self._publish(AssetsListed(listing))
         if self._background_wanted:
             self._start_background_now()

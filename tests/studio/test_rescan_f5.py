@@ -130,8 +130,13 @@ def test_f5_after_a_new_root_reports_asset_discovered_and_adds_its_row(
     navigator = window.assets.navigator
     _write_raw_asset(project.assets_dir, "wip/fresh", "fresh", b"new")
     lists_before = len(operations(studio, "list"))
+    assert studio.session is not None
+    index_before = studio.session.index
 
     discovered = press_f5(qtbot, studio, window)
+    # One-asset reads now compare with what the rescan saw (the new root included).
+    assert studio.session.index is not index_before and studio.session.index is not None
+    assert "wip/fresh" in studio.session.index.roots
 
     assert EventKind.ASSET_DISCOVERED in discovered.kinds
     assert EventKind.ASSET_CHANGED not in discovered.kinds

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from packer.doctor.queries import AssetListing, list_assets_report
+from packer.doctor.one_asset import WorkspaceIndex
+from packer.doctor.queries import AssetListing, list_assets_indexed, list_assets_report
 from packer.doctor.scan_record import SCAN_RECORD_FILE
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
@@ -107,14 +108,15 @@ def test_the_assets_workspace_shows_its_own_progress_bar_while_a_scan_runs(
     assert not bar.isVisible()
     release = threading.Event()
 
-    def slow_listing(project: Project, sink: EventSink, token: CancellationToken) -> AssetListing:
+    def slow_listing(project: Project, sink: EventSink, token: CancellationToken
+                     ) -> tuple[AssetListing, WorkspaceIndex]:
         with Operation(sink, project_id=project.project_id, operation="list") as op:
             op.progress(1, 3, force=True)
             release.wait(30)
             op.finish(EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED, "listed")
-        return list_assets_report(project)
+        return list_assets_indexed(project)
 
-    monkeypatch.setattr(session_module, "list_assets_report", slow_listing)
+    monkeypatch.setattr(session_module, "list_assets_indexed", slow_listing)
     assert studio.session is not None
     # No scan record: F5 takes a new baseline and lists the whole project (the slow listing).
     (studio.session.project.packer_dir / SCAN_RECORD_FILE).unlink()
