@@ -99,7 +99,7 @@ def test_studio_replays_a_log_into_the_open_projects_activity_panel(
             ended = [r for r in model.operations() if not r.running]
             return {"build", "doctor"} <= {r.operation for r in ended} and any(
                 r.origin is None for r in ended
-            ) and not studio.pool.busy  # the project's own background work has ended too
+            ) and not studio.pool.busy and studio.lane.is_idle()  # its background work too
 
         qtbot.waitUntil(replayed, timeout=10_000)
         model = studio.activity_model
