@@ -21,12 +21,10 @@ import xxhash
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.files.paths import InsideRoot, UnsafePathError
-from packer.files.safe_read import open_regular
+from packer.files.safe_read import open_regular, read_to_end
 from packer.formats import EncodedAsset, FormatError
 from packer.lane.cancellation import CancellationToken
 
-_CHUNK = 1 << 20
-_PROBE = 1 << 16  # after a short read: enough to see the end, small enough to allocate cheaply
 Converted = TypeVar("Converted")
 _STEM_INDEX = re.compile(r"^(\d+)")
 
@@ -95,7 +93,7 @@ def read_input(
             return None
         fd = open_regular(target)
         try:
-            data = _read_all(fd, status.st_size, token)
+            data = read_to_end(fd, status.st_size, between_chunks=token.raise_if_cancelled)
         finally:
             os.close(fd)
     except FileNotFoundError:
@@ -106,22 +104,6 @@ def read_input(
         return None
     findings.input_digests[path] = (xxhash.xxh3_128_hexdigest(data), len(data))
     return data
-
-
-def _read_all(fd: int, size_hint: int, token: CancellationToken) -> bytes:
-    """Every byte of an open file, asking for about the size it had when stat'ed.
-
-    `os.read(fd, n)` allocates n bytes before reading: a 1 MB request for a 2 KB tile costs more
-    than the read. A short read is followed by a small one that should find the end; a file
-    that grew is read on in 1 MB chunks, with the token checked between them.
-    """
-    chunks = []
-    want = min(size_hint + 1, _CHUNK)
-    while chunk := os.read(fd, want):
-        chunks.append(chunk)
-        token.raise_if_cancelled()
-        want = _CHUNK if len(chunk) == want else _PROBE
-    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def leading_index(path: str) -> int | None:

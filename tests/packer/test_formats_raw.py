@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from packer.formats import FormatError, pipelines, validate_format
-from packer.formats.inputs import _read_all
 from packer.formats.raw import RAW_PIPELINE
 from packer.lane.cancellation import CancellationToken, OperationCancelled
 from tests.packer.formats_support import declaration
@@ -101,22 +100,6 @@ def test_root_label_is_relative_to_the_assets_folder(tmp_path: Path) -> None:
     assert caught.value.diagnostics[0].root == "data/level1"
 
 
-@pytest.mark.parametrize("size", [0, 1, 4095, 4096, (1 << 16) + 3, (1 << 20) + 7, 3 << 20])
-@pytest.mark.parametrize("hint_delta", [0, -1, -5000, 1])
-def test_an_input_is_read_whole_whatever_size_it_had_when_stat_ed(
-    tmp_path: Path, size: int, hint_delta: int
-) -> None:
-    # The hint is the size the scan saw; a file that grew (or shrank) since is still read to
-    # its end, across the 1 MB chunks and the small probe after a short read.
-    data = os.urandom(size)
-    (tmp_path / "blob.bin").write_bytes(data)
-    fd = os.open(tmp_path / "blob.bin", os.O_RDONLY)
-    try:
-        assert _read_all(fd, max(size + hint_delta, 0), CancellationToken()) == data
-    finally:
-        os.close(fd)
-
-
 def test_a_file_that_grew_after_the_stat_is_encoded_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -135,26 +118,3 @@ def test_a_file_that_grew_after_the_stat_is_encoded_whole(
     encoded = RAW_PIPELINE.encode(declaration("raw", {"data": ["level.bin"]}), tmp_path,
                                   CancellationToken())
     assert encoded.payload == b"a" * 10 + b"b" * 200_000
-
-
-def test_cancelling_between_chunks_stops_a_long_read(tmp_path: Path) -> None:
-    (tmp_path / "big.bin").write_bytes(b"x" * (3 << 20))
-    token = CancellationToken()
-    fd = os.open(tmp_path / "big.bin", os.O_RDONLY)
-    reads = 0
-    real_read = os.read
-
-    def read_then_cancel(handle: int, count: int) -> bytes:
-        nonlocal reads
-        reads += 1
-        token.cancel()
-        return real_read(handle, count)
-
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr("packer.formats.inputs.os.read", read_then_cancel)
-            with pytest.raises(OperationCancelled):
-                _read_all(fd, 0, token)
-    finally:
-        os.close(fd)
-    assert reads == 1
