@@ -177,7 +177,8 @@ class _BuildRun:
         store = PayloadStore(staging / "payload.spool")
         try:
             self.built = emit_assets(self.op, self.selection.work, view, store,
-                                     token=self.token, faults=self.faults)
+                                     token=self.token, faults=self.faults,
+                                     assets_dir=self.project.assets_dir)
             header = make_header(b.planned() for b in self.built)
             small = small_outputs(header, self.built)
             previous = view.previous

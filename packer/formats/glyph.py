@@ -12,7 +12,6 @@ import sys
 from array import array
 from dataclasses import dataclass, field
 from itertools import islice
-from pathlib import Path
 from typing import cast
 
 from PIL import Image
@@ -285,9 +284,8 @@ def _convert_tile(
 
 
 def _convert(
-    decl: AssetDeclaration, root_path: Path, findings: Findings, token: CancellationToken
+    decl: AssetDeclaration, inside: InsideRoot, findings: Findings, token: CancellationToken
 ) -> _Bank:
-    inside = InsideRoot(root_path)
     root = findings.root
     bank = _Bank()
     check_roles(decl, (TILES, PALETTES), findings, FORMAT_NAME)
@@ -386,10 +384,10 @@ class GlyphPipeline(ConvertingPipeline[_Bank]):
     format_version = 1
 
     def _convert(
-        self, decl: AssetDeclaration, root_path: Path, findings: Findings,
+        self, decl: AssetDeclaration, inside: InsideRoot, findings: Findings,
         token: CancellationToken,
     ) -> _Bank:
-        return _convert(decl, root_path, findings, token)
+        return _convert(decl, inside, findings, token)
 
     def _assemble(self, converted: _Bank, token: CancellationToken) -> EncodedAsset:
         return _assemble(converted)

@@ -139,7 +139,7 @@ class ConvertingPipeline(Generic[Converted]):
     format_version: int
 
     def _convert(
-        self, decl: AssetDeclaration, root_path: Path, findings: Findings,
+        self, decl: AssetDeclaration, inside: InsideRoot, findings: Findings,
         token: CancellationToken,
     ) -> Converted:
         raise NotImplementedError
@@ -151,15 +151,18 @@ class ConvertingPipeline(Generic[Converted]):
         self, decl: AssetDeclaration, root_path: Path, *, root: str, asset_id: int | None
     ) -> list[Diagnostic]:
         findings = Findings(root, asset_id)
-        self._convert(decl, root_path, findings, CancellationToken())
+        self._convert(decl, InsideRoot(root_path), findings, CancellationToken())
         return findings.diagnostics
 
     def encode(
         self, decl: AssetDeclaration, root_path: Path, token: CancellationToken, *,
-        root: str | None = None, asset_id: int | None = None,
+        root: str | None = None, asset_id: int | None = None, inside: InsideRoot | None = None,
     ) -> EncodedAsset:
+        """`inside`: the root already resolved, when the caller has it (InsideRoot.below from a
+        resolved `assets/` costs an lstat per component of the root, not a realpath from `/`)."""
         findings = Findings(root if root is not None else root_label(root_path), asset_id)
-        converted = self._convert(decl, root_path, findings, token)
+        converted = self._convert(
+            decl, inside if inside is not None else InsideRoot(root_path), findings, token)
         if not findings.ok:
             raise FormatError(findings.all())
         token.raise_if_cancelled()
