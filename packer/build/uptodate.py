@@ -21,9 +21,11 @@ manifest is re-stamped, so the next no-op needs none.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ from packer.build.staging import (
     STAGING_DIR,
     TOOL_METADATA,
 )
-from packer.files.atomic import atomic_write_bytes
+from packer.files.atomic import atomic_write_bytes, atomic_write_chunks
 from packer.files.lock import read_lock
 from packer.files.project import ASSETS_DIR, Project
 from packer.files.safe_read import MAX_STATE_FILE_BYTES, open_file, read_regular
@@ -101,13 +103,18 @@ class Manifest:
     assets: list[NoopAsset] = field(default_factory=list)
 
     def to_bytes(self) -> bytes:
-        return json.dumps({
-            "schema_version": MANIFEST_SCHEMA_VERSION, "recorded_at_ns": self.recorded_at_ns,
-            "packer_version": self.packer_version, "pipelines": self.pipelines,
-            "files": self.files, "checks": self.checks, "previews": self.previews,
-            "head_hash": self.head_hash, "payload_offset": self.payload_offset,
-            "output_bytes": self.output_bytes, "assets": [a.row() for a in self.assets],
-        }, separators=(",", ":")).encode("utf-8")
+        return b"".join(self.chunks())
+
+    def chunks(self, files: Iterable[list[Any]] | None = None) -> Iterator[bytes]:
+        """The manifest's compact JSON in pieces; `files` streams the rows instead of `files`."""
+        return _json_chunks([
+            ("schema_version", MANIFEST_SCHEMA_VERSION), ("recorded_at_ns", self.recorded_at_ns),
+            ("packer_version", self.packer_version), ("pipelines", self.pipelines),
+            ("files", _Rows(self.files if files is None else files)), ("checks", self.checks),
+            ("previews", self.previews), ("head_hash", self.head_hash),
+            ("payload_offset", self.payload_offset), ("output_bytes", self.output_bytes),
+            ("assets", _Rows(a.row() for a in self.assets)),
+        ])
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Manifest | None:
@@ -130,6 +137,42 @@ class Manifest:
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return None
         return manifest
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """A JSON array whose elements are encoded and written one at a time."""
+
+    rows: Iterable[Any]
+
+
+_WRITE_CHUNK = 1 << 18
+_dumps = functools.partial(json.dumps, separators=(",", ":"))
+
+
+def _json_chunks(fields: list[tuple[str, Any]]) -> Iterator[bytes]:
+    """`json.dumps(dict(fields), separators=(",", ":"))` in pieces of about _WRITE_CHUNK bytes,
+    a `_Rows` value's elements encoded one by one: the same bytes, never the whole text."""
+    pending: list[str] = ["{"]
+    size = 0
+    for index, (key, value) in enumerate(fields):
+        pending.append(("," if index else "") + _dumps(key) + ":")
+        if not isinstance(value, _Rows):
+            pending.append(_dumps(value))
+            continue
+        pending.append("[")
+        separator = ""
+        for row in value.rows:
+            piece = separator + _dumps(row)
+            separator = ","
+            pending.append(piece)
+            size += len(piece)
+            if size >= _WRITE_CHUNK:
+                yield "".join(pending).encode("utf-8")
+                pending, size = [], 0
+        pending.append("]")
+    pending.append("}")
+    yield "".join(pending).encode("utf-8")
 
 
 def _int(value: object) -> int:
@@ -193,21 +236,25 @@ def record(
         paths.append(f"{build}/{PREVIEWS_DIR}/{name}")
         checks[f"{build}/{PREVIEWS_DIR}/{name}"] = digest
     base = str(project.root)
-    files: list[list[Any]] = []
     missing = object()
-    for index, path in enumerate(paths):
-        known: Any = missing
-        if index < reusable and path != cache_rel and seen is not None:
-            known = seen.get(path, missing)
-        fp = fingerprint(f"{base}/{path}") if known is missing else known
-        files.append([path] if fp is None else [path, *fp])
+
+    def files() -> Iterator[list[Any]]:
+        # Stat'ed while the rows are written (no 60k-row list at 10k assets); nothing written
+        # here is fingerprinted (assets/.prometeu/ is not walked).
+        for index, path in enumerate(paths):
+            known: Any = missing
+            if index < reusable and path != cache_rel and seen is not None:
+                known = seen.get(path, missing)
+            fp = fingerprint(f"{base}/{path}") if known is missing else known
+            yield [path] if fp is None else [path, *fp]
+
     manifest = Manifest(
         recorded_at_ns=started_at_ns, packer_version=packer_version, pipelines=pipelines,
-        files=files, checks=checks, previews=sorted(preview_hashes), head_hash=hash_bytes(head),
+        files=[], checks=checks, previews=sorted(preview_hashes), head_hash=hash_bytes(head),
         payload_offset=payload_offset, output_bytes=output_bytes, assets=assets,
     )
     with contextlib.suppress(OSError):
-        atomic_write_bytes(manifest_path(project), manifest.to_bytes())
+        atomic_write_chunks(manifest_path(project), manifest.chunks(files()))
 
 
 def load(project: Project) -> Manifest | None:
