@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
 from packer import __version__
 from packer.build.emit import BuiltAsset
@@ -27,12 +26,16 @@ def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
     has an entry per asset.
     """
     by_id = {b.work.asset_id: b for b in built}
-    rows: list[dict[str, Any]] = []
-    for entry in header.entries:
+    # Encoded row by row: the bytes of canonical_json_bytes of the whole document (sorted keys
+    # put "assets" first), without a list of 10k row dicts and their whole text at once.
+    out = bytearray(b'{"assets":[')
+    for index, entry in enumerate(header.entries):
         asset = by_id[entry.asset_id]
         work = asset.work
         preview = asset.preview_name
-        rows.append({
+        if index:
+            out += b","
+        out += canonical_json_bytes({
             "asset_id": entry.asset_id,
             "asset_uuid": work.decl.asset_uuid,
             "asset_name": work.decl.name,
@@ -46,12 +49,13 @@ def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
             "preview": f"{PREVIEWS_DIR}/{preview}" if preview else None,
             "tool_metadata": asset.tool_metadata,
         })
-    return canonical_json_bytes({
+    out += b"],"
+    out += canonical_json_bytes({
         "schema_version": TOOL_METADATA_SCHEMA_VERSION,
         "packer_version": __version__,
         "hash_algorithm": HASH_ALGORITHM,
-        "assets": rows,
-    })
+    })[1:]
+    return bytes(out)
 
 
 def small_outputs(header: Header, built: list[BuiltAsset]) -> dict[str, bytes]:
