@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, diagnostic, plural
 from packer.errors import RegistryError, WorkspaceNotInitialisedError
-from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
+from packer.files.declaration import DECLARATION_FILE, AssetDeclaration, SharedBlocks
 from packer.files.lock import read_lock
 from packer.files.project import Project
 from packer.files.registry import Registry, RegistryEntry
@@ -207,6 +207,7 @@ def _build_snapshot(
 
     records: list[AssetRecord] = []
     real_assets = os.path.realpath(assets_dir)  # once: each root then costs an lstat or two
+    shared = SharedBlocks()  # equal output/preload blocks parsed once per scan
     for root in sorted(anchors | set(entries_by_root)):
         token.raise_if_cancelled()
         owned = entries_by_root.get(root, [])
@@ -229,14 +230,14 @@ def _build_snapshot(
                     root=root, asset_id=asset_id,
                 ))
             else:
-                read = read_anchor(assets_dir, real_assets, root, asset_id)
+                read = read_anchor(assets_dir, real_assets, root, asset_id, shared=shared)
                 diags.extend(d for d in read.diagnostics
                              if d.code not in {"PK106", "PK112", "PK114"})
         elif root in anchors:
             state = AssetState.REGISTERED if entry else AssetState.UNREGISTERED
             files = files_under(walk, root)
             read = read_anchor(assets_dir, real_assets, root, asset_id,
-                               plain_files_under(walk, root, files))
+                               plain_files_under(walk, root, files), shared=shared)
             diags.extend(read.diagnostics)
             owner = _nesting_owner(root, anchors)
             if owner is not None:
