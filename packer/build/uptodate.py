@@ -21,6 +21,7 @@ manifest is re-stamped, so the next no-op needs none.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import time
@@ -195,16 +196,23 @@ def _racy(fp: list[Any], racy_after: int) -> bool:
 
 def workspace_paths(
     project: Project, walk: WalkSummary, inputs: list[str]
-) -> list[str]:
-    """Project-relative paths of everything outside build/ that the build's output depends on."""
+) -> Iterator[str]:
+    """Project-relative paths of everything outside build/ that the build's output depends on,
+    one at a time (60k at 10k assets): `workspace_path_count` of them."""
     root = project.root
-    paths = [os.path.relpath(p, root) for p in
-             (root / "prometeu.json", project.registry_path, project.cache_path)]
-    paths.extend(f"{ASSETS_DIR}/{d}" if d else ASSETS_DIR for d in walk.folders)
-    paths.extend(f"{ASSETS_DIR}/{a}/asset.json" if a else f"{ASSETS_DIR}/asset.json"
-                 for a in walk.anchors)
-    paths.extend(inputs)
-    return [p.replace(os.sep, "/") for p in paths]
+    for project_file in (root / "prometeu.json", project.registry_path, project.cache_path):
+        yield os.path.relpath(project_file, root).replace(os.sep, "/")
+    for folder in walk.folders:
+        yield (f"{ASSETS_DIR}/{folder}" if folder else ASSETS_DIR).replace(os.sep, "/")
+    for anchor in walk.anchors:
+        yield (f"{ASSETS_DIR}/{anchor}/asset.json" if anchor
+               else f"{ASSETS_DIR}/asset.json").replace(os.sep, "/")
+    for listed in inputs:
+        yield listed.replace(os.sep, "/")
+
+
+def workspace_path_count(walk: WalkSummary, inputs: list[str]) -> int:
+    return 3 + len(walk.folders) + len(walk.anchors) + len(inputs)
 
 
 def record(
@@ -223,17 +231,17 @@ def record(
     one in the same tick is racy (the stat came after `started_at_ns`).
     """
     build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
-    paths = workspace_paths(project, walk, inputs)
     cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
-    reusable = len(paths) if seen else 0
+    reusable = workspace_path_count(walk, inputs) if seen else 0
     checks = {os.path.relpath(project.cache_path, project.root).replace(os.sep, "/"):
               cache_digest}
-    paths.extend(f"{build}/{name}" for name in (ARTIFACT, ASSET_TABLE, PRELOAD, TOOL_METADATA))
+    outputs = [f"{build}/{name}" for name in (ARTIFACT, ASSET_TABLE, PRELOAD, TOOL_METADATA)]
     checks.update({f"{build}/{name}": hash_bytes(data) for name, data in small.items()})
-    paths.append(f"{build}/{PREVIEWS_DIR}")
+    outputs.append(f"{build}/{PREVIEWS_DIR}")
     for name, digest in sorted(preview_hashes.items()):
-        paths.append(f"{build}/{PREVIEWS_DIR}/{name}")
+        outputs.append(f"{build}/{PREVIEWS_DIR}/{name}")
         checks[f"{build}/{PREVIEWS_DIR}/{name}"] = digest
+    paths = itertools.chain(workspace_paths(project, walk, inputs), outputs)
     base = str(project.root)
     missing = object()
 
