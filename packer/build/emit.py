@@ -128,6 +128,21 @@ def emit_assets(
     return built
 
 
+def produce(
+    work: AssetWork, view: CacheView, previous: BinaryIO | None, store: PayloadStore,
+    token: CancellationToken,
+) -> BuiltAsset:
+    """One asset's payload as `emit_assets` makes it (reused when intact, else encoded),
+    without publishing anything. Raises FormatError when a miss's inputs break its format."""
+    asset = _reuse(work, view, previous, token) if work.decision.hit else None
+    return asset if asset is not None else _encode(work, store, token)
+
+
+def publish(op: Operation, asset: BuiltAsset) -> None:
+    """The cache_hit or cache_miss event `emit_assets` publishes for this asset."""
+    _publish(op, asset)
+
+
 def _megabytes(count: int) -> str:
     return f"{count / 1_000_000:.1f}"
 
@@ -159,7 +174,8 @@ def _reuse(
 
 
 def _encode(
-    work: AssetWork, store: PayloadStore, token: CancellationToken, real_assets: str | None
+    work: AssetWork, store: PayloadStore, token: CancellationToken,
+    real_assets: str | None = None,
 ) -> BuiltAsset:
     inside = None if real_assets is None else InsideRoot.below(real_assets, work.record.root)
     encoded = work.pipeline.encode(work.decl, work.root_path, token, root=work.record.root,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from packer import __version__
 from packer.build.emit import BuiltAsset
 from packer.build.hashing import HASH_ALGORITHM, hash_bytes
 from packer.build.layout import pack_prelude
-from packer.build.plan import Header
+from packer.build.plan import Header, PlannedEntry
 from packer.build.staging import ASSET_TABLE, PRELOAD, PREVIEWS_DIR, TOOL_METADATA
 from packer.files.atomic import canonical_json_bytes
 from packer.files.safe_read import open_file, read_regular
@@ -30,25 +31,9 @@ def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
     # put "assets" first), without a list of 10k row dicts and their whole text at once.
     out = bytearray(b'{"assets":[')
     for index, entry in enumerate(header.entries):
-        asset = by_id[entry.asset_id]
-        work = asset.work
-        preview = asset.preview_name
         if index:
             out += b","
-        out += canonical_json_bytes({
-            "asset_id": entry.asset_id,
-            "asset_uuid": work.decl.asset_uuid,
-            "asset_name": work.decl.name,
-            "root": work.record.root,
-            "type": work.decl.type,
-            "format": work.decl.output.format,
-            "format_version": work.pipeline.format_version,
-            "inputs": [{"role": i.role, "path": i.path, "size": i.size, "hash": i.hash}
-                       for i in work.inputs],
-            "payload": {"offset": entry.offset, "size": entry.size, "hash": asset.payload_hash},
-            "preview": f"{PREVIEWS_DIR}/{preview}" if preview else None,
-            "tool_metadata": asset.tool_metadata,
-        })
+        out += canonical_json_bytes(tool_metadata_row(entry, by_id[entry.asset_id]))
     out += b"],"
     out += canonical_json_bytes({
         "schema_version": TOOL_METADATA_SCHEMA_VERSION,
@@ -56,6 +41,26 @@ def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
         "hash_algorithm": HASH_ALGORITHM,
     })[1:]
     return bytes(out)
+
+
+def tool_metadata_row(entry: PlannedEntry, asset: BuiltAsset) -> dict[str, Any]:
+    """One asset's row of `asset_table_metadata.json` (`entry`: its placed header entry)."""
+    work = asset.work
+    preview = asset.preview_name
+    return {
+        "asset_id": entry.asset_id,
+        "asset_uuid": work.decl.asset_uuid,
+        "asset_name": work.decl.name,
+        "root": work.record.root,
+        "type": work.decl.type,
+        "format": work.decl.output.format,
+        "format_version": work.pipeline.format_version,
+        "inputs": [{"role": i.role, "path": i.path, "size": i.size, "hash": i.hash}
+                   for i in work.inputs],
+        "payload": {"offset": entry.offset, "size": entry.size, "hash": asset.payload_hash},
+        "preview": f"{PREVIEWS_DIR}/{preview}" if preview else None,
+        "tool_metadata": asset.tool_metadata,
+    }
 
 
 def small_outputs(header: Header, built: list[BuiltAsset]) -> dict[str, bytes]:

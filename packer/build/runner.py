@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packer.build import uptodate
+from packer.build import patch, uptodate
 from packer.build.artifact import PayloadStore, read_previous_artifact, write_artifact
 from packer.build.buildlock import build_lock
 from packer.build.cache import (
@@ -124,10 +124,16 @@ class _BuildRun:
     def _run(self) -> BuildResult:
         started_at_ns = time.time_ns()
         if self.use_cache:
+            difference = uptodate.Difference()
             manifest = uptodate.check(self.project, self.token, packer_version=PACKER_VERSION,
-                                      pipelines=_pipeline_versions(), seen=self.seen)
+                                      pipelines=_pipeline_versions(), seen=self.seen,
+                                      difference=difference)
             if manifest is not None:
                 return self._finish_unchanged(manifest)
+            # Only a few known assets changed: rebuild just those (None: it cannot prove that)
+            patched = patch.attempt(self, difference, started_at_ns)
+            if patched is not None:
+                return patched
         uptodate.forget(self.project)  # before build/ or cache.json can change
         for action in recover_staging(self.build_dir):
             self._add([diagnostic("PK208", f"build/.staging: {action}")])

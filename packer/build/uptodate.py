@@ -101,6 +101,7 @@ class Manifest:
     payload_offset: int
     output_bytes: int
     assets: list[NoopAsset] = field(default_factory=list)
+    raw: bytes = b""  # the bytes it was read from (a patch build keeps most of them)
 
     def to_bytes(self) -> bytes:
         return b"".join(self.chunks())
@@ -133,6 +134,7 @@ class Manifest:
                 output_bytes=_int(data["output_bytes"]),
                 assets=[NoopAsset(_int(a), str(r), str(n), _int(o), _int(s), str(h), _int(b))
                         for a, r, n, o, s, h, b in data["assets"]],
+                raw=raw,
             )
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return None
@@ -230,17 +232,9 @@ def record(
     the file is safe: a change after that stat gives a fingerprint that no longer matches, and
     one in the same tick is racy (the stat came after `started_at_ns`).
     """
-    build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
     cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
     reusable = workspace_path_count(walk, inputs) if seen else 0
-    checks = {os.path.relpath(project.cache_path, project.root).replace(os.sep, "/"):
-              cache_digest}
-    outputs = [f"{build}/{name}" for name in (ARTIFACT, ASSET_TABLE, PRELOAD, TOOL_METADATA)]
-    checks.update({f"{build}/{name}": hash_bytes(data) for name, data in small.items()})
-    outputs.append(f"{build}/{PREVIEWS_DIR}")
-    for name, digest in sorted(preview_hashes.items()):
-        outputs.append(f"{build}/{PREVIEWS_DIR}/{name}")
-        checks[f"{build}/{PREVIEWS_DIR}/{name}"] = digest
+    outputs, checks = _output_rows(project, small, preview_hashes, cache_digest)
     paths = itertools.chain(workspace_paths(project, walk, inputs), outputs)
     base = str(project.root)
     missing = object()
@@ -264,6 +258,84 @@ def record(
         atomic_write_chunks(manifest_path(project), manifest.chunks(files()))
 
 
+def _output_rows(
+    project: Project, small: dict[str, bytes], preview_hashes: dict[str, str],
+    cache_digest: str,
+) -> tuple[list[str], dict[str, str]]:
+    """The build/ paths a manifest lists after the workspace's, and every content check."""
+    build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
+    checks = {os.path.relpath(project.cache_path, project.root).replace(os.sep, "/"):
+              cache_digest}
+    paths = [f"{build}/{name}" for name in (ARTIFACT, ASSET_TABLE, PRELOAD, TOOL_METADATA)]
+    checks.update({f"{build}/{name}": hash_bytes(data) for name, data in small.items()})
+    paths.append(f"{build}/{PREVIEWS_DIR}")
+    for name, digest in sorted(preview_hashes.items()):
+        paths.append(f"{build}/{PREVIEWS_DIR}/{name}")
+        checks[f"{build}/{PREVIEWS_DIR}/{name}"] = digest
+    return paths, checks
+
+
+def _row_bytes(path: str, fp: Fingerprint | None) -> bytes:
+    return json.dumps([path] if fp is None else [path, *fp], separators=(",", ":")).encode()
+
+
+def record_patched(
+    project: Project, previous: Manifest, *, started_at_ns: int, changed: list[str],
+    seen: dict[str, Fingerprint | None], assets: list[NoopAsset], head: bytes,
+    payload_offset: int, output_bytes: int, small: dict[str, bytes],
+    preview_hashes: dict[str, str], cache_digest: str,
+) -> bool:
+    """`record` after a patch build (same bytes as `record` would write), from the previous
+    manifest's own bytes: its workspace rows are kept as they are, but the `changed` ones (from
+    `seen`, as `record` does) and cache.json's; the build/ rows, checks and assets anew. False
+    (nothing written) when the previous bytes are not laid out as expected."""
+    raw = previous.raw
+    build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
+    start = raw.find(b',"files":[') + len(b',"files":[')
+    first_output = b",[" + json.dumps(f"{build}/{ARTIFACT}").encode() + b","
+    end = raw.find(first_output)
+    if start < len(b',"files":[') or end < start or raw.count(first_output) != 1:
+        return False
+    workspace = raw[start:end]
+    cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
+    base = str(project.root)
+    fresh = {path: seen.get(path) for path in changed}
+    fresh[cache_rel] = fingerprint(f"{base}/{cache_rel}")
+    for path, fp in fresh.items():
+        encoded = b"[" + json.dumps(path).encode()
+        found = [at for closing in (b",", b"]")
+                 for at in _all(workspace, encoded + closing)]
+        if len(found) != 1:
+            return False
+        row_end = workspace.index(b"]", found[0] + len(encoded)) + 1
+        workspace = workspace[:found[0]] + _row_bytes(path, fp) + workspace[row_end:]
+    outputs, checks = _output_rows(project, small, preview_hashes, cache_digest)
+    rows = b",".join(_row_bytes(path, fingerprint(f"{base}/{path}")) for path in outputs)
+    manifest = Manifest(
+        recorded_at_ns=started_at_ns, packer_version=previous.packer_version,
+        pipelines=previous.pipelines, files=[], checks=checks, previews=sorted(preview_hashes),
+        head_hash=hash_bytes(head), payload_offset=payload_offset, output_bytes=output_bytes,
+        assets=assets,
+    )
+    data = manifest.to_bytes()
+    empty = b',"files":[],"checks":'
+    if data.count(empty) != 1:
+        return False
+    data = data.replace(empty, b',"files":[' + workspace + b"," + rows + b'],"checks":')
+    with contextlib.suppress(OSError):
+        atomic_write_bytes(manifest_path(project), data)
+    return True
+
+
+def _all(data: bytes, marker: bytes) -> list[int]:
+    found = []
+    at = data.find(marker)
+    while at >= 0:
+        found.append(at)
+        at = data.find(marker, at + 1)
+    return found
+
+
 def load(project: Project) -> Manifest | None:
     try:
         raw = read_regular(manifest_path(project), follow_symlinks=False,
@@ -273,15 +345,26 @@ def load(project: Project) -> Manifest | None:
     return Manifest.from_bytes(raw)
 
 
+@dataclass(slots=True)
+class Difference:
+    """What a failed check saw (filled only when `check` is given one): for a patch build."""
+
+    manifest: Manifest | None = None  # the usable manifest the check compared against
+    changed: list[str] = field(default_factory=list)  # paths whose fingerprint differs
+    racy: list[str] = field(default_factory=list)  # unchanged paths in the racy window
+
+
 def check(
     project: Project, token: CancellationToken, *, packer_version: str,
     pipelines: dict[str, int], seen: dict[str, Fingerprint | None] | None = None,
+    difference: Difference | None = None,
 ) -> Manifest | None:
     """The manifest when nothing it lists changed (racy entries checked by content), else None.
 
     A build that is not up to date stats the same paths again when it records its own manifest:
     when `seen` is given, a failed check stats every listed path (not only up to the first
-    difference) and leaves each fingerprint there for `record` to reuse.
+    difference) and leaves each fingerprint there for `record` to reuse. When `difference` is
+    given (with `seen`), it receives the manifest and every changed and racy path.
     """
     now_ns = time.time_ns()
     manifest = load(project)
@@ -302,16 +385,20 @@ def check(
             fp = fingerprint(f"{base}/{path}")
             if seen is not None:
                 seen[path] = fp
-            if changed:
+            if changed and difference is None:
                 continue  # only stat-ing for `seen`
-            if fp is None:
-                changed = len(row) != 1
-            elif fp != row[1:]:
+            differs = len(row) != 1 if fp is None else fp != row[1:]
+            if differs:
                 changed = True
-            elif _racy(fp, racy_after):
+                if difference is not None:
+                    difference.changed.append(path)
+            elif fp is not None and _racy(fp, racy_after):
                 racy.append(row)
             if changed and seen is None:
                 return None
+    if difference is not None:
+        difference.manifest = manifest
+        difference.racy = [row[0] for row in racy]
     if changed:
         return None
     if racy:

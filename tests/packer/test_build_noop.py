@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from packer.build import BuildResult, build, runner, uptodate
+from packer.build import BuildResult, build, patch, runner, uptodate
 from packer.files.project import Project
 from packer.formats.raw import RAW_PIPELINE
 from packer.lane.cancellation import CancellationToken
@@ -35,17 +35,24 @@ from tests.packer.build_support import (
 
 
 class ScanSpy:
-    """Counts the scans the build starts (a no-op by the manifest starts none)."""
+    """Counts the scans and patch builds the build starts (a no-op by the manifest does none)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.scans = 0
         real = scan.build_snapshot_and_walk
+        real_patch = patch.attempt
 
         def counted(*args: Any, **kwargs: Any) -> Any:
             self.scans += 1
             return real(*args, **kwargs)
 
+        def counted_patch(*args: Any, **kwargs: Any) -> Any:
+            result = real_patch(*args, **kwargs)
+            self.scans += result is not None
+            return result
+
         monkeypatch.setattr(runner, "build_snapshot_and_walk", counted)
+        monkeypatch.setattr(patch, "attempt", counted_patch)
 
     def fast(self, action: Callable[[], BuildResult]) -> tuple[bool, BuildResult]:
         before = self.scans
@@ -303,15 +310,17 @@ def test_a_change_after_the_check_stat_is_never_hidden(
     project = built(tmp_path)
     data = project.assets_dir / "raw/a/data.bin"
     data.write_bytes(b"beta")
-    real_scan = vars(runner)["build_snapshot_and_walk"]  # the spy's counting wrapper
+    real_check = uptodate.check
 
-    def change_then_scan(*args: Any, **kwargs: Any) -> Any:
+    def check_then_change(*args: Any, **kwargs: Any) -> Any:
+        found = real_check(*args, **kwargs)
         data.write_bytes(b"gamma!")  # another size: a different fingerprint whatever the tick
-        return real_scan(*args, **kwargs)
+        return found
 
-    monkeypatch.setattr(runner, "build_snapshot_and_walk", change_then_scan)
+    # After the check's stat, before the build (a scan or a patch build) reads the file.
+    monkeypatch.setattr(uptodate, "check", check_then_change)
     assert build(project).succeeded
-    monkeypatch.setattr(runner, "build_snapshot_and_walk", real_scan)
+    monkeypatch.setattr(uptodate, "check", real_check)
     assert not spy.fast(lambda: build(project))[0]  # stat of gamma != the recorded beta
 
 

@@ -1,0 +1,142 @@
+"""Per-asset byte spans of the build's JSON documents, so a patch build re-serialises only
+the rows it changes (parsing and dumping a 10k-asset document costs ≈ 0.1 s each way).
+
+Each document holds one object per asset, in asset_id order, and each object starts with a
+fixed key: `{"asset_id":` (the header's asset table and asset_table_metadata.json, canonical
+JSON with sorted keys) or `{"asset_uuid":"` (cache.json entries, pydantic's field order). JSON
+escapes every `"` inside a string, so such a marker can only occur where an object starts. A
+document is split only when the marker occurs exactly once per asset: a runtime metadata
+value holding an object with that same first key (never made by today's pipelines) gives a
+count that does not match, and the caller falls back to the normal path. Every row's leading
+asset id is checked too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+ASSET_ID = b'{"asset_id":'
+ASSET_UUID = b'{"asset_uuid":"'
+PAYLOAD_HASH = b'"payload":{"hash":"'
+CACHE_PREFIX = re.compile(
+    rb'\{"schema_version":1,"hash_algorithm":"xxh3_128","started_at_ns":(\d+),'
+    rb'"artifact":\{"header_hash":"([0-9a-f]+)","size":(\d+)\},"assets":\{'
+)
+
+
+class SpliceError(ValueError):
+    """The document is not split as expected: the patch build cannot rely on it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """`data` = data[:starts[0]] + rows joined by "," + data[ends[-1]:]."""
+
+    data: bytes
+    starts: list[int]
+    ends: list[int]
+
+    def row(self, index: int) -> bytes:
+        return self.data[self.starts[index]:self.ends[index]]
+
+    def join(self, rows: Iterable[bytes], *, head: bytes | None = None) -> bytes:
+        start = self.data[:self.starts[0]] if head is None else head
+        return start + b",".join(rows) + self.data[self.ends[-1]:]
+
+
+def _positions(data: bytes, marker: bytes, count: int) -> list[int]:
+    if count == 0 or data.count(marker) != count:
+        raise SpliceError(f"{marker.decode()} does not occur once per asset")
+    found = []
+    at = -1
+    for _ in range(count):
+        at = data.find(marker, at + 1)
+        found.append(at)
+    return found
+
+
+def _split(data: bytes, starts: list[int], last_end: int) -> Rows:
+    ends = [s - 1 for s in starts[1:]]
+    ends.append(last_end)
+    for end in ends[:-1]:
+        if data[end:end + 1] != b",":
+            raise SpliceError("rows are not separated by commas")
+    return Rows(data, starts, ends)
+
+
+def _check_ids(data: bytes, starts: list[int], ids: list[int], marker: bytes) -> None:
+    for start, asset_id in zip(starts, ids, strict=True):
+        key = marker + str(asset_id).encode() + b","
+        if not data.startswith(key, start):
+            raise SpliceError(f"row of asset #{asset_id} is not where expected")
+
+
+def table_rows(table: bytes, ids: list[int]) -> Rows:
+    """The header's asset_table (`[row,…]`, canonical JSON)."""
+    if not (table.startswith(b"[") and table.endswith(b"]")):
+        raise SpliceError("the asset table is not a JSON array")
+    starts = _positions(table, ASSET_ID, len(ids))
+    if starts[0] != 1:
+        raise SpliceError("the asset table does not start with a row")
+    _check_ids(table, starts, ids, ASSET_ID)
+    return _split(table, starts, len(table) - 1)
+
+
+def tool_rows(document: bytes, ids: list[int], tail: bytes) -> Rows:
+    """asset_table_metadata.json: `{"assets":[row,…]` + `tail` (the keys after "assets")."""
+    if not (document.startswith(b'{"assets":[') and document.endswith(tail)):
+        raise SpliceError("asset_table_metadata.json does not have the expected shape")
+    starts = _positions(document, ASSET_ID, len(ids))
+    _positions(document, PAYLOAD_HASH, len(ids))  # one payload object per row, no other
+    if starts[0] != len(b'{"assets":['):
+        raise SpliceError("asset_table_metadata.json does not start with a row")
+    _check_ids(document, starts, ids, ASSET_ID)
+    return _split(document, starts, len(document) - len(tail))
+
+
+def cache_rows(document: bytes, ids: list[int]) -> tuple[Rows, tuple[int, str, int]]:
+    """cache.json's entries (`"<id>":{…}` each) and (started_at_ns, header_hash, size)."""
+    prefix = CACHE_PREFIX.match(document)
+    if prefix is None or not document.endswith(b"}}"):
+        raise SpliceError("cache.json does not have the expected shape")
+    values = _positions(document, ASSET_UUID, len(ids))
+    starts = []
+    for at, asset_id in zip(values, ids, strict=True):
+        key = b'"' + str(asset_id).encode() + b'":'
+        if document[at - len(key):at] != key:
+            raise SpliceError(f"cache entry of asset #{asset_id} is not where expected")
+        starts.append(at - len(key))
+    if starts[0] != prefix.end():
+        raise SpliceError("cache.json's entries do not start after its header")
+    started, header_hash, size = prefix.groups()
+    return _split(document, starts, len(document) - 2), (
+        int(started), header_hash.decode(), int(size))
+
+
+def cache_prefix(started_at_ns: int, header_hash: str, size: int) -> bytes:
+    """What pydantic writes before cache.json's first entry (CACHE_PREFIX)."""
+    return (b'{"schema_version":1,"hash_algorithm":"xxh3_128","started_at_ns":'
+            + str(started_at_ns).encode() + b',"artifact":{"header_hash":"'
+            + header_hash.encode() + b'","size":' + str(size).encode() + b'},"assets":{')
+
+
+def entry_value(row: bytes) -> bytes:
+    """A cache.json row `"<id>":{…}` without its key."""
+    return row[row.index(b":") + 1:]
+
+
+def with_table_offset(row: bytes, offset: int) -> bytes:
+    """A table row with its own `offset` (the last but one key: only `size` follows it)."""
+    at = row.rindex(b',"offset":') + len(b',"offset":')
+    end = row.index(b",", at)
+    return row[:at] + str(offset).encode() + row[end:]
+
+
+def with_tool_offset(row: bytes, offset: int) -> bytes:
+    """A tool metadata row with its payload's `offset` (the payload's keys: hash, offset, size)."""
+    at = row.index(PAYLOAD_HASH) + len(PAYLOAD_HASH)
+    at = row.index(b'"offset":', at) + len(b'"offset":')
+    end = row.index(b",", at)
+    return row[:at] + str(offset).encode() + row[end:]
