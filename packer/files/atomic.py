@@ -41,8 +41,9 @@ def _fsync_dir(directory: Path) -> None:
 
 def _new_temp_file(path: Path) -> tuple[int, Path]:
     """`.<name>.<random>.tmp` beside `path`, created 0o666 so the umask decides its mode (as for
-    any new file; mkstemp would make it 0o600 and other users would lose read access)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    any new file; mkstemp would make it 0o600 and other users would lose read access).
+    os.open already makes the descriptor non-inheritable (PEP 446): no O_CLOEXEC needed."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL
     for _ in range(100):
         tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
         try:
