@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Literal
 
 import xxhash
-from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
 
 from packer.build.hashing import HASH_ALGORITHM, hash_bytes
 from packer.files.atomic import atomic_write_chunks, canonical_json_bytes
@@ -123,6 +123,19 @@ def load_cache(path: Path) -> LoadedCache:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         return LoadedCache(None, f"{path.name} is invalid at {where}: {first['msg']}")
+
+
+_KEY = TypeAdapter(str)
+
+
+def cache_json_bytes(cache: BuildCache) -> bytes:
+    """`cache.model_dump_json()`, byte for byte, one entry per call: one call for a 10k
+    cache holds the GIL for 70-150 ms (the worst stall of the Studio's GUI thread at the end
+    of a 10k build); between entries the interpreter can switch threads."""
+    head = cache.model_dump_json(exclude={"assets"}).encode("utf-8")  # "assets" comes last
+    entries = b",".join(_KEY.dump_json(key) + b":" + entry.model_dump_json().encode("utf-8")
+                        for key, entry in cache.assets.items())
+    return head[:-1] + b',"assets":{' + entries + b"}}"
 
 
 def save_cache(

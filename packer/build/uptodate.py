@@ -43,7 +43,7 @@ from packer.build.staging import (
 from packer.files.atomic import atomic_write_bytes, atomic_write_chunks
 from packer.files.lock import read_lock
 from packer.files.project import ASSETS_DIR, Project
-from packer.files.safe_read import MAX_STATE_FILE_BYTES, open_file, read_regular
+from packer.files.safe_read import MAX_STATE_FILE_BYTES, loads_in_pieces, open_file, read_regular
 from packer.lane.cancellation import CancellationToken
 from packer.workspace.scan import WalkSummary
 
@@ -120,7 +120,7 @@ class Manifest:
     @classmethod
     def from_bytes(cls, raw: bytes) -> Manifest | None:
         try:
-            data = json.loads(raw)
+            data = loads_in_pieces(raw)
             if data["schema_version"] != MANIFEST_SCHEMA_VERSION:
                 return None
             manifest = cls(

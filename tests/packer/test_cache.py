@@ -17,6 +17,7 @@ from packer.build.cache import (
     CachedPayload,
     CacheEntry,
     MissReason,
+    cache_json_bytes,
     load_cache,
     save_cache,
 )
@@ -338,3 +339,19 @@ def test_a_cache_write_that_fails_midway_leaves_the_old_cache(tmp_path: Path) ->
         save_cache(path, 2, None, entries())
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["cache.json"]  # no temp file left
+
+
+def test_the_cache_is_written_as_pydantic_writes_it_one_entry_at_a_time(tmp_path: Path) -> None:
+    """cache_json_bytes gives model_dump_json's very bytes (so its digest is unchanged), also
+    with names and metadata that need escaping; an empty cache too."""
+    project = three_assets(tmp_path)
+    add_raw(project, "raw/ünïcode \"quoted\"", b"x" * 10)
+    assert build(project).succeeded
+    cache = load_cache(project.cache_path).cache
+    assert cache is not None and len(cache.assets) == 4
+    odd = next(iter(cache.assets.values())).model_copy(
+        update={"tool_metadata": {"note": "tab\there, é, \u2028, </script>"}})
+    for variant in (cache, cache.model_copy(update={"assets": {**cache.assets, "99": odd}}),
+                    cache.model_copy(update={"assets": {}})):
+        assert cache_json_bytes(variant) == variant.model_dump_json().encode("utf-8")
+    assert project.cache_path.read_bytes() == cache.model_dump_json().encode("utf-8")
