@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSize, Qt, Signal, SignalInstance, Slot
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -53,6 +53,9 @@ class MainWindow(QMainWindow):
     create_requested = Signal()
     recent_requested = Signal(object)  # Path (also: a project folder dropped on the navigator)
     rescan_requested = Signal()
+    rescan_on_focus_toggled = Signal(bool)  # the user turned the focus rescan on or off
+    activated = Signal()  # the window became the active one again (back from another program)
+    deactivated = Signal()  # another program (or window) became the active one
     build_requested = Signal()
     cancel_requested = Signal()
 
@@ -182,6 +185,13 @@ class MainWindow(QMainWindow):
         self.new_asset_action.triggered.connect(self.assets.ask_new_asset)
         assets_menu.addSeparator()
         self.rescan_action = self._action(assets_menu, "&Rescan", self.rescan_requested, "F5")
+        self.rescan_on_focus_action = assets_menu.addAction("Rescan When the Studio Is &Focused")
+        self.rescan_on_focus_action.setCheckable(True)
+        self.rescan_on_focus_action.setChecked(True)
+        self.rescan_on_focus_action.setToolTip(
+            "Rescan the project when you come back to the Studio from another program, so "
+            "files changed there show up without F5 (at most once every few seconds)")
+        self.rescan_on_focus_action.toggled.connect(self.rescan_on_focus_toggled)
         self.build_action = self._action(assets_menu, "&Build", self.build_requested, "Ctrl+B")
         self.cancel_action = self._action(assets_menu, "&Cancel Running Work",
                                           self.cancel_requested, "Ctrl+.")
@@ -313,6 +323,11 @@ class MainWindow(QMainWindow):
                 splitter.setSizes(sizes)
         if 0 <= state.utility_tab < self.utility.count():
             self.utility.setCurrentIndex(state.utility_tab)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.ActivationChange:
+            (self.activated if self.isActiveWindow() else self.deactivated).emit()
+        super().changeEvent(event)
 
     # -- closing --
 
