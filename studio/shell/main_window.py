@@ -20,11 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from packer.mutations import MutationResult
-from packer.workspace.scan import AssetState
+from studio.panels.assets.rows import AssetCounts
 from studio.panels.assets.workspace import AssetsWorkspace
 from studio.panels.prompts import Prompter
 from studio.services.bus import PackerEventsDelivered, StudioBus, Subscription
-from studio.services.session import AssetsListed
 from studio.shell.logs_panel import LogsPanel
 from studio.shell.run_surface import RunSurface
 from studio.shell.state import SelectedAsset, StudioState
@@ -117,6 +116,8 @@ class MainWindow(QMainWindow):
         self.assets.action_panel.applied.connect(self._on_mutation_applied)
         self.assets.new_asset.applied.connect(self._on_mutation_applied)
         self.assets.project_dropped.connect(self.recent_requested)
+        # The navigator's rows are what the counts count: a listing, a rescan's rows, badges.
+        self.assets.navigator.rows_changed.connect(self._on_asset_counts)
 
     # -- the bus --
 
@@ -129,20 +130,12 @@ class MainWindow(QMainWindow):
         self._subscriptions = [
             self.logs.follow(bus),
             *self.run_surface.follow(bus),
-            bus.subscribe(AssetsListed, self._on_assets_listed),
             bus.subscribe(PackerEventsDelivered, self._on_packer_events),
         ]
 
-    def _on_assets_listed(self, event: AssetsListed) -> None:
-        assets = event.listing.assets
-        with_errors = sum(1 for a in assets if a.errors)
-        unregistered = sum(1 for a in assets if a.state is AssetState.UNREGISTERED)
-        parts = [f"{len(assets):,} asset{'' if len(assets) == 1 else 's'}"]
-        if unregistered:
-            parts.append(f"{unregistered:,} unregistered")
-        if with_errors:
-            parts.append(f"{with_errors:,} with errors")
-        self.asset_counts.setText(" · ".join(parts))
+    @Slot(object)
+    def _on_asset_counts(self, counts: AssetCounts) -> None:
+        self.asset_counts.setText(counts.text())
 
     def _on_packer_events(self, event: PackerEventsDelivered) -> None:
         for item in event.items:

@@ -73,11 +73,14 @@ def test_before_validation_the_broken_asset_is_unchecked_not_an_error(
         qtbot.waitUntil(lambda: navigator.row_for(key) is not None, timeout=15_000)
         row = navigator.row_for(key)
         assert row is not None and row.unchecked and row.errors == 0
+        assert window.asset_counts.text() == "3 assets"
         navigator.errors_only.setChecked(True)
         assert navigator.visible_rows() == []
     finally:
         release.set()
     qtbot.waitUntil(lambda: [r.key for r in navigator.visible_rows()] == [key], timeout=15_000)
+    # The status bar counts what the navigator now shows, not the listing made before.
+    assert window.asset_counts.text() == "3 assets · 1 with errors"
     qtbot.waitUntil(lambda: not studio.pool.busy, timeout=15_000)
 
 
