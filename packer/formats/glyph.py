@@ -13,9 +13,7 @@ from array import array
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import cast
-
-from PIL import Image
+from typing import TYPE_CHECKING, cast
 
 from packer.files.declaration import AssetDeclaration
 from packer.files.paths import InsideRoot
@@ -42,6 +40,9 @@ from packer.formats.inputs import (
     read_input,
 )
 from packer.lane.cancellation import CancellationToken
+
+if TYPE_CHECKING:  # Pillow is imported where a tile is decoded: a build that decodes none
+    from PIL import Image  # (a no-op, or a patch of raw or sound assets) never loads it
 
 FORMAT_NAME = "GLYPH/indexed_v1"
 TILES, PALETTES = "tiles", "palettes"
@@ -71,6 +72,8 @@ class _Bank:
 
 def _decode_png(data: bytes) -> Image.Image:
     """Open (not yet decode) a PNG; any decoder complaint is raised as ValueError."""
+    from PIL import Image
+
     try:
         return Image.open(io.BytesIO(data), formats=["PNG"])
     except Exception as exc:  # Pillow raises many types for bad input; all mean "not a PNG"
@@ -354,6 +357,8 @@ def render_preview(payload: bytes, tile_size: int, tile_palettes: list[int]) -> 
     whole sheet is drawn once with the most used palette; only tiles on other palettes are
     drawn again, so a one-palette bank costs a single conversion.
     """
+    from PIL import Image
+
     sheet = Image.frombytes("P", (SHEET_SIZE, SHEET_SIZE), sheet_indices(payload))
     palettes = unpack_palettes(payload[SHEET_BYTES:])
 
