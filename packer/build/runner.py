@@ -60,16 +60,18 @@ def build(
     use_cache: bool = True,
 ) -> BuildResult:
     """Build `build/assets.pa` and its companions. Never raises for bad input: see the outcome."""
-    # Read before the lock for the operation's project_id: an up-to-date or patch build then
-    # need not validate the 10k-entry registry again (check() re-reads it if it was replaced).
-    preloaded = uptodate.load_early(project) if use_cache else None
-    project_id = None if preloaded is None else uptodate.known_project_id(
-        project, preloaded.manifest, PACKER_VERSION)
-    op = Operation(sink or NullSink(), project_id=project_id or project.project_id,
-                   operation="build", token=token)
-    with op, quiet_gc():
-        run = _BuildRun(project, op, Faults.from_environment(), use_cache, preloaded=preloaded)
-        return run.execute()
+    with quiet_gc():  # the manifest's 60k rows are as many containers for the collector
+        # Read before the lock for the operation's project_id: an up-to-date or patch build
+        # then need not validate the registry again (check() re-reads it if it was replaced).
+        preloaded = uptodate.load_early(project) if use_cache else None
+        project_id = None if preloaded is None else uptodate.known_project_id(
+            project, preloaded.manifest, PACKER_VERSION)
+        op = Operation(sink or NullSink(), project_id=project_id or project.project_id,
+                       operation="build", token=token)
+        with op:
+            run = _BuildRun(project, op, Faults.from_environment(), use_cache,
+                            preloaded=preloaded)
+            return run.execute()
 
 
 @dataclass

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import Any
 
-from packer.build import build
+import pytest
+
+from packer.build import build, uptodate
 from packer.lane.events import PackerEvent
 from packer.lane.gcquiet import quiet_gc
 from tests.packer.build_support import add_raw, new_project
@@ -43,3 +46,23 @@ def test_a_build_runs_quiet_and_leaves_nothing_frozen(tmp_path: Path) -> None:
     assert build(project, probe).succeeded
     assert probe.counts and min(probe.counts) > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_the_up_to_date_manifest_is_read_quietly_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read before the operation starts (for its project_id): its rows are tens of thousands of
+    # containers at 10k assets, which would otherwise trigger collections of their own.
+    project = new_project(tmp_path)
+    add_raw(project, "raw/a", b"a" * 100)
+    assert build(project).succeeded
+    counts: list[int] = []
+    real = uptodate.load_early
+
+    def probed(*args: Any, **kwargs: Any) -> Any:
+        counts.append(gc.get_freeze_count())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(uptodate, "load_early", probed)
+    assert build(project).succeeded
+    assert counts and counts[0] > 0
