@@ -11,7 +11,7 @@ assets are "clicked" by selecting them in the navigator. Each wait is a local QE
 
 Prints one `name: value` line per figure, marked against its target (issue 11):
 - window_s: start() → the main window is shown (project opened);
-- navigator_filled_s: window shown → the navigator holds every row of the session's listing;
+- navigator_filled_s: window shown → the navigator's tree holds every row of the listing;
 - cli_build_s: `prometeu-packer build COPY` in a subprocess, as a user runs it (build/ and
   cache.json removed first: a full build); build_s: the same full build from the Studio, Build
   action → the build's terminal event delivered; studio_vs_cli_build_ratio = build_s / cli_build_s
@@ -227,12 +227,13 @@ def cli_build(work: Path) -> float:
 def studio_current(app: StudioApp) -> bool:
     """Nothing left to bring the panels up to date: no job running but the details reads of
     clicks (they are the user's, measured apart), nothing in the lane, the navigator showing
-    the session's listing."""
+    the session's listing, all of it in its tree (a big list is put in in slices)."""
     session, window = app.session, app.window
     if session is None or window is None or session.listing is None:
         return False
     return (not any(not job.interactive for job in app.pool.running()) and app.lane.is_idle()
-            and len(window.assets.navigator.rows()) == len(session.listing.assets))
+            and len(window.assets.navigator.rows()) == len(session.listing.assets)
+            and not window.assets.navigator.filling)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, JsonValue, ValidationError
+from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
 
 from packer.build.hashing import HASH_ALGORITHM, hash_bytes
 from packer.files.atomic import atomic_write_bytes, canonical_json_bytes
@@ -124,9 +124,22 @@ def load_cache(path: Path) -> LoadedCache:
         return LoadedCache(None, f"{path.name} is invalid at {where}: {first['msg']}")
 
 
+_KEY = TypeAdapter(str)
+
+
+def cache_json_bytes(cache: BuildCache) -> bytes:
+    """`cache.model_dump_json()`, byte for byte, one entry per call: one call for a 10k
+    cache holds the GIL for 70-150 ms (the worst stall of the Studio's GUI thread at the end
+    of a 10k build); between entries the interpreter can switch threads."""
+    head = cache.model_dump_json(exclude={"assets"}).encode("utf-8")  # "assets" comes last
+    entries = b",".join(_KEY.dump_json(key) + b":" + entry.model_dump_json().encode("utf-8")
+                        for key, entry in cache.assets.items())
+    return head[:-1] + b',"assets":{' + entries + b"}}"
+
+
 def save_cache(path: Path, cache: BuildCache) -> str:
     """Write the cache atomically; returns the content hash of the bytes written."""
-    data = cache.model_dump_json().encode("utf-8")
+    data = cache_json_bytes(cache)
     atomic_write_bytes(path, data)
     return hash_bytes(data)
 

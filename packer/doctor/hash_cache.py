@@ -11,13 +11,13 @@ one that cannot be written costs time, never correctness. docs/formats.md, "Cont
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packer.build.cache import RACY_WINDOW_NS
 from packer.files.atomic import atomic_write_bytes, canonical_json_bytes
+from packer.files.safe_read import loads_in_pieces
 
 HASHES_FILE = "hashes.json"
 HASHES_SCHEMA_VERSION = 1
@@ -66,7 +66,7 @@ def now_ns() -> int:
 def load_hash_cache(packer_dir: Path) -> HashCache:
     cache = HashCache(packer_dir / HASHES_FILE)
     try:
-        data = json.loads(cache.path.read_bytes())
+        data = loads_in_pieces(cache.path.read_bytes())
         if data.get("schema_version") != HASHES_SCHEMA_VERSION:
             return cache
         for path, row in data["hashes"].items():

@@ -5,25 +5,36 @@ inputs), the per-asset hygiene, and duplicate content (hashing only files that s
 another); it never decodes an input. Format findings come from the validation cache
 (packer.doctor.validation_cache, written by doctor): an asset whose validation is not known there
 is `unchecked` (never `ok`), unless `validate=True` validates it (and saves the cache).
-`get_asset_details` always validates its one asset.
+`get_asset_details` validates its one asset (or, given the listing's `WorkspaceIndex`, takes its
+findings from the validation cache when they are still valid there), and reads only that asset
+when given the index (packer.doctor.one_asset).
 """
 
 from __future__ import annotations
 
 import stat
 from enum import StrEnum
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
-from packer.doctor.hash_cache import load_hash_cache
+from packer.doctor.hash_cache import HashCache, load_hash_cache
 from packer.doctor.hygiene import (
+    WorkspaceFile,
     duplicate_candidates,
     duplicate_diagnostics,
     find_duplicates,
     list_workspace_files,
+    normalised_input,
     record_hygiene,
+)
+from packer.doctor.one_asset import (
+    OneAsset,
+    WorkspaceIndex,
+    normalise_root,
+    read_one_asset,
+    registry_fingerprint,
 )
 from packer.doctor.service import (
     cached_format_findings,
@@ -135,13 +146,13 @@ def _summary_fields(record: AssetRecord, found: list[Diagnostic], check: FormatC
     }
 
 
-def _cheap_findings(project: Project, snapshot: WorkspaceSnapshot, record: AssetRecord
+def _cheap_findings(project: Project, record: AssetRecord, nested: list[str]
                     ) -> list[Diagnostic]:
+    """The record's own findings and its hygiene (`nested`: the roots on disk inside it)."""
     if record.state is AssetState.MISSING:
         return list(record.diagnostics)
-    return [*record.diagnostics, *record_hygiene(
-        record, project.assets_dir / record.root, snapshot.present_roots.nested(record.root)
-    )]
+    return [*record.diagnostics, *record_hygiene(record, project.assets_dir / record.root,
+                                                 nested)]
 
 
 class AssetListing(BaseModel):
@@ -182,19 +193,40 @@ def list_assets_report(
 
     Format findings are the validation cache's; `validate=True` validates every asset the cache
     does not know (decoding its inputs) and saves the cache."""
+    return _list(project, sink, token, validate=validate, indexed=False)[0]
+
+
+def list_assets_indexed(
+    project: Project, sink: EventSink | None = None, token: CancellationToken | None = None,
+) -> tuple[AssetListing, WorkspaceIndex]:
+    """`list_assets_report`, plus the index that lets `get_asset_details` read one asset alone
+    (what the Studio holds between listings)."""
+    listing, index = _list(project, sink, token, validate=False, indexed=True)
+    assert index is not None
+    return listing, index
+
+
+def _list(
+    project: Project, sink: EventSink | None, token: CancellationToken | None, *,
+    validate: bool, indexed: bool,
+) -> tuple[AssetListing, WorkspaceIndex | None]:
     op = Operation(sink or NullSink(), project_id=project.project_id, operation="list",
                    token=token)
     with op:
         op.progress(0, None, phase="scan", summary="Listing assets…")
+        fingerprint = registry_fingerprint(project) if indexed else None  # before it is read
         snapshot = build_snapshot(project, op.token)
-        duplicates = _duplicates_by_root(project, snapshot, op.token)
+        files = list_workspace_files(project.assets_dir, op.token)
+        hashes = load_hash_cache(project.packer_dir)
+        duplicates = _duplicates_by_root(project, snapshot, files, hashes, op.token)
         cache = load_validation_cache(project)
         workspace = [*snapshot.diagnostics, *([cache.problem] if cache.problem else [])]
         summaries = []
         everything = list(workspace)
         for index, record in enumerate(snapshot.assets, start=1):
             op.check_cancelled()
-            found = [*_cheap_findings(project, snapshot, record),
+            found = [*_cheap_findings(project, record,
+                                      snapshot.present_roots.nested(record.root)),
                      *duplicates.get(record.root, ())]
             check = FormatCheck.NOT_APPLICABLE
             if format_applies(record):
@@ -219,15 +251,21 @@ def list_assets_report(
             f"Listed {plural(len(summaries), 'asset')}: {counts_text(errors, warnings)}",
             detail=diagnostics_detail(everything, assets_checked=len(summaries)),
         )
-    return AssetListing(project_id=snapshot.project_id, assets=tuple(summaries),
-                        workspace_diagnostics=tuple(workspace))
+    listing = AssetListing(project_id=snapshot.project_id, assets=tuple(summaries),
+                           workspace_diagnostics=tuple(workspace))
+    return listing, (WorkspaceIndex(snapshot, files, hashes=hashes, validation=cache,
+                                    fingerprint=fingerprint) if indexed else None)
 
 
-def _normalise_root(text: str) -> str:
-    parts = [p for p in PurePosixPath(text.replace("\\", "/")).parts if p not in (".", "/")]
-    if parts and parts[0] == "assets":
-        parts = parts[1:]
-    return "/".join(parts)
+def workspace_index(project: Project, token: CancellationToken | None = None
+                    ) -> WorkspaceIndex:
+    """The index a listing would give, without the listing (after a mutation)."""
+    token = token or CancellationToken()
+    fingerprint = registry_fingerprint(project)
+    snapshot = build_snapshot(project, token)
+    files = list_workspace_files(project.assets_dir, token)
+    return WorkspaceIndex(snapshot, files, hashes=load_hash_cache(project.packer_dir),
+                          validation=load_validation_cache(project), fingerprint=fingerprint)
 
 
 # Workspace findings that mean the registry could not be read (so no id can be found in it).
@@ -248,7 +286,7 @@ def find_record(snapshot: WorkspaceSnapshot, asset: int | str, project: Project)
                    "; nothing is registered yet")
             )
         return found
-    by_root = snapshot.by_root(_normalise_root(asset))
+    by_root = snapshot.by_root(normalise_root(asset))
     if by_root is not None:
         return by_root
     digits = asset.removeprefix("#")
@@ -286,7 +324,7 @@ def _files(record: AssetRecord, root_path: Path) -> tuple[FileInfo, ...]:
     referenced = {DECLARATION_FILE}
     if record.declaration is not None:
         for _role, path in record.declaration.all_inputs():
-            referenced.add("/".join(p for p in PurePosixPath(path).parts if p != "."))
+            referenced.add(normalised_input(path))
     files = []
     for rel in record.files:
         try:
@@ -298,12 +336,12 @@ def _files(record: AssetRecord, root_path: Path) -> tuple[FileInfo, ...]:
 
 
 def _duplicates_by_root(project: Project, snapshot: WorkspaceSnapshot,
+                        files: list[WorkspaceFile], hashes: HashCache,
                         token: CancellationToken) -> dict[str, list[Diagnostic]]:
-    """PK202 findings of the whole workspace, by asset root (one walk, same-size groups only)."""
-    groups = duplicate_candidates(list_workspace_files(project.assets_dir, token))
+    """PK202 findings of the whole workspace, by asset root (same-size groups of `files` only)."""
+    groups = duplicate_candidates(files)
     ids = {r.root: r.asset_id for r in snapshot.assets}
     by_root: dict[str, list[Diagnostic]] = {}
-    hashes = load_hash_cache(project.packer_dir)
     duplicates = find_duplicates(project.assets_dir, groups, token, known=hashes)
     hashes.save()
     for found in duplicate_diagnostics(duplicates, ids):
@@ -330,20 +368,26 @@ def get_asset_details(
     asset: int | str,
     sink: EventSink | None = None,
     token: CancellationToken | None = None,
+    *,
+    index: WorkspaceIndex | None = None,
 ) -> AssetDetails:
-    """One asset by asset_id or root; raises AssetNotFoundError with what was expected."""
-    op = Operation(sink or NullSink(), project_id=project.project_id, operation="details",
-                   token=token)
+    """One asset by asset_id or root; raises AssetNotFoundError with what was expected.
+
+    With `index` (the last listing's), only that asset is read, and the other assets are as the
+    index saw them (packer.doctor.one_asset); the whole workspace is read when it cannot say."""
+    project_id = index.project_id(project) if index is not None else project.project_id
+    op = Operation(sink or NullSink(), project_id=project_id, operation="details", token=token)
     with op:
         op.progress(0, None, phase="scan", summary="Reading asset details…")
-        snapshot = build_snapshot(project, op.token)
-        record = find_record(snapshot, asset, project)
+        one = read_one_asset(project, asset, index, op.token) if index is not None else None
+        if one is None:
+            one = _read_from_snapshot(project, asset, op.token)
+        record = one.record
         root_path = project.assets_dir / record.root
-        found = _cheap_findings(project, snapshot, record)
-        found.extend(format_findings(project, record))
+        found = _cheap_findings(project, record, one.nested)
+        found.extend(_format_findings(project, record, one))
         check = FormatCheck.CHECKED if format_applies(record) else FormatCheck.NOT_APPLICABLE
-        if record.state is not AssetState.MISSING:
-            found.extend(_duplicates_of(project, snapshot, record, op.token))
+        found.extend(one.duplicates)
         decl = record.declaration
         contract = RuntimeContract(
             format=decl.output.format, codec=decl.output.codec, bank_type=decl.bank_type,
@@ -362,3 +406,21 @@ def get_asset_details(
             affected=(record.affected(),),
         )
     return details
+
+
+def _read_from_snapshot(project: Project, asset: int | str, token: CancellationToken
+                        ) -> OneAsset:
+    snapshot = build_snapshot(project, token)
+    record = find_record(snapshot, asset, project)
+    duplicates = ([] if record.state is AssetState.MISSING
+                  else _duplicates_of(project, snapshot, record, token))
+    return OneAsset(record, snapshot.present_roots.nested(record.root), duplicates, None)
+
+
+def _format_findings(project: Project, record: AssetRecord, one: OneAsset) -> list[Diagnostic]:
+    """The validation cache's findings while they hold, else a validation of this asset."""
+    if one.validation is not None and format_applies(record):
+        known = one.validation.lookup(record.root, validation_key(record))
+        if known is not None:
+            return list(known)
+    return format_findings(project, record)

@@ -15,7 +15,6 @@ time, never correctness. Two readers may write it at once; each write is atomic,
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from packer.build.hashing import hash_bytes
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.atomic import atomic_write_bytes, canonical_json_bytes
 from packer.files.project import Project
+from packer.files.safe_read import loads_in_pieces
 from packer.formats import pipelines
 from packer.workspace.scan import AssetRecord
 
@@ -139,7 +139,7 @@ def load_validation_cache(project: Project) -> ValidationCache:
     except OSError as exc:
         return _unusable(cache, f"cannot be read: {exc.strerror or exc}")
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = loads_in_pieces(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         return _unusable(cache, f"is not valid JSON ({exc})")
     if not isinstance(data, dict):

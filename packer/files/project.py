@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,13 +88,43 @@ class Project:
     @property
     def project_id(self) -> str:
         """Stable across runs and moves: the registry's id, else prometeu.json's, else derived."""
-        try:
-            return self.load_registry().project_id
-        except (WorkspaceNotInitialisedError, RegistryError):
-            pass
+        known = _registry_project_id(self.registry_path)
+        if known:
+            return known
         if self.file.project_id:
             return self.file.project_id
         return str(uuid.uuid5(_UNINITIALISED_NAMESPACE, self.file.name))
+
+
+# Every operation names its project_id first, and the registry's id is only trusted from a
+# registry that validates whole: 60-80 ms of one pydantic call at 10k assets (holding the GIL:
+# the Studio's GUI stalled at each build's start). So the answer is kept per registry file, and
+# used again while the file's size, times and inode are unchanged (every packer write is an
+# atomic rename: a new inode) and were older than _RACY_NS when it was read (an edit within the
+# same timestamp tick could keep them).
+_RACY_NS = 2_000_000_000
+_REGISTRY_IDS: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+
+
+def _registry_project_id(path: Path) -> str:
+    """The valid registry's project_id, or "" (no registry, or one that cannot be used)."""
+    key = str(path)
+    try:
+        st = os.lstat(path)
+        fingerprint = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    except OSError:
+        fingerprint = None
+    cached = _REGISTRY_IDS.get(key)
+    if fingerprint is not None and cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    started = time.time_ns()
+    try:
+        found = load_registry(path).project_id
+    except (WorkspaceNotInitialisedError, RegistryError):
+        found = ""
+    if fingerprint is not None and max(fingerprint[1], fingerprint[2]) < started - _RACY_NS:
+        _REGISTRY_IDS[key] = (fingerprint, found)
+    return found
 
 
 def is_project_dir(path: Path) -> bool:

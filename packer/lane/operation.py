@@ -7,6 +7,7 @@ stream ends with exactly one terminal event (docs/events.md, "The terminal rule"
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 import traceback
@@ -77,7 +78,9 @@ class Operation:
         self._lock = threading.RLock()
         self._sequence = 0
         self._terminal: PackerEvent | None = None
-        self._last_progress_at = 0.0
+        # -inf, not 0.0: the monotonic clock may start near zero (a machine just booted), and the
+        # first progress must go out whatever it reads.
+        self._last_progress_at = -math.inf
         self._last_progress_done = -1
         self._pending_progress: _PendingProgress | None = None
 
@@ -152,10 +155,9 @@ class Operation:
                 return
             now = time.monotonic()
             is_last = total is not None and done >= total
-            first = self._last_progress_at == 0.0
             self._last_progress_done = done
             pending = _PendingProgress(done, total, unit, phase, summary, bytes_done, bytes_total)
-            if not (force or is_last or first) and (
+            if not (force or is_last) and (
                 now - self._last_progress_at < self.PROGRESS_INTERVAL_S
             ):
                 self._pending_progress = pending

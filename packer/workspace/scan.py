@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
@@ -33,7 +34,7 @@ from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
 from packer.workspace.anchors import NO_ANCHOR, read_anchor
 from packer.workspace.roots import RootIndex
-from packer.workspace.walk import files_under, plain_files_under, walk_assets
+from packer.workspace.walk import Walk, files_under, plain_files_under, walk_assets
 
 
 class AssetState(StrEnum):
@@ -209,70 +210,8 @@ def _build_snapshot(
     real_assets = os.path.realpath(assets_dir)  # once: each root then costs an lstat or two
     for root in sorted(anchors | set(entries_by_root)):
         token.raise_if_cancelled()
-        owned = entries_by_root.get(root, [])
-        entry = owned[0] if owned else None
-        asset_id = entry.asset_id if entry else None
-        diags: list[Diagnostic] = []
-        read = NO_ANCHOR
-        files: list[str] = []
-        if len(owned) > 1:
-            ids = ", ".join(f"#{e.asset_id}" for e in owned)
-            diags.append(diagnostic(
-                "PK110", f"{root} is registered {len(owned)} times ({ids})",
-                root=root, asset_id=asset_id,
-            ))
-        if entry is not None and entry.quarantined:
-            state = AssetState.QUARANTINED
-            if not (assets_dir / root).is_dir():
-                diags.append(diagnostic(
-                    "PK101", f"quarantined asset #{asset_id} is gone from {root}",
-                    root=root, asset_id=asset_id,
-                ))
-            else:
-                read = read_anchor(assets_dir, real_assets, root, asset_id)
-                diags.extend(d for d in read.diagnostics
-                             if d.code not in {"PK106", "PK112", "PK114"})
-        elif root in anchors:
-            state = AssetState.REGISTERED if entry else AssetState.UNREGISTERED
-            files = files_under(walk, root)
-            read = read_anchor(assets_dir, real_assets, root, asset_id,
-                               plain_files_under(walk, root, files))
-            diags.extend(read.diagnostics)
-            owner = _nesting_owner(root, anchors)
-            if owner is not None:
-                diags.append(diagnostic(
-                    "PK111", f"{root} lies inside the asset root {owner}",
-                    root=root, asset_id=asset_id,
-                ))
-        else:
-            state = AssetState.MISSING
-            if (assets_dir / root).is_dir():
-                diags.append(diagnostic(
-                    "PK102", f"registered asset #{asset_id} has no asset.json in {root}",
-                    root=root, asset_id=asset_id, file=DECLARATION_FILE,
-                ))
-            else:
-                diags.append(diagnostic(
-                    "PK101", f"registered asset #{asset_id} is missing: {root} does not exist",
-                    root=root, asset_id=asset_id,
-                ))
-        decl = read.decl
-        if entry is not None and decl is not None and decl.asset_uuid != entry.asset_uuid:
-            diags.append(diagnostic(
-                "PK113",
-                f"{root}/asset.json has asset_uuid {decl.asset_uuid}, the registry has "
-                f"{entry.asset_uuid}",
-                root=root, asset_id=asset_id, file=DECLARATION_FILE,
-            ))
-        # Every value is already typed and validated (the declaration by parse_declaration):
-        # constructing without re-validation saves thousands of pydantic passes per scan.
-        records.append(AssetRecord.model_construct(
-            root=root, state=state, asset_id=asset_id,
-            asset_uuid=decl.asset_uuid if decl else (entry.asset_uuid if entry else None),
-            included_in_build=bool(entry and entry.included_in_build and not entry.quarantined),
-            declaration=decl, diagnostics=tuple(diags), files=tuple(files),
-            anchor_fingerprint=read.fingerprint, input_stats=read.input_stats,
-        ))
+        records.append(read_root(assets_dir, real_assets, root, entries_by_root.get(root, []),
+                                 walk=walk, anchors=anchors))
 
     records = _flag_name_collisions(_flag_uuid_collisions(records))
     records.sort(key=lambda r: (r.asset_id is None, r.asset_id or 0, r.root))
@@ -284,6 +223,98 @@ def _build_snapshot(
     return snapshot, WalkSummary(tuple(walk.dir_order), tuple(walk.anchors))
 
 
+def read_root(
+    assets_dir: Path, real_assets: str, root: str, owned: list[RegistryEntry], *, walk: Walk,
+    anchors: set[str],
+) -> AssetRecord:
+    """One root's record, before the workspace-wide checks (PK109, PK116): `owned` are its
+    registry entries, `walk` a walk that reached the root's folder (if it is there), `anchors`
+    the walked folders holding an asset.json (the root's own and its ancestors' at least)."""
+    entry = owned[0] if owned else None
+    asset_id = entry.asset_id if entry else None
+    diags: list[Diagnostic] = []
+    read = NO_ANCHOR
+    files: list[str] = []
+    if len(owned) > 1:
+        ids = ", ".join(f"#{e.asset_id}" for e in owned)
+        diags.append(diagnostic(
+            "PK110", f"{root} is registered {len(owned)} times ({ids})",
+            root=root, asset_id=asset_id,
+        ))
+    if entry is not None and entry.quarantined:
+        state = AssetState.QUARANTINED
+        if not (assets_dir / root).is_dir():
+            diags.append(diagnostic(
+                "PK101", f"quarantined asset #{asset_id} is gone from {root}",
+                root=root, asset_id=asset_id,
+            ))
+        else:
+            read = read_anchor(assets_dir, real_assets, root, asset_id)
+            diags.extend(d for d in read.diagnostics
+                         if d.code not in {"PK106", "PK112", "PK114"})
+    elif root in anchors:
+        state = AssetState.REGISTERED if entry else AssetState.UNREGISTERED
+        files = files_under(walk, root)
+        read = read_anchor(assets_dir, real_assets, root, asset_id,
+                           plain_files_under(walk, root, files))
+        diags.extend(read.diagnostics)
+        owner = _nesting_owner(root, anchors)
+        if owner is not None:
+            diags.append(diagnostic(
+                "PK111", f"{root} lies inside the asset root {owner}",
+                root=root, asset_id=asset_id,
+            ))
+    else:
+        state = AssetState.MISSING
+        if (assets_dir / root).is_dir():
+            diags.append(diagnostic(
+                "PK102", f"registered asset #{asset_id} has no asset.json in {root}",
+                root=root, asset_id=asset_id, file=DECLARATION_FILE,
+            ))
+        else:
+            diags.append(diagnostic(
+                "PK101", f"registered asset #{asset_id} is missing: {root} does not exist",
+                root=root, asset_id=asset_id,
+            ))
+    decl = read.decl
+    if entry is not None and decl is not None and decl.asset_uuid != entry.asset_uuid:
+        diags.append(diagnostic(
+            "PK113",
+            f"{root}/asset.json has asset_uuid {decl.asset_uuid}, the registry has "
+            f"{entry.asset_uuid}",
+            root=root, asset_id=asset_id, file=DECLARATION_FILE,
+        ))
+    # Every value is already typed and validated (the declaration by parse_declaration):
+    # constructing without re-validation saves thousands of pydantic passes per scan.
+    return AssetRecord.model_construct(
+        root=root, state=state, asset_id=asset_id,
+        asset_uuid=decl.asset_uuid if decl else (entry.asset_uuid if entry else None),
+        included_in_build=bool(entry and entry.included_in_build and not entry.quarantined),
+        declaration=decl, diagnostics=tuple(diags), files=tuple(files),
+        anchor_fingerprint=read.fingerprint, input_stats=read.input_stats,
+    )
+
+
+def uuid_collision(record: AssetRecord, others: list[str]) -> Diagnostic:
+    """PK109 of `record`, whose asset_uuid the roots `others` declare too (in root order)."""
+    return diagnostic(
+        "PK109", f"{record.root} shares asset_uuid {record.asset_uuid} with {', '.join(others)}",
+        root=record.root, asset_id=record.asset_id, file=DECLARATION_FILE,
+        auto_fixable=not record.registered,
+    )
+
+
+def name_collision(record: AssetRecord, others: list[str]) -> Diagnostic:
+    """PK116 of `record` (in the build), whose name the assets labelled `others` (in root
+    order) also have, also in the build."""
+    assert record.declaration is not None
+    return diagnostic(
+        "PK116", f"{record.root}: the name {record.declaration.name!r} is also the name of "
+        f"{', '.join(others)}, also in the build; game code could not tell them apart",
+        root=record.root, asset_id=record.asset_id, file=DECLARATION_FILE,
+    )
+
+
 def _flag_uuid_collisions(records: list[AssetRecord]) -> list[AssetRecord]:
     by_uuid: dict[str, list[AssetRecord]] = {}
     for record in records:
@@ -293,13 +324,7 @@ def _flag_uuid_collisions(records: list[AssetRecord]) -> list[AssetRecord]:
     for record in records:
         twins = by_uuid.get(record.declaration.asset_uuid, []) if record.declaration else []
         if len(twins) > 1:
-            others = ", ".join(t.root for t in twins if t.root != record.root)
-            extra = diagnostic(
-                "PK109",
-                f"{record.root} shares asset_uuid {record.asset_uuid} with {others}",
-                root=record.root, asset_id=record.asset_id, file=DECLARATION_FILE,
-                auto_fixable=not record.registered,
-            )
+            extra = uuid_collision(record, [t.root for t in twins if t.root != record.root])
             result.append(
                 record.model_copy(update={"diagnostics": (*record.diagnostics, extra)})
             )
@@ -325,12 +350,7 @@ def _flag_name_collisions(records: list[AssetRecord]) -> list[AssetRecord]:
         if not group:
             result.append(record)
             continue
-        others = ", ".join(t.label() for t in group if t.root != record.root)
-        extra = diagnostic(
-            "PK116", f"{record.root}: the name {name!r} is also the name of {others}, also in "
-            "the build; game code could not tell them apart",
-            root=record.root, asset_id=record.asset_id, file=DECLARATION_FILE,
-        )
+        extra = name_collision(record, [t.label() for t in group if t.root != record.root])
         result.append(record.model_copy(update={"diagnostics": (*record.diagnostics, extra)}))
     return result
 

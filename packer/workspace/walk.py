@@ -26,8 +26,11 @@ class Walk:
     problems: list[Diagnostic] = field(default_factory=list)
 
 
-def walk_assets(assets_dir: Path, token: CancellationToken) -> Walk:
+def walk_assets(assets_dir: Path, token: CancellationToken, *, start: str = "") -> Walk:
     """List every folder and file under assets/ (skipping .prometeu/), noting asset roots.
+
+    `start` (a folder relative to assets/, which the caller knows the whole walk would reach):
+    only that subtree, listed exactly as the whole walk lists it (one asset's read).
 
     Folder symlinks are reported and never followed: one that stays inside assets/ is a second
     view of a folder the walk reaches anyway (following it would show its assets twice, or loop);
@@ -61,8 +64,9 @@ def walk_assets(assets_dir: Path, token: CancellationToken) -> Walk:
         for path, child_rel in subdirs:
             visit(path, child_rel)
 
-    if assets_dir.is_dir():
-        visit(str(assets_dir), "")
+    top = assets_dir / start if start else assets_dir
+    if top.is_dir():
+        visit(str(top), start)
     return walk
 
 

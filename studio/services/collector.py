@@ -15,6 +15,12 @@ skip the project's standing heap (its listing, the panels' models). Acyclic froz
 still freed by reference counting; cyclic garbage made while work ran is collected then, before
 the freeze. That collection costs what the work left alive (docs/benchmarks.md, "Studio at
 scale": 64 ms for a 10k build alone, more with the Activity's retained events).
+
+The packer's own `quiet_gc()` (a build) freezes too; the policy holds the process's freeze
+(packer.lane.gcquiet.hold_freeze), so a build's end no longer unfreezes the Studio's heap. What
+the build froze stays frozen (reference counting still frees its acyclic objects); its cyclic
+garbage is collected by a full sweep (unfreeze, collect, freeze) that an idle moment runs only
+once the frozen heap has grown by SWEEP_GROWTH since the last sweep.
 """
 
 from __future__ import annotations
@@ -24,8 +30,11 @@ import time
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
+from packer.lane.gcquiet import hold_freeze, release_freeze
+
 DEFERRED_THRESHOLD = 1 << 30  # generation-2 collections "after a billion gen-1 collections"
 IDLE_DELAY_MS = 1000
+SWEEP_GROWTH = 1.5  # a full sweep once the frozen heap is 1.5× what the last sweep left
 
 
 class CollectorPolicy(QObject):
@@ -41,7 +50,11 @@ class CollectorPolicy(QObject):
         self.settled = 0  # idle collections run so far
         self.deferred = False
         self.last_idle_collection_s = 0.0
+        self.sweeps = 0  # idle collections that unfroze everything first
+        self._swept_frozen: int | None = None  # the frozen heap after the first idle collection
+        # or the last sweep
         self.active = True
+        hold_freeze()
 
     @property
     def pending(self) -> bool:
@@ -70,8 +83,16 @@ class CollectorPolicy(QObject):
         if not self.active:
             return
         started = time.perf_counter()
+        base = self._swept_frozen
+        sweep = base is not None and gc.get_freeze_count() > base * SWEEP_GROWTH
+        if sweep:
+            gc.unfreeze()  # the frozen heap grew (builds froze theirs): a sweep of everything
         gc.collect()
         gc.freeze()
+        if sweep:
+            self.sweeps += 1
+        if sweep or base is None:
+            self._swept_frozen = gc.get_freeze_count()
         self.last_idle_collection_s = time.perf_counter() - started
         gc.set_threshold(*self._normal)
         self.deferred = False
@@ -79,6 +100,8 @@ class CollectorPolicy(QObject):
 
     def release(self) -> None:
         """The Studio is closing: the collector as it found it (everything collectable again)."""
+        if self.active:
+            release_freeze()
         self.active = False
         self._idle.stop()
         gc.set_threshold(*self._normal)

@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject
 
 from packer.build import BuildResult, build
+from packer.doctor.one_asset import WorkspaceIndex
 from packer.doctor.queries import (
     AssetDetails,
     AssetListing,
     AssetSummary,
     get_asset_details,
-    list_assets_report,
+    list_assets_indexed,
+    workspace_index,
 )
 from packer.doctor.rescan import RescanReport, rescan
 from packer.errors import AssetNotFoundError
@@ -103,6 +105,9 @@ class ProjectSession(QObject):
         self.bus = bus  # the Assets workspace's bus
         self.retired = False
         self.listing: AssetListing | None = None
+        # What the last listing saw of every asset: a click then reads that one asset alone
+        # (packer.doctor.one_asset); None until the first listing (a click reads everything).
+        self.index: WorkspaceIndex | None = None
         self._build_job: JobInfo | None = None
         self._listing_job: JobInfo | None = None
         self._details_job: JobInfo | None = None
@@ -128,14 +133,15 @@ class ProjectSession(QObject):
             self.pool.cancel(self._listing_job.job_id)
         project = self.project
 
-        def job(sink: EventSink, token: CancellationToken) -> AssetListing:
-            return list_assets_report(project, sink, token)
+        def job(sink: EventSink, token: CancellationToken
+                ) -> tuple[AssetListing, WorkspaceIndex]:
+            return list_assets_indexed(project, sink, token)
 
         self._listing_generation += 1
         generation = self._listing_generation
         self._listing_job = self.pool.submit(
             f"Scan {project.name}", job,
-            on_result=lambda listing: self._on_listing(generation, listing),
+            on_result=lambda result: self._on_listing(generation, *result),
             on_failure=lambda failure: self._on_no_listing(generation),
         )
         return self._listing_job
@@ -150,16 +156,18 @@ class ProjectSession(QObject):
         known = self.listing
 
         def job(sink: EventSink, token: CancellationToken
-                ) -> tuple[RescanReport, AssetListing | None]:
+                ) -> tuple[RescanReport, tuple[AssetListing, WorkspaceIndex] | None]:
             report = rescan(project, sink, token)
             if not report.baseline and not report.changes:
                 return report, None  # nothing changed: nothing to read
-            return report, list_assets_report(project, sink, token)
+            return report, list_assets_indexed(project, sink, token)
 
-        def done(result: tuple[RescanReport, AssetListing | None]) -> None:
-            report, listing = result
-            if listing is None:
+        def done(result: tuple[RescanReport, tuple[AssetListing, WorkspaceIndex] | None]
+                 ) -> None:
+            report, listed = result
+            if listed is None:
                 return
+            listing, self.index = listed
             self._listing_generation += 1  # an older listing still running is superseded
             if report.baseline or known is None or self.listing is not known:
                 self.listing = listing
@@ -186,9 +194,10 @@ class ProjectSession(QObject):
         if self._details_job is not None:
             self.pool.cancel(self._details_job.job_id)
         project = self.project
+        index = self.index
 
         def job(sink: EventSink, token: CancellationToken) -> DetailsResult:
-            details = get_asset_details(project, _asset_ref(key), sink, token)
+            details = get_asset_details(project, _asset_ref(key), sink, token, index=index)
             preview: AssetPreview = NoPreview("No preview: asset.json is missing or not valid.")
             if details.declaration is not None:
                 preview = make_preview(
@@ -296,17 +305,22 @@ class ProjectSession(QObject):
             after.root if action is MutationAction.FORGET or after.asset_id is None
             else after.asset_id)
 
-        def job(sink: EventSink, token: CancellationToken) -> AssetSummary | None:
+        def job(sink: EventSink, token: CancellationToken
+                ) -> tuple[AssetSummary | None, WorkspaceIndex]:
+            # The mutation may have changed what the others see of this asset (its root, its
+            # uuid, its name): a new index, then the asset read with it.
+            index = workspace_index(project, token)
             if ref is None:
-                return None
+                return None, index
             try:
-                details = get_asset_details(project, ref, sink, token)
+                details = get_asset_details(project, ref, sink, token, index=index)
             except AssetNotFoundError:
-                return None  # gone after all: its row goes
+                return None, index  # gone after all: its row goes
             return AssetSummary.model_validate(
-                details.model_dump(include=set(AssetSummary.model_fields)))
+                details.model_dump(include=set(AssetSummary.model_fields))), index
 
-        def done(summary: AssetSummary | None) -> None:
+        def done(result: tuple[AssetSummary | None, WorkspaceIndex]) -> None:
+            summary, self.index = result
             if self.listing is None:
                 return
             listing = self.listing
@@ -333,11 +347,13 @@ class ProjectSession(QObject):
 
     # -- outcomes --
 
-    def _on_listing(self, generation: int, listing: AssetListing) -> None:
+    def _on_listing(self, generation: int, listing: AssetListing, index: WorkspaceIndex
+                    ) -> None:
         if generation != self._listing_generation:
             return  # superseded by a newer refresh
         self._listing_job = None
         self.listing = listing
+        self.index = index
         self._publish(AssetsListed(listing))
 
     def _on_no_listing(self, generation: int) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from packer.build import BuildResult, build
-from packer.build.cache import MissReason
+from packer.build.cache import MissReason, cache_json_bytes, load_cache
 from packer.files.project import Project
 from packer.formats.raw import RAW_PIPELINE
 from tests.packer.build_support import (
@@ -282,3 +282,19 @@ def test_load_cache_says_why_a_cache_cannot_be_used(tmp_path: Path) -> None:
         "cache.json cannot be read: is a symlink, which is not followed here")
     path.unlink()
     assert load_cache(path).problem == "cache.json does not exist yet"
+
+
+def test_the_cache_is_written_as_pydantic_writes_it_one_entry_at_a_time(tmp_path: Path) -> None:
+    """cache_json_bytes gives model_dump_json's very bytes (so its digest is unchanged), also
+    with names and metadata that need escaping; an empty cache too."""
+    project = three_assets(tmp_path)
+    add_raw(project, "raw/ünïcode \"quoted\"", b"x" * 10)
+    assert build(project).succeeded
+    cache = load_cache(project.cache_path).cache
+    assert cache is not None and len(cache.assets) == 4
+    odd = next(iter(cache.assets.values())).model_copy(
+        update={"tool_metadata": {"note": "tab\there, é, \u2028, </script>"}})
+    for variant in (cache, cache.model_copy(update={"assets": {**cache.assets, "99": odd}}),
+                    cache.model_copy(update={"assets": {}})):
+        assert cache_json_bytes(variant) == variant.model_dump_json().encode("utf-8")
+    assert project.cache_path.read_bytes() == cache.model_dump_json().encode("utf-8")

@@ -103,8 +103,8 @@ def test_only_same_size_files_are_hashed(tmp_path: Path, monkeypatch: pytest.Mon
     hashed: list[str] = []
     real = hygiene.content_hash
 
-    def spy(path: Path, token: CancellationToken) -> str | None:
-        hashed.append(path.relative_to(project.assets_dir).as_posix())
+    def spy(path: str | Path, token: CancellationToken) -> str | None:
+        hashed.append(Path(path).relative_to(project.assets_dir).as_posix())
         return real(path, token)
 
     monkeypatch.setattr(hygiene, "content_hash", spy)

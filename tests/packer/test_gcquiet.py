@@ -10,7 +10,7 @@ import pytest
 
 from packer.build import build, uptodate
 from packer.lane.events import PackerEvent
-from packer.lane.gcquiet import quiet_gc
+from packer.lane.gcquiet import hold_freeze, quiet_gc, release_freeze
 from tests.packer.build_support import add_raw, new_project
 
 
@@ -46,6 +46,31 @@ def test_a_build_runs_quiet_and_leaves_nothing_frozen(tmp_path: Path) -> None:
     assert build(project, probe).succeeded
     assert probe.counts and min(probe.counts) > 0
     assert gc.get_freeze_count() == 0
+
+
+def test_a_host_holding_the_freeze_keeps_it_after_an_operation(tmp_path: Path) -> None:
+    """The Studio's standing freeze survives a build: quiet_gc never unfreezes while a host
+    holds the freeze; the host unfreezes when it lets go."""
+    project = new_project(tmp_path)
+    add_raw(project, "raw/a", b"a" * 100)
+    standing = [[n] for n in range(5000)]  # a host's long-lived heap
+    gc.collect()
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    hold_freeze()
+    try:
+        assert build(project).succeeded
+        with quiet_gc():
+            pass
+        assert gc.get_freeze_count() >= frozen > len(standing)
+    finally:
+        release_freeze()
+        gc.unfreeze()
+    with pytest.raises(RuntimeError):
+        release_freeze()  # an unbalanced release is a host's bug, said at once
+    with quiet_gc():
+        pass
+    assert gc.get_freeze_count() == 0  # held by nobody: the last one out unfreezes again
 
 
 def test_the_up_to_date_manifest_is_read_quietly_too(

@@ -22,8 +22,8 @@ def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     read: list[str] = []
     real = hygiene.content_hash
 
-    def counting(path: Path, token):  # type: ignore[no-untyped-def]
-        read.append(path.name)
+    def counting(path: str | Path, token):  # type: ignore[no-untyped-def]
+        read.append(Path(path).name)
         return real(path, token)
 
     monkeypatch.setattr(hygiene, "content_hash", counting)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -110,6 +112,15 @@ def _finish(proc: subprocess.Popen[str]) -> str:
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     return make_project(tmp_path)
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
 
 
 def test_a_second_process_is_refused_and_told_who_holds_the_lock(project: Project) -> None:
@@ -347,3 +358,125 @@ def test_the_holder_is_read_from_the_lock_file_never_through_a_link(
     project.lock_path.unlink()
     os.symlink(elsewhere, project.lock_path)
     assert read_holder(project.lock_path) is None
+
+
+def test_two_projects_are_locked_independently(tmp_path: Path) -> None:
+    first = make_project(tmp_path / "one")
+    second = make_project(tmp_path / "two")
+    with write_lock(first):
+        taken: list[bool] = []
+
+        def take_the_other() -> None:
+            with write_lock(second, timeout=0):
+                taken.append(True)
+
+        thread = threading.Thread(target=take_the_other)
+        thread.start()
+        thread.join()
+        assert taken == [True]
+
+
+def test_without_flock_the_in_process_lock_is_all_there_is(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows has no flock: a flock held elsewhere is then not seen at all, and a writer of this
+    # process is still excluded by the in-process lock.
+    fcntl = pytest.importorskip("fcntl")
+    other = os.open(project.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        monkeypatch.setattr("packer.files.lock.sys.platform", "win32")
+        with write_lock(project, timeout=0, command="windows-writer"):
+            refused = _refusal(lambda: write_lock(project, timeout=0).__enter__())
+            assert refused.holder is not None and refused.holder.command == "windows-writer"
+    finally:
+        os.close(other)
+
+
+def test_a_huge_lock_file_is_not_read_for_its_holder(project: Project) -> None:
+    # Bounded (64 KiB): a junk lock file is never loaded whole to name a holder (this one, of
+    # about 100 KB, would parse).
+    holder = {"pid": 7, "host": "studio-pc", "command": "x" * 100_000,
+              "started_at": "2026-12-06T08:00:00+00:00"}
+    project.lock_path.write_text(json.dumps(holder))
+    assert read_holder(project.lock_path) is None
+
+
+@pytest.mark.parametrize(("argv", "command"), [
+    (["/usr/local/bin/prometeu-packer", "relocate", "7", "--to", "x"],
+     "prometeu-packer relocate 7"),
+    (["/usr/local/bin/prometeu-packer"], "prometeu-packer"),
+    (["", "relocate"], "python"),  # an interactive interpreter
+    ([], "python"),
+])
+def test_the_holder_names_the_command_that_took_the_lock(
+    project: Project, monkeypatch: pytest.MonkeyPatch, argv: list[str], command: str
+) -> None:
+    monkeypatch.setattr("packer.files.lock.sys.argv", argv)
+    with write_lock(project) as handle:
+        assert handle.holder.command == command
+        assert read_holder(project.lock_path) == handle.holder
+
+
+class _PollClock:
+    """Stands in for `time` in packer.files.lock: a clock that only the poll's sleeps move."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps = 0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        self.now += seconds
+
+
+def test_a_writer_that_may_not_wait_never_polls(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with read_lock(project):
+        clock = _PollClock()
+        monkeypatch.setattr("packer.files.lock.time", clock)
+        refused = _refusal(lambda: write_lock(project, timeout=0).__enter__())
+        assert "after waiting" not in str(refused)
+        assert clock.sleeps == 0
+        waited = _refusal(lambda: write_lock(project, timeout=0.05).__enter__())
+        assert " after waiting 0.05 s. " in str(waited)
+        assert clock.sleeps == 5  # polled every 10 ms until the deadline, never past it
+
+
+def test_a_reader_creates_a_missing_lock_file_and_holds_it(
+    project: Project, umask_022: None
+) -> None:
+    project.lock_path.unlink(missing_ok=True)
+    with read_lock(project):
+        assert stat.S_IMODE(project.lock_path.stat().st_mode) == 0o644
+        refused = _refusal(lambda: write_lock(project, timeout=0).__enter__())
+        assert refused.holder is None
+
+
+def test_a_reader_runs_recovery_only_when_a_journal_is_pending(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recovered: list[Path] = []
+
+    def record(of: Project) -> list[str]:
+        recovered.append(of.root)
+        return []
+
+    monkeypatch.setattr("packer.files.lock.recover_pending", record)
+    journal = project.packer_dir / "journal"
+    journal.mkdir(exist_ok=True)
+    with read_lock(project):  # an empty journal folder: nothing to recover
+        pass
+    journal.rmdir()
+    with read_lock(project):  # no journal folder at all: nothing either
+        pass
+    assert recovered == []
+    journal.mkdir()
+    (journal / "pending").mkdir()
+    with read_lock(project):
+        pass
+    assert recovered == [project.root]

@@ -16,14 +16,21 @@ from packer.mutations.fingerprint import describe_differences
 from tests.packer.mutation_support import make_project, preview_of
 
 
-@pytest.mark.parametrize("edit", ["size", "mtime", "content"])
-def test_an_input_edited_after_a_remove_preview_is_not_deleted(tmp_path: Path, edit: str) -> None:
+@pytest.mark.parametrize(("edit", "age"), [
+    ("size", "recent"), ("mtime", "recent"), ("content", "recent"),
+    # An old file (outside the racy window) is not read for its content: only its size, or only
+    # its modification time, tells that it changed.
+    ("size", "old"), ("mtime", "old"),
+])
+def test_an_input_edited_after_a_remove_preview_is_not_deleted(
+    tmp_path: Path, edit: str, age: str
+) -> None:
     project = make_project(tmp_path)
     data = project.assets_dir / "sprites" / "hero" / "data.bin"
-    # Saved "just now" as the preview sees it, however slow the machine (a coarse clock or a
-    # save in the preview's tick: within the racy window).
-    soon = time.time_ns() + 10 * 10**9
-    os.utime(data, ns=(soon, soon))
+    # Recent: saved "just now" as the preview sees it, however slow the machine (a coarse clock
+    # or a save in the preview's tick: within the racy window). Old: saved in 2020.
+    when = time.time_ns() + 10 * 10**9 if age == "recent" else 1_600_000_000 * 10**9
+    os.utime(data, ns=(when, when))
     before = data.stat()
     preview = preview_of(project, MutationAction.REMOVE, "sprites/hero")
     assert not preview.blocked

@@ -11,6 +11,7 @@ import pytest
 from packer.lane.cancellation import CancellationToken, OperationCancelled
 from packer.lane.events import (
     ActionFailedDetail,
+    AffectedAsset,
     EventKind,
     Outcome,
     PackerEvent,
@@ -224,3 +225,105 @@ def test_fail_describes_the_error_and_keeps_the_traceback_unless_cancelled() -> 
     assert isinstance(cancelled.detail, ActionFailedDetail)
     assert cancelled.detail.traceback is None
     assert cancelled.detail.error == "OperationCancelled"
+
+
+class _Clock:
+    """A monotonic clock the test moves by hand, starting at zero (a machine just booted)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_progress_throttle_runs_on_a_clock_starting_at_zero(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import packer.lane.operation as operation_module
+
+    clock = _Clock()
+    monkeypatch.setattr(operation_module, "time", clock)
+    sink = ListSink()
+    op = Operation(sink, project_id="p", operation="build")
+    op.progress(1, 100)  # the first one goes out whatever the clock reads
+    clock.now = 0.01
+    op.progress(2, 100)  # within the interval: held back
+    clock.now = 0.05
+    op.progress(3, 100)  # a whole interval after the first: published
+    clock.now = 0.06
+    op.progress(4, 100)  # held back again
+    assert [e.progress.done for e in sink.events if e.progress] == [1, 3]
+
+
+def test_a_repeated_progress_value_goes_out_only_when_forced() -> None:
+    sink = ListSink()
+    op = Operation(sink, project_id="p", operation="build")
+    op.progress(5, 10, force=True)
+    op.progress(5, 10)  # nothing new to say
+    op.progress(5, 10, summary="Writing the artifact…", force=True)  # a new summary, same count
+    assert [(e.progress.done, e.summary) for e in sink.events if e.progress] == [
+        (5, "build: 5/10 assets"), (5, "Writing the artifact…"),
+    ]
+
+
+def test_progress_carries_its_bytes_also_when_held_back_until_the_terminal() -> None:
+    sink = ListSink()
+    op = Operation(sink, project_id="p", operation="build")
+    op.progress(1, 4, bytes_done=100, bytes_total=400)
+    op.progress(2, 4, bytes_done=250, bytes_total=400)  # throttled, published before the end
+    op.finish(EventKind.BUILD_FINISHED, Outcome.SUCCEEDED, "built")
+    assert [e.progress for e in sink.events[:2]] == [
+        Progress(done=1, total=4, bytes_done=100, bytes_total=400),
+        Progress(done=2, total=4, bytes_done=250, bytes_total=400),
+    ]
+
+
+def test_every_field_of_an_event_reaches_the_sink_terminal_included() -> None:
+    sink = ListSink()
+    op = Operation(sink, project_id="p", operation="build")
+    hero = AffectedAsset(asset_id=1, root="sprites/hero", name="hero")
+    op.emit(EventKind.ASSET_CHANGED, "changed", affected=[hero])
+    final = Progress(done=4, total=4, unit="files")
+    op.finish(EventKind.BUILD_FINISHED, Outcome.SUCCEEDED, "built", affected=[hero],
+              progress=final)
+    changed, finished = sink.events
+    assert changed.affected_assets == (hero,)
+    assert finished.affected_assets == (hero,) and finished.progress == final
+
+
+def test_an_operation_without_a_token_has_its_own_uncancelled_one() -> None:
+    op = Operation(ListSink(), project_id="p", operation="scan")
+    assert isinstance(op.token, CancellationToken) and not op.token.cancelled
+    op.check_cancelled()  # does not raise
+    op.token.cancel()
+    with pytest.raises(OperationCancelled):
+        op.check_cancelled()
+
+
+def test_publishing_after_the_terminal_names_the_operation_and_the_event() -> None:
+    op = Operation(ListSink(), project_id="p", operation="scan", operation_id="op-7")
+    op.finish(EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED, "done")
+    with pytest.raises(TerminalAlreadyPublished, match="operation op-7 already ended; "
+                       "asset_changed would follow a terminal"):
+        op.emit(EventKind.ASSET_CHANGED, "late")
+
+
+def test_a_body_without_terminal_is_reported_as_such() -> None:
+    sink = ListSink()
+    with Operation(sink, project_id="p", operation="scan"):
+        pass
+    [failed] = sink.events
+    assert failed.summary == "scan failed: scan ended without reporting an outcome"
+
+
+class _BrokenSink:
+    def publish(self, event: PackerEvent) -> None:
+        raise OSError("the consumer went away")
+
+
+def test_a_sink_that_fails_on_the_terminal_does_not_hide_the_bodys_error() -> None:
+    with pytest.raises(ValueError, match="boom"), Operation(
+        _BrokenSink(), project_id="p", operation="scan"
+    ):
+        raise ValueError("boom")

@@ -131,3 +131,20 @@ def test_a_flood_of_reports_is_shown_once_per_tick_and_capped(qtbot: QtBot) -> N
     qtbot.waitUntil(lambda: len(shows) == 1)
     assert len(panel.rows()) == panel_module.MAX_SHOWN
     assert "10 more not shown" in panel.summary.text()
+
+
+def test_a_report_that_changes_nothing_shown_keeps_the_items(qtbot: QtBot) -> None:
+    """The tree is made again only when what it shows changed (a 10k listing's findings, made
+    again after every build that reported nothing new, stalled the GUI thread)."""
+    panel = ProblemsPanel()
+    qtbot.addWidget(panel)
+    panel.apply([report("l1", "list", LOOSE)])
+    panel.refresh_now()
+    first = panel.tree.topLevelItem(0)
+    panel.apply([build_end("b1")])  # a clean build: nothing new to show
+    panel.refresh_now()
+    assert panel.tree.topLevelItem(0) is first
+    panel.apply([build_end("b2", BAD_TILE)])
+    panel.refresh_now()
+    assert [r[1] for r in panel.rows()] == ["PK128", "PK201"]
+    assert panel.summary.text() == "✖ 1 error · ⚠ 1 warning"

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from packer.doctor.queries import AssetListing, get_asset_details, list_assets_report
+from packer.doctor.one_asset import WorkspaceIndex
+from packer.doctor.queries import AssetListing, get_asset_details, list_assets_indexed
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.sinks import EventSink
@@ -31,15 +32,16 @@ def test_an_older_scan_finishing_late_never_replaces_a_newer_listing(
     first_started, release = threading.Event(), threading.Event()
     calls = itertools.count()
 
-    def scan(project: Project, sink: EventSink, token: CancellationToken) -> AssetListing:
-        listing = list_assets_report(project, sink, token)
+    def scan(project: Project, sink: EventSink, token: CancellationToken
+             ) -> tuple[AssetListing, WorkspaceIndex]:
+        listing, index = list_assets_indexed(project, sink, token)
         if next(calls) == 0:  # the first scan is past its last cancellation check, and slow
             first_started.set()
             release.wait(30)
-            return listing.model_copy(update={"assets": listing.assets[:1]})
-        return listing
+            return listing.model_copy(update={"assets": listing.assets[:1]}), index
+        return listing, index
 
-    monkeypatch.setattr(session_module, "list_assets_report", scan)
+    monkeypatch.setattr(session_module, "list_assets_indexed", scan)
     session.refresh()
     qtbot.waitUntil(first_started.is_set)
     listed = heard(studio.bus, AssetsListed)
@@ -110,12 +112,13 @@ def test_a_click_shows_details_while_the_build_and_background_reads_hold_every_t
         started.release()
         release.wait(30)
 
-    def held_listing(project: Project, sink: EventSink, token: CancellationToken) -> AssetListing:
+    def held_listing(project: Project, sink: EventSink, token: CancellationToken
+                     ) -> tuple[AssetListing, WorkspaceIndex]:
         release.wait(30)
-        return list_assets_report(project, sink, token)
+        return list_assets_indexed(project, sink, token)
 
     monkeypatch.setattr(session_module, "build", held_build)
-    monkeypatch.setattr(session_module, "list_assets_report", held_listing)
+    monkeypatch.setattr(session_module, "list_assets_indexed", held_listing)
     try:
         session.build()
         for _ in range(5):  # more background reads than the shared threads
@@ -141,12 +144,12 @@ def test_a_newer_click_cancels_the_details_read_still_running(
     cancelled: list[bool] = []
 
     def details(project: Project, asset: int | str, sink: EventSink,
-                token: CancellationToken) -> object:
+                token: CancellationToken, *, index: WorkspaceIndex | None = None) -> object:
         if asset == 1:  # the first click's read: slow, until cancelled
             first_started.set()
             token.wait(30)
             cancelled.append(token.cancelled)
-        return get_asset_details(project, asset, sink, token)
+        return get_asset_details(project, asset, sink, token, index=index)
 
     monkeypatch.setattr(session_module, "get_asset_details", details)
     failures = heard(studio.bus, AssetDetailsFailed)
@@ -160,3 +163,23 @@ def test_a_newer_click_cancels_the_details_read_still_running(
     assert window.assets.shown is not None and window.assets.shown.key == ("id", 2)
     assert failures == []  # the user moved on: no failure is shown for the first read
     assert not window.statusBar().currentMessage().endswith("was cancelled")
+
+
+def test_a_click_reads_only_that_asset_once_the_project_is_listed(
+    qtbot: QtBot, studio: StudioApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = open_and_list(qtbot, studio, make_raw_project(tmp_path / "game").root)
+    session = studio.session
+    assert session is not None and session.index is not None
+    full = get_asset_details(session.project, 2)
+
+    def no_scan(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a click scanned the whole workspace")
+
+    monkeypatch.setattr("packer.doctor.queries.build_snapshot", no_scan)
+    loaded = heard(studio.bus, AssetDetailsLoaded)
+    failed = heard(studio.bus, AssetDetailsFailed)
+    assert window.assets.select_asset(("id", 2))
+    qtbot.waitUntil(lambda: bool(loaded or failed), timeout=10_000)
+    assert failed == []
+    assert loaded[-1].result.details == full

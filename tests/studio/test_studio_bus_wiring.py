@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from packer.doctor.queries import AssetListing, list_assets_report
+from packer.doctor.one_asset import WorkspaceIndex
+from packer.doctor.queries import AssetListing, list_assets_indexed, list_assets_report
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import EventKind, Outcome
@@ -106,14 +107,15 @@ def test_the_assets_workspace_shows_its_own_progress_bar_while_a_scan_runs(
     assert not bar.isVisible()
     release = threading.Event()
 
-    def slow_listing(project: Project, sink: EventSink, token: CancellationToken) -> AssetListing:
+    def slow_listing(project: Project, sink: EventSink, token: CancellationToken
+                     ) -> tuple[AssetListing, WorkspaceIndex]:
         with Operation(sink, project_id=project.project_id, operation="list") as op:
             op.progress(1, 3, force=True)
             release.wait(30)
             op.finish(EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED, "listed")
-        return list_assets_report(project)
+        return list_assets_indexed(project)
 
-    monkeypatch.setattr(session_module, "list_assets_report", slow_listing)
+    monkeypatch.setattr(session_module, "list_assets_indexed", slow_listing)
     try:
         window.rescan_action.trigger()
         qtbot.waitUntil(bar.isVisible, timeout=10_000)

@@ -73,6 +73,8 @@ class ProblemsPanel(QWidget):
         layout.addWidget(self.summary)
         layout.addWidget(self.tree, 1)
         self._counts = (0, 0)
+        self._shown_groups: list[tuple[str, list[DiagnosticSummary]]] | None = None
+        self._shown = 0
         self._refresh = QTimer(self)
         self._refresh.setSingleShot(True)
         self._refresh.setInterval(REFRESH_MS)
@@ -100,8 +102,16 @@ class ProblemsPanel(QWidget):
         self._show()
 
     def _show(self) -> None:
-        self.tree.clear()
         groups = self.findings.by_asset()
+        if groups != self._shown_groups:
+            # Only when what is reported changed: a build's report that adds nothing new used
+            # to rebuild every item (up to MAX_SHOWN, five tooltips each) on the GUI thread.
+            self._shown_groups = groups
+            self._shown = self._fill(groups)
+        self._say(groups, self._shown)
+
+    def _fill(self, groups: list[tuple[str, list[DiagnosticSummary]]]) -> int:
+        self.tree.clear()
         shown = 0
         for root, found in groups:
             if shown >= MAX_SHOWN:
@@ -129,6 +139,9 @@ class ProblemsPanel(QWidget):
                 top.addChild(child)
             self.tree.addTopLevelItem(top)
             top.setExpanded(True)
+        return shown
+
+    def _say(self, groups: list[tuple[str, list[DiagnosticSummary]]], shown: int) -> None:
         counts = self.findings.counts()
         text = counts_text(*counts) if groups else "No problems reported"
         total = sum(len(found) for _root, found in groups)

@@ -1,0 +1,282 @@
+"""Reading one asset without scanning the workspace, for the details of a clicked asset.
+
+A full read (`build_snapshot`) walks and parses all of `assets/`: seconds at 10,000 assets. Most
+of one asset's details concern its own folder, which is read fresh here: its registry entries,
+its asset.json and inputs, its files, the asset roots inside it and the asset.json of the folders
+above it (PK111). Three findings compare it with every other asset (PK109 shared asset_uuid,
+PK116 shared name in the build, PK202 duplicate content); for those the others are taken from a
+`WorkspaceIndex`, what the last full read (the listing) saw of them. So the details agree with a
+full read whenever the other assets are as the last listing saw them, which the Studio keeps true
+by listing (or rescanning) when it learns they changed.
+
+The registry is read again only when `index.json` changed (its size, times or inode: every
+write is an atomic rename). Whenever the fast read cannot be exact (the registry cannot be read,
+the asset is not found, a folder on its path is a symlink), `read_one_asset` answers None and the
+caller does the full read, with its findings and its error messages.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from packer.diagnostics import Diagnostic
+from packer.doctor.hash_cache import HashCache
+from packer.doctor.hash_cache import now_ns as hash_now_ns
+from packer.doctor.hygiene import (
+    WorkspaceFile,
+    content_hash,
+    duplicate_diagnostics,
+    list_workspace_files,
+)
+from packer.doctor.validation_cache import ValidationCache
+from packer.errors import PackerError
+from packer.files.declaration import DECLARATION_FILE
+from packer.files.lock import read_lock
+from packer.files.project import Project
+from packer.files.registry import Registry, RegistryEntry, load_registry
+from packer.lane.cancellation import CancellationToken
+from packer.workspace.roots import RootIndex
+from packer.workspace.scan import (
+    AssetRecord,
+    AssetState,
+    WorkspaceSnapshot,
+    name_collision,
+    read_root,
+    uuid_collision,
+)
+from packer.workspace.walk import Walk, walk_assets
+
+# (size, mtime_ns, ctime_ns, inode) of index.json
+RegistryFingerprint = tuple[int, int, int, int]
+
+
+def registry_fingerprint(project: Project) -> RegistryFingerprint | None:
+    try:
+        st = os.lstat(project.registry_path)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+@dataclass(frozen=True, slots=True)
+class _Registry:
+    fingerprint: RegistryFingerprint
+    project_id: str
+    by_root: dict[str, list[RegistryEntry]]
+    by_id: dict[int, RegistryEntry]
+
+
+def _registry_view(fingerprint: RegistryFingerprint, registry: Registry) -> _Registry:
+    by_root: dict[str, list[RegistryEntry]] = {}
+    by_id: dict[int, RegistryEntry] = {}
+    for entry in registry.assets:
+        by_root.setdefault(entry.root, []).append(entry)
+        by_id.setdefault(entry.asset_id, entry)
+    return _Registry(fingerprint, registry.project_id, by_root, by_id)
+
+
+class WorkspaceIndex:
+    """What the last full read saw of every asset, as one-asset reads need it. Immutable but
+    for the registry it remembers (replaced in one assignment, so any thread may read it)."""
+
+    def __init__(self, snapshot: WorkspaceSnapshot, files: list[WorkspaceFile], *,
+                 hashes: HashCache, validation: ValidationCache | None,
+                 fingerprint: RegistryFingerprint | None) -> None:
+        by_root = sorted(snapshot.assets, key=lambda r: r.root)
+        self.roots = RootIndex(r.root for r in by_root)  # every root, missing ones too
+        self.uuid_roots: dict[str, list[str]] = {}  # asset_uuid → roots declaring it
+        self.build_names: dict[str, list[tuple[str, str]]] = {}  # name → (root, label)
+        for record in by_root:
+            decl = record.declaration
+            if decl is None:
+                continue
+            self.uuid_roots.setdefault(decl.asset_uuid, []).append(record.root)
+            if record.included_in_build:
+                self.build_names.setdefault(decl.name, []).append((record.root, record.label()))
+        self.sizes: dict[int, list[WorkspaceFile]] = {}  # size → the (non-empty) files of it
+        for item in files:
+            if item.size > 0:
+                self.sizes.setdefault(item.size, []).append(item)
+        # The duplicate check's hashes as the listing left them (this copy is never saved).
+        self.hashes = HashCache(hashes.path, known=dict(hashes.seen or hashes.known))
+        self.validation = validation
+        self._registry: _Registry | None = (
+            _registry_view(fingerprint, snapshot.registry)
+            if fingerprint is not None and snapshot.registry is not None else None)
+
+    def project_id(self, project: Project) -> str:
+        """`project.project_id`, without reading the registry again when it did not change."""
+        view = self.registry(project)
+        return view.project_id if view is not None else project.project_id
+
+    def registry(self, project: Project) -> _Registry | None:
+        """The registry as it is on disk now; None if it cannot be read."""
+        fingerprint = registry_fingerprint(project)
+        known = self._registry
+        if fingerprint is None:
+            return None
+        if known is not None and known.fingerprint == fingerprint:
+            return known
+        try:
+            view = _registry_view(fingerprint, load_registry(project.registry_path))
+        except PackerError:
+            return None
+        self._registry = view
+        return view
+
+
+@dataclass(frozen=True, slots=True)
+class OneAsset:
+    """One asset read fresh, with what its details add to its record's own findings."""
+
+    record: AssetRecord  # with PK109 / PK116 as a full scan would give them
+    nested: list[str]  # the asset roots on disk inside it (its hygiene skips their files)
+    duplicates: list[Diagnostic]  # PK202 of its files
+    validation: ValidationCache | None  # format findings already known
+
+
+def normalise_root(text: str) -> str:
+    """An asset root as a user may type it (`assets/x`, `./x/`, `x\\y`), relative to assets/."""
+    parts = [p for p in PurePosixPath(text.replace("\\", "/")).parts if p not in (".", "/")]
+    if parts and parts[0] == "assets":
+        parts = parts[1:]
+    return "/".join(parts)
+
+
+def read_one_asset(project: Project, asset: int | str, index: WorkspaceIndex,
+                   token: CancellationToken) -> OneAsset | None:
+    """The asset named by asset_id or root, read fresh; None when only a full read can say."""
+    with read_lock(project):
+        return _read(project, asset, index, token)
+
+
+def _read(project: Project, asset: int | str, index: WorkspaceIndex,
+          token: CancellationToken) -> OneAsset | None:
+    registry = index.registry(project)
+    if registry is None:
+        return None
+    root = _find_root(project, asset, registry)
+    if root is None:
+        return None
+    assets_dir = project.assets_dir
+    on_disk = _plain_folder_path(project, root)
+    if on_disk is None:
+        return None  # a symlink or a file on the way: the full walk decides what it means
+    walk = walk_assets(assets_dir, token, start=root) if on_disk else Walk()
+    anchors = set(walk.anchors) | _anchored_ancestors(project, root)
+    owned = registry.by_root.get(root, [])
+    if not owned and root not in anchors:
+        return None  # not an asset: the full read says so, with what there is
+    record = read_root(assets_dir, os.path.realpath(assets_dir), root, owned, walk=walk,
+                       anchors=anchors)
+    record = _with_collisions(record, index)
+    prefix = f"{root}/"
+    inside_registered = [r for r in registry.by_root if r.startswith(prefix)]
+    nested = sorted({a for a in walk.anchors if a != root} | {
+        r for r in inside_registered if any(e.quarantined for e in registry.by_root[r])})
+    duplicates: list[Diagnostic] = []
+    if record.state is not AssetState.MISSING:
+        owners = {r: None for r in {*index.roots.nested(root), *nested, *inside_registered}}
+        duplicates = _duplicates(project, record, {**owners, root: record.asset_id}, index,
+                                 token)
+    return OneAsset(record, nested, duplicates, index.validation)
+
+
+def _find_root(project: Project, asset: int | str, registry: _Registry) -> str | None:
+    if isinstance(asset, int):
+        entry = registry.by_id.get(asset)
+        if entry is None or registry.by_root[entry.root][0].asset_id != asset:
+            return None
+        return entry.root or None
+    root = normalise_root(asset)
+    if ".." in root.split("/"):
+        return None  # never read outside assets/; the full read says no such asset
+    if root and (root in registry.by_root or
+                 os.path.lexists(project.assets_dir / root / DECLARATION_FILE)):
+        return root
+    digits = asset.removeprefix("#")
+    return _find_root(project, int(digits), registry) if digits.isdigit() else None
+
+
+def _plain_folder_path(project: Project, root: str) -> bool | None:
+    """True: every folder from assets/ to the root is a real folder (no symlink); False: the
+    path stops existing on the way (a missing asset); None: something else is in the way."""
+    path = str(project.assets_dir)
+    for part in root.split("/"):
+        path = os.path.join(path, part)
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return None
+        if not stat.S_ISDIR(mode):
+            return None
+    return True
+
+
+def _anchored_ancestors(project: Project, root: str) -> set[str]:
+    """The folders above the root that hold an asset.json, as the walk lists one (any entry
+    that is not a folder)."""
+    found = set()
+    parts = root.split("/")
+    for i in range(len(parts)):
+        folder = "/".join(parts[:i])
+        path = os.path.join(project.assets_dir, folder, DECLARATION_FILE)
+        if os.path.lexists(path) and not os.path.isdir(path):
+            found.add(folder)
+    return found
+
+
+def _with_collisions(record: AssetRecord, index: WorkspaceIndex) -> AssetRecord:
+    decl = record.declaration
+    if decl is None:
+        return record
+    extra = []
+    twins = [r for r in index.uuid_roots.get(decl.asset_uuid, ()) if r != record.root]
+    if twins:
+        extra.append(uuid_collision(record, twins))
+    if record.included_in_build:
+        namesakes = [label for r, label in index.build_names.get(decl.name, ())
+                     if r != record.root]
+        if namesakes:
+            extra.append(name_collision(record, namesakes))
+    if not extra:
+        return record
+    return record.model_copy(update={"diagnostics": (*record.diagnostics, *extra)})
+
+
+def _duplicates(project: Project, record: AssetRecord, owners: dict[str, int | None],
+                index: WorkspaceIndex, token: CancellationToken) -> list[Diagnostic]:
+    """PK202 of this asset's files: each same-size group they are in (the others' files as the
+    index saw them, its own as they are now), hashed unless the index knows the hash."""
+    prefix = f"{record.root}/"
+    mine = list_workspace_files(project.assets_dir, token, under=record.root)
+    identical: list[list[str]] = []
+    for size in sorted({f.size for f in mine if f.size > 0}):
+        group = [f for f in index.sizes.get(size, ()) if not f.path.startswith(prefix)]
+        group.extend(f for f in mine if f.size == size)
+        if len(group) < 2:
+            continue
+        by_hash: dict[str, list[str]] = {}
+        for item in group:
+            digest = _hash(project, item, index.hashes, token)
+            if digest is not None:
+                by_hash.setdefault(digest, []).append(item.path)
+        identical.extend(sorted(paths) for paths in by_hash.values() if len(paths) > 1)
+    found = duplicate_diagnostics(sorted(identical), owners)
+    return [d for d in found if d.root == record.root]
+
+
+def _hash(project: Project, item: WorkspaceFile, known: HashCache, token: CancellationToken
+          ) -> str | None:
+    digest = known.get(item.path, item.fingerprint)
+    if digest is None:
+        started = hash_now_ns()
+        digest = content_hash(os.path.join(project.assets_dir, item.path), token)
+        if digest is not None:
+            known.put(item.path, item.fingerprint, started, digest)
+    return digest

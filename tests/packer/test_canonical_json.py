@@ -1,0 +1,116 @@
+"""JSON in pieces: canonical_json_bytes and compact_json_bytes give json.dumps's very bytes, and
+loads_in_pieces json.loads's value or error, in many small calls when a document is big."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from packer.files import atomic, safe_read
+from packer.files.atomic import PIECE_ITEMS, canonical_json_bytes, compact_json_bytes
+from packer.files.safe_read import loads_in_pieces
+
+
+def _reference(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+_scalars = st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.floats(
+    allow_nan=False, allow_infinity=False)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=PIECE_ITEMS * 2)
+    | st.dictionaries(st.text(max_size=6), inner, max_size=PIECE_ITEMS * 2),
+    max_leaves=400,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_values)
+def test_the_same_bytes_as_one_json_dumps(value: Any) -> None:
+    assert canonical_json_bytes(value) == _reference(value)
+
+
+def test_big_documents_are_encoded_in_many_small_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [{"asset_id": n, "name": f"é{n}", "inputs": [{"size": n}]} for n in range(1000)]
+    document = {"schema_version": 1, "assets": rows, "by_id": {n: f"#{n}" for n in range(100)},
+                "tuple": tuple(range(PIECE_ITEMS + 1))}
+    calls: list[int] = []
+    real = atomic._CANONICAL.encode
+
+    def counting(value: Any) -> str:
+        calls.append(len(value) if isinstance(value, (dict, list, tuple)) else 1)
+        return str(real(value))
+
+    monkeypatch.setattr(atomic._CANONICAL, "encode", counting)
+    assert canonical_json_bytes(document) == _reference(document)
+    assert max(calls) <= PIECE_ITEMS  # no call encoded a big container whole
+
+
+def test_what_json_refuses_is_refused_alike() -> None:
+    for bad in ([math.nan] * (PIECE_ITEMS + 1), {"a": [object()] * (PIECE_ITEMS + 1)}):
+        with pytest.raises((ValueError, TypeError)) as ours:
+            canonical_json_bytes(bad)
+        with pytest.raises((ValueError, TypeError)) as theirs:
+            _reference(bad)
+        assert type(ours.value) is type(theirs.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_values)
+def test_compact_is_json_dumps_with_compact_separators(value: Any) -> None:
+    expected = json.dumps(value, separators=(",", ":")).encode("utf-8")  # insertion order
+    assert compact_json_bytes(value) == expected
+
+
+@pytest.fixture
+def pieces_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(safe_read, "PIECES_FROM_BYTES", 0)
+
+
+def _outcome(parse: Any, text: str | bytes) -> tuple[str, Any]:
+    try:
+        return "value", parse(text)
+    except (ValueError, RecursionError) as exc:
+        return type(exc).__name__, str(exc)
+
+
+@settings(max_examples=80, deadline=None,  # the fixture only sets a constant
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_values, st.sampled_from([None, 0, 2]), st.data())
+def test_loads_in_pieces_is_json_loads(pieces_always: None, value: Any, indent: int | None,
+                                       data: st.DataObject) -> None:
+    """The same value for any valid text, and the same error for a text broken anywhere."""
+    text = json.dumps(value, indent=indent, separators=None if indent else (",", ":"))
+    assert loads_in_pieces(text) == json.loads(text)
+    assert loads_in_pieces(text.encode("utf-8")) == json.loads(text.encode("utf-8"))
+    if text:
+        at = data.draw(st.integers(0, len(text) - 1))
+        broken = text[:at] + data.draw(st.sampled_from(["", ",", "]", "}", ":", '"', "x"])) \
+            + text[at + 1:]
+        assert _outcome(loads_in_pieces, broken) == _outcome(json.loads, broken)
+
+
+def test_loads_in_pieces_parses_a_big_document_in_small_calls(
+    pieces_always: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document = {"files": [[f"assets/{n}", n, n * 2] for n in range(500)],
+                "hashes": {f"p{n}": [n, "h"] for n in range(500)}, "n": 1}
+    text = json.dumps(document)
+    longest: list[int] = []
+    real = safe_read._DECODER.raw_decode
+
+    def measuring(s: str, idx: int = 0) -> tuple[Any, int]:
+        value, end = real(s, idx)
+        longest.append(end - idx)
+        return value, end
+
+    monkeypatch.setattr(safe_read._DECODER, "raw_decode", measuring)
+    assert loads_in_pieces(text) == document
+    assert max(longest) < 40  # one row or one key at a time, never the document
