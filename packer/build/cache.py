@@ -11,16 +11,17 @@ is built: a lost or corrupt cache only costs time.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
+import xxhash
 from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
 
 from packer.build.hashing import HASH_ALGORITHM, hash_bytes
-from packer.files.atomic import atomic_write_bytes, canonical_json_bytes
+from packer.files.atomic import atomic_write_chunks, canonical_json_bytes
 from packer.files.safe_read import MAX_STATE_FILE_BYTES, read_regular
 
 CACHE_SCHEMA_VERSION: Literal[1] = 1
@@ -137,11 +138,48 @@ def cache_json_bytes(cache: BuildCache) -> bytes:
     return head[:-1] + b',"assets":{' + entries + b"}}"
 
 
-def save_cache(path: Path, cache: BuildCache) -> str:
-    """Write the cache atomically; returns the content hash of the bytes written."""
-    data = cache_json_bytes(cache)
-    atomic_write_bytes(path, data)
-    return hash_bytes(data)
+def save_cache(
+    path: Path, started_at_ns: int, artifact: ArtifactRecord | None,
+    entries: Iterable[tuple[int, CacheEntry]],
+) -> str:
+    """Write the cache atomically, entry by entry; returns the content hash of the bytes written.
+
+    The bytes are those of `BuildCache(started_at_ns, artifact, assets).model_dump_json()` for
+    the same entries in the same order, but neither that model nor its whole JSON is ever made:
+    at 10k assets they were ≈ 58 MB at the top of a full build's memory (docs/benchmarks.md).
+    """
+    hasher = xxhash.xxh3_128()
+
+    def chunks() -> Iterator[bytes]:
+        empty = BuildCache.model_construct(started_at_ns=started_at_ns, artifact=artifact,
+                                           assets={}).model_dump_json().encode("utf-8")
+        if not empty.endswith(_EMPTY_ASSETS):  # `assets` must stay the last field
+            raise AssertionError(f"unexpected cache layout: {empty!r}")
+        pending = [empty[:-len(_EMPTY_ASSETS)], b'"assets":{']
+        pending_bytes = 0
+        separator = b""
+        for asset_id, entry in entries:
+            piece = b'%s"%d":%s' % (separator, asset_id, entry.model_dump_json().encode("utf-8"))
+            separator = b","
+            pending.append(piece)
+            pending_bytes += len(piece)
+            if pending_bytes >= _WRITE_CHUNK:
+                yield from _hashed(hasher, b"".join(pending))
+                pending, pending_bytes = [], 0
+        pending.append(b"}}")
+        yield from _hashed(hasher, b"".join(pending))
+
+    atomic_write_chunks(path, chunks())
+    return str(hasher.hexdigest())
+
+
+_EMPTY_ASSETS = b'"assets":{}}'
+_WRITE_CHUNK = 1 << 18
+
+
+def _hashed(hasher: xxhash.xxh3_128, chunk: bytes) -> Iterator[bytes]:
+    hasher.update(chunk)
+    yield chunk
 
 
 def settings_key(

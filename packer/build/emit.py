@@ -7,6 +7,7 @@ the findings of every remaining miss), before anything is staged for promotion.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -20,6 +21,7 @@ from packer.build.faults import Faults
 from packer.build.hashing import hash_bytes, hash_file_range
 from packer.build.plan import PlannedEntry
 from packer.build.staging import PREVIEWS_DIR
+from packer.files.paths import InsideRoot
 from packer.files.safe_read import open_file
 from packer.formats import FormatError
 from packer.lane.cancellation import CancellationToken
@@ -86,8 +88,14 @@ def emit_assets(
     *,
     token: CancellationToken,
     faults: Faults,
+    assets_dir: Path | None = None,
 ) -> list[BuiltAsset]:
-    """Produce every payload in asset_id order, publishing cache_hit/cache_miss and progress."""
+    """Produce every payload in asset_id order, publishing cache_hit/cache_miss and progress.
+
+    With `assets_dir` (the works' roots are below it), it is resolved once and each miss's root
+    from there, instead of a realpath from `/` per asset in its pipeline.
+    """
+    real_assets = os.path.realpath(assets_dir) if assets_dir is not None else None
     built: list[BuiltAsset] = []
     total = len(works)
     total_bytes = sum(w.input_bytes for w in works)
@@ -102,7 +110,7 @@ def emit_assets(
             asset = _reuse(work, view, previous, token) if work.decision.hit else None
             if asset is None:
                 try:
-                    asset = _encode(work, store, token)
+                    asset = _encode(work, store, token, real_assets)
                 except FormatError as exc:
                     # Blocked: nothing more is encoded or published, but every other miss's
                     # format problems are still reported, as a validating check would have.
@@ -165,9 +173,13 @@ def _reuse(
     )
 
 
-def _encode(work: AssetWork, store: PayloadStore, token: CancellationToken) -> BuiltAsset:
+def _encode(
+    work: AssetWork, store: PayloadStore, token: CancellationToken,
+    real_assets: str | None = None,
+) -> BuiltAsset:
+    inside = None if real_assets is None else InsideRoot.below(real_assets, work.record.root)
     encoded = work.pipeline.encode(work.decl, work.root_path, token, root=work.record.root,
-                                   asset_id=work.asset_id)
+                                   asset_id=work.asset_id, inside=inside)
     for facts in work.inputs:  # hashed as they were read for encoding, when they were
         if facts.hash is None and facts.path in encoded.input_digests:
             facts.hash, facts.size = encoded.input_digests[facts.path]

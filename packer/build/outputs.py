@@ -27,13 +27,20 @@ def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
     has an entry per asset.
     """
     by_id = {b.work.asset_id: b for b in built}
-    rows = [tool_metadata_row(entry, by_id[entry.asset_id]) for entry in header.entries]
-    return canonical_json_bytes({
+    # Encoded row by row: the bytes of canonical_json_bytes of the whole document (sorted keys
+    # put "assets" first), without a list of 10k row dicts and their whole text at once.
+    out = bytearray(b'{"assets":[')
+    for index, entry in enumerate(header.entries):
+        if index:
+            out += b","
+        out += canonical_json_bytes(tool_metadata_row(entry, by_id[entry.asset_id]))
+    out += b"],"
+    out += canonical_json_bytes({
         "schema_version": TOOL_METADATA_SCHEMA_VERSION,
         "packer_version": __version__,
         "hash_algorithm": HASH_ALGORITHM,
-        "assets": rows,
-    })
+    })[1:]
+    return bytes(out)
 
 
 def tool_metadata_row(entry: PlannedEntry, asset: BuiltAsset) -> dict[str, Any]:

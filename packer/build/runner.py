@@ -13,7 +13,13 @@ from pathlib import Path
 from packer.build import patch, uptodate
 from packer.build.artifact import PayloadStore, read_previous_artifact, write_artifact
 from packer.build.buildlock import build_lock
-from packer.build.cache import ArtifactRecord, BuildCache, LoadedCache, load_cache, save_cache
+from packer.build.cache import (
+    ArtifactRecord,
+    BuildCache,
+    LoadedCache,
+    load_cache,
+    save_cache,
+)
 from packer.build.check import PACKER_VERSION, CacheView, Selection, decide_all, select
 from packer.build.emit import BuiltAsset, emit_assets
 from packer.build.faults import Faults
@@ -192,7 +198,8 @@ class _BuildRun:
         store = PayloadStore(staging / "payload.spool")
         try:
             self.built = emit_assets(self.op, self.selection.work, view, store,
-                                     token=self.token, faults=self.faults)
+                                     token=self.token, faults=self.faults,
+                                     assets_dir=self.project.assets_dir)
             header = make_header(b.planned() for b in self.built)
             small = small_outputs(header, self.built)
             previous = view.previous
@@ -243,15 +250,17 @@ class _BuildRun:
         self, header: Header, started_at_ns: int, loaded: LoadedCache | None
     ) -> str | None:
         """Write cache.json unless it already says exactly this; its content hash either way."""
-        cache = BuildCache.model_construct(
-            started_at_ns=started_at_ns,
-            artifact=ArtifactRecord(header_hash=hash_bytes(header.header), size=header.file_size),
-            assets={str(b.work.asset_id): b.cache_entry() for b in self.built},
-        )
+        artifact = ArtifactRecord(header_hash=hash_bytes(header.header), size=header.file_size)
         old = loaded.cache if loaded is not None else None
-        if old is not None and old.artifact == cache.artifact and old.assets == cache.assets:
+        if old is not None and old.artifact == artifact and self._entries_match(old):
             return loaded.digest if loaded is not None else None  # a no-op: nothing to write
-        return save_cache(self.project.cache_path, cache)
+        # Streamed: each entry is made, written and dropped (no whole cache in memory).
+        return save_cache(self.project.cache_path, started_at_ns, artifact,
+                          ((b.work.asset_id, b.cache_entry()) for b in self.built))
+
+    def _entries_match(self, old: BuildCache) -> bool:
+        return len(old.assets) == len(self.built) and all(
+            old.assets.get(str(b.work.asset_id)) == b.cache_entry() for b in self.built)
 
     def _record(
         self, header: Header, small: dict[str, bytes], cache_digest: str | None,

@@ -21,9 +21,11 @@ manifest is re-stamped, so the next no-op needs none.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ from packer.build.staging import (
     STAGING_DIR,
     TOOL_METADATA,
 )
-from packer.files.atomic import atomic_write_bytes, compact_json_bytes
+from packer.files.atomic import atomic_write_bytes, atomic_write_chunks
 from packer.files.lock import read_lock
 from packer.files.project import ASSETS_DIR, Project
 from packer.files.safe_read import (
@@ -108,13 +110,18 @@ class Manifest:
     raw: bytes = b""  # the bytes it was read from (a patch build keeps most of them)
 
     def to_bytes(self) -> bytes:
-        return compact_json_bytes({  # in pieces: one C call would hold the GIL ~0.1 s at 10k
-            "schema_version": MANIFEST_SCHEMA_VERSION, "recorded_at_ns": self.recorded_at_ns,
-            "packer_version": self.packer_version, "pipelines": self.pipelines,
-            "files": self.files, "checks": self.checks, "previews": self.previews,
-            "head_hash": self.head_hash, "payload_offset": self.payload_offset,
-            "output_bytes": self.output_bytes, "assets": [a.row() for a in self.assets],
-        })
+        return b"".join(self.chunks())
+
+    def chunks(self, files: Iterable[list[Any]] | None = None) -> Iterator[bytes]:
+        """The manifest's compact JSON in pieces; `files` streams the rows instead of `files`."""
+        return _json_chunks([
+            ("schema_version", MANIFEST_SCHEMA_VERSION), ("recorded_at_ns", self.recorded_at_ns),
+            ("packer_version", self.packer_version), ("pipelines", self.pipelines),
+            ("files", _Rows(self.files if files is None else files)), ("checks", self.checks),
+            ("previews", self.previews), ("head_hash", self.head_hash),
+            ("payload_offset", self.payload_offset), ("output_bytes", self.output_bytes),
+            ("assets", _Rows(a.row() for a in self.assets)),
+        ])
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> Manifest | None:
@@ -140,6 +147,42 @@ class Manifest:
         return manifest
 
 
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """A JSON array whose elements are encoded and written one at a time."""
+
+    rows: Iterable[Any]
+
+
+_WRITE_CHUNK = 1 << 18
+_dumps = json.JSONEncoder(separators=(",", ":")).encode  # one encoder for 60k rows at 10k
+
+
+def _json_chunks(fields: list[tuple[str, Any]]) -> Iterator[bytes]:
+    """`json.dumps(dict(fields), separators=(",", ":"))` in pieces of about _WRITE_CHUNK bytes,
+    a `_Rows` value's elements encoded one by one: the same bytes, never the whole text."""
+    pending: list[str] = ["{"]
+    size = 0
+    for index, (key, value) in enumerate(fields):
+        pending.append(("," if index else "") + _dumps(key) + ":")
+        if not isinstance(value, _Rows):
+            pending.append(_dumps(value))
+            continue
+        pending.append("[")
+        separator = ""
+        for row in value.rows:
+            piece = separator + _dumps(row)
+            separator = ","
+            pending.append(piece)
+            size += len(piece)
+            if size >= _WRITE_CHUNK:
+                yield "".join(pending).encode("utf-8")
+                pending, size = [], 0
+        pending.append("]")
+    pending.append("}")
+    yield "".join(pending).encode("utf-8")
+
+
 def _int(value: object) -> int:
     if type(value) is not int:
         raise TypeError("not an integer")
@@ -161,16 +204,23 @@ def _racy(fp: list[Any], racy_after: int) -> bool:
 
 def workspace_paths(
     project: Project, walk: WalkSummary, inputs: list[str]
-) -> list[str]:
-    """Project-relative paths of everything outside build/ that the build's output depends on."""
+) -> Iterator[str]:
+    """Project-relative paths of everything outside build/ that the build's output depends on,
+    one at a time (60k at 10k assets): `workspace_path_count` of them."""
     root = project.root
-    paths = [os.path.relpath(p, root) for p in
-             (root / "prometeu.json", project.registry_path, project.cache_path)]
-    paths.extend(f"{ASSETS_DIR}/{d}" if d else ASSETS_DIR for d in walk.folders)
-    paths.extend(f"{ASSETS_DIR}/{a}/asset.json" if a else f"{ASSETS_DIR}/asset.json"
-                 for a in walk.anchors)
-    paths.extend(inputs)
-    return [p.replace(os.sep, "/") for p in paths]
+    for project_file in (root / "prometeu.json", project.registry_path, project.cache_path):
+        yield os.path.relpath(project_file, root).replace(os.sep, "/")
+    for folder in walk.folders:
+        yield (f"{ASSETS_DIR}/{folder}" if folder else ASSETS_DIR).replace(os.sep, "/")
+    for anchor in walk.anchors:
+        yield (f"{ASSETS_DIR}/{anchor}/asset.json" if anchor
+               else f"{ASSETS_DIR}/asset.json").replace(os.sep, "/")
+    for listed in inputs:
+        yield listed.replace(os.sep, "/")
+
+
+def workspace_path_count(walk: WalkSummary, inputs: list[str]) -> int:
+    return 3 + len(walk.folders) + len(walk.anchors) + len(inputs)
 
 
 def record(
@@ -188,27 +238,30 @@ def record(
     the file is safe: a change after that stat gives a fingerprint that no longer matches, and
     one in the same tick is racy (the stat came after `started_at_ns`).
     """
-    paths = workspace_paths(project, walk, inputs)
     cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
-    reusable = len(paths) if seen else 0
+    reusable = workspace_path_count(walk, inputs) if seen else 0
     outputs, checks = _output_rows(project, small, preview_hashes, cache_digest)
-    paths.extend(outputs)
+    paths = itertools.chain(workspace_paths(project, walk, inputs), outputs)
     base = str(project.root)
-    files: list[list[Any]] = []
     missing = object()
-    for index, path in enumerate(paths):
-        known: Any = missing
-        if index < reusable and path != cache_rel and seen is not None:
-            known = seen.get(path, missing)
-        fp = fingerprint(f"{base}/{path}") if known is missing else known
-        files.append([path] if fp is None else [path, *fp])
+
+    def files() -> Iterator[list[Any]]:
+        # Stat'ed while the rows are written (no 60k-row list at 10k assets); nothing written
+        # here is fingerprinted (assets/.prometeu/ is not walked).
+        for index, path in enumerate(paths):
+            known: Any = missing
+            if index < reusable and path != cache_rel and seen is not None:
+                known = seen.get(path, missing)
+            fp = fingerprint(f"{base}/{path}") if known is missing else known
+            yield [path] if fp is None else [path, *fp]
+
     manifest = Manifest(
         recorded_at_ns=started_at_ns, packer_version=packer_version, pipelines=pipelines,
-        files=files, checks=checks, previews=sorted(preview_hashes), head_hash=hash_bytes(head),
+        files=[], checks=checks, previews=sorted(preview_hashes), head_hash=hash_bytes(head),
         payload_offset=payload_offset, output_bytes=output_bytes, assets=assets,
     )
     with contextlib.suppress(OSError):
-        atomic_write_bytes(manifest_path(project), manifest.to_bytes())
+        atomic_write_chunks(manifest_path(project), manifest.chunks(files()))
 
 
 def _output_rows(

@@ -118,13 +118,22 @@ def atomic_write_bytes(path: Path, data: bytes, *, create_parent: bool = True) -
 
     `create_parent=False` (the caches that reads keep) fails with FileNotFoundError instead of
     making the folder: a project deleted while a read ran must not come back as a ghost."""
+    atomic_write_chunks(path, (data,), create_parent=create_parent)
+
+
+def atomic_write_chunks(
+    path: Path, chunks: Iterable[bytes], *, create_parent: bool = True
+) -> None:
+    """`atomic_write_bytes` of the concatenated `chunks`, written as they come (a big file is
+    never held whole in memory). An exception from `chunks` leaves `path` as it was."""
     if create_parent:
         path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = _new_temp_file(path)
     try:
         _keep_mode(fd, path)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -24,6 +25,9 @@ from typing import Any, BinaryIO
 MAX_DECLARATION_BYTES = 1 << 20
 MAX_PROJECT_FILE_BYTES = 1 << 20
 MAX_STATE_FILE_BYTES = 256 << 20
+
+_CHUNK = 1 << 20  # a file that grew past its stat'ed size is read on in pieces of this size
+_PROBE = 1 << 16  # after a short read: enough to see the end, small enough to allocate cheaply
 
 _KINDS = (
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
@@ -77,6 +81,33 @@ def open_regular(path: str | Path, *, follow_symlinks: bool = True) -> int:
     return fd
 
 
+def read_to_end(
+    fd: int, size_hint: int, *, limit: int | None = None,
+    between_chunks: Callable[[], None] | None = None,
+) -> bytes:
+    """The rest of an open file, asking for about the size it had when stat'ed (`size_hint`).
+
+    `os.read(fd, n)` (and a buffered `read(n)`) allocates n bytes before reading: a 1 MB request
+    for a 2 KB file costs more than the read. A short read is followed by a small one that
+    should find the end; a file that grew is read on in 1 MB chunks. With `limit`, reading
+    stops once more than `limit` bytes were read (the caller sees len > limit). `between_chunks`
+    runs after each read (a cancellation check).
+    """
+    cap = None if limit is None else limit + 1
+    want = size_hint + 1 if cap is None else min(size_hint + 1, cap)
+    chunks = []
+    total = 0
+    while want > 0 and (chunk := os.read(fd, want)):
+        chunks.append(chunk)
+        total += len(chunk)
+        if between_chunks is not None:
+            between_chunks()
+        want = _CHUNK if len(chunk) == want else _PROBE
+        if cap is not None:
+            want = min(want, cap - total)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def read_regular(
     path: str | Path, *, follow_symlinks: bool = True, limit: int | None = None
 ) -> bytes:
@@ -94,8 +125,7 @@ def read_regular_stat(
         if limit is not None and st.st_size > limit:
             raise NotRegularFileError(
                 path, f"is {st.st_size:,} bytes, more than the {limit:,} allowed")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read() if limit is None else handle.read(limit + 1)
+        data = read_to_end(fd, st.st_size, limit=limit)
         if limit is not None and len(data) > limit:  # grew while being read
             raise NotRegularFileError(path, f"is more than the {limit:,} bytes allowed")
         return data, st

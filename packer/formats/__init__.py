@@ -17,6 +17,7 @@ from pydantic import JsonValue
 
 from packer.diagnostics import Diagnostic
 from packer.files.declaration import AssetDeclaration
+from packer.files.paths import InsideRoot
 from packer.lane.cancellation import CancellationToken
 
 
@@ -50,7 +51,7 @@ class FormatPipeline(Protocol):
 
     def encode(
         self, decl: AssetDeclaration, root_path: Path, token: CancellationToken, *,
-        root: str | None = None, asset_id: int | None = None,
+        root: str | None = None, asset_id: int | None = None, inside: InsideRoot | None = None,
     ) -> EncodedAsset: ...
 
 

@@ -12,7 +12,6 @@ import sys
 from array import array
 from dataclasses import dataclass, field
 from itertools import islice
-from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from packer.files.declaration import AssetDeclaration
@@ -288,9 +287,8 @@ def _convert_tile(
 
 
 def _convert(
-    decl: AssetDeclaration, root_path: Path, findings: Findings, token: CancellationToken
+    decl: AssetDeclaration, inside: InsideRoot, findings: Findings, token: CancellationToken
 ) -> _Bank:
-    inside = InsideRoot(root_path)
     root = findings.root
     bank = _Bank()
     check_roles(decl, (TILES, PALETTES), findings, FORMAT_NAME)
@@ -322,19 +320,25 @@ def _convert(
 def _assemble(bank: _Bank) -> EncodedAsset:
     size = bank.tile_size
     assert size is not None  # only called on a bank without findings
-    sheet = bytearray(SHEET_SIZE * SHEET_SIZE)
+    # Tiles fill the sheet from the top; the rows below them are index 0, so only the rows
+    # holding tiles are laid out, packed and drawn (same bytes, a fraction of the work).
+    rows = max((tile_origin(index, size)[1] + size for index, _path in bank.tiles), default=0)
+    band = bytearray(SHEET_SIZE * rows)
     for index, path in bank.tiles:
         x0, y0 = tile_origin(index, size)
         pixels = bank.indices[path]
         for y in range(size):  # one slice copy per tile row, not per pixel
             start = (y0 + y) * SHEET_SIZE + x0
-            sheet[start:start + size] = pixels[y * size:(y + 1) * size]
+            band[start:start + size] = pixels[y * size:(y + 1) * size]
     palettes = [list(p.colours) if p else [] for p in bank.palettes]
-    payload = pack_nibbles(bytes(sheet)) + pack_palettes(palettes)
+    packed_palettes = pack_palettes(palettes)
+    payload = (pack_nibbles(bytes(band)) + bytes((SHEET_SIZE - rows) * SHEET_SIZE // 2)
+               + packed_palettes)
     tile_palettes = [bank.tile_palette.get(path, 0) for _index, path in bank.tiles]
     out = io.BytesIO()
     # Fast compression: the preview is for tools, rebuilt often, and never part of assets.pa.
-    render_preview(payload, size, tile_palettes).save(out, format="PNG", compress_level=1)
+    _draw_top(bytes(band), rows, unpack_palettes(packed_palettes), size, tile_palettes).save(
+        out, format="PNG", compress_level=1)
     return EncodedAsset(
         payload=payload,
         decoded_size=len(payload),
@@ -357,10 +361,37 @@ def render_preview(payload: bytes, tile_size: int, tile_palettes: list[int]) -> 
     whole sheet is drawn once with the most used palette; only tiles on other palettes are
     drawn again, so a one-palette bank costs a single conversion.
     """
+    return _draw(sheet_indices(payload), SHEET_SIZE, unpack_palettes(payload[SHEET_BYTES:]),
+                 tile_size, tile_palettes)
+
+
+def _draw_top(
+    indices: bytes, rows: int, palettes: list[list[int]], tile_size: int,
+    tile_palettes: list[int],
+) -> Image.Image:
+    """`render_preview` of a sheet whose indices below its first `rows` rows are all 0.
+
+    Only those rows and one blank row are drawn; the blank row's pixel (index 0 as the main
+    palette draws it) fills the rest of the sheet.
+    """
     from PIL import Image
 
-    sheet = Image.frombytes("P", (SHEET_SIZE, SHEET_SIZE), sheet_indices(payload))
-    palettes = unpack_palettes(payload[SHEET_BYTES:])
+    if rows >= SHEET_SIZE:
+        return _draw(indices, SHEET_SIZE, palettes, tile_size, tile_palettes)
+    top = _draw(indices + bytes(SHEET_SIZE), rows + 1, palettes, tile_size, tile_palettes)
+    image = Image.new("RGBA", (SHEET_SIZE, SHEET_SIZE), top.getpixel((0, rows)))
+    image.paste(top, (0, 0))
+    return image
+
+
+def _draw(
+    indices: bytes, rows: int, palettes: list[list[int]], tile_size: int,
+    tile_palettes: list[int],
+) -> Image.Image:
+    """The first `rows` rows of the sheet (`indices`, one per pixel), drawn as RGBA."""
+    from PIL import Image
+
+    sheet = Image.frombytes("P", (SHEET_SIZE, rows), indices)
 
     def drawn_with(palette_index: int) -> Image.Image:
         image = sheet.copy()
@@ -369,7 +400,7 @@ def render_preview(payload: bytes, tile_size: int, tile_palettes: list[int]) -> 
         return image.convert("RGBA")
 
     if not tile_palettes:
-        return Image.new("RGBA", (SHEET_SIZE, SHEET_SIZE), (0, 0, 0, 0))
+        return Image.new("RGBA", (SHEET_SIZE, rows), (0, 0, 0, 0))
     usage: dict[int, list[int]] = {}
     for index, palette_index in enumerate(tile_palettes):
         usage.setdefault(palette_index, []).append(index)
@@ -391,10 +422,10 @@ class GlyphPipeline(ConvertingPipeline[_Bank]):
     format_version = 1
 
     def _convert(
-        self, decl: AssetDeclaration, root_path: Path, findings: Findings,
+        self, decl: AssetDeclaration, inside: InsideRoot, findings: Findings,
         token: CancellationToken,
     ) -> _Bank:
-        return _convert(decl, root_path, findings, token)
+        return _convert(decl, inside, findings, token)
 
     def _assemble(self, converted: _Bank, token: CancellationToken) -> EncodedAsset:
         return _assemble(converted)

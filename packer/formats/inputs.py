@@ -9,6 +9,7 @@ input ones included, because the disk may have changed since validation.
 
 from __future__ import annotations
 
+import os
 import re
 import stat
 from dataclasses import dataclass, field, replace
@@ -20,11 +21,10 @@ import xxhash
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.files.paths import InsideRoot, UnsafePathError
-from packer.files.safe_read import open_file
+from packer.files.safe_read import open_regular, read_to_end
 from packer.formats import EncodedAsset, FormatError
 from packer.lane.cancellation import CancellationToken
 
-_CHUNK = 1 << 20
 Converted = TypeVar("Converted")
 _STEM_INDEX = re.compile(r"^(\d+)")
 
@@ -82,26 +82,26 @@ def read_input(
         ))
 
     try:
-        target = inside.resolve(path)
+        target = inside.resolve_str(path)
     except UnsafePathError as exc:
         problem("PK107", f"input {exc}")
         return None
     try:
-        if not stat.S_ISREG(target.stat().st_mode):  # never open a FIFO or device: it may block
+        status = os.stat(target)
+        if not stat.S_ISREG(status.st_mode):  # never open a FIFO or device: it may block
             problem("PK114", f"input {path!r} is not a regular file")
             return None
-        with open_file(target) as handle:
-            chunks = []
-            while chunk := handle.read(_CHUNK):
-                chunks.append(chunk)
-                token.raise_if_cancelled()
+        fd = open_regular(target)
+        try:
+            data = read_to_end(fd, status.st_size, between_chunks=token.raise_if_cancelled)
+        finally:
+            os.close(fd)
     except FileNotFoundError:
         problem("PK106", f"input {path!r} does not exist")
         return None
     except OSError as exc:
         problem("PK112", f"input {path!r} cannot be read: {exc.strerror or exc}")
         return None
-    data = b"".join(chunks)
     findings.input_digests[path] = (xxhash.xxh3_128_hexdigest(data), len(data))
     return data
 
@@ -139,7 +139,7 @@ class ConvertingPipeline(Generic[Converted]):
     format_version: int
 
     def _convert(
-        self, decl: AssetDeclaration, root_path: Path, findings: Findings,
+        self, decl: AssetDeclaration, inside: InsideRoot, findings: Findings,
         token: CancellationToken,
     ) -> Converted:
         raise NotImplementedError
@@ -151,15 +151,18 @@ class ConvertingPipeline(Generic[Converted]):
         self, decl: AssetDeclaration, root_path: Path, *, root: str, asset_id: int | None
     ) -> list[Diagnostic]:
         findings = Findings(root, asset_id)
-        self._convert(decl, root_path, findings, CancellationToken())
+        self._convert(decl, InsideRoot(root_path), findings, CancellationToken())
         return findings.diagnostics
 
     def encode(
         self, decl: AssetDeclaration, root_path: Path, token: CancellationToken, *,
-        root: str | None = None, asset_id: int | None = None,
+        root: str | None = None, asset_id: int | None = None, inside: InsideRoot | None = None,
     ) -> EncodedAsset:
+        """`inside`: the root already resolved, when the caller has it (InsideRoot.below from a
+        resolved `assets/` costs an lstat per component of the root, not a realpath from `/`)."""
         findings = Findings(root if root is not None else root_label(root_path), asset_id)
-        converted = self._convert(decl, root_path, findings, token)
+        converted = self._convert(
+            decl, inside if inside is not None else InsideRoot(root_path), findings, token)
         if not findings.ok:
             raise FormatError(findings.all())
         token.raise_if_cancelled()

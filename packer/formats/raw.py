@@ -47,11 +47,11 @@ class RawPipeline(ConvertingPipeline[bytes | None]):
         return findings.diagnostics
 
     def _convert(
-        self, decl: AssetDeclaration, root_path: Path, findings: Findings,
+        self, decl: AssetDeclaration, inside: InsideRoot, findings: Findings,
         token: CancellationToken,
     ) -> bytes | None:
         path = self._check_count(decl, findings)
-        return None if path is None else read_input(InsideRoot(root_path), path, findings, token)
+        return None if path is None else read_input(inside, path, findings, token)
 
     def _assemble(self, converted: bytes | None, token: CancellationToken) -> EncodedAsset:
         assert converted is not None  # a clean conversion always read the file

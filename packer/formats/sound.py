@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import wave
 from dataclasses import dataclass
-from pathlib import Path
 
 from pydantic import JsonValue
 
@@ -109,9 +108,8 @@ def _unsupported_encoding(data: bytes, path: str, findings: Findings) -> None:
 
 
 def _convert(
-    decl: AssetDeclaration, root_path: Path, findings: Findings, token: CancellationToken
+    decl: AssetDeclaration, inside: InsideRoot, findings: Findings, token: CancellationToken
 ) -> list[Sample]:
-    inside = InsideRoot(root_path)
     root = findings.root
     check_roles(decl, (SAMPLES,), findings, FORMAT_NAME)
     paths = decl.inputs.get(SAMPLES, [])
@@ -179,10 +177,10 @@ class SoundPipeline(ConvertingPipeline[list[Sample]]):
     format_version = 1
 
     def _convert(
-        self, decl: AssetDeclaration, root_path: Path, findings: Findings,
+        self, decl: AssetDeclaration, inside: InsideRoot, findings: Findings,
         token: CancellationToken,
     ) -> list[Sample]:
-        return _convert(decl, root_path, findings, token)
+        return _convert(decl, inside, findings, token)
 
     def _assemble(self, converted: list[Sample], token: CancellationToken) -> EncodedAsset:
         return _assemble(converted, token)

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packer.diagnostics import Diagnostic, diagnostic
-from packer.files.declaration import DECLARATION_FILE, AssetDeclaration, parse_declaration
+from packer.files.declaration import (
+    DECLARATION_FILE,
+    AssetDeclaration,
+    SharedBlocks,
+    parse_declaration,
+)
 from packer.files.paths import InsideRoot, UnsafePathError
 from packer.files.safe_read import MAX_DECLARATION_BYTES, read_regular_stat
 
@@ -82,7 +87,7 @@ NO_ANCHOR = Anchor(None, [])
 
 def read_anchor(
     assets_dir: Path, real_assets: str, root: str, asset_id: int | None,
-    plain: frozenset[str] | None = None,
+    plain: frozenset[str] | None = None, *, shared: SharedBlocks | None = None,
 ) -> Anchor:
     """Parse the root's asset.json and check its inputs.
 
@@ -99,7 +104,7 @@ def read_anchor(
             "PK115", f"{root}/asset.json cannot be read: {exc.strerror or exc}",
             root=root, file=DECLARATION_FILE, asset_id=asset_id,
         )])
-    decl, found = parse_declaration(raw, root=root, asset_id=asset_id)
+    decl, found = parse_declaration(raw, root=root, asset_id=asset_id, shared=shared)
     stats: list[tuple[int, int, int]] = []
     if decl is not None:
         inside = (InsideRoot.below(real_assets, root) if plain is None

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, diagnostic, plural
 from packer.errors import RegistryError, WorkspaceNotInitialisedError
-from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
+from packer.files.declaration import DECLARATION_FILE, AssetDeclaration, SharedBlocks
 from packer.files.lock import read_lock
 from packer.files.project import Project
 from packer.files.registry import Registry, RegistryEntry
@@ -208,10 +208,11 @@ def _build_snapshot(
 
     records: list[AssetRecord] = []
     real_assets = os.path.realpath(assets_dir)  # once: each root then costs an lstat or two
+    shared = SharedBlocks()  # equal output/preload blocks parsed once per scan
     for root in sorted(anchors | set(entries_by_root)):
         token.raise_if_cancelled()
         records.append(read_root(assets_dir, real_assets, root, entries_by_root.get(root, []),
-                                 walk=walk, anchors=anchors))
+                                 walk=walk, anchors=anchors, shared=shared))
 
     records = _flag_name_collisions(_flag_uuid_collisions(records))
     records.sort(key=lambda r: (r.asset_id is None, r.asset_id or 0, r.root))
@@ -225,11 +226,12 @@ def _build_snapshot(
 
 def read_root(
     assets_dir: Path, real_assets: str, root: str, owned: list[RegistryEntry], *, walk: Walk,
-    anchors: set[str],
+    anchors: set[str], shared: SharedBlocks | None = None,
 ) -> AssetRecord:
     """One root's record, before the workspace-wide checks (PK109, PK116): `owned` are its
     registry entries, `walk` a walk that reached the root's folder (if it is there), `anchors`
-    the walked folders holding an asset.json (the root's own and its ancestors' at least)."""
+    the walked folders holding an asset.json (the root's own and its ancestors' at least);
+    `shared`: the scan's asset.json blocks met before (parse_declaration)."""
     entry = owned[0] if owned else None
     asset_id = entry.asset_id if entry else None
     diags: list[Diagnostic] = []
@@ -249,14 +251,14 @@ def read_root(
                 root=root, asset_id=asset_id,
             ))
         else:
-            read = read_anchor(assets_dir, real_assets, root, asset_id)
+            read = read_anchor(assets_dir, real_assets, root, asset_id, shared=shared)
             diags.extend(d for d in read.diagnostics
                          if d.code not in {"PK106", "PK112", "PK114"})
     elif root in anchors:
         state = AssetState.REGISTERED if entry else AssetState.UNREGISTERED
         files = files_under(walk, root)
         read = read_anchor(assets_dir, real_assets, root, asset_id,
-                           plain_files_under(walk, root, files))
+                           plain_files_under(walk, root, files), shared=shared)
         diags.extend(read.diagnostics)
         owner = _nesting_owner(root, anchors)
         if owner is not None:

@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from packer.build import build
-from packer.files.project import Project
+import pytest
+
+from packer.build import build, runner
+from packer.files.project import Project, open_project
 from tests.packer.build_support import (
     add_asset,
     add_glyph,
@@ -61,3 +63,43 @@ def test_hash_seed_does_not_change_the_bytes(tmp_path: Path) -> None:
         outputs.append(snapshot_build(copy))
     assert outputs[0] == outputs[1] == outputs[2]
     assert "assets.pa" in outputs[0]
+
+
+def test_a_project_opened_through_links_builds_the_same_bytes(tmp_path: Path) -> None:
+    # The build resolves assets/ once and each root below it: a project reached through a
+    # linked folder reads the same inputs, so it builds the same bytes.
+    real = make(tmp_path / "real", reverse=False)
+    build(real)
+    expected = snapshot_build(real)
+    linked_root = tmp_path / "linked" / "project"
+    linked_root.parent.mkdir()
+    linked_root.symlink_to(real.root, target_is_directory=True)
+    linked = open_project(linked_root)
+    result = build(linked, use_cache=False)
+    assert result.succeeded, result
+    assert snapshot_build(linked) == expected
+
+
+def test_an_input_swapped_for_an_escaping_link_after_the_scan_is_refused_by_the_encoder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each miss's root is resolved from assets/ (no realpath per asset); its inputs are still
+    # resolved below that root when read, so a link leading out is refused, never followed.
+    project = new_project(tmp_path / "p")
+    add_raw(project, "data/level", b"inside", name="level")
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(b"outside")
+    real_select = runner.select  # type: ignore[attr-defined]
+
+    def select_then_swap(*args: object, **kwargs: object) -> object:
+        selection = real_select(*args, **kwargs)  # type: ignore[arg-type]
+        data = next((project.assets_dir / "data" / "level").glob("*.bin"))
+        data.unlink()
+        data.symlink_to(secret)
+        return selection
+
+    monkeypatch.setattr(runner, "select", select_then_swap)
+    result = build(project, use_cache=False)
+    assert not result.succeeded
+    assert [d.code for d in result.diagnostics] == ["PK107"]
+    assert not (project.build_dir / "assets.pa").exists()

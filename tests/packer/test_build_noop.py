@@ -322,3 +322,18 @@ def test_a_change_after_the_check_stat_is_never_hidden(
     assert build(project).succeeded
     monkeypatch.setattr(uptodate, "check", real_check)
     assert not spy.fast(lambda: build(project))[0]  # stat of gamma != the recorded beta
+
+
+def test_the_streamed_manifest_is_the_compact_json_of_its_whole_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # record() writes the manifest row by row (pieces of _WRITE_CHUNK bytes, made small here so
+    # a small project crosses many); the file must be json.dumps of the whole document.
+    monkeypatch.setattr(uptodate, "_WRITE_CHUNK", 64)
+    project = built(tmp_path)
+    raw = uptodate.manifest_path(project).read_bytes()
+    data = json.loads(raw)
+    assert len(data["files"]) > 10 and data["assets"]
+    assert raw == json.dumps(data, separators=(",", ":")).encode("utf-8")
+    manifest = uptodate.Manifest.from_bytes(raw)
+    assert manifest is not None and manifest.to_bytes() == raw

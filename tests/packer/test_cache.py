@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from packer.build import BuildResult, build
-from packer.build.cache import MissReason, cache_json_bytes, load_cache
+from packer.build.cache import (
+    ArtifactRecord,
+    BuildCache,
+    CachedInput,
+    CachedPayload,
+    CacheEntry,
+    MissReason,
+    cache_json_bytes,
+    load_cache,
+    save_cache,
+)
+from packer.build.hashing import hash_bytes
 from packer.files.project import Project
 from packer.formats.raw import RAW_PIPELINE
 from tests.packer.build_support import (
@@ -282,6 +294,51 @@ def test_load_cache_says_why_a_cache_cannot_be_used(tmp_path: Path) -> None:
         "cache.json cannot be read: is a symlink, which is not followed here")
     path.unlink()
     assert load_cache(path).problem == "cache.json does not exist yet"
+
+
+def cache_entry(index: int) -> CacheEntry:
+    return CacheEntry(
+        asset_uuid=f"uuid-{index}", packer_version="1.0+pa1", format_version=1 + index % 2,
+        settings='{"codec":"none"}',
+        inputs=tuple(CachedInput(role="tiles", path=f"t/{i:03d}_ñ\"{index}.png", size=i,
+                                 mtime_ns=index * 1000 + i, hash=f"{index:032x}")
+                     for i in range(index % 4)),
+        payload=CachedPayload(hash=f"{index:032x}", size=index, decoded_size=2 * index),
+        metadata={"tile_size": 8, "names": ["a", "é\n"], "nested": {"k": None}},
+        tool_metadata={"tiles": [{"index": 0}]} if index % 3 else {},
+        preview_hash=f"{index:032x}" if index % 2 else None,
+    )
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 2500])
+def test_the_streamed_cache_is_the_bytes_of_the_whole_model(tmp_path: Path, count: int) -> None:
+    # save_cache writes entry by entry (2,500 entries cross its write chunks); the file must be
+    # exactly the one model's JSON, which load_cache reads back, and the digest its content's.
+    entries = [(asset_id, cache_entry(asset_id)) for asset_id in range(1, count + 1)]
+    artifact = ArtifactRecord(header_hash="ab" * 16, size=4096) if count != 1 else None
+    path = tmp_path / "cache.json"
+    digest = save_cache(path, 1_700_000_000_123_456_789, artifact, iter(entries))
+    whole = BuildCache(started_at_ns=1_700_000_000_123_456_789, artifact=artifact,
+                       assets={str(asset_id): entry for asset_id, entry in entries})
+    assert path.read_bytes() == whole.model_dump_json().encode("utf-8")
+    assert digest == hash_bytes(path.read_bytes())
+    loaded = load_cache(path)
+    assert loaded.problem is None and loaded.cache == whole and loaded.digest == digest
+
+
+def test_a_cache_write_that_fails_midway_leaves_the_old_cache(tmp_path: Path) -> None:
+    path = tmp_path / "cache.json"
+    save_cache(path, 1, None, iter([(1, cache_entry(1))]))
+    before = path.read_bytes()
+
+    def entries() -> Iterator[tuple[int, CacheEntry]]:
+        yield 1, cache_entry(1)
+        raise OSError("disk went away")
+
+    with pytest.raises(OSError, match="disk went away"):
+        save_cache(path, 2, None, entries())
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["cache.json"]  # no temp file left
 
 
 def test_the_cache_is_written_as_pydantic_writes_it_one_entry_at_a_time(tmp_path: Path) -> None:

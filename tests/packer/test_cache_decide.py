@@ -11,7 +11,6 @@ import pytest
 
 from packer.build.cache import (
     RACY_WINDOW_NS,
-    BuildCache,
     CachedInput,
     CachedPayload,
     CacheEntry,
@@ -187,7 +186,7 @@ def test_a_cache_too_large_or_invalid_says_why_and_where(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "cache.json"
-    save_cache(path, BuildCache(started_at_ns=1, assets={"5": entry(("data", "a.bin"))}))
+    save_cache(path, 1, None, iter([(5, entry(("data", "a.bin")))]))
     assert load_cache(path).cache is not None
     monkeypatch.setattr("packer.build.cache.MAX_STATE_FILE_BYTES", 100)
     assert load_cache(path).problem == (

@@ -6,13 +6,16 @@ then review the diff and bump the container schema_version if readers would be a
 
 from __future__ import annotations
 
+import json
 import os
 import struct
 from pathlib import Path
 
 from packer.build import build
+from packer.build.plan import PlannedEntry, make_header
+from packer.files.atomic import canonical_json_bytes
 from packer.files.project import Project
-from tests.packer.build_support import add_raw, new_project
+from tests.packer.build_support import add_glyph, add_raw, add_sound, new_project
 
 GOLDEN = Path(__file__).parent / "golden"
 FILES = ("assets.pa", "asset_table.json", "preload.json", "asset_table_metadata.json")
@@ -68,3 +71,31 @@ def test_golden_artifact_layout_read_by_hand() -> None:
     }
     for name, expected in mirrors.items():
         assert (GOLDEN / f"tiny.{name}").read_bytes() == expected
+
+
+def test_the_tool_metadata_is_the_canonical_json_of_its_whole_document(tmp_path: Path) -> None:
+    # Written row by row: it must be exactly canonical_json_bytes of the whole document, for
+    # every format and for names with quotes and non-ASCII.
+    project = new_project(tmp_path)
+    add_raw(project, "text/hello", b"hello", preload=True, name='he said "ñ"')
+    add_raw(project, "misc/empty", b"")
+    add_glyph(project, "glyphs/font", tiles=3)
+    add_sound(project, "sounds/sfx", samples=2)
+    assert build(project).succeeded
+    tool = (project.build_dir / "asset_table_metadata.json").read_bytes()
+    document = json.loads(tool)
+    assert len(document["assets"]) == 4 and document["schema_version"] == 1
+    assert tool == canonical_json_bytes(document)
+
+
+def test_the_header_is_the_canonical_json_of_both_mirrors() -> None:
+    entries = [
+        PlannedEntry(asset_id=i, asset_name=name, bank_type="RAW", codec="none", size=i * 3,
+                     decoded_size=i * 3, metadata={"nested": {"k": [1, "é"]}} if i % 2 else {},
+                     preload=i % 3 == 0)
+        for i, name in enumerate(["a", 'quote "x"', "ünïcode", "z" * 40, "tab\t"], start=1)
+    ]
+    header = make_header(reversed(entries))
+    assert header.header == canonical_json_bytes(
+        {"asset_table": json.loads(header.asset_table), "preload": json.loads(header.preload)})
+    assert json.loads(header.preload) == [{"asset_id": 3, "slot": 0}]

@@ -15,7 +15,7 @@ from pydantic import JsonValue
 from packer.diagnostics import Diagnostic
 from packer.files.declaration import AssetDeclaration
 from packer.formats import FormatError, pipelines
-from packer.formats.glyph import GLYPH_PIPELINE
+from packer.formats.glyph import GLYPH_PIPELINE, render_preview
 from packer.formats.glyph_sheet import (
     PAYLOAD_BYTES,
     SHEET_BYTES,
@@ -411,3 +411,38 @@ def test_encode_then_decode_gives_back_the_source_indices(
     words = unpack_palettes(encoded.payload[SHEET_BYTES:])
     for i, colours in enumerate(palettes):
         assert words[i][:len(colours)] == [rgb565(*c) for c in colours]
+
+
+@pytest.mark.parametrize(("tile_size", "tiles", "palette_count"), [
+    (8, 1, 1), (8, 9, 2), (8, 33, 3), (16, 17, 2), (32, 7, 1), (32, 64, 2), (16, 256, 1),
+])
+def test_the_preview_is_the_whole_sheet_drawn_and_saved_by_pillow(
+    tmp_path: Path, tile_size: int, tiles: int, palette_count: int
+) -> None:
+    # The encoder draws only the rows holding tiles and fills the rest; the bytes must be those
+    # of the whole sheet drawn (render_preview) and saved at compress_level 1, whether the
+    # tiles end mid-row, fill the sheet (32px x 64, 16px x 256) or use several palettes, and
+    # whatever colour 0 (the transparent key) is.
+    palettes = []
+    for p in range(palette_count):
+        colours = [(200 - 8 * p, 100, 48)] + [  # colour 0 is no black: the fill shows it
+            ((37 * p + 11 * c) % 256, (91 * c + p) % 256, (13 * c * c + 7) % 256)
+            for c in range(1, 16)]
+        write_palette(tmp_path / f"pal{p}.png", colours)
+        palettes.append(colours)
+    paths, chosen = [], {}
+    for t in range(tiles):
+        palette = t % palette_count
+        colours = palettes[palette]
+        path = f"tiles/{t:03d}.png"
+        write_png(tmp_path / path, tile_image(tile_size, lambda x, y, t=t, colours=colours: (
+            None if (x + y + t) % 5 == 0 else colours[1 + (x * 3 + y + t) % 15])))
+        paths.append(path)
+        chosen[path] = palette
+    decl = glyph(paths, [f"pal{p}.png" for p in range(palette_count)], tile_size=tile_size,
+                 pipeline={"tile_palettes": dict(chosen)})
+    encoded = GLYPH_PIPELINE.encode(decl, tmp_path, CancellationToken())
+    expected = io.BytesIO()
+    render_preview(encoded.payload, tile_size, [chosen[p] for p in paths]).save(
+        expected, format="PNG", compress_level=1)
+    assert encoded.preview_png == expected.getvalue()

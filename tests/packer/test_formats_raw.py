@@ -98,3 +98,23 @@ def test_root_label_is_relative_to_the_assets_folder(tmp_path: Path) -> None:
     with pytest.raises(FormatError) as caught:
         RAW_PIPELINE.encode(declaration("raw", {"data": ["nope.bin"]}), root, CancellationToken())
     assert caught.value.diagnostics[0].root == "data/level1"
+
+
+def test_a_file_that_grew_after_the_stat_is_encoded_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "level.bin"
+    target.write_bytes(b"a" * 10)
+    real_stat = os.stat
+
+    def stat_then_grow(path: str | os.PathLike[str], *args: object, **kwargs: object) -> object:
+        status = real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+        if os.fspath(path).endswith("level.bin"):
+            with open(target, "ab") as grow:
+                grow.write(b"b" * 200_000)
+        return status
+
+    monkeypatch.setattr("packer.formats.inputs.os.stat", stat_then_grow)
+    encoded = RAW_PIPELINE.encode(declaration("raw", {"data": ["level.bin"]}), tmp_path,
+                                  CancellationToken())
+    assert encoded.payload == b"a" * 10 + b"b" * 200_000

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from packer.diagnostics import CATALOGUE
 from packer.errors import RegistryError
-from packer.files.declaration import AssetDeclaration, parse_declaration
+from packer.files.declaration import AssetDeclaration, SharedBlocks, parse_declaration
 from packer.files.registry import Registry, parse_registry
 
 JSON_LEAVES = (
@@ -121,3 +121,70 @@ def test_deep_nesting_is_a_diagnostic_not_a_recursion_error() -> None:
     _check_registry(deep)
     _check_declaration(b'{"inputs": ' + deep + b"}")
     _check_registry(b'{"assets": ' + deep + b"}")
+
+
+OUTPUTS = [
+    {"format": "RAW/bytes_v1", "codec": "none"},
+    {"format": "GLYPH/indexed_v1", "codec": "none", "metadata": {"tile_size": 8}},
+    {"format": "GLYPH/indexed_v1", "codec": "none", "metadata": {"tile_size": 8.0}},
+    {"codec": "none", "format": "RAW/bytes_v1"},
+    {"format": "RAW/bytes_v1", "codec": "none", "pipeline": {"a": 1, "b": [True, None]}},
+    {"format": "RAW/bytes_v1", "codec": "none", "pipeline": {"b": [True, None], "a": 1}},
+    {"format": "RAW/bytes_v1", "codec": "none", "pipeline": {"a": 1, "b": [1, None]}},
+]
+VALID_OUTPUTS = st.sampled_from(OUTPUTS)
+SHARING_DECLARATIONS = st.fixed_dictionaries({
+    "schema_version": st.just(1),
+    "asset_uuid": st.just("00000000-0000-4000-8000-000000000001"),
+    "name": st.sampled_from(["a", ""]),
+    "type": st.sampled_from(["glyph_bank", "raw"]),
+    "inputs": st.just({"data": ["x.bin"]}),
+    "output": VALID_OUTPUTS | JSON_VALUES,
+    "preload": st.sampled_from([{"enabled": True}, {"enabled": False}, {"enabled": 1}])
+    | JSON_VALUES,
+})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(SHARING_DECLARATIONS | NEAR_DECLARATIONS, min_size=1, max_size=8))
+def test_a_scan_s_shared_blocks_never_change_what_a_declaration_parses_to(
+    values: list[Any],
+) -> None:
+    # Within one scan, equal output/preload blocks are parsed once and shared: every
+    # declaration must still parse to what it parses to alone (value, types, key order and
+    # diagnostics), whatever came before it.
+    shared = SharedBlocks()
+    for value in values:
+        raw = json.dumps(value).encode()
+        alone, alone_found = parse_declaration(raw, root="r", asset_id=1)
+        with_shared, found = parse_declaration(raw, root="r", asset_id=1, shared=shared)
+        assert found == alone_found
+        if alone is None:
+            assert with_shared is None
+            continue
+        assert with_shared is not None
+        assert with_shared.model_dump_json() == alone.model_dump_json()
+        assert with_shared == alone
+
+
+def test_blocks_are_shared_only_between_equal_json_texts() -> None:
+    # Key order and 8 vs 8.0 differ in the text, so those blocks are never shared; equal
+    # texts are (the memory this saves is the point).
+    shared = SharedBlocks()
+    parsed = []
+    for output in [*OUTPUTS, *reversed(OUTPUTS)]:
+        raw = json.dumps({
+            "schema_version": 1, "asset_uuid": "00000000-0000-4000-8000-000000000001",
+            "name": "a", "type": "raw", "inputs": {"data": ["x.bin"]}, "output": output,
+            "preload": {"enabled": True},
+        }).encode()
+        alone, _ = parse_declaration(raw, root="r")
+        decl, _ = parse_declaration(raw, root="r", shared=shared)
+        assert alone is not None and decl is not None
+        assert decl.model_dump_json() == alone.model_dump_json()
+        parsed.append(decl)
+    count = len(OUTPUTS)
+    for index, decl in enumerate(parsed[:count]):
+        twin = parsed[2 * count - 1 - index]
+        assert twin.output is decl.output and twin.preload is parsed[0].preload
+    assert len({id(d.output) for d in parsed}) == count
