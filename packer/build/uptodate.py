@@ -24,6 +24,7 @@ import contextlib
 import itertools
 import json
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -126,7 +127,9 @@ class Manifest:
     @classmethod
     def from_bytes(cls, raw: bytes) -> Manifest | None:
         try:
-            data = loads_in_pieces(raw)
+            # In pieces only when another thread may be waiting for the GIL (the Studio's GUI,
+            # a live progress bar): alone, as a CLI build is, one call is 1.3-2.5x cheaper.
+            data = loads_in_pieces(raw) if threading.active_count() > 1 else json.loads(raw)
             if data["schema_version"] != MANIFEST_SCHEMA_VERSION:
                 return None
             manifest = cls(

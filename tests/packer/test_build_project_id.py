@@ -7,6 +7,7 @@ the registry's, so a fallback to it would show.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 from packer.build import build, uptodate
 from packer.build.check import PACKER_VERSION
 from packer.build.runner import _pipeline_versions
-from packer.files import registry
+from packer.files import registry, safe_read
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.sinks import ListSink
@@ -102,3 +103,31 @@ def test_a_manifest_replaced_after_the_early_read_is_read_again(
     found = uptodate.check(project, CancellationToken(), packer_version=PACKER_VERSION,
                            pipelines=_pipeline_versions(), preloaded=early)
     assert found is not None  # the early one lists data.bin as "alpha…": not up to date
+
+
+def test_the_manifest_is_parsed_in_pieces_only_beside_other_threads(
+    tmp_path: Path, validations: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = built(tmp_path)
+    raw = uptodate.manifest_path(project).read_bytes()
+    pieces: list[int] = []
+    real = safe_read.loads_in_pieces
+
+    def counted(data: bytes | str) -> Any:
+        pieces.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(uptodate, "loads_in_pieces", counted)
+    with monkeypatch.context() as only_this_thread:  # a CLI build: nothing waits for the GIL
+        only_this_thread.setattr(threading, "active_count", lambda: 1)
+        alone = uptodate.Manifest.from_bytes(raw)
+    assert alone is not None and pieces == []
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        beside = uptodate.Manifest.from_bytes(raw)  # e.g. the Studio's GUI thread
+    finally:
+        release.set()
+        other.join()
+    assert beside == alone and pieces == [len(raw)]
