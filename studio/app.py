@@ -8,8 +8,10 @@ journal_writer); the GUI thread only shows results. At exit it waits (joins) for
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from PySide6.QtWidgets import QLabel
 from packer.files.initialise import init_project
 from packer.files.project import Project, is_project_dir, open_project
 from packer.lane.cancellation import CancellationToken
-from packer.lane.events import AffectedAsset
+from packer.lane.events import AffectedAsset, EventKind, PackerEvent
 from packer.lane.sinks import EventSink, ListSink
 from studio.panels.activity import (
     ActivityJournal,
@@ -56,6 +58,7 @@ from studio.shell.launcher import LauncherWindow
 from studio.shell.main_window import MainWindow
 from studio.shell.recent import load_recent, remember, save_recent
 from studio.shell.sample import writable_sample_copy
+from studio.shell.settings import StudioSettings, load_settings, save_settings
 from studio.shell.state import StudioState, load_state, save_state
 
 REPORT_ENV = "PROMETEU_STUDIO_REPORT"  # "1": print one status line per milestone to stdout
@@ -65,6 +68,9 @@ CLOSE_WAIT_MS = 30_000
 TERMINATE_WAIT_MS = 5_000
 REPORT_SETTLE_MS = 600
 SETTLE_DRAINS = 1000
+# The window regaining focus rescans at most once per this many seconds (switching back and
+# forth between programs must not keep the disk busy).
+FOCUS_RESCAN_INTERVAL_S = 5.0
 
 
 def _assets_operation(record: OperationRecord) -> bool:
@@ -99,6 +105,9 @@ class StudioApp(QObject):
         self.collector = CollectorPolicy(self)  # no full collection while packer work runs
         self.pool.busy_changed.connect(self.collector.on_busy_changed)
         self.recent: list[Path] = []
+        self.settings = StudioSettings()  # replaced by the saved ones once read (start)
+        self.focus_rescan_interval_s = FOCUS_RESCAN_INTERVAL_S
+        self._last_focus_rescan = -math.inf  # time.monotonic() of the last focus rescan
         self.session: ProjectSession | None = None
         self.window: MainWindow | None = None
         self.launcher: LauncherWindow | None = None
@@ -127,10 +136,17 @@ class StudioApp(QObject):
         def job(sink: EventSink, token: CancellationToken) -> list[Path]:
             return load_recent()
 
+        self.pool.submit("Read settings", lambda sink, token: load_settings(),
+                         on_result=self._on_settings_loaded)
         self.pool.submit(
             "Read recent projects", job,
             on_result=lambda recent: self._on_recent_loaded(recent, project_path),
         )
+
+    def _on_settings_loaded(self, settings: StudioSettings) -> None:
+        self.settings = settings
+        if self.window is not None:
+            self.window.rescan_on_focus_action.setChecked(settings.rescan_on_focus)
 
     def _on_recent_loaded(self, recent: list[Path], project_path: Path | None) -> None:
         self.recent = recent
@@ -166,8 +182,8 @@ class StudioApp(QObject):
     def open_path(self, path: Path) -> None:
         """Open a project folder; asks first when work is running on the current project."""
         if self.pool.busy and self.session is not None:
-            running = ", ".join(i.label for i in self.pool.running())
-            if not self.prompter.confirm(
+            running = ", ".join(i.label for i in self.pool.running() if not i.background)
+            if self.pool.busy_for_user and not self.prompter.confirm(
                 self._dialog_parent(), "Work is running",
                 f"{running} is still running on {self.session.project.name}.\n"
                 f"Cancel it and open {path.name}?", action="Cancel Work and Open",
@@ -217,6 +233,7 @@ class StudioApp(QObject):
                          lambda sink, token: save_recent(recent))
         self._say(f"opened {project.root}")
         self.session.refresh()
+        self.session.start_background_work()  # baseline scan, then validation
         self.project_opened.emit(project)
 
     def _on_open_failed(self, failure: JobFailed) -> None:
@@ -235,6 +252,10 @@ class StudioApp(QObject):
             window.create_requested.connect(self._on_create_requested)
             window.recent_requested.connect(self.open_path)
             window.rescan_requested.connect(self._on_rescan_requested)
+            window.rescan_on_focus_action.setChecked(self.settings.rescan_on_focus)
+            window.rescan_on_focus_toggled.connect(self._on_rescan_on_focus_toggled)
+            window.activated.connect(self._on_window_activated)
+            window.deactivated.connect(self._on_window_deactivated)
             window.build_requested.connect(self._on_build_requested)
             window.cancel_requested.connect(self._on_cancel_requested)
             window.assets.selection_changed.connect(self._on_asset_selected)
@@ -469,6 +490,38 @@ class StudioApp(QObject):
             self.session.rescan()
 
     @Slot()
+    def _on_window_activated(self) -> None:
+        """Back from another program: rescan, so what changed there shows up (when the
+        setting is on; at most once per `focus_rescan_interval_s`; never while a rescan or
+        the baseline runs, nor beside a build or a mutation, which go first)."""
+        session = self.session
+        if not self.settings.rescan_on_focus or session is None:
+            return
+        if session.rescanning or self.pool.running_write() is not None:
+            self._say("focus rescan skipped: work is running")
+            return
+        now = time.monotonic()
+        if now - self._last_focus_rescan < self.focus_rescan_interval_s:
+            self._say("focus rescan skipped: throttled")
+            return
+        self._last_focus_rescan = now
+        self._say("focus rescan")
+        session.rescan(background=True)  # the Studio's own: the user's work goes first
+
+    @Slot()
+    def _on_window_deactivated(self) -> None:
+        self._say("window inactive")
+
+    @Slot(bool)
+    def _on_rescan_on_focus_toggled(self, on: bool) -> None:
+        if on == self.settings.rescan_on_focus:
+            return
+        self.settings = self.settings.model_copy(update={"rescan_on_focus": on})
+        settings = self.settings
+        self.pool.submit("Save settings", lambda sink, token: save_settings(settings))
+        self._status("Rescan when the Studio is focused: " + ("on" if on else "off"))
+
+    @Slot()
     def _on_build_requested(self) -> None:
         if self.session is not None:
             self._say("build requested")
@@ -491,12 +544,22 @@ class StudioApp(QObject):
         self._show_asset_history()
         for item in items:
             event = item.event
+            if self.report and event.operation == "rescan" and self._own(item):
+                self._report_rescan(event)
             if event.terminal and event.operation == "build" and self._own(item):
                 self._say(f"build finished {event.outcome} {event.summary}")
                 self.build_ended.emit(event)
                 if self.report:
                     # For the real-window check: once the panels have had time to repaint.
                     QTimer.singleShot(REPORT_SETTLE_MS, self, self._report_settled)
+
+    def _report_rescan(self, event: PackerEvent) -> None:
+        """For the real-window check: what a rescan found, one line per root, then its end."""
+        if event.kind in (EventKind.ASSET_CHANGED, EventKind.ASSET_DISCOVERED):
+            roots = " ".join(a.root for a in event.affected_assets)
+            self._say(f"{event.kind.value} {roots}")
+        elif event.terminal:
+            self._say(f"rescanned {event.outcome} {event.summary}")
 
     def _own(self, item: LaneEvent) -> bool:
         """The open project's own work: not a replay, not another project's events."""
@@ -509,8 +572,10 @@ class StudioApp(QObject):
 
     @Slot(object)
     def _on_job_failed(self, failure: JobFailed) -> None:
-        if failure.cancelled and failure.job.interactive:
-            return  # a read superseded by the user's next click: nothing went wrong
+        if failure.cancelled and (failure.job.interactive or failure.job.background):
+            # A read superseded by the user's next click, or the Studio's own background work
+            # giving way to the user: nothing went wrong.
+            return
         if self.window is None and self.launcher is not None and not failure.cancelled:
             # No main window yet: the launcher is all the user sees, so it says what failed.
             self.launcher.show_message(failure.message if failure.expected else failure.title,
@@ -538,12 +603,15 @@ class StudioApp(QObject):
             pool = self.pool
             live = ([pool.job_succeeded, pool.job_failed, pool.busy_changed],
                     self._close_question)
-            if not self._terminating and not self.prompter.confirm(
+            # The Studio's own background work is simply cancelled: nothing to ask.
+            if pool.busy_for_user and not self._terminating and not self.prompter.confirm(
                 self.window, "Work is running", self._close_question(),
                 action="Cancel Work and Close", live=live,
             ):
                 return False
             self.pool.cancel_all()
+        if self.session is not None:
+            self.session.retire()  # closing: no background work starts from a late result
         if self.session is not None and self.window is not None:
             self._save_state(self.session.project, self.window.capture_state())
         self.pool.wait_for_threads(self._wait_ms())
@@ -556,7 +624,7 @@ class StudioApp(QObject):
 
     def _close_question(self) -> str:
         """The close-while-busy question, as things are now (the dialog follows it live)."""
-        running = ", ".join(i.label for i in self.pool.running())
+        running = ", ".join(i.label for i in self.pool.running() if not i.background)
         if running:
             return f"{running} is still running. Cancel it and close?"
         return "The work has finished; nothing is running now. Close?"
@@ -577,6 +645,8 @@ class StudioApp(QObject):
     @Slot()
     def shutdown(self) -> None:
         """Cancel everything and wait for the workers (the process is about to end)."""
+        if self.session is not None:
+            self.session.retire()
         self.pool.cancel_all()
         self.pool.wait_for_threads(self._wait_ms())
         self._settle_lane()

@@ -13,6 +13,7 @@ when given the index (packer.doctor.one_asset).
 from __future__ import annotations
 
 import stat
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 
@@ -42,7 +43,11 @@ from packer.doctor.service import (
     format_findings,
     save_quietly,
 )
-from packer.doctor.validation_cache import load_validation_cache, validation_key
+from packer.doctor.validation_cache import (
+    ValidationCache,
+    load_validation_cache,
+    validation_key,
+)
 from packer.errors import AssetNotFoundError
 from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.files.paths import UnsafePathError, resolve_inside
@@ -225,20 +230,8 @@ def _list(
         everything = list(workspace)
         for index, record in enumerate(snapshot.assets, start=1):
             op.check_cancelled()
-            found = [*_cheap_findings(project, record,
-                                      snapshot.present_roots.nested(record.root)),
-                     *duplicates.get(record.root, ())]
-            check = FormatCheck.NOT_APPLICABLE
-            if format_applies(record):
-                if validate:
-                    known: list[Diagnostic] | tuple[Diagnostic, ...] | None = (
-                        cached_format_findings(project, record, cache))
-                elif record.root in cache.entries:  # (a key costs a hash of asset.json)
-                    known = cache.lookup(record.root, validation_key(record))
-                else:
-                    known = None
-                check = FormatCheck.UNCHECKED if known is None else FormatCheck.CHECKED
-                found.extend(known or ())
+            found, check = _listed_findings(project, snapshot, record, duplicates, cache,
+                                            validate=validate)
             everything.extend(found)
             summaries.append(AssetSummary.model_validate(_summary_fields(record, found, check)))
             op.progress(index, len(snapshot.assets), phase="list")
@@ -266,6 +259,67 @@ def workspace_index(project: Project, token: CancellationToken | None = None
     files = list_workspace_files(project.assets_dir, token)
     return WorkspaceIndex(snapshot, files, hashes=load_hash_cache(project.packer_dir),
                           validation=load_validation_cache(project), fingerprint=fingerprint)
+
+
+def _listed_findings(project: Project, snapshot: WorkspaceSnapshot, record: AssetRecord,
+                     duplicates: dict[str, list[Diagnostic]], cache: ValidationCache, *,
+                     validate: bool) -> tuple[list[Diagnostic], FormatCheck]:
+    """What the listing counts for one asset: cheap findings, duplicates and the format
+    findings the validation cache knows (all of them, validating, with `validate`)."""
+    found = [*_cheap_findings(project, record, snapshot.present_roots.nested(record.root)),
+             *duplicates.get(record.root, ())]
+    check = FormatCheck.NOT_APPLICABLE
+    if format_applies(record):
+        if validate:
+            known: list[Diagnostic] | tuple[Diagnostic, ...] | None = (
+                cached_format_findings(project, record, cache))
+        elif record.root in cache.entries:  # (a key costs a hash of asset.json)
+            known = cache.lookup(record.root, validation_key(record))
+        else:
+            known = None
+        check = FormatCheck.UNCHECKED if known is None else FormatCheck.CHECKED
+        found.extend(known or ())
+    return found, check
+
+
+def summaries_of(project: Project, snapshot: WorkspaceSnapshot, roots: Iterable[str],
+                 token: CancellationToken | None = None, *,
+                 files: list[WorkspaceFile] | None = None) -> tuple[AssetSummary, ...]:
+    """The listing's summaries of these roots only, from a snapshot already taken (a rescan's):
+    what changed is shown without listing, and without scanning, the whole project again.
+    Roots the snapshot does not hold are left out; no events (the caller's operation told).
+    `files`: the workspace's files, when the caller has listed them already."""
+    wanted = [r for r in (snapshot.by_root(root) for root in roots) if r is not None]
+    if not wanted:
+        return ()
+    token = token or CancellationToken()
+    if files is None:
+        files = list_workspace_files(project.assets_dir, token)
+    duplicates = _duplicates_touching(project, snapshot, files, {r.root for r in wanted}, token)
+    cache = load_validation_cache(project)
+    summaries = []
+    for record in wanted:
+        token.raise_if_cancelled()
+        found, check = _listed_findings(project, snapshot, record, duplicates, cache,
+                                        validate=False)
+        summaries.append(AssetSummary.model_validate(_summary_fields(record, found, check)))
+    return tuple(summaries)
+
+
+def _duplicates_touching(project: Project, snapshot: WorkspaceSnapshot,
+                         files: list[WorkspaceFile], roots: set[str],
+                         token: CancellationToken) -> dict[str, list[Diagnostic]]:
+    """PK202 findings of these roots only: only the same-size groups of `files` that touch
+    them are hashed (a few files, so without loading the whole hash cache)."""
+    prefixes = tuple(f"{root}/" for root in roots)
+    groups = [g for g in duplicate_candidates(files)
+              if any(f.path.startswith(prefixes) for f in g)]
+    ids = {r.root: r.asset_id for r in snapshot.assets}
+    by_root: dict[str, list[Diagnostic]] = {}
+    for found in duplicate_diagnostics(find_duplicates(project.assets_dir, groups, token), ids):
+        if found.root in roots:
+            by_root.setdefault(found.root, []).append(found)
+    return by_root
 
 
 # Workspace findings that mean the registry could not be read (so no id can be found in it).

@@ -45,7 +45,13 @@ from packer.lane.events import (
 )
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
-from packer.workspace.scan import AssetRecord, AssetState, build_snapshot, diagnostics_detail
+from packer.workspace.scan import (
+    AssetRecord,
+    AssetState,
+    WorkspaceSnapshot,
+    build_snapshot,
+    diagnostics_detail,
+)
 
 OPERATION = "rescan"
 REMOVED = "removed"  # the one change of an `asset_changed` that tells a root is gone
@@ -86,6 +92,14 @@ def rescan(
     project: Project, sink: EventSink | None = None, token: CancellationToken | None = None
 ) -> RescanReport:
     """Scan, publish what changed since the last rescan, record this one (see module doc)."""
+    return rescan_snapshot(project, sink, token)[0]
+
+
+def rescan_snapshot(
+    project: Project, sink: EventSink | None = None, token: CancellationToken | None = None
+) -> tuple[RescanReport, WorkspaceSnapshot]:
+    """`rescan`, also returning the snapshot it scanned: a caller that shows the changed
+    assets reads them from it (packer.doctor.queries.summaries_of) instead of scanning again."""
     op = Operation(sink or NullSink(), project_id=project.project_id, operation=OPERATION,
                    token=token)
     with op:
@@ -144,7 +158,7 @@ def rescan(
             affected=[AffectedAsset(asset_id=c.asset_id, root=c.root, name=c.name)
                       for c in changes],
         )
-    return report
+    return report, snapshot
 
 
 def _match(record: AssetRecord, old_roots: dict[str, RootFacts], old_by_id: dict[int, str],

@@ -2,8 +2,11 @@
 
 Panels never call the packer; they ask the session, and hear the results on the Studio bus: the
 session publishes on the Assets workspace's bus (which republishes on the global bus), so panels
-stay ignorant of the session's callers and of each other. F5 runs the packer's rescan, and only
-when it reports changes a listing whose changed rows alone are published. After a mutation the
+stay ignorant of the session's callers and of each other. Once the first listing is shown, the
+session takes the rescan's baseline (when there is no scan record) and validates the project in
+the background (doctor: its findings reach the rows as events). F5 (and the window regaining
+focus) runs the packer's rescan, and only when it reports changes are the rows it names read,
+from the rescan's own snapshot, and published alone. After a mutation the
 session asks the packer for that asset instead of reading files; a build changes nothing the
 listing shows (it never writes under assets/ but the build cache), so after a build the panels
 update from the build's own events instead (its diagnostics), and no listing runs. A retired
@@ -19,16 +22,22 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject
 
 from packer.build import BuildResult, build
-from packer.doctor.one_asset import WorkspaceIndex
+from packer.doctor.hash_cache import load_hash_cache
+from packer.doctor.hygiene import list_workspace_files
+from packer.doctor.one_asset import WorkspaceIndex, registry_fingerprint
 from packer.doctor.queries import (
     AssetDetails,
     AssetListing,
     AssetSummary,
     get_asset_details,
     list_assets_indexed,
+    summaries_of,
     workspace_index,
 )
-from packer.doctor.rescan import RescanReport, rescan
+from packer.doctor.rescan import RescanReport, rescan, rescan_snapshot
+from packer.doctor.scan_record import load_scan_record
+from packer.doctor.service import DoctorReport, doctor
+from packer.doctor.validation_cache import load_validation_cache
 from packer.errors import AssetNotFoundError
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
@@ -54,6 +63,17 @@ class DetailsResult:
     key: AssetKey
     details: AssetDetails
     preview: AssetPreview
+
+
+@dataclass(frozen=True, slots=True)
+class RescanOutcome:
+    """A rescan's report and what the rows need: the whole listing after a baseline, else the
+    summaries of the roots it found new or changed."""
+
+    report: RescanReport
+    listing: AssetListing | None
+    index: WorkspaceIndex | None  # what one-asset reads compare with from now on
+    changed: tuple[AssetSummary, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,10 +132,15 @@ class ProjectSession(QObject):
         self._listing_job: JobInfo | None = None
         self._details_job: JobInfo | None = None
         self._listing_generation = 0
+        self._rescan_job: JobInfo | None = None
+        self._background_jobs: list[JobInfo] = []
+        self._baseline_job: JobInfo | None = None
+        self._background_wanted = False
 
     def retire(self) -> None:
         """Another project is open: publish nothing more (late results are dropped)."""
         self.retired = True
+        self.cancel_background_work()
 
     def _publish(self, event: StudioEvent) -> None:
         if not self.retired:
@@ -142,50 +167,133 @@ class ProjectSession(QObject):
         self._listing_job = self.pool.submit(
             f"Scan {project.name}", job,
             on_result=lambda result: self._on_listing(generation, *result),
-            on_failure=lambda failure: self._on_no_listing(generation),
+            on_failure=lambda failure: self._on_no_listing(generation, failure),
         )
         return self._listing_job
 
-    def rescan(self) -> JobInfo | None:
-        """F5: the packer's rescan (its asset_discovered / asset_changed events go to the
-        Activity), then only the rows it names change. With no previous scan record to compare
-        with (the rescan says it recorded a baseline), the whole list is shown again."""
+    @property
+    def rescanning(self) -> bool:
+        """A rescan runs (F5, the focus rescan, or the baseline taken after opening)."""
+        return (self._rescan_job is not None or self._baseline_job is not None
+                or self._background_wanted)
+
+    def rescan(self, *, background: bool = False) -> JobInfo | None:
+        """F5 (and the window regaining focus): the packer's rescan, whose asset_discovered /
+        asset_changed events go to the Activity; then only the rows it names change, read from
+        the rescan's own snapshot (no listing operation). With no previous scan record to
+        compare with (the rescan says it recorded a baseline), the whole list is shown again.
+        `background`: the Studio's own rescan (the focus rescan), on the background lane like
+        the work after opening: cancelled, never asked about, by the user's work."""
         if self.retired:
             return None
         project = self.project
-        known = self.listing
 
-        def job(sink: EventSink, token: CancellationToken
-                ) -> tuple[RescanReport, tuple[AssetListing, WorkspaceIndex] | None]:
-            report = rescan(project, sink, token)
-            if not report.baseline and not report.changes:
-                return report, None  # nothing changed: nothing to read
-            return report, list_assets_indexed(project, sink, token)
+        def job(sink: EventSink, token: CancellationToken) -> RescanOutcome:
+            fingerprint = registry_fingerprint(project)  # before the scan reads the registry
+            report, snapshot = rescan_snapshot(project, sink, token)
+            if report.baseline:
+                listing, index = list_assets_indexed(project, sink, token)
+                return RescanOutcome(report, listing, index, ())
+            if not report.changes:
+                return RescanOutcome(report, None, None, ())  # nothing changed: nothing to read
+            files = list_workspace_files(project.assets_dir, token)
+            roots = [c.root for c in report.changes if c.kind != "removed"]
+            changed = summaries_of(project, snapshot, roots, token, files=files)
+            # Others changed: one-asset reads compare with what this scan saw of them.
+            index = WorkspaceIndex(snapshot, files, hashes=load_hash_cache(project.packer_dir),
+                                   validation=load_validation_cache(project),
+                                   fingerprint=fingerprint)
+            return RescanOutcome(report, None, index, changed)
 
-        def done(result: tuple[RescanReport, tuple[AssetListing, WorkspaceIndex] | None]
-                 ) -> None:
-            report, listed = result
-            if listed is None:
-                return
-            listing, self.index = listed
-            self._listing_generation += 1  # an older listing still running is superseded
-            if report.baseline or known is None or self.listing is not known:
-                self.listing = listing
-                self._publish(AssetsListed(listing))
-                return
-            self._publish_changed_rows(known, listing, report)
+        def done(outcome: RescanOutcome) -> None:
+            self._rescan_ended(info)
+            if outcome.index is not None:
+                self.index = outcome.index
+            if outcome.listing is not None:
+                self._listing_generation += 1  # an older listing still running is superseded
+                self.listing = outcome.listing
+                self._publish(AssetsListed(outcome.listing))
+            elif outcome.report.changes:
+                self._publish_changed_rows(outcome.report, outcome.changed)
 
-        return self.pool.submit(f"Rescan {project.name}", job, on_result=done)
+        info = self.pool.submit(f"Rescan {project.name}", job, on_result=done,
+                                on_failure=lambda failure: self._rescan_ended(info),
+                                background=background)
+        self._rescan_job = info
+        if background and info is not None:
+            running = set(self.pool.running())
+            self._background_jobs = [i for i in self._background_jobs if i in running]
+            self._background_jobs.append(info)
+        return info
 
-    def _publish_changed_rows(self, before: AssetListing, after: AssetListing,
-                              report: RescanReport) -> None:
-        old = {asset_key(a.asset_id, a.root): a for a in before.assets}
-        new = {asset_key(a.asset_id, a.root): a for a in after.assets}
-        named = {asset_key(c.asset_id, c.root) for c in report.changes}
-        removed = tuple(k for k in old if k not in new)
-        changed = tuple(a for k, a in new.items() if k in named or k not in old)
-        self.listing = after
-        self._publish(AssetRowsChanged(after, removed, changed))
+    def _rescan_ended(self, info: JobInfo | None) -> None:
+        if self._rescan_job is info:
+            self._rescan_job = None
+
+    def _publish_changed_rows(self, report: RescanReport,
+                              changed: tuple[AssetSummary, ...]) -> None:
+        """Replace the rows of the roots the rescan named (a row may change key: an asset
+        registered, or moved under its id) and drop those of removed roots."""
+        listing = self.listing
+        if listing is None:
+            self.refresh()  # the first listing is not here yet: let it show what is there now
+            return
+        named_roots = {c.root for c in report.changes}
+        new_keys = {asset_key(a.asset_id, a.root) for a in changed}
+        removed = tuple(key for a in listing.assets
+                        if (key := asset_key(a.asset_id, a.root)) in new_keys
+                        or a.root in named_roots)
+        gone = set(removed)
+        kept = [a for a in listing.assets if asset_key(a.asset_id, a.root) not in gone]
+        self.listing = listing.model_copy(update={"assets": (*kept, *changed)})
+        self._publish(AssetRowsChanged(self.listing, removed, changed))
+
+    # -- the Studio's own work after a project opens --
+
+    def start_background_work(self) -> None:
+        """After the project opens: take the scan baseline when there is no usable scan record
+        (so the first F5 after an edit reports it), then validate formats (doctor, cheap with
+        the validation cache), whose diagnostics_updated events fill the navigator's badges.
+        Both run on the background lane, one after the other, once the first listing is shown
+        (the rows the validation's findings update must be there); a build or a mutation
+        cancels them (the user goes first), and a cancelled one is no failure."""
+        if self.listing is None:
+            self._background_wanted = True  # started by the first listing (_on_listing)
+            return
+        self._start_background_now()
+
+    def _start_background_now(self) -> None:
+        self._background_wanted = False
+        if self.retired:
+            return
+        project = self.project
+
+        def baseline(sink: EventSink, token: CancellationToken) -> RescanReport | None:
+            if token.cancelled:
+                return None  # cancelled while queued: nothing to say
+            if load_scan_record(project, project.project_id).record is not None:
+                return None  # a usable record: the next rescan compares with it
+            return rescan(project, sink, token)
+
+        def validate(sink: EventSink, token: CancellationToken) -> DoctorReport | None:
+            if token.cancelled:
+                return None
+            return doctor(project, sink=sink, token=token)
+
+        def baseline_ended(outcome: object) -> None:
+            if self._baseline_job is first:
+                self._baseline_job = None
+
+        first = self.pool.submit(f"Baseline scan of {project.name}", baseline, background=True,
+                                 on_result=baseline_ended, on_failure=baseline_ended)
+        self._baseline_job = first
+        then = self.pool.submit(f"Validate {project.name}", validate, background=True)
+        self._background_jobs += [info for info in (first, then) if info is not None]
+
+    def cancel_background_work(self) -> None:
+        for info in self._background_jobs:
+            self.pool.cancel(info.job_id)
+        self._background_jobs = []
 
     def load_details(self, key: AssetKey) -> JobInfo | None:
         """The details of the asset the user clicked, on the interactive lane (never queued
@@ -244,6 +352,7 @@ class ProjectSession(QObject):
         def job(sink: EventSink, token: CancellationToken) -> BuildResult:
             return build(project, sink, token)
 
+        self.cancel_background_work()  # the user goes first
         info = self.pool.submit(
             f"Build {project.name}", job, job_class=JobClass.WRITE,
             on_result=self._on_build_ended, on_failure=self._on_build_ended,
@@ -275,6 +384,8 @@ class ProjectSession(QObject):
         def job(sink: EventSink, token: CancellationToken) -> MutationResult:
             return apply_mutation(project, preview, consent=True, sink=sink, token=token,
                                   command="prometeu-studio")
+
+        self.cancel_background_work()  # the user goes first
 
         def done(result: MutationResult) -> None:
             on_result(result)
@@ -355,10 +466,14 @@ class ProjectSession(QObject):
         self.listing = listing
         self.index = index
         self._publish(AssetsListed(listing))
+        if self._background_wanted:
+            self._start_background_now()
 
-    def _on_no_listing(self, generation: int) -> None:
+    def _on_no_listing(self, generation: int, failure: JobFailed) -> None:
         if generation == self._listing_generation:
             self._listing_job = None
+            if self._background_wanted and not failure.cancelled:
+                self._start_background_now()  # no rows to wait for: the rest still helps
 
     def _on_build_ended(self, outcome: object) -> None:
         self._build_job = None

@@ -9,7 +9,11 @@ user always knows what is happening. Cancellation is cooperative (packer Cancell
 
 User first: a read the user is waiting for (the details of the asset just clicked) is submitted
 `interactive=True` and runs on threads of its own, so it is never queued behind background reads
-or the build, whatever occupies the shared threads.
+or the build, whatever occupies the shared threads. Work the Studio starts on its own (the
+baseline scan and the validation pass after a project opens, the focus rescan) is submitted
+`background=True`: it runs one job at a time on a thread of its own, in the order submitted, is
+never what makes the Studio ask "work is running" (it is simply cancelled), and its cancellation
+is no failure.
 
 Events do not travel through here: the job's `sink` comes from the event lane
 (`studio.services.event_lane`), the one module that moves events across threads.
@@ -72,6 +76,7 @@ class JobInfo:
     label: str
     job_class: JobClass
     interactive: bool = False
+    background: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +189,9 @@ class WorkerPool(QObject):
         self._threads.setMaxThreadCount(max_threads)
         self._interactive = QThreadPool(self)  # the user's own lane (see the module docstring)
         self._interactive.setMaxThreadCount(interactive_threads)
+        # The Studio's own work: one job at a time, so it takes at most one core from the user.
+        self._background = QThreadPool(self)
+        self._background.setMaxThreadCount(1)
         self._ids = itertools.count(1)
         self._pending: dict[int, _Pending] = {}
 
@@ -195,6 +203,11 @@ class WorkerPool(QObject):
 
     def running(self) -> list[JobInfo]:
         return [p.worker.info for p in self._pending.values()]
+
+    @property
+    def busy_for_user(self) -> bool:
+        """Work the user started (or waits for) is running: background work does not count."""
+        return any(not p.worker.info.background for p in self._pending.values())
 
     def running_write(self) -> JobInfo | None:
         return next((i for i in self.running() if i.job_class is JobClass.WRITE), None)
@@ -210,11 +223,15 @@ class WorkerPool(QObject):
         on_result: Callable[[Any], None] | None = None,
         on_failure: Callable[[JobFailed], None] | None = None,
         interactive: bool = False,
+        background: bool = False,
     ) -> JobInfo | None:
         """Start a job; None (and `job_refused`) when a write is asked while another write runs.
-        `interactive`: a read the user waits for, run on the interactive threads."""
-        if interactive and job_class is not JobClass.READ:
-            raise ValueError("only reads run on the interactive lane")
+        `interactive`: a read the user waits for, run on the interactive threads;
+        `background`: a read the Studio starts on its own, run on the background thread."""
+        if (interactive or background) and job_class is not JobClass.READ:
+            raise ValueError("only reads run on the interactive or background lanes")
+        if interactive and background:
+            raise ValueError("a job is interactive or background, not both")
         if job_class is JobClass.WRITE:
             current = self.running_write()
             if current is not None:
@@ -223,7 +240,7 @@ class WorkerPool(QObject):
                     "Wait for it to finish or cancel it."
                 )
                 return None
-        info = JobInfo(next(self._ids), label, job_class, interactive)
+        info = JobInfo(next(self._ids), label, job_class, interactive, background)
         worker = _Worker(info, fn, CancellationToken(), self._lane)
         worker.signals.returned.connect(self._on_returned)
         worker.signals.errored.connect(self._on_errored)
@@ -232,13 +249,21 @@ class WorkerPool(QObject):
         self.job_started.emit(info)
         if not was_busy:
             self.busy_changed.emit(True)
-        (self._interactive if interactive else self._threads).start(worker)
+        threads = (self._interactive if interactive else
+                   self._background if background else self._threads)
+        threads.start(worker)
         return info
 
     def cancel(self, job_id: int) -> None:
         pending = self._pending.get(job_id)
         if pending is not None:
             pending.worker.token.cancel()
+
+    def cancel_background(self) -> None:
+        """Cancel the Studio's own work (the user started something that goes first)."""
+        for pending in self._pending.values():
+            if pending.worker.info.background:
+                pending.worker.token.cancel()
 
     def cancel_all(self) -> None:
         for pending in self._pending.values():
@@ -248,10 +273,12 @@ class WorkerPool(QObject):
         """Block until no job body is running (used only when shutting down)."""
         deadline = QDeadlineTimer(timeout_ms)
         shared = self._threads.waitForDone(deadline)
-        return bool(self._interactive.waitForDone(deadline) and shared)
+        background = self._background.waitForDone(deadline)
+        return bool(self._interactive.waitForDone(deadline) and shared and background)
 
     def active_thread_count(self) -> int:
-        return int(self._threads.activeThreadCount() + self._interactive.activeThreadCount())
+        return int(self._threads.activeThreadCount() + self._interactive.activeThreadCount()
+                   + self._background.activeThreadCount())
 
     # -- outcomes, on the GUI thread --
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSize, Qt, Signal, SignalInstance, Slot
+from PySide6.QtCore import QByteArray, QEvent, QSize, Qt, Signal, SignalInstance, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -20,11 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from packer.mutations import MutationResult
-from packer.workspace.scan import AssetState
+from studio.panels.assets.rows import AssetCounts
 from studio.panels.assets.workspace import AssetsWorkspace
 from studio.panels.prompts import Prompter
 from studio.services.bus import PackerEventsDelivered, StudioBus, Subscription
-from studio.services.session import AssetsListed
 from studio.shell.logs_panel import LogsPanel
 from studio.shell.run_surface import RunSurface
 from studio.shell.state import SelectedAsset, StudioState
@@ -53,6 +52,9 @@ class MainWindow(QMainWindow):
     create_requested = Signal()
     recent_requested = Signal(object)  # Path (also: a project folder dropped on the navigator)
     rescan_requested = Signal()
+    rescan_on_focus_toggled = Signal(bool)  # the user turned the focus rescan on or off
+    activated = Signal()  # the window became the active one again (back from another program)
+    deactivated = Signal()  # another program (or window) became the active one
     build_requested = Signal()
     cancel_requested = Signal()
 
@@ -114,6 +116,8 @@ class MainWindow(QMainWindow):
         self.assets.action_panel.applied.connect(self._on_mutation_applied)
         self.assets.new_asset.applied.connect(self._on_mutation_applied)
         self.assets.project_dropped.connect(self.recent_requested)
+        # The navigator's rows are what the counts count: a listing, a rescan's rows, badges.
+        self.assets.navigator.rows_changed.connect(self._on_asset_counts)
 
     # -- the bus --
 
@@ -126,20 +130,12 @@ class MainWindow(QMainWindow):
         self._subscriptions = [
             self.logs.follow(bus),
             *self.run_surface.follow(bus),
-            bus.subscribe(AssetsListed, self._on_assets_listed),
             bus.subscribe(PackerEventsDelivered, self._on_packer_events),
         ]
 
-    def _on_assets_listed(self, event: AssetsListed) -> None:
-        assets = event.listing.assets
-        with_errors = sum(1 for a in assets if a.errors)
-        unregistered = sum(1 for a in assets if a.state is AssetState.UNREGISTERED)
-        parts = [f"{len(assets):,} asset{'' if len(assets) == 1 else 's'}"]
-        if unregistered:
-            parts.append(f"{unregistered:,} unregistered")
-        if with_errors:
-            parts.append(f"{with_errors:,} with errors")
-        self.asset_counts.setText(" · ".join(parts))
+    @Slot(object)
+    def _on_asset_counts(self, counts: AssetCounts) -> None:
+        self.asset_counts.setText(counts.text())
 
     def _on_packer_events(self, event: PackerEventsDelivered) -> None:
         for item in event.items:
@@ -182,6 +178,13 @@ class MainWindow(QMainWindow):
         self.new_asset_action.triggered.connect(self.assets.ask_new_asset)
         assets_menu.addSeparator()
         self.rescan_action = self._action(assets_menu, "&Rescan", self.rescan_requested, "F5")
+        self.rescan_on_focus_action = assets_menu.addAction("Rescan When the Studio Is &Focused")
+        self.rescan_on_focus_action.setCheckable(True)
+        self.rescan_on_focus_action.setChecked(True)
+        self.rescan_on_focus_action.setToolTip(
+            "Rescan the project when you come back to the Studio from another program, so "
+            "files changed there show up without F5 (at most once every few seconds)")
+        self.rescan_on_focus_action.toggled.connect(self.rescan_on_focus_toggled)
         self.build_action = self._action(assets_menu, "&Build", self.build_requested, "Ctrl+B")
         self.cancel_action = self._action(assets_menu, "&Cancel Running Work",
                                           self.cancel_requested, "Ctrl+.")
@@ -313,6 +316,11 @@ class MainWindow(QMainWindow):
                 splitter.setSizes(sizes)
         if 0 <= state.utility_tab < self.utility.count():
             self.utility.setCurrentIndex(state.utility_tab)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.ActivationChange:
+            (self.activated if self.isActiveWindow() else self.deactivated).emit()
+        super().changeEvent(event)
 
     # -- closing --
 

@@ -104,3 +104,48 @@ def test_doctor_workspace_stream(sample: Project, capsys: pytest.CaptureFixture[
     ]
     assert codes == [["PK203"], ["PK201", "PK202"], ["PK203", "PK201", "PK202"]]
     assert events[-1].outcome is Outcome.SUCCEEDED
+
+
+def change_the_sample(project: Project) -> None:
+    """An input edited by content, a new root, and a root deleted (what F5 and `scan` tell)."""
+    tile = project.assets_dir / "tiles/overworld/tiles/002_path.png"
+    tile.write_bytes(tile.read_bytes() + b"\0")
+    fresh = project.assets_dir / "data/level2"
+    fresh.mkdir()
+    (fresh / "level2.bin").write_bytes(b"level two")
+    declaration = (project.assets_dir / "data/level1/asset.json").read_text(encoding="utf-8")
+    (fresh / "asset.json").write_text(
+        declaration.replace("4f9cad5e-6071-4283-bd94-ae1f2a3b4c54",
+                            "0b7f4c2e-1d2a-4e5b-8c9d-0a1b2c3d4e5f")
+        .replace('"level1"', '"level2"').replace("level1.bin", "level2.bin"),
+        encoding="utf-8")
+    shutil.rmtree(project.assets_dir / "wip/boss_tiles")
+
+
+# The rescan of the changed sample: per root in snapshot order (registered by id, then the
+# others by root), then the removed roots; the terminal names them all.
+RESCAN_OF_THE_CHANGED_SAMPLE: list[Step] = [
+    ("asset_changed", ("tiles/overworld",), False),
+    ("asset_discovered", ("data/level2",), False),
+    ("asset_changed", ("wip/boss_tiles",), False),
+    ("diagnostics_updated", ("tiles/overworld", "data/level2", "wip/boss_tiles"), True),
+]
+
+
+def test_rescan_cli_stream(sample: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    """`prometeu-packer scan --events jsonl`: the baseline, then exactly what changed."""
+    assert main(["scan", str(sample.root), "--events", "jsonl"]) == 0
+    baseline = parse(capsys.readouterr().out)
+    check_envelope_and_progress(baseline, "rescan")
+    assert steps(baseline) == [("diagnostics_updated", (), True)]
+
+    change_the_sample(sample)
+    assert main(["scan", str(sample.root), "--events", "jsonl"]) == 0
+    events = parse(capsys.readouterr().out)
+    check_envelope_and_progress(events, "rescan")
+    assert steps(events) == RESCAN_OF_THE_CHANGED_SAMPLE
+    changes = [e.detail.changes for e in events
+               if e.detail is not None and e.detail.type == "asset_changed"]
+    assert changes == [("input tiles/002_path.png changed",), ("removed",)]
+    assert events[-1].outcome is Outcome.SUCCEEDED
+    assert events[-1].summary.startswith("Rescan: 1 new, 1 changed, 1 removed, 3 unchanged")

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from packer.doctor.rescan import REMOVED, rescan
+from packer.doctor.queries import list_assets_report, summaries_of
+from packer.doctor.rescan import REMOVED, rescan, rescan_snapshot
 from packer.doctor.scan_record import SCAN_RECORD_FILE
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken, OperationCancelled
@@ -248,3 +249,30 @@ def test_a_relocated_asset_is_one_move_not_a_removal(tmp_path: Path) -> None:
     (event, _terminal) = run(project)
     assert changes_of(event)[0] == "moved banks/hero → audio/hero"
     assert event.affected_assets[0].root == "audio/hero"
+
+
+def test_the_changed_roots_summaries_come_from_the_rescans_snapshot_as_a_listing_has_them(
+    tmp_path: Path,
+) -> None:
+    """What the Studio shows after F5: the summaries of the roots a rescan named, from its own
+    snapshot (no second scan, no events), equal to a full listing's."""
+    project = two_assets(tmp_path)
+    rescan(project)
+    (project.assets_dir / "banks/hero/data.bin").write_bytes(b"hero-2, longer")
+    # A copy of hero's input: the copy gets the duplicate finding (PK202), as listed.
+    write_asset(project, "banks/villain", register=False,
+                files={"data.bin": b"hero-2, longer"})
+    sink = ListSink()
+    report, snapshot = rescan_snapshot(project, sink)
+    named = [c.root for c in report.changes]
+    assert sorted(named) == ["banks/hero", "banks/villain"]
+    summaries = summaries_of(project, snapshot, [*named, "no/such/root"])
+    listed = {a.root: a for a in list_assets_report(project).assets}
+    assert {s.root: s for s in summaries} == {root: listed[root] for root in named}
+    villain = next(s for s in summaries if s.root == "banks/villain")
+    assert villain.warnings + villain.infos > 0
+    assert summaries_of(project, snapshot, []) == ()
+    with pytest.raises(OperationCancelled):
+        token = CancellationToken()
+        token.cancel()
+        summaries_of(project, snapshot, named, token)

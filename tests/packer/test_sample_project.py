@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
 import subprocess
 import sys
 import wave
@@ -48,8 +49,17 @@ def decoded(rel: str, data: bytes) -> object:
     return data
 
 
-def test_scan_finds_four_registered_assets_and_one_unregistered() -> None:
-    snapshot = build_snapshot(open_project(SAMPLE))
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the sample: even a read takes the project's lock, whose file must not appear
+    in the checkout."""
+    copy = tmp_path_factory.mktemp("sample") / "sample-project"
+    shutil.copytree(SAMPLE, copy, ignore=shutil.ignore_patterns("build", ".studio", "lock"))
+    return copy
+
+
+def test_scan_finds_four_registered_assets_and_one_unregistered(sample: Path) -> None:
+    snapshot = build_snapshot(open_project(sample))
     assert [(a.root, a.state, a.asset_id, a.asset_type) for a in snapshot.assets] == [
         ("tiles/overworld", AssetState.REGISTERED, 1, "glyph_bank"),
         ("ui/font", AssetState.REGISTERED, 2, "glyph_bank"),
@@ -62,8 +72,8 @@ def test_scan_finds_four_registered_assets_and_one_unregistered() -> None:
     assert snapshot.project_id == "5a3f0c2e-8d41-4b6a-9c7e-0f1d2e3a4b5c"
 
 
-def test_every_asset_validates_and_encodes() -> None:
-    project = open_project(SAMPLE)
+def test_every_asset_validates_and_encodes(sample: Path) -> None:
+    project = open_project(sample)
     snapshot = build_snapshot(project)
     metadata = {}
     for record in snapshot.assets:
@@ -88,8 +98,8 @@ def test_every_asset_validates_and_encodes() -> None:
     assert metadata["data/level1"] == {}
 
 
-def test_the_mess_is_one_unreferenced_file_and_one_duplicate() -> None:
-    snapshot = build_snapshot(open_project(SAMPLE))
+def test_the_mess_is_one_unreferenced_file_and_one_duplicate(sample: Path) -> None:
+    snapshot = build_snapshot(open_project(sample))
     unreferenced = []
     for record in snapshot.assets:
         assert record.declaration is not None

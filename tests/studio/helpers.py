@@ -83,9 +83,11 @@ def open_and_list(qtbot: QtBot, app: StudioApp, root: Path) -> MainWindow:
         app.start(root) if app.window is None else app.open_path(root)
     window = app.window
     assert window is not None
+    # Idle: the background work after opening (baseline, validation) has ended, and its
+    # events have left the lane (a job's result can come back before its last events do).
     qtbot.waitUntil(lambda: app.session is not None and app.session.listing is not None
                     and len(window.assets.navigator.rows()) == len(app.session.listing.assets)
-                    and not app.pool.busy, timeout=15_000)
+                    and not app.pool.busy and app.lane.is_idle(), timeout=15_000)
     return window
 
 

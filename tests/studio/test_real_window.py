@@ -12,6 +12,7 @@ import os
 import queue
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -248,3 +249,37 @@ def test_a_build_blocked_by_a_corrupt_tile_shows_its_code_in_the_activity_and_pr
         xdotool(xvfb, "key", "ctrl+q")
         assert process.wait(60) == 0
         studio.wait_for("closed")
+
+
+def test_an_edit_made_in_another_program_is_reported_when_the_studio_is_focused_again(
+    xvfb: str, tmp_path: Path
+) -> None:
+    """Edit a file of the opened project behind the Studio's back, give the X input focus to
+    the root window (as another program would take it) and back to the Studio: the Studio
+    rescans on its own and reports the change (asset_changed for that root)."""
+    with running_real_studio(xvfb, tmp_path) as (project, process, studio, window):
+        # The baseline the Studio takes after opening (the copy has no scan.json).
+        assert "No previous scan" in studio.wait_for("rescanned"), studio.lines
+        tile = project / "assets" / "tiles" / "overworld" / "tiles" / "002_path.png"
+        tile.write_bytes(tile.read_bytes() + b"\0")  # changed by content, as an editor would
+        root_window = xdotool(xvfb, "search", "--maxdepth", "0", "").splitlines()[0]
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:  # focused again until the Studio says it rescans (not throttled or busy)
+            xdotool(xvfb, "windowfocus", "--sync", root_window)
+            studio.wait_for("window inactive")
+            xdotool(xvfb, "windowfocus", "--sync", window)
+            answer = studio.wait_for("focus rescan")
+            if answer == "studio: focus rescan":
+                break
+            assert time.monotonic() < deadline, studio.lines
+        # The rescan that reports it (a focus rescan of the fixture's own focusing may have
+        # ended before the edit, with nothing changed).
+        while "1 changed" not in studio.wait_for("rescanned"):
+            pass
+        assert "studio: asset_changed tiles/overworld" in studio.lines, studio.lines
+
+        # Closed as a session manager would (X focus games can leave Qt's idea of the active
+        # window stale, so no key press): cleanly, whatever background work still runs.
+        process.send_signal(signal.SIGTERM)
+        studio.wait_for("closed")
+        assert process.wait(60) == 0

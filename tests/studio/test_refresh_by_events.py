@@ -24,8 +24,9 @@ def test_a_build_updates_the_rows_it_diagnosed_and_runs_no_listing(
 ) -> None:
     project = make_raw_project(tmp_path / "game", registered=2, unregistered=0)
     bank = add_sound_bank(project)
-    (project.assets_dir / "sfx" / "beeps" / "beep.wav").write_bytes(b"")  # a format error
-    window = open_and_list(qtbot, studio, project.root)
+    window = open_and_list(qtbot, studio, project.root)  # validated in the background: fine
+    # A format error made after the validation: only the build can find it now.
+    (project.assets_dir / "sfx" / "beeps" / "beep.wav").write_bytes(b"")
     navigator = window.assets.navigator
     assert navigator.row_for(("id", bank)) is not None
     assert navigator.row_for(("id", bank)).errors == 0  # type: ignore[union-attr]

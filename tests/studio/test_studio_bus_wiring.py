@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from packer.doctor.one_asset import WorkspaceIndex
 from packer.doctor.queries import AssetListing, list_assets_indexed, list_assets_report
+from packer.doctor.scan_record import SCAN_RECORD_FILE
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import EventKind, Outcome
@@ -116,6 +117,9 @@ def test_the_assets_workspace_shows_its_own_progress_bar_while_a_scan_runs(
         return list_assets_indexed(project)
 
     monkeypatch.setattr(session_module, "list_assets_indexed", slow_listing)
+    assert studio.session is not None
+    # No scan record: F5 takes a new baseline and lists the whole project (the slow listing).
+    (studio.session.project.packer_dir / SCAN_RECORD_FILE).unlink()
     try:
         window.rescan_action.trigger()
         qtbot.waitUntil(bar.isVisible, timeout=10_000)

@@ -41,7 +41,13 @@ from PySide6.QtWidgets import (
 )
 
 from packer.diagnostics import Diagnostic, Severity
-from studio.panels.assets.rows import UNCHECKED_TIP, AssetRow, RowFilter, RowState
+from studio.panels.assets.rows import (
+    UNCHECKED_TIP,
+    AssetCounts,
+    AssetRow,
+    RowFilter,
+    RowState,
+)
 from studio.services.asset_key import AssetKey
 
 KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # holds key_text(row.key): Qt matches strings reliably
@@ -101,6 +107,8 @@ class AssetNavigator(QWidget):
     asset_selected = Signal(object)  # AssetRow, or None when nothing is selected
     files_dropped = Signal(list, list)  # local paths, remote urls: a new asset, or a project
     new_asset_requested = Signal()
+    # Whenever the rows held change (a listing, a rescan's or an operation's rows): the counts.
+    rows_changed = Signal(object)  # AssetCounts
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -201,6 +209,7 @@ class AssetNavigator(QWidget):
         self._rows = list(rows)
         self._by_text = {key_text(r.key): r for r in self._rows}
         self._rebuild()
+        self.rows_changed.emit(AssetCounts.of(self._rows))
 
     def update_rows(self, rows: Sequence[AssetRow]) -> None:
         """Change these rows in place (same keys; after an operation's events): only their
@@ -211,6 +220,7 @@ class AssetNavigator(QWidget):
         by_text = {key_text(r.key): r for r in changed}
         self._rows = [by_text.get(key_text(r.key), r) for r in self._rows]
         self._by_text.update(by_text)
+        self.rows_changed.emit(AssetCounts.of(self._rows))
         if self.current_filter() != RowFilter():
             self._rebuild()  # a changed row may enter or leave what the filter shows
             return
@@ -239,6 +249,7 @@ class AssetNavigator(QWidget):
         gone = {key_text(k) for k in removed} | {key_text(r.key) for r in rows}
         self._rows = [r for r in self._rows if key_text(r.key) not in gone] + list(rows)
         self._by_text = {key_text(r.key): r for r in self._rows}
+        self.rows_changed.emit(AssetCounts.of(self._rows))
         if select is not None:
             self._selected = select
         if self._pending or self.current_filter() != RowFilter():

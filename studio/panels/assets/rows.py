@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -76,6 +77,32 @@ def row_from_summary(summary: AssetSummary) -> AssetRow:
         infos=summary.infos,
         unchecked=summary.format_check is FormatCheck.UNCHECKED,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AssetCounts:
+    """What the status bar says of the rows the navigator holds."""
+
+    total: int
+    unregistered: int
+    with_errors: int
+
+    @classmethod
+    def of(cls, rows: Iterable[AssetRow]) -> AssetCounts:
+        total = unregistered = with_errors = 0
+        for row in rows:
+            total += 1
+            unregistered += row.state is RowState.UNREGISTERED
+            with_errors += row.errors > 0
+        return cls(total, unregistered, with_errors)
+
+    def text(self) -> str:
+        parts = [f"{self.total:,} asset{'' if self.total == 1 else 's'}"]
+        if self.unregistered:
+            parts.append(f"{self.unregistered:,} unregistered")
+        if self.with_errors:
+            parts.append(f"{self.with_errors:,} with errors")
+        return " · ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,13 +11,13 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from packer.diagnostics import Severity
-from packer.lane.events import DiagnosticsUpdatedDetail
+from packer.lane.events import DiagnosticsUpdatedDetail, Outcome
 from packer.mutations import MutationResult
 from studio.panels.assets.actions import ActionsPanel
 from studio.panels.assets.details import AssetDetails
 from studio.panels.assets.navigator import AssetNavigator
 from studio.panels.assets.new_asset import NewAssetDialog
-from studio.panels.assets.rows import AssetRow, row_from_summary
+from studio.panels.assets.rows import AssetRow, RowState, row_from_summary
 from studio.panels.prompts import Prompter
 from studio.services.asset_drop import AssetDrop, AssetDropKind
 from studio.services.asset_key import AssetKey, asset_key
@@ -30,6 +30,10 @@ from studio.services.session import (
     DetailsResult,
     ProjectSession,
 )
+
+# Operations whose findings update the navigator's badges as they arrive.
+BADGE_OPERATIONS = frozenset({"build", "doctor"})
+VALIDATED = frozenset({Outcome.SUCCEEDED, Outcome.BLOCKED})  # a doctor that ran to its end
 
 
 class AssetsWorkspace(QWidget):
@@ -146,27 +150,45 @@ class AssetsWorkspace(QWidget):
             self.details.preview.show_message(event.message)
 
     def _on_packer_events(self, delivered: PackerEventsDelivered) -> None:
-        """A build's findings update the rows they concern (no listing runs after a build).
-        The listing counts hygiene and structural findings but not format errors, which the
-        build finds; a row shows, per severity, the larger of the two counts (the build's
-        findings include the structural ones the listing already counted)."""
+        """A build's or a doctor's findings update the rows they concern (no listing runs
+        after either; doctor runs on its own after a project opens: background validation).
+        The listing counts hygiene and structural findings but only the format errors the
+        validation cache knew; a row shows, per severity, the larger of the two counts (the
+        operation's findings include the structural ones the listing already counted). A
+        doctor that ended validated every asset but the unregistered ones: their "unchecked"
+        mark goes."""
+        listing = self.session.listing if self.session is not None else None
+        if listing is None:
+            return
         found: dict[str, Counter[str]] = {}
+        validated = False
         for item in delivered.items:
             event = item.event
             detail = event.detail
-            if (item.origin is None and event.operation == "build"
-                    and isinstance(detail, DiagnosticsUpdatedDetail)):
+            if (item.origin is not None or event.operation not in BADGE_OPERATIONS
+                    or event.project_id != listing.project_id):
+                continue  # replayed, another operation, or a project no longer shown
+            if event.operation == "doctor" and event.terminal:
+                # (Its totals repeat the per-asset events' findings.)
+                validated = validated or event.outcome in VALIDATED
+                continue
+            if isinstance(detail, DiagnosticsUpdatedDetail):
                 for diagnostic in detail.diagnostics:
                     if diagnostic.root is not None:
                         found.setdefault(diagnostic.root, Counter())[diagnostic.severity] += 1
-        if not found:
+        if not found and not validated:
             return
-        rows = [r for r in self.navigator.rows() if r.root in found]
+        rows = [r for r in self.navigator.rows()
+                if r.root in found or (validated and r.unchecked
+                                       and r.state is not RowState.UNREGISTERED)]
+        none: Counter[str] = Counter()
         self.navigator.update_rows([replace(
             row,
-            errors=max(row.errors, found[row.root][Severity.ERROR.value]),
-            warnings=max(row.warnings, found[row.root][Severity.WARNING.value]),
-            infos=max(row.infos, found[row.root][Severity.INFO.value]),
+            errors=max(row.errors, found.get(row.root, none)[Severity.ERROR.value]),
+            warnings=max(row.warnings, found.get(row.root, none)[Severity.WARNING.value]),
+            infos=max(row.infos, found.get(row.root, none)[Severity.INFO.value]),
+            unchecked=row.unchecked and not (validated
+                                             and row.state is not RowState.UNREGISTERED),
         ) for row in rows])
         shown = self.shown
         if shown is not None and shown.details.root in found and self.session is not None:

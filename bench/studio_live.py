@@ -1,0 +1,131 @@
+"""What keeps the Studio current, on any project: the jobs the session runs, in this process.
+
+    .venv/bin/python bench/studio_live.py --project PATH [--runs R]
+
+Works on a fresh copy of the project per run (never the original). The figures are the packer
+calls the Studio's session makes (studio/services/session.py), timed in-process, wall-clock; each
+printed as the best of --runs with min / median / max in the comment:
+- `assets`;
+- `baseline_s`: the baseline taken after opening a project with no scan record (`rescan`);
+- `validation_cold_s`: the background validation after it (`doctor`, no validation cache yet:
+  every asset's format is validated); `validation_warm_s`: the same on the next open (the cache
+  holds every asset: only stats and hashes of asset.json);
+- `f5_one_change_s`: F5 after one input was edited: `rescan_snapshot` + `summaries_of` the one
+  root it names (what F5 does now); `f5_one_change_listing_s`: `rescan` + `list_assets_report`
+  (what F5 did before: a second scan and a full listing), measured in the same run, on the same
+  edit; `f5_vs_listing` = their ratio;
+- `f5_noop_s`: F5 with nothing changed (a rescan, nothing read after it);
+- `navigator_update_all_s`: the GUI thread's work when a validation's end updates every row in
+  place (the navigator, offscreen, filled from the project's listing; each row's "unchecked"
+  mark flipped), against `navigator_fill_s`, filling it (`set_rows`) in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from packer.doctor.queries import list_assets_report, summaries_of
+from packer.doctor.rescan import rescan, rescan_snapshot
+from packer.doctor.service import doctor
+from packer.files.project import Project, open_project
+from studio.panels.assets.navigator import AssetNavigator
+from studio.panels.assets.rows import row_from_summary
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def _first_input(project: Project) -> Path:
+    for anchor in sorted(project.assets_dir.rglob("asset.json")):
+        decl = json.loads(anchor.read_text(encoding="utf-8"))
+        for paths in decl.get("inputs", {}).values():
+            if paths:
+                return anchor.parent / str(paths[0])
+    raise SystemExit("no asset with an input in this project")
+
+
+def _edit(path: Path) -> None:
+    path.write_bytes(path.read_bytes() + b"\0")
+
+
+def _f5_now(project: Project) -> int:
+    report, snapshot = rescan_snapshot(project)
+    roots = [c.root for c in report.changes if c.kind != "removed"]
+    return len(summaries_of(project, snapshot, roots))
+
+
+def _f5_before(project: Project) -> int:
+    report = rescan(project)
+    return len(list_assets_report(project).assets) if report.changes else 0
+
+
+def _run_once(source: Path, work: Path) -> dict[str, float]:
+    copy = work / "project"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(source, copy, symlinks=True)
+    for cached in ("scan.json", "validation.json"):
+        (copy / "assets" / ".prometeu" / cached).unlink(missing_ok=True)
+    project = open_project(copy)
+    figures: dict[str, float] = {}
+    figures["baseline_s"] = _timed(lambda: rescan(project))
+    figures["validation_cold_s"] = _timed(lambda: doctor(project))
+    figures["validation_warm_s"] = _timed(lambda: doctor(project))
+    figures["f5_noop_s"] = _timed(lambda: rescan(project))
+    target = _first_input(project)
+    _edit(target)
+    figures["f5_one_change_listing_s"] = _timed(lambda: _f5_before(project))
+    _edit(target)
+    figures["f5_one_change_s"] = _timed(lambda: _f5_now(project))
+    figures["assets"] = len(rescan_snapshot(project)[1].assets)
+    rows = [row_from_summary(a) for a in list_assets_report(project).assets]
+    navigator = AssetNavigator()
+    navigator.show()
+    figures["navigator_fill_s"] = _timed(lambda: navigator.set_rows(rows))
+    flipped = [replace(r, unchecked=not r.unchecked) for r in rows]
+    figures["navigator_update_all_s"] = _timed(lambda: navigator.update_rows(flipped))
+    navigator.close()
+    return figures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, required=True, help="any project folder")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = QApplication.instance() or QApplication([])  # noqa: F841 (the navigator needs one)
+    runs: list[dict[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="studio-live-bench-") as work:
+        for _ in range(max(1, args.runs)):
+            runs.append(_run_once(args.project, Path(work)))
+
+    def best(name: str) -> float:
+        return min(r[name] for r in runs)
+
+    print(f"assets: {int(runs[0]['assets'])}")
+    for name in ("baseline_s", "validation_cold_s", "validation_warm_s", "f5_noop_s",
+                 "f5_one_change_s", "f5_one_change_listing_s", "navigator_fill_s",
+                 "navigator_update_all_s"):
+        values = [r[name] for r in runs]
+        print(f"{name}: {best(name):.2f}  # min {min(values):.2f} / median "
+              f"{statistics.median(values):.2f} / max {max(values):.2f}, {len(values)} runs")
+    print(f"f5_vs_listing: {best('f5_one_change_s') / best('f5_one_change_listing_s'):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
