@@ -66,11 +66,18 @@ def build(
     use_cache: bool = True,
 ) -> BuildResult:
     """Build `build/assets.pa` and its companions. Never raises for bad input: see the outcome."""
-    op = Operation(sink or NullSink(), project_id=project.project_id, operation="build",
-                   token=token)
-    with op, quiet_gc():
-        run = _BuildRun(project, op, Faults.from_environment(), use_cache)
-        return run.execute()
+    with quiet_gc():  # the manifest's 60k rows are as many containers for the collector
+        # Read before the lock for the operation's project_id: an up-to-date or patch build
+        # then need not validate the registry again (check() re-reads it if it was replaced).
+        preloaded = uptodate.load_early(project) if use_cache else None
+        project_id = None if preloaded is None else uptodate.known_project_id(
+            project, preloaded.manifest, PACKER_VERSION)
+        op = Operation(sink or NullSink(), project_id=project_id or project.project_id,
+                       operation="build", token=token)
+        with op:
+            run = _BuildRun(project, op, Faults.from_environment(), use_cache,
+                            preloaded=preloaded)
+            return run.execute()
 
 
 @dataclass
@@ -79,6 +86,7 @@ class _BuildRun:
     op: Operation
     faults: Faults
     use_cache: bool
+    preloaded: uptodate.Preloaded | None = None  # the manifest as `build` read it
     diagnostics: list[Diagnostic] = field(default_factory=list)
     selection: Selection | None = None
     built: list[BuiltAsset] = field(default_factory=list)
@@ -127,7 +135,8 @@ class _BuildRun:
             difference = uptodate.Difference()
             manifest = uptodate.check(self.project, self.token, packer_version=PACKER_VERSION,
                                       pipelines=_pipeline_versions(), seen=self.seen,
-                                      difference=difference)
+                                      difference=difference, preloaded=self.preloaded)
+            self.preloaded = None  # `difference` keeps what a patch needs
             if manifest is not None:
                 return self._finish_unchanged(manifest)
             # Only a few known assets changed: rebuild just those (None: it cannot prove that)

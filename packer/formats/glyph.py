@@ -12,9 +12,7 @@ import sys
 from array import array
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import cast
-
-from PIL import Image
+from typing import TYPE_CHECKING, cast
 
 from packer.files.declaration import AssetDeclaration
 from packer.files.paths import InsideRoot
@@ -41,6 +39,9 @@ from packer.formats.inputs import (
     read_input,
 )
 from packer.lane.cancellation import CancellationToken
+
+if TYPE_CHECKING:  # Pillow is imported where a tile is decoded: a build that decodes none
+    from PIL import Image  # (a no-op, or a patch of raw or sound assets) never loads it
 
 FORMAT_NAME = "GLYPH/indexed_v1"
 TILES, PALETTES = "tiles", "palettes"
@@ -70,6 +71,8 @@ class _Bank:
 
 def _decode_png(data: bytes) -> Image.Image:
     """Open (not yet decode) a PNG; any decoder complaint is raised as ValueError."""
+    from PIL import Image
+
     try:
         return Image.open(io.BytesIO(data), formats=["PNG"])
     except Exception as exc:  # Pillow raises many types for bad input; all mean "not a PNG"
@@ -371,6 +374,8 @@ def _draw_top(
     Only those rows and one blank row are drawn; the blank row's pixel (index 0 as the main
     palette draws it) fills the rest of the sheet.
     """
+    from PIL import Image
+
     if rows >= SHEET_SIZE:
         return _draw(indices, SHEET_SIZE, palettes, tile_size, tile_palettes)
     top = _draw(indices + bytes(SHEET_SIZE), rows + 1, palettes, tile_size, tile_palettes)
@@ -384,6 +389,8 @@ def _draw(
     tile_palettes: list[int],
 ) -> Image.Image:
     """The first `rows` rows of the sheet (`indices`, one per pixel), drawn as RGBA."""
+    from PIL import Image
+
     sheet = Image.frombytes("P", (SHEET_SIZE, rows), indices)
 
     def drawn_with(palette_index: int) -> Image.Image:

@@ -55,3 +55,12 @@ def test_scan_json_loads_neither_rich_nor_the_build_nor_the_mutation_service(
     assert "packer.doctor.rescan" in loaded  # it did scan
     assert heavy(loaded, ("rich", "PIL", "packer.build.runner", "packer.mutations.service",
                           "packer.mutations.planning")) == []
+
+
+def test_a_build_that_decodes_no_tile_never_loads_pillow(tmp_path: Path) -> None:
+    project = tmp_path / "sample"
+    shutil.copytree(SAMPLE, project)
+    assert "PIL" in modules_after(["build", "--json", str(project)])  # its glyph banks
+    loaded = modules_after(["build", "--json", str(project)])  # up to date: nothing decoded
+    assert "packer.build.runner" in loaded  # it did build
+    assert heavy(loaded, ("PIL",)) == []

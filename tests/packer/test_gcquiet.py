@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from packer.build import build
+from packer.build import build, uptodate
 from packer.lane.events import PackerEvent
 from packer.lane.gcquiet import hold_freeze, quiet_gc, release_freeze
 from tests.packer.build_support import add_raw, new_project
@@ -70,3 +71,23 @@ def test_a_host_holding_the_freeze_keeps_it_after_an_operation(tmp_path: Path) -
     with quiet_gc():
         pass
     assert gc.get_freeze_count() == 0  # held by nobody: the last one out unfreezes again
+
+
+def test_the_up_to_date_manifest_is_read_quietly_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Read before the operation starts (for its project_id): its rows are tens of thousands of
+    # containers at 10k assets, which would otherwise trigger collections of their own.
+    project = new_project(tmp_path)
+    add_raw(project, "raw/a", b"a" * 100)
+    assert build(project).succeeded
+    counts: list[int] = []
+    real = uptodate.load_early
+
+    def probed(*args: Any, **kwargs: Any) -> Any:
+        counts.append(gc.get_freeze_count())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(uptodate, "load_early", probed)
+    assert build(project).succeeded
+    assert counts and counts[0] > 0
