@@ -193,6 +193,20 @@ class CommandContext:
         self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         self.stdout.flush()
 
+    def write_model_json(self, value: BaseModel) -> None:
+        """`write_json(value)` encoded by pydantic in one call: the same text for a model with
+        no float field (pydantic writes some exponents differently), ~8x faster (the asset list
+        at 10k: 0.18 s in json's pure-Python indenting encoder)."""
+        from pydantic_core import PydanticSerializationError
+
+        try:
+            text = value.model_dump_json(indent=2)
+        except PydanticSerializationError:  # e.g. a lone surrogate: json's own behaviour
+            self.write_json(value)
+            return
+        self.stdout.write(text + "\n")
+        self.stdout.flush()
+
     def error(self, message: str) -> None:
         """A message on stderr, whatever the output mode."""
         self.err.print(f"error: {message}", markup=False)

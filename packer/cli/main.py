@@ -98,7 +98,7 @@ def _run_list(ctx: CommandContext) -> int:
     with ctx.event_sink() as sink:
         listing = list_assets_report(project, sink, ctx.token, validate=ctx.args.validate)
     if ctx.json_output:
-        ctx.write_json(listing)
+        ctx.write_model_json(listing)  # (AssetListing has no float field)
     else:
         from packer.cli.render import print_listing
 

@@ -27,6 +27,7 @@ from packer.files.project import PACKER_DIR, Project
 from packer.lane.cancellation import CancellationToken
 from packer.workspace.roots import RootIndex
 from packer.workspace.scan import AssetRecord, AssetState
+from packer.workspace.walk import Walk
 
 LARGE_UNUSED_BYTES = 1 << 20  # an unreferenced file above 1 MiB is PK204 instead of PK203
 STAGING_DIR = ".staging"  # build/.staging: where a build emits before promoting to build/
@@ -86,6 +87,35 @@ def list_workspace_files(assets_dir: Path, token: CancellationToken, *, under: s
     if top.is_dir():
         visit(str(top), under)
     return sorted(found, key=lambda f: f.path)
+
+
+def workspace_files_of_walk(assets_dir: Path, walk: Walk, token: CancellationToken
+                            ) -> list[WorkspaceFile]:
+    """`list_workspace_files(assets_dir, token)` from a walk already made (the snapshot's):
+    one `lstat` per listed file and no second listing of every folder (13% of a 10k listing).
+
+    The walk lists the same names (UTF-8, not under .prometeu/, no folder symlink followed);
+    `lstat` keeps only the regular files, as list_workspace_files does. A folder the walk saw
+    twice (a bind mount) is listed once here, where list_workspace_files would list it twice.
+    """
+    found: list[WorkspaceFile] = []
+    base = str(assets_dir)
+    lstat = os.lstat
+    regular = stat.S_ISREG
+    for directory in walk.dir_order:
+        token.raise_if_cancelled()
+        prefix = f"{directory}/" if directory else ""
+        for name in walk.files_by_dir[directory]:
+            child = prefix + name
+            try:
+                st = lstat(f"{base}/{child}")
+            except OSError:
+                continue  # gone since the walk
+            if regular(st.st_mode):
+                found.append(WorkspaceFile(child, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
+                                           st.st_ino))
+    found.sort(key=lambda f: f.path)
+    return found
 
 
 def duplicate_candidates(files: Iterable[WorkspaceFile]) -> list[list[WorkspaceFile]]:
@@ -194,9 +224,12 @@ def normalised_input(path: str) -> str:
 
 
 def record_hygiene(
-    record: AssetRecord, root_path: Path, nested_roots: Iterable[str]
+    record: AssetRecord, assets_dir: Path, nested_roots: Iterable[str]
 ) -> list[Diagnostic]:
-    """PK201 (unregistered), PK203/PK204 (unreferenced files), PK205 (naming) for one asset."""
+    """PK201 (unregistered), PK203/PK204 (unreferenced files), PK205 (naming) for one asset.
+
+    Takes assets/, not the root's path: only an unreferenced file needs one (a Path per asset
+    was most of this check's cost at 10k)."""
     found: list[Diagnostic] = []
     if record.state is AssetState.UNREGISTERED:
         found.append(diagnostic(
@@ -221,7 +254,7 @@ def record_hygiene(
         if any(file.startswith(f"{n}/") for n in inner):
             continue  # belongs to a nested asset root (already a PK111)
         try:
-            st = (root_path / file).lstat()
+            st = os.lstat(os.path.join(assets_dir, record.root, file))
         except OSError:
             continue
         if st.st_size > LARGE_UNUSED_BYTES:

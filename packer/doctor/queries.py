@@ -29,6 +29,7 @@ from packer.doctor.hygiene import (
     list_workspace_files,
     normalised_input,
     record_hygiene,
+    workspace_files_of_walk,
 )
 from packer.doctor.one_asset import (
     OneAsset,
@@ -61,6 +62,7 @@ from packer.workspace.scan import (
     AssetState,
     WorkspaceSnapshot,
     build_snapshot,
+    build_snapshot_with_walk,
     diagnostics_detail,
 )
 
@@ -151,13 +153,12 @@ def _summary_fields(record: AssetRecord, found: list[Diagnostic], check: FormatC
     }
 
 
-def _cheap_findings(project: Project, record: AssetRecord, nested: list[str]
+def _cheap_findings(assets_dir: Path, record: AssetRecord, nested: list[str]
                     ) -> list[Diagnostic]:
     """The record's own findings and its hygiene (`nested`: the roots on disk inside it)."""
     if record.state is AssetState.MISSING:
         return list(record.diagnostics)
-    return [*record.diagnostics, *record_hygiene(record, project.assets_dir / record.root,
-                                                 nested)]
+    return [*record.diagnostics, *record_hygiene(record, assets_dir, nested)]
 
 
 class AssetListing(BaseModel):
@@ -220,8 +221,8 @@ def _list(
     with op:
         op.progress(0, None, phase="scan", summary="Listing assets…")
         fingerprint = registry_fingerprint(project) if indexed else None  # before it is read
-        snapshot = build_snapshot(project, op.token)
-        files = list_workspace_files(project.assets_dir, op.token)
+        snapshot, walk = build_snapshot_with_walk(project, op.token)
+        files = workspace_files_of_walk(project.assets_dir, walk, op.token)
         hashes = load_hash_cache(project.packer_dir)
         duplicates = _duplicates_by_root(project, snapshot, files, hashes, op.token)
         cache = load_validation_cache(project)
@@ -255,8 +256,8 @@ def workspace_index(project: Project, token: CancellationToken | None = None
     """The index a listing would give, without the listing (after a mutation)."""
     token = token or CancellationToken()
     fingerprint = registry_fingerprint(project)
-    snapshot = build_snapshot(project, token)
-    files = list_workspace_files(project.assets_dir, token)
+    snapshot, walk = build_snapshot_with_walk(project, token)
+    files = workspace_files_of_walk(project.assets_dir, walk, token)
     return WorkspaceIndex(snapshot, files, hashes=load_hash_cache(project.packer_dir),
                           validation=load_validation_cache(project), fingerprint=fingerprint)
 
@@ -266,7 +267,8 @@ def _listed_findings(project: Project, snapshot: WorkspaceSnapshot, record: Asse
                      validate: bool) -> tuple[list[Diagnostic], FormatCheck]:
     """What the listing counts for one asset: cheap findings, duplicates and the format
     findings the validation cache knows (all of them, validating, with `validate`)."""
-    found = [*_cheap_findings(project, record, snapshot.present_roots.nested(record.root)),
+    found = [*_cheap_findings(project.assets_dir, record,
+                              snapshot.present_roots.nested(record.root)),
              *duplicates.get(record.root, ())]
     check = FormatCheck.NOT_APPLICABLE
     if format_applies(record):
@@ -438,7 +440,7 @@ def get_asset_details(
             one = _read_from_snapshot(project, asset, op.token)
         record = one.record
         root_path = project.assets_dir / record.root
-        found = _cheap_findings(project, record, one.nested)
+        found = _cheap_findings(project.assets_dir, record, one.nested)
         found.extend(_format_findings(project, record, one))
         check = FormatCheck.CHECKED if format_applies(record) else FormatCheck.NOT_APPLICABLE
         found.extend(one.duplicates)

@@ -30,9 +30,9 @@ from packer.doctor.hygiene import (
     duplicate_candidates,
     duplicate_diagnostics,
     find_duplicates,
-    list_workspace_files,
     record_hygiene,
     stale_staging,
+    workspace_files_of_walk,
 )
 from packer.doctor.validation_cache import (
     ValidationCache,
@@ -54,9 +54,10 @@ from packer.workspace.scan import (
     AssetRecord,
     AssetState,
     WorkspaceSnapshot,
-    build_snapshot,
+    build_snapshot_with_walk,
     diagnostics_detail,
 )
+from packer.workspace.walk import Walk
 
 # The only codes `fix=True` repairs (docs/diagnostics.md lists them; a test keeps both in step).
 AUTO_FIXABLE_CODES = frozenset({"PK109", "PK208"})
@@ -250,14 +251,16 @@ def _staging_fix(project: Project, op: Operation) -> list[AppliedFix]:
 
 
 def _collect(
-    project: Project, snapshot: WorkspaceSnapshot, *, workspace: bool, op: Operation
+    project: Project, snapshot: WorkspaceSnapshot, walk: Walk, *, workspace: bool,
+    op: Operation,
 ) -> tuple[list[Diagnostic], dict[str, list[Diagnostic]], list[AssetRecord]]:
-    """Workspace-level findings, findings per asset root, and the records checked."""
+    """Workspace-level findings, findings per asset root, and the records checked (`walk`:
+    the snapshot's, whose files the duplicate check takes instead of walking again)."""
     records = [r for r in snapshot.assets if workspace or _in_registered_world(r)]
     workspace_level = [d for d in snapshot.diagnostics if workspace or d.code != "PK207"]
     candidates = []
     if workspace:
-        files = list_workspace_files(project.assets_dir, op.token)
+        files = workspace_files_of_walk(project.assets_dir, walk, op.token)
         candidates = duplicate_candidates(files)
     total = len(records) + sum(len(g) for g in candidates)
     done = 0
@@ -265,12 +268,13 @@ def _collect(
     cache = load_validation_cache(project)
     if cache.problem is not None:
         workspace_level.append(cache.problem)
+    assets_dir = project.assets_dir
     for record in records:
         op.check_cancelled()
         found = [*record.diagnostics, *cached_format_findings(project, record, cache)]
         if workspace:
             found.extend(record_hygiene(
-                record, project.assets_dir / record.root,
+                record, assets_dir,
                 snapshot.present_roots.nested(record.root),
             ))
         per_asset[record.root] = found
@@ -315,7 +319,7 @@ def doctor(
         op.progress(0, None, phase="scan", summary="Doctor: scanning assets/…")
         fixes: list[AppliedFix] = []
         if not fix:
-            snapshot = build_snapshot(project, op.token)
+            snapshot, walk = build_snapshot_with_walk(project, op.token)
         else:
             # A fix is a write: hold the project's writer lock, so no mutation or build runs
             # meanwhile (a staging folder is only stale when no build holds the lock).
@@ -324,12 +328,12 @@ def doctor(
                 else contextlib.nullcontext()
             )
             with guard:
-                snapshot = build_snapshot(project, op.token)
+                snapshot, walk = build_snapshot_with_walk(project, op.token)
                 fixes = [*_new_uuid_fixes(project, snapshot, op), *_staging_fix(project, op)]
                 if fixes:
-                    snapshot = build_snapshot(project, op.token)
+                    snapshot, walk = build_snapshot_with_walk(project, op.token)
         workspace_level, per_asset, records = _collect(
-            project, snapshot, workspace=workspace, op=op
+            project, snapshot, walk, workspace=workspace, op=op
         )
         ordered = list(workspace_level)
         blocking = [d for d in workspace_level if d.blocking]

@@ -189,13 +189,22 @@ def build_snapshot_and_walk(
     project: Project, token: CancellationToken | None = None
 ) -> tuple[WorkspaceSnapshot, WalkSummary]:
     """`build_snapshot`, also saying which folders and anchors the walk found."""
+    snapshot, walk = build_snapshot_with_walk(project, token)
+    return snapshot, WalkSummary(tuple(walk.dir_order), tuple(walk.anchors))
+
+
+def build_snapshot_with_walk(
+    project: Project, token: CancellationToken | None = None
+) -> tuple[WorkspaceSnapshot, Walk]:
+    """`build_snapshot`, also giving its walk of assets/ (the listing's duplicate check lists
+    the workspace's files from it instead of walking the tree a second time)."""
     with read_lock(project):
         return _build_snapshot(project, token or CancellationToken())
 
 
 def _build_snapshot(
     project: Project, token: CancellationToken
-) -> tuple[WorkspaceSnapshot, WalkSummary]:
+) -> tuple[WorkspaceSnapshot, Walk]:
     registry, workspace_diags = _load_registry(project)
     assets_dir = project.assets_dir
     walk = walk_assets(assets_dir, token)
@@ -221,7 +230,7 @@ def _build_snapshot(
         project_id=project_id, registry=registry, assets=tuple(records),
         diagnostics=tuple(workspace_diags),
     )
-    return snapshot, WalkSummary(tuple(walk.dir_order), tuple(walk.anchors))
+    return snapshot, walk
 
 
 def read_root(

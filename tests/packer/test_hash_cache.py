@@ -74,7 +74,10 @@ def test_hashes_inside_the_racy_window_are_not_trusted(
 
 
 @pytest.mark.parametrize("content", [b"{oops", b"[]", b'{"schema_version": 1, "hashes": 3}',
-                                     b'{"schema_version": 1, "hashes": {"a": [1, 2]}}'])
+                                     b'{"schema_version": 1, "hashes": {"a": [1, 2]}}',
+                                     b'{"schema_version": 1, "hashes": {"a": [1, 2, 3, 4, 5, 6]}}',
+                                     b'{"schema_version": 1, "hashes": {"a": ["1", 2, 3, 4, 5, '
+                                     b'"h"]}}'])
 def test_an_unusable_hash_file_is_replaced(tmp_path: Path, hashed: list[str],
                                            content: bytes) -> None:
     project = three_same_size(tmp_path)
