@@ -17,7 +17,7 @@ from pathlib import Path
 
 from packer.build.cache import RACY_WINDOW_NS
 from packer.files.atomic import atomic_write_bytes, canonical_json_bytes
-from packer.files.safe_read import loads_in_pieces
+from packer.files.safe_read import loads_beside_threads
 
 HASHES_FILE = "hashes.json"
 HASHES_SCHEMA_VERSION = 1
@@ -66,7 +66,7 @@ def now_ns() -> int:
 def load_hash_cache(packer_dir: Path) -> HashCache:
     cache = HashCache(packer_dir / HASHES_FILE)
     try:
-        data = loads_in_pieces(cache.path.read_bytes())
+        data = loads_beside_threads(cache.path.read_bytes())
         if data.get("schema_version") != HASHES_SCHEMA_VERSION:
             return cache
         known = cache.known

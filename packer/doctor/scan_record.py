@@ -16,7 +16,7 @@ from typing import Any
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.atomic import atomic_write_bytes, canonical_json_bytes
 from packer.files.project import Project
-from packer.files.safe_read import loads_in_pieces
+from packer.files.safe_read import loads_beside_threads
 
 SCAN_RECORD_FILE = "scan.json"
 SCAN_RECORD_SCHEMA_VERSION = 1
@@ -69,7 +69,7 @@ def load_scan_record(project: Project, project_id: str) -> LoadedRecord:
     except OSError as exc:
         return _unusable(f"cannot be read: {exc.strerror or exc}")
     try:
-        data = loads_in_pieces(raw.decode("utf-8"))
+        data = loads_beside_threads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         return _unusable(f"is not valid JSON ({exc})")
     if not isinstance(data, dict):

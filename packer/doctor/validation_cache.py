@@ -26,7 +26,7 @@ from packer.build.hashing import hash_bytes
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.atomic import atomic_write_bytes, canonical_json_bytes
 from packer.files.project import Project
-from packer.files.safe_read import loads_in_pieces
+from packer.files.safe_read import loads_beside_threads
 from packer.formats import pipelines
 from packer.workspace.scan import AssetRecord
 
@@ -139,7 +139,7 @@ def load_validation_cache(project: Project) -> ValidationCache:
     except OSError as exc:
         return _unusable(cache, f"cannot be read: {exc.strerror or exc}")
     try:
-        data = loads_in_pieces(raw.decode("utf-8"))
+        data = loads_beside_threads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         return _unusable(cache, f"is not valid JSON ({exc})")
     if not isinstance(data, dict):

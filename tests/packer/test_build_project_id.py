@@ -117,7 +117,7 @@ def test_the_manifest_is_parsed_in_pieces_only_beside_other_threads(
         pieces.append(len(data))
         return real(data)
 
-    monkeypatch.setattr(uptodate, "loads_in_pieces", counted)
+    monkeypatch.setattr(safe_read, "loads_in_pieces", counted)
     with monkeypatch.context() as only_this_thread:  # a CLI build: nothing waits for the GIL
         only_this_thread.setattr(threading, "active_count", lambda: 1)
         alone = uptodate.Manifest.from_bytes(raw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from typing import Any
 
 import pytest
@@ -114,3 +115,28 @@ def test_loads_in_pieces_parses_a_big_document_in_small_calls(
     monkeypatch.setattr(safe_read._DECODER, "raw_decode", measuring)
     assert loads_in_pieces(text) == document
     assert max(longest) < 40  # one row or one key at a time, never the document
+
+
+def test_state_files_are_parsed_in_pieces_only_beside_other_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A CLI command alone parses in one call (cheaper); beside another thread (the Studio's
+    GUI waiting for the GIL) in pieces. The same value either way."""
+    big = json.dumps({"rows": [[f"path/{i}", i, i * 2] for i in range(20_000)]})
+    assert len(big) > safe_read.PIECES_FROM_BYTES
+    pieces: list[int] = []
+    real = safe_read.loads_in_pieces
+
+    def counted(data: bytes | str) -> Any:
+        pieces.append(len(data))
+        return real(data)
+
+    monkeypatch.setattr(safe_read, "loads_in_pieces", counted)
+    with monkeypatch.context() as alone:
+        alone.setattr(threading, "active_count", lambda: 1)
+        assert safe_read.loads_beside_threads(big) == json.loads(big)
+    assert pieces == []
+    with monkeypatch.context() as beside:
+        beside.setattr(threading, "active_count", lambda: 2)
+        assert safe_read.loads_beside_threads(big) == json.loads(big)
+    assert pieces == [len(big)]
