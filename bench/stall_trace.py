@@ -23,8 +23,8 @@ from typing import Any
 
 def _where(frame: Any, depth: int = 8) -> str:
     stack = traceback.extract_stack(frame)[-depth:]
-    return " <- ".join(f"{s.filename.rsplit('/', 2)[-2]}/{s.filename.rsplit('/', 1)[-1]}:"
-                       f"{s.lineno} {s.name}" for s in reversed(stack))
+    return " <- ".join(f"{'/'.join(s.filename.split('/')[-2:])}:{s.lineno} {s.name}"
+                       for s in reversed(stack))
 
 
 class StallSampler:
