@@ -1,6 +1,7 @@
 """The Studio at scale: open a big project, build it from the Studio, click assets meanwhile.
 
     .venv/bin/python bench/studio_scale.py [--project PATH] [--assets N] [--runs R] [--keep]
+                                           [--trace]
 
 Works on a COPY (`cp -a`) of the project, never the original: with --project, that folder (any
 project); else /tmp/scale/pN for --assets N (default 10000) when it exists, else a project made by
@@ -30,7 +31,10 @@ Prints one `name: value` line per figure, marked against its target (issue 11):
   moment without work), and after_build_gui_max_ms the GUI's worst lateness meanwhile;
 - peak_rss_mb: this process's peak resident memory (the Studio's).
 With --runs R the build phase is repeated R times; each figure is the median (max for the
-maxima), and the range of the runs follows it.
+maxima), and the range of the runs follows it. --trace adds diagnostics on stderr
+(bench/stall_trace.py): the threads' stacks while the GUI timer is late or the GIL is held
+elsewhere, and each click's details read timed part by part (which path it took);
+STUDIO_SCALE_FIRST_CLICK_S (default 0.5) moves the clicks, e.g. one into a build's last second.
 """
 
 from __future__ import annotations
@@ -68,7 +72,8 @@ from studio.shell.dirs import CONFIG_DIR_ENV, DATA_DIR_ENV
 
 TIMER_MS = 5
 CLICK_EVERY_S = 1.5
-FIRST_CLICK_S = 0.5
+TRACE = "--trace" in sys.argv
+FIRST_CLICK_S = float(os.environ.get("STUDIO_SCALE_FIRST_CLICK_S", "0.5"))  # moves the clicks
 TARGETS: dict[str, tuple[str, float]] = {  # name → (comparison, limit) at 10k
     "navigator_filled_s": ("<=", 3.0),
     "studio_vs_cli_build_ratio": ("<=", 1.15),
@@ -127,6 +132,7 @@ class Probe(QObject):
         self.ticks: list[float] = []  # perf_counter of each tick
         self.checks: list[Callable[[], None]] = []
         self._last = 0.0
+        self.last_tick = math.inf  # perf_counter of the latest tick while running
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(TIMER_MS)
@@ -135,18 +141,19 @@ class Probe(QObject):
     def start(self) -> None:
         self.samples = []
         self.ticks = []
-        self._last = time.perf_counter()
+        self._last = self.last_tick = time.perf_counter()
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
+        self.last_tick = math.inf
 
     @Slot()
     def _on_tick(self) -> None:
         now = time.perf_counter()
         self.samples.append(max(0.0, (now - self._last) * 1000.0 - TIMER_MS))
         self.ticks.append(now)
-        self._last = now
+        self._last = self.last_tick = now
         for check in list(self.checks):
             check()
 
@@ -180,8 +187,12 @@ def run_until(done: Callable[[], bool], timeout_s: float, what: str) -> float:
 
 def _build_bench() -> Any:
     """bench/build.py, for its project generator (bench/ is not a package)."""
-    path = Path(__file__).with_name("build.py")
-    spec = importlib.util.spec_from_file_location("bench_build", path)
+    return _bench_module("build")
+
+
+def _bench_module(name: str) -> Any:
+    path = Path(__file__).with_name(f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -271,6 +282,9 @@ class Clicks:
             shown = window.assets.shown
             if shown is not None and shown.key == key:
                 self.times_ms.append((now - clicked) * 1000.0)
+                if TRACE:
+                    print(f"# click {key} at {clicked:.3f} shown after "
+                          f"{(now - clicked) * 1000.0:.0f} ms", file=sys.stderr, flush=True)
                 self.pending = None
                 self.next_at = max(self.next_at, now + CLICK_EVERY_S)
         if self.pending is None and building and now >= self.next_at and self.keys:
@@ -404,6 +418,9 @@ def main() -> int:
                         help="size of the generated project when no --project (default 10000)")
     parser.add_argument("--runs", type=int, default=1, help="build phases to measure")
     parser.add_argument("--keep", action="store_true", help="keep the copy (its path is printed)")
+    parser.add_argument("--trace", action="store_true",
+                        help="on stderr: the GUI thread's stack during stalls, each details "
+                             "read's parts (bench/stall_trace.py)")
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="studio-scale-"))
@@ -421,6 +438,11 @@ def main() -> int:
         assert isinstance(qapp, QApplication)
         app = StudioApp(QuietPrompter())
         probe = Probe()
+        sampler = None
+        if args.trace:
+            trace = _bench_module("stall_trace")
+            trace.trace_details()
+            sampler = trace.StallSampler(lambda: probe.last_tick)
         try:
             started = time.perf_counter()
             opened: list[float] = []
@@ -435,7 +457,12 @@ def main() -> int:
                                                 "the background scan and validation")
             print(f"background_done_s: {background_s:.3f} (baseline scan + validation, "
                   "no target)", flush=True)
+            if sampler is not None:
+                sampler.start()
             runs = [measure_build(app, work, probe, watch) for _ in range(max(1, args.runs))]
+            if sampler is not None:
+                sampler.stop()
+                sampler.report()
             for name in runs[0].figures:
                 report(name, [run.figures[name] for run in runs], assets)
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

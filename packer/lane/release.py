@@ -1,0 +1,33 @@
+"""Free a long operation's working state a slice at a time when other threads share the GIL.
+
+When a full 10k build returns, dropping its working state (the per-asset work items, built
+assets, fingerprints) frees hundreds of thousands of objects in one chain of C deallocations:
+57-63 ms measured from the command line, during which no other thread runs. In the Studio that
+was the worst GUI stall of each build (73-130 ms, at its very end, with no collection inside).
+Freed a slice at a time, the interpreter can hand the GIL over between slices.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+SLICE = 256  # items freed per step: a few hundred µs to ~1 ms of deallocation each
+
+
+def release_in_slices(*containers: list[Any] | dict[Any, Any] | None) -> None:
+    """Empty each list or dict, a slice at a time, beside other threads; alone (a CLI
+    command), in one call each, which is cheaper. Objects still referenced elsewhere live on."""
+    beside = threading.active_count() > 1
+    for container in containers:
+        if container is None:
+            continue
+        if not beside:
+            container.clear()
+        elif isinstance(container, list):
+            while container:
+                del container[-SLICE:]
+        else:
+            while container:
+                for key in list(container)[-SLICE:]:
+                    del container[key]
