@@ -3,17 +3,30 @@ rows the build found problems with change, and the "Has errors" filter then show
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from packer.lane.events import Outcome
+from packer.files.project import Project
+from packer.lane.events import (
+    DiagnosticSummary,
+    DiagnosticsUpdatedDetail,
+    EventKind,
+    Outcome,
+)
 from packer.mutations import MutationAction
 from studio.app import StudioApp
 from studio.panels.assets.rows import RowState
+from studio.services import session as session_module
+from studio.services.bus import PackerEventsDelivered
+from studio.services.lane_items import LaneEvent
 from studio.services.workers import JobInfo
 from tests.studio.helpers import open_and_list
+from tests.studio.lane_events import event
 from tests.studio.synthetic import add_sound_bank, make_raw_project
 
 MARK = Qt.ItemDataRole.UserRole + 99
@@ -105,3 +118,40 @@ def test_a_mutation_changes_only_its_row_and_runs_no_listing(
     qtbot.waitUntil(lambda: not studio.pool.busy)
     assert [len(studio.session.listing.assets), len(navigator.rows())] == [3, 3]
     assert not [label for label in started if label.startswith("Scan")], started
+
+
+def test_a_click_loading_is_not_taken_back_by_findings_about_the_asset_shown_before(
+    qtbot: QtBot, studio: StudioApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Findings about the shown asset re-read its details, but not while the user's click on
+    another asset is loading: that click's details are what the panel shows next."""
+    project = make_raw_project(tmp_path / "game", registered=2, unregistered=0)
+    window = open_and_list(qtbot, studio, project.root)
+    assert studio.session is not None
+    workspace = window.assets
+    assert workspace.select_asset(("id", 1))
+    qtbot.waitUntil(lambda: workspace.shown is not None and workspace.shown.key == ("id", 1))
+    assert workspace.shown is not None
+    first_root = workspace.shown.details.root
+    release = threading.Event()
+    real = session_module.get_asset_details
+
+    def held_for_the_second(project: Project, asset: int | str, *args: Any, **kw: Any) -> Any:
+        if asset == 2:
+            release.wait(30)
+        return real(project, asset, *args, **kw)
+
+    monkeypatch.setattr(session_module, "get_asset_details", held_for_the_second)
+    assert workspace.select_asset(("id", 2))  # the click: its read is held
+    finding = DiagnosticSummary(code="PK130", severity="error", message="broken",
+                                root=first_root)
+    found = event("op-b", 2, EventKind.DIAGNOSTICS_UPDATED, operation="build",
+                  project=project.project_id)
+    found = found.model_copy(update={"detail": DiagnosticsUpdatedDetail(
+        errors=1, diagnostics=(finding,))})
+    studio.bus.publish(PackerEventsDelivered((LaneEvent(found),)))
+    release.set()
+    qtbot.waitUntil(lambda: workspace.shown is not None and workspace.shown.key == ("id", 2),
+                    timeout=10_000)
+    qtbot.waitUntil(lambda: not studio.pool.busy, timeout=10_000)
+    assert workspace.shown is not None and workspace.shown.key == ("id", 2)

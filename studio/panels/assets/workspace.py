@@ -191,7 +191,9 @@ class AssetsWorkspace(QWidget):
                                              and row.state is not RowState.UNREGISTERED),
         ) for row in rows])
         shown = self.shown
-        if shown is not None and shown.details.root in found and self.session is not None:
+        if (shown is not None and shown.details.root in found and self.session is not None
+                and (self._details_request is None or self._details_request[0] == shown.key)):
+            # (Not while the user's click on another asset is loading: that read goes on.)
             self._details_request = (shown.key, self._listing_generation)
             self.session.load_details(shown.key)  # its diagnostics section, with the findings
 
