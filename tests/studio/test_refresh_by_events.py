@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from packer.doctor.queries import get_asset_details
 from packer.files.project import Project
 from packer.lane.events import (
     DiagnosticSummary,
@@ -134,12 +135,11 @@ def test_a_click_loading_is_not_taken_back_by_findings_about_the_asset_shown_bef
     assert workspace.shown is not None
     first_root = workspace.shown.details.root
     release = threading.Event()
-    real = session_module.get_asset_details
 
     def held_for_the_second(project: Project, asset: int | str, *args: Any, **kw: Any) -> Any:
         if asset == 2:
             release.wait(30)
-        return real(project, asset, *args, **kw)
+        return get_asset_details(project, asset, *args, **kw)
 
     monkeypatch.setattr(session_module, "get_asset_details", held_for_the_second)
     assert workspace.select_asset(("id", 2))  # the click: its read is held
