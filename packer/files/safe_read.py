@@ -16,10 +16,11 @@ import json
 import os
 import re
 import stat
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from packer.lane.release import others_may_wait_for_the_gil
 
 # Bounds that no real file comes near (a 30,000-asset registry is ≈ 6 MB), but that stop a
 # runaway file from being read into memory.
@@ -160,7 +161,7 @@ def loads_beside_threads(raw: bytes | str) -> Any:
     """`json.loads(raw)`, in pieces (`loads_in_pieces`) only when another thread may be waiting
     for the GIL (the Studio's GUI, a live progress bar): alone, as a CLI command runs, one call
     is 1.3-2.5x cheaper."""
-    return loads_in_pieces(raw) if threading.active_count() > 1 else json.loads(raw)
+    return loads_in_pieces(raw) if others_may_wait_for_the_gil() else json.loads(raw)
 
 
 def _parse(text: str, at: int, depth: int) -> tuple[Any, int]:

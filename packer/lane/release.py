@@ -15,10 +15,16 @@ from typing import Any
 SLICE = 256  # items freed per step: a few hundred µs to ~1 ms of deallocation each
 
 
+def others_may_wait_for_the_gil() -> bool:
+    """Another thread is alive (the Studio's GUI, a live progress bar): one long C call would
+    hold it up. Alone, as a CLI command runs, the one call is the cheaper way."""
+    return threading.active_count() > 1
+
+
 def release_in_slices(*containers: list[Any] | dict[Any, Any] | None) -> None:
     """Empty each list or dict, a slice at a time, beside other threads; alone (a CLI
     command), in one call each, which is cheaper. Objects still referenced elsewhere live on."""
-    beside = threading.active_count() > 1
+    beside = others_may_wait_for_the_gil()
     for container in containers:
         if container is None:
             continue
@@ -28,6 +34,7 @@ def release_in_slices(*containers: list[Any] | dict[Any, Any] | None) -> None:
             while container:
                 del container[-SLICE:]
         else:
-            while container:
-                for key in list(container)[-SLICE:]:
-                    del container[key]
+            # Key by key (the GIL can change hands between any two); listed once, as
+            # re-listing the keys per slice was quadratic.
+            for key in reversed(list(container)):
+                del container[key]
