@@ -28,7 +28,7 @@ from packer.build.hashing import hash_bytes, hash_parts
 from packer.build.layout import pack_prelude
 from packer.build.outputs import already_current, small_outputs, write_previews
 from packer.build.plan import Header, make_header
-from packer.build.result import AssetCacheOutcome, BuildResult
+from packer.build.result import BuildResult, cache_outcome
 from packer.build.staging import (
     ARTIFACT,
     PREVIEWS_DIR,
@@ -358,8 +358,7 @@ class _BuildRun:
             cache_hits=total, cache_misses=0, input_bytes=total_bytes,
             output_bytes=manifest.output_bytes, artifact=str(self.build_dir / ARTIFACT),
             up_to_date=True, previews=(),
-            cache=tuple(AssetCacheOutcome.model_construct(
-                asset_id=a.asset_id, hit=True, reason=None, explanation=None) for a in assets),
+            cache=tuple(cache_outcome(a.asset_id, True, None, None) for a in assets),
             blocking=(), diagnostics=(), error=None,
         )
 
@@ -423,10 +422,10 @@ class _BuildRun:
             input_bytes=sum(w.input_bytes for w in works), output_bytes=output_bytes,
             artifact=artifact, up_to_date=up_to_date, previews=previews,
             cache=tuple(
-                AssetCacheOutcome(
-                    asset_id=b.work.asset_id, hit=b.hit,
-                    reason=b.work.decision.reason.value if b.work.decision.reason else None,
-                    explanation=None if b.hit else b.work.decision.explanation,
+                cache_outcome(
+                    b.work.asset_id, b.hit,
+                    b.work.decision.reason.value if b.work.decision.reason else None,
+                    None if b.hit else b.work.decision.explanation,
                 )
                 for b in built
             ),

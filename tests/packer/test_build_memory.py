@@ -17,6 +17,7 @@ from packer.build import build, runner
 from packer.build.check import select as real_select
 from packer.build.emit import emit_assets as real_emit
 from packer.build.hashing import hash_bytes, hash_parts
+from packer.build.result import AssetCacheOutcome, BuildResult
 from packer.files.declaration import parse_declaration
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import Outcome
@@ -113,3 +114,19 @@ def test_hash_parts_is_the_hash_of_the_parts_joined() -> None:
     parts = [b"prelude", b"x" * 100_000, bytes(13), b""]
     assert hash_parts(*parts) == hash_bytes(b"".join(parts))
     assert hash_parts() == str(xxhash.xxh3_128_hexdigest(b""))
+
+
+def test_cache_outcomes_share_one_fields_set_and_equal_validated_ones(tmp_path: Path) -> None:
+    project = new_project(tmp_path)
+    first_id = add_raw(project, "a", b"abc")
+    second_id = add_raw(project, "b", b"defg")
+    result = build(project, use_cache=False)
+    first, second = result.cache
+    assert first_id is not None and second_id is not None
+    assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__
+    for outcome, asset_id in ((first, first_id), (second, second_id)):
+        assert outcome == AssetCacheOutcome(
+            asset_id=asset_id, hit=False, reason="forced",
+            explanation="--no-cache: every asset is encoded")
+        assert outcome.model_fields_set == set(AssetCacheOutcome.model_fields)
+    assert result == BuildResult.model_validate_json(result.model_dump_json())
