@@ -34,13 +34,20 @@ class HashCache:
     changed: bool = False
 
     def get(self, path: str, fingerprint: Fingerprint) -> str | None:
+        digest = self.trusted(path, fingerprint)
+        if digest is not None:
+            self.seen[path] = self.known[path]
+        return digest
+
+    def trusted(self, path: str, fingerprint: Fingerprint) -> str | None:
+        """The recorded hash if it still holds for a file of this fingerprint (`get` without
+        keeping the entry for the next save)."""
         entry = self.known.get(path)
         if entry is None or entry[0] != fingerprint:
             return None
         _size, mtime, ctime, _inode = fingerprint
         if max(mtime, ctime) >= entry[1] - RACY_WINDOW_NS:
             return None
-        self.seen[path] = entry
         return entry[2]
 
     def put(self, path: str, fingerprint: Fingerprint, hashed_at_ns: int, digest: str) -> None:

@@ -192,14 +192,18 @@ def _locate(path: str, roots: RootIndex) -> tuple[str | None, str]:
 
 
 def duplicate_diagnostics(
-    duplicates: list[list[str]], roots: dict[str, int | None]
+    duplicates: list[list[str]], roots: dict[str, int | None], *, under: str = ""
 ) -> list[Diagnostic]:
-    """PK202 for every copy after the first (by path) of each group of identical files."""
+    """PK202 for every copy after the first (by path) of each group of identical files
+    (`under`: only the copies whose path starts with it; one asset's read wants its own of a
+    group of 1,500 identical palettes)."""
     index = RootIndex(roots)
     found = []
     for group in duplicates:
         first = group[0]
         for copy in group[1:]:
+            if not copy.startswith(under):
+                continue
             root, file = _locate(copy, index)
             found.append(diagnostic(
                 "PK202",

@@ -96,12 +96,9 @@ class WorkspaceIndex:
             self.uuid_roots.setdefault(decl.asset_uuid, []).append(record.root)
             if record.included_in_build:
                 self.build_names.setdefault(decl.name, []).append((record.root, record.label()))
-        self.sizes: dict[int, list[WorkspaceFile]] = {}  # size → the (non-empty) files of it
-        for item in files:
-            if item.size > 0:
-                self.sizes.setdefault(item.size, []).append(item)
         # The duplicate check's hashes as the listing left them (this copy is never saved).
         self.hashes = HashCache(hashes.path, known=dict(hashes.seen or hashes.known))
+        self.same_size = _same_size_groups(files, self.hashes)
         self.validation = validation
         self._registry: _Registry | None = (
             _registry_view(fingerprint, snapshot.registry)
@@ -126,6 +123,35 @@ class WorkspaceIndex:
             return None
         self._registry = view
         return view
+
+
+@dataclass(frozen=True, slots=True)
+class SameSize:
+    """The files of one size as the listing saw them, by the content hash it trusts."""
+
+    files: list[WorkspaceFile]  # all of them
+    by_digest: dict[str, list[str]]  # hash → paths (sorted), for hashes that still hold
+    unhashed: list[WorkspaceFile]  # no hash that holds (hashed too recently, or never)
+
+
+def _same_size_groups(files: list[WorkspaceFile], hashes: HashCache) -> dict[int, SameSize]:
+    """The (non-empty) files by size, each size's files by hash: grouped once per listing, so a
+    one-asset read compares its own files' hashes with these instead of looking up the hash of
+    every file of the sizes it has (10k lookups for one glyph bank of a 10k project)."""
+    groups: dict[int, SameSize] = {}
+    for item in files:  # sorted by path, so each list is
+        if item.size <= 0:
+            continue
+        group = groups.get(item.size)
+        if group is None:
+            group = groups[item.size] = SameSize([], {}, [])
+        group.files.append(item)
+        digest = hashes.trusted(item.path, item.fingerprint)
+        if digest is None:
+            group.unhashed.append(item)
+        else:
+            group.by_digest.setdefault(digest, []).append(item.path)
+    return groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,24 +277,42 @@ def _with_collisions(record: AssetRecord, index: WorkspaceIndex) -> AssetRecord:
 
 def _duplicates(project: Project, record: AssetRecord, owners: dict[str, int | None],
                 index: WorkspaceIndex, token: CancellationToken) -> list[Diagnostic]:
-    """PK202 of this asset's files: each same-size group they are in (the others' files as the
-    index saw them, its own as they are now), hashed unless the index knows the hash."""
+    """PK202 of this asset's files: its own files as they are now (hashed unless the index
+    knows the hash for their stat), the others' as the index saw them (their hashes grouped
+    once per listing; the few it holds no hash for are hashed here)."""
     prefix = f"{record.root}/"
-    mine = list_workspace_files(project.assets_dir, token, under=record.root)
+    mine: dict[int, list[WorkspaceFile]] = {}
+    for item in list_workspace_files(project.assets_dir, token, under=record.root):
+        if item.size > 0:
+            mine.setdefault(item.size, []).append(item)
     identical: list[list[str]] = []
-    for size in sorted({f.size for f in mine if f.size > 0}):
-        group = [f for f in index.sizes.get(size, ()) if not f.path.startswith(prefix)]
-        group.extend(f for f in mine if f.size == size)
-        if len(group) < 2:
-            continue
+    for size, own in mine.items():
+        group = index.same_size.get(size)
+        if len(own) < 2 and (group is None or _all_inside(group.files, prefix)):
+            continue  # alone of its size: a duplicate of nothing
         by_hash: dict[str, list[str]] = {}
-        for item in group:
+        for item in own:
             digest = _hash(project, item, index.hashes, token)
             if digest is not None:
                 by_hash.setdefault(digest, []).append(item.path)
-        identical.extend(sorted(paths) for paths in by_hash.values() if len(paths) > 1)
-    found = duplicate_diagnostics(sorted(identical), owners)
+        if group is None or not by_hash:
+            identical.extend(paths for paths in by_hash.values() if len(paths) > 1)
+            continue
+        for item in group.unhashed:
+            if not item.path.startswith(prefix):
+                digest = _hash(project, item, index.hashes, token)
+                if digest in by_hash:
+                    by_hash[digest].append(item.path)
+        for digest, paths in by_hash.items():
+            paths.extend(p for p in group.by_digest.get(digest, ()) if not p.startswith(prefix))
+            if len(paths) > 1:
+                identical.append(sorted(paths))
+    found = duplicate_diagnostics(sorted(identical), owners, under=prefix)
     return [d for d in found if d.root == record.root]
+
+
+def _all_inside(files: list[WorkspaceFile], prefix: str) -> bool:
+    return all(f.path.startswith(prefix) for f in files)
 
 
 def _hash(project: Project, item: WorkspaceFile, known: HashCache, token: CancellationToken
