@@ -43,10 +43,7 @@ class HashCache:
         """The recorded hash if it still holds for a file of this fingerprint (`get` without
         keeping the entry for the next save)."""
         entry = self.known.get(path)
-        if entry is None or entry[0] != fingerprint:
-            return None
-        _size, mtime, ctime, _inode = fingerprint
-        if max(mtime, ctime) >= entry[1] - RACY_WINDOW_NS:
+        if entry is None or entry[0] != fingerprint or not holds(fingerprint, entry[1]):
             return None
         return entry[2]
 
@@ -64,6 +61,14 @@ class HashCache:
             return
         with contextlib.suppress(OSError):
             atomic_write_bytes(self.path, canonical_json_bytes(data), create_parent=False)
+
+
+def holds(fingerprint: Fingerprint, hashed_at_ns: int) -> bool:
+    """Whether a hash made at `hashed_at_ns` still says what a file of this fingerprint holds:
+    not when the file was changed within the racy window before it was hashed (a change in the
+    same clock tick would leave the fingerprint as it is)."""
+    _size, mtime, ctime, _inode = fingerprint
+    return max(mtime, ctime) < hashed_at_ns - RACY_WINDOW_NS
 
 
 def now_ns() -> int:

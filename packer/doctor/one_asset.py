@@ -5,9 +5,11 @@ of one asset's details concern its own folder, which is read fresh here: its reg
 its asset.json and inputs, its files, the asset roots inside it and the asset.json of the folders
 above it (PK111). Three findings compare it with every other asset (PK109 shared asset_uuid,
 PK116 shared name in the build, PK202 duplicate content); for those the others are taken from a
-`WorkspaceIndex`, what the last full read (the listing) saw of them. So the details agree with a
-full read whenever the other assets are as the last listing saw them, which the Studio keeps true
-by listing (or rescanning) when it learns they changed.
+`WorkspaceIndex`, what the last full read (the listing) saw of them (for PK202: the content
+hashes the listing made, grouped by size and hash once per index, so one read hashes only its
+own files). So the details agree with a full read whenever the other assets are as the last
+listing saw them, which the Studio keeps true by listing (or rescanning) when it learns they
+changed.
 
 The registry is read again only when `index.json` changed (its size, times or inode: every
 write is an atomic rename). Whenever the fast read cannot be exact (the registry cannot be read,
@@ -26,7 +28,9 @@ from packer.diagnostics import Diagnostic
 from packer.doctor.hash_cache import HashCache
 from packer.doctor.hash_cache import now_ns as hash_now_ns
 from packer.doctor.hygiene import (
+    SameSize,
     WorkspaceFile,
+    by_size,
     content_hash,
     duplicate_diagnostics,
     list_workspace_files,
@@ -84,7 +88,9 @@ class WorkspaceIndex:
 
     def __init__(self, snapshot: WorkspaceSnapshot, files: list[WorkspaceFile], *,
                  hashes: HashCache, validation: ValidationCache | None,
-                 fingerprint: RegistryFingerprint | None) -> None:
+                 fingerprint: RegistryFingerprint | None,
+                 same_size: dict[int, SameSize] | None = None) -> None:
+        """`same_size`: every size's files grouped by the listing's duplicate check."""
         by_root = sorted(snapshot.assets, key=lambda r: r.root)
         self.roots = RootIndex(r.root for r in by_root)  # every root, missing ones too
         self.uuid_roots: dict[str, list[str]] = {}  # asset_uuid → roots declaring it
@@ -98,7 +104,8 @@ class WorkspaceIndex:
                 self.build_names.setdefault(decl.name, []).append((record.root, record.label()))
         # The duplicate check's hashes as the listing left them (this copy is never saved).
         self.hashes = HashCache(hashes.path, known=dict(hashes.seen or hashes.known))
-        self.same_size = _same_size_groups(files, self.hashes)
+        self.same_size = (same_size if same_size is not None
+                          else same_size_groups(files, self.hashes))
         self.validation = validation
         self._registry: _Registry | None = (
             _registry_view(fingerprint, snapshot.registry)
@@ -125,32 +132,22 @@ class WorkspaceIndex:
         return view
 
 
-@dataclass(frozen=True, slots=True)
-class SameSize:
-    """The files of one size as the listing saw them, by the content hash it trusts."""
-
-    files: list[WorkspaceFile]  # all of them
-    by_digest: dict[str, list[str]]  # hash → paths (sorted), for hashes that still hold
-    unhashed: list[WorkspaceFile]  # no hash that holds (hashed too recently, or never)
-
-
-def _same_size_groups(files: list[WorkspaceFile], hashes: HashCache) -> dict[int, SameSize]:
-    """The (non-empty) files by size, each size's files by hash: grouped once per listing, so a
-    one-asset read compares its own files' hashes with these instead of looking up the hash of
-    every file of the sizes it has (10k lookups for one glyph bank of a 10k project)."""
+def same_size_groups(files: list[WorkspaceFile], hashes: HashCache) -> dict[int, SameSize]:
+    """The (non-empty) files by size, each size's by the hash `hashes` holds for it: what a
+    one-asset read compares its own files with, instead of looking up the hash of every file
+    of its sizes (10k lookups for one glyph bank of a 10k project). A listing gives these
+    grouped by its duplicate check; after a rescan or a mutation they are grouped here."""
     groups: dict[int, SameSize] = {}
-    for item in files:  # sorted by path, so each list is
-        if item.size <= 0:
-            continue
-        group = groups.get(item.size)
-        if group is None:
-            group = groups[item.size] = SameSize([], {}, [])
-        group.files.append(item)
-        digest = hashes.trusted(item.path, item.fingerprint)
-        if digest is None:
-            group.unhashed.append(item)
-        else:
-            group.by_digest.setdefault(digest, []).append(item.path)
+    for size, group in by_size(files).items():
+        by_digest: dict[str, list[str]] = {}
+        unhashed: list[WorkspaceFile] = []
+        for item in group:
+            digest = hashes.trusted(item.path, item.fingerprint)
+            if digest is None:
+                unhashed.append(item)
+            else:
+                by_digest.setdefault(digest, []).append(item.path)
+        groups[size] = SameSize(by_digest, unhashed)
     return groups
 
 
@@ -288,7 +285,7 @@ def _duplicates(project: Project, record: AssetRecord, owners: dict[str, int | N
     identical: list[list[str]] = []
     for size, own in mine.items():
         group = index.same_size.get(size)
-        if len(own) < 2 and (group is None or _all_inside(group.files, prefix)):
+        if len(own) < 2 and (group is None or _all_inside(group, prefix)):
             continue  # alone of its size: a duplicate of nothing
         by_hash: dict[str, list[str]] = {}
         for item in own:
@@ -311,8 +308,9 @@ def _duplicates(project: Project, record: AssetRecord, owners: dict[str, int | N
     return [d for d in found if d.root == record.root]
 
 
-def _all_inside(files: list[WorkspaceFile], prefix: str) -> bool:
-    return all(f.path.startswith(prefix) for f in files)
+def _all_inside(group: SameSize, prefix: str) -> bool:
+    return (all(p.startswith(prefix) for paths in group.by_digest.values() for p in paths)
+            and all(f.path.startswith(prefix) for f in group.unhashed))
 
 
 def _hash(project: Project, item: WorkspaceFile, known: HashCache, token: CancellationToken

@@ -11,9 +11,11 @@ import pytest
 
 from packer.diagnostics import Diagnostic
 from packer.doctor import hygiene, one_asset
-from packer.doctor.hygiene import WorkspaceFile
-from packer.doctor.queries import get_asset_details, list_assets_indexed
+from packer.doctor.hash_cache import HashCache
+from packer.doctor.hygiene import WorkspaceFile, find_duplicates, list_workspace_files
+from packer.doctor.queries import get_asset_details, list_assets_indexed, workspace_index
 from packer.files.project import Project
+from packer.lane.cancellation import CancellationToken
 from tests.packer.project_builder import make_project, write_asset
 
 
@@ -124,3 +126,36 @@ def test_files_the_listing_hashed_too_recently_are_hashed(tmp_path: Path) -> Non
     assert [f.path for f in index.same_size[4].unhashed] == ["a/data.bin", "b/data.bin"]
     assert pk202(get_asset_details(project, "b", index=index).diagnostics) == [
         ("b", "assets/b/data.bin has the same content as assets/a/data.bin")]
+
+
+def test_an_index_made_after_a_mutation_groups_the_saved_hashes(project: Project,
+                                                                 hashed: list[str]) -> None:
+    """workspace_index (after a mutation; a rescan likewise) groups the hashes the last
+    listing saved: the read still hashes only its own files."""
+    list_assets_indexed(project)  # saves hashes.json
+    index = workspace_index(project)
+    assert [f.path for f in index.same_size[4].unhashed] == []
+    hashed.clear()
+    assert fast_and_full(project, "c", index) == [
+        ("c", "assets/c/data.bin has the same content as assets/a/data.bin (and 1 more)")]
+    assert {p.split("/")[0] for p in hashed} == {"c"}
+
+
+def test_hashes_made_inside_the_racy_window_are_not_kept(tmp_path: Path) -> None:
+    """The listing keeps, per size, only the hashes a later read may trust: one recorded long
+    after its file changed, not the ones it just made of files written just now."""
+    project = make_project(tmp_path)
+    for root in ("a", "b", "c"):
+        write_asset(project, root, files={"data.bin": b"AAAA"})
+    files = [f for f in list_workspace_files(project.assets_dir, CancellationToken())
+             if f.path.endswith("data.bin")]
+    digest = hygiene.content_hash(project.assets_dir / "a/data.bin", CancellationToken())
+    assert digest is not None
+    later = time.time_ns() + 10_000_000_000
+    known = HashCache(project.packer_dir / "hashes.json",
+                      known={"a/data.bin": (files[0].fingerprint, later, digest)})
+    seen: dict[int, hygiene.SameSize] = {}
+    assert find_duplicates(project.assets_dir, [files], CancellationToken(), known=known,
+                           seen=seen) == [["a/data.bin", "b/data.bin", "c/data.bin"]]
+    assert seen[4].by_digest == {digest: ["a/data.bin"]}
+    assert [f.path for f in seen[4].unhashed] == ["b/data.bin", "c/data.bin"]
