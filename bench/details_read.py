@@ -97,6 +97,13 @@ def _count(group: SameSize) -> int:
     return sum(len(paths) for paths in group.by_digest.values()) + len(group.unhashed)
 
 
+def wait_out_racy_window() -> None:
+    """A copy's files are new (their ctime): the listing's hashes of files changed within the
+    hash cache's racy window are not trusted (as for any file just written), and the reads
+    would hash them again."""
+    time.sleep(RACY_WINDOW_NS / 1e9 + 0.2)
+
+
 def _spin(stop: threading.Event) -> None:
     while not stop.is_set():
         sum(range(1000))
@@ -117,10 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="details-bench-") as work:
         copy = Path(work) / "project"
         shutil.copytree(args.project, copy, symlinks=True)
-        # A copy's files are new (their ctime): wait out the hash cache's racy window, or the
-        # listing's hashes of the last files copied are not trusted (as for any file just
-        # written) and the reads hash them again.
-        time.sleep(RACY_WINDOW_NS / 1e9 + 0.2)
+        wait_out_racy_window()
         project = open_project(copy)
         listing, index = list_assets_indexed(project)
         print(f"assets: {len(listing.assets)}")
