@@ -27,9 +27,10 @@ Prints one `name: value` line per figure, marked against its target (issue 11):
   after the previous click's details appeared), select → the details panel shows that asset;
 - gc_max_pause_ms: the longest garbage collection on any thread of the Studio's process
   (gc.callbacks) from the click to the terminal (the build runs in its own process, whose
-  collections cannot hold the Studio's GIL: studio/services/build_process.py); gc_pauses_over_20ms counts those over 20 ms; gc_max_pause_after_build_ms,
-  the longest from the terminal until the collector's idle collection has run (it waits for a
-  moment without work), and after_build_gui_max_ms the GUI's worst lateness meanwhile;
+  collections cannot hold the Studio's GIL: studio/services/build_process.py);
+  gc_pauses_over_20ms counts those over 20 ms; gc_max_pause_after_build_ms, the longest
+  from the terminal until the collector's idle collection has run (it waits for a moment
+  without work), and after_build_gui_max_ms the GUI's worst lateness meanwhile;
 - peak_rss_mb: this process's peak resident memory (the Studio's).
 With --runs R the build phase is repeated R times; each figure is the median (max for the
 maxima), and the range of the runs follows it. --trace adds diagnostics on stderr
