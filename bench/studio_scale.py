@@ -436,6 +436,7 @@ def main() -> int:
         assets = sum(1 for _ in work.glob("assets/**/asset.json"))
         print(f"# project copy: {work} ({assets} asset.json); load {os.getloadavg()}",
               file=sys.stderr)
+        print(_bench_module("installed").compile_packages(), file=sys.stderr)
         sys.setswitchinterval(GUI_SWITCH_INTERVAL_S)  # as prometeu-studio does
         watch = GcWatch()
         gc.callbacks.append(watch)
