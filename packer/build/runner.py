@@ -74,7 +74,7 @@ def build(
         op = Operation(sink or NullSink(), project_id=project_id or project.project_id,
                        operation="build", token=token)
         with op:
-            run = _BuildRun(project, op, Faults.from_environment(), use_cache,
+            run = _BuildRun(project, op, Faults.from_environment(token=op.token), use_cache,
                             preloaded=preloaded)
             result = run.execute()
         run.release()  # after the terminal event: nobody waits for this
