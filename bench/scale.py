@@ -52,10 +52,10 @@ from types import ModuleType
 import xxhash
 
 
-def _load_generator() -> ModuleType:
-    """bench/build.py, by path (a package named `build` may be installed too)."""
+def _load_bench(name: str) -> ModuleType:
+    """bench/NAME.py, by path (a package named `build` may be installed too)."""
     spec = importlib.util.spec_from_file_location(
-        "prometeu_bench_build", Path(__file__).resolve().parent / "build.py")
+        f"prometeu_bench_{name}", Path(__file__).resolve().parent / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
@@ -63,7 +63,8 @@ def _load_generator() -> ModuleType:
     return module
 
 
-bench_build = _load_generator()
+bench_build = _load_bench("build")
+compile_packages = _load_bench("installed").compile_packages
 
 SCALE_GENERATOR_VERSION = 1  # this file's use of the generator (sizes, bytes per asset)
 COMMANDS = ("list", "doctor", "doctor_workspace", "build_full", "build_noop", "build_one_change")
@@ -353,6 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="prometeu-bench-scale-") as scratch_text:
         scratch = Path(scratch_text)
         print(f"# load: {load_average()}", flush=True)
+        print(compile_packages(), flush=True)
         startup, spread = best([run_packer(["--version"], args.timeout).seconds
                                 for _ in range(max(args.runs, 5))])
         emit("startup_s", startup, spread)

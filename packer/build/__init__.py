@@ -2,8 +2,8 @@
 
 Modules, in the order a build uses them: `uptodate` (a no-op decided by stat alone), `check`
 (build set, cache decisions, validation), `emit` (payloads: reused or encoded), `plan`
-(canonical header), `artifact` (the container writer), `outputs` (mirrors, tool metadata,
-previews), `staging` (commit and promotion), `cache` (cache.json). `reader` is an independent
+(canonical header), `artifact` (the container writer), `outputs` (mirrors, tool metadata),
+`staging` (commit and promotion), `cache` (cache.json). `reader` is an independent
 reader for `inspect`. Entry point: `runner.build`.
 """
 

@@ -24,7 +24,9 @@ from packer.build.hashing import HASH_ALGORITHM, hash_bytes
 from packer.files.atomic import atomic_write_chunks, canonical_json_bytes
 from packer.files.safe_read import MAX_STATE_FILE_BYTES, read_regular
 
-CACHE_SCHEMA_VERSION: Literal[1] = 1
+# 2: entries no longer hold a preview_hash (the build writes no previews); a version-1 file
+# is foreign (PK206), never read as this one.
+CACHE_SCHEMA_VERSION: Literal[2] = 2
 # A file whose mtime is this close to (or after) the moment the previous build started reading
 # may have changed without its mtime showing it (coarse timestamps): its hints are not trusted.
 RACY_WINDOW_NS = 2_000_000_000
@@ -69,7 +71,6 @@ class CacheEntry(_Frozen):
     payload: CachedPayload
     metadata: dict[str, JsonValue]
     tool_metadata: dict[str, JsonValue] = {}
-    preview_hash: str | None = None
 
 
 class ArtifactRecord(_Frozen):
@@ -80,7 +81,7 @@ class ArtifactRecord(_Frozen):
 
 
 class BuildCache(_Frozen):
-    schema_version: Literal[1] = CACHE_SCHEMA_VERSION
+    schema_version: Literal[2] = CACHE_SCHEMA_VERSION
     hash_algorithm: Literal["xxh3_128"] = HASH_ALGORITHM
     started_at_ns: int  # when the build that wrote this cache began reading inputs
     artifact: ArtifactRecord | None = None

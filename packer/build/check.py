@@ -24,13 +24,11 @@ from packer.build.cache import (
     settings_key,
 )
 from packer.build.faults import Faults
-from packer.build.hashing import hash_bytes, hash_file
+from packer.build.hashing import hash_file
 from packer.build.layout import CONTAINER_SCHEMA_VERSION
-from packer.build.staging import PREVIEWS_DIR
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.declaration import DECLARATION_FILE, AssetDeclaration
 from packer.files.project import Project
-from packer.files.safe_read import read_regular
 from packer.formats import FormatPipeline, pipelines
 from packer.lane.cancellation import CancellationToken
 from packer.workspace.scan import AssetRecord, WorkspaceSnapshot
@@ -167,7 +165,6 @@ class CacheView:
     previous: PreviousArtifact | None
     forced: bool
     problem: str | None  # why nothing can be reused (whole-cache problem), if anything
-    build_dir: Path
     first_build: bool = False  # no cache.json and no build/assets.pa: nothing was ever built
 
 
@@ -219,7 +216,7 @@ def _decide_one(
 
 
 def _check_reusable(work: AssetWork, view: CacheView) -> Decision:
-    """A hit also needs its payload in the previous artifact and its preview in build/."""
+    """A hit also needs its payload in the previous artifact."""
     entry = work.entry
     assert entry is not None
     if view.problem is not None or view.previous is None:
@@ -229,13 +226,4 @@ def _check_reusable(work: AssetWork, view: CacheView) -> Decision:
     if slot is None or slot[1] != entry.payload.size:
         return Decision(MissReason.CACHE_MISSING_OR_CORRUPT,
                         "build/assets.pa does not hold this asset's cached payload")
-    if entry.preview_hash is not None:
-        preview = view.build_dir / PREVIEWS_DIR / f"{work.asset_id}.png"
-        try:
-            ok = hash_bytes(read_regular(preview)) == entry.preview_hash
-        except OSError:
-            ok = False
-        if not ok:
-            return Decision(MissReason.CACHE_MISSING_OR_CORRUPT,
-                            f"build/{PREVIEWS_DIR}/{preview.name} is missing or changed")
     return Decision(None, "inputs and settings unchanged")

@@ -20,7 +20,6 @@ from packer.build.check import PACKER_VERSION, AssetWork, CacheView, validate_mi
 from packer.build.faults import Faults
 from packer.build.hashing import hash_bytes, hash_file_range
 from packer.build.plan import PlannedEntry
-from packer.build.staging import PREVIEWS_DIR
 from packer.files.paths import InsideRoot
 from packer.files.safe_read import open_file
 from packer.formats import FormatError
@@ -38,14 +37,6 @@ class BuiltAsset:
     decoded_size: int
     metadata: dict[str, JsonValue]
     tool_metadata: dict[str, JsonValue]
-    preview_png: bytes | None = None  # a new preview to write
-    preview_source: Path | None = None  # an unchanged preview to carry over
-    preview_hash: str | None = None
-
-    @property
-    def preview_name(self) -> str | None:
-        has_preview = self.preview_png is not None or self.preview_source is not None
-        return f"{self.work.asset_id}.png" if has_preview else None
 
     def planned(self) -> PlannedEntry:
         decl = self.work.decl
@@ -76,7 +67,6 @@ class BuiltAsset:
             payload=CachedPayload.model_construct(hash=self.payload_hash, size=self.ref.size,
                                                   decoded_size=self.decoded_size),
             metadata=self.metadata, tool_metadata=self.tool_metadata,
-            preview_hash=self.preview_hash,
         )
 
 
@@ -162,14 +152,10 @@ def _reuse(
         work.decision = Decision(MissReason.CACHE_MISSING_OR_CORRUPT,
                                  "the cached payload in build/assets.pa no longer matches its hash")
         return None
-    preview = None
-    if entry.preview_hash is not None:
-        preview = view.build_dir / PREVIEWS_DIR / f"{work.asset_id}.png"
     return BuiltAsset(
         work=work, hit=True, ref=PayloadRef(size=size, path=view.previous.path, offset=start),
         payload_hash=entry.payload.hash, decoded_size=entry.payload.decoded_size,
         metadata=entry.metadata, tool_metadata=entry.tool_metadata,
-        preview_source=preview, preview_hash=entry.preview_hash,
     )
 
 
@@ -184,12 +170,10 @@ def _encode(
         if facts.hash is None and facts.path in encoded.input_digests:
             facts.hash, facts.size = encoded.input_digests[facts.path]
     work.hash_missing_inputs(token)
-    preview_hash = hash_bytes(encoded.preview_png) if encoded.preview_png is not None else None
     return BuiltAsset(
         work=work, hit=False, ref=store.add(encoded.payload),
         payload_hash=hash_bytes(encoded.payload), decoded_size=encoded.decoded_size,
         metadata=encoded.metadata, tool_metadata=encoded.tool_metadata,
-        preview_png=encoded.preview_png, preview_hash=preview_hash,
     )
 
 

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
 from packer import __version__
 from packer.build.emit import BuiltAsset
-from packer.build.hashing import HASH_ALGORITHM, hash_bytes
+from packer.build.hashing import HASH_ALGORITHM
 from packer.build.layout import pack_prelude
 from packer.build.plan import Header, PlannedEntry
-from packer.build.staging import ASSET_TABLE, PRELOAD, PREVIEWS_DIR, TOOL_METADATA
+from packer.build.staging import ASSET_TABLE, PRELOAD, TOOL_METADATA, has_legacy_previews
 from packer.files.atomic import canonical_json_bytes
 from packer.files.safe_read import open_file, read_regular
 
-TOOL_METADATA_SCHEMA_VERSION = 1
+TOOL_METADATA_SCHEMA_VERSION = 2  # 2: rows have no "preview" (the build writes none)
 
 
 def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
-    """`asset_table_metadata.json`: tooling-only facts (roots, uuids, input hashes, previews).
+    """`asset_table_metadata.json`: tooling-only facts (roots, uuids, input hashes).
 
     Deterministic like everything else in build/: no absolute paths, no times, no mtimes.
     Canonical (compact) JSON: json's C encoder only runs without indentation, and this file
@@ -46,7 +44,6 @@ def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
 def tool_metadata_row(entry: PlannedEntry, asset: BuiltAsset) -> dict[str, Any]:
     """One asset's row of `asset_table_metadata.json` (`entry`: its placed header entry)."""
     work = asset.work
-    preview = asset.preview_name
     return {
         "asset_id": entry.asset_id,
         "asset_uuid": work.decl.asset_uuid,
@@ -58,7 +55,6 @@ def tool_metadata_row(entry: PlannedEntry, asset: BuiltAsset) -> dict[str, Any]:
         "inputs": [{"role": i.role, "path": i.path, "size": i.size, "hash": i.hash}
                    for i in work.inputs],
         "payload": {"offset": entry.offset, "size": entry.size, "hash": asset.payload_hash},
-        "preview": f"{PREVIEWS_DIR}/{preview}" if preview else None,
         "tool_metadata": asset.tool_metadata,
     }
 
@@ -71,58 +67,6 @@ def small_outputs(header: Header, built: list[BuiltAsset]) -> dict[str, bytes]:
     }
 
 
-def write_previews(directory: Path, live: Path, built: list[BuiltAsset]) -> list[str]:
-    """Stage every preview that `live` (build/previews) does not already hold byte for byte.
-
-    Returns the names of the previews encoded anew (each gets a `preview_ready`, staged or not).
-    A preview identical to the live one is not staged: promotion leaves that file alone, so a
-    rebuild writes, fsyncs and deletes only the previews that really changed. A carried-over
-    (cache hit) preview is checked against its hash once more, as it was when it was copied.
-    """
-    fresh = []
-    live_is_dir = live.is_dir() and not live.is_symlink()  # else promotion replaces it whole
-    for asset in built:
-        name = asset.preview_name
-        if name is None:
-            continue
-        current = _read_regular(live / name) if live_is_dir else None
-        data = asset.preview_png
-        if data is None:
-            assert asset.preview_source is not None
-            kept = current if current is not None else _read_or_none(asset.preview_source)
-            if kept is None or hash_bytes(kept) != asset.preview_hash:
-                raise OSError(f"{asset.preview_source} changed during the build")
-            if current is None:
-                (directory / name).write_bytes(kept)
-            continue
-        fresh.append(name)
-        if current != data:
-            (directory / name).write_bytes(data)
-    return fresh
-
-
-def _read_or_none(path: Path) -> bytes | None:
-    try:
-        return read_regular(path)
-    except OSError:
-        return None
-
-
-def _read_regular(path: Path) -> bytes | None:
-    """A regular file's bytes (never through a symlink), or None."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read()
-    finally:
-        os.close(fd)
-
-
 def already_current(
     build_dir: Path, header: Header, built: list[BuiltAsset], small: dict[str, bytes],
     *, previous_head: bytes | None, previous_size: int | None,
@@ -130,8 +74,8 @@ def already_current(
     """True when build/ holds exactly what this build would write (every asset was a verified hit).
 
     The payload bytes were verified against their hashes by the emission pass, each at the
-    offset the identical header gives it; here we check the rest: prelude, header, padding, the
-    small files and the previews folder.
+    offset the identical header gives it; here we check the rest: prelude, header, padding and
+    the small files. An older packer's previews folder is not current: promotion removes it.
     """
     if not all(b.hit for b in built) or previous_head is None:
         return False
@@ -147,13 +91,7 @@ def already_current(
                 return False
         except OSError:
             return False
-    expected = {b.preview_name for b in built if b.preview_name}
-    previews = build_dir / PREVIEWS_DIR
-    try:
-        present = set(os.listdir(previews)) if previews.is_dir() else set()
-    except OSError:
-        return False
-    return present == expected
+    return not has_legacy_previews(build_dir)
 
 
 def _padding_is_zero(path: Path, header: Header) -> bool:

@@ -7,8 +7,7 @@ re-reads, re-validates and re-decides only those assets and patches everything e
 the previous build left, each piece checked against the hash the manifest recorded for it:
 
 - cache.json, asset_table_metadata.json and the artifact's head (prelude + header) by their
-  whole-content hashes; every reused payload by its own hash, the gaps between them as zeros;
-- previews by their fingerprints (racy ones by content, as the no-op does).
+  whole-content hashes; every reused payload by its own hash, the gaps between them as zeros.
 
 The outputs, the cache, the manifest and the event stream are byte for byte what the normal
 path gives for the same inputs (tests/packer/test_build_patch.py). Whatever it cannot prove
@@ -45,14 +44,13 @@ from packer.build.layout import (
     payload_offset_for,
     unpack_prelude,
 )
-from packer.build.outputs import TOOL_METADATA_SCHEMA_VERSION, tool_metadata_row, write_previews
+from packer.build.outputs import TOOL_METADATA_SCHEMA_VERSION, tool_metadata_row
 from packer.build.plan import PlannedEntry, check_integers_only
 from packer.build.result import AssetCacheOutcome, BuildResult
 from packer.build.staging import (
     ARTIFACT,
     ASSET_TABLE,
     PRELOAD,
-    PREVIEWS_DIR,
     TOOL_METADATA,
     commit,
     discard,
@@ -70,7 +68,6 @@ from packer.lane.events import (
     CacheHitDetail,
     EventKind,
     Outcome,
-    PreviewReadyDetail,
 )
 from packer.workspace.anchors import read_anchor
 from packer.workspace.scan import AssetRecord, AssetState, WorkspaceSnapshot
@@ -96,7 +93,6 @@ class _Layout:
     payload_offset: int
     file_size: int
     small: dict[str, bytes]  # the mirrors and the tool metadata
-    previews: dict[str, str]  # name -> hash of every preview the build has
 
 
 class _Fallback(Exception):
@@ -336,7 +332,7 @@ class _Patch:
             payload_offset=payload_offset, file_size=self.manifest.output_bytes,
             slots={self.rows[i].asset_id: (payload_offset + self.rows[i].offset,
                                            self.rows[i].size) for i in self.affected})
-        return CacheView(cache, reused, False, None, self.project.build_dir)
+        return CacheView(cache, reused, False, None)
 
     def _verify_reused(self) -> None:
         """Every payload this build copies matches its hash; the gaps between them are zeros."""
@@ -383,22 +379,19 @@ class _Patch:
         built = self.built
         layout = self._publish_assets()
         if (all(a.hit for a in built.values()) and layout.header == self.previous.header
-                and layout.small[TOOL_METADATA] == self.previous.tool.data
-                and sorted(layout.previews) == self.manifest.previews):
+                and layout.small[TOOL_METADATA] == self.previous.tool.data):
             self._abandon()
             self._record(layout, self._save_cache(layout, up_to_date=True))
-            return self._finish("Build is up to date: nothing changed", layout, (), True)
+            return self._finish("Build is up to date: nothing changed", layout, True)
         build_dir = self.project.build_dir
         faults = self.run.faults
         faults.reached("write")
         self._write_artifact(staging / ARTIFACT, layout)
         for name, data in layout.small.items():
             (staging / name).write_bytes(data)
-        ordered = [built[i] for i in sorted(built)]
-        fresh = write_previews(staging / PREVIEWS_DIR, build_dir / PREVIEWS_DIR, ordered)
         faults.reached("staged")
         self.token.raise_if_cancelled()  # the last moment a cancel can still win
-        commit(staging, build_dir, sorted(layout.previews, key=lambda n: int(n.split(".")[0])))
+        commit(staging)
         self.run.committed = True
         faults.reached("committed")
         promote(staging, build_dir, faults.reached)
@@ -407,14 +400,7 @@ class _Patch:
         digest = self._save_cache(layout, up_to_date=False)
         faults.reached("cached")
         self._record(layout, digest)
-        by_name = {b.preview_name: b for b in ordered if b.preview_name is not None}
-        for name in fresh:
-            record = by_name[name].work.record
-            self.op.emit(EventKind.PREVIEW_READY, f"Preview ready: {record.label()}",
-                         detail=PreviewReadyDetail(preview_path=f"build/{PREVIEWS_DIR}/{name}"),
-                         affected=(record.affected(),))
-        return self._finish("Build succeeded", layout,
-                            tuple(f"build/{PREVIEWS_DIR}/{n}" for n in fresh), False)
+        return self._finish("Build succeeded", layout, False)
 
     def _publish_assets(self) -> _Layout:
         """The events of the normal path's check and emission passes; the new layout."""
@@ -466,7 +452,6 @@ class _Patch:
             file_size=payload_offset + (offsets[-1] + sizes[-1] if sizes else 0),
             small={ASSET_TABLE: table_bytes, PRELOAD: preload_bytes,
                    TOOL_METADATA: self._tool_metadata(offsets)},
-            previews=self._preview_hashes(),
         )
 
     def _header(self, offsets: list[int]) -> tuple[bytes, bytes, bytes]:
@@ -505,16 +490,6 @@ class _Patch:
             else:
                 rows.append(tool.row(index))
         return tool.join(rows)
-
-    def _preview_hashes(self) -> dict[str, str]:
-        build_rel = _rel(self.run, self.project.build_dir)
-        hashes = {name: self.manifest.checks[f"{build_rel}/{PREVIEWS_DIR}/{name}"]
-                  for name in self.manifest.previews}
-        for index, asset in self.built.items():
-            hashes.pop(f"{self.rows[index].asset_id}.png", None)
-            if asset.preview_name is not None and asset.preview_hash is not None:
-                hashes[asset.preview_name] = asset.preview_hash
-        return hashes
 
     def _write_artifact(self, path: Path, layout: _Layout) -> None:
         """Head, then each run of reused payloads as one copy from the previous artifact (their
@@ -595,12 +570,11 @@ class _Patch:
             self.project, self.manifest, started_at_ns=self.started_at_ns,
             changed=self.changed, seen=self.run.seen, assets=rows, head=layout.head,
             payload_offset=layout.payload_offset, output_bytes=layout.file_size,
-            small=layout.small, preview_hashes=layout.previews, cache_digest=cache_digest,
+            small=layout.small, cache_digest=cache_digest,
         ):
             log.debug("the previous manifest's bytes are not as expected: none recorded")
 
-    def _finish(self, summary: str, layout: _Layout, previews: tuple[str, ...],
-                up_to_date: bool) -> BuildResult:
+    def _finish(self, summary: str, layout: _Layout, up_to_date: bool) -> BuildResult:
         op, rows, built = self.op, self.rows, self.built
         file_size = layout.file_size
         misses = [built[i] for i in sorted(built) if not built[i].hit]
@@ -632,7 +606,7 @@ class _Patch:
             outcome=Outcome.SUCCEEDED, operation_id=op.operation_id, asset_count=total,
             cache_hits=total - len(misses), cache_misses=len(misses), input_bytes=input_total,
             output_bytes=file_size, artifact=str(self.project.build_dir / ARTIFACT),
-            up_to_date=up_to_date, previews=previews, cache=tuple(outcomes), blocking=(),
+            up_to_date=up_to_date, cache=tuple(outcomes), blocking=(),
             diagnostics=(), error=None,
         )
 

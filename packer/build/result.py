@@ -44,7 +44,6 @@ class BuildResult(BaseModel):
     output_bytes: int = 0
     artifact: str | None = None  # absolute path of build/assets.pa when the build succeeded
     up_to_date: bool = False  # build/ already held exactly this build: nothing was rewritten
-    previews: tuple[str, ...] = ()  # preview PNGs written by this build, relative to the project
     cache: tuple[AssetCacheOutcome, ...] = ()
     blocking: tuple[Diagnostic, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()  # everything found, blocking or not

@@ -26,12 +26,11 @@ from packer.build.emit import BuiltAsset, emit_assets
 from packer.build.faults import Faults
 from packer.build.hashing import hash_bytes, hash_parts
 from packer.build.layout import pack_prelude
-from packer.build.outputs import already_current, small_outputs, write_previews
+from packer.build.outputs import already_current, small_outputs
 from packer.build.plan import Header, make_header
 from packer.build.result import BuildResult, cache_outcome
 from packer.build.staging import (
     ARTIFACT,
-    PREVIEWS_DIR,
     commit,
     discard,
     new_staging,
@@ -51,7 +50,6 @@ from packer.lane.events import (
     CacheHitDetail,
     EventKind,
     Outcome,
-    PreviewReadyDetail,
 )
 from packer.lane.gcquiet import quiet_gc
 from packer.lane.operation import Operation
@@ -77,7 +75,7 @@ def build(
         op = Operation(sink or NullSink(), project_id=project_id or project.project_id,
                        operation="build", token=token)
         with op:
-            run = _BuildRun(project, op, Faults.from_environment(), use_cache,
+            run = _BuildRun(project, op, Faults.from_environment(token=op.token), use_cache,
                             preloaded=preloaded)
             result = run.execute()
         run.release()  # after the terminal event: nobody waits for this
@@ -191,12 +189,12 @@ class _BuildRun:
     def _cache_view(self) -> tuple[CacheView, LoadedCache]:
         previous = read_previous_artifact(self.build_dir / ARTIFACT)
         if not self.use_cache:
-            return CacheView(None, previous, True, None, self.build_dir), LoadedCache(None, None)
+            return CacheView(None, previous, True, None), LoadedCache(None, None)
         loaded = load_cache(self.project.cache_path)
         problem = loaded.problem
         cache = loaded.cache
         if cache is None and previous is None and not self.project.cache_path.exists():
-            return CacheView(None, None, False, None, self.build_dir, first_build=True), loaded
+            return CacheView(None, None, False, None, first_build=True), loaded
         if cache is not None and problem is None:
             record = cache.artifact
             if previous is None:
@@ -205,7 +203,7 @@ class _BuildRun:
                 record.size != previous.file_size
             ):
                 problem = "build/assets.pa is not the artifact the cache describes"
-        return CacheView(cache, previous, False, problem, self.build_dir), loaded
+        return CacheView(cache, previous, False, problem), loaded
 
     def _emit(self, view: CacheView, loaded: LoadedCache, started_at_ns: int) -> BuildResult:
         assert self.selection is not None
@@ -227,13 +225,12 @@ class _BuildRun:
                 self._record(header, small, digest, started_at_ns)
                 return self._finish(Outcome.SUCCEEDED, "Build is up to date: nothing changed",
                                     header=header, up_to_date=True)
-            fresh = self._stage(staging, header, small, store)
+            self._stage(staging, header, small, store)
         finally:
             store.discard()
         self.faults.reached("staged")
         self.token.raise_if_cancelled()  # the last moment a cancel can still win
-        commit(staging, self.build_dir,
-               [b.preview_name for b in self.built if b.preview_name is not None])
+        commit(staging)
         self.committed = True
         self.faults.reached("committed")
         promote(staging, self.build_dir, self.faults.reached)
@@ -242,25 +239,16 @@ class _BuildRun:
         digest = self._save_cache(header, started_at_ns, None)
         self.faults.reached("cached")
         self._record(header, small, digest, started_at_ns)
-        by_preview = {b.preview_name: b for b in self.built if b.preview_name is not None}
-        for name in fresh:
-            path = f"build/{PREVIEWS_DIR}/{name}"
-            built = by_preview[name]
-            self.op.emit(EventKind.PREVIEW_READY, f"Preview ready: {built.work.record.label()}",
-                         detail=PreviewReadyDetail(preview_path=path),
-                         affected=(built.work.record.affected(),))
-        return self._finish(Outcome.SUCCEEDED, "Build succeeded", header=header,
-                            previews=tuple(f"build/{PREVIEWS_DIR}/{n}" for n in fresh))
+        return self._finish(Outcome.SUCCEEDED, "Build succeeded", header=header)
 
     def _stage(self, staging: Path, header: Header, small: dict[str, bytes],
-               store: PayloadStore) -> list[str]:
+               store: PayloadStore) -> None:
         store.close()
         refs = {b.work.asset_id: b.ref for b in self.built}
         self.faults.reached("write")
         write_artifact(staging / ARTIFACT, header, refs, self.token, spool=store.path)
         for name, data in small.items():
             (staging / name).write_bytes(data)
-        return write_previews(staging / PREVIEWS_DIR, self.build_dir / PREVIEWS_DIR, self.built)
 
     def _save_cache(
         self, header: Header, started_at_ns: int, loaded: LoadedCache | None
@@ -306,8 +294,6 @@ class _BuildRun:
             pipelines=_pipeline_versions(), walk=self.walk, inputs=_InputPaths(self.built),
             assets=rows, head_hash=hash_parts(prelude, header.header, padding),
             payload_offset=header.payload_offset, output_bytes=header.file_size, small=small,
-            preview_hashes={b.preview_name: b.preview_hash for b in self.built
-                            if b.preview_name is not None and b.preview_hash is not None},
             cache_digest=cache_digest, seen=self.seen,
         )
 
@@ -357,7 +343,7 @@ class _BuildRun:
             outcome=Outcome.SUCCEEDED, operation_id=op.operation_id, asset_count=total,
             cache_hits=total, cache_misses=0, input_bytes=total_bytes,
             output_bytes=manifest.output_bytes, artifact=str(self.build_dir / ARTIFACT),
-            up_to_date=True, previews=(),
+            up_to_date=True,
             cache=tuple(cache_outcome(a.asset_id, True, None, None) for a in assets),
             blocking=(), diagnostics=(), error=None,
         )
@@ -399,7 +385,7 @@ class _BuildRun:
 
     def _finish(
         self, outcome: Outcome, summary: str, *, header: Header | None = None,
-        up_to_date: bool = False, previews: tuple[str, ...] = (), error: str | None = None,
+        up_to_date: bool = False, error: str | None = None,
     ) -> BuildResult:
         built = self.built if outcome is Outcome.SUCCEEDED else []
         hits = sum(1 for b in built if b.hit)
@@ -420,7 +406,7 @@ class _BuildRun:
             outcome=outcome, operation_id=self.op.operation_id, asset_count=len(works),
             cache_hits=hits, cache_misses=len(built) - hits,
             input_bytes=sum(w.input_bytes for w in works), output_bytes=output_bytes,
-            artifact=artifact, up_to_date=up_to_date, previews=previews,
+            artifact=artifact, up_to_date=up_to_date,
             cache=tuple(
                 cache_outcome(
                     b.work.asset_id, b.hit,

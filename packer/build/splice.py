@@ -17,11 +17,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from packer.build.cache import CACHE_SCHEMA_VERSION
+
 ASSET_ID = b'{"asset_id":'
 ASSET_UUID = b'{"asset_uuid":"'
 PAYLOAD_HASH = b'"payload":{"hash":"'
+_CACHE_HEAD = b'{"schema_version":' + str(CACHE_SCHEMA_VERSION).encode()
 CACHE_PREFIX = re.compile(
-    rb'\{"schema_version":1,"hash_algorithm":"xxh3_128","started_at_ns":(\d+),'
+    re.escape(_CACHE_HEAD) + rb',"hash_algorithm":"xxh3_128","started_at_ns":(\d+),'
     rb'"artifact":\{"header_hash":"([0-9a-f]+)","size":(\d+)\},"assets":\{'
 )
 
@@ -117,7 +120,7 @@ def cache_rows(document: bytes, ids: list[int]) -> tuple[Rows, tuple[int, str, i
 
 def cache_prefix(started_at_ns: int, header_hash: str, size: int) -> bytes:
     """What pydantic writes before cache.json's first entry (CACHE_PREFIX)."""
-    return (b'{"schema_version":1,"hash_algorithm":"xxh3_128","started_at_ns":'
+    return (_CACHE_HEAD + b',"hash_algorithm":"xxh3_128","started_at_ns":'
             + str(started_at_ns).encode() + b',"artifact":{"header_hash":"'
             + header_hash.encode() + b'","size":' + str(size).encode() + b'},"assets":{')
 

@@ -19,17 +19,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
+import stat
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from packer.files.atomic import atomic_write_bytes
 
 STAGING_DIR = ".staging"
 COMMIT_MARKER = "COMMITTED"
-PREVIEWS_DIR = "previews"
-OLD_PREVIEWS_DIR = "previews.old"
+# Where older packers (cache.json schema 1) wrote a PNG per glyph bank, `<asset_id>.png`:
+# promotion removes those files, and the folder once it is empty (remove_legacy_previews).
+LEGACY_PREVIEWS_DIR = "previews"
+_LEGACY_PREVIEW_NAME = re.compile(r"(0|[1-9][0-9]*)\.png")
 ARTIFACT = "assets.pa"
 ASSET_TABLE = "asset_table.json"
 PRELOAD = "preload.json"
@@ -37,7 +40,6 @@ TOOL_METADATA = "asset_table_metadata.json"
 # Order of promotion: the runtime-facing artifact goes last, so a reader that races a promotion
 # (on a system where the next build has not rolled forward yet) finds mirrors at least as new.
 PROMOTED_FILES = (TOOL_METADATA, ASSET_TABLE, PRELOAD, ARTIFACT)
-FSYNC_THREADS = 8
 
 Step = Callable[[str], None]
 
@@ -81,28 +83,19 @@ def new_staging(build_dir: Path, operation_id: str) -> Path:
         raise OSError(f"{root} is a symlink; refusing to build into it")
     path = root / operation_id
     path.mkdir(parents=True, exist_ok=False)
-    (path / PREVIEWS_DIR).mkdir()
     return path
 
 
-def commit(staging: Path, build_dir: Path, preview_names: list[str]) -> None:
+def commit(staging: Path) -> None:
     """Make the staged build durable, then mark it committed: from here it rolls forward.
 
-    `preview_names` is every preview the new build has; only those that differ from the live
-    ones are staged (see outputs.write_previews), and promotion deletes live ones not listed.
     Every staged file must be durable before the marker, or a crash just after it could roll
-    a torn file forward; the fsyncs run on a few threads because the file system then commits
-    them together (hundreds of small previews one by one cost more than the artifact's).
+    a torn file forward.
     """
-    previews = staging / PREVIEWS_DIR
-    files = [staging / name for name in PROMOTED_FILES]
-    files.extend(previews / name for name in sorted(os.listdir(previews)))
-    with ThreadPoolExecutor(max_workers=FSYNC_THREADS) as pool:
-        list(pool.map(fsync_path, files))
-    fsync_path(previews)
+    for name in PROMOTED_FILES:
+        fsync_path(staging / name)
     fsync_path(staging)
-    marker = {"files": list(PROMOTED_FILES), "previews": True,
-              "preview_names": sorted(preview_names)}
+    marker = {"files": list(PROMOTED_FILES)}
     atomic_write_bytes(staging / COMMIT_MARKER, json.dumps(marker).encode("utf-8"))
     fsync_path(staging.parent)
 
@@ -116,24 +109,12 @@ def is_committed(staging: Path) -> bool:
 
 
 def promote(staging: Path, build_dir: Path, step: Step = _no_step) -> None:
-    """Roll a committed staging folder forward into `build_dir`; safe to run again after a crash."""
+    """Roll a committed staging folder forward into `build_dir`; safe to run again after a crash.
+
+    A marker from an older packer may also list previews: they are not promoted (the staging
+    folder goes with them), and the live ones are removed like any legacy preview.
+    """
     data = json.loads((staging / COMMIT_MARKER).read_bytes())
-    staged_previews = staging / PREVIEWS_DIR
-    live_previews = build_dir / PREVIEWS_DIR
-    names = data.get("preview_names")
-    if data.get("previews") and isinstance(names, list):
-        _promote_previews(staged_previews, live_previews, {str(n) for n in names}, step)
-    elif data.get("previews") and staged_previews.is_dir():  # a marker from an older packer
-        old = staging / OLD_PREVIEWS_DIR
-        if live_previews.is_symlink() or live_previews.is_file():
-            live_previews.unlink()
-        elif live_previews.exists():
-            if old.exists():  # only after a crash in a previous attempt; keep it simple and safe
-                shutil.rmtree(old)
-            os.replace(live_previews, old)
-            step("promote:previews.old")
-        os.replace(staged_previews, live_previews)
-        step("promote:previews")
     for name in data["files"]:
         if name not in PROMOTED_FILES:
             continue  # the marker names only our own files; anything else is ignored
@@ -141,32 +122,48 @@ def promote(staging: Path, build_dir: Path, step: Step = _no_step) -> None:
         if source.exists():
             os.replace(source, build_dir / name)
             step(f"promote:{name}")
+    remove_legacy_previews(build_dir)
     fsync_path(build_dir)
     discard(staging)
 
 
-def _promote_previews(staged: Path, live: Path, names: set[str], step: Step) -> None:
-    """Make `live` hold exactly `names`: move in the staged ones, delete the others.
+def has_legacy_previews(build_dir: Path) -> bool:
+    """True when build/previews/ is a real folder that `remove_legacy_previews` would change:
+    it holds an older packer's previews, or nothing at all."""
+    found = _legacy_previews(build_dir)
+    return found is not None and (bool(found[1]) or not found[0])
 
-    Files neither staged nor stale (identical to the new build's) are left alone. Idempotent:
-    after a crash, a file already moved is simply no longer staged.
-    """
-    if live.is_symlink() or (live.exists() and not live.is_dir()):
-        live.unlink()
-    live.mkdir(exist_ok=True)
-    stale = [name for name in sorted(os.listdir(live)) if name not in names]
-    for name in stale:
-        remove_tree(live / name)
-    step("promote:previews.old")
-    staged_names = sorted(os.listdir(staged)) if staged.is_dir() else []
-    for name in staged_names:
-        target = live / name
-        if target.is_dir() and not target.is_symlink():
-            remove_tree(target)
-        os.replace(staged / name, target)
-    step("promote:previews")
-    if staged_names or stale:
-        fsync_path(live)
+
+def remove_legacy_previews(build_dir: Path) -> None:
+    """Delete the `<asset_id>.png` regular files an older packer wrote in build/previews/, then
+    the folder if that leaves it empty. Nothing else is touched: build/ may hold other tools'
+    files, so a symlinked folder, a link, a sub-folder or any other name stays."""
+    found = _legacy_previews(build_dir)
+    if found is None:
+        return
+    for path in found[1]:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    with contextlib.suppress(OSError):
+        (build_dir / LEGACY_PREVIEWS_DIR).rmdir()  # fails, and stays, when anything is left
+
+
+def _legacy_previews(build_dir: Path) -> tuple[list[str], list[Path]] | None:
+    """build/previews/'s names and the previews among them, or None if it is no real folder."""
+    folder = build_dir / LEGACY_PREVIEWS_DIR
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            return None
+        names = os.listdir(folder)
+    except OSError:
+        return None
+    previews = []
+    for name in names:
+        path = folder / name
+        with contextlib.suppress(OSError):
+            if _LEGACY_PREVIEW_NAME.fullmatch(name) and stat.S_ISREG(os.lstat(path).st_mode):
+                previews.append(path)
+    return names, previews
 
 
 def discard(staging: Path) -> None:

@@ -35,8 +35,8 @@ from packer.build.hashing import hash_bytes, hash_file_range
 from packer.build.staging import (
     ARTIFACT,
     ASSET_TABLE,
+    LEGACY_PREVIEWS_DIR,
     PRELOAD,
-    PREVIEWS_DIR,
     STAGING_DIR,
     TOOL_METADATA,
 )
@@ -54,7 +54,7 @@ from packer.lane.cancellation import CancellationToken
 from packer.workspace.scan import WalkSummary
 
 MANIFEST_FILE = "uptodate.json"
-MANIFEST_SCHEMA_VERSION = 1
+MANIFEST_SCHEMA_VERSION = 2  # 2: no previews (a version-1 manifest is ignored: normal path)
 STAT_CHECK_EVERY = 512  # cancellation checks while stat-ing
 
 Fingerprint = list[int]  # [size, mtime_ns, ctime_ns, inode, device]
@@ -102,7 +102,6 @@ class Manifest:
     pipelines: dict[str, int]  # format -> pipeline format_version
     files: list[list[Any]]  # [path relative to the project, *fingerprint] ([path] = absent)
     checks: dict[str, str]  # path -> content hash, for the files a racy entry may be checked by
-    previews: list[str]  # the names in build/previews
     head_hash: str  # prelude + header + padding of build/assets.pa
     payload_offset: int
     output_bytes: int
@@ -118,7 +117,7 @@ class Manifest:
             ("schema_version", MANIFEST_SCHEMA_VERSION), ("recorded_at_ns", self.recorded_at_ns),
             ("packer_version", self.packer_version), ("pipelines", self.pipelines),
             ("files", _Rows(self.files if files is None else files)), ("checks", self.checks),
-            ("previews", self.previews), ("head_hash", self.head_hash),
+            ("head_hash", self.head_hash),
             ("payload_offset", self.payload_offset), ("output_bytes", self.output_bytes),
             ("assets", _Rows(a.row() for a in self.assets)),
         ])
@@ -135,7 +134,6 @@ class Manifest:
                 pipelines={str(k): _int(v) for k, v in data["pipelines"].items()},
                 files=_file_rows(data["files"]),
                 checks={str(k): str(v) for k, v in data["checks"].items()},
-                previews=[str(n) for n in data["previews"]],
                 head_hash=str(data["head_hash"]), payload_offset=_int(data["payload_offset"]),
                 output_bytes=_int(data["output_bytes"]),
                 assets=[NoopAsset(_int(a), str(r), str(n), _int(o), _int(s), str(h), _int(b))
@@ -226,8 +224,7 @@ def workspace_path_count(walk: WalkSummary, inputs: Collection[str]) -> int:
 def record(
     project: Project, *, started_at_ns: int, packer_version: str, pipelines: dict[str, int],
     walk: WalkSummary, inputs: Collection[str], assets: list[NoopAsset], head_hash: str,
-    payload_offset: int, output_bytes: int, small: dict[str, bytes],
-    preview_hashes: dict[str, str], cache_digest: str,
+    payload_offset: int, output_bytes: int, small: dict[str, bytes], cache_digest: str,
     seen: dict[str, Fingerprint | None] | None = None,
 ) -> None:
     """Stat and write the manifest after a successful build (a failure here costs time only).
@@ -243,7 +240,7 @@ def record(
     """
     cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
     reusable = workspace_path_count(walk, inputs) if seen else 0
-    outputs, checks = _output_rows(project, small, preview_hashes, cache_digest)
+    outputs, checks = _output_rows(project, small, cache_digest)
     paths = itertools.chain(workspace_paths(project, walk, inputs), outputs)
     base = str(project.root)
     missing = object()
@@ -260,7 +257,7 @@ def record(
 
     manifest = Manifest(
         recorded_at_ns=started_at_ns, packer_version=packer_version, pipelines=pipelines,
-        files=[], checks=checks, previews=sorted(preview_hashes), head_hash=head_hash,
+        files=[], checks=checks, head_hash=head_hash,
         payload_offset=payload_offset, output_bytes=output_bytes, assets=assets,
     )
     with contextlib.suppress(OSError):
@@ -268,8 +265,7 @@ def record(
 
 
 def _output_rows(
-    project: Project, small: dict[str, bytes], preview_hashes: dict[str, str],
-    cache_digest: str,
+    project: Project, small: dict[str, bytes], cache_digest: str,
 ) -> tuple[list[str], dict[str, str]]:
     """The build/ paths a manifest lists after the workspace's, and every content check."""
     build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
@@ -277,10 +273,9 @@ def _output_rows(
               cache_digest}
     paths = [f"{build}/{name}" for name in (ARTIFACT, ASSET_TABLE, PRELOAD, TOOL_METADATA)]
     checks.update({f"{build}/{name}": hash_bytes(data) for name, data in small.items()})
-    paths.append(f"{build}/{PREVIEWS_DIR}")
-    for name, digest in sorted(preview_hashes.items()):
-        paths.append(f"{build}/{PREVIEWS_DIR}/{name}")
-        checks[f"{build}/{PREVIEWS_DIR}/{name}"] = digest
+    # Recorded absent: an older packer's previews appearing there (it forgets the manifest
+    # first, but may be killed after promoting) take the normal path, which removes them.
+    paths.append(f"{build}/{LEGACY_PREVIEWS_DIR}")
     return paths, checks
 
 
@@ -291,8 +286,7 @@ def _row_bytes(path: str, fp: Fingerprint | None) -> bytes:
 def record_patched(
     project: Project, previous: Manifest, *, started_at_ns: int, changed: list[str],
     seen: dict[str, Fingerprint | None], assets: list[NoopAsset], head: bytes,
-    payload_offset: int, output_bytes: int, small: dict[str, bytes],
-    preview_hashes: dict[str, str], cache_digest: str,
+    payload_offset: int, output_bytes: int, small: dict[str, bytes], cache_digest: str,
 ) -> bool:
     """`record` after a patch build (same bytes as `record` would write), from the previous
     manifest's own bytes: its workspace rows are kept as they are, but the `changed` ones (from
@@ -318,13 +312,12 @@ def record_patched(
             return False
         row_end = workspace.index(b"]", found[0] + len(encoded)) + 1
         workspace = workspace[:found[0]] + _row_bytes(path, fp) + workspace[row_end:]
-    outputs, checks = _output_rows(project, small, preview_hashes, cache_digest)
+    outputs, checks = _output_rows(project, small, cache_digest)
     rows = b",".join(_row_bytes(path, fingerprint(f"{base}/{path}")) for path in outputs)
     manifest = Manifest(
         recorded_at_ns=started_at_ns, packer_version=previous.packer_version,
-        pipelines=previous.pipelines, files=[], checks=checks, previews=sorted(preview_hashes),
-        head_hash=hash_bytes(head), payload_offset=payload_offset, output_bytes=output_bytes,
-        assets=assets,
+        pipelines=previous.pipelines, files=[], checks=checks, head_hash=hash_bytes(head),
+        payload_offset=payload_offset, output_bytes=output_bytes, assets=assets,
     )
     data = manifest.to_bytes()
     empty = b',"files":[],"checks":'
@@ -496,8 +489,6 @@ def _content_matches(
         build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
         if path == f"{build}/{ARTIFACT}":
             return _artifact_matches(full, manifest, token)
-        if path == f"{build}/{PREVIEWS_DIR}":
-            return sorted(os.listdir(full)) == manifest.previews
         expected = manifest.checks.get(path)
         return expected is not None and hash_bytes(read_regular(full)) == expected
     except (OSError, EOFError):

@@ -208,4 +208,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from packer.cli.entry import exit_without_teardown
+    from packer.lane.release import keep_released_until_exit
+
+    keep_released_until_exit()
+    exit_without_teardown(main())

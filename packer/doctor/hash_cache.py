@@ -34,13 +34,17 @@ class HashCache:
     changed: bool = False
 
     def get(self, path: str, fingerprint: Fingerprint) -> str | None:
+        digest = self.trusted(path, fingerprint)
+        if digest is not None:
+            self.seen[path] = self.known[path]
+        return digest
+
+    def trusted(self, path: str, fingerprint: Fingerprint) -> str | None:
+        """The recorded hash if it still holds for a file of this fingerprint (`get` without
+        keeping the entry for the next save)."""
         entry = self.known.get(path)
-        if entry is None or entry[0] != fingerprint:
+        if entry is None or entry[0] != fingerprint or not holds(fingerprint, entry[1]):
             return None
-        _size, mtime, ctime, _inode = fingerprint
-        if max(mtime, ctime) >= entry[1] - RACY_WINDOW_NS:
-            return None
-        self.seen[path] = entry
         return entry[2]
 
     def put(self, path: str, fingerprint: Fingerprint, hashed_at_ns: int, digest: str) -> None:
@@ -57,6 +61,14 @@ class HashCache:
             return
         with contextlib.suppress(OSError):
             atomic_write_bytes(self.path, canonical_json_bytes(data), create_parent=False)
+
+
+def holds(fingerprint: Fingerprint, hashed_at_ns: int) -> bool:
+    """Whether a hash made at `hashed_at_ns` still says what a file of this fingerprint holds:
+    not when the file was changed within the racy window before it was hashed (a change in the
+    same clock tick would leave the fingerprint as it is)."""
+    _size, mtime, ctime, _inode = fingerprint
+    return max(mtime, ctime) < hashed_at_ns - RACY_WINDOW_NS
 
 
 def now_ns() -> int:

@@ -20,7 +20,7 @@ import xxhash
 
 from packer.build.buildlock import build_running
 from packer.diagnostics import Diagnostic, diagnostic
-from packer.doctor.hash_cache import Fingerprint, HashCache
+from packer.doctor.hash_cache import Fingerprint, HashCache, holds
 from packer.doctor.hash_cache import now_ns as hash_now_ns
 from packer.files.declaration import DECLARATION_FILE, NAME_PATTERN
 from packer.files.project import PACKER_DIR, Project
@@ -118,14 +118,28 @@ def workspace_files_of_walk(assets_dir: Path, walk: Walk, token: CancellationTok
     return found
 
 
-def duplicate_candidates(files: Iterable[WorkspaceFile]) -> list[list[WorkspaceFile]]:
-    """Groups of non-empty files sharing one size: only these can be duplicates, so only these
-    get hashed. Empty files are all alike and never reported."""
-    by_size: dict[int, list[WorkspaceFile]] = {}
+def by_size(files: Iterable[WorkspaceFile]) -> dict[int, list[WorkspaceFile]]:
+    """The non-empty files by size (in the order given). Empty files are all alike and never
+    reported."""
+    found: dict[int, list[WorkspaceFile]] = {}
     for item in files:
         if item.size > 0:
-            by_size.setdefault(item.size, []).append(item)
-    return [group for _size, group in sorted(by_size.items()) if len(group) > 1]
+            found.setdefault(item.size, []).append(item)
+    return found
+
+
+def duplicate_candidates(files: Iterable[WorkspaceFile]) -> list[list[WorkspaceFile]]:
+    """Groups of non-empty files sharing one size: only these can be duplicates, so only these
+    get hashed."""
+    return [group for _size, group in sorted(by_size(files).items()) if len(group) > 1]
+
+
+@dataclass(frozen=True, slots=True)
+class SameSize:
+    """The files of one size by their content hash, as one duplicate check saw them."""
+
+    by_digest: dict[str, list[str]]  # hash → paths, for hashes that hold (hash_cache.holds)
+    unhashed: list[WorkspaceFile]  # the others: hashed too recently, unreadable, or never
 
 
 def content_hash(path: str | Path, token: CancellationToken) -> str | None:
@@ -161,14 +175,18 @@ def find_duplicates(
     token: CancellationToken,
     on_hashed: Callable[[], None] | None = None,
     known: HashCache | None = None,
+    *,
+    seen: dict[int, SameSize] | None = None,
 ) -> list[list[str]]:
     """Hash the same-size candidates; return groups (≥ 2 paths, sorted) of identical content.
 
     With `known`, a file whose fingerprint is unchanged keeps its recorded hash (the caller
-    saves `known` afterwards)."""
+    saves `known` afterwards). `seen` receives each group's files by hash (what one-asset reads
+    compare with until the next listing)."""
     duplicates: list[list[str]] = []
     for group in groups:
         by_hash: dict[str, list[str]] = {}
+        unhashed: list[WorkspaceFile] = []
         for item in group:
             digest = known.get(item.path, item.fingerprint) if known is not None else None
             if digest is None:
@@ -176,12 +194,25 @@ def find_duplicates(
                 digest = content_hash(os.path.join(assets_dir, item.path), token)
                 if digest is not None and known is not None:
                     known.put(item.path, item.fingerprint, started, digest)
+                if digest is None or not holds(item.fingerprint, started):
+                    unhashed.append(item)
             if on_hashed is not None:
                 on_hashed()
             if digest is not None:
                 by_hash.setdefault(digest, []).append(item.path)
         duplicates.extend(sorted(paths) for paths in by_hash.values() if len(paths) > 1)
+        if seen is not None and group:
+            seen[group[0].size] = SameSize(_without(by_hash, unhashed), unhashed)
     return sorted(duplicates)
+
+
+def _without(by_hash: dict[str, list[str]], files: list[WorkspaceFile]
+             ) -> dict[str, list[str]]:
+    if not files:
+        return by_hash
+    leave = {f.path for f in files}
+    kept = {digest: [p for p in paths if p not in leave] for digest, paths in by_hash.items()}
+    return {digest: paths for digest, paths in kept.items() if paths}
 
 
 def _locate(path: str, roots: RootIndex) -> tuple[str | None, str]:
@@ -192,14 +223,18 @@ def _locate(path: str, roots: RootIndex) -> tuple[str | None, str]:
 
 
 def duplicate_diagnostics(
-    duplicates: list[list[str]], roots: dict[str, int | None]
+    duplicates: list[list[str]], roots: dict[str, int | None], *, under: str = ""
 ) -> list[Diagnostic]:
-    """PK202 for every copy after the first (by path) of each group of identical files."""
+    """PK202 for every copy after the first (by path) of each group of identical files
+    (`under`: only the copies whose path starts with it; one asset's read wants its own of a
+    group of 1,500 identical palettes)."""
     index = RootIndex(roots)
     found = []
     for group in duplicates:
         first = group[0]
         for copy in group[1:]:
+            if not copy.startswith(under):
+                continue
             root, file = _locate(copy, index)
             found.append(diagnostic(
                 "PK202",

@@ -5,9 +5,11 @@ of one asset's details concern its own folder, which is read fresh here: its reg
 its asset.json and inputs, its files, the asset roots inside it and the asset.json of the folders
 above it (PK111). Three findings compare it with every other asset (PK109 shared asset_uuid,
 PK116 shared name in the build, PK202 duplicate content); for those the others are taken from a
-`WorkspaceIndex`, what the last full read (the listing) saw of them. So the details agree with a
-full read whenever the other assets are as the last listing saw them, which the Studio keeps true
-by listing (or rescanning) when it learns they changed.
+`WorkspaceIndex`, what the last full read (the listing) saw of them (for PK202: the content
+hashes the listing made, grouped by size and hash once per index, so one read hashes only its
+own files). So the details agree with a full read whenever the other assets are as the last
+listing saw them, which the Studio keeps true by listing (or rescanning) when it learns they
+changed.
 
 The registry is read again only when `index.json` changed (its size, times or inode: every
 write is an atomic rename). Whenever the fast read cannot be exact (the registry cannot be read,
@@ -26,7 +28,9 @@ from packer.diagnostics import Diagnostic
 from packer.doctor.hash_cache import HashCache
 from packer.doctor.hash_cache import now_ns as hash_now_ns
 from packer.doctor.hygiene import (
+    SameSize,
     WorkspaceFile,
+    by_size,
     content_hash,
     duplicate_diagnostics,
     list_workspace_files,
@@ -84,7 +88,9 @@ class WorkspaceIndex:
 
     def __init__(self, snapshot: WorkspaceSnapshot, files: list[WorkspaceFile], *,
                  hashes: HashCache, validation: ValidationCache | None,
-                 fingerprint: RegistryFingerprint | None) -> None:
+                 fingerprint: RegistryFingerprint | None,
+                 same_size: dict[int, SameSize] | None = None) -> None:
+        """`same_size`: every size's files grouped by the listing's duplicate check."""
         by_root = sorted(snapshot.assets, key=lambda r: r.root)
         self.roots = RootIndex(r.root for r in by_root)  # every root, missing ones too
         self.uuid_roots: dict[str, list[str]] = {}  # asset_uuid → roots declaring it
@@ -96,12 +102,10 @@ class WorkspaceIndex:
             self.uuid_roots.setdefault(decl.asset_uuid, []).append(record.root)
             if record.included_in_build:
                 self.build_names.setdefault(decl.name, []).append((record.root, record.label()))
-        self.sizes: dict[int, list[WorkspaceFile]] = {}  # size → the (non-empty) files of it
-        for item in files:
-            if item.size > 0:
-                self.sizes.setdefault(item.size, []).append(item)
         # The duplicate check's hashes as the listing left them (this copy is never saved).
         self.hashes = HashCache(hashes.path, known=dict(hashes.seen or hashes.known))
+        self.same_size = (same_size if same_size is not None
+                          else same_size_groups(files, self.hashes))
         self.validation = validation
         self._registry: _Registry | None = (
             _registry_view(fingerprint, snapshot.registry)
@@ -126,6 +130,25 @@ class WorkspaceIndex:
             return None
         self._registry = view
         return view
+
+
+def same_size_groups(files: list[WorkspaceFile], hashes: HashCache) -> dict[int, SameSize]:
+    """The (non-empty) files by size, each size's by the hash `hashes` holds for it: what a
+    one-asset read compares its own files with, instead of looking up the hash of every file
+    of its sizes (10k lookups for one glyph bank of a 10k project). A listing gives these
+    grouped by its duplicate check; after a rescan or a mutation they are grouped here."""
+    groups: dict[int, SameSize] = {}
+    for size, group in by_size(files).items():
+        by_digest: dict[str, list[str]] = {}
+        unhashed: list[WorkspaceFile] = []
+        for item in group:
+            digest = hashes.trusted(item.path, item.fingerprint)
+            if digest is None:
+                unhashed.append(item)
+            else:
+                by_digest.setdefault(digest, []).append(item.path)
+        groups[size] = SameSize(by_digest, unhashed)
+    return groups
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,24 +274,43 @@ def _with_collisions(record: AssetRecord, index: WorkspaceIndex) -> AssetRecord:
 
 def _duplicates(project: Project, record: AssetRecord, owners: dict[str, int | None],
                 index: WorkspaceIndex, token: CancellationToken) -> list[Diagnostic]:
-    """PK202 of this asset's files: each same-size group they are in (the others' files as the
-    index saw them, its own as they are now), hashed unless the index knows the hash."""
+    """PK202 of this asset's files: its own files as they are now (hashed unless the index
+    knows the hash for their stat), the others' as the index saw them (their hashes grouped
+    once per listing; the few it holds no hash for are hashed here)."""
     prefix = f"{record.root}/"
-    mine = list_workspace_files(project.assets_dir, token, under=record.root)
+    mine: dict[int, list[WorkspaceFile]] = {}
+    for item in list_workspace_files(project.assets_dir, token, under=record.root):
+        if item.size > 0:
+            mine.setdefault(item.size, []).append(item)
     identical: list[list[str]] = []
-    for size in sorted({f.size for f in mine if f.size > 0}):
-        group = [f for f in index.sizes.get(size, ()) if not f.path.startswith(prefix)]
-        group.extend(f for f in mine if f.size == size)
-        if len(group) < 2:
-            continue
+    for size, own in mine.items():
+        group = index.same_size.get(size)
+        if len(own) < 2 and (group is None or _all_inside(group, prefix)):
+            continue  # alone of its size: a duplicate of nothing
         by_hash: dict[str, list[str]] = {}
-        for item in group:
+        for item in own:
             digest = _hash(project, item, index.hashes, token)
             if digest is not None:
                 by_hash.setdefault(digest, []).append(item.path)
-        identical.extend(sorted(paths) for paths in by_hash.values() if len(paths) > 1)
-    found = duplicate_diagnostics(sorted(identical), owners)
+        if group is None or not by_hash:
+            identical.extend(paths for paths in by_hash.values() if len(paths) > 1)
+            continue
+        for item in group.unhashed:
+            if not item.path.startswith(prefix):
+                digest = _hash(project, item, index.hashes, token)
+                if digest in by_hash:
+                    by_hash[digest].append(item.path)
+        for digest, paths in by_hash.items():
+            paths.extend(p for p in group.by_digest.get(digest, ()) if not p.startswith(prefix))
+            if len(paths) > 1:
+                identical.append(sorted(paths))
+    found = duplicate_diagnostics(sorted(identical), owners, under=prefix)
     return [d for d in found if d.root == record.root]
+
+
+def _all_inside(group: SameSize, prefix: str) -> bool:
+    return (all(p.startswith(prefix) for paths in group.by_digest.values() for p in paths)
+            and all(f.path.startswith(prefix) for f in group.unhashed))
 
 
 def _hash(project: Project, item: WorkspaceFile, known: HashCache, token: CancellationToken

@@ -22,7 +22,9 @@ from pydantic import BaseModel, ConfigDict, JsonValue
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
 from packer.doctor.hash_cache import HashCache, load_hash_cache
 from packer.doctor.hygiene import (
+    SameSize,
     WorkspaceFile,
+    by_size,
     duplicate_candidates,
     duplicate_diagnostics,
     find_duplicates,
@@ -224,7 +226,9 @@ def _list(
         snapshot, walk = build_snapshot_with_walk(project, op.token)
         files = workspace_files_of_walk(project.assets_dir, walk, op.token)
         hashes = load_hash_cache(project.packer_dir)
-        duplicates = _duplicates_by_root(project, snapshot, files, hashes, op.token)
+        same_size: dict[int, SameSize] | None = {} if indexed else None
+        duplicates = _duplicates_by_root(project, snapshot, files, hashes, op.token,
+                                         same_size=same_size)
         cache = load_validation_cache(project)
         workspace = [*snapshot.diagnostics, *([cache.problem] if cache.problem else [])]
         summaries = []
@@ -248,7 +252,8 @@ def _list(
     listing = AssetListing(project_id=snapshot.project_id, assets=tuple(summaries),
                            workspace_diagnostics=tuple(workspace))
     return listing, (WorkspaceIndex(snapshot, files, hashes=hashes, validation=cache,
-                                    fingerprint=fingerprint) if indexed else None)
+                                    fingerprint=fingerprint, same_size=same_size)
+                     if indexed else None)
 
 
 def workspace_index(project: Project, token: CancellationToken | None = None
@@ -393,12 +398,21 @@ def _files(record: AssetRecord, root_path: Path) -> tuple[FileInfo, ...]:
 
 def _duplicates_by_root(project: Project, snapshot: WorkspaceSnapshot,
                         files: list[WorkspaceFile], hashes: HashCache,
-                        token: CancellationToken) -> dict[str, list[Diagnostic]]:
-    """PK202 findings of the whole workspace, by asset root (same-size groups of `files` only)."""
-    groups = duplicate_candidates(files)
+                        token: CancellationToken, *,
+                        same_size: dict[int, SameSize] | None = None
+                        ) -> dict[str, list[Diagnostic]]:
+    """PK202 findings of the whole workspace, by asset root (same-size groups of `files` only).
+    `same_size` receives every size's files by hash, as a `WorkspaceIndex` keeps them."""
+    sizes = sorted(by_size(files).items())
+    groups = [group for _size, group in sizes if len(group) > 1]
     ids = {r.root: r.asset_id for r in snapshot.assets}
     by_root: dict[str, list[Diagnostic]] = {}
-    duplicates = find_duplicates(project.assets_dir, groups, token, known=hashes)
+    duplicates = find_duplicates(project.assets_dir, groups, token, known=hashes,
+                                 seen=same_size)
+    if same_size is not None:
+        for size, group in sizes:
+            if len(group) == 1:
+                same_size[size] = SameSize({}, group)  # no hash: nothing to compare it with
     hashes.save()
     for found in duplicate_diagnostics(duplicates, ids):
         if found.root is not None:

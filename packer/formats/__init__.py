@@ -34,7 +34,6 @@ class EncodedAsset:
     payload: bytes  # stored bytes, exactly as they go into assets.pa
     decoded_size: int  # resident bytes once loaded by the runtime
     metadata: dict[str, JsonValue]  # runtime metadata: ints, strings, lists, objects; no floats
-    preview_png: bytes | None = None  # a picture for tools (glyph sheet), never in assets.pa
     tool_metadata: dict[str, JsonValue] = field(default_factory=dict)  # tooling-only extras
     # input path -> (xxh3_128 hex digest, byte count) of the bytes this encoding read: the build
     # cache records them instead of reading every input a second time to hash it

@@ -321,7 +321,7 @@ def _assemble(bank: _Bank) -> EncodedAsset:
     size = bank.tile_size
     assert size is not None  # only called on a bank without findings
     # Tiles fill the sheet from the top; the rows below them are index 0, so only the rows
-    # holding tiles are laid out, packed and drawn (same bytes, a fraction of the work).
+    # holding tiles are laid out and packed (same bytes, a fraction of the work).
     rows = max((tile_origin(index, size)[1] + size for index, _path in bank.tiles), default=0)
     band = bytearray(SHEET_SIZE * rows)
     for index, path in bank.tiles:
@@ -334,11 +334,6 @@ def _assemble(bank: _Bank) -> EncodedAsset:
     packed_palettes = pack_palettes(palettes)
     payload = (pack_nibbles(bytes(band)) + bytes((SHEET_SIZE - rows) * SHEET_SIZE // 2)
                + packed_palettes)
-    tile_palettes = [bank.tile_palette.get(path, 0) for _index, path in bank.tiles]
-    out = io.BytesIO()
-    # Fast compression: the preview is for tools, rebuilt often, and never part of assets.pa.
-    _draw_top(bytes(band), rows, unpack_palettes(packed_palettes), size, tile_palettes).save(
-        out, format="PNG", compress_level=1)
     return EncodedAsset(
         payload=payload,
         decoded_size=len(payload),
@@ -346,7 +341,6 @@ def _assemble(bank: _Bank) -> EncodedAsset:
             "tile_size": size, "width": SHEET_SIZE, "height": SHEET_SIZE,
             "palette_count": len(bank.palettes), "tile_count": len(bank.tiles),
         },
-        preview_png=out.getvalue(),
         tool_metadata={"tiles": [
             {"index": index, "file": path, "palette": bank.tile_palette.get(path, 0)}
             for index, path in bank.tiles
@@ -354,44 +348,25 @@ def _assemble(bank: _Bank) -> EncodedAsset:
     )
 
 
-def render_preview(payload: bytes, tile_size: int, tile_palettes: list[int]) -> Image.Image:
-    """The sheet as RGBA, tile i drawn with palette tile_palettes[i], index 0 transparent.
+def render_sheet(payload: bytes, tile_size: int, tile_palettes: list[int]) -> Image.Image:
+    """A bank's sheet as RGBA, tile i drawn with palette tile_palettes[i], index 0 transparent
+    (the Studio's picture of a bank; the build draws none).
 
     Colours are the RGB565 ones the console shows, expanded back to 8 bits per channel. The
     whole sheet is drawn once with the most used palette; only tiles on other palettes are
     drawn again, so a one-palette bank costs a single conversion.
     """
-    return _draw(sheet_indices(payload), SHEET_SIZE, unpack_palettes(payload[SHEET_BYTES:]),
-                 tile_size, tile_palettes)
-
-
-def _draw_top(
-    indices: bytes, rows: int, palettes: list[list[int]], tile_size: int,
-    tile_palettes: list[int],
-) -> Image.Image:
-    """`render_preview` of a sheet whose indices below its first `rows` rows are all 0.
-
-    Only those rows and one blank row are drawn; the blank row's pixel (index 0 as the main
-    palette draws it) fills the rest of the sheet.
-    """
-    from PIL import Image
-
-    if rows >= SHEET_SIZE:
-        return _draw(indices, SHEET_SIZE, palettes, tile_size, tile_palettes)
-    top = _draw(indices + bytes(SHEET_SIZE), rows + 1, palettes, tile_size, tile_palettes)
-    image = Image.new("RGBA", (SHEET_SIZE, SHEET_SIZE), top.getpixel((0, rows)))
-    image.paste(top, (0, 0))
-    return image
+    return _draw(sheet_indices(payload), unpack_palettes(payload[SHEET_BYTES:]), tile_size,
+                 tile_palettes)
 
 
 def _draw(
-    indices: bytes, rows: int, palettes: list[list[int]], tile_size: int,
-    tile_palettes: list[int],
+    indices: bytes, palettes: list[list[int]], tile_size: int, tile_palettes: list[int]
 ) -> Image.Image:
-    """The first `rows` rows of the sheet (`indices`, one per pixel), drawn as RGBA."""
+    """The sheet (`indices`, one per pixel), drawn as RGBA."""
     from PIL import Image
 
-    sheet = Image.frombytes("P", (SHEET_SIZE, rows), indices)
+    sheet = Image.frombytes("P", (SHEET_SIZE, SHEET_SIZE), indices)
 
     def drawn_with(palette_index: int) -> Image.Image:
         image = sheet.copy()
@@ -400,7 +375,7 @@ def _draw(
         return image.convert("RGBA")
 
     if not tile_palettes:
-        return Image.new("RGBA", (SHEET_SIZE, rows), (0, 0, 0, 0))
+        return Image.new("RGBA", (SHEET_SIZE, SHEET_SIZE), (0, 0, 0, 0))
     usage: dict[int, list[int]] = {}
     for index, palette_index in enumerate(tile_palettes):
         usage.setdefault(palette_index, []).append(index)

@@ -144,7 +144,7 @@ class PreviewReadyDetail(_Frozen):
     blockers: int = 0
     warnings: int = 0
     changes: tuple[str, ...] = ()
-    preview_path: str | None = None
+    preview_path: str | None = None  # always None: builds set it when they wrote previews
 
 
 class ActionAppliedDetail(_Frozen):

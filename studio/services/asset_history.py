@@ -78,7 +78,8 @@ class AssetHistory:
     def add(self, event: PackerEvent) -> None:
         kind = event.kind
         if kind is EventKind.BUILD_FINISHED or kind is EventKind.PREVIEW_READY:
-            return  # a build's terminal lists what it encoded (the misses say why)
+            return  # a build's terminal lists what it encoded (the misses say why); a
+            # mutation's preview changes nothing
         if len(event.affected_assets) > 1 and kind is EventKind.DIAGNOSTICS_UPDATED:
             return  # a project-wide report: its per-asset counts are not in it
         text = describe(event)

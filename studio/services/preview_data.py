@@ -6,15 +6,13 @@ result into plain data the preview widgets can paint at once.
 
 from __future__ import annotations
 
-import io
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
-
 from packer.files.declaration import AssetDeclaration
 from packer.formats import EncodedAsset, FormatError, pipelines
+from packer.formats.glyph import render_sheet
 from packer.formats.glyph_sheet import (
     SHEET_BYTES,
     SHEET_SIZE,
@@ -113,15 +111,16 @@ def glyph_preview(encoded: EncodedAsset) -> GlyphPreview:
         tuple(0 if c == 0 else _argb(word) for c, word in enumerate(words[p]))
         for p in range(palette_count)
     )
-    if encoded.preview_png:
-        with Image.open(io.BytesIO(encoded.preview_png)) as image:
-            rgba = image.convert("RGBA").resize((GLYPH_SHEET, GLYPH_SHEET)).tobytes()
-    else:
-        rgba = bytes(GLYPH_SHEET * GLYPH_SHEET * 4)
+    tile_size = _int(encoded.metadata.get("tile_size"), 8)
+    # Drawn straight from the encoder's indices and palettes (no PNG in between): each tile
+    # with the palette the encoder recorded for it, in index order.
+    tiles = encoded.tool_metadata.get("tiles")
+    tile_palettes = [_int(tile.get("palette"), 0) for tile in tiles if isinstance(tile, dict)
+                     ] if isinstance(tiles, list) else []
     return GlyphPreview(
-        tile_size=_int(encoded.metadata.get("tile_size"), 8),
+        tile_size=tile_size,
         tile_count=_int(encoded.metadata.get("tile_count"), 0),
-        as_built_rgba=rgba,
+        as_built_rgba=render_sheet(payload, tile_size, tile_palettes).tobytes(),
         indices=sheet_indices(payload),
         palettes=palettes,
     )

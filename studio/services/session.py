@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject
 
-from packer.build import BuildResult, build
 from packer.doctor.hash_cache import load_hash_cache
 from packer.doctor.hygiene import list_workspace_files
 from packer.doctor.one_asset import WorkspaceIndex, registry_fingerprint
@@ -41,6 +40,7 @@ from packer.doctor.validation_cache import load_validation_cache
 from packer.errors import AssetNotFoundError
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
+from packer.lane.events import PackerEvent
 from packer.lane.sinks import EventSink
 from packer.mutations import (
     AssetIdentity,
@@ -53,6 +53,7 @@ from packer.mutations import (
 )
 from studio.services.asset_drop import AssetDrop, classify_asset_drop
 from studio.services.asset_key import AssetKey, asset_key
+from studio.services.build_process import build_in_child
 from studio.services.bus import StudioBus, StudioEvent
 from studio.services.preview_data import AssetPreview, NoPreview, make_preview
 from studio.services.workers import JobClass, JobFailed, JobInfo, WorkerPool
@@ -349,8 +350,8 @@ class ProjectSession(QObject):
     def build(self) -> JobInfo | None:
         project = self.project
 
-        def job(sink: EventSink, token: CancellationToken) -> BuildResult:
-            return build(project, sink, token)
+        def job(sink: EventSink, token: CancellationToken) -> PackerEvent:
+            return build_in_child(project, sink, token)
 
         self.cancel_background_work()  # the user goes first
         info = self.pool.submit(

@@ -44,11 +44,10 @@ def test_build_writes_artifact_mirrors_and_tool_metadata(tmp_path: Path) -> None
     assert data[start:start + 5] == b"alpha"
     tool = json.loads((project.build_dir / "asset_table_metadata.json").read_bytes())
     assert [a["root"] for a in tool["assets"]] == ["raw/a", "glyphs/font", "sounds/sfx"]
-    assert tool["assets"][1]["preview"] == "previews/2.png"
+    assert "preview" not in tool["assets"][1] and tool["schema_version"] == 2
     assert tool["assets"][0]["inputs"][0]["path"] == "data.bin"
-    assert (project.build_dir / "previews" / "2.png").read_bytes()[:4] == b"\x89PNG"
-    assert result.previews == ("build/previews/2.png",)
-    assert not (project.build_dir / ".staging").exists()
+    assert sorted(p.name for p in project.build_dir.iterdir()) == [
+        "asset_table.json", "asset_table_metadata.json", "assets.pa", "preload.json"]
 
 
 def test_event_sequence_of_a_small_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,7 +62,7 @@ def test_event_sequence_of_a_small_build(tmp_path: Path, monkeypatch: pytest.Mon
     assert [e.kind.value for e in events] == [
         "build_started", "progress_updated",
         "cache_miss", "progress_updated", "cache_miss", "progress_updated",
-        "preview_ready", "build_finished",
+        "build_finished",
     ]
     assert [e.sequence for e in events] == list(range(1, len(events) + 1))
     assert {e.operation_id for e in events} == {result.operation_id}
@@ -83,10 +82,6 @@ def test_event_sequence_of_a_small_build(tmp_path: Path, monkeypatch: pytest.Mon
     assert {p.bytes_total for p in building} == {result.input_bytes}
     assert building[1].bytes_done == result.input_bytes
     assert 0 < (building[0].bytes_done or 0) < result.input_bytes
-    preview = events[6].detail
-    assert preview is not None and preview.type == "preview_ready"
-    assert preview.preview_path == "build/previews/2.png"
-    assert (project.root / preview.preview_path).is_file()
     final = events[-1]
     assert final.terminal and final.outcome is Outcome.SUCCEEDED
     assert final.detail is not None and final.detail.type == "build_finished"

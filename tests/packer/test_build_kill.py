@@ -32,9 +32,8 @@ from tests.packer.build_support import (
 REPO = Path(__file__).resolve().parents[2]
 BEFORE_COMMIT = ["check", "check:3", "encode", "encode:4", "write", "staged"]
 AFTER_COMMIT = [
-    "committed", "promote:previews.old", "promote:previews",
-    "promote:asset_table_metadata.json", "promote:asset_table.json", "promote:preload.json",
-    "promote:assets.pa", "promoted", "cached",
+    "committed", "promote:asset_table_metadata.json", "promote:asset_table.json",
+    "promote:preload.json", "promote:assets.pa", "promoted", "cached",
 ]
 # A few more encode points chosen by a seeded generator: reproducible, yet not hand-picked.
 RANDOM_POINTS = [f"encode:{n}" for n in random.Random(20261126).sample(range(1, 6), 2)]

@@ -189,6 +189,11 @@ def _registry_excludes_sfx(project: Project) -> None:
     project.save_registry(registry.model_copy(update={"assets": entries}))
 
 
+def _older_packers_preview(project: Project) -> None:
+    (project.build_dir / "previews").mkdir()
+    (project.build_dir / "previews/2.png").write_bytes(b"\x89PNG")
+
+
 CHANGES: dict[str, Callable[[Project], object]] = {
     "input_modified": lambda p: (p.assets_dir / "raw/a/data.bin").write_bytes(b"beta"),
     "input_touched": lambda p: os.utime(p.assets_dir / "raw/a/data.bin",
@@ -210,10 +215,7 @@ CHANGES: dict[str, Callable[[Project], object]] = {
         p.build_dir / "assets.pa"),
     "artifact_truncated": lambda p: os.truncate(p.build_dir / "assets.pa", 100),
     "mirror_changed": lambda p: (p.build_dir / "preload.json").write_text("[ ]"),
-    "preview_deleted": lambda p: (p.build_dir / "previews/2.png").unlink(),
-    "preview_changed_in_place": lambda p: same_size_change_mtime_kept(
-        p.build_dir / "previews/2.png"),
-    "stray_preview_added": lambda p: (p.build_dir / "previews/9.png").write_bytes(b"x"),
+    "older_packers_preview_added": _older_packers_preview,
     "cache_corrupted": lambda p: p.cache_path.write_bytes(b"{"),
     "cache_entry_edited": lambda p: rewrite_json(
         p.cache_path, lambda d: d["assets"]["2"].update(packer_version="0.0.1+pa1")),

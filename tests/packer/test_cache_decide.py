@@ -206,7 +206,7 @@ def test_a_cache_only_pythons_json_reads_is_still_used_with_its_digest(tmp_path:
     from packer.build.hashing import hash_bytes
 
     path = tmp_path / "cache.json"
-    raw = json.dumps({"schema_version": 1, "started_at_ns": 1, "assets": {},
+    raw = json.dumps({"schema_version": 2, "started_at_ns": 1, "assets": {},
                       "artifact": {"header_hash": "\ud800", "size": 1}}).encode()
     path.write_bytes(raw)
     loaded = load_cache(path)

@@ -64,3 +64,27 @@ def test_a_build_that_decodes_no_tile_never_loads_pillow(tmp_path: Path) -> None
     loaded = modules_after(["build", "--json", str(project)])  # up to date: nothing decoded
     assert "packer.build.runner" in loaded  # it did build
     assert heavy(loaded, ("PIL",)) == []
+
+
+def test_a_finished_command_exits_at_once_with_its_output_complete(tmp_path: Path) -> None:
+    # The console script ends without the interpreter's teardown (packer.cli.entry): what it
+    # printed must all be there, and what an operation released is kept, not freed.
+    project = tmp_path / "p"
+    shutil.copytree(SAMPLE, project)
+    code = (
+        "import atexit, sys\n"
+        "from packer.lane import release\n"
+        "atexit.register(lambda: print('TEARDOWN', file=sys.stderr))\n"
+        "sys.argv = ['prometeu-packer', 'build', '--json', sys.argv[1]]\n"
+        "import packer.cli.entry as entry\n"
+        "try:\n"
+        "    entry.main()\n"
+        "finally:\n"
+        "    print('KEPT', len(release._UntilExit.kept), file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)  # complete: flushed before the process ended
+    assert result["outcome"] == "succeeded" and result["asset_count"] > 0
+    assert "TEARDOWN" not in done.stderr and "KEPT" not in done.stderr

@@ -84,7 +84,7 @@ def test_the_tool_metadata_is_the_canonical_json_of_its_whole_document(tmp_path:
     assert build(project).succeeded
     tool = (project.build_dir / "asset_table_metadata.json").read_bytes()
     document = json.loads(tool)
-    assert len(document["assets"]) == 4 and document["schema_version"] == 1
+    assert len(document["assets"]) == 4 and document["schema_version"] == 2
     assert tool == canonical_json_bytes(document)
 
 

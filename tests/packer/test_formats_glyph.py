@@ -1,7 +1,8 @@
-"""GLYPH/indexed_v1: exact payload bytes, every blocking diagnostic, preview, cancellation."""
+"""GLYPH/indexed_v1: exact payload bytes, every blocking diagnostic, its sheet, cancellation."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 from pathlib import Path
@@ -15,7 +16,7 @@ from pydantic import JsonValue
 from packer.diagnostics import Diagnostic
 from packer.files.declaration import AssetDeclaration
 from packer.formats import FormatError, pipelines
-from packer.formats.glyph import GLYPH_PIPELINE, render_preview
+from packer.formats.glyph import GLYPH_PIPELINE, render_sheet
 from packer.formats.glyph_sheet import (
     PAYLOAD_BYTES,
     SHEET_BYTES,
@@ -28,21 +29,12 @@ from packer.formats.glyph_sheet import (
 )
 from packer.lane.cancellation import CancellationToken, OperationCancelled
 from tests.packer.formats_support import declaration, write_palette, write_png
+from tests.packer.glyph_layouts import LAYOUTS, OLD_PREVIEW_SHA256, layout_bank, tile_image
 
 KEY = (255, 0, 255)  # colour 0: the transparent key
 WHITE, RED, BLUE = (255, 255, 255), (255, 0, 0), (0, 0, 255)
 ODD = (0x12, 0x34, 0x56)
 Colour = tuple[int, int, int]
-
-
-def tile_image(size: int, pixel: object) -> Image.Image:
-    """A tile whose pixel (x, y) is `pixel(x, y)`: an RGB tuple, or None for transparent."""
-    image = Image.new("RGBA", (size, size))
-    for y in range(size):
-        for x in range(size):
-            colour = pixel(x, y)  # type: ignore[operator]
-            image.putpixel((x, y), (0, 0, 0, 0) if colour is None else (*colour, 255))
-    return image
 
 
 def glyph(
@@ -106,11 +98,10 @@ def test_golden_bytes_of_a_tiny_bank(tmp_path: Path) -> None:
     ]
 
 
-def test_preview_draws_each_tile_with_its_palette(tmp_path: Path) -> None:
+def test_the_sheet_is_drawn_with_each_tiles_palette(tmp_path: Path) -> None:
     encoded = GLYPH_PIPELINE.encode(two_tile_bank(tmp_path), tmp_path, CancellationToken())
-    assert encoded.preview_png is not None
-    preview = Image.open(io.BytesIO(encoded.preview_png))
-    assert (preview.format, preview.mode, preview.size) == ("PNG", "RGBA", (256, 256))
+    preview = render_sheet(encoded.payload, 8, [0, 0, 1])
+    assert (preview.mode, preview.size) == ("RGBA", (256, 256))
     assert preview.getpixel((0, 0)) == (255, 255, 255, 255)
     assert preview.getpixel((4, 0)) == (255, 0, 0, 255)
     assert preview.getpixel((9, 0)) == (0, 0, 255, 255)
@@ -125,7 +116,7 @@ def test_equal_inputs_give_identical_bytes(tmp_path: Path) -> None:
                                   CancellationToken())
     second = GLYPH_PIPELINE.encode(two_tile_bank(tmp_path / "b"), tmp_path / "b",
                                    CancellationToken())
-    assert (first.payload, first.preview_png) == (second.payload, second.preview_png)
+    assert first.payload == second.payload
 
 
 def test_palette_mode_png_tiles_are_read_by_colour(tmp_path: Path) -> None:
@@ -413,36 +404,13 @@ def test_encode_then_decode_gives_back_the_source_indices(
         assert words[i][:len(colours)] == [rgb565(*c) for c in colours]
 
 
-@pytest.mark.parametrize(("tile_size", "tiles", "palette_count"), [
-    (8, 1, 1), (8, 9, 2), (8, 33, 3), (16, 17, 2), (32, 7, 1), (32, 64, 2), (16, 256, 1),
-])
-def test_the_preview_is_the_whole_sheet_drawn_and_saved_by_pillow(
-    tmp_path: Path, tile_size: int, tiles: int, palette_count: int
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_sheet_is_the_picture_the_build_used_to_write(
+    tmp_path: Path, layout: tuple[int, int, int]
 ) -> None:
-    # The encoder draws only the rows holding tiles and fills the rest; the bytes must be those
-    # of the whole sheet drawn (render_preview) and saved at compress_level 1, whether the
-    # tiles end mid-row, fill the sheet (32px x 64, 16px x 256) or use several palettes, and
-    # whatever colour 0 (the transparent key) is.
-    palettes = []
-    for p in range(palette_count):
-        colours = [(200 - 8 * p, 100, 48)] + [  # colour 0 is no black: the fill shows it
-            ((37 * p + 11 * c) % 256, (91 * c + p) % 256, (13 * c * c + 7) % 256)
-            for c in range(1, 16)]
-        write_palette(tmp_path / f"pal{p}.png", colours)
-        palettes.append(colours)
-    paths, chosen = [], {}
-    for t in range(tiles):
-        palette = t % palette_count
-        colours = palettes[palette]
-        path = f"tiles/{t:03d}.png"
-        write_png(tmp_path / path, tile_image(tile_size, lambda x, y, t=t, colours=colours: (
-            None if (x + y + t) % 5 == 0 else colours[1 + (x * 3 + y + t) % 15])))
-        paths.append(path)
-        chosen[path] = palette
-    decl = glyph(paths, [f"pal{p}.png" for p in range(palette_count)], tile_size=tile_size,
-                 pipeline={"tile_palettes": dict(chosen)})
+    # One tile, part rows, full sheets (32px x 64, 16px x 256), several palettes, a colour 0
+    # (the transparent key) that is not black: pixel for pixel the old build's preview PNG.
+    decl, tile_palettes = layout_bank(tmp_path, *layout)
     encoded = GLYPH_PIPELINE.encode(decl, tmp_path, CancellationToken())
-    expected = io.BytesIO()
-    render_preview(encoded.payload, tile_size, [chosen[p] for p in paths]).save(
-        expected, format="PNG", compress_level=1)
-    assert encoded.preview_png == expected.getvalue()
+    rgba = render_sheet(encoded.payload, layout[0], tile_palettes).tobytes()
+    assert hashlib.sha256(rgba).hexdigest() == OLD_PREVIEW_SHA256[layout]

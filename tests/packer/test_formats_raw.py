@@ -26,7 +26,6 @@ def test_payload_is_the_input_bytes_unchanged(tmp_path: Path) -> None:
     assert encoded.payload == data
     assert encoded.decoded_size == len(data)
     assert encoded.metadata == {}
-    assert encoded.preview_png is None
 
 
 def test_empty_file_is_a_valid_raw_asset(tmp_path: Path) -> None:

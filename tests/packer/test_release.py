@@ -80,3 +80,18 @@ def test_a_build_leaves_nothing_of_its_working_state(
     assert result.outcome == "succeeded" and result.asset_count == 2
     [run] = runs
     assert run.built == [] and run.seen == {} and run.selection is None
+
+
+def test_a_process_that_ends_without_teardown_keeps_what_is_released(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The command line ends with os._exit right after its command: freeing is wasted time.
+    from packer.lane import release
+
+    monkeypatch.setattr(release._UntilExit, "keeping", False)
+    monkeypatch.setattr(release._UntilExit, "kept", [])
+    release.keep_released_until_exit()
+    items, pairs = list(range(10)), {1: 2}
+    release_in_slices(items, None, pairs)
+    assert items == list(range(10)) and pairs == {1: 2}
+    assert release._UntilExit.kept == [items, pairs]

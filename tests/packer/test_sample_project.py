@@ -86,8 +86,6 @@ def test_every_asset_validates_and_encodes(sample: Path) -> None:
         encoded = pipeline.encode(decl, root_path, CancellationToken())
         assert encoded.decoded_size == len(encoded.payload)
         metadata[record.root] = encoded.metadata
-        if decl.type == "glyph_bank":
-            assert encoded.preview_png is not None
     assert metadata["tiles/overworld"] == {"tile_size": 16, "width": 256, "height": 256,
                                            "palette_count": 2, "tile_count": 12}
     assert metadata["ui/font"]["tile_count"] == 14

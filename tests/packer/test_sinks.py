@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from packer.lane.events import EventKind, Outcome
+import io
+
+from packer.lane.events import EventKind, Outcome, read_event_lines
 from packer.lane.operation import Operation
-from packer.lane.sinks import FanOutSink, ListSink, NullSink, sink_wants_events
+from packer.lane.sinks import FanOutSink, JsonLinesSink, ListSink, NullSink, sink_wants_events
 
 
 def test_fan_out_gives_every_event_to_every_sink_in_order() -> None:
@@ -31,3 +33,24 @@ def test_kinds_can_be_read_for_one_operation() -> None:
     assert sink.kinds("scan-1") == ["asset_discovered", "diagnostics_updated"]
     assert sink.kinds("build-1") == ["build_finished"]
     assert sink.kinds() == ["asset_discovered", "build_finished", "diagnostics_updated"]
+
+
+def test_json_lines_reach_the_reader_one_by_one() -> None:
+    # A reader at the other end of a pipe (the Studio's build process) must see each event
+    # as it is published, not when a buffer fills or the operation ends.
+    class Stream(io.StringIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.flushed: list[int] = []
+
+        def flush(self) -> None:
+            self.flushed.append(self.getvalue().count("\n"))
+
+    stream = Stream()
+    op = Operation(JsonLinesSink(stream), project_id="p", operation="scan")
+    op.emit(EventKind.ASSET_DISCOVERED, "found")
+    op.emit(EventKind.ASSET_DISCOVERED, "found again")
+    op.finish(EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED, "done")
+    assert stream.flushed == [1, 2, 3]
+    assert [e.summary for e in read_event_lines(stream.getvalue().splitlines())] == [
+        "found", "found again", "done"]

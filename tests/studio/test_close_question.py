@@ -53,7 +53,7 @@ def test_closing_while_a_build_runs_asks_and_the_question_follows_the_build(
         started.set()
         release.wait(30)
 
-    monkeypatch.setattr(session_module, "build", slow_build)
+    monkeypatch.setattr(session_module, "build_in_child", slow_build)
     prompter = ScriptedPrompter()
     with running_studio(prompter) as studio:
         window = open_and_list(qtbot, studio, make_raw_project(tmp_path / "game").root)

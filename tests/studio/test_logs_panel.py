@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import EventKind
 from studio.app import StudioApp
-from studio.shell.logs_panel import MAX_LINES, LogsPanel
+from studio.shell.logs_panel import FLUSH_MS, MAX_LINES, LogsPanel
 from tests.studio.helpers import open_and_list
 from tests.studio.lane_events import event, finished
 from tests.studio.synthetic import make_raw_project
@@ -52,3 +52,35 @@ def test_the_logs_keep_only_the_newest_lines(qtbot: QtBot) -> None:
     lines = logs.contents().splitlines()
     assert lines[-1].endswith("the newest")
     assert lines[0].endswith(f"message {701}")
+
+
+def test_a_hidden_logs_panel_appends_when_shown_and_in_order(qtbot: QtBot) -> None:
+    logs = LogsPanel()
+    qtbot.addWidget(logs)
+    appended: list[str] = []
+    real_append = logs.text.appendPlainText
+
+    def spy(text: str) -> None:
+        appended.append(text)
+        real_append(text)
+
+    logs.text.appendPlainText = spy  # type: ignore[method-assign]
+    logs.log_lines(["first", "second"])
+    logs.log("third")
+    assert logs._flush_timer.isActive()
+    logs._flush_timer.timeout.emit()  # the flush is due: a hidden panel lets the lines wait
+    assert appended == []
+    logs.show()
+    qtbot.waitUntil(lambda: bool(appended))
+    assert len(appended) == 1  # the three lines in one append
+    assert [line.split("  ", 1)[1] for line in logs.contents().splitlines()] == [
+        "first", "second", "third"]
+
+
+def test_a_visible_logs_panel_appends_within_the_flush_interval(qtbot: QtBot) -> None:
+    logs = LogsPanel()
+    qtbot.addWidget(logs)
+    logs.show()
+    logs.log("now")
+    qtbot.waitUntil(lambda: logs.text.blockCount() == 1 and "now" in logs.text.toPlainText(),
+                    timeout=FLUSH_MS * 8)

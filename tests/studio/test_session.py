@@ -65,7 +65,7 @@ def test_a_cancelled_build_does_not_start_a_rescan(
         token.wait()
         token.raise_if_cancelled()
 
-    monkeypatch.setattr(session_module, "build", endless_build)
+    monkeypatch.setattr(session_module, "build_in_child", endless_build)
     labels: list[str] = []
 
     def record(info: JobInfo) -> None:
@@ -117,7 +117,7 @@ def test_a_click_shows_details_while_the_build_and_background_reads_hold_every_t
         release.wait(30)
         return list_assets_indexed(project, sink, token)
 
-    monkeypatch.setattr(session_module, "build", held_build)
+    monkeypatch.setattr(session_module, "build_in_child", held_build)
     monkeypatch.setattr(session_module, "list_assets_indexed", held_listing)
     try:
         session.build()

@@ -78,6 +78,7 @@ class _RefreshingBar(QWidget):
         self.bar.setRange(0, BAR_RANGE)
         self.bar.setTextVisible(False)
         self._shown_value = -1
+        self._shown_records: tuple[OperationRecord, ...] = ()  # running when last refreshed
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
@@ -86,9 +87,13 @@ class _RefreshingBar(QWidget):
 
     @Slot()
     def _on_operations_changed(self) -> None:
+        # At once when operations start or end (the bar appears, goes, or its count changes);
+        # progress alone waits for the timer: a bar repainted per delivery cost the GUI
+        # thread a paint per drain during a build.
         if not self._timer.isActive():
             self._timer.start()
-        self.refresh()
+        if tuple(self._records()) != self._shown_records:
+            self.refresh()
 
     def _records(self) -> Sequence[OperationRecord]:
         return self.model.running_operations()
@@ -96,6 +101,7 @@ class _RefreshingBar(QWidget):
     @Slot()
     def refresh(self) -> None:
         records = self._records()
+        self._shown_records = tuple(records)
         summary = summarise(records, time.monotonic())
         if not records:
             self._timer.stop()
@@ -114,7 +120,11 @@ class _RefreshingBar(QWidget):
             if self.bar.maximum() == 0:
                 self.bar.setRange(0, BAR_RANGE)
             if value != self._shown_value:
+                # setValue repaints at once; with updates off it only schedules a paint,
+                # which Qt folds into the window's next frame.
+                self.bar.setUpdatesEnabled(False)
                 self.bar.setValue(value)
+                self.bar.setUpdatesEnabled(True)
                 self._shown_value = value
         self._show_text(summary)
 
