@@ -36,6 +36,12 @@ from packer.workspace.scan import AssetRecord, WorkspaceSnapshot
 PACKER_VERSION = f"{__version__}+pa{CONTAINER_SCHEMA_VERSION}"
 
 
+# Decisions are frozen: the ones every asset of a build gets alike are made once.
+_FORCED = Decision(MissReason.FORCED, "--no-cache: every asset is encoded")
+_FIRST_BUILD = Decision(MissReason.NEW_ASSET, "first build of this project: nothing to reuse yet")
+_UNDECIDED = Decision(MissReason.FORCED, "")
+
+
 @dataclass(slots=True)
 class AssetWork:
     """One build-set asset on its way through the build."""
@@ -43,13 +49,24 @@ class AssetWork:
     record: AssetRecord
     asset_id: int
     decl: AssetDeclaration
-    root_path: Path
+    base: str  # the root's folder, `str(assets_dir / root)`
     pipeline: FormatPipeline
     inputs: list[InputFacts]
-    targets: list[str]  # input paths (root joined with the declared path), parallel to `inputs`
-    settings: str
+    settings: str  # shared by every asset with the same settings (a few per project)
     entry: CacheEntry | None = None
-    decision: Decision = field(default_factory=lambda: Decision(MissReason.FORCED, ""))
+    decision: Decision = field(default_factory=lambda: _UNDECIDED)
+
+    # The root's Path and the input paths are made when asked (once or twice per asset), not
+    # kept: held for every asset of a 10k build they were ≈ 0.6 KB each of its peak memory.
+    @property
+    def root_path(self) -> Path:
+        return Path(self.base)
+
+    @property
+    def targets(self) -> list[str]:
+        """Input paths (the root joined with the declared path), parallel to `inputs`."""
+        base = self.base
+        return [f"{base}/{facts.path}" for facts in self.inputs]
 
     @property
     def input_bytes(self) -> int:
@@ -79,6 +96,7 @@ def select(project: Project, snapshot: WorkspaceSnapshot, token: CancellationTok
     """The build set in asset_id order, with the structural findings that block it."""
     selection = Selection(diagnostics=list(snapshot.diagnostics))
     table = pipelines()
+    settings_seen: dict[str, str] = {}  # equal settings kept once (a project has a few)
     for record in snapshot.assets:
         # Registered and included (the scan clears `included_in_build` for quarantined assets).
         # Not `in_build_set`: a registered asset whose root is missing is still in the build
@@ -97,50 +115,46 @@ def select(project: Project, snapshot: WorkspaceSnapshot, token: CancellationTok
                 root=record.root, file=DECLARATION_FILE, asset_id=record.asset_id,
             ))
             continue
-        root_path = project.assets_dir / record.root
-        facts, targets = _stat_inputs(decl, root_path, record, selection)
+        base = str(project.assets_dir / record.root)
+        facts = _stat_inputs(decl, base, record, selection)
         if facts is None:
             continue
+        settings = settings_key(decl.type, decl.output.format, decl.output.codec,
+                                decl.output.metadata, decl.output.pipeline)
         selection.work.append(AssetWork(
-            record=record, asset_id=record.asset_id, decl=decl, root_path=root_path,
-            pipeline=pipeline, inputs=facts, targets=targets,
-            settings=settings_key(decl.type, decl.output.format, decl.output.codec,
-                                  decl.output.metadata, decl.output.pipeline),
+            record=record, asset_id=record.asset_id, decl=decl, base=base,
+            pipeline=pipeline, inputs=facts,
+            settings=settings_seen.setdefault(settings, settings),
         ))
     return selection
 
 
 def _stat_inputs(
-    decl: AssetDeclaration, root_path: Path, record: AssetRecord, selection: Selection
-) -> tuple[list[InputFacts] | None, list[str]]:
+    decl: AssetDeclaration, base: str, record: AssetRecord, selection: Selection
+) -> list[InputFacts] | None:
     # The scan has just checked every input (inside the root, a readable regular file; else a
     # blocking PK106/107/112/114) and kept its (size, mtime_ns, ctime_ns): the cache hints.
     # Pipelines read through `InsideRoot` again, and hashing opens the same joined path.
-    base = str(root_path)
     roles_paths = decl.all_inputs()
     if len(record.input_stats) == len(roles_paths):
         return [InputFacts(role=role, path=path, size=size, mtime_ns=mtime_ns,
                            ctime_ns=ctime_ns)
                 for (role, path), (size, mtime_ns, ctime_ns) in zip(
-                    roles_paths, record.input_stats, strict=True)
-                ], [f"{base}/{path}" for _role, path in roles_paths]
+                    roles_paths, record.input_stats, strict=True)]
     facts: list[InputFacts] = []
-    targets: list[str] = []
     for role, path in roles_paths:
         try:
-            target = f"{base}/{path}"
-            st = os.stat(target)
+            st = os.stat(f"{base}/{path}")
         except OSError as exc:
             # The scan saw this input fine a moment ago; the disk changed under us.
             selection.diagnostics.append(diagnostic(
                 "PK106", f"{record.root}: input {path!r} vanished during the build: {exc}",
                 root=record.root, file=path, asset_id=record.asset_id,
             ))
-            return None, []
+            return None
         facts.append(InputFacts(role=role, path=path, size=st.st_size, mtime_ns=st.st_mtime_ns,
                                 ctime_ns=st.st_ctime_ns))
-        targets.append(target)
-    return facts, targets
+    return facts
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,16 +194,15 @@ def _decide_one(
     work: AssetWork, view: CacheView, started: int, token: CancellationToken
 ) -> Decision:
     if view.forced:
-        return Decision(MissReason.FORCED, "--no-cache: every asset is encoded")
+        return _FORCED
     if view.first_build:
-        return Decision(MissReason.NEW_ASSET, "first build of this project: nothing to reuse yet")
+        return _FIRST_BUILD
     if view.cache is None:
         return Decision(MissReason.CACHE_MISSING_OR_CORRUPT, view.problem or "no cache")
     work.entry = view.cache.entry(work.asset_id)
 
     def hash_input(facts: InputFacts) -> str:
-        target = next(t for f, t in zip(work.inputs, work.targets, strict=True) if f is facts)
-        digest, facts.size = hash_file(target, token)
+        digest, facts.size = hash_file(f"{work.base}/{facts.path}", token)
         return digest
 
     decision = decide(

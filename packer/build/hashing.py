@@ -22,6 +22,14 @@ def hash_bytes(data: bytes | memoryview) -> str:
     return str(xxhash.xxh3_128_hexdigest(data))
 
 
+def hash_parts(*parts: bytes | memoryview) -> str:
+    """`hash_bytes` of the parts joined, without joining them (xxh3 streamed is the same)."""
+    hasher = xxhash.xxh3_128()
+    for part in parts:
+        hasher.update(part)
+    return str(hasher.hexdigest())
+
+
 def hash_file(path: Path | str, token: CancellationToken) -> tuple[str, int]:
     """(hex digest, size) of a file, read in 1 MiB chunks with a cancellation check per chunk."""
     hasher = xxhash.xxh3_128()

@@ -17,6 +17,21 @@ class AssetCacheOutcome(BaseModel):
     explanation: str | None = None
 
 
+def cache_outcome(
+    asset_id: int, hit: bool, reason: str | None, explanation: str | None
+) -> AssetCacheOutcome:
+    """`AssetCacheOutcome(...)` of values already typed, without validating them again, all
+    outcomes sharing one fields set (a set of 4 names is 216 bytes: 6 MB for a 30k build)."""
+    return AssetCacheOutcome.model_construct(
+        _fields_set=_EVERY_OUTCOME_FIELD, asset_id=asset_id, hit=hit, reason=reason,
+        explanation=explanation,
+    )
+
+
+# Never mutated: outcomes are frozen, and `model_copy` copies it before adding to it.
+_EVERY_OUTCOME_FIELD = set(AssetCacheOutcome.model_fields)
+
+
 class BuildResult(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -25,7 +25,7 @@ import itertools
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -201,7 +201,7 @@ def _racy(fp: list[Any], racy_after: int) -> bool:
 
 
 def workspace_paths(
-    project: Project, walk: WalkSummary, inputs: list[str]
+    project: Project, walk: WalkSummary, inputs: Iterable[str]
 ) -> Iterator[str]:
     """Project-relative paths of everything outside build/ that the build's output depends on,
     one at a time (60k at 10k assets): `workspace_path_count` of them."""
@@ -217,17 +217,20 @@ def workspace_paths(
         yield listed.replace(os.sep, "/")
 
 
-def workspace_path_count(walk: WalkSummary, inputs: list[str]) -> int:
+def workspace_path_count(walk: WalkSummary, inputs: Collection[str]) -> int:
     return 3 + len(walk.folders) + len(walk.anchors) + len(inputs)
 
 
 def record(
     project: Project, *, started_at_ns: int, packer_version: str, pipelines: dict[str, int],
-    walk: WalkSummary, inputs: list[str], assets: list[NoopAsset], head: bytes,
+    walk: WalkSummary, inputs: Collection[str], assets: list[NoopAsset], head_hash: str,
     payload_offset: int, output_bytes: int, small: dict[str, bytes], cache_digest: str,
     seen: dict[str, Fingerprint | None] | None = None,
 ) -> None:
     """Stat and write the manifest after a successful build (a failure here costs time only).
+
+    `inputs`: the build set's input paths, iterated once and counted (they need not be a
+    list); `head_hash`: `hash_bytes` of the artifact's prelude, header and padding.
 
     `seen` holds fingerprints the failed up-to-date check took of the same paths at the start
     of this build (`check`'s `seen`): they are reused for everything under assets/ but
@@ -254,7 +257,7 @@ def record(
 
     manifest = Manifest(
         recorded_at_ns=started_at_ns, packer_version=packer_version, pipelines=pipelines,
-        files=[], checks=checks, head_hash=hash_bytes(head),
+        files=[], checks=checks, head_hash=head_hash,
         payload_offset=payload_offset, output_bytes=output_bytes, assets=assets,
     )
     with contextlib.suppress(OSError):
