@@ -100,3 +100,21 @@ def test_the_status_bar_never_says_the_operation_twice(qtbot: QtBot, tmp_path: P
     assert rec is not None
     text = summarise([rec], rec.first_arrival + 1).text()  # shown, not stalled
     assert text == "list: 2952/3000 assets, 98%"
+
+
+def test_a_blocked_read_is_an_answer_and_a_blocked_build_is_a_failure(qtbot: QtBot) -> None:
+    # A validation that finds errors blocking a build (doctor: "blocked") answered its
+    # question; the Problems view lists them. A project with errors must not open on
+    # "Activity (1)" every time its background validation runs.
+    model = ActivityModel()
+    doctor = finished("d", 1, Outcome.BLOCKED, operation="doctor")
+    build = finished("b", 1, Outcome.BLOCKED, operation="build")
+    broken = finished("f", 1, Outcome.FAILED, operation="doctor")
+    model.apply([LaneEvent(doctor), LaneEvent(build), LaneEvent(broken)])
+    rec = model.operation("d")
+    assert rec is not None and rec.status is OperationStatus.BLOCKED and not rec.pinned
+    assert model.unacknowledged_failures == 2  # the refused build and the doctor that failed
+    entries = [JournalEntry(doctor), JournalEntry(build), JournalEntry(broken)] + [
+        JournalEntry(finished(f"n{i}", 1)) for i in range(3)]
+    kept = {e.event.operation_id for e in keep(entries, (), cap=2)}
+    assert kept == {"b", "f", "n1", "n2"}

@@ -47,12 +47,22 @@ ACK_KEY = "acknowledged_operations"
 _PINNED_OUTCOMES = frozenset({Outcome.FAILED, Outcome.BLOCKED})
 
 
+# Operations that change nothing: a `blocked` outcome of theirs answers the question asked.
+_READS = frozenset({"doctor", "list", "details", "scan"})
+
+
 def needs_acknowledgement(operation: str, outcome: Outcome | None) -> bool:
-    """A failure, or work refused as blocked; not a blocked *preview* (it answered the question
-    asked: "this would be blocked", e.g. the folder picked exists; nothing went wrong)."""
+    """A failure, or work refused as blocked. Not a blocked *preview* or read: it answered the
+    question asked ("this would be blocked": the folder picked exists, the project has errors
+    that block a build, which the Problems view lists); nothing went wrong. Pinning those made
+    a project with errors open on "Activity (1)" every time (its background validation)."""
     if outcome not in _PINNED_OUTCOMES:
         return False
-    return outcome is Outcome.FAILED or not operation.endswith(".preview")
+    return outcome is Outcome.FAILED or not blocked_is_an_answer(operation)
+
+
+def blocked_is_an_answer(operation: str) -> bool:
+    return operation in _READS or operation.endswith(".preview")
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from packer.lane.events import (
     PackerEvent,
     Progress,
 )
-from studio.panels.activity.journal import OperationTotals
+from studio.panels.activity.journal import OperationTotals, blocked_is_an_answer
 from studio.services.lane_items import LaneEvent
 
 MAX_EVENTS_PER_OPERATION = 400  # retained event rows per operation; counts stay exact beyond
@@ -211,7 +211,7 @@ class OperationRecord:
         """A failure nobody has acknowledged yet: never evicted, counted on the tab."""
         if self.status not in PINNED_STATUSES or self.acknowledged:
             return False
-        return self.status is OperationStatus.FAILED or not self.operation.endswith(".preview")
+        return self.status is OperationStatus.FAILED or not blocked_is_an_answer(self.operation)
 
     def elapsed_s(self, now: float | None = None) -> float:
         if self.terminal is not None or not self.running:
