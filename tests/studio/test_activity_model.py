@@ -102,7 +102,8 @@ def test_failures_are_counted_until_acknowledged(qtbot: QtBot) -> None:
     model = ActivityModel()
     counts: list[int] = []
     model.unacknowledged_failures_changed.connect(counts.append)
-    model.apply(items(finished("f1", 1, Outcome.FAILED), finished("f2", 1, Outcome.BLOCKED)))
+    model.apply(items(finished("f1", 1, Outcome.FAILED),
+                      finished("f2", 1, Outcome.BLOCKED, operation="build")))  # refused work
     model.apply(items(finished("ok", 1), finished("x", 1, Outcome.CANCELLED)))
     assert model.unacknowledged_failures == 2
     model.acknowledge(["f1", "ok"])
