@@ -108,6 +108,11 @@ class StudioApp(QObject):
         self.settings = StudioSettings()  # replaced by the saved ones once read (start)
         self.focus_rescan_interval_s = FOCUS_RESCAN_INTERVAL_S
         self._last_focus_rescan = -math.inf  # time.monotonic() of the last focus rescan
+        # A return inside the throttle is answered when it ends (unless the user left again):
+        # an edit made in another program in those seconds would otherwise wait for the next.
+        self._deferred_focus_rescan = QTimer(self)
+        self._deferred_focus_rescan.setSingleShot(True)
+        self._deferred_focus_rescan.timeout.connect(self._on_window_activated)
         self.session: ProjectSession | None = None
         self.window: MainWindow | None = None
         self.launcher: LauncherWindow | None = None
@@ -492,8 +497,9 @@ class StudioApp(QObject):
     @Slot()
     def _on_window_activated(self) -> None:
         """Back from another program: rescan, so what changed there shows up (when the
-        setting is on; at most once per `focus_rescan_interval_s`; never while a rescan or
-        the baseline runs, nor beside a build or a mutation, which go first)."""
+        setting is on; at most once per `focus_rescan_interval_s`, a return inside it answered
+        when it ends; never while a rescan or the baseline runs, nor beside a build or a
+        mutation, which go first)."""
         session = self.session
         if not self.settings.rescan_on_focus or session is None:
             return
@@ -501,8 +507,10 @@ class StudioApp(QObject):
             self._say("focus rescan skipped: work is running")
             return
         now = time.monotonic()
-        if now - self._last_focus_rescan < self.focus_rescan_interval_s:
-            self._say("focus rescan skipped: throttled")
+        wait_s = self._last_focus_rescan + self.focus_rescan_interval_s - now
+        if wait_s > 0:
+            self._say("focus rescan deferred: throttled")
+            self._deferred_focus_rescan.start(math.ceil(wait_s * 1000.0))
             return
         self._last_focus_rescan = now
         self._say("focus rescan")
@@ -510,6 +518,7 @@ class StudioApp(QObject):
 
     @Slot()
     def _on_window_deactivated(self) -> None:
+        self._deferred_focus_rescan.stop()  # the next return decides again
         self._say("window inactive")
 
     @Slot(bool)

@@ -4,6 +4,7 @@ while a rescan runs), unless the setting is off; the setting is kept in settings
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,40 @@ def test_a_second_return_within_the_throttle_does_not_rescan(
     qtbot.waitUntil(lambda: not studio.pool.busy, timeout=30_000)
     come_back(qtbot, window, other_program)  # seconds later, the previous rescan over
     assert len(started) == 1
+
+
+def test_a_return_within_the_throttle_rescans_when_it_ends(
+    qtbot: QtBot, studio: StudioApp, tmp_path: Path, other_program: QWidget
+) -> None:
+    # The user edits in another program and comes back a few seconds after the last focus
+    # rescan: the edit must still show up, once the throttle allows.
+    project = make_raw_project(tmp_path / "game", registered=2, unregistered=0)
+    window = open_and_list(qtbot, studio, project.root)
+    qtbot.waitUntil(lambda: not studio.pool.busy, timeout=30_000)
+    studio.focus_rescan_interval_s = 0.5
+    studio._last_focus_rescan = time.monotonic()  # a focus rescan just ran
+    started = rescans_started(studio)
+    (project.assets_dir / "raw/blob_00000/data.bin").write_bytes(b"edited elsewhere")
+    come_back(qtbot, window, other_program)
+    assert started == []  # throttled: not now…
+    qtbot.waitUntil(lambda: len(started) == 1, timeout=10_000)  # …but when the throttle ends
+    qtbot.waitUntil(lambda: not studio.pool.busy, timeout=30_000)
+    assert studio.activity_model is not None
+    latest = next(op for op in studio.activity_model.operations() if op.operation == "rescan")
+    assert EventKind.ASSET_CHANGED in latest.kinds and latest.assets == {"raw/blob_00000"}
+
+
+def test_leaving_again_within_the_throttle_drops_the_deferred_rescan(
+    qtbot: QtBot, studio: StudioApp, tmp_path: Path, other_program: QWidget
+) -> None:
+    window = open_and_list(qtbot, studio, make_raw_project(tmp_path / "game").root)
+    studio.focus_rescan_interval_s = 3600.0
+    studio._last_focus_rescan = time.monotonic()
+    come_back(qtbot, window, other_program)
+    assert studio._deferred_focus_rescan.isActive()
+    other_program.activateWindow()
+    qtbot.waitUntil(lambda: not window.isActiveWindow())
+    assert not studio._deferred_focus_rescan.isActive()  # the next return decides again
 
 
 def test_no_focus_rescan_while_a_rescan_runs(
