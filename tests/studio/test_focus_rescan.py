@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from packer.doctor.rescan import RescanReport, rescan_snapshot
+from packer.doctor.scan_record import load_scan_record
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import EventKind
@@ -91,7 +92,10 @@ def test_a_return_within_the_throttle_rescans_when_it_ends(
     # rescan: the edit must still show up, once the throttle allows.
     project = make_raw_project(tmp_path / "game", registered=2, unregistered=0)
     window = open_and_list(qtbot, studio, project.root)
-    qtbot.waitUntil(lambda: not studio.pool.busy, timeout=30_000)
+    # The baseline the Studio takes after opening is recorded before the edit (else it would
+    # take the edited file as its baseline, and the rescan would find nothing new).
+    qtbot.waitUntil(lambda: load_scan_record(project, project.project_id).record is not None
+                    and not studio.pool.busy, timeout=30_000)
     studio.focus_rescan_interval_s = 0.5
     studio._last_focus_rescan = time.monotonic()  # a focus rescan just ran
     started = rescans_started(studio)
@@ -99,10 +103,13 @@ def test_a_return_within_the_throttle_rescans_when_it_ends(
     come_back(qtbot, window, other_program)
     assert started == []  # throttled: not now…
     qtbot.waitUntil(lambda: len(started) == 1, timeout=10_000)  # …but when the throttle ends
-    qtbot.waitUntil(lambda: not studio.pool.busy, timeout=30_000)
-    assert studio.activity_model is not None
-    latest = next(op for op in studio.activity_model.operations() if op.operation == "rescan")
-    assert EventKind.ASSET_CHANGED in latest.kinds and latest.assets == {"raw/blob_00000"}
+    model = studio.activity_model
+    assert model is not None
+    qtbot.waitUntil(lambda: any(op.operation == "rescan" and not op.running
+                                and EventKind.ASSET_CHANGED in op.kinds
+                                for op in model.operations()), timeout=30_000)
+    latest = next(op for op in model.operations() if op.operation == "rescan")
+    assert latest.assets == {"raw/blob_00000"}
 
 
 def test_leaving_again_within_the_throttle_drops_the_deferred_rescan(
