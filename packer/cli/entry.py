@@ -15,6 +15,7 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Callable
 from types import FrameType
 from typing import NoReturn
 
@@ -26,16 +27,22 @@ def _interrupted_while_starting(signum: int, frame: FrameType | None) -> None:
 def main() -> NoReturn:
     previous = signal.signal(signal.SIGINT, _interrupted_while_starting)
     from packer.cli.main import main as run
-    from packer.lane.release import keep_released_until_exit
 
     signal.signal(signal.SIGINT, previous)
+    run_and_exit(run)
+
+
+def run_and_exit(run: Callable[[], int]) -> NoReturn:
+    """Run the command, then end the process with its code and without the teardown; what
+    its operation releases meanwhile is kept (nothing is freed for nothing)."""
+    from packer.lane.release import keep_released_until_exit
+
     keep_released_until_exit()
     exit_without_teardown(run())
 
 
 def exit_without_teardown(code: int) -> NoReturn:
-    """Flush stdout and stderr, then end the process with `code` at once (call
-    `packer.lane.release.keep_released_until_exit` first: nothing is freed for nothing)."""
+    """Flush stdout and stderr, then end the process with `code` at once."""
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing more to say
             stream.flush()

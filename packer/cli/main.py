@@ -208,8 +208,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    from packer.cli.entry import exit_without_teardown
-    from packer.lane.release import keep_released_until_exit
+    from packer.cli.entry import run_and_exit
 
-    keep_released_until_exit()
-    exit_without_teardown(main())
+    run_and_exit(main)

@@ -43,21 +43,17 @@ class BuildProcessFailed(RuntimeError):
     """The child ended without a terminal event: it crashed, was killed, or could not start."""
 
 
-def build_command(root: Path, *, use_cache: bool = True) -> list[str]:
-    command = [sys.executable, "-m", "packer.cli.main", "build", "--events", "jsonl"]
-    if not use_cache:
-        command.append("--no-cache")
-    return [*command, str(root)]
+def build_command(root: Path) -> list[str]:
+    return [sys.executable, "-m", "packer.cli.main", "build", "--events", "jsonl", str(root)]
 
 
-def build_in_child(project: Project, sink: EventSink, token: CancellationToken, *,
-                   use_cache: bool = True) -> PackerEvent:
+def build_in_child(project: Project, sink: EventSink, token: CancellationToken) -> PackerEvent:
     """Build `project` in a child process, publishing its events to `sink` as they arrive.
 
     Returns the build's terminal event; raises BuildProcessFailed when there was none."""
     env = dict(os.environ, PYTHONUTF8="1", PYTHONIOENCODING="utf-8")
     with (tempfile.TemporaryFile() as stderr,  # a file, not a pipe: it never fills and blocks
-          subprocess.Popen(build_command(project.root, use_cache=use_cache),
+          subprocess.Popen(build_command(project.root),
                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
                            env=env) as child):
         watcher = _Watcher(child, token)
