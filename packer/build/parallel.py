@@ -210,6 +210,7 @@ def _fork(share: _Slice) -> _Child:
         code = 1
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+            _leave_stdout()
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             gc.freeze()  # the inherited heap: no collection walks (and so copies) it
             with os.fdopen(write_fd, "wb", buffering=0) as pipe:
@@ -223,6 +224,14 @@ def _fork(share: _Slice) -> _Child:
             os._exit(code)
     os.close(write_fd)
     return _Child(pid, os.fdopen(read_fd, "rb"), share.spool, share.positions)
+
+
+def _leave_stdout() -> None:
+    """The parent's stdout may be a pipe someone reads to its end (the Studio reads the event
+    stream so): a child must not hold it open. Its stderr stays, for what goes wrong."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
 
 
 def _send_slice(share: _Slice, pipe: IO[bytes]) -> None:

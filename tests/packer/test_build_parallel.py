@@ -195,3 +195,24 @@ def test_cli_jobs_must_be_a_positive_number(tmp_path: Path, capsys: Captured) ->
     assert refused == 2
     assert "'0' is not a positive number of processes" in err
     assert built == 0
+
+
+def test_a_child_leaves_the_parents_stdout_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The Studio reads a build's event stream to its end: a child holding that pipe open would
+    # keep the stream from ending while it lives.
+    project = mixed(tmp_path)
+    seen = tmp_path / "stdout-of-child.txt"
+    parent = os.getpid()
+    real_encode = emit.encode_miss
+
+    def noting_stdout(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent and not seen.exists():
+            seen.write_text(os.readlink("/proc/self/fd/1"))
+        return real_encode(*args, **kwargs)
+
+    monkeypatch.setattr(emit, "encode_miss", noting_stdout)
+    assert build(project, use_cache=False, processes=2).outcome is Outcome.SUCCEEDED
+
+    assert seen.read_text() == os.devnull
