@@ -97,11 +97,6 @@ def select(project: Project, snapshot: WorkspaceSnapshot, token: CancellationTok
     selection = Selection(diagnostics=list(snapshot.diagnostics))
     table = pipelines()
     settings_seen: dict[str, str] = {}  # equal settings kept once (a project has a few)
-    # The scan shares equal (frozen) output blocks between declarations (SharedBlocks): their
-    # settings are encoded once per block, not once per asset. Keyed by identity; the block is
-    # kept in the value, so an id is never reused while this runs.
-    settings_of_block: dict[tuple[str, int], tuple[object, str]] = {}
-    assets_base = str(project.assets_dir)
     for record in snapshot.assets:
         # Registered and included (the scan clears `included_in_build` for quarantined assets).
         # Not `in_build_set`: a registered asset whose root is missing is still in the build
@@ -120,22 +115,16 @@ def select(project: Project, snapshot: WorkspaceSnapshot, token: CancellationTok
                 root=record.root, file=DECLARATION_FILE, asset_id=record.asset_id,
             ))
             continue
-        base = f"{assets_base}/{record.root}"  # roots are normalised POSIX paths
+        base = str(project.assets_dir / record.root)
         facts = _stat_inputs(decl, base, record, selection)
         if facts is None:
             continue
-        output = decl.output
-        known = settings_of_block.get((decl.type, id(output)))
-        if known is not None and known[0] is output:
-            settings = known[1]
-        else:
-            settings = settings_key(decl.type, output.format, output.codec, output.metadata,
-                                    output.pipeline)
-            settings = settings_seen.setdefault(settings, settings)
-            settings_of_block[decl.type, id(output)] = (output, settings)
+        settings = settings_key(decl.type, decl.output.format, decl.output.codec,
+                                decl.output.metadata, decl.output.pipeline)
         selection.work.append(AssetWork(
             record=record, asset_id=record.asset_id, decl=decl, base=base,
-            pipeline=pipeline, inputs=facts, settings=settings,
+            pipeline=pipeline, inputs=facts,
+            settings=settings_seen.setdefault(settings, settings),
         ))
     return selection
 
