@@ -50,7 +50,9 @@ def test_scale_bench_on_a_given_project_prints_every_figure_and_never_writes_it(
                  "build_full_s_project", "build_noop_s_project", "build_one_change_s_project",
                  "list_vs_floor_project", "doctor_workspace_vs_floor_project",
                  "build_vs_floor_project", "one_change_vs_full_ratio_project",
-                 "peak_rss_kb_per_asset_project"):
+                 "peak_rss_kb_per_asset_project", "build_full_cpu_s_project",
+                 "floor_one_change_s_project", "one_change_vs_floor_project",
+                 "one_change_floor_vs_full_project"):
         assert name in values, (name, lines)
     assert values["assets_project"] == 12
     assert values["build_full_s_project"] > 0
