@@ -133,14 +133,12 @@ def _stat_inputs(
     decl: AssetDeclaration, base: str, record: AssetRecord, selection: Selection
 ) -> list[InputFacts] | None:
     # The scan has just checked every input (inside the root, a readable regular file; else a
-    # blocking PK106/107/112/114) and kept its (size, mtime_ns, ctime_ns): the cache hints.
-    # Pipelines read through `InsideRoot` again, and hashing opens the same joined path.
+    # blocking PK106/107/112/114) and kept its stat: (size, mtime_ns, ctime_ns) are the cache
+    # hints. Pipelines read through `InsideRoot` again, and hashing opens the same joined path.
     roles_paths = decl.all_inputs()
     if len(record.input_stats) == len(roles_paths):
-        return [InputFacts(role=role, path=path, size=size, mtime_ns=mtime_ns,
-                           ctime_ns=ctime_ns)
-                for (role, path), (size, mtime_ns, ctime_ns) in zip(
-                    roles_paths, record.input_stats, strict=True)]
+        return [InputFacts(role=role, path=path, size=st[0], mtime_ns=st[1], ctime_ns=st[2])
+                for (role, path), st in zip(roles_paths, record.input_stats, strict=True)]
     facts: list[InputFacts] = []
     for role, path in roles_paths:
         try:

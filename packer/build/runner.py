@@ -6,6 +6,7 @@ cancelled — and `build/` changes only through a committed promotion (packer.bu
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,6 +56,7 @@ from packer.lane.gcquiet import quiet_gc
 from packer.lane.operation import Operation
 from packer.lane.release import release_in_slices
 from packer.lane.sinks import EventSink, NullSink
+from packer.workspace.anchors import StatRow
 from packer.workspace.scan import WalkSummary, build_snapshot_and_walk, diagnostics_detail
 
 
@@ -294,7 +296,7 @@ class _BuildRun:
             pipelines=_pipeline_versions(), walk=self.walk, inputs=_InputPaths(self.built),
             assets=rows, head_hash=hash_parts(prelude, header.header, padding),
             payload_offset=header.payload_offset, output_bytes=header.file_size, small=small,
-            cache_digest=cache_digest, seen=self.seen,
+            cache_digest=cache_digest, seen=self.seen, input_stats=_InputPaths(self.built).stats(),
         )
 
     def _finish_unchanged(self, manifest: uptodate.Manifest) -> BuildResult:
@@ -439,6 +441,15 @@ class _InputPaths:
 
     def __contains__(self, path: object) -> bool:
         return any(path == listed for listed in self)
+
+    def stats(self) -> Iterator[StatRow | None]:
+        """The scan's stat of each input, parallel to the paths (None where it has none)."""
+        for b in self._built:
+            stats = b.work.record.input_stats
+            if len(stats) == len(b.work.inputs):
+                yield from stats
+            else:
+                yield from itertools.repeat(None, len(b.work.inputs))
 
 
 def _pipeline_versions() -> dict[str, int]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from packer.build import BuildResult, build, patch, runner, uptodate
+from packer.build import BuildResult, build, cache, patch, runner, uptodate
 from packer.files.project import Project
 from packer.formats.raw import RAW_PIPELINE
 from packer.lane.cancellation import CancellationToken
@@ -339,3 +339,53 @@ def test_the_streamed_manifest_is_the_compact_json_of_its_whole_content(
     assert raw == json.dumps(data, separators=(",", ":")).encode("utf-8")
     manifest = uptodate.Manifest.from_bytes(raw)
     assert manifest is not None and manifest.to_bytes() == raw
+
+
+def test_a_full_build_records_the_scan_s_stats_without_stat_ing_again(
+    tmp_path: Path, spy: ScanSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The scan stat'ed every folder, asset.json and input; record() stats only what it did not
+    # see (the project files) and what the build wrote (build/).
+    project = built(tmp_path)
+    stats: list[str] = []
+    real = uptodate.fingerprint
+
+    def counted(path: str) -> uptodate.Fingerprint | None:
+        stats.append(os.path.relpath(path, project.root))
+        return real(path)
+
+    monkeypatch.setattr(uptodate, "fingerprint", counted)
+    result = build(project, use_cache=False)
+    assert result.succeeded
+    assert not [p for p in stats if p.startswith("assets/") and "/.prometeu/" not in p]
+    assert len(stats) == len(set(stats)) < 10
+    monkeypatch.setattr(uptodate, "fingerprint", real)
+    assert spy.fast(lambda: build(project))[0]  # the scan's stats make a valid manifest
+
+
+def test_a_change_after_the_scan_read_it_is_never_recorded_as_built(
+    tmp_path: Path, spy: ScanSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The recorded fingerprint of an input must be a stat taken before the build read it (the
+    # scan's): one taken after would describe "gamma!" while the artifact holds "beta". The
+    # racy rule would catch that too (gamma's ctime is after the build started); it is turned
+    # off here so that this test pins the fingerprint itself.
+    monkeypatch.setattr(uptodate, "_racy", lambda fp, racy_after: False)
+    project = built(tmp_path)
+    data = project.assets_dir / "raw/a/data.bin"
+    data.write_bytes(b"beta")
+    real_save = cache.save_cache
+
+    def change_then_save(*args: Any, **kwargs: Any) -> Any:
+        data.write_bytes(b"gamma!")  # after every input was read and encoded
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "save_cache", change_then_save)
+    assert build(project, use_cache=False).succeeded
+    monkeypatch.setattr(runner, "save_cache", real_save)
+    fast, result = spy.fast(lambda: build(project))
+    assert not fast and result.succeeded and not result.up_to_date
+    fresh = copy_project(project, tmp_path / "fresh")
+    assert build(fresh, use_cache=False).succeeded
+    assert (project.build_dir / "assets.pa").read_bytes() == (
+        fresh.build_dir / "assets.pa").read_bytes()
