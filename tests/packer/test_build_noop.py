@@ -332,6 +332,7 @@ def test_the_streamed_manifest_is_the_compact_json_of_its_whole_content(
     # record() writes the manifest row by row (pieces of _WRITE_CHUNK bytes, made small here so
     # a small project crosses many); the file must be json.dumps of the whole document.
     monkeypatch.setattr(uptodate, "_WRITE_CHUNK", 64)
+    monkeypatch.setattr(uptodate, "_ROWS_PER_CALL", 3)  # batches of rows end anywhere
     project = built(tmp_path)
     raw = uptodate.manifest_path(project).read_bytes()
     data = json.loads(raw)
