@@ -61,6 +61,20 @@ def _kind(mode: int) -> str:
 
 def open_regular(path: str | Path, *, follow_symlinks: bool = True) -> int:
     """An fd open for reading on a regular file. Never blocks, never follows a refused link."""
+    fd, _st = _open_regular_stat(path, follow_symlinks)
+    try:
+        # Reads of a regular file never block; clear the flag so the file behaves as usual.
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _open_regular_stat(path: str | Path, follow_symlinks: bool) -> tuple[int, os.stat_result]:
+    """`open_regular` with its `fstat`, the fd left O_NONBLOCK: for a caller that reads it to
+    the end and closes it (the flag changes nothing for a regular file's reads)."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     if not follow_symlinks:
         flags |= getattr(os, "O_NOFOLLOW", 0)
@@ -71,16 +85,13 @@ def open_regular(path: str | Path, *, follow_symlinks: bool = True) -> int:
             raise NotRegularFileError(path, "is a symlink, which is not followed here") from None
         raise
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotRegularFileError(path, f"is {_kind(mode)}, not a regular file")
-        # Reads of a regular file never block; clear the flag so the file behaves as usual.
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFileError(path, f"is {_kind(st.st_mode)}, not a regular file")
     except BaseException:
         os.close(fd)
         raise
-    return fd
+    return fd, st
 
 
 def read_to_end(
@@ -93,7 +104,8 @@ def read_to_end(
     for a 2 KB file costs more than the read. A short read is followed by a small one that
     should find the end; a file that grew is read on in 1 MB chunks. With `limit`, reading
     stops once more than `limit` bytes were read (the caller sees len > limit). `between_chunks`
-    runs after each read (a cancellation check).
+    runs after each read (a cancellation check). A first read that returns exactly `size_hint`
+    bytes of the `size_hint + 1` asked for met the end where the stat said it was: no probe.
     """
     cap = None if limit is None else limit + 1
     want = size_hint + 1 if cap is None else min(size_hint + 1, cap)
@@ -104,6 +116,8 @@ def read_to_end(
         total += len(chunk)
         if between_chunks is not None:
             between_chunks()
+        if total == size_hint and want == size_hint + 1:
+            break  # the end, where the stat said (a regular file's read is short only there)
         want = _CHUNK if len(chunk) == want else _PROBE
         if cap is not None:
             want = min(want, cap - total)
@@ -120,10 +134,9 @@ def read_regular(
 def read_regular_stat(
     path: str | Path, *, follow_symlinks: bool = True, limit: int | None = None
 ) -> tuple[bytes, os.stat_result]:
-    """read_regular, with the `fstat` of the file that was read."""
-    fd = open_regular(path, follow_symlinks=follow_symlinks)
+    """read_regular, with the `fstat` of the file that was read (taken before the read)."""
+    fd, st = _open_regular_stat(path, follow_symlinks)
     try:
-        st = os.fstat(fd)
         if limit is not None and st.st_size > limit:
             raise NotRegularFileError(
                 path, f"is {st.st_size:,} bytes, more than the {limit:,} allowed")

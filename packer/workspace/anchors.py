@@ -104,7 +104,9 @@ def read_anchor(
     (packer.workspace.walk.plain_files_under); the root and those inputs then cost no lstat.
     Without it each component is lstat'ed (InsideRoot.below).
     """
-    anchor = assets_dir.joinpath(root, DECLARATION_FILE)
+    # a string: a Path per root costs more than the read (the same file either way)
+    anchor = f"{assets_dir}/{root}/{DECLARATION_FILE}" if root else (
+        f"{assets_dir}/{DECLARATION_FILE}")
     try:
         # Never through a symlink (it could lead out of the project, or to a FIFO that blocks).
         raw, st = read_regular_stat(anchor, follow_symlinks=False, limit=MAX_DECLARATION_BYTES)

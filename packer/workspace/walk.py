@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,8 @@ from packer.files.declaration import DECLARATION_FILE
 from packer.files.project import PACKER_DIR
 from packer.lane.cancellation import CancellationToken
 from packer.workspace.anchors import StatRow, stat_row
+
+_NAME = operator.attrgetter("name")
 
 
 @dataclass
@@ -97,7 +100,7 @@ def _list_folder(
             return None
         seen.add(key)
         with os.scandir(directory) as entries:
-            return st, sorted(entries, key=lambda e: e.name)
+            return st, sorted(entries, key=_NAME)
     except OSError as exc:
         problems.append(diagnostic(
             "PK207", f"cannot list folder {rel or '.'}: {exc.strerror or exc}", root=rel or None

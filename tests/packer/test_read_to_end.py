@@ -74,7 +74,7 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(
         nonlocal calls
         calls += 1
         status = real_fstat(fd)
-        if calls == 2:  # the size check has seen 2 bytes: the file grows before the read
+        if calls == 1:  # the size check has seen 2 bytes: the file grows before the read
             with open(target, "ab") as grow:
                 grow.write(b" " * 100)
         return status
@@ -82,3 +82,28 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(
     monkeypatch.setattr("packer.files.safe_read.os.fstat", fstat_then_grow)
     with pytest.raises(NotRegularFileError, match="more than the 50 bytes allowed"):
         read_regular_stat(target, limit=50)
+
+
+def test_a_declaration_is_read_with_one_stat_and_one_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The scan reads 10k asset.json files: the fstat it returns is the one the size check
+    # used, and a read that ends where that stat said needs no probe for more.
+    target = tmp_path / "asset.json"
+    target.write_bytes(b'{"a": 1}')
+    calls: list[str] = []
+    real_fstat, real_read = os.fstat, os.read
+
+    def fstat(fd: int) -> os.stat_result:
+        calls.append("fstat")
+        return real_fstat(fd)
+
+    def read(fd: int, count: int) -> bytes:
+        calls.append("read")
+        return real_read(fd, count)
+
+    monkeypatch.setattr("packer.files.safe_read.os.fstat", fstat)
+    monkeypatch.setattr("packer.files.safe_read.os.read", read)
+    data, st = read_regular_stat(target, limit=50)
+    assert data == b'{"a": 1}' and st.st_size == 8 and st.st_ino == target.stat().st_ino
+    assert calls == ["fstat", "read"]
