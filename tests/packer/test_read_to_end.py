@@ -74,7 +74,7 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(
         nonlocal calls
         calls += 1
         status = real_fstat(fd)
-        if calls == 1:  # the size check has seen 2 bytes: the file grows before the read
+        if calls == 1:  # the type and size check has seen 2 bytes: it grows before the read
             with open(target, "ab") as grow:
                 grow.write(b" " * 100)
         return status
@@ -84,26 +84,28 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(
         read_regular_stat(target, limit=50)
 
 
-def test_a_declaration_is_read_with_one_stat_and_one_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("size", "hint", "expected_reads"), [
+    (2000, 2000, 1),  # the stat'ed size: the short read is the end, no read to find it
+    (2000, 2500, 2),  # shrank since stat-ed: one more read finds the end
+    (0, 0, 1),
+])
+def test_a_file_at_its_stat_ed_size_is_read_in_one_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int, hint: int, expected_reads: int
 ) -> None:
-    # The scan reads 10k asset.json files: the fstat it returns is the one the size check
-    # used, and a read that ends where that stat said needs no probe for more.
-    target = tmp_path / "asset.json"
-    target.write_bytes(b'{"a": 1}')
-    calls: list[str] = []
-    real_fstat, real_read = os.fstat, os.read
+    data = os.urandom(size)
+    (tmp_path / "tile.png").write_bytes(data)
+    reads = 0
+    real_read = os.read
 
-    def fstat(fd: int) -> os.stat_result:
-        calls.append("fstat")
-        return real_fstat(fd)
+    def counting_read(handle: int, count: int) -> bytes:
+        nonlocal reads
+        reads += 1
+        return real_read(handle, count)
 
-    def read(fd: int, count: int) -> bytes:
-        calls.append("read")
-        return real_read(fd, count)
-
-    monkeypatch.setattr("packer.files.safe_read.os.fstat", fstat)
-    monkeypatch.setattr("packer.files.safe_read.os.read", read)
-    data, st = read_regular_stat(target, limit=50)
-    assert data == b'{"a": 1}' and st.st_size == 8 and st.st_ino == target.stat().st_ino
-    assert calls == ["fstat", "read"]
+    monkeypatch.setattr("packer.files.safe_read.os.read", counting_read)
+    fd = os.open(tmp_path / "tile.png", os.O_RDONLY)
+    try:
+        assert read_to_end(fd, hint) == data
+    finally:
+        os.close(fd)
+    assert reads == expected_reads
