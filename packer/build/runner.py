@@ -195,9 +195,11 @@ class _BuildRun:
         return self._emit(view, loaded, started_at_ns)
 
     def _cache_view(self) -> tuple[CacheView, LoadedCache]:
-        previous = read_previous_artifact(self.build_dir / ARTIFACT)
         if not self.use_cache:
-            return CacheView(None, previous, True, None), LoadedCache(None, None)
+            # Every asset is encoded: nothing is reused from the previous artifact, and a
+            # build/ "already current" needs every asset a hit, so it is not even read.
+            return CacheView(None, None, True, None), LoadedCache(None, None)
+        previous = read_previous_artifact(self.build_dir / ARTIFACT)
         loaded = load_cache(self.project.cache_path)
         problem = loaded.problem
         cache = loaded.cache
@@ -409,7 +411,10 @@ class _BuildRun:
                 output_bytes=output_bytes, artifact=f"build/{ARTIFACT}" if artifact else None,
                 blocking=tuple(d.summary() for d in blocking[:200]), error=error,
             ),
-            affected=[b.work.record.affected() for b in built if not b.hit][:200],
+            # the first 200 misses: made for those only (an AffectedAsset per asset was ~50 ms
+            # of a 10k build, 9,800 of them dropped at once)
+            affected=[b.work.record.affected()
+                      for b in itertools.islice((b for b in built if not b.hit), 200)],
         )
         return BuildResult(
             outcome=outcome, operation_id=self.op.operation_id, asset_count=len(works),

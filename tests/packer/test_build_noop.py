@@ -390,3 +390,30 @@ def test_a_change_after_the_scan_read_it_is_never_recorded_as_built(
     assert build(fresh, use_cache=False).succeeded
     assert (project.build_dir / "assets.pa").read_bytes() == (
         fresh.build_dir / "assets.pa").read_bytes()
+
+
+def test_a_no_cache_build_never_reads_the_previous_artifact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --no-cache reuses nothing: build/assets.pa is rewritten as a full build writes it.
+    project = built(tmp_path)
+    expected = snapshot_build(project)
+
+    def refuse(*_args: Any) -> None:
+        raise AssertionError("the previous artifact was read")
+
+    monkeypatch.setattr(runner, "read_previous_artifact", refuse)
+    result = build(project, use_cache=False)
+    assert result.succeeded and not result.up_to_date and result.cache_hits == 0
+    assert snapshot_build(project) == expected
+
+
+def test_build_finished_names_the_first_200_encoded_assets(tmp_path: Path) -> None:
+    project = new_project(tmp_path / "work")
+    for index in range(203):
+        add_raw(project, f"raw/r{index:03d}", bytes([index]) * 3)
+    sink = ListSink()
+    result = build(project, sink, use_cache=False)
+    assert result.succeeded and result.cache_misses == 203
+    finished = [e for e in sink.events if e.kind.value == "build_finished"]
+    assert [a.root for a in finished[0].affected_assets] == [f"raw/r{i:03d}" for i in range(200)]
