@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationEr
 from packer.build.hashing import HASH_ALGORITHM, hash_bytes
 from packer.files.atomic import atomic_write_chunks, canonical_json_bytes
 from packer.files.safe_read import MAX_STATE_FILE_BYTES, read_regular
+from packer.lane.trusted import trusted_maker
 
 # 2: entries no longer hold a preview_hash (the build writes no previews); a version-1 file
 # is foreign (PK206), never read as this one.
@@ -219,8 +220,13 @@ class InputFacts:
 
     def cached(self) -> CachedInput:
         assert self.hash is not None
-        return CachedInput.model_construct(role=self.role, path=self.path, size=self.size,
-                                           mtime_ns=self.mtime_ns, hash=self.hash)
+        return _make_cached_input(role=self.role, path=self.path, size=self.size,
+                                  mtime_ns=self.mtime_ns, hash=self.hash)
+
+
+# CachedInput.model_construct of every field, faster (one per input of a build: 25k at 10k);
+# one fields set shared by all (never mutated: the models are frozen)
+_make_cached_input = trusted_maker(CachedInput, set(CachedInput.model_fields))
 
 
 @dataclass(frozen=True, slots=True)

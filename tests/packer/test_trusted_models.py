@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from packer.build.cache import CachedInput, InputFacts
 from packer.build.result import AssetCacheOutcome, cache_outcome
 from packer.lane.trusted import trusted_maker
 from packer.workspace import scan
@@ -45,6 +46,13 @@ def test_a_cache_outcome_is_the_one_model_construct_makes() -> None:
     made = cache_outcome(7, False, "forced", "--no-cache")
     _same(made, AssetCacheOutcome.model_construct(
         asset_id=7, hit=False, reason="forced", explanation="--no-cache"))
+
+
+def test_a_cached_input_is_the_one_model_construct_makes() -> None:
+    facts = InputFacts(role="tiles", path="t/0.png", size=12, mtime_ns=34, ctime_ns=56,
+                       hash="ab" * 16)
+    _same(facts.cached(), CachedInput.model_construct(
+        role="tiles", path="t/0.png", size=12, mtime_ns=34, hash="ab" * 16))
 
 
 class _Aliased(BaseModel):
