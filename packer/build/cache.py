@@ -10,6 +10,7 @@ is built: a lost or corrupt cache only costs time.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationEr
 from packer.build.hashing import HASH_ALGORITHM, hash_bytes
 from packer.files.atomic import atomic_write_chunks, canonical_json_bytes
 from packer.files.safe_read import MAX_STATE_FILE_BYTES, read_regular
+from packer.lane.trusted import trusted_maker
 
 # 2: entries no longer hold a preview_hash (the build writes no previews); a version-1 file
 # is foreign (PK206), never read as this one.
@@ -159,8 +161,17 @@ def save_cache(
         pending = [empty[:-len(_EMPTY_ASSETS)], b'"assets":{']
         pending_bytes = 0
         separator = b""
-        for asset_id, entry in entries:
-            piece = b'%s"%d":%s' % (separator, asset_id, entry.model_dump_json().encode("utf-8"))
+        listed = iter(entries)
+        # _ENTRIES_PER_CALL entries per serializer call ('{"1":a,"2":b}' is "{" + '"1":a,"2":b'
+        # + "}"): a call per entry was a third of this file's cost at 10k
+        while batch := list(itertools.islice(listed, _ENTRIES_PER_CALL)):
+            by_id = dict(batch)
+            if len(by_id) == len(batch):
+                piece = separator + _ENTRIES.dump_json(by_id)[1:-1]
+            else:  # a repeated id (never in a build): written as often as it is given
+                piece = separator + b",".join(
+                    b'"%d":%s' % (asset_id, entry.model_dump_json().encode("utf-8"))
+                    for asset_id, entry in batch)
             separator = b","
             pending.append(piece)
             pending_bytes += len(piece)
@@ -175,6 +186,8 @@ def save_cache(
 
 
 _EMPTY_ASSETS = b'"assets":{}}'
+_ENTRIES_PER_CALL = 256
+_ENTRIES: TypeAdapter[dict[int, CacheEntry]] = TypeAdapter(dict[int, CacheEntry])
 _WRITE_CHUNK = 1 << 18
 
 
@@ -207,8 +220,13 @@ class InputFacts:
 
     def cached(self) -> CachedInput:
         assert self.hash is not None
-        return CachedInput.model_construct(role=self.role, path=self.path, size=self.size,
-                                           mtime_ns=self.mtime_ns, hash=self.hash)
+        return _make_cached_input(role=self.role, path=self.path, size=self.size,
+                                  mtime_ns=self.mtime_ns, hash=self.hash)
+
+
+# CachedInput.model_construct of every field, faster (one per input of a build: 25k at 10k);
+# one fields set shared by all (never mutated: the models are frozen)
+_make_cached_input = trusted_maker(CachedInput, set(CachedInput.model_fields))
 
 
 @dataclass(frozen=True, slots=True)

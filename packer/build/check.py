@@ -97,6 +97,11 @@ def select(project: Project, snapshot: WorkspaceSnapshot, token: CancellationTok
     selection = Selection(diagnostics=list(snapshot.diagnostics))
     table = pipelines()
     settings_seen: dict[str, str] = {}  # equal settings kept once (a project has a few)
+    # The settings of one (type, output block) pair: the scan shares equal output blocks
+    # (SharedBlocks), so 10k assets have a few, each encoded once. Keyed by the block's id:
+    # every declaration stays alive (in `snapshot`) while this runs.
+    settings_by_block: dict[tuple[str, int], str] = {}
+    assets_dir = str(project.assets_dir)
     for record in snapshot.assets:
         # Registered and included (the scan clears `included_in_build` for quarantined assets).
         # Not `in_build_set`: a registered asset whose root is missing is still in the build
@@ -115,16 +120,20 @@ def select(project: Project, snapshot: WorkspaceSnapshot, token: CancellationTok
                 root=record.root, file=DECLARATION_FILE, asset_id=record.asset_id,
             ))
             continue
-        base = str(project.assets_dir / record.root)
+        # `str(assets_dir / root)`, without a Path per asset (a root the walk found is normal)
+        base = f"{assets_dir}/{record.root}" if record.root else assets_dir
         facts = _stat_inputs(decl, base, record, selection)
         if facts is None:
             continue
-        settings = settings_key(decl.type, decl.output.format, decl.output.codec,
-                                decl.output.metadata, decl.output.pipeline)
+        block = (decl.type, id(decl.output))
+        settings = settings_by_block.get(block)
+        if settings is None:
+            settings = settings_key(decl.type, decl.output.format, decl.output.codec,
+                                    decl.output.metadata, decl.output.pipeline)
+            settings = settings_by_block[block] = settings_seen.setdefault(settings, settings)
         selection.work.append(AssetWork(
             record=record, asset_id=record.asset_id, decl=decl, base=base,
-            pipeline=pipeline, inputs=facts,
-            settings=settings_seen.setdefault(settings, settings),
+            pipeline=pipeline, inputs=facts, settings=settings,
         ))
     return selection
 
@@ -133,14 +142,12 @@ def _stat_inputs(
     decl: AssetDeclaration, base: str, record: AssetRecord, selection: Selection
 ) -> list[InputFacts] | None:
     # The scan has just checked every input (inside the root, a readable regular file; else a
-    # blocking PK106/107/112/114) and kept its (size, mtime_ns, ctime_ns): the cache hints.
-    # Pipelines read through `InsideRoot` again, and hashing opens the same joined path.
+    # blocking PK106/107/112/114) and kept its stat: (size, mtime_ns, ctime_ns) are the cache
+    # hints. Pipelines read through `InsideRoot` again, and hashing opens the same joined path.
     roles_paths = decl.all_inputs()
     if len(record.input_stats) == len(roles_paths):
-        return [InputFacts(role=role, path=path, size=size, mtime_ns=mtime_ns,
-                           ctime_ns=ctime_ns)
-                for (role, path), (size, mtime_ns, ctime_ns) in zip(
-                    roles_paths, record.input_stats, strict=True)]
+        return [InputFacts(role=role, path=path, size=st[0], mtime_ns=st[1], ctime_ns=st[2])
+                for (role, path), st in zip(roles_paths, record.input_stats, strict=True)]
     facts: list[InputFacts] = []
     for role, path in roles_paths:
         try:

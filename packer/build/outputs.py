@@ -15,6 +15,7 @@ from packer.files.atomic import canonical_json_bytes
 from packer.files.safe_read import open_file, read_regular
 
 TOOL_METADATA_SCHEMA_VERSION = 2  # 2: rows have no "preview" (the build writes none)
+ROWS_PER_CALL = 256
 
 
 def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
@@ -25,13 +26,17 @@ def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
     has an entry per asset.
     """
     by_id = {b.work.asset_id: b for b in built}
-    # Encoded row by row: the bytes of canonical_json_bytes of the whole document (sorted keys
-    # put "assets" first), without a list of 10k row dicts and their whole text at once.
+    # Encoded ROWS_PER_CALL rows at a time: the bytes of canonical_json_bytes of the whole
+    # document (sorted keys put "assets" first), without a list of 10k row dicts and their
+    # whole text at once, nor a call per row (≈ 40% of this file's cost at 10k).
     out = bytearray(b'{"assets":[')
-    for index, entry in enumerate(header.entries):
-        if index:
+    entries = header.entries
+    for start in range(0, len(entries), ROWS_PER_CALL):
+        if start:
             out += b","
-        out += canonical_json_bytes(tool_metadata_row(entry, by_id[entry.asset_id]))
+        rows = [tool_metadata_row(entry, by_id[entry.asset_id])
+                for entry in entries[start:start + ROWS_PER_CALL]]
+        out += canonical_json_bytes(rows)[1:-1]  # "[a,b]" is "[" + "a,b" + "]"
     out += b"],"
     out += canonical_json_bytes({
         "schema_version": TOOL_METADATA_SCHEMA_VERSION,

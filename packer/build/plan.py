@@ -89,6 +89,17 @@ def check_integers_only(value: object, where: str) -> None:
     raise HeaderValueError(f"{where} is a {type(value).__name__}, which JSON cannot hold")
 
 
+def _integers_only(value: object) -> bool:
+    """`check_integers_only` would pass `value` (a yes or no, without naming each place)."""
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return True
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _integers_only(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return all(_integers_only(item) for item in value)
+    return False
+
+
 def lay_out(entries: Iterable[PlannedEntry]) -> tuple[PlannedEntry, ...]:
     """Sort by asset_id and give each entry its offset from the payload start (16-aligned)."""
     placed = []
@@ -118,7 +129,8 @@ def make_header(entries: Iterable[PlannedEntry]) -> Header:
     table = [e.table_row() for e in placed]
     preload = preload_rows(placed)
     for row in table:
-        check_integers_only(row, f"asset_table[asset_id={row['asset_id']}]")
+        if not _integers_only(row):  # then say where (the fast check makes no names)
+            check_integers_only(row, f"asset_table[asset_id={row['asset_id']}]")
     table_bytes = canonical_json_bytes(table)
     preload_bytes = canonical_json_bytes(preload)
     # Sorted keys put "asset_table" before "preload", so the header is the two mirrors spliced

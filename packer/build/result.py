@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict
 
 from packer.diagnostics import Diagnostic
 from packer.lane.events import Outcome
+from packer.lane.trusted import trusted_maker
 
 
 class AssetCacheOutcome(BaseModel):
@@ -22,14 +23,12 @@ def cache_outcome(
 ) -> AssetCacheOutcome:
     """`AssetCacheOutcome(...)` of values already typed, without validating them again, all
     outcomes sharing one fields set (a set of 4 names is 216 bytes: 6 MB for a 30k build)."""
-    return AssetCacheOutcome.model_construct(
-        _fields_set=_EVERY_OUTCOME_FIELD, asset_id=asset_id, hit=hit, reason=reason,
-        explanation=explanation,
-    )
+    return _make_outcome(asset_id=asset_id, hit=hit, reason=reason, explanation=explanation)
 
 
 # Never mutated: outcomes are frozen, and `model_copy` copies it before adding to it.
 _EVERY_OUTCOME_FIELD = set(AssetCacheOutcome.model_fields)
+_make_outcome = trusted_maker(AssetCacheOutcome, _EVERY_OUTCOME_FIELD)  # model_construct, faster
 
 
 class BuildResult(BaseModel):

@@ -25,7 +25,7 @@ import itertools
 import json
 import os
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,18 +147,20 @@ class Manifest:
 
 @dataclass(frozen=True, slots=True)
 class _Rows:
-    """A JSON array whose elements are encoded and written one at a time."""
+    """A JSON array whose elements are encoded and written a batch at a time."""
 
     rows: Iterable[Any]
 
 
 _WRITE_CHUNK = 1 << 18
+_ROWS_PER_CALL = 256
 _dumps = json.JSONEncoder(separators=(",", ":")).encode  # one encoder for 60k rows at 10k
 
 
 def _json_chunks(fields: list[tuple[str, Any]]) -> Iterator[bytes]:
     """`json.dumps(dict(fields), separators=(",", ":"))` in pieces of about _WRITE_CHUNK bytes,
-    a `_Rows` value's elements encoded one by one: the same bytes, never the whole text."""
+    a `_Rows` value's elements encoded a batch at a time: the same bytes, never the whole
+    text."""
     pending: list[str] = ["{"]
     size = 0
     for index, (key, value) in enumerate(fields):
@@ -168,8 +170,11 @@ def _json_chunks(fields: list[tuple[str, Any]]) -> Iterator[bytes]:
             continue
         pending.append("[")
         separator = ""
-        for row in value.rows:
-            piece = separator + _dumps(row)
+        rows = iter(value.rows)
+        # _ROWS_PER_CALL rows per encoder call ("[a,b]" is "[" + "a,b" + "]"): a call per row
+        # was most of the manifest's cost at 10k
+        while batch := list(itertools.islice(rows, _ROWS_PER_CALL)):
+            piece = separator + _dumps(batch)[1:-1]
             separator = ","
             pending.append(piece)
             size += len(piece)
@@ -226,29 +231,40 @@ def record(
     walk: WalkSummary, inputs: Collection[str], assets: list[NoopAsset], head_hash: str,
     payload_offset: int, output_bytes: int, small: dict[str, bytes], cache_digest: str,
     seen: dict[str, Fingerprint | None] | None = None,
+    input_stats: Iterable[Sequence[int] | None] = (),
 ) -> None:
     """Stat and write the manifest after a successful build (a failure here costs time only).
 
     `inputs`: the build set's input paths, iterated once and counted (they need not be a
     list); `head_hash`: `hash_bytes` of the artifact's prelude, header and padding.
 
-    `seen` holds fingerprints the failed up-to-date check took of the same paths at the start
-    of this build (`check`'s `seen`): they are reused for everything under assets/ but
-    cache.json, which this build may have rewritten. Reusing a stat taken before the build read
-    the file is safe: a change after that stat gives a fingerprint that no longer matches, and
-    one in the same tick is racy (the stat came after `started_at_ns`).
+    Stats this build already took of the same paths are reused instead of stat-ing again: the
+    scan's (`walk.folder_stats` and `walk.anchor_stats`; `input_stats`, parallel to `inputs`,
+    None where there is none), else `seen`, the fingerprints the failed up-to-date check took
+    at the start of this build (`check`'s `seen`); never for cache.json, which this build may
+    have rewritten. Reusing a stat taken before the build read the file is safe: a change after
+    that stat gives a fingerprint that no longer matches, and one in the same tick is racy (the
+    stat came after `started_at_ns`).
     """
     cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
     reusable = workspace_path_count(walk, inputs) if seen else 0
     outputs, checks = _output_rows(project, small, cache_digest)
     paths = itertools.chain(workspace_paths(project, walk, inputs), outputs)
+    # the scan's stats, parallel to `paths` (None for the project files and the outputs)
+    scanned = itertools.chain(
+        (None, None, None), _padded(walk.folder_stats, len(walk.folders)),
+        _padded(walk.anchor_stats, len(walk.anchors)), itertools.islice(input_stats, len(inputs)),
+        itertools.repeat(None))
     base = str(project.root)
     missing = object()
 
     def files() -> Iterator[list[Any]]:
         # Stat'ed while the rows are written (no 60k-row list at 10k assets); nothing written
         # here is fingerprinted (assets/.prometeu/ is not walked).
-        for index, path in enumerate(paths):
+        for index, (path, stat_row) in enumerate(zip(paths, scanned, strict=False)):
+            if stat_row is not None:
+                yield [path, *stat_row]
+                continue
             known: Any = missing
             if index < reusable and path != cache_rel and seen is not None:
                 known = seen.get(path, missing)
@@ -262,6 +278,12 @@ def record(
     )
     with contextlib.suppress(OSError):
         atomic_write_chunks(manifest_path(project), manifest.chunks(files()))
+
+
+def _padded(stats: tuple[Sequence[int] | None, ...], count: int
+            ) -> Iterator[Sequence[int] | None]:
+    """`stats`, or as many Nones as there are paths when it is not parallel to them."""
+    return iter(stats) if len(stats) == count else itertools.repeat(None, count)
 
 
 def _output_rows(

@@ -58,7 +58,7 @@ def validation_key(record: AssetRecord) -> ValidationKey | None:
         asset_id=record.asset_id,
         declaration_hash=hash_bytes(canonical_json_bytes(decl.model_dump(mode="json"))),
         format_version=pipeline.format_version,
-        inputs=record.input_stats,
+        inputs=tuple(st[:3] for st in record.input_stats),
     )
 
 

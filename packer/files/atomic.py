@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from packer.lane.release import others_may_wait_for_the_gil
+
 _CANONICAL = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )  # what json.dumps(value, **these) would make on each call
@@ -23,17 +25,24 @@ PIECE_ITEMS = 64
 def canonical_json_bytes(value: Any) -> bytes:
     """UTF-8 JSON with sorted keys and no whitespace: equal values give equal bytes.
 
-    The bytes are exactly `json.dumps`'s, but a big document (a 10k build's tool metadata or
-    header, the hash cache) is encoded in many small calls instead of one: a single C call
-    holds the GIL throughout (126-250 ms for 10k rows on a loaded machine), which froze the
-    Studio's GUI thread for that long at the end of every build."""
+    The bytes are exactly `json.dumps`'s. Beside other threads (the Studio's GUI), a big
+    document (a 10k build's tool metadata or header, the hash cache) is encoded in many small
+    calls instead of one: a single C call holds the GIL throughout (126-250 ms for 10k rows on
+    a loaded machine), which froze the Studio's GUI thread for that long at the end of every
+    build when builds ran in its process. Alone (a CLI command, a build's child process), one
+    call is the cheaper way."""
+    if not others_may_wait_for_the_gil():
+        return _CANONICAL.encode(value).encode("utf-8")
     parts: list[str] = []
     _encode(value, parts, _CANONICAL, sort_keys=True)
     return "".join(parts).encode("utf-8")
 
 
 def compact_json_bytes(value: Any) -> bytes:
-    """`json.dumps(value, separators=(",", ":"))` as bytes, big documents in pieces (as above)."""
+    """`json.dumps(value, separators=(",", ":"))` as bytes, big documents in pieces beside
+    other threads (as above)."""
+    if not others_may_wait_for_the_gil():
+        return _COMPACT.encode(value).encode("utf-8")
     parts: list[str] = []
     _encode(value, parts, _COMPACT, sort_keys=False)
     return "".join(parts).encode("utf-8")

@@ -28,6 +28,14 @@ def relative_parts(path: str) -> tuple[str, ...]:
     return parts
 
 
+def _normal_relative(path: str) -> bool:
+    """`relative_parts(path)` would accept `path` and join back to it (no empty, `.` or `..`
+    component): the common case, told by a few scans of the text instead of a split."""
+    framed = f"/{path}/"
+    return (path != "" and "\x00" not in path and "\\" not in path and path[1:2] != ":"
+            and "//" not in framed and "/./" not in framed and "/../" not in framed)
+
+
 def check_relative(path: str) -> PurePosixPath:
     return PurePosixPath(*relative_parts(path))
 
@@ -81,6 +89,8 @@ class InsideRoot:
     def resolve_listed(self, path: str, plain: frozenset[str]) -> str:
         """`resolve_str`, without touching the disk when `path` is one of `plain`: files under
         the base (relative to it) that a walk listed as no symlink below no symlinked folder."""
+        if path in plain and _normal_relative(path):
+            return f"{self.real_base}/{path}" if self.real_base != "/" else f"/{path}"
         parts = relative_parts(path)
         rel = "/".join(parts)
         if rel in plain:

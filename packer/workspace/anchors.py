@@ -17,6 +17,15 @@ from packer.files.declaration import (
 from packer.files.paths import InsideRoot, UnsafePathError
 from packer.files.safe_read import MAX_DECLARATION_BYTES, read_regular_stat
 
+# (size, mtime_ns, ctime_ns, inode, device): what a stat says of a file's content and identity.
+# The first three are the build cache's and validation cache's hints; all five are a row of
+# the build's up-to-date manifest (packer.build.uptodate), recorded from the scan's own stat.
+StatRow = tuple[int, int, int, int, int]
+
+
+def stat_row(st: os.stat_result) -> StatRow:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
 
 def check_inputs(
     decl: AssetDeclaration, root_path: Path, *, root: str, asset_id: int | None
@@ -28,14 +37,14 @@ def check_inputs(
 def check_inputs_with_stats(
     decl: AssetDeclaration, inside: InsideRoot, *, root: str, asset_id: int | None,
     plain: frozenset[str] | None = None,
-) -> tuple[list[Diagnostic], list[tuple[int, int, int]]]:
-    """check_inputs, also returning (size, mtime_ns, ctime_ns) of each input that checked out.
+) -> tuple[list[Diagnostic], list[StatRow]]:
+    """check_inputs, also returning the stat (`StatRow`) of each input that checked out.
 
     `plain`: the files under the root the walk listed as no symlink (InsideRoot.resolve_listed);
     an input among them needs no lstat to be known inside the root.
     """
     found: list[Diagnostic] = []
-    stats: list[tuple[int, int, int]] = []
+    stats: list[StatRow] = []
     for role, path in decl.all_inputs():
         try:
             target = (inside.resolve_str(path) if plain is None
@@ -70,7 +79,7 @@ def check_inputs_with_stats(
                 root=root, file=path, asset_id=asset_id,
             ))
         else:
-            stats.append((st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+            stats.append(stat_row(st))
     return found, stats
 
 
@@ -78,8 +87,8 @@ def check_inputs_with_stats(
 class Anchor:
     decl: AssetDeclaration | None
     diagnostics: list[Diagnostic]
-    fingerprint: tuple[int, int] | None = None
-    input_stats: tuple[tuple[int, int, int], ...] = ()
+    fingerprint: StatRow | None = None  # asset.json's, as it was read
+    input_stats: tuple[StatRow, ...] = ()
 
 
 NO_ANCHOR = Anchor(None, [])
@@ -95,7 +104,9 @@ def read_anchor(
     (packer.workspace.walk.plain_files_under); the root and those inputs then cost no lstat.
     Without it each component is lstat'ed (InsideRoot.below).
     """
-    anchor = assets_dir.joinpath(root, DECLARATION_FILE)
+    # a string: a Path per root costs more than the read (the same file either way)
+    anchor = f"{assets_dir}/{root}/{DECLARATION_FILE}" if root else (
+        f"{assets_dir}/{DECLARATION_FILE}")
     try:
         # Never through a symlink (it could lead out of the project, or to a FIFO that blocks).
         raw, st = read_regular_stat(anchor, follow_symlinks=False, limit=MAX_DECLARATION_BYTES)
@@ -105,7 +116,7 @@ def read_anchor(
             root=root, file=DECLARATION_FILE, asset_id=asset_id,
         )])
     decl, found = parse_declaration(raw, root=root, asset_id=asset_id, shared=shared)
-    stats: list[tuple[int, int, int]] = []
+    stats: list[StatRow] = []
     if decl is not None:
         inside = (InsideRoot.below(real_assets, root) if plain is None
                   else InsideRoot.walked(real_assets, root))
@@ -114,4 +125,4 @@ def read_anchor(
         found.extend(problems)
         if problems:
             stats = []
-    return Anchor(decl, found, (st.st_size, st.st_mtime_ns), tuple(stats))
+    return Anchor(decl, found, stat_row(st), tuple(stats))

@@ -32,7 +32,8 @@ from packer.lane.events import (
 )
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
-from packer.workspace.anchors import NO_ANCHOR, read_anchor
+from packer.lane.trusted import trusted_maker
+from packer.workspace.anchors import NO_ANCHOR, StatRow, read_anchor
 from packer.workspace.roots import RootIndex
 from packer.workspace.walk import Walk, files_under, plain_files_under, walk_assets
 
@@ -57,11 +58,11 @@ class AssetRecord(BaseModel):
     declaration: AssetDeclaration | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
     files: tuple[str, ...] = ()  # every file under the root, relative to it, sorted
-    anchor_fingerprint: tuple[int, int] | None = None  # (size, mtime_ns) of asset.json
-    # (size, mtime_ns, ctime_ns) of each input in `declaration.all_inputs()` order, as
-    # `check_inputs` saw them; empty unless every input checked out (the build's cache hints,
-    # without a second stat)
-    input_stats: tuple[tuple[int, int, int], ...] = ()
+    anchor_fingerprint: StatRow | None = None  # the stat of asset.json as it was read
+    # the stat (size, mtime_ns, ctime_ns, inode, device) of each input in
+    # `declaration.all_inputs()` order, as `check_inputs` saw them; empty unless every input
+    # checked out (the build's cache hints and up-to-date manifest, without a second stat)
+    input_stats: tuple[StatRow, ...] = ()
 
     @property
     def name(self) -> str | None:
@@ -95,6 +96,8 @@ class AssetRecord(BaseModel):
 # a set of 11 names is 728 bytes per record. Never mutated: records are frozen, and
 # `model_copy` copies it before adding to it.
 _EVERY_RECORD_FIELD = set(AssetRecord.model_fields)
+# AssetRecord.model_construct(_fields_set=_EVERY_RECORD_FIELD, **every_field), faster
+_make_record = trusted_maker(AssetRecord, _EVERY_RECORD_FIELD)
 
 
 class WorkspaceSnapshot(BaseModel):
@@ -181,6 +184,10 @@ class WalkSummary:
 
     folders: tuple[str, ...]
     anchors: tuple[str, ...]
+    # The stats the scan took (before listing a folder, when reading an asset.json), parallel
+    # to the above; None where it took none (an asset.json it could not read).
+    folder_stats: tuple[StatRow | None, ...] = ()
+    anchor_stats: tuple[StatRow | None, ...] = ()
 
 
 def build_snapshot(project: Project, token: CancellationToken | None = None) -> WorkspaceSnapshot:
@@ -196,7 +203,12 @@ def build_snapshot_and_walk(
 ) -> tuple[WorkspaceSnapshot, WalkSummary]:
     """`build_snapshot`, also saying which folders and anchors the walk found."""
     snapshot, walk = build_snapshot_with_walk(project, token)
-    return snapshot, WalkSummary(tuple(walk.dir_order), tuple(walk.anchors))
+    anchor_stats = []
+    for root in walk.anchors:
+        record = snapshot.by_root(root)
+        anchor_stats.append(record.anchor_fingerprint if record is not None else None)
+    return snapshot, WalkSummary(tuple(walk.dir_order), tuple(walk.anchors),
+                                 tuple(walk.dir_stats), tuple(anchor_stats))
 
 
 def build_snapshot_with_walk(
@@ -303,8 +315,7 @@ def read_root(
         ))
     # Every value is already typed and validated (the declaration by parse_declaration):
     # constructing without re-validation saves thousands of pydantic passes per scan.
-    return AssetRecord.model_construct(
-        _fields_set=_EVERY_RECORD_FIELD,
+    return _make_record(
         root=root, state=state, asset_id=asset_id,
         asset_uuid=decl.asset_uuid if decl else (entry.asset_uuid if entry else None),
         included_in_build=bool(entry and entry.included_in_build and not entry.quarantined),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,9 @@ from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.declaration import DECLARATION_FILE
 from packer.files.project import PACKER_DIR
 from packer.lane.cancellation import CancellationToken
+from packer.workspace.anchors import StatRow, stat_row
+
+_NAME = operator.attrgetter("name")
 
 
 @dataclass
@@ -20,6 +24,9 @@ class Walk:
     files_by_dir: dict[str, list[str]] = field(default_factory=dict)  # dir -> file names
     dir_order: list[str] = field(default_factory=list)  # pre-order: a subtree is contiguous
     dir_index: dict[str, int] = field(default_factory=dict)  # dir -> position in dir_order
+    # (size, mtime_ns, ctime_ns, inode, device) of each folder in dir_order, taken before it
+    # was listed (the build's up-to-date manifest records them instead of stat-ing again)
+    dir_stats: list[StatRow] = field(default_factory=list)
     # files (relative to assets/) listed in files_by_dir that are symlinks, or may be: every
     # other listed file is a plain entry under folders that are not links either
     links: set[str] = field(default_factory=set)
@@ -53,9 +60,10 @@ def _visit(
     # holding the whole Walk, freed only by a full collection, which a build (quiet_gc) may not
     # run before it ends: ≈ 0.6 KB per asset of the build's peak memory.
     token.raise_if_cancelled()
-    listed = _list_folder(directory, rel, seen, walk.problems)
-    if listed is None:
+    found = _list_folder(directory, rel, seen, walk.problems)
+    if found is None:
         return
+    st, listed = found
     names: list[str] = []
     subdirs: list[tuple[str, str]] = []
     for entry in listed:
@@ -69,6 +77,7 @@ def _visit(
     walk.files_by_dir[rel] = names
     walk.dir_index[rel] = len(walk.dir_order)
     walk.dir_order.append(rel)
+    walk.dir_stats.append(stat_row(st))
     if DECLARATION_FILE in names:
         walk.anchors.append(rel)
     del listed  # the folder's DirEntry objects, not kept while its subfolders are walked
@@ -78,8 +87,9 @@ def _visit(
 
 def _list_folder(
     directory: str, rel: str, seen: set[tuple[int, int]], problems: list[Diagnostic]
-) -> list[os.DirEntry[str]] | None:
-    """The folder's entries sorted by name, or None (with a PK207) if it cannot be listed."""
+) -> tuple[os.stat_result, list[os.DirEntry[str]]] | None:
+    """The folder's stat and its entries sorted by name, or None (with a PK207) if it cannot
+    be listed."""
     try:
         st = os.stat(directory)
         key = (st.st_dev, st.st_ino)
@@ -90,7 +100,7 @@ def _list_folder(
             return None
         seen.add(key)
         with os.scandir(directory) as entries:
-            return sorted(entries, key=lambda e: e.name)
+            return st, sorted(entries, key=_NAME)
     except OSError as exc:
         problems.append(diagnostic(
             "PK207", f"cannot list folder {rel or '.'}: {exc.strerror or exc}", root=rel or None

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from packer.build import BuildResult, build, patch, runner, uptodate
+from packer.build import BuildResult, build, cache, patch, runner, uptodate
 from packer.files.project import Project
 from packer.formats.raw import RAW_PIPELINE
 from packer.lane.cancellation import CancellationToken
@@ -332,6 +332,7 @@ def test_the_streamed_manifest_is_the_compact_json_of_its_whole_content(
     # record() writes the manifest row by row (pieces of _WRITE_CHUNK bytes, made small here so
     # a small project crosses many); the file must be json.dumps of the whole document.
     monkeypatch.setattr(uptodate, "_WRITE_CHUNK", 64)
+    monkeypatch.setattr(uptodate, "_ROWS_PER_CALL", 3)  # batches of rows end anywhere
     project = built(tmp_path)
     raw = uptodate.manifest_path(project).read_bytes()
     data = json.loads(raw)
@@ -339,3 +340,80 @@ def test_the_streamed_manifest_is_the_compact_json_of_its_whole_content(
     assert raw == json.dumps(data, separators=(",", ":")).encode("utf-8")
     manifest = uptodate.Manifest.from_bytes(raw)
     assert manifest is not None and manifest.to_bytes() == raw
+
+
+def test_a_full_build_records_the_scan_s_stats_without_stat_ing_again(
+    tmp_path: Path, spy: ScanSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The scan stat'ed every folder, asset.json and input; record() stats only what it did not
+    # see (the project files) and what the build wrote (build/).
+    project = built(tmp_path)
+    stats: list[str] = []
+    real = uptodate.fingerprint
+
+    def counted(path: str) -> uptodate.Fingerprint | None:
+        stats.append(os.path.relpath(path, project.root))
+        return real(path)
+
+    monkeypatch.setattr(uptodate, "fingerprint", counted)
+    result = build(project, use_cache=False)
+    assert result.succeeded
+    assert not [p for p in stats if p.startswith("assets/") and "/.prometeu/" not in p]
+    assert len(stats) == len(set(stats)) < 10
+    monkeypatch.setattr(uptodate, "fingerprint", real)
+    assert spy.fast(lambda: build(project))[0]  # the scan's stats make a valid manifest
+
+
+def test_a_change_after_the_scan_read_it_is_never_recorded_as_built(
+    tmp_path: Path, spy: ScanSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The recorded fingerprint of an input must be a stat taken before the build read it (the
+    # scan's): one taken after would describe "gamma!" while the artifact holds "beta". The
+    # racy rule would catch that too (gamma's ctime is after the build started); it is turned
+    # off here so that this test pins the fingerprint itself.
+    monkeypatch.setattr(uptodate, "_racy", lambda fp, racy_after: False)
+    project = built(tmp_path)
+    data = project.assets_dir / "raw/a/data.bin"
+    data.write_bytes(b"beta")
+    real_save = cache.save_cache
+
+    def change_then_save(*args: Any, **kwargs: Any) -> Any:
+        data.write_bytes(b"gamma!")  # after every input was read and encoded
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "save_cache", change_then_save)
+    assert build(project, use_cache=False).succeeded
+    monkeypatch.setattr(runner, "save_cache", real_save)
+    fast, result = spy.fast(lambda: build(project))
+    assert not fast and result.succeeded and not result.up_to_date
+    fresh = copy_project(project, tmp_path / "fresh")
+    assert build(fresh, use_cache=False).succeeded
+    assert (project.build_dir / "assets.pa").read_bytes() == (
+        fresh.build_dir / "assets.pa").read_bytes()
+
+
+def test_a_no_cache_build_never_reads_the_previous_artifact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # --no-cache reuses nothing: build/assets.pa is rewritten as a full build writes it.
+    project = built(tmp_path)
+    expected = snapshot_build(project)
+
+    def refuse(*_args: Any) -> None:
+        raise AssertionError("the previous artifact was read")
+
+    monkeypatch.setattr(runner, "read_previous_artifact", refuse)
+    result = build(project, use_cache=False)
+    assert result.succeeded and not result.up_to_date and result.cache_hits == 0
+    assert snapshot_build(project) == expected
+
+
+def test_build_finished_names_the_first_200_encoded_assets(tmp_path: Path) -> None:
+    project = new_project(tmp_path / "work")
+    for index in range(203):
+        add_raw(project, f"raw/r{index:03d}", bytes([index]) * 3)
+    sink = ListSink()
+    result = build(project, sink, use_cache=False)
+    assert result.succeeded and result.cache_misses == 203
+    finished = [e for e in sink.events if e.kind.value == "build_finished"]
+    assert [a.root for a in finished[0].affected_assets] == [f"raw/r{i:03d}" for i in range(200)]

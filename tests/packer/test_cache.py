@@ -351,3 +351,14 @@ def test_the_cache_is_written_as_pydantic_writes_it_one_entry_at_a_time(tmp_path
                     cache.model_copy(update={"assets": {}})):
         assert cache_json_bytes(variant) == variant.model_dump_json().encode("utf-8")
     assert project.cache_path.read_bytes() == cache.model_dump_json().encode("utf-8")
+
+
+def test_a_repeated_asset_id_is_written_as_often_as_it_is_given(tmp_path: Path) -> None:
+    # Entries are serialised a batch at a time through a dict; one id given twice (no build
+    # does) must not silently lose an entry.
+    path = tmp_path / "cache.json"
+    first, second = cache_entry(1), cache_entry(2)
+    save_cache(path, 1, None, iter([(1, first), (1, second)]))
+    raw = path.read_bytes()
+    assert raw.endswith(b'"assets":{"1":' + first.model_dump_json().encode() + b',"1":'
+                        + second.model_dump_json().encode() + b"}}")

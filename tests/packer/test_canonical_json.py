@@ -7,6 +7,7 @@ import json
 import math
 import threading
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -32,16 +33,25 @@ _values = st.recursive(
 )
 
 
+def _beside_threads(beside: bool) -> Any:
+    """In pieces (as beside the Studio's GUI thread) or in one call (as a CLI command)."""
+    return mock.patch.object(atomic, "others_may_wait_for_the_gil", lambda: beside)
+
+
 @settings(max_examples=60, deadline=None)
-@given(_values)
-def test_the_same_bytes_as_one_json_dumps(value: Any) -> None:
-    assert canonical_json_bytes(value) == _reference(value)
+@given(_values, st.booleans())
+def test_the_same_bytes_as_one_json_dumps(value: Any, beside: bool) -> None:
+    with _beside_threads(beside):
+        assert canonical_json_bytes(value) == _reference(value)
 
 
-def test_big_documents_are_encoded_in_many_small_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+def _big_document() -> dict[str, Any]:
     rows = [{"asset_id": n, "name": f"é{n}", "inputs": [{"size": n}]} for n in range(1000)]
-    document = {"schema_version": 1, "assets": rows, "by_id": {n: f"#{n}" for n in range(100)},
-                "tuple": tuple(range(PIECE_ITEMS + 1))}
+    return {"schema_version": 1, "assets": rows, "by_id": {n: f"#{n}" for n in range(100)},
+            "tuple": tuple(range(PIECE_ITEMS + 1))}
+
+
+def _count_encodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = atomic._CANONICAL.encode
 
@@ -50,13 +60,32 @@ def test_big_documents_are_encoded_in_many_small_calls(monkeypatch: pytest.Monke
         return str(real(value))
 
     monkeypatch.setattr(atomic._CANONICAL, "encode", counting)
+    return calls
+
+
+def test_big_documents_are_encoded_in_many_small_calls_beside_other_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(atomic, "others_may_wait_for_the_gil", lambda: True)
+    calls = _count_encodes(monkeypatch)
+    document = _big_document()
     assert canonical_json_bytes(document) == _reference(document)
     assert max(calls) <= PIECE_ITEMS  # no call encoded a big container whole
 
 
-def test_what_json_refuses_is_refused_alike() -> None:
+def test_alone_a_big_document_is_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A CLI command (a build's child process) has no other thread to hold up: one C call.
+    monkeypatch.setattr(atomic, "others_may_wait_for_the_gil", lambda: False)
+    calls = _count_encodes(monkeypatch)
+    document = _big_document()
+    assert canonical_json_bytes(document) == _reference(document)
+    assert calls == [len(document)]
+
+
+@pytest.mark.parametrize("beside", [True, False])
+def test_what_json_refuses_is_refused_alike(beside: bool) -> None:
     for bad in ([math.nan] * (PIECE_ITEMS + 1), {"a": [object()] * (PIECE_ITEMS + 1)}):
-        with pytest.raises((ValueError, TypeError)) as ours:
+        with pytest.raises((ValueError, TypeError)) as ours, _beside_threads(beside):
             canonical_json_bytes(bad)
         with pytest.raises((ValueError, TypeError)) as theirs:
             _reference(bad)
@@ -64,10 +93,11 @@ def test_what_json_refuses_is_refused_alike() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(_values)
-def test_compact_is_json_dumps_with_compact_separators(value: Any) -> None:
+@given(_values, st.booleans())
+def test_compact_is_json_dumps_with_compact_separators(value: Any, beside: bool) -> None:
     expected = json.dumps(value, separators=(",", ":")).encode("utf-8")  # insertion order
-    assert compact_json_bytes(value) == expected
+    with _beside_threads(beside):
+        assert compact_json_bytes(value) == expected
 
 
 @pytest.fixture

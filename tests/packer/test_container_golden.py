@@ -11,7 +11,9 @@ import os
 import struct
 from pathlib import Path
 
-from packer.build import build
+import pytest
+
+from packer.build import build, outputs
 from packer.build.plan import PlannedEntry, make_header
 from packer.files.atomic import canonical_json_bytes
 from packer.files.project import Project
@@ -73,9 +75,13 @@ def test_golden_artifact_layout_read_by_hand() -> None:
         assert (GOLDEN / f"tiny.{name}").read_bytes() == expected
 
 
-def test_the_tool_metadata_is_the_canonical_json_of_its_whole_document(tmp_path: Path) -> None:
-    # Written row by row: it must be exactly canonical_json_bytes of the whole document, for
-    # every format and for names with quotes and non-ASCII.
+@pytest.mark.parametrize("rows_per_call", [1, 3, outputs.ROWS_PER_CALL])
+def test_the_tool_metadata_is_the_canonical_json_of_its_whole_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_per_call: int
+) -> None:
+    # Written a batch of rows at a time: it must be exactly canonical_json_bytes of the whole
+    # document, for every format and for names with quotes and non-ASCII, whatever the batch.
+    monkeypatch.setattr(outputs, "ROWS_PER_CALL", rows_per_call)
     project = new_project(tmp_path)
     add_raw(project, "text/hello", b"hello", preload=True, name='he said "ñ"')
     add_raw(project, "misc/empty", b"")

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from packer.diagnostics import CATALOGUE
 from packer.errors import RegistryError
+from packer.files import declaration
 from packer.files.declaration import AssetDeclaration, SharedBlocks, parse_declaration
 from packer.files.registry import Registry, parse_registry
 
@@ -188,3 +189,26 @@ def test_blocks_are_shared_only_between_equal_json_texts() -> None:
         twin = parsed[2 * count - 1 - index]
         assert twin.output is decl.output and twin.preload is parsed[0].preload
     assert len({id(d.output) for d in parsed}) == count
+
+
+_block_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=4),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=3) | st.integers() | st.booleans(), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=4), _block_values, max_size=4))
+def test_a_block_s_sharing_key_is_its_json_text_or_the_same_refusal(block: dict[str, Any]) -> None:
+    reference = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    try:
+        expected: object = reference.encode(block)
+    except (ValueError, TypeError) as exc:
+        expected = type(exc)
+    try:
+        got: object = declaration._block_key(block)
+    except (ValueError, TypeError) as exc:
+        got = type(exc)
+    assert got == expected

@@ -8,8 +8,11 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from packer.doctor.service import doctor
+from packer.files import paths
 from packer.files.paths import (
     InsideRoot,
     UnsafePathError,
@@ -187,3 +190,20 @@ def test_a_link_past_a_link_and_a_link_out_and_back(tmp_path: Path) -> None:
 
 def test_to_posix_relative() -> None:
     assert to_posix_relative(Path("/p/assets/a/b.png"), Path("/p/assets")) == "a/b.png"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="a./\\:\x00", max_size=8))
+def test_the_listed_fast_path_takes_only_what_the_lexical_check_gives_back_unchanged(
+    path: str,
+) -> None:
+    # resolve_listed skips relative_parts for a listed path it judges normal: it must judge so
+    # only a path that relative_parts accepts and joins back to exactly the same text.
+    if paths._normal_relative(path):
+        assert "/".join(relative_parts(path)) == path
+
+
+@pytest.mark.parametrize("path", ["../x", "/x", "a/../x", "a\\x", "c:x", "", "a\x00"])
+def test_a_listed_path_is_still_refused_when_the_lexical_check_refuses_it(path: str) -> None:
+    with pytest.raises(UnsafePathError):
+        InsideRoot(Path("/tmp")).resolve_listed(path, frozenset({path}))

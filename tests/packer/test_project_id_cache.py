@@ -44,3 +44,44 @@ def test_a_broken_registry_still_falls_back(tmp_path: Path) -> None:
     project: Project = make_project(tmp_path)
     project.registry_path.write_text('{"project_id": "x", "assets": "not a list"}')
     assert project.project_id == project.file.project_id
+
+
+def test_the_registry_validated_for_the_id_serves_the_next_load_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full build names its project_id, then scans: one validation of the registry for both.
+    project = make_project(tmp_path)
+    write_asset(project, "a")
+    fresh = load_registry(project.registry_path)
+    reads: list[Path] = []
+
+    def counting(path: Path) -> Registry:
+        reads.append(path)
+        return load_registry(path)
+
+    monkeypatch.setattr(project_module, "load_registry", counting)
+    monkeypatch.setattr(project_module, "_RACY_NS", -10**12)  # as if written long ago
+    assert project.project_id == fresh.project_id and len(reads) == 1
+    assert project.load_registry() == fresh and len(reads) == 1  # the validated one
+    assert project.load_registry() == fresh and len(reads) == 2  # taken once, not kept
+    project_module._REGISTRY_IDS.clear()
+    assert project.project_id == fresh.project_id and len(reads) == 3
+    write_asset(project, "b")  # the registry is another file now
+    reads.clear()
+    changed = project.load_registry()
+    assert len(reads) == 1 and len(changed.assets) == len(fresh.assets) + 1
+
+
+def test_a_registry_just_written_is_never_kept_for_the_next_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = make_project(tmp_path)
+    write_asset(project, "a")
+    reads: list[Path] = []
+
+    def counting(path: Path) -> Registry:
+        reads.append(path)
+        return load_registry(path)
+
+    monkeypatch.setattr(project_module, "load_registry", counting)
+    assert project.project_id and project.load_registry() and len(reads) == 2
