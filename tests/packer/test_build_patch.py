@@ -177,6 +177,39 @@ def test_a_patch_build_equals_the_normal_path_and_a_full_build(
     assert again.up_to_date and not took
 
 
+class TerminalOnly:
+    """A sink that wants no events (as the CLI's plain output): it gets only the terminal."""
+
+    wants_events = False
+
+    def __init__(self) -> None:
+        self.events: list[PackerEvent] = []
+
+    def publish(self, event: PackerEvent) -> None:
+        self.events.append(event)
+
+
+@pytest.mark.parametrize("change", ["raw_input_longer", "two_assets", "asset_json_renamed"])
+def test_without_events_a_patch_ends_as_the_normal_path(
+    tmp_path: Path, patches: Patches, change: str
+) -> None:
+    # No event is built, but the terminal's sequence still counts every event the normal
+    # path would have published (a patch skips the cache hits' numbers in one step).
+    patched, normal = twins(tmp_path)
+    PATCHABLE[change](patched)
+    PATCHABLE[change](normal)
+    before = patches.taken
+    patched_sink, normal_sink = TerminalOnly(), TerminalOnly()
+    assert build(patched, patched_sink).succeeded
+    assert patches.taken == before + 1
+    patches.enabled = False
+    assert build(normal, normal_sink).succeeded
+    patches.enabled = True
+    assert [comparable(e) for e in patched_sink.events] == [
+        comparable(e) for e in normal_sink.events]
+    assert patched_sink.events[0].terminal
+
+
 def test_a_patch_writes_the_cache_exactly_as_pydantic_does(
     tmp_path: Path, patches: Patches
 ) -> None:
