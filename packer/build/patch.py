@@ -46,7 +46,7 @@ from packer.build.layout import (
 )
 from packer.build.outputs import TOOL_METADATA_SCHEMA_VERSION, tool_metadata_row
 from packer.build.plan import PlannedEntry, check_integers_only
-from packer.build.result import AssetCacheOutcome, BuildResult
+from packer.build.result import AssetCacheOutcome, BuildResult, cache_outcome
 from packer.build.staging import (
     ARTIFACT,
     ASSET_TABLE,
@@ -604,8 +604,7 @@ class _Patch:
             asset = built.get(index)
             if asset is None:
                 input_total += row.input_bytes
-                outcomes.append(AssetCacheOutcome.model_construct(
-                    asset_id=row.asset_id, hit=True, reason=None, explanation=None))
+                outcomes.append(cache_outcome(row.asset_id, True, None, None))
                 continue
             input_total += asset.work.input_bytes
             decision = asset.work.decision
