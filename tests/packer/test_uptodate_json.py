@@ -13,8 +13,8 @@ from packer.build import uptodate
                                    uptodate._ENCODE_BATCH + 1, 3 * uptodate._ENCODE_BATCH + 7])
 def test_streamed_rows_are_json_dumps_bytes(count: int) -> None:
     rows = [[f"assets/ñ/{i}\"x", i, -i, 2**63 + i] for i in range(count)]
-    fields = [("schema_version", 2), ("files", rows), ("checks", {"a": "b"}), ("empty", [])]
-    streamed = list(uptodate._json_chunks(
-        [(k, uptodate._Rows(iter(v)) if k == "files" else v) for k, v in fields]))
-    expected = json.dumps(dict(fields), separators=(",", ":")).encode()
+    head: list[tuple[str, object]] = [("schema_version", 2)]
+    tail: list[tuple[str, object]] = [("checks", {"a": "b"}), ("empty", [])]
+    streamed = list(uptodate._json_chunks([*head, ("files", uptodate._Rows(iter(rows))), *tail]))
+    expected = json.dumps(dict([*head, ("files", rows), *tail]), separators=(",", ":")).encode()
     assert b"".join(streamed) == expected
