@@ -289,18 +289,18 @@ def test_a_changed_build_stats_each_workspace_path_once(
     project = built(tmp_path)
     (project.assets_dir / "raw/a/data.bin").write_bytes(b"beta")
     stats: list[str] = []
-    real = uptodate.fingerprint
+    real = uptodate._stat
 
-    def counted(path: str) -> uptodate.Fingerprint | None:
+    def counted(path: str) -> os.stat_result:
         stats.append(path)
         return real(path)
 
-    monkeypatch.setattr(uptodate, "fingerprint", counted)
+    monkeypatch.setattr(uptodate, "_stat", counted)
     fast, result = spy.fast(lambda: build(project))
     assert not fast and result.succeeded and not result.up_to_date
     workspace = [p for p in stats if "/assets/" in p and not p.endswith("cache.json")]
     assert workspace and len(workspace) == len(set(workspace)), "a path stat'ed twice"
-    monkeypatch.setattr(uptodate, "fingerprint", real)
+    monkeypatch.setattr(uptodate, "_stat", real)
     assert spy.fast(lambda: build(project))[0]  # the reused fingerprints make a valid manifest
 
 
