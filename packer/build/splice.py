@@ -48,6 +48,24 @@ class Rows:
         start = self.data[:self.starts[0]] if head is None else head
         return start + b",".join(rows) + self.data[self.ends[-1]:]
 
+    def spliced(self, replaced: dict[int, bytes], *, head: bytes | None = None) -> bytes:
+        """`join` of every row, each index of `replaced` by its new bytes: the rows between
+        two replaced ones are copied as one slice, so the cost is that of the replaced rows
+        (a patch build changes a few of 10k), not of every row."""
+        parts = [self.data[:self.starts[0]] if head is None else head]
+        copied = 0  # rows before this one are in `parts`
+        for index in sorted(replaced):
+            if index > copied:
+                parts += (self.data[self.starts[copied]:self.ends[index - 1]], b",")
+            parts += (replaced[index], b",")
+            copied = index + 1
+        if copied < len(self.starts):
+            parts.append(self.data[self.starts[copied]:self.ends[-1]])
+        else:
+            parts.pop()  # the comma after the last row
+        parts.append(self.data[self.ends[-1]:])
+        return b"".join(parts)
+
 
 def _positions(data: bytes, marker: bytes, count: int) -> list[int]:
     if count == 0 or data.count(marker) != count:

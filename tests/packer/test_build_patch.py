@@ -177,6 +177,36 @@ def test_a_patch_build_equals_the_normal_path_and_a_full_build(
     assert again.up_to_date and not took
 
 
+def many(base: Path) -> Project:
+    project = new_project(base)
+    for number in range(24):
+        add_raw(project, f"raw/r{number:02}", bytes([number]) * (1 + number * 7 % 53))
+    assert build(project).succeeded
+    return project
+
+
+@pytest.mark.parametrize("sizes", [
+    {3: 200},  # one payload grows: every later one moves
+    {3: 1, 11: 90},  # one shrinks, one grows further on: two runs move by other amounts
+    {0: 2, 23: 500},  # the first and the last
+    {5: 14, 6: 15, 7: 16},  # three new payloads in a row
+])
+def test_moved_payloads_are_patched_as_the_normal_path_places_them(
+    tmp_path: Path, patches: Patches, sizes: dict[int, int]
+) -> None:
+    patched, full = many(tmp_path / "patched"), many(tmp_path / "full")
+    for project in (patched, full):
+        for number, size in sizes.items():
+            (project.assets_dir / f"raw/r{number:02}/data.bin").write_bytes(b"N" * size)
+    took, result, _ = patches.build(patched)
+    assert took and result.succeeded
+    assert build(full, use_cache=False).succeeded
+    assert snapshot_build(patched) == snapshot_build(full)
+    assert cache_without_time(patched) == cache_without_time(full)
+    took, again, _ = patches.build(patched)
+    assert again.up_to_date and not took
+
+
 class TerminalOnly:
     """A sink that wants no events (as the CLI's plain output): it gets only the terminal."""
 

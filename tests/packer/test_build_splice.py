@@ -68,3 +68,17 @@ def test_tool_rows_move_only_the_payload_offset() -> None:
     assert rows.join([rows.row(0), rows.row(1)]) == data
     with pytest.raises(splice.SpliceError):
         splice.tool_rows(data, [1, 2], tail.replace(b'"1"', b'"2"'))
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_splicing_replaced_rows_is_joining_every_row(count: int) -> None:
+    ids = list(range(1, count + 1))
+    data = table(*(row(i, 16 * i) for i in ids))
+    rows = splice.table_rows(data, ids)
+    # every subset of rows replaced (none, first, last, runs, all), with and without a head
+    for mask in range(1 << count):
+        replaced = {i: canonical_json_bytes(row(ids[i], 999 + i)) for i in range(count)
+                    if mask >> i & 1}
+        every = [replaced.get(i, rows.row(i)) for i in range(count)]
+        assert rows.spliced(replaced) == rows.join(every)
+        assert rows.spliced(replaced, head=b"[ ") == rows.join(every, head=b"[ ")
