@@ -42,7 +42,8 @@ _set = object.__setattr__  # a frozen model refuses its own __setattr__
 
 
 class BuildResult(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # validator built on first use: builds construct it
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     outcome: Outcome
     operation_id: str

@@ -47,7 +47,8 @@ class AssetState(StrEnum):
 class AssetRecord(BaseModel):
     """One asset as the scan sees it: identity, state, declaration and structural findings."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # validator built on first use: the scan and a patch construct it
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     root: str  # POSIX, relative to assets/
     state: AssetState
@@ -100,7 +101,8 @@ _EVERY_RECORD_FIELD = set(AssetRecord.model_fields)
 class WorkspaceSnapshot(BaseModel):
     """The whole workspace at one moment. Assets sorted: registered by id, then others by root."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # validator built on first use: the scan and a patch construct it
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     project_id: str
     registry: Registry | None

@@ -207,6 +207,33 @@ def test_moved_payloads_are_patched_as_the_normal_path_places_them(
     assert again.up_to_date and not took
 
 
+LAZY_MODELS = ("packer.files.registry:Registry", "packer.files.registry:RegistryEntry",
+               "packer.build.cache:BuildCache", "packer.build.cache:ArtifactRecord",
+               "packer.build.result:BuildResult", "packer.workspace.scan:AssetRecord",
+               "packer.workspace.scan:WorkspaceSnapshot", "packer.diagnostics:Diagnostic")
+
+
+def test_a_patch_build_builds_no_validator_it_does_not_use(tmp_path: Path) -> None:
+    # Their validators are deferred (start-up time): a patch build only constructs them.
+    project = built(tmp_path / "work")
+    PATCHABLE["raw_input_longer"](project)
+    code = (
+        "import importlib, json, sys\n"
+        "from packer.build import build, patch, uptodate\n"
+        "from packer.files.project import open_project\n"
+        "uptodate.RACY_WINDOW_NS = 0\n"
+        "real, taken = patch.attempt, []\n"
+        "patch.attempt = lambda *a, **k: taken.append(real(*a, **k)) or taken[-1]\n"
+        "result = build(open_project(sys.argv[1]))\n"
+        "built = [name for name in sys.argv[2:] if getattr(importlib.import_module(\n"
+        "    name.split(':')[0]), name.split(':')[1]).__pydantic_complete__]\n"
+        "print(json.dumps([result.succeeded, taken[0] is not None, built]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(project.root), *LAZY_MODELS],
+                          capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == [True, True, []]
+
+
 class TerminalOnly:
     """A sink that wants no events (as the CLI's plain output): it gets only the terminal."""
 
