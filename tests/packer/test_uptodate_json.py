@@ -58,9 +58,24 @@ def test_a_manifest_reads_back_as_written(
     lambda d: d["assets"][0].__setitem__(4, 5.0),
     lambda d: d["assets"][0].append(0),
     lambda d: d["files"].append(["x", 1]),
+    lambda d: d["files"].append([]),
+    lambda d: d["files"].append([7]),
+    lambda d: d["files"].append("abcdef"),
+    lambda d: d["files"].__setitem__(0, {"0": "x"}),
+    lambda d: d.__setitem__("files", {}),
+    lambda d: d["assets"].append("1234567"),
+    lambda d: d["assets"].append([1, "r", "n", 0, 5, "h", True]),
+    lambda d: d.__setitem__("assets", {}),
 ])
 def test_a_manifest_of_the_wrong_shape_is_not_used(bad: Callable[[Any], object]) -> None:
     data = json.loads(_manifest().to_bytes())
     bad(data)
     assert uptodate.Manifest.from_bytes(json.dumps(data).encode()) is None
     assert uptodate.Manifest.from_bytes(b'{"schema_version": 2, "files": [') is None
+
+
+def test_a_manifest_without_assets_reads_back() -> None:
+    empty = _manifest()
+    empty.assets = []
+    read = uptodate.Manifest.from_bytes(empty.to_bytes())
+    assert read is not None and read.assets == [] and read.files == empty.files
