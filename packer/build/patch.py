@@ -405,9 +405,11 @@ class _Patch:
     def _publish_assets(self) -> _Layout:
         """The events of the normal path's check and emission passes; the new layout."""
         op, rows, built = self.op, self.rows, self.built
-        sizes = [built[i].ref.size if i in built else row.size for i, row in enumerate(rows)]
-        input_bytes = [built[i].work.input_bytes if i in built else row.input_bytes
-                       for i, row in enumerate(rows)]
+        sizes = [row.size for row in rows]
+        input_bytes = [row.input_bytes for row in rows]
+        for index, new in built.items():
+            sizes[index] = new.ref.size
+            input_bytes[index] = new.work.input_bytes
         total, total_bytes = len(rows), sum(input_bytes)
         op.emit(
             EventKind.BUILD_STARTED,
@@ -594,23 +596,17 @@ class _Patch:
             ),
             affected=[b.work.record.affected() for b in misses][:200],
         )
-        outcomes = []
-        input_total = 0
-        for index, row in enumerate(rows):
-            asset = built.get(index)
-            if asset is None:
-                input_total += row.input_bytes
-                outcomes.append(cache_outcome(row.asset_id, True, None, None))
-                continue
-            input_total += asset.work.input_bytes
+        outcomes = [cache_outcome(row.asset_id, True, None, None) for row in rows]
+        for index, asset in built.items():
             decision = asset.work.decision
-            outcomes.append(AssetCacheOutcome(
-                asset_id=row.asset_id, hit=asset.hit,
+            outcomes[index] = AssetCacheOutcome(
+                asset_id=rows[index].asset_id, hit=asset.hit,
                 reason=decision.reason.value if decision.reason else None,
-                explanation=None if asset.hit else decision.explanation))
+                explanation=None if asset.hit else decision.explanation)
         return BuildResult.model_construct(
             outcome=Outcome.SUCCEEDED, operation_id=op.operation_id, asset_count=total,
-            cache_hits=total - len(misses), cache_misses=len(misses), input_bytes=input_total,
+            cache_hits=total - len(misses), cache_misses=len(misses),
+            input_bytes=sum(layout.input_bytes),
             output_bytes=file_size, artifact=str(self.project.build_dir / ARTIFACT),
             up_to_date=up_to_date, cache=tuple(outcomes), blocking=(),
             diagnostics=(), error=None,
