@@ -353,6 +353,37 @@ def test_a_tampered_previous_payload_is_never_copied(tmp_path: Path, patches: Pa
     assert snapshot_build(project) == snapshot_build(full)
 
 
+@pytest.mark.parametrize("tamper", ["nothing", "payload", "gap", "truncated"])
+def test_every_reused_payload_and_gap_is_checked(
+    tmp_path: Path, patches: Patches, tamper: str
+) -> None:
+    project = many(tmp_path / "work")
+    manifest = uptodate.load(project)
+    assert manifest is not None
+    rows = manifest.assets
+    # a payload after a gap, in the middle, not the asset that changes
+    at = next(i for i in range(10, len(rows)) if rows[i].offset > rows[i - 1].offset
+              + rows[i - 1].size)
+    artifact = project.build_dir / "assets.pa"
+    data = bytearray(artifact.read_bytes())
+    if tamper == "payload":
+        data[manifest.payload_offset + rows[at].offset] ^= 0xFF
+    elif tamper == "gap":
+        data[manifest.payload_offset + rows[at].offset - 1] = 1
+    elif tamper == "truncated":
+        del data[-1]
+    if tamper != "nothing":
+        artifact.write_bytes(bytes(data))
+        rerecord(project, artifact)
+    (project.assets_dir / "raw/r02/data.bin").write_bytes(b"changed")
+    took, result, _ = patches.build(project)
+    assert result.succeeded and took == (tamper == "nothing")
+    full = many(tmp_path / "full")
+    (full.assets_dir / "raw/r02/data.bin").write_bytes(b"changed")
+    assert build(full, use_cache=False).succeeded
+    assert snapshot_build(project) == snapshot_build(full)
+
+
 @pytest.mark.parametrize("name", ["cache.json", "asset_table_metadata.json", "head"])
 def test_tampered_state_files_are_not_trusted(
     tmp_path: Path, patches: Patches, name: str
