@@ -15,7 +15,8 @@ user would; each timing is wall-clock from spawn to exit, best of --runs (the li
 min / median / max). Printed, one `name: value` per line, per size label (1k, 10k, 30k, or
 `project`): `assets_<L>`, `list_s_<L>` (`list --json`), `doctor_cold_s_<L>` (the first `doctor`
 on a fresh copy), `doctor_s_<L>` (again: what a user pays on each later run),
-`doctor_workspace_s_<L>` (`doctor --workspace`), `build_full_s_<L>` (`build --no-cache`),
+`doctor_workspace_s_<L>` (`doctor --workspace`), `build_full_s_<L>` (`build --no-cache`, which
+encodes in one process per core), `build_full_cpu_s_<L>` (its user + system time, every process),
 `build_noop_s_<L>` (`build` right after a build), `build_one_change_s_<L>` (`build` after one raw
 input's bytes changed), and the floors measured in this process on the same files, warm page
 cache, best of --runs:
@@ -84,6 +85,7 @@ class Run:
     seconds: float
     exit_code: int
     peak_rss_kb: int
+    cpu_s: float = 0.0  # user + system, its encoding children's included (wait4)
 
 
 def packer_command() -> list[str]:
@@ -116,7 +118,7 @@ def run_packer(args: Sequence[str], timeout: float) -> Run:
     if process.returncode not in (0, 1):
         raise SystemExit(f"prometeu-packer {' '.join(args)} exited {process.returncode}:\n"
                          f"{stderr}")
-    return Run(seconds, process.returncode, usage.ru_maxrss)
+    return Run(seconds, process.returncode, usage.ru_maxrss, usage.ru_utime + usage.ru_stime)
 
 
 def load_average() -> str:
@@ -290,6 +292,9 @@ def measure_size(label: str, project: Path, scratch: Path, settings: Settings
     timed("doctor", ["doctor", "--json", where], runs)
     timed("doctor_workspace", ["doctor", "--workspace", "--json", where], runs)
     full = timed("build_full", ["build", "--no-cache", "--json", where], runs)
+    cpu, spread = best([r.cpu_s for r in full])
+    emit(f"build_full_cpu_s_{label}", cpu, f"{spread}; user + system of every process of the "
+         f"build (it encodes in {min(os.cpu_count() or 1, 8)} by default; the floor runs in one)")
     if any(r.exit_code for r in full):
         print(f"# warning: build --no-cache of {label} did not succeed", file=sys.stderr)
     timed("build_noop", ["build", "--json", where], runs)

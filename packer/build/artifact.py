@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -53,6 +54,7 @@ class PayloadStore:
         self._spool_path = spool_path
         self._spool: BinaryIO | None = None
         self._spool_size = 0
+        self._adopted: list[Path] = []  # other processes' spools (packer.build.parallel)
 
     def add(self, data: bytes) -> PayloadRef:
         if self._spool is None:
@@ -74,10 +76,20 @@ class PayloadStore:
     def path(self) -> Path:
         return self._spool_path
 
+    def adopt(self, spool_path: Path) -> Path:
+        """A spool another process fills the same way; discarded with this one."""
+        self._adopted.append(spool_path)
+        return spool_path
+
+    @property
+    def spools(self) -> tuple[Path, ...]:
+        return (self._spool_path, *self._adopted)
+
     def discard(self) -> None:
         self.close()
-        with contextlib.suppress(FileNotFoundError):
-            self._spool_path.unlink()
+        for path in self.spools:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
 
 def _write_all(handle: BinaryIO, data: bytes | memoryview) -> None:
@@ -115,14 +127,14 @@ def _copy_range(
 
 def write_artifact(
     path: Path, header: Header, refs: dict[int, PayloadRef], token: CancellationToken,
-    *, spool: Path | None = None,
+    *, spools: Collection[Path] = (),
 ) -> None:
     """Write prelude, header, padding and every payload at its planned offset, then fsync.
 
-    Payloads that lie in `spool` (a PayloadStore's file, whose gaps are zeros it wrote itself)
-    at the same distances from each other as in the plan are copied as one range. Payloads from
-    anywhere else (the previous artifact) are copied one by one, never with the bytes between
-    them, and the padding is written as zeros.
+    Consecutive payloads that lie in one of `spools` (PayloadStore files, whose gaps are zeros
+    they wrote themselves) at the same distances from each other as in the plan are copied as
+    one range. Payloads from anywhere else (the previous artifact) are copied one by one, never
+    with the bytes between them, and the padding is written as zeros.
     """
     payload_offset = header.payload_offset
     sources: dict[Path, BinaryIO] = {}
@@ -140,18 +152,19 @@ def write_artifact(
             _write_all(out, head + bytes(payload_offset - len(head)))
             position = payload_offset
             run: list[int] = []  # [spool offset, artifact offset, length] of a pending copy
+            run_spool: Path | None = None
             for entry in header.entries:
                 ref = refs[entry.asset_id]
                 if ref.size != entry.size:
                     raise ValueError(f"asset {entry.asset_id}: payload size changed while writing")
                 start = payload_offset + entry.offset
-                if run and ref.data is None and ref.path == spool and (
+                if run and ref.data is None and ref.path == run_spool and (
                     ref.offset - run[0] == start - run[1]
                 ):
                     run[2] = start - run[1] + ref.size  # the gap in the spool is zeros too
                     continue
                 if run:
-                    _copy_range(source_of(spool), run[0], run[2], out, token)
+                    _copy_range(source_of(run_spool), run[0], run[2], out, token)
                     position = run[1] + run[2]
                     run = []
                 if start > position:
@@ -160,14 +173,14 @@ def write_artifact(
                 if ref.data is not None:
                     _write_all(out, ref.data)
                     position += ref.size
-                elif ref.path is not None and ref.path == spool:
-                    run = [ref.offset, start, ref.size]
+                elif ref.path is not None and ref.path in spools:
+                    run, run_spool = [ref.offset, start, ref.size], ref.path
                 elif ref.path is not None:
                     _copy_range(source_of(ref.path), ref.offset, ref.size, out, token)
                     position += ref.size
                 token.raise_if_cancelled()
             if run:
-                _copy_range(source_of(spool), run[0], run[2], out, token)
+                _copy_range(source_of(run_spool), run[0], run[2], out, token)
             if out.tell() != header.file_size:
                 raise ValueError(f"wrote {out.tell()} bytes, planned {header.file_size}")
             os.fsync(out.fileno())

@@ -19,6 +19,7 @@ from packer.build.cache import CachedPayload, CacheEntry, Decision, MissReason
 from packer.build.check import PACKER_VERSION, AssetWork, CacheView, validate_misses
 from packer.build.faults import Faults
 from packer.build.hashing import hash_bytes, hash_file_range
+from packer.build.parallel import start_workers
 from packer.build.plan import PlannedEntry
 from packer.files.paths import InsideRoot
 from packer.files.safe_read import open_file
@@ -79,11 +80,14 @@ def emit_assets(
     token: CancellationToken,
     faults: Faults,
     assets_dir: Path | None = None,
+    processes: int = 1,
 ) -> list[BuiltAsset]:
     """Produce every payload in asset_id order, publishing cache_hit/cache_miss and progress.
 
     With `assets_dir` (the works' roots are below it), it is resolved once and each miss's root
-    from there, instead of a realpath from `/` per asset in its pipeline.
+    from there, instead of a realpath from `/` per asset in its pipeline. With `processes` > 1,
+    forked children encode slices of the misses (packer.build.parallel); what is published
+    and returned is the same.
     """
     real_assets = os.path.realpath(assets_dir) if assets_dir is not None else None
     built: list[BuiltAsset] = []
@@ -94,13 +98,19 @@ def emit_assets(
         previous: BinaryIO | None = None
         if view.previous is not None and any(w.decision.hit for w in works):
             previous = stack.enter_context(open_file(view.previous.path))
+        workers = start_workers(works, store, processes, real_assets, token)
+        if workers is not None:
+            stack.callback(workers.stop)
         for index, work in enumerate(works, start=1):
             token.raise_if_cancelled()
             faults.reached("encode")
             asset = _reuse(work, view, previous, token) if work.decision.hit else None
             if asset is None:
                 try:
-                    asset = _encode(work, store, token, real_assets)
+                    if workers is not None and workers.owns(index - 1):
+                        asset = workers.take(work, index - 1)
+                    else:
+                        asset = encode_miss(work, store, token, real_assets)
                 except FormatError as exc:
                     # Blocked: nothing more is encoded or published, but every other miss's
                     # format problems are still reported, as a validating check would have.
@@ -125,7 +135,7 @@ def produce(
     """One asset's payload as `emit_assets` makes it (reused when intact, else encoded),
     without publishing anything. Raises FormatError when a miss's inputs break its format."""
     asset = _reuse(work, view, previous, token) if work.decision.hit else None
-    return asset if asset is not None else _encode(work, store, token)
+    return asset if asset is not None else encode_miss(work, store, token)
 
 
 def publish(op: Operation, asset: BuiltAsset) -> None:
@@ -159,7 +169,7 @@ def _reuse(
     )
 
 
-def _encode(
+def encode_miss(
     work: AssetWork, store: PayloadStore, token: CancellationToken,
     real_assets: str | None = None,
 ) -> BuiltAsset:

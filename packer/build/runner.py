@@ -64,8 +64,13 @@ def build(
     token: CancellationToken | None = None,
     *,
     use_cache: bool = True,
+    processes: int = 1,
 ) -> BuildResult:
-    """Build `build/assets.pa` and its companions. Never raises for bad input: see the outcome."""
+    """Build `build/assets.pa` and its companions. Never raises for bad input: see the outcome.
+
+    `processes` > 1 encodes a big set of misses in that many processes, forked from this one
+    (packer.build.parallel): only for a caller whose other threads hold no lock a child could
+    need, such as the command line; same outputs and events either way."""
     with quiet_gc():  # the manifest's 60k rows are as many containers for the collector
         # Read before the lock for the operation's project_id: an up-to-date or patch build
         # then need not validate the registry again (check() re-reads it if it was replaced).
@@ -76,7 +81,7 @@ def build(
                        operation="build", token=token)
         with op:
             run = _BuildRun(project, op, Faults.from_environment(token=op.token), use_cache,
-                            preloaded=preloaded)
+                            preloaded=preloaded, processes=processes)
             result = run.execute()
         run.release()  # after the terminal event: nobody waits for this
         return result
@@ -89,6 +94,7 @@ class _BuildRun:
     faults: Faults
     use_cache: bool
     preloaded: uptodate.Preloaded | None = None  # the manifest as `build` read it
+    processes: int = 1  # that encode misses (packer.build.parallel)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     selection: Selection | None = None
     built: list[BuiltAsset] = field(default_factory=list)
@@ -213,7 +219,8 @@ class _BuildRun:
         try:
             self.built = emit_assets(self.op, self.selection.work, view, store,
                                      token=self.token, faults=self.faults,
-                                     assets_dir=self.project.assets_dir)
+                                     assets_dir=self.project.assets_dir,
+                                     processes=self.processes)
             header = make_header(b.planned() for b in self.built)
             small = small_outputs(header, self.built)
             previous = view.previous
@@ -246,7 +253,7 @@ class _BuildRun:
         store.close()
         refs = {b.work.asset_id: b.ref for b in self.built}
         self.faults.reached("write")
-        write_artifact(staging / ARTIFACT, header, refs, self.token, spool=store.path)
+        write_artifact(staging / ARTIFACT, header, refs, self.token, spools=store.spools)
         for name, data in small.items():
             (staging / name).write_bytes(data)
 

@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--no-cache", action="store_true",
                         help="encode every asset again, ignoring the build cache")
+    parser.add_argument("--jobs", "-j", type=_positive, metavar="N", default=None,
+                        help="encode in N processes (default: one per core, at most 8)")
     inspect = add_command(
         subparsers, "inspect", "Validate an assets.pa and print its asset table", _run_inspect,
         project=False, events=False,  # a plain read of one file: no operation, no events
@@ -32,13 +34,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     inspect.add_argument("file", metavar="FILE", type=Path, help="the assets.pa to inspect")
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of processes")
+    return value
+
+
 def _run_build(ctx: CommandContext) -> int:
     from packer.build import build
+    from packer.build.parallel import worker_count
     from packer.lane.events import Outcome
 
     project = ctx.project
     with ctx.event_sink() as sink:
-        result = build(project, sink=sink, token=ctx.token, use_cache=not ctx.args.no_cache)
+        result = build(project, sink=sink, token=ctx.token, use_cache=not ctx.args.no_cache,
+                       processes=ctx.args.jobs or worker_count())
     if ctx.json_output:
         ctx.write_json(result)
     else:

@@ -91,19 +91,25 @@ class InsideRoot:
         return Path(self.resolve_str(path))
 
     def resolve_str(self, path: str) -> str:
+        return self.resolve_stat(path)[0]
+
+    def resolve_stat(self, path: str) -> tuple[str, os.stat_result | None]:
+        """`resolve_str`, with the status of what it names when the walk down saw it (the
+        `lstat` of a last component that is no symlink is its `stat`): None otherwise."""
         parts = relative_parts(path)
         current = self.real_base
+        status: os.stat_result | None = None
         for index, part in enumerate(parts):
             candidate = f"{current}/{part}" if current != "/" else f"/{part}"
             try:
-                mode = os.lstat(candidate).st_mode
+                status = os.lstat(candidate)
             except OSError:
                 # The rest does not exist (or cannot be inspected): lexically it stays inside.
-                return "/".join((candidate, *parts[index + 1:]))
-            if stat.S_ISLNK(mode):
-                return self._resolve_through_link(path, parts)
+                return "/".join((candidate, *parts[index + 1:])), None
+            if stat.S_ISLNK(status.st_mode):
+                return self._resolve_through_link(path, parts), None
             current = candidate
-        return current
+        return current, status
 
     def _resolve_through_link(self, path: str, parts: tuple[str, ...]) -> str:
         target = os.path.realpath(os.path.join(self.real_base, *parts))

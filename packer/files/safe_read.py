@@ -61,6 +61,17 @@ def _kind(mode: int) -> str:
 
 def open_regular(path: str | Path, *, follow_symlinks: bool = True) -> int:
     """An fd open for reading on a regular file. Never blocks, never follows a refused link."""
+    return open_regular_stat(path, follow_symlinks=follow_symlinks)[0]
+
+
+def open_regular_stat(
+    path: str | Path, *, follow_symlinks: bool = True
+) -> tuple[int, os.stat_result]:
+    """`open_regular`, with the `fstat` that proved the file regular.
+
+    The fd keeps O_NONBLOCK: it lets the open of a FIFO return instead of waiting for a writer,
+    and it changes nothing for a regular file (reads of one never block), so clearing it would
+    only cost a system call per file."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     if not follow_symlinks:
         flags |= getattr(os, "O_NOFOLLOW", 0)
@@ -71,16 +82,13 @@ def open_regular(path: str | Path, *, follow_symlinks: bool = True) -> int:
             raise NotRegularFileError(path, "is a symlink, which is not followed here") from None
         raise
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            raise NotRegularFileError(path, f"is {_kind(mode)}, not a regular file")
-        # Reads of a regular file never block; clear the flag so the file behaves as usual.
-        if hasattr(os, "set_blocking"):
-            os.set_blocking(fd, True)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise NotRegularFileError(path, f"is {_kind(st.st_mode)}, not a regular file")
     except BaseException:
         os.close(fd)
         raise
-    return fd
+    return fd, st
 
 
 def read_to_end(
@@ -90,8 +98,10 @@ def read_to_end(
     """The rest of an open file, asking for about the size it had when stat'ed (`size_hint`).
 
     `os.read(fd, n)` (and a buffered `read(n)`) allocates n bytes before reading: a 1 MB request
-    for a 2 KB file costs more than the read. A short read is followed by a small one that
-    should find the end; a file that grew is read on in 1 MB chunks. With `limit`, reading
+    for a 2 KB file costs more than the read. A short read that brought exactly the stat'ed
+    size ends it (a regular file's read is short only at its end); any other short read is
+    followed by a small one that should find the end; a file that grew is read on in 1 MB
+    chunks. With `limit`, reading
     stops once more than `limit` bytes were read (the caller sees len > limit). `between_chunks`
     runs after each read (a cancellation check).
     """
@@ -104,6 +114,8 @@ def read_to_end(
         total += len(chunk)
         if between_chunks is not None:
             between_chunks()
+        if len(chunk) < want and total == size_hint:
+            break  # at its end, and the size it was stat'ed at: no read to find the end
         want = _CHUNK if len(chunk) == want else _PROBE
         if cap is not None:
             want = min(want, cap - total)
@@ -121,9 +133,8 @@ def read_regular_stat(
     path: str | Path, *, follow_symlinks: bool = True, limit: int | None = None
 ) -> tuple[bytes, os.stat_result]:
     """read_regular, with the `fstat` of the file that was read."""
-    fd = open_regular(path, follow_symlinks=follow_symlinks)
+    fd, st = open_regular_stat(path, follow_symlinks=follow_symlinks)
     try:
-        st = os.fstat(fd)
         if limit is not None and st.st_size > limit:
             raise NotRegularFileError(
                 path, f"is {st.st_size:,} bytes, more than the {limit:,} allowed")

@@ -87,7 +87,8 @@ def _describe(exc: Exception) -> str:
 def _rgba(image: Image.Image) -> Image.Image:
     try:
         image.load()
-        return image.convert("RGBA")
+        # convert() copies even an RGBA image: ~20 µs per tile, most PNG tiles being RGBA
+        return image if image.mode == "RGBA" else image.convert("RGBA")
     except Exception as exc:  # truncated or corrupt pixel data
         raise ValueError(_describe(exc)) from exc
 

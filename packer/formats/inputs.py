@@ -82,12 +82,13 @@ def read_input(
         ))
 
     try:
-        target = inside.resolve_str(path)
+        target, status = inside.resolve_stat(path)
     except UnsafePathError as exc:
         problem("PK107", f"input {exc}")
         return None
     try:
-        status = os.stat(target)
+        if status is None:
+            status = os.stat(target)
         if not stat.S_ISREG(status.st_mode):  # never open a FIFO or device: it may block
             problem("PK114", f"input {path!r} is not a regular file")
             return None

@@ -124,7 +124,7 @@ def test_spooled_payloads_out_of_asset_id_order_are_each_put_in_place(tmp_path: 
                      size=len(p), decoded_size=len(p), metadata={}, preload=False)
         for i, p in payloads.items()
     )
-    write_artifact(tmp_path / "out.pa", header, refs, CancellationToken(), spool=store.path)
+    write_artifact(tmp_path / "out.pa", header, refs, CancellationToken(), spools=store.spools)
     data = (tmp_path / "out.pa").read_bytes()
     expected = b"".join(
         bytes(e.offset - (prev.offset + prev.size if prev else 0)) + payloads[e.asset_id]

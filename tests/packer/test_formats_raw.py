@@ -104,16 +104,17 @@ def test_a_file_that_grew_after_the_stat_is_encoded_whole(
 ) -> None:
     target = tmp_path / "level.bin"
     target.write_bytes(b"a" * 10)
-    real_stat = os.stat
+    real_lstat = os.lstat
 
     def stat_then_grow(path: str | os.PathLike[str], *args: object, **kwargs: object) -> object:
-        status = real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+        status = real_lstat(path, *args, **kwargs)  # type: ignore[arg-type]
         if os.fspath(path).endswith("level.bin"):
             with open(target, "ab") as grow:
                 grow.write(b"b" * 200_000)
         return status
 
-    monkeypatch.setattr("packer.formats.inputs.os.stat", stat_then_grow)
+    # the status the read starts from is the lstat of the walk down to the input
+    monkeypatch.setattr("packer.files.paths.os.lstat", stat_then_grow)
     encoded = RAW_PIPELINE.encode(declaration("raw", {"data": ["level.bin"]}), tmp_path,
                                   CancellationToken())
     assert encoded.payload == b"a" * 10 + b"b" * 200_000

@@ -74,7 +74,7 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(
         nonlocal calls
         calls += 1
         status = real_fstat(fd)
-        if calls == 2:  # the size check has seen 2 bytes: the file grows before the read
+        if calls == 1:  # the type and size check has seen 2 bytes: it grows before the read
             with open(target, "ab") as grow:
                 grow.write(b" " * 100)
         return status
@@ -82,3 +82,30 @@ def test_a_file_that_grows_past_the_limit_while_read_is_refused(
     monkeypatch.setattr("packer.files.safe_read.os.fstat", fstat_then_grow)
     with pytest.raises(NotRegularFileError, match="more than the 50 bytes allowed"):
         read_regular_stat(target, limit=50)
+
+
+@pytest.mark.parametrize(("size", "hint", "expected_reads"), [
+    (2000, 2000, 1),  # the stat'ed size: the short read is the end, no read to find it
+    (2000, 2500, 2),  # shrank since stat-ed: one more read finds the end
+    (0, 0, 1),
+])
+def test_a_file_at_its_stat_ed_size_is_read_in_one_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int, hint: int, expected_reads: int
+) -> None:
+    data = os.urandom(size)
+    (tmp_path / "tile.png").write_bytes(data)
+    reads = 0
+    real_read = os.read
+
+    def counting_read(handle: int, count: int) -> bytes:
+        nonlocal reads
+        reads += 1
+        return real_read(handle, count)
+
+    monkeypatch.setattr("packer.files.safe_read.os.read", counting_read)
+    fd = os.open(tmp_path / "tile.png", os.O_RDONLY)
+    try:
+        assert read_to_end(fd, hint) == data
+    finally:
+        os.close(fd)
+    assert reads == expected_reads

@@ -1,0 +1,218 @@
+"""A build that encodes in forked processes gives the sequential build's outputs and events, and
+its children never outlive it (finished, blocked, failed or cancelled)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from packer.build import build, emit, parallel
+from packer.files.project import Project
+from packer.lane.cancellation import CancellationToken
+from packer.lane.events import EventKind, Outcome, PackerEvent
+from packer.lane.sinks import ListSink
+from tests.packer.build_support import (
+    add_glyph,
+    add_raw,
+    add_sound,
+    copy_project,
+    new_project,
+    snapshot_build,
+)
+from tests.packer.cli_support import Captured, run
+
+
+@pytest.fixture(autouse=True)
+def short_turns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forks for a handful of misses, turns of 3: a small project takes many turns."""
+    monkeypatch.setattr(parallel, "MIN_SHARE", 2)
+    monkeypatch.setattr(parallel, "TURN", 3)
+
+
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    made: list[int] = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        pid = real_fork()
+        if pid:
+            made.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counting_fork)
+    return made
+
+
+def mixed(base: Path, name: str = "game", count: int = 20) -> Project:
+    project = new_project(base, name)
+    for n in range(count):
+        kind = n % 3
+        if kind == 0:
+            add_raw(project, f"raw/r{n:02d}", bytes(range(n, n + 40 + n)))
+        elif kind == 1:
+            add_glyph(project, f"glyph/g{n:02d}", tiles=1 + n % 4, colour=(0, 255, 0))
+        else:
+            add_sound(project, f"sound/s{n:02d}", samples=1 + n % 2, frames=32 + n)
+    return project
+
+
+def published(sink: ListSink) -> list[tuple[Any, ...]]:
+    """The events as the stream carries them, less what differs by run (ids, clock, throttling
+    of progress)."""
+    return [(e.kind, e.summary, e.affected_assets, e.detail, e.outcome)
+            for e in sink.events if e.kind != EventKind.PROGRESS_UPDATED]
+
+
+def cache_assets(project: Project) -> Any:
+    return json.loads(project.cache_path.read_bytes())["assets"]
+
+
+def children_left() -> list[str]:
+    """This process's child processes, zombies included (none may outlive a build)."""
+    found: list[str] = []
+    for task in Path("/proc/self/task").iterdir():
+        found += (task / "children").read_text().split()
+    return found
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+def test_parallel_build_matches_the_sequential_one(
+    tmp_path: Path, forks: list[int], processes: int
+) -> None:
+    one = mixed(tmp_path / "one")
+    many = copy_project(one, tmp_path / "many" / "game")
+    one_sink, many_sink = ListSink(), ListSink()
+
+    sequential = build(one, sink=one_sink, use_cache=False)
+    assert not forks
+    parallel_result = build(many, sink=many_sink, use_cache=False, processes=processes)
+
+    assert len(forks) == processes - 1
+    assert sequential.outcome is parallel_result.outcome is Outcome.SUCCEEDED
+    assert snapshot_build(many) == snapshot_build(one)
+    assert cache_assets(many) == cache_assets(one)
+    assert published(many_sink) == published(one_sink)
+    assert not list((many.build_dir / ".staging").glob("*/payload.spool*"))
+    assert children_left() == []
+
+
+def test_parallel_cached_build_encodes_only_the_misses(tmp_path: Path, forks: list[int]) -> None:
+    project = mixed(tmp_path)
+    assert build(project, use_cache=False).outcome is Outcome.SUCCEEDED
+    for n in (0, 3, 6, 9, 12, 15, 18):  # raw assets: new bytes, same size order
+        (project.assets_dir / f"raw/r{n:02d}/data.bin").write_bytes(b"changed %d" % n)
+    reference = copy_project(project, tmp_path / "reference" / "game")
+    ref_sink, sink = ListSink(), ListSink()
+
+    assert build(reference, sink=ref_sink).outcome is Outcome.SUCCEEDED
+    assert build(project, sink=sink, processes=2).outcome is Outcome.SUCCEEDED
+
+    assert len(forks) == 1
+    assert snapshot_build(project) == snapshot_build(reference)
+    assert published(sink) == published(ref_sink)
+    assert [e.kind for e in sink.events].count(EventKind.CACHE_MISS) == 7
+
+
+def test_a_format_error_in_a_childs_turn_blocks_as_sequentially(
+    tmp_path: Path, forks: list[int]
+) -> None:
+    one = mixed(tmp_path / "one")
+    # position 11 is in the child's second turn of 3 (9-11), and so is 17 (15-17)
+    for n in (11, 17):
+        wav = one.assets_dir / f"sound/s{n:02d}/s0.wav"
+        wav.write_bytes(b"")
+    many = copy_project(one, tmp_path / "many" / "game")
+    build_files = snapshot_build(many)
+
+    sequential = build(one, use_cache=False)
+    parallel_result = build(many, use_cache=False, processes=2)
+
+    assert len(forks) == 1
+    assert sequential.outcome is parallel_result.outcome is Outcome.BLOCKED
+    assert [(d.code, d.message) for d in parallel_result.blocking] == [
+        (d.code, d.message) for d in sequential.blocking]
+    assert len(parallel_result.blocking) >= 2
+    assert snapshot_build(many) == build_files
+    assert children_left() == []
+
+
+def test_a_child_that_dies_fails_the_build_and_leaves_build_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = mixed(tmp_path)
+    assert build(project, use_cache=False).outcome is Outcome.SUCCEEDED
+    (project.assets_dir / "raw/r00/data.bin").write_bytes(b"new")
+    before = snapshot_build(project)
+    parent = os.getpid()
+    real_encode = emit.encode_miss
+
+    def dying_child(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_encode(*args, **kwargs)
+
+    monkeypatch.setattr(emit, "encode_miss", dying_child)
+    result = build(project, use_cache=False, processes=2)
+
+    assert result.outcome is Outcome.FAILED
+    assert result.error is not None
+    assert "an encoding process ended early (killed by signal 9)" in result.error
+    assert "--jobs 1" in result.error
+    assert snapshot_build(project) == before
+    assert children_left() == []
+
+
+def test_a_cancelled_parallel_build_stops_its_children(tmp_path: Path) -> None:
+    project = mixed(tmp_path)
+    token = CancellationToken()
+
+    class CancelAtSecondMiss(ListSink):
+        def publish(self, event: PackerEvent) -> None:
+            super().publish(event)
+            if [e.kind for e in self.events].count(EventKind.CACHE_MISS) == 2:
+                token.cancel("test")
+
+    result = build(project, sink=CancelAtSecondMiss(), token=token, use_cache=False,
+                   processes=2)
+
+    assert result.outcome is Outcome.CANCELLED
+    assert not (project.build_dir / "assets.pa").exists()
+    assert children_left() == []
+
+
+def test_cli_jobs_must_be_a_positive_number(tmp_path: Path, capsys: Captured) -> None:
+    project = mixed(tmp_path, count=3)
+
+    refused, _out, err = run(capsys, "build", "--jobs", "0", str(project.root))
+    built, _out, _err = run(capsys, "build", "-j", "2", str(project.root))
+
+    assert refused == 2
+    assert "'0' is not a positive number of processes" in err
+    assert built == 0
+
+
+def test_a_child_leaves_the_parents_stdout_to_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The Studio reads a build's event stream to its end: a child holding that pipe open would
+    # keep the stream from ending while it lives.
+    project = mixed(tmp_path)
+    seen = tmp_path / "stdout-of-child.txt"
+    parent = os.getpid()
+    real_encode = emit.encode_miss
+
+    def noting_stdout(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent and not seen.exists():
+            seen.write_text(os.readlink("/proc/self/fd/1"))
+        return real_encode(*args, **kwargs)
+
+    monkeypatch.setattr(emit, "encode_miss", noting_stdout)
+    assert build(project, use_cache=False, processes=2).outcome is Outcome.SUCCEEDED
+
+    assert seen.read_text() == os.devnull
