@@ -11,8 +11,8 @@ import pytest
 from packer.build import uptodate
 
 
-@pytest.mark.parametrize("count", [0, 1, uptodate._ENCODE_BATCH - 1, uptodate._ENCODE_BATCH,
-                                   uptodate._ENCODE_BATCH + 1, 3 * uptodate._ENCODE_BATCH + 7])
+@pytest.mark.parametrize("count", [0, 1, uptodate._ROWS_PER_CALL - 1, uptodate._ROWS_PER_CALL,
+                                   uptodate._ROWS_PER_CALL + 1, 3 * uptodate._ROWS_PER_CALL + 7])
 def test_streamed_rows_are_json_dumps_bytes(count: int) -> None:
     rows = [[f"assets/ñ/{i}\"x", i, -i, 2**63 + i] for i in range(count)]
     head: list[tuple[str, object]] = [("schema_version", 2)]
