@@ -75,6 +75,44 @@ def fingerprint(path: str) -> Fingerprint | None:
     return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
 
 
+def _fingerprint_of(st: os.stat_result | None) -> Fingerprint | None:
+    return None if st is None else [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
+                                    st.st_dev]
+
+
+class SeenStats(dict[str, "Fingerprint | None"]):
+    """`check`'s fingerprints of the listed paths, by path (`seen`). The changed paths' are
+    entered at once; the rest are kept as the stat results and entered on the first read of a
+    path not there yet: a patch build reads only changed paths, a normal build's `record`
+    reads them all. Entering 47k fingerprints up front cost ≈ 30 ms of every patch build."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending: list[tuple[list[list[Any]], list[os.stat_result | None]]] = []
+
+    def defer(self, rows: list[list[Any]], stats: list[os.stat_result | None]) -> None:
+        """`rows[i][0]` was stat'ed as `stats[i]` (None: absent)."""
+        self._pending.append((rows, stats))
+
+    def get(self, key: str, default: Any = None) -> Any:
+        if self._pending and key not in self:
+            self._enter_pending()
+        return super().get(key, default)
+
+    def __bool__(self) -> bool:
+        return bool(self._pending) or len(self) > 0
+
+    def clear(self) -> None:
+        self._pending.clear()
+        super().clear()
+
+    def _enter_pending(self) -> None:
+        pending, self._pending = self._pending, []
+        for rows, stats in pending:
+            for row, st in zip(rows, stats, strict=False):
+                self.setdefault(row[0], _fingerprint_of(st))  # an entered one stays
+
+
 def manifest_path(project: Project) -> Path:
     return project.packer_dir / MANIFEST_FILE
 
@@ -508,31 +546,32 @@ def _stat_listed(
     (for `seen`) after one."""
     racy: list[list[Any]] = []
     changed = False
-    # `fingerprint` and `_racy` inlined: this loop runs once per listed path (47k at 10k
-    # assets), and its Python work per path was half the cost of the stat itself.
+    stats: list[os.stat_result | None] = []  # for `seen`, parallel to `rows`
+    keep = stats.append
+    # `fingerprint` and `_racy` inlined, the stat results kept as they are: this loop runs
+    # once per listed path (47k at 10k assets), and its Python work per path was half the
+    # cost of the stat itself.
     stat, prefix = _stat, base + "/"
     for index, row in enumerate(rows):
         if index % STAT_CHECK_EVERY == 0:
             token.raise_if_cancelled()
         path = row[0]
         try:
-            st = stat(prefix + path)
+            st: os.stat_result | None = stat(prefix + path)
         except OSError:
-            fp = None
-        else:
-            fp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
+            st = None
         if seen is not None:
-            seen[path] = fp
+            keep(st)
         if changed and difference is None:
             continue  # only stat-ing for `seen`
-        if fp is None:
+        if st is None:
             differs = len(row) != 1
-        elif len(row) != 6 or row[1] != fp[0] or row[2] != fp[1] or row[3] != fp[2] or (
-                row[4] != fp[3] or row[5] != fp[4]):
+        elif len(row) != 6 or row[1] != st.st_size or row[2] != st.st_mtime_ns or (
+                row[3] != st.st_ctime_ns or row[4] != st.st_ino or row[5] != st.st_dev):
             differs = True
         else:
             differs = False
-            if fp[1] >= racy_after or fp[2] >= racy_after:  # `_racy`
+            if row[2] >= racy_after or row[3] >= racy_after:  # `_racy` (row == the stat)
                 racy.append(row)
         if differs:
             changed = True
@@ -540,6 +579,11 @@ def _stat_listed(
                 difference.changed.append(path)
             if seen is None:
                 break
+            seen[path] = _fingerprint_of(st)
+    if isinstance(seen, SeenStats):
+        seen.defer(rows, stats)
+    elif seen is not None:
+        seen.update((row[0], _fingerprint_of(st)) for row, st in zip(rows, stats, strict=True))
     return changed, racy
 
 
