@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from packer.build import BuildResult, build, patch, runner, uptodate
-from packer.build.check import PACKER_VERSION
 from packer.files.project import Project
 from packer.formats.raw import RAW_PIPELINE
 from packer.lane.cancellation import CancellationToken
@@ -305,6 +304,32 @@ def test_a_changed_build_stats_each_workspace_path_once(
     assert spy.fast(lambda: build(project))[0]  # the reused fingerprints make a valid manifest
 
 
+def test_seen_stats_are_entered_when_first_read_and_equal_a_plain_dicts(
+    tmp_path: Path,
+) -> None:
+    from packer.build.check import PACKER_VERSION
+
+    project = built(tmp_path)
+    (project.assets_dir / "raw/a/data.bin").write_bytes(b"beta")
+    changed = "assets/raw/a/data.bin"
+    lazy: uptodate.SeenStats = uptodate.SeenStats()
+    plain: dict[str, uptodate.Fingerprint | None] = {}
+    for seen in (lazy, plain):
+        difference = uptodate.Difference()
+        assert uptodate.check(project, CancellationToken(), packer_version=PACKER_VERSION,
+                              pipelines=runner._pipeline_versions(), seen=seen,
+                              difference=difference) is None
+        assert changed in difference.changed
+    assert lazy and dict(lazy) == {changed: plain[changed]}  # only the changed path so far
+    assert lazy.get(changed) == uptodate.fingerprint(str(project.root / changed))
+    assert len(lazy) == 1
+    assert lazy.get("prometeu.json") == plain["prometeu.json"]  # the first other read enters all
+    assert dict(lazy) == plain and len(plain) > 10
+    assert lazy.get("not/listed", "missing") == "missing"
+    lazy.clear()
+    assert not lazy and lazy.get("prometeu.json") is None
+
+
 def test_a_change_after_the_check_stat_is_never_hidden(
     tmp_path: Path, spy: ScanSpy, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -341,26 +366,3 @@ def test_the_streamed_manifest_is_the_compact_json_of_its_whole_content(
     manifest = uptodate.Manifest.from_bytes(raw)
     assert manifest is not None and manifest.to_bytes() == raw
 
-
-def test_seen_stats_are_entered_when_first_read_and_equal_a_plain_dicts(
-    tmp_path: Path,
-) -> None:
-    project = built(tmp_path)
-    (project.assets_dir / "raw/a/data.bin").write_bytes(b"beta")
-    changed = "assets/raw/a/data.bin"
-    lazy: uptodate.SeenStats = uptodate.SeenStats()
-    plain: dict[str, uptodate.Fingerprint | None] = {}
-    for seen in (lazy, plain):
-        difference = uptodate.Difference()
-        assert uptodate.check(project, CancellationToken(), packer_version=PACKER_VERSION,
-                              pipelines=runner._pipeline_versions(), seen=seen,
-                              difference=difference) is None
-        assert changed in difference.changed
-    assert lazy and dict(lazy) == {changed: plain[changed]}  # only the changed path so far
-    assert lazy.get(changed) == uptodate.fingerprint(str(project.root / changed))
-    assert len(lazy) == 1
-    assert lazy.get("prometeu.json") == plain["prometeu.json"]  # the first other read enters all
-    assert dict(lazy) == plain and len(plain) > 10
-    assert lazy.get("not/listed", "missing") == "missing"
-    lazy.clear()
-    assert not lazy and lazy.get("prometeu.json") is None
