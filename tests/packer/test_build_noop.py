@@ -365,4 +365,3 @@ def test_the_streamed_manifest_is_the_compact_json_of_its_whole_content(
     assert raw == json.dumps(data, separators=(",", ":")).encode("utf-8")
     manifest = uptodate.Manifest.from_bytes(raw)
     assert manifest is not None and manifest.to_bytes() == raw
-
