@@ -159,7 +159,8 @@ CATALOGUE: dict[str, CodeInfo] = {
 class Diagnostic(BaseModel):
     """One finding. `root` is the asset root relative to assets/ (POSIX), `file` relative to it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # validator built on first use: a clean build makes none
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     code: str
     severity: Severity

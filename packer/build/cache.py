@@ -78,11 +78,16 @@ class CacheEntry(_Frozen):
 class ArtifactRecord(_Frozen):
     """The `build/assets.pa` the entries' payloads live in (header hash and file size)."""
 
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)  # as BuildCache
+
     header_hash: str
     size: int
 
 
 class BuildCache(_Frozen):
+    # Its validator is built on first use (≈ 2 ms at start-up otherwise): a patch or no-op
+    # build only constructs one; loading cache.json (the normal path) validates.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     schema_version: Literal[2] = CACHE_SCHEMA_VERSION
     hash_algorithm: Literal["xxh3_128"] = HASH_ALGORITHM
     started_at_ns: int  # when the build that wrote this cache began reading inputs

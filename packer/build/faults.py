@@ -48,6 +48,10 @@ class Faults:
                          token: CancellationToken | None = None) -> Faults:
         return cls(environ.get(ENV_VAR), token)
 
+    def watches(self, step: str) -> bool:
+        """Whether `reached(step)` may do anything (a loop may then skip calling it per item)."""
+        return self._step == step
+
     def reached(self, step: str) -> None:
         if self._step is None or step != self._step:
             return

@@ -46,7 +46,7 @@ from packer.build.layout import (
 )
 from packer.build.outputs import TOOL_METADATA_SCHEMA_VERSION, tool_metadata_row
 from packer.build.plan import PlannedEntry, check_integers_only
-from packer.build.result import AssetCacheOutcome, BuildResult
+from packer.build.result import AssetCacheOutcome, BuildResult, cache_outcome
 from packer.build.staging import (
     ARTIFACT,
     ASSET_TABLE,
@@ -405,9 +405,11 @@ class _Patch:
     def _publish_assets(self) -> _Layout:
         """The events of the normal path's check and emission passes; the new layout."""
         op, rows, built = self.op, self.rows, self.built
-        sizes = [built[i].ref.size if i in built else row.size for i, row in enumerate(rows)]
-        input_bytes = [built[i].work.input_bytes if i in built else row.input_bytes
-                       for i, row in enumerate(rows)]
+        sizes = [row.size for row in rows]
+        input_bytes = [row.input_bytes for row in rows]
+        for index, new in built.items():
+            sizes[index] = new.ref.size
+            input_bytes[index] = new.work.input_bytes
         total, total_bytes = len(rows), sum(input_bytes)
         op.emit(
             EventKind.BUILD_STARTED,
@@ -416,6 +418,14 @@ class _Patch:
         )
         op.progress(0, total, phase="check", summary=f"Checking {total} assets…")
         wants = op.wants_events
+        if not wants and not self.run.faults.watches("encode"):
+            # No event is built: the changed assets publish theirs (as emission counts them),
+            # every other one is a cache hit's sequence number.
+            self.token.raise_if_cancelled()
+            for index in sorted(built):
+                publish(op, built[index])
+            op.skip(total - len(built))
+            return self._layout(sizes, input_bytes)
         done_bytes = 0
         for index, row in enumerate(rows):
             self.token.raise_if_cancelled()
@@ -437,13 +447,20 @@ class _Patch:
                     summary=f"Building: {index + 1}/{total} assets, "
                     f"{done_bytes / 1_000_000:.1f}/{total_bytes / 1_000_000:.1f} MB",
                     bytes_done=done_bytes, bytes_total=total_bytes)
+        return self._layout(sizes, input_bytes)
+
+    def _layout(self, sizes: list[int], input_bytes: list[int]) -> _Layout:
         offsets = []
         cursor = 0
         for size in sizes:
             cursor = align(cursor)
             offsets.append(cursor)
             cursor += size
-        header, table_bytes, preload_bytes = self._header(offsets)
+        built = self.built
+        # the reused payloads whose offset changed (all after a new one of another size)
+        moved = [index for index, (offset, row) in enumerate(zip(offsets, self.rows, strict=True))
+                 if offset != row.offset and index not in built]
+        header, table_bytes, preload_bytes = self._header(offsets, moved)
         payload_offset = payload_offset_for(len(header))
         head = pack_prelude(len(header)) + header
         return _Layout(
@@ -451,45 +468,37 @@ class _Patch:
             head=head + bytes(payload_offset - len(head)), payload_offset=payload_offset,
             file_size=payload_offset + (offsets[-1] + sizes[-1] if sizes else 0),
             small={ASSET_TABLE: table_bytes, PRELOAD: preload_bytes,
-                   TOOL_METADATA: self._tool_metadata(offsets)},
+                   TOOL_METADATA: self._tool_metadata(offsets, moved)},
         )
 
-    def _header(self, offsets: list[int]) -> tuple[bytes, bytes, bytes]:
-        table, built = self.previous.table, self.built
+    def _header(self, offsets: list[int], moved: list[int]) -> tuple[bytes, bytes, bytes]:
+        table = self.previous.table
         preloaded = set(self.previous.preloaded)
-        rows = []
-        for index, row in enumerate(self.rows):
-            asset = built.get(index)
-            if asset is not None:
-                planned = _placed(asset.planned(), offsets[index])
-                fresh = planned.table_row()
-                check_integers_only(fresh, f"asset_table[asset_id={planned.asset_id}]")
-                rows.append(canonical_json_bytes(fresh))
-                (preloaded.add if planned.preload else preloaded.discard)(planned.asset_id)
-            elif offsets[index] != row.offset:
-                rows.append(splice.with_table_offset(table.row(index), offsets[index]))
-            else:
-                rows.append(table.row(index))
+        replaced = {}  # every other row is the previous one's bytes
+        for index, asset in self.built.items():
+            planned = _placed(asset.planned(), offsets[index])
+            fresh = planned.table_row()
+            check_integers_only(fresh, f"asset_table[asset_id={planned.asset_id}]")
+            replaced[index] = canonical_json_bytes(fresh)
+            (preloaded.add if planned.preload else preloaded.discard)(planned.asset_id)
+        for index in moved:
+            replaced[index] = splice.with_table_offset(table.row(index), offsets[index])
         preload = [{"asset_id": asset_id, "slot": slot}
                    for slot, asset_id in enumerate(sorted(preloaded))]
-        table_bytes = table.join(rows)
+        table_bytes = table.spliced(replaced)
         preload_bytes = canonical_json_bytes(preload)
         header = b'{"asset_table":' + table_bytes + b',"preload":' + preload_bytes + b"}"
         return header, table_bytes, preload_bytes
 
-    def _tool_metadata(self, offsets: list[int]) -> bytes:
-        tool, built = self.previous.tool, self.built
-        rows = []
-        for index, row in enumerate(self.rows):
-            asset = built.get(index)
-            if asset is not None:
-                placed = _placed(asset.planned(), offsets[index])
-                rows.append(canonical_json_bytes(tool_metadata_row(placed, asset)))
-            elif offsets[index] != row.offset:
-                rows.append(splice.with_tool_offset(tool.row(index), offsets[index]))
-            else:
-                rows.append(tool.row(index))
-        return tool.join(rows)
+    def _tool_metadata(self, offsets: list[int], moved: list[int]) -> bytes:
+        tool = self.previous.tool
+        replaced = {}  # every other row is the previous one's bytes
+        for index, asset in self.built.items():
+            placed = _placed(asset.planned(), offsets[index])
+            replaced[index] = canonical_json_bytes(tool_metadata_row(placed, asset))
+        for index in moved:
+            replaced[index] = splice.with_tool_offset(tool.row(index), offsets[index])
+        return tool.spliced(replaced)
 
     def _write_artifact(self, path: Path, layout: _Layout) -> None:
         """Head, then each run of reused payloads as one copy from the previous artifact (their
@@ -498,20 +507,22 @@ class _Patch:
         rows, built, token = self.rows, self.built, self.token
         offsets, payload_offset = layout.offsets, layout.payload_offset
         segments: list[tuple[int, Path, int, int]] = []  # new offset, source, offset, length
-        for index, row in enumerate(rows):
-            asset = built.get(index)
-            if asset is not None:
-                ref: PayloadRef = asset.ref
+        reused = 0  # the first row of the current run of reused payloads
+        for index in [*sorted(built), len(rows)]:
+            if index > reused:
+                # Reused rows between two new payloads all moved by the same multiple of the
+                # alignment (their sizes are unchanged): one copy keeps their relative layout.
+                first, last = rows[reused], rows[index - 1]
+                if offsets[index - 1] - offsets[reused] != last.offset - first.offset:
+                    raise ValueError("reused payloads would not keep their layout")
+                segments.append((offsets[reused], self.previous.artifact,
+                                 self.manifest.payload_offset + first.offset,
+                                 last.offset + last.size - first.offset))
+            if index < len(rows):
+                ref: PayloadRef = built[index].ref
                 assert ref.path is not None
                 segments.append((offsets[index], ref.path, ref.offset, ref.size))
-                continue
-            start = self.manifest.payload_offset + row.offset
-            last = segments[-1] if segments else None
-            if (last is not None and last[1] == self.previous.artifact and index - 1 not in built
-                    and offsets[index] - last[0] == start - last[2]):
-                segments[-1] = (last[0], last[1], last[2], start + row.size - last[2])
-            else:
-                segments.append((offsets[index], self.previous.artifact, start, row.size))
+            reused = index + 1
         sources: dict[Path, BinaryIO] = {}
         try:
             with open(path, "wb", buffering=0) as out:
@@ -537,19 +548,15 @@ class _Patch:
     def _save_cache(self, layout: _Layout, *, up_to_date: bool) -> str:
         """cache.json as pydantic writes it (tests pin the bytes), only changed entries dumped."""
         cache = self.previous.cache
-        rows = []
+        replaced = {}  # every other entry is the previous one's bytes
         changed = False
-        for index, row in enumerate(self.rows):
-            asset = self.built.get(index)
-            if asset is None:
-                rows.append(cache.row(index))
-                continue
+        for index, asset in self.built.items():
             fresh = asset.cache_entry().model_dump_json().encode("utf-8")
             changed = changed or fresh != splice.entry_value(cache.row(index))
-            rows.append(b'"' + str(row.asset_id).encode() + b'":' + fresh)
+            replaced[index] = b'"' + str(self.rows[index].asset_id).encode() + b'":' + fresh
         if up_to_date and not changed:
             return hash_bytes(cache.data)  # as the normal path: nothing to write
-        data = cache.join(rows, head=splice.cache_prefix(
+        data = cache.spliced(replaced, head=splice.cache_prefix(
             self.started_at_ns, hash_bytes(layout.header), layout.file_size))
         atomic_write_bytes(self.project.cache_path, data)
         return hash_bytes(data)
@@ -559,7 +566,9 @@ class _Patch:
         rows = []
         for index, row in enumerate(self.rows):
             asset = self.built.get(index)
-            if asset is None:
+            if asset is None and offsets[index] == row.offset:
+                rows.append(row)  # frozen: the previous manifest's row as it is
+            elif asset is None:
                 rows.append(uptodate.NoopAsset(row.asset_id, row.root, row.name, offsets[index],
                                                row.size, row.payload_hash, row.input_bytes))
             else:
@@ -587,24 +596,17 @@ class _Patch:
             ),
             affected=[b.work.record.affected() for b in misses][:200],
         )
-        outcomes = []
-        input_total = 0
-        for index, row in enumerate(rows):
-            asset = built.get(index)
-            if asset is None:
-                input_total += row.input_bytes
-                outcomes.append(AssetCacheOutcome.model_construct(
-                    asset_id=row.asset_id, hit=True, reason=None, explanation=None))
-                continue
-            input_total += asset.work.input_bytes
+        outcomes = [cache_outcome(row.asset_id, True, None, None) for row in rows]
+        for index, asset in built.items():
             decision = asset.work.decision
-            outcomes.append(AssetCacheOutcome(
-                asset_id=row.asset_id, hit=asset.hit,
+            outcomes[index] = AssetCacheOutcome(
+                asset_id=rows[index].asset_id, hit=asset.hit,
                 reason=decision.reason.value if decision.reason else None,
-                explanation=None if asset.hit else decision.explanation))
+                explanation=None if asset.hit else decision.explanation)
         return BuildResult.model_construct(
             outcome=Outcome.SUCCEEDED, operation_id=op.operation_id, asset_count=total,
-            cache_hits=total - len(misses), cache_misses=len(misses), input_bytes=input_total,
+            cache_hits=total - len(misses), cache_misses=len(misses),
+            input_bytes=sum(layout.input_bytes),
             output_bytes=file_size, artifact=str(self.project.build_dir / ARTIFACT),
             up_to_date=up_to_date, cache=tuple(outcomes), blocking=(),
             diagnostics=(), error=None,

@@ -32,7 +32,8 @@ _make_outcome = trusted_maker(AssetCacheOutcome, _EVERY_OUTCOME_FIELD)  # model_
 
 
 class BuildResult(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # validator built on first use: builds construct it
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     outcome: Outcome
     operation_id: str

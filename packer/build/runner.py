@@ -105,7 +105,7 @@ class _BuildRun:
     walk: WalkSummary | None = None
     made_build_dir: bool = False  # build/ did not exist: a build that does not commit removes it
     # fingerprints the failed up-to-date check took, reused when recording the new manifest
-    seen: dict[str, uptodate.Fingerprint | None] = field(default_factory=dict)
+    seen: dict[str, uptodate.Fingerprint | None] = field(default_factory=uptodate.SeenStats)
 
     @property
     def token(self) -> CancellationToken:

@@ -13,6 +13,7 @@ asset id is checked too.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,42 +49,69 @@ class Rows:
         start = self.data[:self.starts[0]] if head is None else head
         return start + b",".join(rows) + self.data[self.ends[-1]:]
 
+    def spliced(self, replaced: dict[int, bytes], *, head: bytes | None = None) -> bytes:
+        """`join` of every row, each index of `replaced` by its new bytes: the rows between
+        two replaced ones are copied as one slice, so the cost is that of the replaced rows
+        (a patch build changes a few of 10k), not of every row."""
+        parts = [self.data[:self.starts[0]] if head is None else head]
+        copied = 0  # rows before this one are in `parts`
+        for index in sorted(replaced):
+            if index > copied:
+                parts += (self.data[self.starts[copied]:self.ends[index - 1]], b",")
+            parts += (replaced[index], b",")
+            copied = index + 1
+        if copied < len(self.starts):
+            parts.append(self.data[self.starts[copied]:self.ends[-1]])
+        else:
+            parts.pop()  # the comma after the last row
+        parts.append(self.data[self.ends[-1]:])
+        return b"".join(parts)
 
-def _positions(data: bytes, marker: bytes, count: int) -> list[int]:
+
+def _once_per_asset(data: bytes, marker: bytes, count: int) -> None:
     if count == 0 or data.count(marker) != count:
         raise SpliceError(f"{marker.decode()} does not occur once per asset")
-    found = []
-    at = -1
-    for _ in range(count):
-        at = data.find(marker, at + 1)
-        found.append(at)
-    return found
+
+
+def _row_starts(data: bytes, marker: bytes, keys: list[bytes], *, key_first: bool) -> list[int]:
+    """Where each row starts: at `marker`, which must occur once per row and be followed by
+    its key (`key_first=False`) or preceded by it (the row then starts at its key), the keys
+    being the rows' expected ones in order. The checks run as C loops (finditer, map): no
+    Python statement per row, of which these documents have one per asset."""
+    found = [match.start() for match in re.finditer(re.escape(marker), data)]
+    if not keys or len(found) != len(keys):
+        raise SpliceError(f"{marker.decode()} does not occur once per asset")
+    if key_first:
+        starts = [at - len(key) for at, key in zip(found, keys, strict=True)]
+        intact = all(map(data.startswith, keys, starts))
+    else:
+        starts = found
+        step = len(marker)
+        intact = all(map(data.startswith, keys, [at + step for at in found]))
+    if not intact:
+        raise SpliceError("the rows are not those of the build's assets, in order")
+    return starts
+
+
+def _id_keys(ids: list[int]) -> list[bytes]:
+    return [b"%d," % i for i in ids]  # what follows ASSET_ID in the row of asset i
 
 
 def _split(data: bytes, starts: list[int], last_end: int) -> Rows:
     ends = [s - 1 for s in starts[1:]]
+    if not all(map(data.startswith, itertools.repeat(b","), ends)):
+        raise SpliceError("rows are not separated by commas")
     ends.append(last_end)
-    for end in ends[:-1]:
-        if data[end:end + 1] != b",":
-            raise SpliceError("rows are not separated by commas")
     return Rows(data, starts, ends)
-
-
-def _check_ids(data: bytes, starts: list[int], ids: list[int], marker: bytes) -> None:
-    for start, asset_id in zip(starts, ids, strict=True):
-        key = marker + str(asset_id).encode() + b","
-        if not data.startswith(key, start):
-            raise SpliceError(f"row of asset #{asset_id} is not where expected")
 
 
 def table_rows(table: bytes, ids: list[int]) -> Rows:
     """The header's asset_table (`[row,…]`, canonical JSON)."""
     if not (table.startswith(b"[") and table.endswith(b"]")):
         raise SpliceError("the asset table is not a JSON array")
-    starts = _positions(table, ASSET_ID, len(ids))
+    starts = _row_starts(table, ASSET_ID, _id_keys(ids), key_first=False)
     if starts[0] != 1:
         raise SpliceError("the asset table does not start with a row")
-    _check_ids(table, starts, ids, ASSET_ID)
     return _split(table, starts, len(table) - 1)
 
 
@@ -91,11 +119,10 @@ def tool_rows(document: bytes, ids: list[int], tail: bytes) -> Rows:
     """asset_table_metadata.json: `{"assets":[row,…]` + `tail` (the keys after "assets")."""
     if not (document.startswith(b'{"assets":[') and document.endswith(tail)):
         raise SpliceError("asset_table_metadata.json does not have the expected shape")
-    starts = _positions(document, ASSET_ID, len(ids))
-    _positions(document, PAYLOAD_HASH, len(ids))  # one payload object per row, no other
+    starts = _row_starts(document, ASSET_ID, _id_keys(ids), key_first=False)
+    _once_per_asset(document, PAYLOAD_HASH, len(ids))  # one payload object per row, no other
     if starts[0] != len(b'{"assets":['):
         raise SpliceError("asset_table_metadata.json does not start with a row")
-    _check_ids(document, starts, ids, ASSET_ID)
     return _split(document, starts, len(document) - len(tail))
 
 
@@ -104,13 +131,7 @@ def cache_rows(document: bytes, ids: list[int]) -> tuple[Rows, tuple[int, str, i
     prefix = CACHE_PREFIX.match(document)
     if prefix is None or not document.endswith(b"}}"):
         raise SpliceError("cache.json does not have the expected shape")
-    values = _positions(document, ASSET_UUID, len(ids))
-    starts = []
-    for at, asset_id in zip(values, ids, strict=True):
-        key = b'"' + str(asset_id).encode() + b'":'
-        if document[at - len(key):at] != key:
-            raise SpliceError(f"cache entry of asset #{asset_id} is not where expected")
-        starts.append(at - len(key))
+    starts = _row_starts(document, ASSET_UUID, [b'"%d":' % i for i in ids], key_first=True)
     if starts[0] != prefix.end():
         raise SpliceError("cache.json's entries do not start after its header")
     started, header_hash, size = prefix.groups()

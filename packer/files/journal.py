@@ -17,6 +17,7 @@ from typing import Any
 
 from packer.errors import PackerError
 from packer.files.atomic import atomic_write_bytes, pretty_json_bytes
+from packer.files.lock import JOURNAL_DIR
 from packer.files.project import Project
 from packer.files.safe_read import read_regular
 from packer.files.steps import (
@@ -27,7 +28,6 @@ from packer.files.steps import (
     undo_step,
 )
 
-JOURNAL_DIR = "journal"
 JOURNAL_FILE = "journal.json"
 JOURNAL_VERSION = 1
 APPLYING = "applying"

@@ -28,7 +28,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from packer.errors import PackerError, WorkspaceNotInitialisedError
-from packer.files.journal import JOURNAL_DIR, recover_pending
 from packer.files.project import Project
 from packer.files.safe_read import read_regular
 
@@ -205,6 +204,17 @@ def write_lock(
             _unflock(fd)
         os.close(fd)
         thread_lock.release()
+
+
+JOURNAL_DIR = "journal"  # under assets/.prometeu/ (packer.files.journal keeps it there)
+
+
+def recover_pending(project: Project) -> list[str]:
+    """packer.files.journal's `recover_pending`, imported only when a journal may be pending
+    (the journal and its step models cost ≈ 5 ms of every command's start-up otherwise)."""
+    from packer.files.journal import recover_pending as recover
+
+    return recover(project)
 
 
 def _journal_pending(project: Project) -> bool:

@@ -23,7 +23,8 @@ REGISTRY_SCHEMA_VERSION: Literal[1] = 1
 
 
 class RegistryEntry(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # validator built on first use: a patch or no-op build reads no registry
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     # Strict: `"5"` or `"false"` are refused, not coerced (docs/formats.md: wrong types are errors).
     asset_id: int = Field(ge=1, strict=True)
@@ -44,7 +45,8 @@ class RegistryEntry(BaseModel):
 
 
 class Registry(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # validator built on first use: a patch or no-op build reads no registry
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     schema_version: Literal[1] = REGISTRY_SCHEMA_VERSION
     project_id: str = Field(min_length=1, strict=True)

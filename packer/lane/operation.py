@@ -134,6 +134,19 @@ class Operation:
             self.sink.publish(event)
             return event
 
+    def skip(self, count: int) -> None:
+        """Account for `count` events a sink that wants none would not see: the sequence moves
+        on exactly as `count` calls of `emit` would move it, without a call each (a patch build
+        has one cache hit per unchanged asset: 10k calls cost ≈ 30 ms)."""
+        if self.wants_events:
+            raise RuntimeError("skip is only for operations whose sink wants no events")
+        with self._lock:
+            if self._terminal is not None:
+                raise TerminalAlreadyPublished(
+                    f"operation {self.operation_id} already ended; events would follow a terminal"
+                )
+            self._sequence += count
+
     def progress(
         self, done: int, total: int | None, *, unit: str = "assets", phase: str | None = None,
         summary: str | None = None, force: bool = False,

@@ -48,7 +48,8 @@ class AssetState(StrEnum):
 class AssetRecord(BaseModel):
     """One asset as the scan sees it: identity, state, declaration and structural findings."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # validator built on first use: the scan and a patch construct it
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     root: str  # POSIX, relative to assets/
     state: AssetState
@@ -103,7 +104,8 @@ _make_record = trusted_maker(AssetRecord, _EVERY_RECORD_FIELD)
 class WorkspaceSnapshot(BaseModel):
     """The whole workspace at one moment. Assets sorted: registered by id, then others by root."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # validator built on first use: the scan and a patch construct it
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     project_id: str
     registry: Registry | None

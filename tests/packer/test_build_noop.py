@@ -289,19 +289,45 @@ def test_a_changed_build_stats_each_workspace_path_once(
     project = built(tmp_path)
     (project.assets_dir / "raw/a/data.bin").write_bytes(b"beta")
     stats: list[str] = []
-    real = uptodate.fingerprint
+    real = uptodate._stat
 
-    def counted(path: str) -> uptodate.Fingerprint | None:
+    def counted(path: str) -> os.stat_result:
         stats.append(path)
         return real(path)
 
-    monkeypatch.setattr(uptodate, "fingerprint", counted)
+    monkeypatch.setattr(uptodate, "_stat", counted)
     fast, result = spy.fast(lambda: build(project))
     assert not fast and result.succeeded and not result.up_to_date
     workspace = [p for p in stats if "/assets/" in p and not p.endswith("cache.json")]
     assert workspace and len(workspace) == len(set(workspace)), "a path stat'ed twice"
-    monkeypatch.setattr(uptodate, "fingerprint", real)
+    monkeypatch.setattr(uptodate, "_stat", real)
     assert spy.fast(lambda: build(project))[0]  # the reused fingerprints make a valid manifest
+
+
+def test_seen_stats_are_entered_when_first_read_and_equal_a_plain_dicts(
+    tmp_path: Path,
+) -> None:
+    from packer.build.check import PACKER_VERSION
+
+    project = built(tmp_path)
+    (project.assets_dir / "raw/a/data.bin").write_bytes(b"beta")
+    changed = "assets/raw/a/data.bin"
+    lazy: uptodate.SeenStats = uptodate.SeenStats()
+    plain: dict[str, uptodate.Fingerprint | None] = {}
+    for seen in (lazy, plain):
+        difference = uptodate.Difference()
+        assert uptodate.check(project, CancellationToken(), packer_version=PACKER_VERSION,
+                              pipelines=runner._pipeline_versions(), seen=seen,
+                              difference=difference) is None
+        assert changed in difference.changed
+    assert lazy and dict(lazy) == {changed: plain[changed]}  # only the changed path so far
+    assert lazy.get(changed) == uptodate.fingerprint(str(project.root / changed))
+    assert len(lazy) == 1
+    assert lazy.get("prometeu.json") == plain["prometeu.json"]  # the first other read enters all
+    assert dict(lazy) == plain and len(plain) > 10
+    assert lazy.get("not/listed", "missing") == "missing"
+    lazy.clear()
+    assert not lazy and lazy.get("prometeu.json") is None
 
 
 def test_a_change_after_the_check_stat_is_never_hidden(

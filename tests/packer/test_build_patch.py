@@ -177,6 +177,98 @@ def test_a_patch_build_equals_the_normal_path_and_a_full_build(
     assert again.up_to_date and not took
 
 
+def many(base: Path) -> Project:
+    project = new_project(base)
+    for number in range(24):
+        add_raw(project, f"raw/r{number:02}", bytes([number]) * (1 + number * 7 % 53))
+    assert build(project).succeeded
+    return project
+
+
+@pytest.mark.parametrize("sizes", [
+    {3: 200},  # one payload grows: every later one moves
+    {3: 1, 11: 90},  # one shrinks, one grows further on: two runs move by other amounts
+    {0: 2, 23: 500},  # the first and the last
+    {5: 14, 6: 15, 7: 16},  # three new payloads in a row
+])
+def test_moved_payloads_are_patched_as_the_normal_path_places_them(
+    tmp_path: Path, patches: Patches, sizes: dict[int, int]
+) -> None:
+    patched, full = many(tmp_path / "patched"), many(tmp_path / "full")
+    for project in (patched, full):
+        for number, size in sizes.items():
+            (project.assets_dir / f"raw/r{number:02}/data.bin").write_bytes(b"N" * size)
+    took, result, _ = patches.build(patched)
+    assert took and result.succeeded
+    assert build(full, use_cache=False).succeeded
+    assert snapshot_build(patched) == snapshot_build(full)
+    assert cache_without_time(patched) == cache_without_time(full)
+    took, again, _ = patches.build(patched)
+    assert again.up_to_date and not took
+
+
+LAZY_MODELS = ("packer.files.registry:Registry", "packer.files.registry:RegistryEntry",
+               "packer.build.cache:BuildCache", "packer.build.cache:ArtifactRecord",
+               "packer.build.result:BuildResult", "packer.workspace.scan:AssetRecord",
+               "packer.workspace.scan:WorkspaceSnapshot", "packer.diagnostics:Diagnostic")
+
+
+def test_a_patch_build_builds_no_validator_it_does_not_use(tmp_path: Path) -> None:
+    # Their validators are deferred (start-up time): a patch build only constructs them. Nor
+    # does it import the mutation journal (only writers recover one) or Pillow (a raw asset).
+    project = built(tmp_path / "work")
+    PATCHABLE["raw_input_longer"](project)
+    code = (
+        "import importlib, json, sys\n"
+        "from packer.build import build, patch, uptodate\n"
+        "from packer.files.project import open_project\n"
+        "uptodate.RACY_WINDOW_NS = 0\n"
+        "real, taken = patch.attempt, []\n"
+        "patch.attempt = lambda *a, **k: taken.append(real(*a, **k)) or taken[-1]\n"
+        "result = build(open_project(sys.argv[1]))\n"
+        "built = [name for name in sys.argv[2:] if getattr(importlib.import_module(\n"
+        "    name.split(':')[0]), name.split(':')[1]).__pydantic_complete__]\n"
+        "unused = [m for m in ('packer.files.journal', 'PIL') if m in sys.modules]\n"
+        "print(json.dumps([result.succeeded, taken[0] is not None, built, unused]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(project.root), *LAZY_MODELS],
+                          capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == [True, True, [], []]
+
+
+class TerminalOnly:
+    """A sink that wants no events (as the CLI's plain output): it gets only the terminal."""
+
+    wants_events = False
+
+    def __init__(self) -> None:
+        self.events: list[PackerEvent] = []
+
+    def publish(self, event: PackerEvent) -> None:
+        self.events.append(event)
+
+
+@pytest.mark.parametrize("change", ["raw_input_longer", "two_assets", "asset_json_renamed"])
+def test_without_events_a_patch_ends_as_the_normal_path(
+    tmp_path: Path, patches: Patches, change: str
+) -> None:
+    # No event is built, but the terminal's sequence still counts every event the normal
+    # path would have published (a patch skips the cache hits' numbers in one step).
+    patched, normal = twins(tmp_path)
+    PATCHABLE[change](patched)
+    PATCHABLE[change](normal)
+    before = patches.taken
+    patched_sink, normal_sink = TerminalOnly(), TerminalOnly()
+    assert build(patched, patched_sink).succeeded
+    assert patches.taken == before + 1
+    patches.enabled = False
+    assert build(normal, normal_sink).succeeded
+    patches.enabled = True
+    assert [comparable(e) for e in patched_sink.events] == [
+        comparable(e) for e in normal_sink.events]
+    assert patched_sink.events[0].terminal
+
+
 def test_a_patch_writes_the_cache_exactly_as_pydantic_does(
     tmp_path: Path, patches: Patches
 ) -> None:
@@ -259,6 +351,37 @@ def test_a_tampered_previous_payload_is_never_copied(tmp_path: Path, patches: Pa
     assert result.reasons()[4] == "cache_missing_or_corrupt"
     full = built(tmp_path / "full")
     (full.assets_dir / "raw/a/data.bin").write_bytes(b"beta")
+    assert build(full, use_cache=False).succeeded
+    assert snapshot_build(project) == snapshot_build(full)
+
+
+@pytest.mark.parametrize("tamper", ["nothing", "payload", "gap", "truncated"])
+def test_every_reused_payload_and_gap_is_checked(
+    tmp_path: Path, patches: Patches, tamper: str
+) -> None:
+    project = many(tmp_path / "work")
+    manifest = uptodate.load(project)
+    assert manifest is not None
+    rows = manifest.assets
+    # a payload after a gap, in the middle, not the asset that changes
+    at = next(i for i in range(10, len(rows)) if rows[i].offset > rows[i - 1].offset
+              + rows[i - 1].size)
+    artifact = project.build_dir / "assets.pa"
+    data = bytearray(artifact.read_bytes())
+    if tamper == "payload":
+        data[manifest.payload_offset + rows[at].offset] ^= 0xFF
+    elif tamper == "gap":
+        data[manifest.payload_offset + rows[at].offset - 1] = 1
+    elif tamper == "truncated":
+        del data[-1]
+    if tamper != "nothing":
+        artifact.write_bytes(bytes(data))
+        rerecord(project, artifact)
+    (project.assets_dir / "raw/r02/data.bin").write_bytes(b"changed")
+    took, result, _ = patches.build(project)
+    assert result.succeeded and took == (tamper == "nothing")
+    full = many(tmp_path / "full")
+    (full.assets_dir / "raw/r02/data.bin").write_bytes(b"changed")
     assert build(full, use_cache=False).succeeded
     assert snapshot_build(project) == snapshot_build(full)
 

@@ -68,3 +68,33 @@ def test_tool_rows_move_only_the_payload_offset() -> None:
     assert rows.join([rows.row(0), rows.row(1)]) == data
     with pytest.raises(splice.SpliceError):
         splice.tool_rows(data, [1, 2], tail.replace(b'"1"', b'"2"'))
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_splicing_replaced_rows_is_joining_every_row(count: int) -> None:
+    ids = list(range(1, count + 1))
+    data = table(*(row(i, 16 * i) for i in ids))
+    rows = splice.table_rows(data, ids)
+    # every subset of rows replaced (none, first, last, runs, all), with and without a head
+    for mask in range(1 << count):
+        replaced = {i: canonical_json_bytes(row(ids[i], 999 + i)) for i in range(count)
+                    if mask >> i & 1}
+        every = [replaced.get(i, rows.row(i)) for i in range(count)]
+        assert rows.spliced(replaced) == rows.join(every)
+        assert rows.spliced(replaced, head=b"[ ") == rows.join(every, head=b"[ ")
+
+
+def test_rows_out_of_order_missing_or_not_comma_separated_are_refused() -> None:
+    data = table(row(1, 0), row(2, 16), row(7, 32))
+    assert splice.table_rows(data, [1, 2, 7]).starts[1] == data.index(b'{"asset_id":2,')
+    for ids in ([2, 1, 7], [1, 2], [1, 2, 7, 8], [1, 2, 70], [1, 22, 7], []):
+        with pytest.raises(splice.SpliceError):
+            splice.table_rows(data, ids)
+    with pytest.raises(splice.SpliceError):
+        splice.table_rows(data.replace(b'},{"asset_id":2', b'}, {"asset_id":2'), [1, 2, 7])
+    head = splice.cache_prefix(5, "ab", 100)
+    cache = head + b'"1":{"asset_uuid":"u1"},"12":{"asset_uuid":"u2"}}}'
+    assert splice.cache_rows(cache, [1, 12])[0].starts[1] == cache.index(b'"12":')
+    for ids in ([1, 2], [12, 1], [1, 112], [1]):
+        with pytest.raises(splice.SpliceError):
+            splice.cache_rows(cache, ids)

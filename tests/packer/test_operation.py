@@ -327,3 +327,30 @@ def test_a_sink_that_fails_on_the_terminal_does_not_hide_the_bodys_error() -> No
         _BrokenSink(), project_id="p", operation="scan"
     ):
         raise ValueError("boom")
+
+
+def test_skip_moves_the_sequence_as_that_many_unwanted_events() -> None:
+    class Quiet:
+        wants_events = False
+
+        def __init__(self) -> None:
+            self.events: list[PackerEvent] = []
+
+        def publish(self, event: PackerEvent) -> None:
+            self.events.append(event)
+
+    skipping, emitting = Quiet(), Quiet()
+    for sink, step in ((skipping, "skip"), (emitting, "emit")):
+        op = Operation(sink, project_id="p", operation="build")
+        op.emit(EventKind.ASSET_DISCOVERED, "x")
+        if step == "skip":
+            op.skip(5)
+        else:
+            for _ in range(5):
+                op.emit(EventKind.CACHE_HIT, "")
+        op.finish(EventKind.BUILD_FINISHED, Outcome.SUCCEEDED, "done")
+    assert [e.sequence for e in skipping.events] == [e.sequence for e in emitting.events] == [7]
+    with pytest.raises(TerminalAlreadyPublished):
+        op.skip(1)
+    with pytest.raises(RuntimeError):
+        Operation(ListSink(), project_id="p", operation="build").skip(1)
