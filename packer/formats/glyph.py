@@ -54,10 +54,15 @@ _MAX_TILE_EDGE = max(TILE_SIZES)
 class Palette:
     file: str
     colours: tuple[tuple[int, int, int], ...]
+    _lookup: dict[int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_lookup", {
+            (r << 16) | (g << 8) | b: i for i, (r, g, b) in enumerate(self.colours)})
 
     def lookup(self) -> dict[int, int]:
-        """0xRRGGBB → colour index, built once per palette."""
-        return {(r << 16) | (g << 8) | b: i for i, (r, g, b) in enumerate(self.colours)}
+        """0xRRGGBB → colour index, built once per palette (not once per tile)."""
+        return self._lookup
 
 
 @dataclass

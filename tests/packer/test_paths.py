@@ -207,3 +207,40 @@ def test_the_listed_fast_path_takes_only_what_the_lexical_check_gives_back_uncha
 def test_a_listed_path_is_still_refused_when_the_lexical_check_refuses_it(path: str) -> None:
     with pytest.raises(UnsafePathError):
         InsideRoot(Path("/tmp")).resolve_listed(path, frozenset({path}))
+
+
+def test_a_folder_found_plain_is_lstat_ed_once_per_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "tiles").mkdir()
+    for index in range(8):
+        (tmp_path / "tiles" / f"{index:03d}.png").write_bytes(b"x")
+    inside = InsideRoot(tmp_path)
+    seen: list[str] = []
+    real_lstat = os.lstat
+
+    def counting_lstat(path: str) -> os.stat_result:
+        seen.append(os.path.basename(path))
+        return real_lstat(path)
+
+    monkeypatch.setattr("packer.files.paths.os.lstat", counting_lstat)
+    resolved = [inside.resolve_stat(f"tiles/{index:03d}.png") for index in range(8)]
+
+    assert seen.count("tiles") == 1
+    assert len(seen) == 9
+    assert all(status is not None and status.st_size == 1 for _path, status in resolved)
+
+
+def test_a_symlinked_folder_is_still_refused_after_a_plain_one(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.png").write_bytes(b"s")
+    root = tmp_path / "root"
+    (root / "tiles").mkdir(parents=True)
+    (root / "tiles" / "000.png").write_bytes(b"x")
+    (root / "escape").symlink_to(outside)
+    inside = InsideRoot(root)
+
+    assert inside.resolve_stat("tiles/000.png")[1] is not None
+    with pytest.raises(UnsafePathError):
+        inside.resolve_stat("escape/secret.png")
