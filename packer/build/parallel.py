@@ -209,10 +209,7 @@ def _fork(share: _Slice) -> _Child:
         os.close(read_fd)
         code = 1
         try:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
-            _leave_stdout()
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            gc.freeze()  # the inherited heap: no collection walks (and so copies) it
+            enter_child()
             with os.fdopen(write_fd, "wb", buffering=0) as pipe:
                 _send_slice(share, pipe)
             code = 0
@@ -224,6 +221,15 @@ def _fork(share: _Slice) -> _Child:
             os._exit(code)
     os.close(write_fd)
     return _Child(pid, os.fdopen(read_fd, "rb"), share.spool, share.positions)
+
+
+def enter_child() -> None:
+    """A forked child's first step: the parent handles Ctrl+C, a SIGTERM ends the child, and
+    no collection walks (and so copies) the inherited heap."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _leave_stdout()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    gc.freeze()
 
 
 def _leave_stdout() -> None:

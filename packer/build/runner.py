@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +30,7 @@ from packer.build.layout import pack_prelude
 from packer.build.outputs import already_current, small_outputs
 from packer.build.plan import Header, make_header
 from packer.build.result import BuildResult, cache_outcome
+from packer.build.side_writer import SideWriter, start_side_writer
 from packer.build.staging import (
     ARTIFACT,
     commit,
@@ -58,6 +59,10 @@ from packer.lane.release import release_in_slices
 from packer.lane.sinks import EventSink, NullSink
 from packer.workspace.anchors import StatRow
 from packer.workspace.scan import WalkSummary, build_snapshot_and_walk, diagnostics_detail
+
+# A build of this many assets writes cache.json from a child (packer.build.side_writer) while
+# it stages and promotes, when it may fork at all (`processes` > 1): ≈ 0.14 s at 10k.
+SIDE_WRITE_MIN_ASSETS = 256
 
 
 def build(
@@ -97,6 +102,7 @@ class _BuildRun:
     use_cache: bool
     preloaded: uptodate.Preloaded | None = None  # the manifest as `build` read it
     processes: int = 1  # that encode misses (packer.build.parallel)
+    side_writer: SideWriter | None = None  # cache.json, written meanwhile by a child
     diagnostics: list[Diagnostic] = field(default_factory=list)
     selection: Selection | None = None
     built: list[BuiltAsset] = field(default_factory=list)
@@ -236,6 +242,9 @@ class _BuildRun:
                 self._record(header, small, digest, started_at_ns)
                 return self._finish(Outcome.SUCCEEDED, "Build is up to date: nothing changed",
                                     header=header, up_to_date=True)
+            if self.processes > 1 and len(self.built) >= SIDE_WRITE_MIN_ASSETS:
+                self.side_writer = start_side_writer(self._write_cache(header, started_at_ns),
+                                                     self.project.cache_path)
             self._stage(staging, header, small, store)
         finally:
             store.discard()
@@ -247,7 +256,10 @@ class _BuildRun:
         promote(staging, self.build_dir, self.faults.reached)
         self.staging = None
         self.faults.reached("promoted")
-        digest = self._save_cache(header, started_at_ns, None)
+        writer, self.side_writer = self.side_writer, None
+        digest = writer.finish(self.project.cache_path) if writer is not None else None
+        if digest is None:
+            digest = self._save_cache(header, started_at_ns, None)
         self.faults.reached("cached")
         self._record(header, small, digest, started_at_ns)
         return self._finish(Outcome.SUCCEEDED, "Build succeeded", header=header)
@@ -269,9 +281,18 @@ class _BuildRun:
         old = loaded.cache if loaded is not None else None
         if old is not None and old.artifact == artifact and self._entries_match(old):
             return loaded.digest if loaded is not None else None  # a no-op: nothing to write
-        # Streamed: each entry is made, written and dropped (no whole cache in memory).
-        return save_cache(self.project.cache_path, started_at_ns, artifact,
-                          ((b.work.asset_id, b.cache_entry()) for b in self.built))
+        return self._write_cache(header, started_at_ns)(self.project.cache_path)
+
+    def _write_cache(self, header: Header, started_at_ns: int) -> Callable[[Path], str]:
+        """What writes this build's cache.json to a path, and returns its content hash."""
+        artifact = ArtifactRecord(header_hash=hash_bytes(header.header), size=header.file_size)
+
+        def write(path: Path) -> str:
+            # Streamed: each entry is made, written and dropped (no whole cache in memory).
+            return save_cache(path, started_at_ns, artifact,
+                              ((b.work.asset_id, b.cache_entry()) for b in self.built))
+
+        return write
 
     def _entries_match(self, old: BuildCache) -> bool:
         return len(old.assets) == len(self.built) and all(
@@ -381,6 +402,9 @@ class _BuildRun:
         self.diagnostics.extend(d for d in found if id(d) not in seen)
 
     def _discard(self) -> None:
+        if self.side_writer is not None:
+            self.side_writer.abandon()
+            self.side_writer = None
         if self.staging is not None and not self.committed:
             discard(self.staging)
             self.staging = None

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from packer.build import build, emit, parallel
+from packer.build import build, emit, parallel, runner
+from packer.build.side_writer import SIDE_SUFFIX
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import EventKind, Outcome, PackerEvent
@@ -32,6 +33,7 @@ def short_turns(monkeypatch: pytest.MonkeyPatch) -> None:
     """Forks for a handful of misses, turns of 3: a small project takes many turns."""
     monkeypatch.setattr(parallel, "MIN_SHARE", 2)
     monkeypatch.setattr(parallel, "TURN", 3)
+    monkeypatch.setattr(runner, "SIDE_WRITE_MIN_ASSETS", 2)
 
 
 @pytest.fixture
@@ -73,6 +75,16 @@ def cache_assets(project: Project) -> Any:
     return json.loads(project.cache_path.read_bytes())["assets"]
 
 
+def cache_without_clock(project: Project) -> Any:
+    cache = json.loads(project.cache_path.read_bytes())
+    del cache["started_at_ns"]
+    return cache
+
+
+def side_file(project: Project) -> Path:
+    return project.cache_path.with_name("cache.json" + SIDE_SUFFIX)
+
+
 def children_left() -> list[str]:
     """This process's child processes, zombies included (none may outlive a build)."""
     found: list[str] = []
@@ -93,10 +105,11 @@ def test_parallel_build_matches_the_sequential_one(
     assert not forks
     parallel_result = build(many, sink=many_sink, use_cache=False, processes=processes)
 
-    assert len(forks) == processes - 1
+    assert len(forks) == processes  # the encoders, and the child writing cache.json
     assert sequential.outcome is parallel_result.outcome is Outcome.SUCCEEDED
     assert snapshot_build(many) == snapshot_build(one)
-    assert cache_assets(many) == cache_assets(one)
+    assert cache_without_clock(many) == cache_without_clock(one)
+    assert not side_file(many).exists()
     assert published(many_sink) == published(one_sink)
     assert not list((many.build_dir / ".staging").glob("*/payload.spool*"))
     assert children_left() == []
@@ -113,7 +126,7 @@ def test_parallel_cached_build_encodes_only_the_misses(tmp_path: Path, forks: li
     assert build(reference, sink=ref_sink).outcome is Outcome.SUCCEEDED
     assert build(project, sink=sink, processes=2).outcome is Outcome.SUCCEEDED
 
-    assert len(forks) == 1
+    assert len(forks) == 2  # an encoder and the cache's writer
     assert snapshot_build(project) == snapshot_build(reference)
     assert published(sink) == published(ref_sink)
     assert [e.kind for e in sink.events].count(EventKind.CACHE_MISS) == 7
@@ -216,3 +229,45 @@ def test_a_child_leaves_the_parents_stdout_to_it(
     assert build(project, use_cache=False, processes=2).outcome is Outcome.SUCCEEDED
 
     assert seen.read_text() == os.devnull
+
+
+def test_a_cache_writer_that_fails_leaves_the_parent_to_write_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = mixed(tmp_path / "one")
+    many = copy_project(one, tmp_path / "many" / "game")
+    parent = os.getpid()
+    real_save = runner.save_cache  # type: ignore[attr-defined]
+
+    def failing_in_the_child(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            raise OSError(28, "No space left on device")
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "save_cache", failing_in_the_child)
+    assert build(one, use_cache=False).outcome is Outcome.SUCCEEDED
+    assert build(many, use_cache=False, processes=2).outcome is Outcome.SUCCEEDED
+
+    assert cache_without_clock(many) == cache_without_clock(one)
+    assert not side_file(many).exists()
+    assert children_left() == []
+    assert build(many).up_to_date  # the manifest vouches for the cache the parent wrote
+
+
+def test_a_build_that_fails_while_the_cache_is_written_aside_leaves_it_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = mixed(tmp_path)
+    assert build(project, use_cache=False).outcome is Outcome.SUCCEEDED
+    (project.assets_dir / "raw/r00/data.bin").write_bytes(b"new")
+    cache_before = project.cache_path.read_bytes()
+    build_before = snapshot_build(project)
+    monkeypatch.setenv("PROMETEU_PACKER_FAULT", "write:raise")
+
+    result = build(project, use_cache=False, processes=2)
+
+    assert result.outcome is Outcome.FAILED
+    assert project.cache_path.read_bytes() == cache_before
+    assert snapshot_build(project) == build_before
+    assert not side_file(project).exists()
+    assert children_left() == []
