@@ -24,7 +24,7 @@ import signal
 import struct
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -201,9 +201,18 @@ class _Slice:
 
 
 def _fork(share: _Slice) -> _Child:
+    pid, reader = fork_child(lambda pipe: _send_slice(share, pipe), pipe_bytes=PIPE_BYTES)
+    return _Child(pid, reader, share.spool, share.positions)
+
+
+def fork_child(body: Callable[[IO[bytes]], object], *, pipe_bytes: int | None = None
+               ) -> tuple[int, IO[bytes]]:
+    """Fork a child that runs `body(pipe)` and exits (0 when it returned); the parent gets its
+    pid and the pipe's reading end. What the child raises is printed on its stderr."""
     read_fd, write_fd = os.pipe()
-    with contextlib.suppress(OSError, AttributeError):  # Linux: room for a few turns' records
-        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    if pipe_bytes is not None:
+        with contextlib.suppress(OSError, AttributeError):  # Linux: room for what waits
+            fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, pipe_bytes)
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_fd)
@@ -211,16 +220,16 @@ def _fork(share: _Slice) -> _Child:
         try:
             enter_child()
             with os.fdopen(write_fd, "wb", buffering=0) as pipe:
-                _send_slice(share, pipe)
+                body(pipe)
             code = 0
         except BrokenPipeError:
-            pass  # the parent is gone: nobody wants the rest
+            code = 0  # the parent is gone: nobody wants the rest
         except BaseException:  # reported here; the exit status tells the parent
             traceback.print_exc(file=sys.stderr)
         finally:
             os._exit(code)
     os.close(write_fd)
-    return _Child(pid, os.fdopen(read_fd, "rb"), share.spool, share.positions)
+    return pid, os.fdopen(read_fd, "rb")
 
 
 def enter_child() -> None:

@@ -14,13 +14,11 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from packer.build.parallel import enter_child
+from packer.build.parallel import fork_child
 from packer.build.staging import fsync_path
 
 SIDE_SUFFIX = ".next"
@@ -69,20 +67,5 @@ def start_side_writer(write: Callable[[Path], str], target: Path) -> SideWriter 
     if not hasattr(os, "fork"):
         return None
     side = target.with_name(target.name + SIDE_SUFFIX)
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read_fd)
-        code = 1
-        try:
-            enter_child()
-            sent = write(side).encode("ascii")
-            with os.fdopen(write_fd, "wb", buffering=0) as pipe:
-                pipe.write(sent)
-            code = 0
-        except BaseException:  # reported here; the exit status tells the parent
-            traceback.print_exc(file=sys.stderr)
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    return SideWriter(pid, os.fdopen(read_fd, "rb"), side)
+    pid, reader = fork_child(lambda pipe: pipe.write(write(side).encode("ascii")))
+    return SideWriter(pid, reader, side)

@@ -64,6 +64,14 @@ def mixed(base: Path, name: str = "game", count: int = 20) -> Project:
     return project
 
 
+def built_then_changed(base: Path) -> Project:
+    """A project built once, then one raw input changed."""
+    project = mixed(base)
+    assert build(project, use_cache=False).outcome is Outcome.SUCCEEDED
+    (project.assets_dir / "raw/r00/data.bin").write_bytes(b"new")
+    return project
+
+
 def published(sink: ListSink) -> list[tuple[Any, ...]]:
     """The events as the stream carries them, less what differs by run (ids, clock, throttling
     of progress)."""
@@ -158,9 +166,7 @@ def test_a_format_error_in_a_childs_turn_blocks_as_sequentially(
 def test_a_child_that_dies_fails_the_build_and_leaves_build_unchanged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = mixed(tmp_path)
-    assert build(project, use_cache=False).outcome is Outcome.SUCCEEDED
-    (project.assets_dir / "raw/r00/data.bin").write_bytes(b"new")
+    project = built_then_changed(tmp_path)
     before = snapshot_build(project)
     parent = os.getpid()
     real_encode = emit.encode_miss
@@ -257,9 +263,7 @@ def test_a_cache_writer_that_fails_leaves_the_parent_to_write_the_cache(
 def test_a_build_that_fails_while_the_cache_is_written_aside_leaves_it_as_it_was(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = mixed(tmp_path)
-    assert build(project, use_cache=False).outcome is Outcome.SUCCEEDED
-    (project.assets_dir / "raw/r00/data.bin").write_bytes(b"new")
+    project = built_then_changed(tmp_path)
     cache_before = project.cache_path.read_bytes()
     build_before = snapshot_build(project)
     monkeypatch.setenv("PROMETEU_PACKER_FAULT", "write:raise")
