@@ -119,12 +119,11 @@ def _describe_status(status: int) -> str:
 
 
 class EncodingWorkers:
-    """The children encoding slices of the misses; `take` hands their results over in order."""
+    """The children encoding their turns of the misses; `take` hands their results over."""
 
-    def __init__(self, children: list[_Child], real_assets: str | None):
+    def __init__(self, children: list[_Child]):
         self._children = children
         self._owner = {p: child for child in children for p in child.positions}
-        self._real_assets = real_assets
 
     def owns(self, position: int) -> bool:
         return position in self._owner
@@ -174,7 +173,7 @@ def start_workers(
         for child in children:
             child.stop()
         raise
-    return EncodingWorkers(children, real_assets)
+    return EncodingWorkers(children)
 
 
 def _turns(misses: list[int], count: int) -> list[list[int]]:
