@@ -16,7 +16,6 @@ A child never outlives the build: the parent kills and reaps every child on its 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gc
 import os
 import pickle
@@ -33,6 +32,9 @@ from packer.build.artifact import PayloadRef, PayloadStore
 from packer.diagnostics import Diagnostic
 from packer.formats import FormatError
 from packer.lane.cancellation import CancellationToken
+
+if sys.platform != "win32":  # as packer.files.lock: Windows has none, and builds there in
+    import fcntl  # one process (no fork)
 
 if TYPE_CHECKING:
     from packer.build.check import AssetWork
@@ -210,8 +212,7 @@ def fork_child(body: Callable[[IO[bytes]], object], *, pipe_bytes: int | None = 
     pid and the pipe's reading end. What the child raises is printed on its stderr."""
     read_fd, write_fd = os.pipe()
     if pipe_bytes is not None:
-        with contextlib.suppress(OSError, AttributeError):  # Linux: room for what waits
-            fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, pipe_bytes)
+        _grow_pipe(write_fd, pipe_bytes)
     pid = os.fork()
     if pid == 0:  # the child: never returns
         os.close(read_fd)
@@ -229,6 +230,13 @@ def fork_child(body: Callable[[IO[bytes]], object], *, pipe_bytes: int | None = 
             os._exit(code)
     os.close(write_fd)
     return pid, os.fdopen(read_fd, "rb")
+
+
+def _grow_pipe(fd: int, size: int) -> None:
+    """Room for what waits in the pipe where the system allows it (Linux); else its default."""
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: the default
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
 
 
 def enter_child() -> None:

@@ -275,3 +275,16 @@ def test_a_build_that_fails_while_the_cache_is_written_aside_leaves_it_as_it_was
     assert snapshot_build(project) == build_before
     assert not side_file(project).exists()
     assert children_left() == []
+
+
+def test_a_childs_pipe_holds_a_few_turns_of_records() -> None:
+    # 64 KB, Linux's default, holds ~100 records: a child ahead of the parent would wait
+    import fcntl
+
+    read_fd, write_fd = os.pipe()
+    try:
+        parallel._grow_pipe(write_fd, parallel.PIPE_BYTES)
+        assert fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ) == parallel.PIPE_BYTES
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
