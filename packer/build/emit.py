@@ -19,7 +19,6 @@ from packer.build.cache import CachedPayload, CacheEntry, Decision, MissReason
 from packer.build.check import PACKER_VERSION, AssetWork, CacheView, validate_misses
 from packer.build.faults import Faults
 from packer.build.hashing import hash_bytes, hash_file_range
-from packer.build.parallel import start_workers
 from packer.build.plan import PlannedEntry
 from packer.files.paths import InsideRoot
 from packer.files.safe_read import open_file
@@ -93,7 +92,7 @@ def emit_assets(
 
     With `assets_dir` (the works' roots are below it), it is resolved once and each miss's root
     from there, instead of a realpath from `/` per asset in its pipeline. With `processes` > 1,
-    forked children encode slices of the misses (packer.build.parallel); what is published
+    forked children take turns encoding the misses (packer.build.parallel); what is published
     and returned is the same.
     """
     real_assets = os.path.realpath(assets_dir) if assets_dir is not None else None
@@ -105,7 +104,11 @@ def emit_assets(
         previous: BinaryIO | None = None
         if view.previous is not None and any(w.decision.hit for w in works):
             previous = stack.enter_context(open_file(view.previous.path))
-        workers = start_workers(works, store, processes, real_assets, token)
+        workers = None
+        if processes > 1:  # imported only then: a no-op or patch build never forks
+            from packer.build.parallel import start_workers
+
+            workers = start_workers(works, store, processes, real_assets, token)
         if workers is not None:
             stack.callback(workers.stop)
         for index, work in enumerate(works, start=1):

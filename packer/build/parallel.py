@@ -40,15 +40,11 @@ if TYPE_CHECKING:
     from packer.build.check import AssetWork
     from packer.build.emit import BuiltAsset
 
-MIN_SHARE = 128  # misses per process below which a fork costs more than it saves
+MIN_SHARE = 128  # misses per process below which no child is forked (a judgement, not a
+# measurement: a fork and its pipe cost little next to encoding 128 assets)
 TURN = 64  # misses a process encodes before the next one's turn
 PIPE_BYTES = 1 << 20  # a child's records waiting for the parent (Linux's default maximum)
 _LENGTH = struct.Struct("<I")
-
-
-def worker_count() -> int:
-    """The processes a command-line build encodes with by default: one per core, up to 8."""
-    return max(1, min(os.cpu_count() or 1, 8))
 
 
 class EncodingProcessFailed(RuntimeError):
@@ -170,7 +166,7 @@ def start_workers(
     try:
         for number, positions in enumerate(turns[1:], start=1):
             spool = store.adopt(store.path.with_name(f"{store.path.name}.{number}"))
-            children.append(_fork(_Slice(works, positions, spool, real_assets, token)))
+            children.append(_fork(_Share(works, positions, spool, real_assets, token)))
     except BaseException:
         for child in children:
             child.stop()
@@ -191,7 +187,7 @@ def _turns(misses: list[int], count: int) -> list[list[int]]:
 
 
 @dataclass(frozen=True, slots=True)
-class _Slice:
+class _Share:
     """One child's share: which works it encodes, and into which spool."""
 
     works: Sequence[AssetWork]
@@ -201,8 +197,8 @@ class _Slice:
     token: CancellationToken
 
 
-def _fork(share: _Slice) -> _Child:
-    pid, reader = fork_child(lambda pipe: _send_slice(share, pipe), pipe_bytes=PIPE_BYTES)
+def _fork(share: _Share) -> _Child:
+    pid, reader = fork_child(lambda pipe: _send_share(share, pipe), pipe_bytes=PIPE_BYTES)
     return _Child(pid, reader, share.spool, share.positions)
 
 
@@ -256,7 +252,7 @@ def _leave_stdout() -> None:
     os.close(devnull)
 
 
-def _send_slice(share: _Slice, pipe: IO[bytes]) -> None:
+def _send_share(share: _Share, pipe: IO[bytes]) -> None:
     store = PayloadStore(share.spool)
     try:
         for record in _records(share, store):
@@ -266,7 +262,7 @@ def _send_slice(share: _Slice, pipe: IO[bytes]) -> None:
         store.close()
 
 
-def _records(share: _Slice, store: PayloadStore) -> Iterator[_Encoded | _Refused]:
+def _records(share: _Share, store: PayloadStore) -> Iterator[_Encoded | _Refused]:
     from packer.build.emit import encode_miss
 
     for position in share.positions:

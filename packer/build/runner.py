@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packer.build import patch, uptodate
 from packer.build.artifact import PayloadStore, read_previous_artifact, write_artifact
@@ -30,7 +31,6 @@ from packer.build.layout import pack_prelude
 from packer.build.outputs import already_current, small_outputs
 from packer.build.plan import Header, make_header
 from packer.build.result import BuildResult, cache_outcome
-from packer.build.side_writer import SideWriter, start_side_writer
 from packer.build.staging import (
     ARTIFACT,
     commit,
@@ -59,6 +59,9 @@ from packer.lane.release import release_in_slices
 from packer.lane.sinks import EventSink, NullSink
 from packer.workspace.anchors import StatRow
 from packer.workspace.scan import WalkSummary, build_snapshot_and_walk, diagnostics_detail
+
+if TYPE_CHECKING:
+    from packer.build.side_writer import SideWriter
 
 # A build of this many assets writes cache.json from a child (packer.build.side_writer) while
 # it stages and promotes, when it may fork at all (`processes` > 1): ≈ 0.14 s at 10k.
@@ -243,6 +246,8 @@ class _BuildRun:
                 return self._finish(Outcome.SUCCEEDED, "Build is up to date: nothing changed",
                                     header=header, up_to_date=True)
             if self.processes > 1 and len(self.built) >= SIDE_WRITE_MIN_ASSETS:
+                from packer.build.side_writer import start_side_writer  # only where it forks
+
                 self.side_writer = start_side_writer(self._write_cache(header, started_at_ns),
                                                      self.project.cache_path)
             self._stage(staging, header, small, store)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,15 +45,19 @@ def _positive(text: str) -> int:
     return value
 
 
+def _default_jobs() -> int:
+    """One encoding process per core, up to 8 (`--jobs` says otherwise)."""
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
 def _run_build(ctx: CommandContext) -> int:
     from packer.build import build
-    from packer.build.parallel import worker_count
     from packer.lane.events import Outcome
 
     project = ctx.project
     with ctx.event_sink() as sink:
         result = build(project, sink=sink, token=ctx.token, use_cache=not ctx.args.no_cache,
-                       processes=ctx.args.jobs or worker_count())
+                       processes=ctx.args.jobs or _default_jobs())
     if ctx.json_output:
         ctx.write_json(result)
     else:
