@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +28,17 @@ def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
     Canonical (compact) JSON: json's C encoder only runs without indentation, and this file
     has an entry per asset.
     """
-    return b"".join(tool_metadata_chunks(header, built))
+    return b"".join(tool_metadata_chunks(header.entries, built))
 
 
-def tool_metadata_chunks(header: Header, built: list[BuiltAsset]) -> Iterator[bytes]:
+def tool_metadata_chunks(entries: Sequence[PlannedEntry], built: list[BuiltAsset]
+                         ) -> Iterator[bytes]:
     """`tool_metadata_bytes` in pieces of ROWS_PER_CALL rows (never the whole text at once)."""
     by_id = {b.work.asset_id: b for b in built}
     # Encoded ROWS_PER_CALL rows at a time: the bytes of canonical_json_bytes of the whole
     # document (sorted keys put "assets" first), without a list of 10k row dicts and their
     # whole text at once, nor a call per row (≈ 40% of this file's cost at 10k).
     separator = b'{"assets":['
-    entries = header.entries
     for start in range(0, len(entries), ROWS_PER_CALL):
         rows = [tool_metadata_row(entry, by_id[entry.asset_id])
                 for entry in entries[start:start + ROWS_PER_CALL]]
@@ -51,12 +51,14 @@ def tool_metadata_chunks(header: Header, built: list[BuiltAsset]) -> Iterator[by
     })[1:]
 
 
-def write_tool_metadata(path: Path, header: Header, built: list[BuiltAsset]) -> str:
-    """Write `tool_metadata_bytes` to `path` atomically, in pieces; returns its content hash."""
+def write_tool_metadata(path: Path, entries: Sequence[PlannedEntry], built: list[BuiltAsset]
+                        ) -> str:
+    """Write `tool_metadata_bytes` to `path` atomically, in pieces (`entries`: the header's,
+    laid out); returns its content hash."""
     hasher = xxhash.xxh3_128()
 
     def hashed() -> Iterator[bytes]:
-        for chunk in tool_metadata_chunks(header, built):
+        for chunk in tool_metadata_chunks(entries, built):
             hasher.update(chunk)
             yield chunk
 

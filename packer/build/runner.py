@@ -34,7 +34,7 @@ from packer.build.outputs import (
     tool_metadata_bytes,
     write_tool_metadata,
 )
-from packer.build.plan import Header, make_header
+from packer.build.plan import Header, PlannedEntry, header_of, lay_out
 from packer.build.result import BuildResult, cache_outcome
 from packer.build.staging import (
     ARTIFACT,
@@ -246,10 +246,16 @@ class _BuildRun:
                                      token=self.token, faults=self.faults,
                                      assets_dir=self.project.assets_dir,
                                      processes=self.processes)
-            header = make_header(b.planned() for b in self.built)
+            placed = lay_out(b.planned() for b in self.built)
             aside = self.processes > 1 and len(self.built) >= SIDE_WRITE_MIN_ASSETS
+            # With a miss, build/ cannot be current already: its children start at once, and
+            # make the tool metadata and the manifest's rows while the header is made here.
+            early = aside and not all(b.hit for b in self.built)
+            if early:
+                self._start_aside(placed, started_at_ns, staging, with_tool=True)
+            header = header_of(placed)
             small = {ASSET_TABLE: header.asset_table, PRELOAD: header.preload}
-            if not aside or all(b.hit for b in self.built):  # else build/ cannot be current
+            if not early:
                 small = small_outputs(header, self.built)
                 previous = view.previous
                 if already_current(self.build_dir, header, self.built, small,
@@ -261,9 +267,13 @@ class _BuildRun:
                     return self._finish(Outcome.SUCCEEDED,
                                         "Build is up to date: nothing changed",
                                         header=header, up_to_date=True)
+                if aside:
+                    self._start_aside(placed, started_at_ns, staging, with_tool=False)
             if aside:
-                self._start_aside(header, started_at_ns, staging, with_tool=TOOL_METADATA
-                                  not in small)
+                from packer.build.side_writer import start_side_writer  # only where it forks
+
+                self.side_writer = start_side_writer(self._write_cache(header, started_at_ns),
+                                                     self.project.cache_path)
             small_hashes = self._stage(staging, header, small, store)
         finally:
             store.discard()
@@ -283,21 +293,19 @@ class _BuildRun:
         self._record(header, small_hashes, digest, started_at_ns)
         return self._finish(Outcome.SUCCEEDED, "Build succeeded", header=header)
 
-    def _start_aside(self, header: Header, started_at_ns: int, staging: Path, *,
-                     with_tool: bool) -> None:
-        """Fork the children that write the tail of the build meanwhile (cache.json, and the
-        tool metadata and the manifest's rows where the parent would make them later)."""
+    def _start_aside(self, placed: tuple[PlannedEntry, ...], started_at_ns: int,
+                     staging: Path, *, with_tool: bool) -> None:
+        """Fork the children that make the tool metadata (`with_tool`) and the manifest's
+        rows meanwhile, where the parent would make them later."""
         from packer.build.side_writer import start_side_writer  # only where it forks
 
         built = self.built
         if with_tool:  # first: the commit waits for it
             self.tool_writer = start_side_writer(
-                lambda path: write_tool_metadata(path, header, built), staging / TOOL_METADATA)
-        self.side_writer = start_side_writer(self._write_cache(header, started_at_ns),
-                                             self.project.cache_path)
+                lambda path: write_tool_metadata(path, placed, built), staging / TOOL_METADATA)
         if self._records_manifest():
             self.rows_writer = start_side_writer(
-                lambda path: uptodate.write_rows_aside(self._draft(header, started_at_ns), path),
+                lambda path: uptodate.write_rows_aside(self._draft(placed, started_at_ns), path),
                 uptodate.manifest_path(self.project))
 
     def _stage(self, staging: Path, header: Header, small: dict[str, bytes],
@@ -367,26 +375,27 @@ class _BuildRun:
         if rows is not None:
             sent = rows.result()
             aside = None if sent is None else uptodate.RowsAside.sent(rows.side, sent)
+        prelude = pack_prelude(len(header.header))
+        padding = bytes(header.payload_offset - len(prelude) - len(header.header))
         try:
-            uptodate.record(self._draft(header, started_at_ns), small_hashes=small_hashes,
+            uptodate.record(self._draft(header.entries, started_at_ns),
+                            head_hash=hash_parts(prelude, header.header, padding),
+                            payload_offset=header.payload_offset,
+                            output_bytes=header.file_size, small_hashes=small_hashes,
                             cache_digest=cache_digest, aside=aside)
         finally:
             if rows is not None:
                 rows.remove_side()
 
-    def _draft(self, header: Header, started_at_ns: int) -> uptodate.Draft:
-        """The manifest of this build as far as it is known before the promotion."""
-        prelude = pack_prelude(len(header.header))
-        padding = bytes(header.payload_offset - len(prelude) - len(header.header))
+    def _draft(self, placed: tuple[PlannedEntry, ...], started_at_ns: int) -> uptodate.Draft:
+        """The manifest of this build as far as it is known once its payloads are placed."""
         assert self.walk is not None
         inputs = _InputPaths(self.built)
         return uptodate.Draft(
             project=self.project, started_at_ns=started_at_ns, packer_version=PACKER_VERSION,
             pipelines=_pipeline_versions(), walk=self.walk, inputs=inputs,
-            assets=_noop_assets(header, self.built),
-            head_hash=hash_parts(prelude, header.header, padding),
-            payload_offset=header.payload_offset, output_bytes=header.file_size,
-            seen=self.seen, input_stats=inputs.stats(),
+            assets=_noop_assets(placed, self.built), seen=self.seen,
+            input_stats=inputs.stats(),
         )
 
     def _finish_unchanged(self, manifest: uptodate.Manifest) -> BuildResult:
@@ -549,12 +558,13 @@ class _InputPaths:
                 yield from itertools.repeat(None, len(b.work.inputs))
 
 
-def _noop_assets(header: Header, built: list[BuiltAsset]) -> Iterator[uptodate.NoopAsset]:
+def _noop_assets(placed: tuple[PlannedEntry, ...], built: list[BuiltAsset]
+                 ) -> Iterator[uptodate.NoopAsset]:
     """Each built asset as the manifest lists it, made as it is written."""
-    placed = {e.asset_id: e for e in header.entries}
+    by_id = {e.asset_id: e for e in placed}
     for b in built:
         work = b.work
-        entry = placed[work.asset_id]
+        entry = by_id[work.asset_id]
         yield uptodate.NoopAsset(
             asset_id=work.asset_id, root=work.record.root, name=work.decl.name,
             offset=entry.offset, size=entry.size, payload_hash=b.payload_hash,

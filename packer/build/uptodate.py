@@ -324,15 +324,15 @@ def workspace_path_count(walk: WalkSummary, inputs: Collection[str]) -> int:
 
 @dataclass(slots=True)
 class Draft:
-    """A full build's manifest as far as it is known before the build promotes: every row but
-    cache.json's and build/'s, which `record` stats after the promotion, with the content
-    checks. A child may encode its rows aside meanwhile (`write_rows_aside`).
+    """A full build's manifest as far as it is known once its payloads are laid out: its
+    rows, but cache.json's and build/'s, which `record` stats after the promotion, and the
+    facts of the header and the content checks, which `record` is given. A child may encode
+    the rows aside meanwhile (`write_rows_aside`).
 
     `inputs`: the build set's input paths, iterated once and counted (they need not be a
     list); `input_stats`: the scan's stat of each, parallel to `inputs` (None where there is
-    none); `assets`: iterated once; `head_hash`: `hash_bytes` of the artifact's prelude,
-    header and padding; `seen`: the fingerprints the failed up-to-date check took at the start
-    of this build (`check`'s `seen`)."""
+    none); `assets`: iterated once; `seen`: the fingerprints the failed up-to-date check took
+    at the start of this build (`check`'s `seen`)."""
 
     project: Project
     started_at_ns: int
@@ -341,9 +341,6 @@ class Draft:
     walk: WalkSummary
     inputs: Collection[str]
     assets: Iterable[NoopAsset]
-    head_hash: str
-    payload_offset: int
-    output_bytes: int
     seen: dict[str, Fingerprint | None] | None = None
     input_stats: Iterable[Sequence[int] | None] = ()
 
@@ -396,13 +393,15 @@ def write_rows_aside(draft: Draft, side: Path) -> str:
     return " ".join(map(str, lengths))
 
 
-def record(draft: Draft, *, small_hashes: dict[str, str], cache_digest: str,
+def record(draft: Draft, *, head_hash: str, payload_offset: int, output_bytes: int,
+           small_hashes: dict[str, str], cache_digest: str,
            aside: RowsAside | None = None) -> None:
     """Stat and write the manifest after a successful build (a failure here costs time only).
 
-    `small_hashes`: the content hash of each of build/'s other files (asset_table.json,
-    preload.json, asset_table_metadata.json, in that order); `aside`: the draft's rows as a
-    child encoded them (else they are made here).
+    `head_hash`: `hash_bytes` of the artifact's prelude, header and padding; `small_hashes`:
+    the content hash of each of build/'s other files (asset_table.json, preload.json,
+    asset_table_metadata.json, in that order); `aside`: the draft's rows as a child encoded
+    them (else they are made here).
 
     Stats this build already took of the same paths are reused instead of stat-ing again: the
     scan's (`walk.folder_stats` and `walk.anchor_stats`; `input_stats`), else `seen`; never
@@ -416,8 +415,8 @@ def record(draft: Draft, *, small_hashes: dict[str, str], cache_digest: str,
     output_rows = _Rows(_fresh_row(base, path) for path in outputs)
     manifest = Manifest(
         recorded_at_ns=draft.started_at_ns, packer_version=draft.packer_version,
-        pipelines=draft.pipelines, files=[], checks=checks, head_hash=draft.head_hash,
-        payload_offset=draft.payload_offset, output_bytes=draft.output_bytes,
+        pipelines=draft.pipelines, files=[], checks=checks, head_hash=head_hash,
+        payload_offset=payload_offset, output_bytes=output_bytes,
     )
     with contextlib.ExitStack() as stack:
         if aside is None:
