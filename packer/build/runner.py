@@ -163,7 +163,8 @@ class _BuildRun:
             difference = uptodate.Difference()
             manifest = uptodate.check(self.project, self.token, packer_version=PACKER_VERSION,
                                       pipelines=_pipeline_versions(), seen=self.seen,
-                                      difference=difference, preloaded=self.preloaded)
+                                      difference=difference, preloaded=self.preloaded,
+                                      processes=self.processes)
             self.preloaded = None  # `difference` keeps what a patch needs
             if manifest is not None:
                 return self._finish_unchanged(manifest)
