@@ -113,13 +113,20 @@ class SeenStats(dict[str, "Fingerprint | None"]):
 
     def _enter_pending(self) -> None:
         pending, self._pending = self._pending, []
-        for rows, stats in pending:  # an entered one stays
-            if stats is None:
-                for row in rows:
-                    self.setdefault(row[0], row[1:] if len(row) == 6 else None)
-            else:
-                for row, st in zip(rows, stats, strict=False):
-                    self.setdefault(row[0], _fingerprint_of(st))
+        for rows, stats in pending:
+            _enter_now(self, rows, stats)
+
+
+def _enter_now(seen: dict[str, Fingerprint | None], rows: list[list[Any]],
+               stats: list[os.stat_result | None] | None) -> None:
+    """`seen` learns each row's fingerprint: its stat, or (`stats` None) the row's own, for
+    rows known unchanged. A path already entered (a changed one) keeps its fingerprint."""
+    if stats is None:
+        for row in rows:
+            seen.setdefault(row[0], row[1:] if len(row) == 6 else None)
+    else:
+        for row, st in zip(rows, stats, strict=True):
+            seen.setdefault(row[0], _fingerprint_of(st))
 
 
 def manifest_path(project: Project) -> Path:
@@ -650,16 +657,11 @@ def _compare_range(
 
 def _enter_later(seen: dict[str, Fingerprint | None], rows: list[list[Any]],
                  stats: list[os.stat_result | None] | None) -> None:
-    """`seen` learns each row's fingerprint: its stat, or (`stats` None) the row's own, for
-    rows known unchanged. A path already entered (a changed one) keeps its fingerprint."""
+    """`_enter_now`, deferred to the first read when `seen` is a SeenStats."""
     if isinstance(seen, SeenStats):
         seen.defer(rows, stats)
-    elif stats is None:
-        for row in rows:
-            seen.setdefault(row[0], row[1:] if len(row) == 6 else None)
     else:
-        for row, st in zip(rows, stats, strict=True):
-            seen.setdefault(row[0], _fingerprint_of(st))
+        _enter_now(seen, rows, stats)
 
 
 @dataclass(frozen=True, slots=True)
