@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from packer.build import build, runner, uptodate
+from packer.build import build, runner, statpass, uptodate
 from packer.build.check import PACKER_VERSION
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken, OperationCancelled
@@ -17,7 +17,7 @@ from tests.packer.build_support import add_raw, copy_project, new_project, snaps
 
 @pytest.fixture(autouse=True)
 def _every_manifest_forks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(uptodate, "PARALLEL_STAT_MIN_ROWS", 1)
+    monkeypatch.setattr(statpass, "PARALLEL_STAT_MIN_ROWS", 1)
 
 
 def _project(tmp_path: Path) -> Project:
@@ -29,8 +29,8 @@ def _project(tmp_path: Path) -> Project:
 
 
 def _check(project: Project, processes: int, token: CancellationToken | None = None,
-           ) -> tuple[bool, list[str], list[str], dict[str, uptodate.Fingerprint | None]]:
-    seen = uptodate.SeenStats()
+           ) -> tuple[bool, list[str], list[str], dict[str, statpass.Fingerprint | None]]:
+    seen = statpass.SeenStats()
     difference = uptodate.Difference()
     manifest = uptodate.check(project, token or CancellationToken(),
                               packer_version=PACKER_VERSION,
@@ -85,7 +85,7 @@ def test_a_failed_child_s_share_is_stat_ed_by_the_parent(
     def fail(self: object, pipe: object) -> None:
         raise RuntimeError("child broke")
 
-    monkeypatch.setattr(uptodate._ChildShare, "send", fail)
+    monkeypatch.setattr(statpass._ChildShare, "send", fail)
     assert _check(project, 2) == alone
     assert "child broke" in capfd.readouterr().err
 
