@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from packer.build import build, emit, parallel, runner
+from packer.build import build, emit, forking, parallel, runner
 from packer.build.side_writer import SIDE_SUFFIX
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
@@ -283,7 +283,7 @@ def test_a_childs_pipe_holds_a_few_turns_of_records() -> None:
 
     read_fd, write_fd = os.pipe()
     try:
-        parallel._grow_pipe(write_fd, parallel.PIPE_BYTES)
+        forking.grow_pipe(write_fd, parallel.PIPE_BYTES)
         assert fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ) == parallel.PIPE_BYTES
     finally:
         os.close(read_fd)
