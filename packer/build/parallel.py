@@ -151,7 +151,8 @@ def start_workers(
     works: Sequence[AssetWork], store: PayloadStore, processes: int, real_assets: str | None,
     token: CancellationToken,
 ) -> EncodingWorkers | None:
-    """Fork children for their turns of the misses; None when it is not worth it."""
+    """Fork children for their turns of the misses; None when it is not worth it, or when a
+    child cannot be forked (no memory or process to spare): then this process encodes alone."""
     misses = [i for i, w in enumerate(works) if not w.decision.hit]
     processes = min(processes, len(misses) // MIN_SHARE)
     if processes < 2 or not hasattr(os, "fork"):
@@ -162,6 +163,10 @@ def start_workers(
         for number, positions in enumerate(turns[1:], start=1):
             spool = store.adopt(store.path.with_name(f"{store.path.name}.{number}"))
             children.append(_fork(_Share(works, positions, spool, real_assets, token)))
+    except OSError:  # EAGAIN, ENOMEM: the turns were dealt for every process; deal none
+        for child in children:
+            child.stop()
+        return None
     except BaseException:
         for child in children:
             child.stop()

@@ -3,12 +3,14 @@ answer as one process, whatever share a change falls in, a failed child included
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from packer.build import build, runner, statpass, uptodate
+from packer.build import build, forking, runner, statpass, uptodate
 from packer.build.check import PACKER_VERSION
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken, OperationCancelled
@@ -88,6 +90,28 @@ def test_a_failed_child_s_share_is_stat_ed_by_the_parent(
     monkeypatch.setattr(statpass._ChildShare, "send", fail)
     assert _check(project, 2) == alone
     assert "child broke" in capfd.readouterr().err
+
+
+def test_a_share_that_cannot_be_forked_is_stat_ed_by_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _project(tmp_path)
+    monkeypatch.setattr(uptodate, "RACY_WINDOW_NS", 0)
+    rows = _rows(project)
+    (project.root / [p for p in rows if p.endswith("data.bin")][-1]).write_bytes(b"changed")
+    alone = _check(project, 1)
+    real = forking.fork_child
+    forks: list[str] = []
+
+    def every_other_fails(body: Any, **kwargs: Any) -> Any:
+        forks.append("tried")
+        if len(forks) % 2:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        return real(body, **kwargs)
+
+    monkeypatch.setattr(forking, "fork_child", every_other_fails)
+    assert _check(project, 4) == alone
+    assert len(forks) == 3
 
 
 def test_a_cancelled_check_leaves_no_child(tmp_path: Path) -> None:
