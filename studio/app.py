@@ -8,10 +8,8 @@ journal_writer); the GUI thread only shows results. At exit it waits (joins) for
 
 from __future__ import annotations
 
-import math
 import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,16 +27,10 @@ from studio.panels.activity import (
     ActivityPanel,
     JournalEntry,
     journal_path,
-    tab_title,
 )
-from studio.panels.activity.journal_writer import JournalWriter
 from studio.panels.activity.presentation import COL_OPERATION
-from studio.panels.activity.progress import GlobalProgressWidget, OperationProgressBar
-from studio.panels.activity.records import PINNED_STATUSES, OperationRecord, OperationStatus
 from studio.panels.activity.replay import ReplayError, ReplayReport, replay_through_lane
 from studio.panels.problems import ProblemsPanel
-from studio.panels.problems.panel import counts_text as problem_counts_text
-from studio.panels.problems.panel import tab_title as problems_tab_title
 from studio.panels.prompts import Prompter
 from studio.services.asset_key import AssetKey, asset_key
 from studio.services.bus import PackerEventsDelivered, StudioBus
@@ -54,12 +46,14 @@ from studio.shell.drop import (
     classify_drop,
     project_name_for,
 )
+from studio.shell.focus_rescan import FocusRescan
 from studio.shell.launcher import LauncherWindow
 from studio.shell.main_window import MainWindow
 from studio.shell.recent import load_recent, remember, save_recent
 from studio.shell.sample import writable_sample_copy
 from studio.shell.settings import StudioSettings, load_settings, save_settings
 from studio.shell.state import StudioState, load_state, save_state
+from studio.shell.utility_panels import UtilityPanels
 
 REPORT_ENV = "PROMETEU_STUDIO_REPORT"  # "1": print one status line per milestone to stdout
 CLOSE_WAIT_MS = 30_000
@@ -68,13 +62,6 @@ CLOSE_WAIT_MS = 30_000
 TERMINATE_WAIT_MS = 5_000
 REPORT_SETTLE_MS = 600
 SETTLE_DRAINS = 1000
-# The window regaining focus rescans at most once per this many seconds (switching back and
-# forth between programs must not keep the disk busy).
-FOCUS_RESCAN_INTERVAL_S = 5.0
-
-
-def _assets_operation(record: OperationRecord) -> bool:
-    return record.operation not in ("build", "details")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,23 +93,15 @@ class StudioApp(QObject):
         self.pool.busy_changed.connect(self.collector.on_busy_changed)
         self.recent: list[Path] = []
         self.settings = StudioSettings()  # replaced by the saved ones once read (start)
-        self.focus_rescan_interval_s = FOCUS_RESCAN_INTERVAL_S
-        self._last_focus_rescan = -math.inf  # time.monotonic() of the last focus rescan
-        # A return inside the throttle is answered when it ends (unless the user left again):
-        # an edit made in another program in those seconds would otherwise wait for the next.
-        self._deferred_focus_rescan = QTimer(self)
-        self._deferred_focus_rescan.setSingleShot(True)
-        self._deferred_focus_rescan.timeout.connect(self._on_window_activated)
         self.session: ProjectSession | None = None
+        self.focus_rescan = FocusRescan(self.pool, lambda: self.session,
+                                        lambda: self.settings.rescan_on_focus, self._say, self)
         self.window: MainWindow | None = None
         self.launcher: LauncherWindow | None = None
         self._deferred_open: Path | None = None
-        self.activity_model: ActivityModel | None = None
-        self.activity_panel: ActivityPanel | None = None
-        self.global_progress: GlobalProgressWidget | None = None
-        self.problems_panel: ProblemsPanel | None = None
-        self._history_shown: tuple[AssetKey | None, int, object] = (None, -1, None)
-        self.problem_counts: QLabel | None = None  # the status bar's "✖ 1 error · ⚠ 2 warnings"
+        self.utility = UtilityPanels(self.lane, self.pool, self)  # Activity and Problems tabs
+        self.utility.asset_link_activated.connect(self._on_asset_link_activated)
+        self.utility.problem_root_activated.connect(self._on_problem_asset)
         self._pending_replay: Path | None = None  # --replay, waiting for a project to open
         self._terminating = False  # SIGTERM/SIGINT: close without asking
         self._drop_filter = ProjectDropFilter(self)
@@ -131,6 +110,23 @@ class StudioApp(QObject):
         self.pool.job_refused.connect(self._on_job_refused)
         self.pool.busy_changed.connect(self._on_busy_changed)
         self.bus.subscribe(AssetsListed, self._on_assets_listed)
+
+    @property
+    def activity_model(self) -> ActivityModel | None:
+        """The open project's Activity timeline."""
+        return self.utility.model
+
+    @property
+    def activity_panel(self) -> ActivityPanel | None:
+        return self.utility.panel
+
+    @property
+    def problems_panel(self) -> ProblemsPanel | None:
+        return self.utility.problems
+
+    @property
+    def problem_counts(self) -> QLabel | None:
+        return self.utility.problem_counts
 
     # ---- start-up ------------------------------------------------------------------------
 
@@ -214,7 +210,7 @@ class StudioApp(QObject):
         if self.session is not None and self.window is not None:
             self._save_state(self.session.project, self.window.capture_state())
         window = self._ensure_window()
-        self._install_activity(window, opened)
+        self.utility.install(window, opened.journal, opened.history, opened.project_id)
         self._start_pending_replay()
         if self.session is not None:
             self.session.retire()  # its late results belong to the project no longer shown
@@ -259,105 +255,18 @@ class StudioApp(QObject):
             window.rescan_requested.connect(self._on_rescan_requested)
             window.rescan_on_focus_action.setChecked(self.settings.rescan_on_focus)
             window.rescan_on_focus_toggled.connect(self._on_rescan_on_focus_toggled)
-            window.activated.connect(self._on_window_activated)
-            window.deactivated.connect(self._on_window_deactivated)
+            window.activated.connect(self.focus_rescan.on_window_activated)
+            window.deactivated.connect(self.focus_rescan.on_window_deactivated)
             window.build_requested.connect(self._on_build_requested)
             window.cancel_requested.connect(self._on_cancel_requested)
-            window.assets.selection_changed.connect(self._on_asset_selected)
+            window.assets.selection_changed.connect(self.utility.on_asset_selected)
             window.assets.details.history.operation_activated.connect(
-                self._on_history_operation)
+                self.utility.show_operation)
             window.follow(self.bus, self.assets_bus)
             # After the panels' subscriptions: build_ended goes out once they show the build.
             self.bus.subscribe(PackerEventsDelivered, self._on_packer_events)
             self.window = window
         return self.window
-
-    def _install_activity(self, window: MainWindow, opened: OpenedProject) -> None:
-        """A fresh Activity timeline per project, restored from its history."""
-        old_panel, old_progress = self.activity_panel, self.global_progress
-        self._retire_journal()
-        model = ActivityModel(JournalWriter(opened.journal), self, project_id=opened.project_id)
-        model.restore(opened.history)
-        # The Assets workspace's inline bar: its own operations (scans, doctor, mutations);
-        # builds show in the run surface and the status bar, details reads are too short.
-        window.assets.set_operation_bar(OperationProgressBar(model, _assets_operation))
-        window.run_surface.project_id = opened.project_id
-        self._show_last_build(window, model)
-        panel = ActivityPanel(model)
-        panel.asset_link_activated.connect(self._on_asset_link_activated)
-        panel.unacknowledged_failures_changed.connect(self._on_failures_changed)
-        progress = GlobalProgressWidget(model, self.lane)
-        if old_panel is not None:
-            index = window.utility.indexOf(old_panel)
-            window.utility.removeTab(index)
-            old_panel.deleteLater()
-        if old_progress is not None:
-            window.statusBar().removeWidget(old_progress)
-            old_progress.deleteLater()
-        if self.activity_model is not None:
-            self.activity_model.deleteLater()
-        window.utility.insertTab(0, panel, panel.title())
-        window.utility.setCurrentIndex(0)
-        window.statusBar().addPermanentWidget(progress)
-        self.activity_model, self.activity_panel, self.global_progress = model, panel, progress
-        self._install_problems(window, opened)
-        self._show_asset_history()  # the new project's history for what is selected
-
-    def _install_problems(self, window: MainWindow, opened: OpenedProject) -> None:
-        """A fresh Problems view per project, seeded with what its history reported."""
-        old = self.problems_panel
-        if old is not None:
-            window.utility.removeTab(window.utility.indexOf(old))
-            old.deleteLater()
-        problems = ProblemsPanel()
-        problems.apply([LaneEvent(e.event, 1, e.made_by_lane) for e in opened.history])
-        problems.refresh_now()
-        problems.asset_selected.connect(self._on_problem_asset)
-        problems.counts_changed.connect(self._on_problem_counts)
-        window.utility.insertTab(1, problems, problems_tab_title(*problems.counts))
-        if self.problem_counts is None:
-            self.problem_counts = QLabel()
-            self.problem_counts.setAccessibleName("Problem counts")
-            self.problem_counts.setToolTip("Errors and warnings the packer reported "
-                                           "(the Problems tab lists them)")
-            window.statusBar().addPermanentWidget(self.problem_counts)
-        self.problems_panel = problems
-        self._on_problem_counts(*problems.counts)
-
-    @Slot(int, int)
-    def _on_problem_counts(self, errors: int, warnings: int) -> None:
-        if self.problem_counts is not None:
-            self.problem_counts.setText(problem_counts_text(errors, warnings))
-        if self.window is not None and self.problems_panel is not None:
-            self.window.set_utility_tab_title(self.problems_panel,
-                                              problems_tab_title(errors, warnings))
-
-    @Slot(object)
-    def _on_asset_selected(self, key: AssetKey | None) -> None:
-        self._history_shown = (key, -1, None)
-        self._show_asset_history()
-
-    def _show_asset_history(self) -> None:
-        """The selected asset's History section, rewritten only when it got new entries."""
-        model, window = self.activity_model, self.window
-        if model is None or window is None:
-            return
-        key = self._history_shown[0]
-        version = model.asset_history.version(key) if key is not None else 0
-        if (key, version, model) == self._history_shown:
-            return
-        self._history_shown = (key, version, model)
-        window.assets.details.history.show_entries(
-            model.asset_history.entries(key) if key is not None else ())
-
-    @Slot(str)
-    def _on_history_operation(self, operation_id: str) -> None:
-        panel, window = self.activity_panel, self.window
-        if panel is None or window is None:
-            return
-        window.utility_toggle.setChecked(True)  # shows the utility panel if it was hidden
-        window.utility.setCurrentWidget(panel)
-        panel.select_operation(operation_id)
 
     @Slot(str)
     def _on_problem_asset(self, root: str) -> None:
@@ -366,22 +275,11 @@ class StudioApp(QObject):
                          if a.root == root), None)
         self.select_asset(asset_key(asset_id, root))
 
-    @staticmethod
-    def _show_last_build(window: MainWindow, model: ActivityModel) -> None:
-        """The run surface says the opened project's own last build, from its history."""
-        last = model.last_build()
-        if last is None:
-            window.run_surface.show_no_build()
-        else:
-            window.run_surface.show_finished(
-                last.summary, ok=last.status not in PINNED_STATUSES,
-                blocked=last.status is OperationStatus.BLOCKED)
-
     def replay_when_open(self, log: Path) -> None:
         """`--replay`: feed a JSON-lines event log through the lane into the Activity panel
         (now if a project is open, else as soon as one is)."""
         self._pending_replay = log
-        if self.activity_model is not None:
+        if self.utility.model is not None:
             self._start_pending_replay()
 
     def _start_pending_replay(self) -> None:
@@ -413,11 +311,6 @@ class StudioApp(QObject):
                      f"(line {lines}{more})")
         self._status(text)
         self.replay_reported.emit(result)
-
-    @Slot(int)
-    def _on_failures_changed(self, count: int) -> None:
-        if self.window is not None and self.activity_panel is not None:
-            self.window.set_utility_tab_title(self.activity_panel, tab_title(count))
 
     @Slot(object)
     def _on_asset_link_activated(self, asset: AffectedAsset) -> None:
@@ -494,33 +387,6 @@ class StudioApp(QObject):
         if self.session is not None:
             self.session.rescan()
 
-    @Slot()
-    def _on_window_activated(self) -> None:
-        """Back from another program: rescan, so what changed there shows up (when the
-        setting is on; at most once per `focus_rescan_interval_s`, a return inside it answered
-        when it ends; never while a rescan or the baseline runs, nor beside a build or a
-        mutation, which go first)."""
-        session = self.session
-        if not self.settings.rescan_on_focus or session is None:
-            return
-        if session.rescanning or self.pool.running_write() is not None:
-            self._say("focus rescan skipped: work is running")
-            return
-        now = time.monotonic()
-        wait_s = self._last_focus_rescan + self.focus_rescan_interval_s - now
-        if wait_s > 0:
-            self._say("focus rescan deferred: throttled")
-            self._deferred_focus_rescan.start(math.ceil(wait_s * 1000.0))
-            return
-        self._last_focus_rescan = now
-        self._say("focus rescan")
-        session.rescan(background=True)  # the Studio's own: the user's work goes first
-
-    @Slot()
-    def _on_window_deactivated(self) -> None:
-        self._deferred_focus_rescan.stop()  # the next return decides again
-        self._say("window inactive")
-
     @Slot(bool)
     def _on_rescan_on_focus_toggled(self, on: bool) -> None:
         if on == self.settings.rescan_on_focus:
@@ -546,11 +412,7 @@ class StudioApp(QObject):
         """The composition root's own subscription: the Activity timeline and the Problems
         panel are fed here (they are models the app owns), then `build_ended` goes out."""
         items = list(delivered.items)
-        if self.activity_model is not None:
-            self.activity_model.apply(items)
-        if self.problems_panel is not None:
-            self.problems_panel.apply(items)
-        self._show_asset_history()
+        self.utility.apply(items)
         for item in items:
             event = item.event
             if self.report and event.operation == "rescan" and self._own(item):
@@ -572,9 +434,7 @@ class StudioApp(QObject):
 
     def _own(self, item: LaneEvent) -> bool:
         """The open project's own work: not a replay, not another project's events."""
-        model = self.activity_model
-        foreign = model is not None and model.is_foreign(item.event.project_id)
-        return item.origin is None and not foreign
+        return item.origin is None and not self.utility.is_foreign(item.event)
 
     def _on_assets_listed(self, listed: AssetsListed) -> None:
         self._say(f"listed {len(listed.listing.assets)} assets")
@@ -625,7 +485,7 @@ class StudioApp(QObject):
             self._save_state(self.session.project, self.window.capture_state())
         self.pool.wait_for_threads(self._wait_ms())
         self._settle_lane()  # the cancelled work's terminals reach the timeline and its history
-        self._close_journal()
+        self.utility.close_journal()
         if self.launcher is not None:
             self.launcher.close()
         self._say("closed")
@@ -659,7 +519,7 @@ class StudioApp(QObject):
         self.pool.cancel_all()
         self.pool.wait_for_threads(self._wait_ms())
         self._settle_lane()
-        self._close_journal()
+        self.utility.close_journal()
         self.collector.release()
 
     def _wait_ms(self) -> int:
@@ -675,19 +535,6 @@ class StudioApp(QObject):
             if self.lane.is_idle():
                 return
             self.lane.drain_now()
-
-    def _close_journal(self) -> None:
-        """Exit: write the pending history and join its writer (waits for the disk, does no
-        I/O itself; the writer thread has at most a quarter second of entries pending)."""
-        if self.activity_model is not None and self.activity_model.journal is not None:
-            self.activity_model.journal.close(CLOSE_WAIT_MS / 1000)
-
-    def _retire_journal(self) -> None:
-        """Project switch: the old history's writer finishes on a worker, off the GUI thread."""
-        writer = self.activity_model.journal if self.activity_model is not None else None
-        if writer is not None:
-            self.pool.submit("Save activity history",
-                             lambda sink, token: writer.close(CLOSE_WAIT_MS / 1000))
 
     def _save_state(self, project: Project, state: StudioState) -> None:
         root = project.root
@@ -714,15 +561,15 @@ class StudioApp(QObject):
 
     @Slot()
     def _report_settled(self) -> None:
-        model = self.activity_model
+        model = self.utility.model
         build = model.last_build() if model is not None else None
         if model is not None and build is not None:
             # What the newest build's row says (the real-window check reads the code in it).
             self._say(f"activity-row {model.index_of(build, COL_OPERATION).data()}")
-        if self.problems_panel is not None:
-            rows = self.problems_panel.rows()
+        if self.utility.problems is not None:
+            rows = self.utility.problems.rows()
             self._say("problems " + " | ".join(f"{r[0]} {r[1]} {r[2]}" for r in rows))
-        panel = self.activity_panel
+        panel = self.utility.panel
         if panel is not None and panel.isVisible():
             origin = panel.mapToGlobal(QPoint(0, 0))
             self._say(f"activity-panel {origin.x()} {origin.y()} {panel.width()} {panel.height()}")

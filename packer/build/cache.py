@@ -10,13 +10,14 @@ is built: a lost or corrupt cache only costs time.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import xxhash
 from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
@@ -47,7 +48,7 @@ class MissReason(StrEnum):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class CachedInput(_Frozen):
@@ -133,7 +134,11 @@ def load_cache(path: Path) -> LoadedCache:
         return LoadedCache(None, f"{path.name} is invalid at {where}: {first['msg']}")
 
 
-_KEY = TypeAdapter(str)
+@functools.cache
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    """Made on first use: each adapter builds a validator and a serialiser (milliseconds at
+    start-up, which a no-op or patch build that never serialises an entry would pay)."""
+    return TypeAdapter(kind)
 
 
 def cache_json_bytes(cache: BuildCache) -> bytes:
@@ -141,7 +146,8 @@ def cache_json_bytes(cache: BuildCache) -> bytes:
     cache holds the GIL for 70-150 ms (the worst stall of the Studio's GUI thread at the end
     of a 10k build); between entries the interpreter can switch threads."""
     head = cache.model_dump_json(exclude={"assets"}).encode("utf-8")  # "assets" comes last
-    entries = b",".join(_KEY.dump_json(key) + b":" + entry.model_dump_json().encode("utf-8")
+    key_json = _adapter(str).dump_json
+    entries = b",".join(key_json(key) + b":" + entry.model_dump_json().encode("utf-8")
                         for key, entry in cache.assets.items())
     return head[:-1] + b',"assets":{' + entries + b"}}"
 
@@ -172,7 +178,7 @@ def save_cache(
         while batch := list(itertools.islice(listed, _ENTRIES_PER_CALL)):
             by_id = dict(batch)
             if len(by_id) == len(batch):
-                piece = separator + _ENTRIES.dump_json(by_id)[1:-1]
+                piece = separator + _adapter(dict[int, CacheEntry]).dump_json(by_id)[1:-1]
             else:  # a repeated id (never in a build): written as often as it is given
                 piece = separator + b",".join(
                     b'"%d":%s' % (asset_id, entry.model_dump_json().encode("utf-8"))
@@ -192,7 +198,6 @@ def save_cache(
 
 _EMPTY_ASSETS = b'"assets":{}}'
 _ENTRIES_PER_CALL = 256
-_ENTRIES: TypeAdapter[dict[int, CacheEntry]] = TypeAdapter(dict[int, CacheEntry])
 _WRITE_CHUNK = 1 << 18
 
 

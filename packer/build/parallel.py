@@ -16,25 +16,20 @@ A child never outlives the build: the parent kills and reaps every child on its 
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import pickle
 import signal
 import struct
-import sys
-import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from packer.build.artifact import PayloadRef, PayloadStore
+from packer.build.forking import fork_child
 from packer.diagnostics import Diagnostic
 from packer.formats import FormatError
 from packer.lane.cancellation import CancellationToken
-
-if sys.platform != "win32":  # as packer.files.lock: Windows has none, and builds there in
-    import fcntl  # one process (no fork)
 
 if TYPE_CHECKING:
     from packer.build.check import AssetWork
@@ -161,7 +156,8 @@ def start_workers(
     works: Sequence[AssetWork], store: PayloadStore, processes: int, real_assets: str | None,
     token: CancellationToken,
 ) -> EncodingWorkers | None:
-    """Fork children for their turns of the misses; None when it is not worth it."""
+    """Fork children for their turns of the misses; None when it is not worth it, or when a
+    child cannot be forked (no memory or process to spare): then this process encodes alone."""
     misses = [i for i, w in enumerate(works) if not w.decision.hit]
     processes = min(processes, len(misses) // MIN_SHARE)
     if processes < 2 or not hasattr(os, "fork"):
@@ -172,6 +168,10 @@ def start_workers(
         for number, positions in enumerate(turns[1:], start=1):
             spool = store.adopt(store.path.with_name(f"{store.path.name}.{number}"))
             children.append(_fork(_Share(works, positions, spool, real_assets, token)))
+    except OSError:  # EAGAIN, ENOMEM: the turns were dealt for every process; deal none
+        for child in children:
+            child.stop()
+        return None
     except BaseException:
         for child in children:
             child.stop()
@@ -205,56 +205,6 @@ class _Share:
 def _fork(share: _Share) -> _Child:
     pid, reader = fork_child(lambda pipe: _send_share(share, pipe), pipe_bytes=PIPE_BYTES)
     return _Child(pid, reader, share.spool, share.positions)
-
-
-def fork_child(body: Callable[[IO[bytes]], object], *, pipe_bytes: int | None = None
-               ) -> tuple[int, IO[bytes]]:
-    """Fork a child that runs `body(pipe)` and exits (0 when it returned); the parent gets its
-    pid and the pipe's reading end. What the child raises is printed on its stderr."""
-    read_fd, write_fd = os.pipe()
-    if pipe_bytes is not None:
-        _grow_pipe(write_fd, pipe_bytes)
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        os.close(read_fd)
-        code = 1
-        try:
-            enter_child()
-            with os.fdopen(write_fd, "wb", buffering=0) as pipe:
-                body(pipe)
-            code = 0
-        except BrokenPipeError:
-            code = 0  # the parent is gone: nobody wants the rest
-        except BaseException:  # reported here; the exit status tells the parent
-            traceback.print_exc(file=sys.stderr)
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    return pid, os.fdopen(read_fd, "rb")
-
-
-def _grow_pipe(fd: int, size: int) -> None:
-    """Room for what waits in the pipe where the system allows it (Linux); else its default."""
-    if sys.platform == "linux":
-        with contextlib.suppress(OSError):  # above /proc/sys/fs/pipe-max-size: the default
-            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
-
-
-def enter_child() -> None:
-    """A forked child's first step: the parent handles Ctrl+C, a SIGTERM ends the child, and
-    no collection walks (and so copies) the inherited heap."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _leave_stdout()
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    gc.freeze()
-
-
-def _leave_stdout() -> None:
-    """The parent's stdout may be a pipe someone reads to its end (the Studio reads the event
-    stream so): a child must not hold it open. Its stderr stays, for what goes wrong."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
 
 
 def _send_share(share: _Share, pipe: IO[bytes]) -> None:

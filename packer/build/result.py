@@ -10,7 +10,7 @@ from packer.lane.trusted import trusted_maker
 
 
 class AssetCacheOutcome(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     asset_id: int
     hit: bool

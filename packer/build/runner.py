@@ -49,6 +49,7 @@ from packer.build.staging import (
     remove_if_empty,
     staging_root,
 )
+from packer.build.statpass import Fingerprint, SeenStats
 from packer.diagnostics import Diagnostic, diagnostic
 from packer.files.project import ASSETS_DIR, Project
 from packer.formats import FormatError, pipelines
@@ -126,7 +127,7 @@ class _BuildRun:
     walk: WalkSummary | None = None
     made_build_dir: bool = False  # build/ did not exist: a build that does not commit removes it
     # fingerprints the failed up-to-date check took, reused when recording the new manifest
-    seen: dict[str, uptodate.Fingerprint | None] = field(default_factory=uptodate.SeenStats)
+    seen: dict[str, Fingerprint | None] = field(default_factory=SeenStats)
 
     @property
     def token(self) -> CancellationToken:
@@ -175,7 +176,8 @@ class _BuildRun:
             difference = uptodate.Difference()
             manifest = uptodate.check(self.project, self.token, packer_version=PACKER_VERSION,
                                       pipelines=_pipeline_versions(), seen=self.seen,
-                                      difference=difference, preloaded=self.preloaded)
+                                      difference=difference, preloaded=self.preloaded,
+                                      processes=self.processes)
             self.preloaded = None  # `difference` keeps what a patch needs
             if manifest is not None:
                 return self._finish_unchanged(manifest)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from packer.build.parallel import fork_child
+from packer.build.forking import fork_child
 from packer.build.staging import fsync_path
 
 SIDE_SUFFIX = ".next"

@@ -43,6 +43,7 @@ from packer.build.staging import (
     STAGING_DIR,
     TOOL_METADATA,
 )
+from packer.build.statpass import Fingerprint, fingerprint, stat_listed
 from packer.files.atomic import atomic_write_bytes, atomic_write_chunks
 from packer.files.lock import read_lock
 from packer.files.project import ASSETS_DIR, Project
@@ -59,60 +60,6 @@ from packer.workspace.scan import WalkSummary
 
 MANIFEST_FILE = "uptodate.json"
 MANIFEST_SCHEMA_VERSION = 2  # 2: no previews (a version-1 manifest is ignored: normal path)
-STAT_CHECK_EVERY = 512  # cancellation checks while stat-ing
-
-Fingerprint = list[int]  # [size, mtime_ns, ctime_ns, inode, device]
-
-
-_stat = os.stat  # every stat of a listed path (tests count them through this name)
-
-
-def fingerprint(path: str) -> Fingerprint | None:
-    try:
-        st = _stat(path)
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev]
-
-
-def _fingerprint_of(st: os.stat_result | None) -> Fingerprint | None:
-    return None if st is None else [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
-                                    st.st_dev]
-
-
-class SeenStats(dict[str, "Fingerprint | None"]):
-    """`check`'s fingerprints of the listed paths, by path (`seen`). The changed paths' are
-    entered at once; the rest are kept as the stat results and entered on the first read of a
-    path not there yet: a patch build reads only changed paths, a normal build's `record`
-    reads them all. Entering 47k fingerprints up front cost ≈ 30 ms of every patch build."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._pending: list[tuple[list[list[Any]], list[os.stat_result | None]]] = []
-
-    def defer(self, rows: list[list[Any]], stats: list[os.stat_result | None]) -> None:
-        """`rows[i][0]` was stat'ed as `stats[i]` (None: absent)."""
-        self._pending.append((rows, stats))
-
-    def get(self, key: str, default: Any = None) -> Any:
-        if self._pending and key not in self:
-            self._enter_pending()
-        return super().get(key, default)
-
-    def __bool__(self) -> bool:
-        return bool(self._pending) or len(self) > 0
-
-    def clear(self) -> None:
-        self._pending.clear()
-        super().clear()
-
-    def _enter_pending(self) -> None:
-        pending, self._pending = self._pending, []
-        for rows, stats in pending:
-            for row, st in zip(rows, stats, strict=False):
-                self.setdefault(row[0], _fingerprint_of(st))  # an entered one stays
-
-
 def manifest_path(project: Project) -> Path:
     return project.packer_dir / MANIFEST_FILE
 
@@ -638,6 +585,7 @@ def check(
     project: Project, token: CancellationToken, *, packer_version: str,
     pipelines: dict[str, int], seen: dict[str, Fingerprint | None] | None = None,
     difference: Difference | None = None, preloaded: Preloaded | None = None,
+    processes: int = 1,
 ) -> Manifest | None:
     """The manifest when nothing it lists changed (racy entries checked by content), else None.
 
@@ -647,6 +595,8 @@ def check(
     given (with `seen`), it receives the manifest and every changed and racy path.
     `preloaded` (from `load_early`) is used when the manifest file is still the one it was
     read from (a build that finished in between replaced it), else the manifest is read again.
+    `processes` > 1, only from a caller that may fork: the stats are shared among as many
+    processes (`packer.build.statpass`).
     """
     now_ns = time.time_ns()
     if preloaded is not None and preloaded.source is not None and (
@@ -663,8 +613,10 @@ def check(
     base = str(project.root)
     racy_after = manifest.recorded_at_ns - RACY_WINDOW_NS
     with read_lock(project):  # as the scan: never see a mutation half applied
-        changed, racy = _stat_listed(base, manifest.files, token, racy_after=racy_after,
-                                      seen=seen, difference=difference)
+        changed, racy = stat_listed(
+            base, manifest.files, token, racy_after=racy_after, seen=seen,
+            changed_paths=None if difference is None else difference.changed,
+            processes=processes)
     if changed and seen is None:
         return None
     if difference is not None:
@@ -684,56 +636,6 @@ def check(
             with contextlib.suppress(OSError):
                 atomic_write_bytes(manifest_path(project), manifest.to_bytes())
     return manifest
-
-
-def _stat_listed(
-    base: str, rows: list[list[Any]], token: CancellationToken, *, racy_after: int,
-    seen: dict[str, Fingerprint | None] | None, difference: Difference | None,
-) -> tuple[bool, list[list[Any]]]:
-    """Stat the listed paths: whether any differs, and the unchanged rows in the racy window.
-    Without `seen`, it stops at the first difference; without `difference`, it only stats on
-    (for `seen`) after one."""
-    racy: list[list[Any]] = []
-    changed = False
-    stats: list[os.stat_result | None] = []  # for `seen`, parallel to `rows`
-    keep = stats.append
-    # `fingerprint` and `_racy` inlined, the stat results kept as they are: this loop runs
-    # once per listed path (47k at 10k assets), and its Python work per path was half the
-    # cost of the stat itself.
-    stat, prefix = _stat, base + "/"
-    for index, row in enumerate(rows):
-        if index % STAT_CHECK_EVERY == 0:
-            token.raise_if_cancelled()
-        path = row[0]
-        try:
-            st: os.stat_result | None = stat(prefix + path)
-        except OSError:
-            st = None
-        if seen is not None:
-            keep(st)
-        if changed and difference is None:
-            continue  # only stat-ing for `seen`
-        if st is None:
-            differs = len(row) != 1
-        elif len(row) != 6 or row[1] != st.st_size or row[2] != st.st_mtime_ns or (
-                row[3] != st.st_ctime_ns or row[4] != st.st_ino or row[5] != st.st_dev):
-            differs = True
-        else:
-            differs = False
-            if row[2] >= racy_after or row[3] >= racy_after:  # `_racy` (row == the stat)
-                racy.append(row)
-        if differs:
-            changed = True
-            if difference is not None:
-                difference.changed.append(path)
-            if seen is None:
-                break
-            seen[path] = _fingerprint_of(st)
-    if isinstance(seen, SeenStats):
-        seen.defer(rows, stats)
-    elif seen is not None:
-        seen.update((row[0], _fingerprint_of(st)) for row, st in zip(rows, stats, strict=True))
-    return changed, racy
 
 
 def _content_matches(

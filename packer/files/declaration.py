@@ -48,7 +48,7 @@ UUID_PATTERN = re.compile(
 
 
 class OutputSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
 
     format: str = Field(min_length=1)
     codec: str = Field(min_length=1)
@@ -57,7 +57,7 @@ class OutputSpec(BaseModel):
 
 
 class PreloadSpec(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
 
     enabled: bool
 
@@ -65,7 +65,7 @@ class PreloadSpec(BaseModel):
 class AssetDeclaration(BaseModel):
     """The validated content of one asset.json (see docs/formats.md)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, defer_build=True)
 
     schema_version: int
     asset_uuid: str

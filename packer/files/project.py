@@ -31,7 +31,7 @@ _UNINITIALISED_NAMESPACE = uuid.UUID("6f1d8c52-3b8e-4f0e-9a51-5d0f6f1e2a7c")
 class ProjectFile(BaseModel):
     """`prometeu.json`. Other tools (the compiler, the shipper) may keep their own keys here."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
     schema_version: int = Field(default=PROJECT_SCHEMA_VERSION, strict=True)
     name: str = Field(min_length=1, strict=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import IO, Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 EVENT_SCHEMA_VERSION: Literal[1] = 1
 
@@ -40,7 +40,7 @@ class Outcome(StrEnum):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Progress(_Frozen):
@@ -203,12 +203,9 @@ class PackerEvent(_Frozen):
         return self.model_dump_json() + "\n"
 
 
-_EVENT_ADAPTER: TypeAdapter[PackerEvent] = TypeAdapter(PackerEvent)
-
-
 def parse_event_line(line: str | bytes) -> PackerEvent:
     """Validate one JSON line back into an event (raises pydantic.ValidationError)."""
-    return _EVENT_ADAPTER.validate_json(line)
+    return PackerEvent.model_validate_json(line)
 
 
 def event_json_schema() -> dict[str, Any]:

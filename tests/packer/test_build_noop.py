@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from packer.build import BuildResult, build, cache, patch, runner, uptodate
+from packer.build import BuildResult, build, cache, patch, runner, statpass, uptodate
 from packer.files.project import Project
 from packer.formats.raw import RAW_PIPELINE
 from packer.lane.cancellation import CancellationToken
@@ -146,7 +146,7 @@ def test_a_change_the_stat_cannot_see_is_caught_by_the_content_check(
     assert manifest is not None
     for row in manifest.files:
         if row[0] == "build/assets.pa":
-            row[1:] = uptodate.fingerprint(str(artifact)) or []
+            row[1:] = statpass.fingerprint(str(artifact)) or []
     uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
     fast, result = spy.fast(lambda: build(project))
     assert not fast
@@ -289,18 +289,18 @@ def test_a_changed_build_stats_each_workspace_path_once(
     project = built(tmp_path)
     (project.assets_dir / "raw/a/data.bin").write_bytes(b"beta")
     stats: list[str] = []
-    real = uptodate._stat
+    real = statpass.stat_path
 
     def counted(path: str) -> os.stat_result:
         stats.append(path)
         return real(path)
 
-    monkeypatch.setattr(uptodate, "_stat", counted)
+    monkeypatch.setattr(statpass, "stat_path", counted)
     fast, result = spy.fast(lambda: build(project))
     assert not fast and result.succeeded and not result.up_to_date
     workspace = [p for p in stats if "/assets/" in p and not p.endswith("cache.json")]
     assert workspace and len(workspace) == len(set(workspace)), "a path stat'ed twice"
-    monkeypatch.setattr(uptodate, "_stat", real)
+    monkeypatch.setattr(statpass, "stat_path", real)
     assert spy.fast(lambda: build(project))[0]  # the reused fingerprints make a valid manifest
 
 
@@ -312,8 +312,8 @@ def test_seen_stats_are_entered_when_first_read_and_equal_a_plain_dicts(
     project = built(tmp_path)
     (project.assets_dir / "raw/a/data.bin").write_bytes(b"beta")
     changed = "assets/raw/a/data.bin"
-    lazy: uptodate.SeenStats = uptodate.SeenStats()
-    plain: dict[str, uptodate.Fingerprint | None] = {}
+    lazy: statpass.SeenStats = statpass.SeenStats()
+    plain: dict[str, statpass.Fingerprint | None] = {}
     for seen in (lazy, plain):
         difference = uptodate.Difference()
         assert uptodate.check(project, CancellationToken(), packer_version=PACKER_VERSION,
@@ -321,7 +321,7 @@ def test_seen_stats_are_entered_when_first_read_and_equal_a_plain_dicts(
                               difference=difference) is None
         assert changed in difference.changed
     assert lazy and dict(lazy) == {changed: plain[changed]}  # only the changed path so far
-    assert lazy.get(changed) == uptodate.fingerprint(str(project.root / changed))
+    assert lazy.get(changed) == statpass.fingerprint(str(project.root / changed))
     assert len(lazy) == 1
     assert lazy.get("prometeu.json") == plain["prometeu.json"]  # the first other read enters all
     assert dict(lazy) == plain and len(plain) > 10
@@ -375,9 +375,9 @@ def test_a_full_build_records_the_scan_s_stats_without_stat_ing_again(
     # see (the project files) and what the build wrote (build/).
     project = built(tmp_path)
     stats: list[str] = []
-    real = uptodate.fingerprint
+    real = statpass.fingerprint
 
-    def counted(path: str) -> uptodate.Fingerprint | None:
+    def counted(path: str) -> statpass.Fingerprint | None:
         stats.append(os.path.relpath(path, project.root))
         return real(path)
 

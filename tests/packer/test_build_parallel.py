@@ -3,6 +3,7 @@ its children never outlive it (finished, blocked, failed or cancelled)."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from packer.build import build, emit, parallel, runner, uptodate
+from packer.build import build, emit, forking, parallel, runner, uptodate
 from packer.build.side_writer import SIDE_SUFFIX
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
@@ -200,6 +201,32 @@ def test_a_child_that_dies_fails_the_build_and_leaves_build_unchanged(
     assert "an encoding process ended early (killed by signal 9)" in result.error
     assert "--jobs 1" in result.error
     assert snapshot_build(project) == before
+    assert children_left() == []
+
+
+def test_a_child_that_cannot_be_forked_leaves_the_build_to_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = mixed(tmp_path / "one")
+    many = copy_project(one, tmp_path / "many" / "game")
+    real = forking.fork_child
+    forked: list[int] = []
+
+    def second_fails(body: Any, **kwargs: Any) -> Any:
+        if forked:
+            raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+        pid, reader = real(body, **kwargs)
+        forked.append(pid)
+        return pid, reader
+
+    monkeypatch.setattr(parallel, "fork_child", second_fails)
+    sequential = build(one, use_cache=False)
+    parallel_result = build(many, use_cache=False, processes=3)
+
+    assert len(forked) == 1  # one child made, then stopped when the next could not be
+    assert parallel_result.outcome is sequential.outcome is Outcome.SUCCEEDED
+    assert parallel_result.reasons() == sequential.reasons()
+    assert snapshot_build(many) == snapshot_build(one)
     assert children_left() == []
 
 
@@ -395,7 +422,7 @@ def test_a_childs_pipe_holds_a_few_turns_of_records() -> None:
 
     read_fd, write_fd = os.pipe()
     try:
-        parallel._grow_pipe(write_fd, parallel.PIPE_BYTES)
+        forking.grow_pipe(write_fd, parallel.PIPE_BYTES)
         assert fcntl.fcntl(write_fd, fcntl.F_GETPIPE_SZ) == parallel.PIPE_BYTES
     finally:
         os.close(read_fd)

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from packer.build import BuildResult, build, patch, uptodate
+from packer.build import BuildResult, build, patch, statpass, uptodate
 from packer.build.cache import RACY_WINDOW_NS, BuildCache
 from packer.build.faults import ENV_VAR
 from packer.build.staging import pending_promotions, recover_staging
@@ -336,7 +336,7 @@ def rerecord(project: Project, path: Path) -> None:
     rel = path.relative_to(project.root).as_posix()
     for row in manifest.files:
         if row[0] == rel:
-            row[1:] = uptodate.fingerprint(str(path)) or []
+            row[1:] = statpass.fingerprint(str(path)) or []
     uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
 
 

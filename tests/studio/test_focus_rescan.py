@@ -77,7 +77,7 @@ def test_a_second_return_within_the_throttle_does_not_rescan(
     qtbot: QtBot, studio: StudioApp, tmp_path: Path, other_program: QWidget
 ) -> None:
     window = open_and_list(qtbot, studio, make_raw_project(tmp_path / "game").root)
-    studio.focus_rescan_interval_s = 3600.0
+    studio.focus_rescan.interval_s = 3600.0
     started = rescans_started(studio)
     come_back(qtbot, window, other_program)
     qtbot.waitUntil(lambda: not studio.pool.busy, timeout=30_000)
@@ -96,8 +96,8 @@ def test_a_return_within_the_throttle_rescans_when_it_ends(
     # take the edited file as its baseline, and the rescan would find nothing new).
     qtbot.waitUntil(lambda: load_scan_record(project, project.project_id).record is not None
                     and not studio.pool.busy, timeout=30_000)
-    studio.focus_rescan_interval_s = 0.5
-    studio._last_focus_rescan = time.monotonic()  # a focus rescan just ran
+    studio.focus_rescan.interval_s = 0.5
+    studio.focus_rescan.last = time.monotonic()  # a focus rescan just ran
     started = rescans_started(studio)
     (project.assets_dir / "raw/blob_00000/data.bin").write_bytes(b"edited elsewhere")
     come_back(qtbot, window, other_program)
@@ -116,13 +116,13 @@ def test_leaving_again_within_the_throttle_drops_the_deferred_rescan(
     qtbot: QtBot, studio: StudioApp, tmp_path: Path, other_program: QWidget
 ) -> None:
     window = open_and_list(qtbot, studio, make_raw_project(tmp_path / "game").root)
-    studio.focus_rescan_interval_s = 3600.0
-    studio._last_focus_rescan = time.monotonic()
+    studio.focus_rescan.interval_s = 3600.0
+    studio.focus_rescan.last = time.monotonic()
     come_back(qtbot, window, other_program)
-    assert studio._deferred_focus_rescan.isActive()
+    assert studio.focus_rescan.deferred.isActive()
     other_program.activateWindow()
     qtbot.waitUntil(lambda: not window.isActiveWindow())
-    assert not studio._deferred_focus_rescan.isActive()  # the next return decides again
+    assert not studio.focus_rescan.deferred.isActive()  # the next return decides again
 
 
 def test_no_focus_rescan_while_a_rescan_runs(
@@ -130,7 +130,7 @@ def test_no_focus_rescan_while_a_rescan_runs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     window = open_and_list(qtbot, studio, make_raw_project(tmp_path / "game").root)
-    studio.focus_rescan_interval_s = 0.0
+    studio.focus_rescan.interval_s = 0.0
     release = threading.Event()
 
     def held_rescan(project: Project, sink: EventSink, token: CancellationToken
@@ -155,7 +155,7 @@ def test_with_the_setting_off_coming_back_does_not_rescan_and_the_setting_is_kep
     qtbot: QtBot, studio: StudioApp, tmp_path: Path, other_program: QWidget
 ) -> None:
     window = open_and_list(qtbot, studio, make_raw_project(tmp_path / "game").root)
-    studio.focus_rescan_interval_s = 0.0
+    studio.focus_rescan.interval_s = 0.0
     started = rescans_started(studio)
     window.rescan_on_focus_action.trigger()  # Assets ▸ Rescan When the Studio Is Focused: off
     assert not window.rescan_on_focus_action.isChecked()
