@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from packer.build import build, emit, forking, parallel, runner, uptodate
+from packer.build import build, emit, forking, parallel, runner, side_writer, uptodate
 from packer.build.side_writer import SIDE_SUFFIX
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
@@ -228,6 +228,43 @@ def test_a_child_that_cannot_be_forked_leaves_the_build_to_one_process(
     assert parallel_result.reasons() == sequential.reasons()
     assert snapshot_build(many) == snapshot_build(one)
     assert children_left() == []
+
+
+def test_tail_writers_that_cannot_be_forked_leave_their_files_to_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = mixed(tmp_path / "one")
+    many = copy_project(one, tmp_path / "many" / "game")
+    refused: list[str] = []
+
+    def no_process_to_spare(body: Any, **kwargs: Any) -> Any:
+        refused.append("fork")
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(side_writer, "fork_child", no_process_to_spare)
+    fds_before = len(os.listdir("/proc/self/fd"))
+    assert build(one, use_cache=False).outcome is Outcome.SUCCEEDED
+    assert build(many, use_cache=False, processes=2).outcome is Outcome.SUCCEEDED
+
+    assert len(refused) == 3  # the tool metadata's, the manifest's and the cache's writers
+    assert snapshot_build(many) == snapshot_build(one)
+    assert cache_without_clock(many) == cache_without_clock(one)
+    assert manifest_less_stats(many) == manifest_less_stats(one)
+    assert side_files(many) == []
+    assert children_left() == []
+    assert len(os.listdir("/proc/self/fd")) == fds_before
+    assert build(many).up_to_date
+
+
+def test_a_fork_that_fails_leaves_no_pipe_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing_fork() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", failing_fork)
+    fds_before = sorted(os.listdir("/proc/self/fd"))
+    with pytest.raises(OSError):
+        forking.fork_child(lambda pipe: None)
+    assert sorted(os.listdir("/proc/self/fd")) == fds_before
 
 
 def test_a_cancelled_parallel_build_stops_its_children(tmp_path: Path) -> None:
