@@ -86,21 +86,18 @@ def _enter_unchanged(seen: dict[str, Fingerprint | None], rows: list[list[Any]])
 def stat_listed(
     base: str, rows: list[list[Any]], token: CancellationToken, *, racy_after: int,
     seen: dict[str, Fingerprint | None] | None, changed_paths: list[str] | None,
-    processes: int = 1,
+    processes: int,
 ) -> tuple[bool, list[list[Any]]]:
     """Stat the listed paths: whether any differs, and the unchanged rows in the racy window.
-    `changed_paths` receives every path that differs; `seen`, every path's fingerprint.
-    Without either, it stops at the first difference. With `processes` > 1 (only from a
-    caller that may fork) and enough rows, forked children stat shares of the rows at the same
-    time (`_stat_in_processes`)."""
+    `changed_paths` receives every path that differs; `seen`, every path's fingerprint. With
+    `processes` > 1 (only from a caller that may fork) and enough rows, forked children stat
+    shares of the rows at the same time (`_stat_in_processes`)."""
     prefix = base + "/"
-    stop_early = seen is None and changed_paths is None
     if processes > 1 and len(rows) >= PARALLEL_STAT_MIN_ROWS and hasattr(os, "fork"):
         parts = _stat_in_processes(prefix, rows, token, racy_after=racy_after,
-                                   stop_early=stop_early, processes=processes)
+                                   processes=processes)
     else:
-        parts = [_compare_range(prefix, rows, 0, len(rows), token, racy_after=racy_after,
-                                stop_early=stop_early)]
+        parts = [_compare_range(prefix, rows, 0, len(rows), token, racy_after=racy_after)]
     any_changed = False
     racy_rows: list[list[Any]] = []
     for part in parts:
@@ -125,17 +122,16 @@ class _Compared:
     """What stat-ing rows[start:end] found (`_compare_range`)."""
 
     start: int
-    end: int
     changed: list[tuple[int, Fingerprint | None]]  # each row that differs: its new fingerprint
     racy: list[int]  # the unchanged rows in the racy window
 
 
 def _compare_range(
     prefix: str, rows: list[list[Any]], start: int, end: int, token: CancellationToken | None,
-    *, racy_after: int, stop_early: bool,
+    *, racy_after: int,
 ) -> _Compared:
     """Stat rows[start:end]: each row that differs, with its new fingerprint, and the indices
-    of the unchanged rows in the racy window; with `stop_early`, up to the first difference."""
+    of the unchanged rows in the racy window."""
     changed: list[tuple[int, Fingerprint | None]] = []
     racy: list[int] = []
     # `fingerprint` and `_racy` inlined, the stat results compared as they are: this loop runs
@@ -161,14 +157,12 @@ def _compare_range(
                 racy.append(index)
         if differs:
             changed.append((index, fingerprint_of(st)))
-            if stop_early:
-                break
-    return _Compared(start, end, changed, racy)
+    return _Compared(start, changed, racy)
 
 
 def _stat_in_processes(
     prefix: str, rows: list[list[Any]], token: CancellationToken, *, racy_after: int,
-    stop_early: bool, processes: int,
+    processes: int,
 ) -> list[_Compared]:
     """`_compare_range` over consecutive shares of the rows, the first in this process, each
     other one in a forked child: a stat is the kernel's work, so two processes on two cores
@@ -186,17 +180,17 @@ def _stat_in_processes(
         for start, end in bounds[1:]:
             try:
                 pid, reader = fork_child(
-                    _ChildShare(prefix, rows, start, end, racy_after, stop_early).send)
+                    _ChildShare(prefix, rows, start, end, racy_after).send)
             except OSError:  # EAGAIN, ENOMEM: the build goes on without that process
                 here.append((start, end))
                 continue
             children[pid] = (start, end, reader)
-        parts = [_compare_range(prefix, rows, start, end, token, racy_after=racy_after,
-                                stop_early=stop_early) for start, end in here]
+        parts = [_compare_range(prefix, rows, start, end, token, racy_after=racy_after)
+                 for start, end in here]
         for pid in list(children):
             start, end, reader = children[pid]
-            parts.append(_take_compared(pid, reader, start, end) or _compare_range(
-                prefix, rows, start, end, token, racy_after=racy_after, stop_early=stop_early))
+            parts.append(_take_compared(pid, reader, start) or _compare_range(
+                prefix, rows, start, end, token, racy_after=racy_after))
             del children[pid]
         return sorted(parts, key=lambda part: part.start)
     finally:
@@ -216,16 +210,15 @@ class _ChildShare:
     start: int
     end: int
     racy_after: int
-    stop_early: bool
 
     def send(self, pipe: IO[bytes]) -> None:
         found = _compare_range(self.prefix, self.rows, self.start, self.end, None,
-                               racy_after=self.racy_after, stop_early=self.stop_early)
+                               racy_after=self.racy_after)
         pipe.write(json.dumps([found.changed, found.racy],
                               separators=(",", ":")).encode("ascii"))
 
 
-def _take_compared(pid: int, reader: IO[bytes], start: int, end: int) -> _Compared | None:
+def _take_compared(pid: int, reader: IO[bytes], start: int) -> _Compared | None:
     """A child's answer, once it has exited; None when it failed (or sent what does not
     parse), and its share is to be stat'ed again."""
     with reader:
@@ -237,4 +230,4 @@ def _take_compared(pid: int, reader: IO[bytes], start: int, end: int) -> _Compar
         changed, racy = json.loads(sent)
     except ValueError:
         return None
-    return _Compared(start, end, [(index, fp) for index, fp in changed], racy)
+    return _Compared(start, [(index, fp) for index, fp in changed], racy)

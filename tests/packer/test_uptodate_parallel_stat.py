@@ -158,6 +158,28 @@ def test_a_share_that_cannot_be_forked_is_stat_ed_by_the_parent(
     assert len(forks) == 3
 
 
+def test_each_process_stats_its_own_share(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path)
+    rows = _rows(project)
+    here: list[str] = []  # what this process stats (a child's calls stay in the child)
+    real = statpass.stat_path
+
+    def counted(path: str) -> os.stat_result:
+        here.append(path)
+        return real(path)
+
+    monkeypatch.setattr(statpass, "stat_path", counted)
+    _check(project, 1)
+    assert len(here) >= len(rows)
+    here.clear()
+    _check(project, 3)
+    share = -(-len(rows) // 3)
+    listed = [p for p in here if p.startswith(str(project.root) + "/")]
+    assert [os.path.relpath(p, project.root) for p in listed[:share]] == rows[:share]
+    assert len(listed) < share + 10  # the two other shares were the children's
+
+
 def test_a_cancelled_check_leaves_no_child(tmp_path: Path) -> None:
     project = _project(tmp_path)
     token = CancellationToken()
@@ -166,9 +188,11 @@ def test_a_cancelled_check_leaves_no_child(tmp_path: Path) -> None:
         _check(project, 3, token)
     manifest = uptodate.load(project)
     assert manifest is not None
-    with pytest.raises(OperationCancelled):  # by the stat pass itself
-        statpass.stat_listed(str(project.root), manifest.files, token, racy_after=0,
-                             seen=statpass.SeenStats(), changed_paths=[], processes=3)
+    for processes in (1, 3):
+        with pytest.raises(OperationCancelled):  # by the stat pass itself
+            statpass.stat_listed(str(project.root), manifest.files, token, racy_after=0,
+                                 seen=statpass.SeenStats(), changed_paths=[],
+                                 processes=processes)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # every child was reaped
 
