@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -58,14 +59,20 @@ def test_shared_stats_answer_as_one_process_does(tmp_path: Path, processes: int,
     assert unchanged[0] and not unchanged[2] and _check(project, processes) == unchanged
     rows = _rows(project)
     inputs = [path for path in rows if path.endswith("data.bin")]
-    # one change in the first process's share, one in the last child's, one file gone
+    # one change in the first process's share, one in the last child's, one file gone, one
+    # rewritten with as many bytes (only its times and ctime tell)
     (project.root / inputs[0]).write_bytes(b"changed")
     (project.root / inputs[-1]).write_bytes(b"changed too")
     (project.root / inputs[2]).unlink()
+    same_size = project.root / inputs[3]
+    same_size.write_bytes(bytes(len(same_size.read_bytes())))
     alone = _check(project, 1)
-    assert not alone[0] and set(alone[1]) >= {inputs[0], inputs[-1], inputs[2]}
+    assert not alone[0] and set(alone[1]) >= {inputs[0], inputs[-1], inputs[2], inputs[3]}
     assert _check(project, processes) == alone
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # every child was reaped
     assert alone[3][inputs[2]] is None and len(alone[3]) == len(rows)
+    assert alone[3][inputs[3]] == statpass.fingerprint(str(same_size))
 
 
 def test_racy_rows_are_found_in_every_share(tmp_path: Path) -> None:
@@ -73,6 +80,55 @@ def test_racy_rows_are_found_in_every_share(tmp_path: Path) -> None:
     alone = _check(project, 1)
     assert len(alone[2]) > 3
     assert _check(project, 3) == alone
+
+
+def test_a_row_racy_by_its_ctime_alone_is_racy(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path)
+    monkeypatch.setattr(uptodate, "RACY_WINDOW_NS", 0)
+    _check(project, 1)  # the outputs checked by content: nothing racy any more
+    rows = _rows(project)
+    touched = [path for path in rows if path.endswith("data.bin")][-1]
+    os.utime(project.root / touched, ns=(1, 1))  # an old mtime; the ctime is now
+    manifest = uptodate.load(project)
+    assert manifest is not None
+    manifest.files = [[row[0], *(statpass.fingerprint(str(project.root / row[0])) or [])]
+                      for row in manifest.files]  # as if the build had recorded that state
+    # recorded as that change happened: the row is racy by its ctime, never by its mtime
+    manifest.recorded_at_ns = (project.root / touched).stat().st_ctime_ns
+    uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
+    for processes in (1, 3):
+        assert touched in _check(project, processes)[2]
+    # and one dated in the future (an archive from a skewed clock) is racy by its mtime alone
+    future = project.root / touched
+    os.utime(future, ns=(time.time_ns() + 10**12, time.time_ns() + 10**12))
+    manifest.files = [[row[0], *(statpass.fingerprint(str(project.root / row[0])) or [])]
+                      for row in manifest.files]
+    manifest.recorded_at_ns = future.stat().st_ctime_ns + 1
+    uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
+    for processes in (1, 3):
+        assert _check(project, processes)[2] == [touched]
+
+
+def test_the_library_never_forks_unless_asked(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path)
+    forks: list[int] = []
+    real = os.fork
+
+    def counted() -> int:
+        pid = real()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    uptodate.check(project, CancellationToken(), packer_version=PACKER_VERSION,
+                   pipelines=runner._pipeline_versions(), seen=statpass.SeenStats(),
+                   difference=uptodate.Difference())
+    assert forks == []  # a thread of the Studio's process may hold a lock a child needs
+    _check(project, 2)
+    assert len(forks) == 1
 
 
 def test_a_failed_child_s_share_is_stat_ed_by_the_parent(
@@ -114,12 +170,41 @@ def test_a_share_that_cannot_be_forked_is_stat_ed_by_the_parent(
     assert len(forks) == 3
 
 
+def test_each_process_stats_its_own_share(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    project = _project(tmp_path)
+    rows = _rows(project)
+    here: list[str] = []  # what this process stats (a child's calls stay in the child)
+    real = statpass.stat_path
+
+    def counted(path: str) -> os.stat_result:
+        here.append(path)
+        return real(path)
+
+    monkeypatch.setattr(statpass, "stat_path", counted)
+    _check(project, 1)
+    assert len(here) >= len(rows)
+    here.clear()
+    _check(project, 3)
+    share = -(-len(rows) // 3)
+    listed = [p for p in here if p.startswith(str(project.root) + "/")]
+    assert [os.path.relpath(p, project.root) for p in listed[:share]] == rows[:share]
+    assert len(listed) < share + 10  # the two other shares were the children's
+
+
 def test_a_cancelled_check_leaves_no_child(tmp_path: Path) -> None:
     project = _project(tmp_path)
     token = CancellationToken()
     token.cancel("test")
     with pytest.raises(OperationCancelled):
         _check(project, 3, token)
+    manifest = uptodate.load(project)
+    assert manifest is not None
+    for processes in (1, 3):
+        with pytest.raises(OperationCancelled):  # by the stat pass itself
+            statpass.stat_listed(str(project.root), manifest.files, token, racy_after=0,
+                                 seen=statpass.SeenStats(), changed_paths=[],
+                                 processes=processes)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # every child was reaped
 
