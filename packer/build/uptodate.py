@@ -365,7 +365,11 @@ def record(draft: Draft, *, head_hash: str, payload_offset: int, output_bytes: i
         pipelines=draft.pipelines, files=[], checks=checks, head_hash=head_hash,
         payload_offset=payload_offset, output_bytes=output_bytes,
     )
-    with contextlib.ExitStack() as stack:
+    # A manifest that cannot be written costs the next build its time only: none is left
+    # (atomic_write_chunks), and it takes the normal path. So does a file of rows written
+    # aside that holds less, or other, than its child said.
+    with contextlib.suppress(OSError, EOFError, UnicodeDecodeError), \
+            contextlib.ExitStack() as stack:
         if aside is None:
             # Stat'ed while the rows are written (no 60k-row list at 10k assets); nothing
             # written here is fingerprinted (assets/.prometeu/ is not walked).
@@ -377,8 +381,7 @@ def record(draft: Draft, *, head_hash: str, payload_offset: int, output_bytes: i
             first, second, third = (_Text(_read_chars(text, n)) for n in aside.lengths)
             files = _Joined((first, _Rows([_fresh_row(base, cache_rel)]), second, output_rows))
             assets = _Joined((third,))
-        with contextlib.suppress(OSError):
-            atomic_write_chunks(manifest_path(project), manifest.chunks(files, assets))
+        atomic_write_chunks(manifest_path(project), manifest.chunks(files, assets))
 
 
 def _read_chars(text: IO[str], count: int) -> Iterator[str]:

@@ -429,6 +429,30 @@ def test_a_tail_writer_that_fails_leaves_its_file_to_the_parent(
     assert build(many).up_to_date  # the manifest vouches for what the parent wrote
 
 
+def test_rows_aside_that_end_early_leave_no_manifest_and_a_succeeded_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = mixed(tmp_path)
+    real_sent = uptodate.RowsAside.sent
+
+    def longer_than_written(path: Path, text: str) -> uptodate.RowsAside | None:
+        found = real_sent(path, text)
+        assert found is not None
+        first, second, third = found.lengths
+        return uptodate.RowsAside(path, (first, second, third + 10))
+
+    monkeypatch.setattr(uptodate.RowsAside, "sent", longer_than_written)
+    result = build(project, use_cache=False, processes=2)
+
+    assert result.outcome is Outcome.SUCCEEDED
+    assert not uptodate.manifest_path(project).exists()
+    assert side_files(project) == []
+    monkeypatch.undo()
+    # no manifest vouches: the normal path, which finds build/ current and records one
+    assert build(project).outcome is Outcome.SUCCEEDED
+    assert uptodate.manifest_path(project).exists()
+
+
 def test_a_build_cancelled_while_its_tail_is_written_aside_stops_those_children(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
 ) -> None:
