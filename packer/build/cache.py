@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import xxhash
 from pydantic import BaseModel, ConfigDict, JsonValue, TypeAdapter, ValidationError
@@ -135,21 +135,10 @@ def load_cache(path: Path) -> LoadedCache:
 
 
 @functools.cache
-def _adapter(kind: Any) -> TypeAdapter[Any]:
-    """Made on first use: each adapter builds a validator and a serialiser (milliseconds at
-    start-up, which a no-op or patch build that never serialises an entry would pay)."""
-    return TypeAdapter(kind)
-
-
-def cache_json_bytes(cache: BuildCache) -> bytes:
-    """`cache.model_dump_json()`, byte for byte, one entry per call: one call for a 10k
-    cache holds the GIL for 70-150 ms (the worst stall of the Studio's GUI thread at the end
-    of a 10k build); between entries the interpreter can switch threads."""
-    head = cache.model_dump_json(exclude={"assets"}).encode("utf-8")  # "assets" comes last
-    key_json = _adapter(str).dump_json
-    entries = b",".join(key_json(key) + b":" + entry.model_dump_json().encode("utf-8")
-                        for key, entry in cache.assets.items())
-    return head[:-1] + b',"assets":{' + entries + b"}}"
+def _entries_adapter() -> TypeAdapter[dict[int, CacheEntry]]:
+    """Made on first use: it builds a validator and a serialiser (milliseconds at start-up,
+    which a no-op or patch build that never serialises an entry would pay)."""
+    return TypeAdapter(dict[int, CacheEntry])
 
 
 def save_cache(
@@ -178,7 +167,7 @@ def save_cache(
         while batch := list(itertools.islice(listed, _ENTRIES_PER_CALL)):
             by_id = dict(batch)
             if len(by_id) == len(batch):
-                piece = separator + _adapter(dict[int, CacheEntry]).dump_json(by_id)[1:-1]
+                piece = separator + _entries_adapter().dump_json(by_id)[1:-1]
             else:  # a repeated id (never in a build): written as often as it is given
                 piece = separator + b",".join(
                     b'"%d":%s' % (asset_id, entry.model_dump_json().encode("utf-8"))

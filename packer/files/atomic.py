@@ -17,7 +17,6 @@ from packer.lane.release import others_may_wait_for_the_gil
 _CANONICAL = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )  # what json.dumps(value, **these) would make on each call
-_COMPACT = json.JSONEncoder(separators=(",", ":"))
 # A container holding more items than this (or holding one that does) is encoded item by item.
 PIECE_ITEMS = 64
 
@@ -35,16 +34,6 @@ def canonical_json_bytes(value: Any) -> bytes:
         return _CANONICAL.encode(value).encode("utf-8")
     parts: list[str] = []
     _encode(value, parts, _CANONICAL, sort_keys=True)
-    return "".join(parts).encode("utf-8")
-
-
-def compact_json_bytes(value: Any) -> bytes:
-    """`json.dumps(value, separators=(",", ":"))` as bytes, big documents in pieces beside
-    other threads (as above)."""
-    if not others_may_wait_for_the_gil():
-        return _COMPACT.encode(value).encode("utf-8")
-    parts: list[str] = []
-    _encode(value, parts, _COMPACT, sort_keys=False)
     return "".join(parts).encode("utf-8")
 
 

@@ -144,5 +144,3 @@ def resolve_inside(base: Path, path: str) -> Path:
     return InsideRoot(base).resolve(path)
 
 
-def to_posix_relative(path: Path, base: Path) -> str:
-    return path.relative_to(base).as_posix()

@@ -72,10 +72,6 @@ class Project:
         return self.root / "build"
 
     @property
-    def studio_dir(self) -> Path:
-        return self.root / ".studio"
-
-    @property
     def initialised(self) -> bool:
         return self.registry_path.is_file()
 

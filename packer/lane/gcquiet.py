@@ -58,10 +58,6 @@ def release_freeze() -> None:
         _Quiet.held -= 1
 
 
-def freeze_held() -> bool:
-    return _Quiet.held > 0
-
-
 def _freeze_promoted(phase: str, info: dict[str, Any]) -> None:
     if phase == "stop" and info["generation"] >= 1:
         gc.freeze()

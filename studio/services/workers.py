@@ -259,12 +259,6 @@ class WorkerPool(QObject):
         if pending is not None:
             pending.worker.token.cancel()
 
-    def cancel_background(self) -> None:
-        """Cancel the Studio's own work (the user started something that goes first)."""
-        for pending in self._pending.values():
-            if pending.worker.info.background:
-                pending.worker.token.cancel()
-
     def cancel_all(self) -> None:
         for pending in self._pending.values():
             pending.worker.token.cancel()

@@ -17,7 +17,6 @@ from packer.build.cache import (
     CachedPayload,
     CacheEntry,
     MissReason,
-    cache_json_bytes,
     load_cache,
     save_cache,
 )
@@ -338,8 +337,8 @@ def test_a_cache_write_that_fails_midway_leaves_the_old_cache(tmp_path: Path) ->
 
 
 def test_the_cache_is_written_as_pydantic_writes_it_one_entry_at_a_time(tmp_path: Path) -> None:
-    """cache_json_bytes gives model_dump_json's very bytes (so its digest is unchanged), also
-    with names and metadata that need escaping; an empty cache too."""
+    """save_cache writes model_dump_json's very bytes (so its digest is unchanged), also with
+    names and metadata that need escaping; an empty cache too."""
     project = three_assets(tmp_path)
     add_raw(project, "raw/ünïcode \"quoted\"", b"x" * 10)
     assert build(project).succeeded
@@ -347,10 +346,14 @@ def test_the_cache_is_written_as_pydantic_writes_it_one_entry_at_a_time(tmp_path
     assert cache is not None and len(cache.assets) == 4
     odd = next(iter(cache.assets.values())).model_copy(
         update={"tool_metadata": {"note": "tab\there, é, \u2028, </script>"}})
+    assert project.cache_path.read_bytes() == cache.model_dump_json().encode("utf-8")
     for variant in (cache, cache.model_copy(update={"assets": {**cache.assets, "99": odd}}),
                     cache.model_copy(update={"assets": {}})):
-        assert cache_json_bytes(variant) == variant.model_dump_json().encode("utf-8")
-    assert project.cache_path.read_bytes() == cache.model_dump_json().encode("utf-8")
+        written = tmp_path / "written.json"
+        digest = save_cache(written, variant.started_at_ns, variant.artifact,
+                            ((int(key), entry) for key, entry in variant.assets.items()))
+        assert written.read_bytes() == variant.model_dump_json().encode("utf-8")
+        assert digest == hash_bytes(written.read_bytes())
 
 
 def test_a_repeated_asset_id_is_written_as_often_as_it_is_given(tmp_path: Path) -> None:

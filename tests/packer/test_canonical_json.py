@@ -1,4 +1,4 @@
-"""JSON in pieces: canonical_json_bytes and compact_json_bytes give json.dumps's very bytes, and
+"""JSON in pieces: canonical_json_bytes gives json.dumps's very bytes, and
 loads_in_pieces json.loads's value or error, in many small calls when a document is big."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from packer.files import atomic, safe_read
-from packer.files.atomic import PIECE_ITEMS, canonical_json_bytes, compact_json_bytes
+from packer.files.atomic import PIECE_ITEMS, canonical_json_bytes
 from packer.files.safe_read import loads_in_pieces
 
 
@@ -91,13 +91,6 @@ def test_what_json_refuses_is_refused_alike(beside: bool) -> None:
             _reference(bad)
         assert type(ours.value) is type(theirs.value)
 
-
-@settings(max_examples=60, deadline=None)
-@given(_values, st.booleans())
-def test_compact_is_json_dumps_with_compact_separators(value: Any, beside: bool) -> None:
-    expected = json.dumps(value, separators=(",", ":")).encode("utf-8")  # insertion order
-    with _beside_threads(beside):
-        assert compact_json_bytes(value) == expected
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from packer.files.paths import (
     check_relative,
     relative_parts,
     resolve_inside,
-    to_posix_relative,
 )
 from tests.packer.project_builder import declaration_dict, make_project, write_asset
 from tests.packer.test_scan_security import forbid_open
@@ -186,10 +185,6 @@ def test_a_link_past_a_link_and_a_link_out_and_back(tmp_path: Path) -> None:
     with pytest.raises(UnsafePathError) as raised:
         inside.resolve_str("up/other")
     assert str(raised.value) == "'up/other' resolves outside the asset root (through a symlink)"
-
-
-def test_to_posix_relative() -> None:
-    assert to_posix_relative(Path("/p/assets/a/b.png"), Path("/p/assets")) == "a/b.png"
 
 
 @settings(max_examples=300, deadline=None)

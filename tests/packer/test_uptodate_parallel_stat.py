@@ -49,6 +49,17 @@ def _rows(project: Project) -> list[str]:
     return [row[0] for row in manifest.files]
 
 
+def _one_input_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                       ) -> tuple[Project, tuple[bool, list[str], list[str],
+                                                 dict[str, statpass.Fingerprint | None]]]:
+    """A built project whose last input changed, and what one process's check says of it."""
+    project = _project(tmp_path)
+    monkeypatch.setattr(uptodate, "RACY_WINDOW_NS", 0)
+    rows = _rows(project)
+    (project.root / [p for p in rows if p.endswith("data.bin")][-1]).write_bytes(b"changed")
+    return project, _check(project, 1)
+
+
 @pytest.mark.parametrize("processes", [2, 3, 5])
 def test_shared_stats_answer_as_one_process_does(tmp_path: Path, processes: int,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,11 +145,7 @@ def test_the_library_never_forks_unless_asked(tmp_path: Path,
 def test_a_failed_child_s_share_is_stat_ed_by_the_parent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    project = _project(tmp_path)
-    monkeypatch.setattr(uptodate, "RACY_WINDOW_NS", 0)
-    rows = _rows(project)
-    (project.root / [p for p in rows if p.endswith("data.bin")][-1]).write_bytes(b"changed")
-    alone = _check(project, 1)
+    project, alone = _one_input_changed(tmp_path, monkeypatch)
 
     def fail(self: object, pipe: object) -> None:
         raise RuntimeError("child broke")
@@ -151,11 +158,7 @@ def test_a_failed_child_s_share_is_stat_ed_by_the_parent(
 def test_a_share_that_cannot_be_forked_is_stat_ed_by_the_parent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    project = _project(tmp_path)
-    monkeypatch.setattr(uptodate, "RACY_WINDOW_NS", 0)
-    rows = _rows(project)
-    (project.root / [p for p in rows if p.endswith("data.bin")][-1]).write_bytes(b"changed")
-    alone = _check(project, 1)
+    project, alone = _one_input_changed(tmp_path, monkeypatch)
     real = forking.fork_child
     forks: list[str] = []
 

@@ -159,14 +159,6 @@ def parse_line(line: bytes | str) -> JournalEntry | frozenset[str]:
     return JournalEntry(event, acknowledged, made_by_lane, totals, assets_not_kept)
 
 
-def parse_entry(line: bytes | str) -> JournalEntry:
-    """One event line back into an entry; raises ValueError on anything else."""
-    parsed = parse_line(line)
-    if not isinstance(parsed, JournalEntry):
-        raise ValueError("an acknowledgement line, not an event")
-    return parsed
-
-
 def journal_path(project_root: Path) -> Path:
     return project_root / ".studio" / JOURNAL_NAME
 

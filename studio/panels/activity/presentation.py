@@ -250,16 +250,6 @@ def progress_cell(rec: OperationRecord, bar: float | None) -> str:
     return f"{bar:.0%}"
 
 
-def operation_row(rec: OperationRecord, now: float) -> tuple[str, str, str, str, str]:
-    return (
-        "",
-        operation_text(rec),
-        progress_cell(rec, bar_value(rec, now)),
-        format_seconds(rec.elapsed_s(now)),
-        compact_counts(rec),
-    )
-
-
 # A fold's icon when its reads ended differently: the one that most needs a look wins.
 _FOLD_PRECEDENCE = (OperationStatus.RUNNING, OperationStatus.INCOMPLETE,
                     OperationStatus.CANCELLED, OperationStatus.SUCCEEDED)
