@@ -27,7 +27,12 @@ def fork_child(body: Callable[[IO[bytes]], object], *, pipe_bytes: int | None = 
     read_fd, write_fd = os.pipe()
     if pipe_bytes is not None:
         grow_pipe(write_fd, pipe_bytes)
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:  # the caller goes on without this child: no pipe left open
+        os.close(read_fd)
+        os.close(write_fd)
+        raise
     if pid == 0:  # the child: never returns
         os.close(read_fd)
         code = 1

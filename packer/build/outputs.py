@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+import xxhash
 
 from packer import __version__
 from packer.build.emit import BuiltAsset
@@ -11,7 +14,7 @@ from packer.build.hashing import HASH_ALGORITHM
 from packer.build.layout import pack_prelude
 from packer.build.plan import Header, PlannedEntry
 from packer.build.staging import ASSET_TABLE, PRELOAD, TOOL_METADATA, has_legacy_previews
-from packer.files.atomic import canonical_json_bytes
+from packer.files.atomic import atomic_write_chunks, canonical_json_bytes
 from packer.files.safe_read import open_file, read_regular
 
 TOOL_METADATA_SCHEMA_VERSION = 2  # 2: rows have no "preview" (the build writes none)
@@ -25,25 +28,42 @@ def tool_metadata_bytes(header: Header, built: list[BuiltAsset]) -> bytes:
     Canonical (compact) JSON: json's C encoder only runs without indentation, and this file
     has an entry per asset.
     """
+    return b"".join(tool_metadata_chunks(header.entries, built))
+
+
+def tool_metadata_chunks(entries: Sequence[PlannedEntry], built: list[BuiltAsset]
+                         ) -> Iterator[bytes]:
+    """`tool_metadata_bytes` in pieces of ROWS_PER_CALL rows (never the whole text at once)."""
     by_id = {b.work.asset_id: b for b in built}
     # Encoded ROWS_PER_CALL rows at a time: the bytes of canonical_json_bytes of the whole
     # document (sorted keys put "assets" first), without a list of 10k row dicts and their
     # whole text at once, nor a call per row (≈ 40% of this file's cost at 10k).
-    out = bytearray(b'{"assets":[')
-    entries = header.entries
+    separator = b'{"assets":['
     for start in range(0, len(entries), ROWS_PER_CALL):
-        if start:
-            out += b","
         rows = [tool_metadata_row(entry, by_id[entry.asset_id])
                 for entry in entries[start:start + ROWS_PER_CALL]]
-        out += canonical_json_bytes(rows)[1:-1]  # "[a,b]" is "[" + "a,b" + "]"
-    out += b"],"
-    out += canonical_json_bytes({
+        yield separator + canonical_json_bytes(rows)[1:-1]  # "[a,b]" is "[" + "a,b" + "]"
+        separator = b","
+    yield (b"" if separator == b"," else separator) + b"]," + canonical_json_bytes({
         "schema_version": TOOL_METADATA_SCHEMA_VERSION,
         "packer_version": __version__,
         "hash_algorithm": HASH_ALGORITHM,
     })[1:]
-    return bytes(out)
+
+
+def write_tool_metadata(path: Path, entries: Sequence[PlannedEntry], built: list[BuiltAsset]
+                        ) -> str:
+    """Write `tool_metadata_bytes` to `path` atomically, in pieces (`entries`: the header's,
+    laid out); returns its content hash."""
+    hasher = xxhash.xxh3_128()
+
+    def hashed() -> Iterator[bytes]:
+        for chunk in tool_metadata_chunks(entries, built):
+            hasher.update(chunk)
+            yield chunk
+
+    atomic_write_chunks(path, hashed())
+    return str(hasher.hexdigest())
 
 
 def tool_metadata_row(entry: PlannedEntry, asset: BuiltAsset) -> dict[str, Any]:

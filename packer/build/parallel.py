@@ -23,7 +23,7 @@ import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from packer.build.artifact import PayloadRef, PayloadStore
 from packer.build.forking import fork_child
@@ -46,8 +46,11 @@ class EncodingProcessFailed(RuntimeError):
     """A child ended without sending what it owed (killed, out of memory, …)."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Encoded:
+class _Encoded(NamedTuple):
+    """An encoded asset as a child sends it: pickled as a plain tuple (`tuple(record)`), which
+    pickle makes and reads in C, 1.4 µs against 4.8 µs for a slotted dataclass, for each of
+    half the misses on the parent's path."""
+
     position: int
     offset: int
     size: int
@@ -87,7 +90,9 @@ class _Child:
         if len(body) != length:
             raise EncodingProcessFailed(self.ended_early())
         record = pickle.loads(body)
-        assert isinstance(record, (_Encoded, _Refused))
+        if type(record) is tuple:
+            return _Encoded._make(record)
+        assert isinstance(record, _Refused)
         return record
 
     def ended_early(self) -> str:
@@ -206,7 +211,8 @@ def _send_share(share: _Share, pipe: IO[bytes]) -> None:
     store = PayloadStore(share.spool)
     try:
         for record in _records(share, store):
-            body = pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL)
+            sent = tuple(record) if isinstance(record, _Encoded) else record
+            body = pickle.dumps(sent, protocol=pickle.HIGHEST_PROTOCOL)
             pipe.write(_LENGTH.pack(len(body)) + body)
     finally:
         store.close()

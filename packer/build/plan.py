@@ -125,7 +125,11 @@ def preload_rows(entries: Sequence[PlannedEntry]) -> list[dict[str, int]]:
 
 
 def make_header(entries: Iterable[PlannedEntry]) -> Header:
-    placed = lay_out(entries)
+    return header_of(lay_out(entries))
+
+
+def header_of(placed: tuple[PlannedEntry, ...]) -> Header:
+    """The header of entries already laid out (`lay_out`)."""
     table = [e.table_row() for e in placed]
     preload = preload_rows(placed)
     for row in table:

@@ -28,11 +28,19 @@ from packer.build.emit import BuiltAsset, emit_assets
 from packer.build.faults import Faults
 from packer.build.hashing import hash_bytes, hash_parts
 from packer.build.layout import pack_prelude
-from packer.build.outputs import already_current, small_outputs
-from packer.build.plan import Header, make_header
+from packer.build.outputs import (
+    already_current,
+    small_outputs,
+    tool_metadata_bytes,
+    write_tool_metadata,
+)
+from packer.build.plan import Header, PlannedEntry, header_of, lay_out
 from packer.build.result import BuildResult, cache_outcome
 from packer.build.staging import (
     ARTIFACT,
+    ASSET_TABLE,
+    PRELOAD,
+    TOOL_METADATA,
     commit,
     discard,
     new_staging,
@@ -106,7 +114,11 @@ class _BuildRun:
     use_cache: bool
     preloaded: uptodate.Preloaded | None = None  # the manifest as `build` read it
     processes: int = 1  # that encode misses (packer.build.parallel)
-    side_writer: SideWriter | None = None  # cache.json, written meanwhile by a child
+    # children writing meanwhile (packer.build.side_writer): cache.json, the tool metadata,
+    # the manifest's rows
+    side_writer: SideWriter | None = None
+    tool_writer: SideWriter | None = None
+    rows_writer: SideWriter | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     selection: Selection | None = None
     built: list[BuiltAsset] = field(default_factory=list)
@@ -236,23 +248,35 @@ class _BuildRun:
                                      token=self.token, faults=self.faults,
                                      assets_dir=self.project.assets_dir,
                                      processes=self.processes)
-            header = make_header(b.planned() for b in self.built)
-            small = small_outputs(header, self.built)
-            previous = view.previous
-            if already_current(self.build_dir, header, self.built, small,
-                               previous_head=previous.head if previous else None,
-                               previous_size=previous.file_size if previous else None):
-                self._discard()
-                digest = self._save_cache(header, started_at_ns, loaded)
-                self._record(header, small, digest, started_at_ns)
-                return self._finish(Outcome.SUCCEEDED, "Build is up to date: nothing changed",
-                                    header=header, up_to_date=True)
-            if self.processes > 1 and len(self.built) >= SIDE_WRITE_MIN_ASSETS:
+            placed = lay_out(b.planned() for b in self.built)
+            aside = self.processes > 1 and len(self.built) >= SIDE_WRITE_MIN_ASSETS
+            # With a miss, build/ cannot be current already: its children start at once, and
+            # make the tool metadata and the manifest's rows while the header is made here.
+            early = aside and not all(b.hit for b in self.built)
+            if early:
+                self._start_aside(placed, started_at_ns, staging, with_tool=True)
+            header = header_of(placed)
+            small = {ASSET_TABLE: header.asset_table, PRELOAD: header.preload}
+            if not early:
+                small = small_outputs(header, self.built)
+                previous = view.previous
+                if already_current(self.build_dir, header, self.built, small,
+                                   previous_head=previous.head if previous else None,
+                                   previous_size=previous.file_size if previous else None):
+                    self._discard()
+                    digest = self._save_cache(header, started_at_ns, loaded)
+                    self._record(header, _hashes(small), digest, started_at_ns)
+                    return self._finish(Outcome.SUCCEEDED,
+                                        "Build is up to date: nothing changed",
+                                        header=header, up_to_date=True)
+                if aside:
+                    self._start_aside(placed, started_at_ns, staging, with_tool=False)
+            if aside:
                 from packer.build.side_writer import start_side_writer  # only where it forks
 
                 self.side_writer = start_side_writer(self._write_cache(header, started_at_ns),
                                                      self.project.cache_path)
-            self._stage(staging, header, small, store)
+            small_hashes = self._stage(staging, header, small, store)
         finally:
             store.discard()
         self.faults.reached("staged")
@@ -268,17 +292,45 @@ class _BuildRun:
         if digest is None:
             digest = self._save_cache(header, started_at_ns, None)
         self.faults.reached("cached")
-        self._record(header, small, digest, started_at_ns)
+        self._record(header, small_hashes, digest, started_at_ns)
         return self._finish(Outcome.SUCCEEDED, "Build succeeded", header=header)
 
+    def _start_aside(self, placed: tuple[PlannedEntry, ...], started_at_ns: int,
+                     staging: Path, *, with_tool: bool) -> None:
+        """Fork the children that make the tool metadata (`with_tool`) and the manifest's
+        rows meanwhile, where the parent would make them later."""
+        from packer.build.side_writer import start_side_writer  # only where it forks
+
+        built = self.built
+        if with_tool:  # first: the commit waits for it
+            self.tool_writer = start_side_writer(
+                lambda path: write_tool_metadata(path, placed, built), staging / TOOL_METADATA)
+        if self._records_manifest():
+            self.rows_writer = start_side_writer(
+                lambda path: uptodate.write_rows_aside(self._draft(placed, started_at_ns), path),
+                uptodate.manifest_path(self.project))
+
     def _stage(self, staging: Path, header: Header, small: dict[str, bytes],
-               store: PayloadStore) -> None:
+               store: PayloadStore) -> dict[str, str]:
+        """Write every output into `staging`; returns the content hash of each but the
+        artifact (for the manifest)."""
         store.close()
         refs = {b.work.asset_id: b.ref for b in self.built}
         self.faults.reached("write")
         write_artifact(staging / ARTIFACT, header, refs, self.token, spools=store.spools)
         for name, data in small.items():
             (staging / name).write_bytes(data)
+        hashes = _hashes(small)
+        if TOOL_METADATA not in hashes:  # written by a child meanwhile, or else here
+            writer, self.tool_writer = self.tool_writer, None
+            target = staging / TOOL_METADATA
+            digest = writer.finish(target) if writer is not None else None
+            if digest is None:
+                data = tool_metadata_bytes(header, self.built)
+                target.write_bytes(data)
+                digest = hash_bytes(data)
+            hashes[TOOL_METADATA] = digest
+        return hashes
 
     def _save_cache(
         self, header: Header, started_at_ns: int, loaded: LoadedCache | None
@@ -305,35 +357,47 @@ class _BuildRun:
         return len(old.assets) == len(self.built) and all(
             old.assets.get(str(b.work.asset_id)) == b.cache_entry() for b in self.built)
 
+    def _records_manifest(self) -> bool:
+        """Whether a successful build leaves the up-to-date manifest (given cache.json's hash)."""
+        selection = self.selection
+        # findings are re-reported by every build: only the normal path does that
+        return selection is not None and self.walk is not None and not selection.diagnostics
+
     def _record(
-        self, header: Header, small: dict[str, bytes], cache_digest: str | None,
+        self, header: Header, small_hashes: dict[str, str], cache_digest: str | None,
         started_at_ns: int,
     ) -> None:
         """Leave the up-to-date manifest for the next build, when it may rely on it."""
-        selection = self.selection
-        if selection is None or self.walk is None or cache_digest is None:
+        rows, self.rows_writer = self.rows_writer, None
+        if cache_digest is None or not self._records_manifest():
+            if rows is not None:
+                rows.abandon()
             return
-        if selection.diagnostics:
-            return  # findings are re-reported by every build: only the normal path does that
-        placed = {e.asset_id: e for e in header.entries}
-        rows: list[uptodate.NoopAsset] = []
-        for b in self.built:
-            work = b.work
-            entry = placed[work.asset_id]
-            rows.append(uptodate.NoopAsset(
-                asset_id=work.asset_id, root=work.record.root, name=work.decl.name,
-                offset=entry.offset, size=entry.size, payload_hash=b.payload_hash,
-                input_bytes=work.input_bytes,
-            ))
-        del placed
+        aside = None
+        if rows is not None:
+            sent = rows.result()
+            aside = None if sent is None else uptodate.RowsAside.sent(rows.side, sent)
         prelude = pack_prelude(len(header.header))
         padding = bytes(header.payload_offset - len(prelude) - len(header.header))
-        uptodate.record(
-            self.project, started_at_ns=started_at_ns, packer_version=PACKER_VERSION,
-            pipelines=_pipeline_versions(), walk=self.walk, inputs=_InputPaths(self.built),
-            assets=rows, head_hash=hash_parts(prelude, header.header, padding),
-            payload_offset=header.payload_offset, output_bytes=header.file_size, small=small,
-            cache_digest=cache_digest, seen=self.seen, input_stats=_InputPaths(self.built).stats(),
+        try:
+            uptodate.record(self._draft(header.entries, started_at_ns),
+                            head_hash=hash_parts(prelude, header.header, padding),
+                            payload_offset=header.payload_offset,
+                            output_bytes=header.file_size, small_hashes=small_hashes,
+                            cache_digest=cache_digest, aside=aside)
+        finally:
+            if rows is not None:
+                rows.remove_side()
+
+    def _draft(self, placed: tuple[PlannedEntry, ...], started_at_ns: int) -> uptodate.Draft:
+        """The manifest of this build as far as it is known once its payloads are placed."""
+        assert self.walk is not None
+        inputs = _InputPaths(self.built)
+        return uptodate.Draft(
+            project=self.project, started_at_ns=started_at_ns, packer_version=PACKER_VERSION,
+            pipelines=_pipeline_versions(), walk=self.walk, inputs=inputs,
+            assets=_noop_assets(placed, self.built), seen=self.seen,
+            input_stats=inputs.stats(),
         )
 
     def _finish_unchanged(self, manifest: uptodate.Manifest) -> BuildResult:
@@ -409,9 +473,10 @@ class _BuildRun:
         self.diagnostics.extend(d for d in found if id(d) not in seen)
 
     def _discard(self) -> None:
-        if self.side_writer is not None:
-            self.side_writer.abandon()
-            self.side_writer = None
+        for writer in (self.tool_writer, self.side_writer, self.rows_writer):
+            if writer is not None:
+                writer.abandon()
+        self.tool_writer = self.side_writer = self.rows_writer = None
         if self.staging is not None and not self.committed:
             discard(self.staging)
             self.staging = None
@@ -493,6 +558,24 @@ class _InputPaths:
                 yield from stats
             else:
                 yield from itertools.repeat(None, len(b.work.inputs))
+
+
+def _noop_assets(placed: tuple[PlannedEntry, ...], built: list[BuiltAsset]
+                 ) -> Iterator[uptodate.NoopAsset]:
+    """Each built asset as the manifest lists it, made as it is written."""
+    by_id = {e.asset_id: e for e in placed}
+    for b in built:
+        work = b.work
+        entry = by_id[work.asset_id]
+        yield uptodate.NoopAsset(
+            asset_id=work.asset_id, root=work.record.root, name=work.decl.name,
+            offset=entry.offset, size=entry.size, payload_hash=b.payload_hash,
+            input_bytes=work.input_bytes,
+        )
+
+
+def _hashes(small: dict[str, bytes]) -> dict[str, str]:
+    return {name: hash_bytes(data) for name, data in small.items()}
 
 
 def _pipeline_versions() -> dict[str, int]:

@@ -29,7 +29,7 @@ import time
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import pydantic_core
 
@@ -103,15 +103,17 @@ class Manifest:
     def to_bytes(self) -> bytes:
         return b"".join(self.chunks())
 
-    def chunks(self, files: Iterable[list[Any]] | None = None) -> Iterator[bytes]:
-        """The manifest's compact JSON in pieces; `files` streams the rows instead of `files`."""
+    def chunks(self, files: _Rows | _Joined | None = None,
+               assets: _Rows | _Joined | None = None) -> Iterator[bytes]:
+        """The manifest's compact JSON in pieces; `files` and `assets` stream those rows
+        instead of the lists."""
         return _json_chunks([
             ("schema_version", MANIFEST_SCHEMA_VERSION), ("recorded_at_ns", self.recorded_at_ns),
             ("packer_version", self.packer_version), ("pipelines", self.pipelines),
-            ("files", _Rows(self.files if files is None else files)), ("checks", self.checks),
+            ("files", _Rows(self.files) if files is None else files), ("checks", self.checks),
             ("head_hash", self.head_hash),
             ("payload_offset", self.payload_offset), ("output_bytes", self.output_bytes),
-            ("assets", _Rows(a.row() for a in self.assets)),
+            ("assets", _Rows(a.row() for a in self.assets) if assets is None else assets),
         ])
 
     @classmethod
@@ -143,6 +145,20 @@ class _Rows:
     rows: Iterable[Any]
 
 
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """Elements of a JSON array already encoded and comma-joined, in pieces of any length."""
+
+    pieces: Iterable[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Joined:
+    """A JSON array whose elements come from each part in turn."""
+
+    parts: Sequence[_Rows | _Text]
+
+
 _WRITE_CHUNK = 1 << 18
 _ROWS_PER_CALL = 256
 _dumps = json.JSONEncoder(separators=(",", ":")).encode  # one encoder for 60k rows at 10k
@@ -150,23 +166,17 @@ _dumps = json.JSONEncoder(separators=(",", ":")).encode  # one encoder for 60k r
 
 def _json_chunks(fields: list[tuple[str, Any]]) -> Iterator[bytes]:
     """`json.dumps(dict(fields), separators=(",", ":"))` in pieces of about _WRITE_CHUNK bytes,
-    a `_Rows` value's elements encoded a batch at a time: the same bytes, never the whole
-    text."""
+    a `_Rows` or `_Joined` value's elements encoded a batch at a time (or copied, `_Text`):
+    the same bytes, never the whole text."""
     pending: list[str] = ["{"]
     size = 0
     for index, (key, value) in enumerate(fields):
         pending.append(("," if index else "") + _dumps(key) + ":")
-        if not isinstance(value, _Rows):
+        if not isinstance(value, _Rows | _Joined):
             pending.append(_dumps(value))
             continue
         pending.append("[")
-        separator = ""
-        rows = iter(value.rows)
-        # _ROWS_PER_CALL rows per encoder call ("[a,b]" is "[" + "a,b" + "]"): a call per row
-        # was most of the manifest's cost at 10k
-        while batch := list(itertools.islice(rows, _ROWS_PER_CALL)):
-            piece = separator + _dumps(batch)[1:-1]
-            separator = ","
+        for piece in _elements(value.parts if isinstance(value, _Joined) else (value,)):
             pending.append(piece)
             size += len(piece)
             if size >= _WRITE_CHUNK:
@@ -175,6 +185,25 @@ def _json_chunks(fields: list[tuple[str, Any]]) -> Iterator[bytes]:
         pending.append("]")
     pending.append("}")
     yield "".join(pending).encode("utf-8")
+
+
+def _elements(parts: Iterable[_Rows | _Text]) -> Iterator[str]:
+    """The elements of the parts' rows, encoded and comma-joined, in pieces."""
+    separator = ""
+    for part in parts:
+        if isinstance(part, _Text):
+            first = separator
+            for piece in part.pieces:
+                if piece:
+                    yield first + piece
+                    first, separator = "", ","
+            continue
+        rows = iter(part.rows)
+        # _ROWS_PER_CALL rows per encoder call ("[a,b]" is "[" + "a,b" + "]"): a call per row
+        # was most of the manifest's cost at 10k
+        while batch := list(itertools.islice(rows, _ROWS_PER_CALL)):
+            yield separator + _dumps(batch)[1:-1]
+            separator = ","
 
 
 def _parse(raw: bytes) -> Any:
@@ -240,58 +269,163 @@ def workspace_path_count(walk: WalkSummary, inputs: Collection[str]) -> int:
     return 3 + len(walk.folders) + len(walk.anchors) + len(inputs)
 
 
-def record(
-    project: Project, *, started_at_ns: int, packer_version: str, pipelines: dict[str, int],
-    walk: WalkSummary, inputs: Collection[str], assets: list[NoopAsset], head_hash: str,
-    payload_offset: int, output_bytes: int, small: dict[str, bytes], cache_digest: str,
-    seen: dict[str, Fingerprint | None] | None = None,
-    input_stats: Iterable[Sequence[int] | None] = (),
-) -> None:
-    """Stat and write the manifest after a successful build (a failure here costs time only).
+@dataclass(slots=True)
+class Draft:
+    """A full build's manifest as far as it is known once its payloads are laid out: its
+    rows, but cache.json's and build/'s, which `record` stats after the promotion, and the
+    facts of the header and the content checks, which `record` is given. A child may encode
+    the rows aside meanwhile (`write_rows_aside`).
 
     `inputs`: the build set's input paths, iterated once and counted (they need not be a
-    list); `head_hash`: `hash_bytes` of the artifact's prelude, header and padding.
+    list); `input_stats`: the scan's stat of each, parallel to `inputs` (None where there is
+    none); `assets`: iterated once; `seen`: the fingerprints the failed up-to-date check took
+    at the start of this build (`check`'s `seen`)."""
+
+    project: Project
+    started_at_ns: int
+    packer_version: str
+    pipelines: dict[str, int]
+    walk: WalkSummary
+    inputs: Collection[str]
+    assets: Iterable[NoopAsset]
+    seen: dict[str, Fingerprint | None] | None = None
+    input_stats: Iterable[Sequence[int] | None] = ()
+
+
+# workspace_paths lists prometeu.json, the registry, then cache.json: the one workspace row a
+# build's own writing changes, stat'ed by `record` after the promotion
+_CACHE_ROW = 2
+
+
+@dataclass(frozen=True, slots=True)
+class RowsAside:
+    """Where a child left a draft's rows (`write_rows_aside`): a file holding the workspace
+    rows before cache.json's, those after it and the assets' rows, encoded, one after the
+    other; `lengths`: each part's length."""
+
+    path: Path
+    lengths: tuple[int, int, int]
+
+    @classmethod
+    def sent(cls, path: Path, text: str) -> RowsAside | None:
+        """The rows the child said it wrote (`text`), if the file holds just that."""
+        try:
+            first, second, third = map(int, text.split())
+            whole = os.stat(path).st_size
+        except (ValueError, OSError):
+            return None
+        if min(first, second, third) < 0 or first + second + third != whole:
+            return None
+        return cls(path, (first, second, third))
+
+
+def write_rows_aside(draft: Draft, side: Path) -> str:
+    """`record`'s rows of `draft` as it would encode them, written to `side` (see RowsAside);
+    returns the parts' lengths as text. What a child does while its parent promotes."""
+    rows = _workspace_rows(draft, with_cache=False)
+    parts = (_Rows(itertools.islice(rows, _CACHE_ROW)), _Rows(rows),
+             _Rows(a.row() for a in draft.assets))
+    lengths = []
+    # JSON's encoder writes ASCII alone (non-ASCII is escaped): a length in characters is one
+    # in bytes
+    fd = os.open(side, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0),
+                 0o666)
+    with os.fdopen(fd, "w", encoding="ascii", newline="") as out:
+        for part in parts:
+            length = 0
+            for piece in _elements((part,)):
+                out.write(piece)
+                length += len(piece)
+            lengths.append(length)
+    return " ".join(map(str, lengths))
+
+
+def record(draft: Draft, *, head_hash: str, payload_offset: int, output_bytes: int,
+           small_hashes: dict[str, str], cache_digest: str,
+           aside: RowsAside | None = None) -> None:
+    """Stat and write the manifest after a successful build (a failure here costs time only).
+
+    `head_hash`: `hash_bytes` of the artifact's prelude, header and padding; `small_hashes`:
+    the content hash of each of build/'s other files (asset_table.json, preload.json,
+    asset_table_metadata.json, in that order); `aside`: the draft's rows as a child encoded
+    them (else they are made here).
 
     Stats this build already took of the same paths are reused instead of stat-ing again: the
-    scan's (`walk.folder_stats` and `walk.anchor_stats`; `input_stats`, parallel to `inputs`,
-    None where there is none), else `seen`, the fingerprints the failed up-to-date check took
-    at the start of this build (`check`'s `seen`); never for cache.json, which this build may
-    have rewritten. Reusing a stat taken before the build read the file is safe: a change after
-    that stat gives a fingerprint that no longer matches, and one in the same tick is racy (the
-    stat came after `started_at_ns`).
+    scan's (`walk.folder_stats` and `walk.anchor_stats`; `input_stats`), else `seen`; never
+    for cache.json, which this build may have rewritten. Reusing a stat taken before the build
+    read the file is safe: a change after that stat gives a fingerprint that no longer
+    matches, and one in the same tick is racy (the stat came after `started_at_ns`).
     """
+    project = draft.project
+    base = str(project.root)
+    outputs, checks = _output_rows(project, small_hashes, cache_digest)
+    output_rows = _Rows(_fresh_row(base, path) for path in outputs)
+    manifest = Manifest(
+        recorded_at_ns=draft.started_at_ns, packer_version=draft.packer_version,
+        pipelines=draft.pipelines, files=[], checks=checks, head_hash=head_hash,
+        payload_offset=payload_offset, output_bytes=output_bytes,
+    )
+    # A manifest that cannot be written costs the next build its time only: none is left
+    # (atomic_write_chunks), and it takes the normal path. So does a file of rows written
+    # aside that holds less, or other, than its child said.
+    with contextlib.suppress(OSError, EOFError, UnicodeDecodeError), \
+            contextlib.ExitStack() as stack:
+        if aside is None:
+            # Stat'ed while the rows are written (no 60k-row list at 10k assets); nothing
+            # written here is fingerprinted (assets/.prometeu/ is not walked).
+            files = _Joined((_Rows(_workspace_rows(draft, with_cache=True)), output_rows))
+            assets: _Rows | _Joined = _Rows(a.row() for a in draft.assets)
+        else:
+            text = stack.enter_context(open(aside.path, encoding="ascii", newline=""))
+            cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
+            first, second, third = (_Text(_read_chars(text, n)) for n in aside.lengths)
+            files = _Joined((first, _Rows([_fresh_row(base, cache_rel)]), second, output_rows))
+            assets = _Joined((third,))
+        atomic_write_chunks(manifest_path(project), manifest.chunks(files, assets))
+
+
+def _read_chars(text: IO[str], count: int) -> Iterator[str]:
+    """The next `count` characters of `text`, in pieces (an early end is an error)."""
+    while count > 0:
+        piece = text.read(min(count, _WRITE_CHUNK))
+        if not piece:
+            raise EOFError("the rows written aside end early")
+        count -= len(piece)
+        yield piece
+
+
+def _workspace_rows(draft: Draft, *, with_cache: bool) -> Iterator[list[Any]]:
+    """The manifest's rows of `workspace_paths`, cache.json's only `with_cache`."""
+    project, walk, inputs, seen = draft.project, draft.walk, draft.inputs, draft.seen
     cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
     reusable = workspace_path_count(walk, inputs) if seen else 0
-    outputs, checks = _output_rows(project, small, cache_digest)
-    paths = itertools.chain(workspace_paths(project, walk, inputs), outputs)
-    # the scan's stats, parallel to `paths` (None for the project files and the outputs)
+    # the scan's stats, parallel to the paths (None for the project files)
     scanned = itertools.chain(
         (None, None, None), _padded(walk.folder_stats, len(walk.folders)),
-        _padded(walk.anchor_stats, len(walk.anchors)), itertools.islice(input_stats, len(inputs)),
-        itertools.repeat(None))
+        _padded(walk.anchor_stats, len(walk.anchors)),
+        itertools.islice(draft.input_stats, len(inputs)), itertools.repeat(None))
     base = str(project.root)
     missing = object()
+    for index, (path, stat_row) in enumerate(
+            zip(workspace_paths(project, walk, inputs), scanned, strict=False)):
+        if index == _CACHE_ROW:
+            assert path == cache_rel
+            if with_cache:
+                yield _fresh_row(base, path)
+            continue
+        if stat_row is not None:
+            yield [path, *stat_row]
+            continue
+        known: Any = missing
+        if index < reusable and path != cache_rel and seen is not None:
+            known = seen.get(path, missing)
+        fp = fingerprint(f"{base}/{path}") if known is missing else known
+        yield [path] if fp is None else [path, *fp]
 
-    def files() -> Iterator[list[Any]]:
-        # Stat'ed while the rows are written (no 60k-row list at 10k assets); nothing written
-        # here is fingerprinted (assets/.prometeu/ is not walked).
-        for index, (path, stat_row) in enumerate(zip(paths, scanned, strict=False)):
-            if stat_row is not None:
-                yield [path, *stat_row]
-                continue
-            known: Any = missing
-            if index < reusable and path != cache_rel and seen is not None:
-                known = seen.get(path, missing)
-            fp = fingerprint(f"{base}/{path}") if known is missing else known
-            yield [path] if fp is None else [path, *fp]
 
-    manifest = Manifest(
-        recorded_at_ns=started_at_ns, packer_version=packer_version, pipelines=pipelines,
-        files=[], checks=checks, head_hash=head_hash,
-        payload_offset=payload_offset, output_bytes=output_bytes, assets=assets,
-    )
-    with contextlib.suppress(OSError):
-        atomic_write_chunks(manifest_path(project), manifest.chunks(files()))
+def _fresh_row(base: str, path: str) -> list[Any]:
+    fp = fingerprint(f"{base}/{path}")
+    return [path] if fp is None else [path, *fp]
 
 
 def _padded(stats: tuple[Sequence[int] | None, ...], count: int
@@ -301,14 +435,14 @@ def _padded(stats: tuple[Sequence[int] | None, ...], count: int
 
 
 def _output_rows(
-    project: Project, small: dict[str, bytes], cache_digest: str,
+    project: Project, small_hashes: dict[str, str], cache_digest: str,
 ) -> tuple[list[str], dict[str, str]]:
     """The build/ paths a manifest lists after the workspace's, and every content check."""
     build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
     checks = {os.path.relpath(project.cache_path, project.root).replace(os.sep, "/"):
               cache_digest}
     paths = [f"{build}/{name}" for name in (ARTIFACT, ASSET_TABLE, PRELOAD, TOOL_METADATA)]
-    checks.update({f"{build}/{name}": hash_bytes(data) for name, data in small.items()})
+    checks.update({f"{build}/{name}": digest for name, digest in small_hashes.items()})
     # Recorded absent: an older packer's previews appearing there (it forgets the manifest
     # first, but may be killed after promoting) take the normal path, which removes them.
     paths.append(f"{build}/{LEGACY_PREVIEWS_DIR}")
@@ -348,7 +482,8 @@ def record_patched(
             return False
         row_end = workspace.index(b"]", found[0] + len(encoded)) + 1
         workspace = workspace[:found[0]] + _row_bytes(path, fp) + workspace[row_end:]
-    outputs, checks = _output_rows(project, small, cache_digest)
+    outputs, checks = _output_rows(
+        project, {name: hash_bytes(data) for name, data in small.items()}, cache_digest)
     rows = b",".join(_row_bytes(path, fingerprint(f"{base}/{path}")) for path in outputs)
     manifest = Manifest(
         recorded_at_ns=started_at_ns, packer_version=previous.packer_version,

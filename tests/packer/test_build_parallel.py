@@ -6,13 +6,15 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import signal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from packer.build import build, emit, forking, parallel, runner
+from packer.build import build, emit, forking, parallel, runner, side_writer, uptodate
 from packer.build.side_writer import SIDE_SUFFIX
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
@@ -90,8 +92,20 @@ def cache_without_clock(project: Project) -> Any:
     return cache
 
 
-def side_file(project: Project) -> Path:
-    return project.cache_path.with_name("cache.json" + SIDE_SUFFIX)
+def side_files(project: Project) -> list[str]:
+    """Every file a child writes aside that is still there (none may outlive a build)."""
+    return sorted(p.name for folder in (project.packer_dir, project.build_dir)
+                  if folder.is_dir() for p in folder.rglob("*" + SIDE_SUFFIX))
+
+
+def manifest_less_stats(project: Project) -> Any:
+    """uptodate.json less what differs between two copies of a project (every fingerprint but
+    the size, the clock, cache.json's hash, which holds the clock)."""
+    manifest = json.loads(uptodate.manifest_path(project).read_bytes())
+    del manifest["recorded_at_ns"]
+    manifest["files"] = [row[:2] for row in manifest["files"]]
+    del manifest["checks"]["assets/.prometeu/cache.json"]
+    return manifest
 
 
 def children_left() -> list[str]:
@@ -114,11 +128,13 @@ def test_parallel_build_matches_the_sequential_one(
     assert not forks
     parallel_result = build(many, sink=many_sink, use_cache=False, processes=processes)
 
-    assert len(forks) == processes  # the encoders, and the child writing cache.json
+    # the encoders, and the children writing the tool metadata, cache.json and the manifest
+    assert len(forks) == processes - 1 + 3
     assert sequential.outcome is parallel_result.outcome is Outcome.SUCCEEDED
     assert snapshot_build(many) == snapshot_build(one)
     assert cache_without_clock(many) == cache_without_clock(one)
-    assert not side_file(many).exists()
+    assert manifest_less_stats(many) == manifest_less_stats(one)
+    assert side_files(many) == []
     assert published(many_sink) == published(one_sink)
     assert not list((many.build_dir / ".staging").glob("*/payload.spool*"))
     assert children_left() == []
@@ -135,7 +151,7 @@ def test_parallel_cached_build_encodes_only_the_misses(tmp_path: Path, forks: li
     assert build(reference, sink=ref_sink).outcome is Outcome.SUCCEEDED
     assert build(project, sink=sink, processes=2).outcome is Outcome.SUCCEEDED
 
-    assert len(forks) == 2  # an encoder and the cache's writer
+    assert len(forks) == 4  # an encoder, and the writers of the tool metadata, cache, manifest
     assert snapshot_build(project) == snapshot_build(reference)
     assert published(sink) == published(ref_sink)
     assert [e.kind for e in sink.events].count(EventKind.CACHE_MISS) == 7
@@ -214,6 +230,43 @@ def test_a_child_that_cannot_be_forked_leaves_the_build_to_one_process(
     assert children_left() == []
 
 
+def test_tail_writers_that_cannot_be_forked_leave_their_files_to_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one = mixed(tmp_path / "one")
+    many = copy_project(one, tmp_path / "many" / "game")
+    refused: list[str] = []
+
+    def no_process_to_spare(body: Any, **kwargs: Any) -> Any:
+        refused.append("fork")
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(side_writer, "fork_child", no_process_to_spare)
+    fds_before = len(os.listdir("/proc/self/fd"))
+    assert build(one, use_cache=False).outcome is Outcome.SUCCEEDED
+    assert build(many, use_cache=False, processes=2).outcome is Outcome.SUCCEEDED
+
+    assert len(refused) == 3  # the tool metadata's, the manifest's and the cache's writers
+    assert snapshot_build(many) == snapshot_build(one)
+    assert cache_without_clock(many) == cache_without_clock(one)
+    assert manifest_less_stats(many) == manifest_less_stats(one)
+    assert side_files(many) == []
+    assert children_left() == []
+    assert len(os.listdir("/proc/self/fd")) == fds_before
+    assert build(many).up_to_date
+
+
+def test_a_fork_that_fails_leaves_no_pipe_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing_fork() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", failing_fork)
+    fds_before = sorted(os.listdir("/proc/self/fd"))
+    with pytest.raises(OSError):
+        forking.fork_child(lambda pipe: None)
+    assert sorted(os.listdir("/proc/self/fd")) == fds_before
+
+
 def test_a_cancelled_parallel_build_stops_its_children(tmp_path: Path) -> None:
     project = mixed(tmp_path)
     token = CancellationToken()
@@ -282,7 +335,7 @@ def test_a_cache_writer_that_fails_leaves_the_parent_to_write_the_cache(
     assert build(many, use_cache=False, processes=2).outcome is Outcome.SUCCEEDED
 
     assert cache_without_clock(many) == cache_without_clock(one)
-    assert not side_file(many).exists()
+    assert side_files(many) == []
     assert children_left() == []
     assert build(many).up_to_date  # the manifest vouches for the cache the parent wrote
 
@@ -300,7 +353,127 @@ def test_a_build_that_fails_while_the_cache_is_written_aside_leaves_it_as_it_was
     assert result.outcome is Outcome.FAILED
     assert project.cache_path.read_bytes() == cache_before
     assert snapshot_build(project) == build_before
-    assert not side_file(project).exists()
+    assert side_files(project) == []
+    assert children_left() == []
+
+
+def without_promoted_stats(project: Project, manifest: bytes) -> bytes:
+    """A manifest's bytes less the fingerprints of the files a build replaces (cache.json and
+    build/'s), which differ from one build to the next of the same inputs."""
+    for name in ("assets/.prometeu/cache.json", "build/assets.pa", "build/asset_table.json",
+                 "build/preload.json", "build/asset_table_metadata.json"):
+        path = re.escape(name.encode())
+        manifest, count = re.subn(rb'\["' + path + rb'"(,-?[0-9]+)*\]',
+                                  b'["' + name.encode() + b'"]', manifest)
+        assert count == 1
+    return manifest
+
+
+def test_the_manifest_made_aside_is_byte_for_byte_the_parents(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = mixed(tmp_path)
+    # one clock for both builds: the same cache.json, and so the same manifest
+    monkeypatch.setattr(runner, "time", SimpleNamespace(time_ns=lambda: 1_765_000_000 * 10**9))
+    used: list[uptodate.RowsAside | None] = []
+    real_sent = uptodate.RowsAside.sent
+
+    def noting(path: Path, text: str) -> uptodate.RowsAside | None:
+        used.append(real_sent(path, text))
+        return used[-1]
+
+    monkeypatch.setattr(uptodate.RowsAside, "sent", noting)
+
+    assert build(project, use_cache=False, processes=2).outcome is Outcome.SUCCEEDED
+    aside = uptodate.manifest_path(project).read_bytes()
+    assert build(project, use_cache=False).outcome is Outcome.SUCCEEDED  # made by the parent
+    alone = uptodate.manifest_path(project).read_bytes()
+
+    assert len(used) == 1 and used[0] is not None  # the first build's rows came from a child
+    assert without_promoted_stats(project, aside) == without_promoted_stats(project, alone)
+
+
+@pytest.mark.parametrize(("writer", "how"), [
+    ("tool metadata", "raise"), ("tool metadata", "kill"),
+    ("manifest rows", "raise"), ("manifest rows", "kill"),
+    ("manifest rows", "lie"),  # lengths that do not match its file
+])
+def test_a_tail_writer_that_fails_leaves_its_file_to_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str, how: str
+) -> None:
+    one = mixed(tmp_path / "one")
+    many = copy_project(one, tmp_path / "many" / "game")
+    parent = os.getpid()
+    module: Any = runner if writer == "tool metadata" else uptodate
+    name = "write_tool_metadata" if writer == "tool metadata" else "write_rows_aside"
+    real_write = getattr(module, name)
+
+    def failing_in_the_child(*args: Any, **kwargs: Any) -> Any:
+        if os.getpid() != parent:
+            if how == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            if how == "raise":
+                raise OSError(28, "No space left on device")
+            real_write(*args, **kwargs)
+            return "1 2 3"  # not what it wrote: the parent must not trust it
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, failing_in_the_child)
+    assert build(one, use_cache=False).outcome is Outcome.SUCCEEDED
+    assert build(many, use_cache=False, processes=2).outcome is Outcome.SUCCEEDED
+
+    assert snapshot_build(many) == snapshot_build(one)
+    assert manifest_less_stats(many) == manifest_less_stats(one)
+    assert side_files(many) == []
+    assert children_left() == []
+    assert build(many).up_to_date  # the manifest vouches for what the parent wrote
+
+
+def test_rows_aside_that_end_early_leave_no_manifest_and_a_succeeded_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = mixed(tmp_path)
+    real_sent = uptodate.RowsAside.sent
+
+    def longer_than_written(path: Path, text: str) -> uptodate.RowsAside | None:
+        found = real_sent(path, text)
+        assert found is not None
+        first, second, third = found.lengths
+        return uptodate.RowsAside(path, (first, second, third + 10))
+
+    monkeypatch.setattr(uptodate.RowsAside, "sent", longer_than_written)
+    result = build(project, use_cache=False, processes=2)
+
+    assert result.outcome is Outcome.SUCCEEDED
+    assert not uptodate.manifest_path(project).exists()
+    assert side_files(project) == []
+    monkeypatch.undo()
+    # no manifest vouches: the normal path, which finds build/ current and records one
+    assert build(project).outcome is Outcome.SUCCEEDED
+    assert uptodate.manifest_path(project).exists()
+
+
+def test_a_build_cancelled_while_its_tail_is_written_aside_stops_those_children(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
+) -> None:
+    project = built_then_changed(tmp_path)
+    cache_before = project.cache_path.read_bytes()
+    build_before = snapshot_build(project)
+    token = CancellationToken()
+    real_write = runner.write_artifact  # type: ignore[attr-defined]
+
+    def cancelling(*args: Any, **kwargs: Any) -> Any:
+        token.cancel("test")  # the tail's writers are running by now
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "write_artifact", cancelling)
+    result = build(project, token=token, use_cache=False, processes=2)
+
+    assert result.outcome is Outcome.CANCELLED
+    assert len(forks) == 4
+    assert project.cache_path.read_bytes() == cache_before
+    assert snapshot_build(project) == build_before
+    assert side_files(project) == []
     assert children_left() == []
 
 

@@ -22,6 +22,25 @@ def test_streamed_rows_are_json_dumps_bytes(count: int) -> None:
     assert b"".join(streamed) == expected
 
 
+@pytest.mark.parametrize("cuts", [(0, 0, 0), (0, 2, 5), (2, 2, 40), (1, 39, 40), (40, 40, 40),
+                                  (3, 300, 600)])
+def test_rows_joined_from_parts_and_encoded_text_are_json_dumps_bytes(
+    cuts: tuple[int, int, int]
+) -> None:
+    # as a manifest made aside: text a child encoded, a row made here, text, rows made here
+    rows = [[f"assets/ñ/{i}\"x", i, -i] for i in range(max(cuts[2], 40))]
+    first, second, third = cuts
+
+    def text(part: list[Any]) -> uptodate._Text:
+        encoded = "".join(uptodate._elements([uptodate._Rows(part)]))
+        return uptodate._Text(encoded[at:at + 7] for at in range(0, len(encoded), 7))
+
+    joined = uptodate._Joined((text(rows[:first]), uptodate._Rows(rows[first:second]),
+                               text(rows[second:third]), uptodate._Rows(rows[third:])))
+    streamed = b"".join(uptodate._json_chunks([("files", joined), ("n", 1)]))
+    assert streamed == json.dumps({"files": rows, "n": 1}, separators=(",", ":")).encode()
+
+
 def _manifest() -> uptodate.Manifest:
     return uptodate.Manifest(
         recorded_at_ns=1_700_000_000_123_456_789, packer_version="0.1.0",
