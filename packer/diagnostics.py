@@ -152,6 +152,9 @@ CATALOGUE: dict[str, CodeInfo] = {
            "Nothing to do: doctor validates every asset again and writes a fresh cache."),
         _c("PK210", "scan-record-unusable", _I, "the last scan's record cannot be used",
            "Nothing to do: this scan reports no changes and records a fresh baseline."),
+        _c("PK211", "cache-not-saved", _W, "the build succeeded but its cache was not saved",
+           "Free space on the disk or make assets/.prometeu/ writable; until a build saves "
+           "it, builds encode again what the cache would have reused."),
     )
 }
 

@@ -397,9 +397,14 @@ class _Patch:
         promote(staging, build_dir, faults.reached)
         self.run.staging = None
         faults.reached("promoted")
-        digest = self._save_cache(layout, up_to_date=False)
+        try:
+            digest: str | None = self._save_cache(layout, up_to_date=False)
+        except OSError as exc:
+            self.run.cache_not_saved(exc)
+            digest = None
         faults.reached("cached")
-        self._record(layout, digest)
+        if digest is not None:  # else no manifest: the next build takes the normal path
+            self._record(layout, digest)
         return self._finish("Build succeeded", layout, False)
 
     def _publish_assets(self) -> _Layout:
@@ -609,7 +614,7 @@ class _Patch:
             input_bytes=sum(layout.input_bytes),
             output_bytes=file_size, artifact=str(self.project.build_dir / ARTIFACT),
             up_to_date=up_to_date, cache=tuple(outcomes), blocking=(),
-            diagnostics=(), error=None,
+            diagnostics=tuple(self.run.diagnostics), error=None,
         )
 
 

@@ -288,12 +288,26 @@ class _BuildRun:
         self.staging = None
         self.faults.reached("promoted")
         writer, self.side_writer = self.side_writer, None
-        digest = writer.finish(self.project.cache_path) if writer is not None else None
-        if digest is None:
-            digest = self._save_cache(header, started_at_ns, None)
+        try:
+            digest = writer.finish(self.project.cache_path) if writer is not None else None
+            if digest is None:
+                digest = self._save_cache(header, started_at_ns, None)
+        except OSError as exc:
+            if writer is not None:
+                writer.abandon()  # its side file, if the rename failed
+            self.cache_not_saved(exc)
+            digest = None  # and so no up-to-date manifest: the next build takes the normal path
         self.faults.reached("cached")
         self._record(header, small_hashes, digest, started_at_ns)
         return self._finish(Outcome.SUCCEEDED, "Build succeeded", header=header)
+
+    def cache_not_saved(self, exc: OSError) -> None:
+        """cache.json could not be written after the promotion: the build stands (build/ holds
+        it, and the previous cache is stale but harmless: every payload it would let a build
+        reuse is checked against its hash), and says so as a warning (PK211)."""
+        self._add([diagnostic("PK211", f"build cache not saved: {exc.strerror or exc}",
+                              file="assets/.prometeu/cache.json")])
+        self._publish_diagnostics()
 
     def _start_aside(self, placed: tuple[PlannedEntry, ...], started_at_ns: int,
                      staging: Path, *, with_tool: bool) -> None:
