@@ -39,21 +39,6 @@ def short_turns(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner, "SIDE_WRITE_MIN_ASSETS", 2)
 
 
-@pytest.fixture
-def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    made: list[int] = []
-    real_fork = os.fork
-
-    def counting_fork() -> int:
-        pid = real_fork()
-        if pid:
-            made.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counting_fork)
-    return made
-
-
 def mixed(base: Path, name: str = "game", count: int = 20) -> Project:
     project = new_project(base, name)
     for n in range(count):

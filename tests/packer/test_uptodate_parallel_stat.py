@@ -121,19 +121,8 @@ def test_a_row_racy_by_its_ctime_alone_is_racy(tmp_path: Path,
         assert _check(project, processes)[2] == [touched]
 
 
-def test_the_library_never_forks_unless_asked(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_library_never_forks_unless_asked(tmp_path: Path, forks: list[int]) -> None:
     project = _project(tmp_path)
-    forks: list[int] = []
-    real = os.fork
-
-    def counted() -> int:
-        pid = real()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(os, "fork", counted)
     uptodate.check(project, CancellationToken(), packer_version=PACKER_VERSION,
                    pipelines=runner._pipeline_versions(), seen=statpass.SeenStats(),
                    difference=uptodate.Difference())
