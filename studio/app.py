@@ -1,6 +1,8 @@
 """The composition root: builds the lane, the bus, the worker pool, the windows and wires them.
 
-Nothing else in the Studio constructs long-lived services or connects panels to each other.
+Nothing else in the Studio constructs long-lived services or connects panels to each other;
+the open project's Activity and Problems tabs are made, per project, by the root's
+`UtilityPanels` (studio.shell.utility_panels), whose links the root answers.
 Every disk access (recent list, state file, project files, the sample copy) runs as a job on the
 worker pool, and the Activity history is written by its own thread (studio.panels.activity.
 journal_writer); the GUI thread only shows results. At exit it waits (joins) for both to finish.
