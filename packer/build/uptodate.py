@@ -255,7 +255,7 @@ def workspace_paths(
     one at a time (60k at 10k assets): `workspace_path_count` of them."""
     root = project.root
     for project_file in (root / "prometeu.json", project.registry_path, project.cache_path):
-        yield os.path.relpath(project_file, root).replace(os.sep, "/")
+        yield _in_project(project, project_file)
     for folder in walk.folders:
         yield (f"{ASSETS_DIR}/{folder}" if folder else ASSETS_DIR).replace(os.sep, "/")
     for anchor in walk.anchors:
@@ -377,7 +377,7 @@ def record(draft: Draft, *, head_hash: str, payload_offset: int, output_bytes: i
             assets: _Rows | _Joined = _Rows(a.row() for a in draft.assets)
         else:
             text = stack.enter_context(open(aside.path, encoding="ascii", newline=""))
-            cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
+            cache_rel = _in_project(project, project.cache_path)
             first, second, third = (_Text(_read_chars(text, n)) for n in aside.lengths)
             files = _Joined((first, _Rows([_fresh_row(base, cache_rel)]), second, output_rows))
             assets = _Joined((third,))
@@ -397,7 +397,7 @@ def _read_chars(text: IO[str], count: int) -> Iterator[str]:
 def _workspace_rows(draft: Draft, *, with_cache: bool) -> Iterator[list[Any]]:
     """The manifest's rows of `workspace_paths`, cache.json's only `with_cache`."""
     project, walk, inputs, seen = draft.project, draft.walk, draft.inputs, draft.seen
-    cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
+    cache_rel = _in_project(project, project.cache_path)
     reusable = workspace_path_count(walk, inputs) if seen else 0
     # the scan's stats, parallel to the paths (None for the project files)
     scanned = itertools.chain(
@@ -417,10 +417,15 @@ def _workspace_rows(draft: Draft, *, with_cache: bool) -> Iterator[list[Any]]:
             yield [path, *stat_row]
             continue
         known: Any = missing
-        if index < reusable and path != cache_rel and seen is not None:
+        if index < reusable and seen is not None:
             known = seen.get(path, missing)
         fp = fingerprint(f"{base}/{path}") if known is missing else known
         yield [path] if fp is None else [path, *fp]
+
+
+def _in_project(project: Project, path: Path) -> str:
+    """`path` as the manifest names it: relative to the project, with forward slashes."""
+    return os.path.relpath(path, project.root).replace(os.sep, "/")
 
 
 def _fresh_row(base: str, path: str) -> list[Any]:
@@ -438,8 +443,8 @@ def _output_rows(
     project: Project, small_hashes: dict[str, str], cache_digest: str,
 ) -> tuple[list[str], dict[str, str]]:
     """The build/ paths a manifest lists after the workspace's, and every content check."""
-    build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
-    checks = {os.path.relpath(project.cache_path, project.root).replace(os.sep, "/"):
+    build = _in_project(project, project.build_dir)
+    checks = {_in_project(project, project.cache_path):
               cache_digest}
     paths = [f"{build}/{name}" for name in (ARTIFACT, ASSET_TABLE, PRELOAD, TOOL_METADATA)]
     checks.update({f"{build}/{name}": digest for name, digest in small_hashes.items()})
@@ -463,14 +468,14 @@ def record_patched(
     `seen`, as `record` does) and cache.json's; the build/ rows, checks and assets anew. False
     (nothing written) when the previous bytes are not laid out as expected."""
     raw = previous.raw
-    build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
+    build = _in_project(project, project.build_dir)
     start = raw.find(b',"files":[') + len(b',"files":[')
     first_output = b",[" + json.dumps(f"{build}/{ARTIFACT}").encode() + b","
     end = raw.find(first_output)
     if start < len(b',"files":[') or end < start or raw.count(first_output) != 1:
         return False
     workspace = raw[start:end]
-    cache_rel = os.path.relpath(project.cache_path, project.root).replace(os.sep, "/")
+    cache_rel = _in_project(project, project.cache_path)
     base = str(project.root)
     fresh = {path: seen.get(path) for path in changed}
     fresh[cache_rel] = fingerprint(f"{base}/{cache_rel}")
@@ -555,7 +560,7 @@ def known_project_id(project: Project, manifest: Manifest | None,
     if manifest is None or manifest.packer_version != packer_version:
         return None
     path = project.registry_path
-    rel = os.path.relpath(path, project.root).replace(os.sep, "/")
+    rel = _in_project(project, path)
     rows = manifest.files
     row = rows[1] if len(rows) > 1 and rows[1][0] == rel else next(
         (r for r in rows if r[0] == rel), None)  # workspace_paths puts the registry second
@@ -646,7 +651,7 @@ def _content_matches(
 ) -> bool:
     full = project.root / path
     try:
-        build = os.path.relpath(project.build_dir, project.root).replace(os.sep, "/")
+        build = _in_project(project, project.build_dir)
         if path == f"{build}/{ARTIFACT}":
             return _artifact_matches(full, manifest, token)
         expected = manifest.checks.get(path)
