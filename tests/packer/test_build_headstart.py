@@ -241,7 +241,7 @@ def test_a_build_cancelled_during_its_scan_stops_the_child(
 ) -> None:
     project = mixed(tmp_path)
     token = CancellationToken()
-    real_scan = runner.build_snapshot_and_walk
+    real_scan = runner.build_snapshot_and_walk  # type: ignore[attr-defined]
 
     def cancelled_while_scanning(*args: Any, **kwargs: Any) -> Any:
         token.cancel("test")
