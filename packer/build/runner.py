@@ -531,6 +531,7 @@ class _BuildRun:
         self.diagnostics.extend(d for d in found if id(d) not in seen)
 
     def _discard(self) -> None:
+        self._stop_head_start()  # first: it writes into the staging folder until it is stopped
         for writer in (self.tool_writer, self.side_writer, self.rows_writer):
             if writer is not None:
                 writer.abandon()

@@ -223,15 +223,29 @@ def test_excluded_and_blocked_assets_encoded_ahead_are_dropped(
 
 
 def test_a_structurally_blocked_build_leaves_no_staging_and_no_child(
-    tmp_path: Path, forks: list[int]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: list[int]
 ) -> None:
     project = mixed(tmp_path)
     (project.assets_dir / "raw/r03/data.bin").unlink()  # PK106: blocks before any encoding
+    steps: list[str] = []
+    real_stop, real_discard = HeadStart.stop, runner.discard  # type: ignore[attr-defined]
 
+    def stop(self: HeadStart) -> None:
+        steps.append("stop")
+        real_stop(self)
+
+    def discard(staging: Path) -> None:
+        steps.append("discard")
+        real_discard(staging)
+
+    monkeypatch.setattr(HeadStart, "stop", stop)
+    monkeypatch.setattr(runner, "discard", discard)
     result = build(project, use_cache=False, processes=2)
 
     assert result.outcome is Outcome.BLOCKED
     assert len(forks) == 1  # the head start, while the scan ran
+    # the child writes into the staging folder until it is stopped: never after it is gone
+    assert steps[:2] == ["stop", "discard"]
     assert not project.build_dir.exists()
     assert children_left() == []
 
@@ -291,11 +305,12 @@ def test_a_child_killed_midway_leaves_the_rest_to_the_build(
 
     monkeypatch.setattr(headstart._Encoder, "encode", killed_at_the_sixth)
     monkeypatch.setattr(HeadStart, "stop", _reap_killed)
+    monkeypatch.setattr(headstart, "BATCH", 2)  # the fifth is encoded, its record unwritten
     build(one, sink=one_sink, use_cache=False)
     assert build(many, sink=many_sink, use_cache=False, processes=2).outcome is (
         Outcome.SUCCEEDED)
 
-    assert taken == [5]
+    assert taken == [4]
     assert_same_build(one, many, one_sink, many_sink)
 
 
