@@ -257,7 +257,7 @@ class _Encoder:
         return (asset_id, root, anchor.fingerprint, anchor.input_stats, body)
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes | bytearray) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
