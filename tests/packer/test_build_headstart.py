@@ -36,6 +36,8 @@ def small_head_start(monkeypatch: pytest.MonkeyPatch) -> None:
     fixtures' ctimes are seconds old), and forks for a handful of misses."""
     monkeypatch.setattr(headstart, "HEAD_START_MIN_ASSETS", 2)
     monkeypatch.setattr(headstart, "RACY_WINDOW_NS", 0)
+    # at its real priority: on a busy machine an idle-priority child waits for a free core
+    monkeypatch.setattr(headstart, "idle_priority", lambda: None)
     monkeypatch.setattr(parallel, "MIN_SHARE", 2)
     monkeypatch.setattr(parallel, "TURN", 3)
     monkeypatch.setattr(runner, "SIDE_WRITE_MIN_ASSETS", 2)
@@ -346,3 +348,32 @@ def test_the_library_build_never_forks(tmp_path: Path, forks: list[int]) -> None
     project = mixed(tmp_path)
     assert build(project, use_cache=False).outcome is Outcome.SUCCEEDED
     assert forks == []
+
+
+def test_the_child_runs_only_on_a_core_nothing_else_wants(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.undo()  # the real idle_priority, and the real thresholds
+    monkeypatch.setattr(headstart, "HEAD_START_MIN_ASSETS", 2)
+    project = mixed(tmp_path)
+    seen = tmp_path / "policy"
+    parent = os.getpid()
+    real_encode = headstart._Encoder.encode
+
+    def noting_policy(self: Any, asset_id: int, root: str, store: Any) -> Any:
+        if os.getpid() != parent and not seen.exists():
+            seen.write_text(str(os.sched_getscheduler(0)))
+        return real_encode(self, asset_id, root, store)
+
+    monkeypatch.setattr(headstart._Encoder, "encode", noting_policy)
+    monkeypatch.setattr(HeadStart, "stop", _reap_finished)
+    assert build(project, use_cache=False, processes=2).outcome is Outcome.SUCCEEDED
+
+    assert seen.read_text() == str(os.SCHED_IDLE)
+    assert os.sched_getscheduler(0) != os.SCHED_IDLE  # the parent's is its own
+
+
+def _reap_finished(self: HeadStart) -> None:
+    if not self._reaped:
+        os.waitpid(self.pid, 0)
+        self._reaped = True
