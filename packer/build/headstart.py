@@ -32,6 +32,7 @@ from packer.build.artifact import PayloadRef, PayloadStore
 from packer.build.cache import RACY_WINDOW_NS, InputFacts
 from packer.build.forking import fork_child
 from packer.files.declaration import SharedBlocks
+from packer.files.paths import InsideRoot
 from packer.files.project import Project
 from packer.formats import pipelines
 from packer.lane.cancellation import CancellationToken
@@ -189,12 +190,17 @@ def start_head_start(project: Project, staging: Path) -> HeadStart | None:
 
 
 def _encode_ahead(project: Project, spool: Path, records: Path) -> None:
-    """The child: encode the registry's included assets in asset_id order until killed."""
+    """The child: encode the registry's included assets in asset_id order until killed.
+
+    Whatever goes wrong here (a registry the scan will report, a full disk) ends it quietly:
+    the parent then encodes what it did not, and reports what it meets itself."""
     idle_priority()
-    try:
-        registry = project.load_registry()
-    except Exception:  # the parent's scan reports it
-        return
+    with contextlib.suppress(Exception):
+        _encode_registered(project, spool, records)
+
+
+def _encode_registered(project: Project, spool: Path, records: Path) -> None:
+    registry = project.load_registry()
     entries = sorted((e for e in registry.assets if e.included_in_build and not e.quarantined),
                      key=lambda e: e.asset_id)
     del registry
@@ -248,6 +254,8 @@ class _Encoder:
         (the parent encodes or reports it)."""
         from packer.build.emit import encode_payload
 
+        if InsideRoot.below(self.real_assets, root).real_base != f"{self.real_assets}/{root}":
+            return None  # a link or an odd path on the way: no root the walk would list
         anchor = read_anchor(self.assets_dir, self.real_assets, root, asset_id,
                              shared=self.shared)
         decl = anchor.decl

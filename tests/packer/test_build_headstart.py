@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from packer.build import build, headstart, parallel, runner
+from packer.build.artifact import PayloadStore
 from packer.build.headstart import HeadStart
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
@@ -377,3 +378,41 @@ def _reap_finished(self: HeadStart) -> None:
     if not self._reaped:
         os.waitpid(self.pid, 0)
         self._reaped = True
+
+
+def test_the_child_reads_no_root_through_a_link(tmp_path: Path) -> None:
+    project = mixed(tmp_path / "game")
+    outside = tmp_path / "outside"
+    (project.assets_dir / "raw/r00").rename(outside)
+    (project.assets_dir / "raw/r00").symlink_to(outside)
+    store = PayloadStore(tmp_path / "spool")
+    encoder = headstart._Encoder(project)
+
+    assert encoder.encode(1, "raw/r00", store) is None
+    assert encoder.encode(4, "raw/r03", store) is not None
+    store.close()
+
+
+@pytest.mark.usefixtures("child_finishes")
+def test_a_child_that_fails_ends_quietly_and_leaves_its_work_to_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
+    taken: list[int],
+) -> None:
+    one, many = two_copies(tmp_path)
+    one_sink, many_sink = ListSink(), ListSink()
+    parent = os.getpid()
+    real_write = headstart._write_all
+
+    def disk_full_in_the_child(fd: int, data: Any) -> None:
+        if os.getpid() != parent:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(fd, data)
+
+    monkeypatch.setattr(headstart, "_write_all", disk_full_in_the_child)
+    build(one, sink=one_sink, use_cache=False)
+    assert build(many, sink=many_sink, use_cache=False, processes=2).outcome is (
+        Outcome.SUCCEEDED)
+
+    assert taken == [0]
+    assert_same_build(one, many, one_sink, many_sink)
+    assert capfd.readouterr().err == ""  # no traceback from the child
