@@ -57,7 +57,10 @@ _LENGTH = struct.Struct("<I")
 
 
 def worth_starting(project: Project) -> bool:
-    """Whether the registry may hold enough entries for a head start (its size says)."""
+    """Whether the registry may hold enough entries for a head start (its size says), where a
+    process can fork at all."""
+    if not hasattr(os, "fork"):
+        return False
     try:
         size = os.stat(project.registry_path).st_size
     except OSError:

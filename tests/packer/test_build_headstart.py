@@ -416,3 +416,13 @@ def test_a_child_that_fails_ends_quietly_and_leaves_its_work_to_the_build(
     assert taken == [0]
     assert_same_build(one, many, one_sink, many_sink)
     assert capfd.readouterr().err == ""  # no traceback from the child
+
+
+def test_where_no_process_can_fork_there_is_no_head_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, taken: list[int]
+) -> None:
+    project = mixed(tmp_path)
+    monkeypatch.delattr(os, "fork")  # as on Windows
+
+    assert build(project, use_cache=False, processes=2).outcome is Outcome.SUCCEEDED
+    assert taken == []
