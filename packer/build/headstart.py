@@ -88,19 +88,30 @@ class HeadStart:
         self.spool = spool
         self.records = records
         self.started_ns = started_ns
+        self._killed = False
         self._reaped = False
 
     def stop(self) -> None:
         """Kill and reap the child (it never has anything to finish)."""
         if not self._reaped:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
+            self._kill()
             os.waitpid(self.pid, 0)
             self._reaped = True
 
+    def _kill(self) -> None:
+        if not self._killed:
+            # At its idle priority its exit would wait for a free core, and so would `stop`
+            with contextlib.suppress(AttributeError, OSError):
+                os.sched_setscheduler(self.pid, os.SCHED_OTHER, os.sched_param(0))
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self._killed = True
+
     def collect(self) -> EncodedAhead:
-        """Stop the child; what it encoded, by asset_id (nothing, if its records are unreadable)."""
-        self.stop()
+        """Kill the child; what it encoded, by asset_id (nothing, if its records are
+        unreadable). It is reaped later (`stop`): its exit takes ≈ 7 ms at 10k, off the
+        build's path, and a record it was writing when killed is cut short, never taken."""
+        self._kill()
         found: dict[int, _Ahead] = {}
         try:
             data = self.records.read_bytes()

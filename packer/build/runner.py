@@ -242,11 +242,11 @@ class _BuildRun:
         self.head_start = headstart.start_head_start(self.project, self.staging)
 
     def _ahead(self, store: PayloadStore) -> EncodedAhead | None:
-        """What the head start encoded, its child stopped; its spool goes with `store`'s."""
-        head_start, self.head_start = self.head_start, None
-        if head_start is None:
+        """What the head start encoded, its child killed (and reaped when the build ends);
+        its spool goes with `store`'s."""
+        if self.head_start is None:
             return None
-        ahead = head_start.collect()
+        ahead = self.head_start.collect()
         store.adopt(ahead.spool)
         return ahead
 

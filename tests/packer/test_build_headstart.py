@@ -63,16 +63,15 @@ def taken(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def child_finishes(monkeypatch: pytest.MonkeyPatch) -> None:
     """The parent waits for the child to encode everything before it stops it (else how
     much it encoded depends on the race)."""
-    real_stop = HeadStart.stop
 
     def wait_first(self: HeadStart) -> None:
         if not self._reaped:
             _pid, status = os.waitpid(self.pid, 0)
             assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
             self._reaped = True
-        real_stop(self)
+        self._killed = True
 
-    monkeypatch.setattr(HeadStart, "stop", wait_first)
+    monkeypatch.setattr(HeadStart, "_kill", wait_first)
 
 
 def two_copies(tmp_path: Path) -> tuple[Project, Project]:
@@ -307,7 +306,7 @@ def test_a_child_killed_midway_leaves_the_rest_to_the_build(
         return real_encode(self, asset_id, root, store)
 
     monkeypatch.setattr(headstart._Encoder, "encode", killed_at_the_sixth)
-    monkeypatch.setattr(HeadStart, "stop", _reap_killed)
+    monkeypatch.setattr(HeadStart, "_kill", _reap_killed)
     monkeypatch.setattr(headstart, "BATCH", 2)  # the fifth is encoded, its record unwritten
     build(one, sink=one_sink, use_cache=False)
     assert build(many, sink=many_sink, use_cache=False, processes=2).outcome is (
@@ -322,6 +321,7 @@ def _reap_killed(self: HeadStart) -> None:
         _pid, status = os.waitpid(self.pid, 0)
         assert os.WIFSIGNALED(status)
         self._reaped = True
+    self._killed = True
 
 
 def test_a_record_cut_short_ends_what_is_taken() -> None:
@@ -367,7 +367,7 @@ def test_the_child_runs_only_on_a_core_nothing_else_wants(
         return real_encode(self, asset_id, root, store)
 
     monkeypatch.setattr(headstart._Encoder, "encode", noting_policy)
-    monkeypatch.setattr(HeadStart, "stop", _reap_finished)
+    monkeypatch.setattr(HeadStart, "_kill", _reap_finished)
     assert build(project, use_cache=False, processes=2).outcome is Outcome.SUCCEEDED
 
     assert seen.read_text() == str(os.SCHED_IDLE)
@@ -378,6 +378,7 @@ def _reap_finished(self: HeadStart) -> None:
     if not self._reaped:
         os.waitpid(self.pid, 0)
         self._reaped = True
+    self._killed = True
 
 
 def test_the_child_reads_no_root_through_a_link(tmp_path: Path) -> None:
