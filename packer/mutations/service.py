@@ -26,6 +26,7 @@ from packer.lane.events import (
 )
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
+from packer.mutations import snapshot_memo
 from packer.mutations.applier import ApplyFailed, FaultHook, execute
 from packer.mutations.fingerprint import describe_differences, fingerprint
 from packer.mutations.model import (
@@ -68,11 +69,12 @@ PLANNERS: dict[MutationAction, Planner] = {
 def _compute(
     project: Project, request: MutationRequest, *, preview_id: str, operation_id: str,
     token: CancellationToken, lock_timeout: float | None = None,
-    as_of_ns: int | None = None,
+    as_of_ns: int | None = None, remember: bool = False,
 ) -> tuple[Plan, World, MutationPreview]:
     # One read lock around the scan and the fingerprint: both describe the same moment.
     with read_lock(project, timeout=lock_timeout):
-        world = World(project=project, snapshot=build_snapshot(project, token),
+        snapshot = snapshot_memo.scan(project, token, remember=remember)
+        world = World(project=project, snapshot=snapshot,
                       operation_id=operation_id, preview_id=preview_id, token=token)
         plan = PLANNERS[request.action](world, request)
         print_ = fingerprint(project, trees=tuple(plan.trees), files=tuple(plan.files),
@@ -100,7 +102,7 @@ def preview_mutation(
     with op:
         _plan, _world, preview = _compute(
             project, request, preview_id=op.operation_id, operation_id=op.operation_id,
-            token=op.token, lock_timeout=lock_timeout,
+            token=op.token, lock_timeout=lock_timeout, remember=True,  # for its apply
         )
         lines = preview.change_lines()
         head = f"Preview of {request.action.verb} {preview.target.label()}"
@@ -185,6 +187,7 @@ def _apply_locked(
     warnings = tuple(recovered)
     if current.changes_nothing:
         return _applied(op, preview, ("nothing to change",), warnings)
+    snapshot_memo.forget(project)  # whatever happens next, the workspace is not as it was
     try:
         report = execute(
             project, operation_id=op.operation_id, action=preview.action.value,
