@@ -4,7 +4,8 @@ An apply plans again from a scan of its own, under the write lock: the preview m
 At 10k assets that scan was most of an apply (≈ 0.8 s of ≈ 1.1 s), spent to find, nearly
 always, what the preview had just found. So a preview remembers its snapshot with the
 fingerprint (size, mtime_ns, ctime_ns, inode, device) of everything a scan reads: prometeu.json,
-the registry, every folder under assets/ and every file in them, stat'ed after the scan. A later
+the registry, every folder under assets/ and every file in them (the scan's own stats where it
+took one, before reading; the others' after the scan). A later
 plan in this process (the apply, or another preview) takes that snapshot instead of scanning when
 every fingerprint is unchanged.
 
@@ -23,11 +24,13 @@ preview and its apply.
 from __future__ import annotations
 
 import os
+import posixpath
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from packer.files.declaration import DECLARATION_FILE
 from packer.files.project import PROJECT_FILE, Project
 from packer.lane.cancellation import CancellationToken
 from packer.mutations.fingerprint import RACY_WINDOW_NS
@@ -83,17 +86,17 @@ def _remembered(project: Project, snapshot: WorkspaceSnapshot, walk: Walk, *,
                 started_at_ns: int, token: CancellationToken) -> _Memo | None:
     if walk.problems or any(r.state is AssetState.QUARANTINED for r in snapshot.assets):
         return None
-    paths = tuple(_read_paths(project, walk))
     racy_after = started_at_ns - RACY_WINDOW_NS
-    fingerprints = []
-    for index, path in enumerate(paths):
+    paths: list[str] = []
+    fingerprints: list[Fingerprint | None] = []
+    for index, (path, fp) in enumerate(_read_paths(project, snapshot, walk)):
         if not index % 4096:
             token.raise_if_cancelled()
-        fp = _fingerprint(path)
         if fp is not None and max(fp[1], fp[2]) >= racy_after:
             return None  # this path may still change unseen: the snapshot cannot be trusted
+        paths.append(path)
         fingerprints.append(fp)
-    return _Memo(str(project.root), snapshot, paths, tuple(fingerprints))
+    return _Memo(str(project.root), snapshot, tuple(paths), tuple(fingerprints))
 
 
 def _unchanged(memo: _Memo, token: CancellationToken) -> bool:
@@ -105,16 +108,31 @@ def _unchanged(memo: _Memo, token: CancellationToken) -> bool:
     return True
 
 
-def _read_paths(project: Project, walk: Walk) -> Iterator[str]:
-    """Every path a scan reads: the project files, each folder it listed, each file in them."""
-    yield str(project.root / PROJECT_FILE)
-    yield str(project.registry_path)
+def _read_paths(project: Project, snapshot: WorkspaceSnapshot, walk: Walk
+                ) -> Iterator[tuple[str, Fingerprint | None]]:
+    """Every path a scan reads, with its fingerprint: the project files, each folder it listed
+    and each file in them. The scan's own stats (taken before it read each folder, asset.json
+    and input: the build's up-to-date manifest records them too) serve where it took one; the
+    few other files are stat'ed now, after the scan, which the racy rule makes as good."""
     base = str(project.assets_dir)
-    for rel in walk.dir_order:
+    scanned: dict[str, Fingerprint] = {}
+    for record in snapshot.assets:
+        root = f"{base}/{record.root}"
+        if record.anchor_fingerprint is not None:
+            scanned[f"{root}/{DECLARATION_FILE}"] = record.anchor_fingerprint
+        if record.declaration is not None and record.input_stats:
+            inputs = [path for _role, path in record.declaration.all_inputs()]
+            for path, fp in zip(inputs, record.input_stats, strict=False):
+                scanned[posixpath.normpath(f"{root}/{path}")] = fp
+    for path in (str(project.root / PROJECT_FILE), str(project.registry_path)):
+        yield path, _fingerprint(path)
+    for rel, folder_fp in zip(walk.dir_order, walk.dir_stats, strict=True):
         folder = f"{base}/{rel}" if rel else base
-        yield folder
+        yield folder, folder_fp
         for name in walk.files_by_dir.get(rel, ()):
-            yield f"{folder}/{name}"
+            path = f"{folder}/{name}"
+            known = scanned.get(path)
+            yield path, known if known is not None else _fingerprint(path)
 
 
 def _fingerprint(path: str) -> Fingerprint | None:
