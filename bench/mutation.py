@@ -6,7 +6,7 @@ Works on a copy of the project (never the original). Each cycle excludes one reg
 (--asset, default the first registered) and includes it again, in this process, with a sink that
 wants events (as the Studio's and the CLI's do, so the apply reports the changed asset), at a
 user's pace: each preview starts at least 2.1 s after the last change to the workspace (a file
-changed within 2 s of a scan is never trusted; see packer/mutations/snapshot_memo.py).
+changed within 2 s of a scan is never trusted; see packer/workspace/snapshot_memo.py).
 
 Printed, best of the runs' steps with min / median / max in the comment:
 - `preview_s`, `apply_s`, `mutation_s` (preview + apply) of this code;
@@ -38,8 +38,8 @@ from packer.mutations import (
     apply_mutation,
     preview_mutation,
     service,
-    snapshot_memo,
 )
+from packer.workspace import snapshot_memo
 
 USER_PACE_S = 2.1  # the racy window (2 s) and a little
 

@@ -26,7 +26,6 @@ from packer.lane.events import (
 )
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
-from packer.mutations import snapshot_memo
 from packer.mutations.applier import ApplyFailed, FaultHook, execute
 from packer.mutations.fingerprint import describe_differences, fingerprint
 from packer.mutations.model import (
@@ -48,6 +47,7 @@ from packer.mutations.plan_workspace import (
     plan_restore,
 )
 from packer.mutations.planning import Plan, World, to_preview
+from packer.workspace import snapshot_memo
 from packer.workspace.one_root import read_beside
 from packer.workspace.scan import AssetRecord, WorkspaceSnapshot, build_snapshot, diagnostics_detail
 

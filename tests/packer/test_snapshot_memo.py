@@ -1,5 +1,5 @@
 """An apply plans from its preview's scan only while stat proves the workspace unchanged
-(packer.mutations.snapshot_memo); any change, a racy file, or a quarantined asset, and it scans.
+(packer.workspace.snapshot_memo); any change, a racy file, or a quarantined asset, and it scans.
 
 Files a test writes are "just now", inside the racy window, so the memo would never be used:
 most tests here set the window far into the past, and every edit changes a path's stat."""
@@ -9,13 +9,20 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from packer.doctor import rescan as rescan_module
+from packer.doctor.rescan import RescanReport, rescan
+from packer.doctor.scan_record import LoadedRecord, load_scan_record, save_scan_record
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
-from packer.mutations import MutationAction, MutationOutcome, apply_mutation, snapshot_memo
+from packer.lane.events import EventKind
+from packer.lane.sinks import ListSink
+from packer.mutations import MutationAction, MutationOutcome, apply_mutation
 from packer.workspace import scan as scan_module
+from packer.workspace import snapshot_memo
 from packer.workspace.scan import WorkspaceSnapshot, build_snapshot
 from packer.workspace.walk import Walk
 from tests.packer.mutation_support import make_project, mutate, preview_of, write_raw_asset
@@ -163,3 +170,65 @@ def test_a_snapshot_whose_walk_had_problems_is_not_remembered(
     scans.clear()
     assert _exclude_hero(project) is MutationOutcome.APPLIED
     assert len(scans) == 2
+
+
+def _rescan_events(project: Project) -> tuple[RescanReport, list[tuple[Any, ...]]]:
+    sink = ListSink()
+    report = rescan(project, sink)
+    return report, [(e.kind, e.summary, e.detail.model_dump() if e.detail else None,
+                     e.affected_assets) for e in sink.events
+                    if e.kind is not EventKind.PROGRESS_UPDATED]
+
+
+@pytest.fixture
+def record_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """One entry each time a rescan loads scan.json."""
+    loads: list[str] = []
+    real_load = load_scan_record
+
+    def counted(project: Project, project_id: str) -> LoadedRecord:
+        loads.append("load")
+        return real_load(project, project_id)
+
+    monkeypatch.setattr(rescan_module, "load_scan_record", counted)
+    return loads
+
+
+def test_a_rescan_of_an_untouched_workspace_reads_nothing_again(
+    tmp_path: Path, scans: list[str], trusted: None, monkeypatch: pytest.MonkeyPatch,
+    record_loads: list[str],
+) -> None:
+    """F5 or a focus rescan with nothing changed: the last rescan's snapshot stands, and the
+    scan record it wrote is still on disk, so the report is known without comparing."""
+    project = make_project(tmp_path)
+    rescan(project)  # the baseline, recorded
+    scans.clear()
+    record_loads.clear()
+    quick, quick_events = _rescan_events(project)
+    assert (scans, record_loads) == ([], [])
+    assert not quick.baseline and quick.unchanged == quick.assets == 3 and not quick.changes
+    # what the whole comparison says of the same workspace, to the byte
+    monkeypatch.setattr(rescan_module._recorded, "made_from", lambda *a: None)
+    whole, whole_events = _rescan_events(project)
+    assert record_loads == ["load"]
+    assert whole == quick and whole_events == quick_events
+
+
+SINCE_THE_RECORD: dict[str, Callable[[Project], object]] = {
+    "an input edited": lambda p: (p.assets_dir / "sounds/music/data.bin").write_bytes(b"new"),
+    "scan.json rewritten by another rescan": lambda p: save_scan_record(
+        p, p.project_id, load_scan_record(p, p.project_id).record),  # type: ignore[arg-type]
+}
+
+
+@pytest.mark.parametrize("change", SINCE_THE_RECORD)
+def test_a_rescan_compares_again_after_a_change(
+    tmp_path: Path, trusted: None, record_loads: list[str], change: str
+) -> None:
+    project = make_project(tmp_path)
+    rescan(project)
+    SINCE_THE_RECORD[change](project)
+    record_loads.clear()
+    report = rescan(project)
+    assert record_loads == ["load"]
+    assert report.changed == (1 if change == "an input edited" else 0)
