@@ -8,8 +8,10 @@ prometeu.json, the registry, every folder under assets/ and every file in them (
 stats where it took one, before reading; the other files' after the scan). A later scan of the
 same project in this process takes the remembered snapshot instead when every fingerprint is
 unchanged: a stat of every path, ≈ 0.1 s at 10k. When a few paths changed, all inside asset
-roots (an input saved, a file added to an asset's folder), it reads just those assets again
-beside the others, as long as that provably gives what a scan would (`_patched`).
+roots (an input just saved, a file added to an asset's folder), it reads just those assets again
+beside the others, as long as that provably gives what a scan would (`_patched`); a scan to be
+remembered does so only while those files are too fresh to be remembered anyway, and else
+scans in full, so that the next one is a stat pass again.
 
 Why a stat taken after the scan proves anything: any change after the scan began gives the path
 a ctime at or after that moment (the kernel sets ctime on every change; it cannot be set back),
@@ -79,11 +81,14 @@ def scan(project: Project, token: CancellationToken, *, remember: bool) -> Works
         changed = _changed(memo, token) if memo is not None and memo.root == key else None
         if memo is not None and changed == []:
             return memo.snapshot
-        patched = (None if memo is None or not changed
-                   else _patched(project, memo.snapshot, changed, token))
+        fresh_changes = changed is not None and _any_racy(changed, time.time_ns())
+        patched = (None if memo is None or not changed or (remember and not fresh_changes)
+                   else _patched(project, memo.snapshot, [path for path, _fp in changed],
+                                 token))
         if patched is not None:
-            # Not remembered (its changed files are too fresh to be trusted by stat); the memo
-            # stays, and each later scan reads again what changed since it, until a full scan.
+            # Not remembered: its changed files are too fresh to be trusted by stat. The memo
+            # stays; a later scan reads again what changed since it, or, once those files have
+            # settled, scans in full to be remembered (so the next rescan is a stat pass).
             return patched
         started_at_ns = time.time_ns()
         snapshot, walk = build_snapshot_with_walk(project, token)
@@ -119,18 +124,25 @@ def _remembered(project: Project, snapshot: WorkspaceSnapshot, walk: Walk, *,
     return _Memo(str(project.root), snapshot, tuple(paths), tuple(fingerprints))
 
 
-def _changed(memo: _Memo, token: CancellationToken) -> list[str] | None:
-    """The remembered paths whose fingerprint differs now; None when more than PATCH_LIMIT do
-    (a scan is then the cheaper way)."""
+def _changed(memo: _Memo, token: CancellationToken
+             ) -> list[tuple[str, Fingerprint | None]] | None:
+    """The remembered paths whose fingerprint differs now, with it; None when more than
+    PATCH_LIMIT do (a scan is then the cheaper way)."""
     changed = []
     for index, (path, known) in enumerate(zip(memo.paths, memo.fingerprints, strict=True)):
         if not index % 4096:
             token.raise_if_cancelled()
-        if _fingerprint(path) != known:
-            changed.append(path)
+        now = _fingerprint(path)
+        if now != known:
+            changed.append((path, now))
             if len(changed) > PATCH_LIMIT:
                 return None
     return changed
+
+
+def _any_racy(changed: list[tuple[str, Fingerprint | None]], now_ns: int) -> bool:
+    racy_after = now_ns - RACY_WINDOW_NS
+    return any(fp is not None and max(fp[1], fp[2]) >= racy_after for _path, fp in changed)
 
 
 def _patched(project: Project, snapshot: WorkspaceSnapshot, changed: list[str],

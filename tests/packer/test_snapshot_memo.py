@@ -302,3 +302,29 @@ def test_a_rescan_compares_again_after_a_change(
     # the record this process wrote is kept in memory while scan.json is that file
     assert record_loads == ([] if change == "an input edited" else ["load"])
     assert report.changed == (1 if change == "an input edited" else 0)
+
+
+def test_a_change_is_read_alone_while_fresh_then_scanned_to_be_remembered(
+    tmp_path: Path, scans: list[str], trusted: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rescan right after an input was saved reads that asset alone (the saved file cannot be
+    remembered yet); once it has settled, the next one scans and remembers, so that the rescans
+    after it are stat passes again, not a re-read of the same asset each time."""
+    project = make_project(tmp_path)
+    token = CancellationToken()
+    remembered = snapshot_memo.scan(project, token, remember=True)
+    (project.assets_dir / "sounds/music/data.bin").write_bytes(b"saved just now")
+    monkeypatch.setattr(snapshot_memo, "RACY_WINDOW_NS", 10**18)  # every change is fresh
+    scans.clear()
+    first = snapshot_memo.scan(project, token, remember=True)
+    assert scans == [] and first == build_snapshot(project) and first != remembered
+    memo = snapshot_memo._memory.memo
+    assert memo is not None and memo.snapshot is remembered  # kept: the proof of the rest
+    monkeypatch.setattr(snapshot_memo, "RACY_WINDOW_NS", -3600 * 10**9)  # it has settled
+    scans.clear()
+    settled = snapshot_memo.scan(project, token, remember=True)
+    assert len(scans) == 1 and settled == first
+    memo = snapshot_memo._memory.memo
+    assert memo is not None and memo.snapshot is settled
+    scans.clear()
+    assert snapshot_memo.scan(project, token, remember=True) is settled and scans == []
