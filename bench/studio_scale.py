@@ -432,6 +432,12 @@ def studio_build(app: StudioApp, work: Path, probe: Probe, watch: GcWatch, *,
         print("# the Studio's CPU during the build by thread (s): "
               + ", ".join(f"{name} {cpu:.2f}" for cpu, name in shares if cpu > 0.005),
               file=sys.stderr)
+        collected: dict[str, float] = {}
+        for ms, _gen, thread, _end in watch.pauses[:len(build_pauses)]:
+            collected[thread] = collected.get(thread, 0.0) + ms / 1000.0
+        print("# of which garbage collections (s): "
+              + ", ".join(f"{name} {s:.3f}" for name, s in sorted(collected.items())),
+              file=sys.stderr)
     run_until(lambda: clicks.pending is None, 120, "the last click's details")
     # The collector's idle collection comes once no work has run for a moment: wait for it.
     settled = app.collector.settled
