@@ -54,7 +54,7 @@ import xxhash
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from packer.build import build, uptodate
+from packer.build import build, manifest_file
 from packer.files.project import Project, open_project
 from packer.files.registry import Registry, RegistryEntry
 from packer.lane.sinks import JsonLinesSink
@@ -309,7 +309,7 @@ def measure(project: Project, runs: int, keep: Path) -> None:
     noop_s = min(timed(lambda: build(project)) for _ in range(runs))
 
     def normal_path_noop() -> None:
-        uptodate.forget(project)
+        manifest_file.forget(project)
         assert build(project).up_to_date
 
     noop_normal_s = min(timed(normal_path_noop) for _ in range(runs))

@@ -1,6 +1,7 @@
 """The build: a deterministic `build/assets.pa` from the registered, included assets.
 
-Modules, in the order a build uses them: `uptodate` (a no-op decided by stat alone), `check`
+Modules, in the order a build uses them: `uptodate` (a no-op decided by stat alone, from the
+manifest `manifest_file` reads; `recording` writes it after a build), `check`
 (build set, cache decisions, validation), `emit` (payloads: reused or encoded), `plan`
 (canonical header), `artifact` (the container writer), `outputs` (mirrors, tool metadata),
 `staging` (commit and promotion), `cache` (cache.json). `reader` is an independent

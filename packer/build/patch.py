@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from packer import __version__
-from packer.build import splice, uptodate
+from packer.build import manifest_file, recording, splice, uptodate
 from packer.build.artifact import (
     PayloadRef,
     PayloadStore,
@@ -44,6 +44,7 @@ from packer.build.layout import (
     payload_offset_for,
     unpack_prelude,
 )
+from packer.build.manifest_file import NoopAsset
 from packer.build.outputs import TOOL_METADATA_SCHEMA_VERSION, tool_metadata_row
 from packer.build.plan import PlannedEntry, check_integers_only
 from packer.build.result import AssetCacheOutcome, BuildResult, cache_outcome
@@ -103,7 +104,7 @@ class _Fallback(Exception):
 class _Previous:
     """What the previous build left, each part checked against the manifest's hashes."""
 
-    manifest: uptodate.Manifest
+    manifest: manifest_file.Manifest
     cache: splice.Rows  # cache.json, split per asset
     cache_started_at_ns: int
     header: bytes
@@ -158,7 +159,7 @@ def _checked_read(run: _BuildRun, path: Path, expected: str | None) -> bytes:
     return raw
 
 
-def _load_previous(run: _BuildRun, manifest: uptodate.Manifest) -> _Previous:
+def _load_previous(run: _BuildRun, manifest: manifest_file.Manifest) -> _Previous:
     project = run.project
     build_rel = _rel(run, project.build_dir)
     cache_raw = _checked_read(run, project.cache_path,
@@ -266,7 +267,7 @@ class _Patch:
         return selection, view
 
     def write(self, selection: Selection, view: CacheView) -> BuildResult:
-        uptodate.forget(self.project)  # before build/ or cache.json can change
+        manifest_file.forget(self.project)  # before build/ or cache.json can change
         run = self.run
         run.made_build_dir = False
         staging = run.staging = new_staging(self.project.build_dir, self.op.operation_id)
@@ -574,13 +575,13 @@ class _Patch:
             if asset is None and offsets[index] == row.offset:
                 rows.append(row)  # frozen: the previous manifest's row as it is
             elif asset is None:
-                rows.append(uptodate.NoopAsset(row.asset_id, row.root, row.name, offsets[index],
-                                               row.size, row.payload_hash, row.input_bytes))
+                rows.append(NoopAsset(row.asset_id, row.root, row.name, offsets[index],
+                                      row.size, row.payload_hash, row.input_bytes))
             else:
-                rows.append(uptodate.NoopAsset(row.asset_id, row.root, asset.work.decl.name,
-                                               offsets[index], layout.sizes[index],
-                                               asset.payload_hash, layout.input_bytes[index]))
-        if not uptodate.record_patched(
+                rows.append(NoopAsset(row.asset_id, row.root, asset.work.decl.name,
+                                      offsets[index], layout.sizes[index],
+                                      asset.payload_hash, layout.input_bytes[index]))
+        if not recording.record_patched(
             self.project, self.manifest, started_at_ns=self.started_at_ns,
             changed=self.changed, seen=self.run.seen, assets=rows, head=layout.head,
             payload_offset=layout.payload_offset, output_bytes=layout.file_size,

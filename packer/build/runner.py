@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packer.build import patch, uptodate
+from packer.build import manifest_file, patch, recording, uptodate
 from packer.build.artifact import PayloadStore, read_previous_artifact, write_artifact
 from packer.build.buildlock import build_lock
 from packer.build.cache import (
@@ -93,7 +93,7 @@ def build(
     with quiet_gc():  # the manifest's 60k rows are as many containers for the collector
         # Read before the lock for the operation's project_id: an up-to-date or patch build
         # then need not validate the registry again (check() re-reads it if it was replaced).
-        preloaded = uptodate.load_early(project) if use_cache else None
+        preloaded = manifest_file.load_early(project) if use_cache else None
         project_id = None if preloaded is None else uptodate.known_project_id(
             project, preloaded.manifest, PACKER_VERSION)
         op = Operation(sink or NullSink(), project_id=project_id or project.project_id,
@@ -112,7 +112,7 @@ class _BuildRun:
     op: Operation
     faults: Faults
     use_cache: bool
-    preloaded: uptodate.Preloaded | None = None  # the manifest as `build` read it
+    preloaded: manifest_file.Preloaded | None = None  # the manifest as `build` read it
     processes: int = 1  # that encode misses (packer.build.parallel)
     # children writing meanwhile (packer.build.side_writer): cache.json, the tool metadata,
     # the manifest's rows
@@ -185,7 +185,7 @@ class _BuildRun:
             patched = patch.attempt(self, difference, started_at_ns)
             if patched is not None:
                 return patched
-        uptodate.forget(self.project)  # before build/ or cache.json can change
+        manifest_file.forget(self.project)  # before build/ or cache.json can change
         for action in recover_staging(self.build_dir):
             self._add([diagnostic("PK208", f"build/.staging: {action}")])
         snapshot, self.walk = build_snapshot_and_walk(self.project, self.token)
@@ -321,8 +321,8 @@ class _BuildRun:
                 lambda path: write_tool_metadata(path, placed, built), staging / TOOL_METADATA)
         if self._records_manifest():
             self.rows_writer = start_side_writer(
-                lambda path: uptodate.write_rows_aside(self._draft(placed, started_at_ns), path),
-                uptodate.manifest_path(self.project))
+                lambda path: recording.write_rows_aside(self._draft(placed, started_at_ns), path),
+                manifest_file.manifest_path(self.project))
 
     def _stage(self, staging: Path, header: Header, small: dict[str, bytes],
                store: PayloadStore) -> dict[str, str]:
@@ -390,11 +390,11 @@ class _BuildRun:
         aside = None
         if rows is not None:
             sent = rows.result()
-            aside = None if sent is None else uptodate.RowsAside.sent(rows.side, sent)
+            aside = None if sent is None else recording.RowsAside.sent(rows.side, sent)
         prelude = pack_prelude(len(header.header))
         padding = bytes(header.payload_offset - len(prelude) - len(header.header))
         try:
-            uptodate.record(self._draft(header.entries, started_at_ns),
+            recording.record(self._draft(header.entries, started_at_ns),
                             head_hash=hash_parts(prelude, header.header, padding),
                             payload_offset=header.payload_offset,
                             output_bytes=header.file_size, small_hashes=small_hashes,
@@ -403,18 +403,18 @@ class _BuildRun:
             if rows is not None:
                 rows.remove_side()
 
-    def _draft(self, placed: tuple[PlannedEntry, ...], started_at_ns: int) -> uptodate.Draft:
+    def _draft(self, placed: tuple[PlannedEntry, ...], started_at_ns: int) -> recording.Draft:
         """The manifest of this build as far as it is known once its payloads are placed."""
         assert self.walk is not None
         inputs = _InputPaths(self.built)
-        return uptodate.Draft(
+        return recording.Draft(
             project=self.project, started_at_ns=started_at_ns, packer_version=PACKER_VERSION,
             pipelines=_pipeline_versions(), walk=self.walk, inputs=inputs,
             assets=_noop_assets(placed, self.built), seen=self.seen,
             input_stats=inputs.stats(),
         )
 
-    def _finish_unchanged(self, manifest: uptodate.Manifest) -> BuildResult:
+    def _finish_unchanged(self, manifest: manifest_file.Manifest) -> BuildResult:
         """Up to date by the manifest: the events and result of a no-op's normal path.
 
         Same sequence as there (build_started, progress, a cache_hit and progress per asset,
@@ -575,13 +575,13 @@ class _InputPaths:
 
 
 def _noop_assets(placed: tuple[PlannedEntry, ...], built: list[BuiltAsset]
-                 ) -> Iterator[uptodate.NoopAsset]:
+                 ) -> Iterator[manifest_file.NoopAsset]:
     """Each built asset as the manifest lists it, made as it is written."""
     by_id = {e.asset_id: e for e in placed}
     for b in built:
         work = b.work
         entry = by_id[work.asset_id]
-        yield uptodate.NoopAsset(
+        yield manifest_file.NoopAsset(
             asset_id=work.asset_id, root=work.record.root, name=work.decl.name,
             offset=entry.offset, size=entry.size, payload_hash=b.payload_hash,
             input_bytes=work.input_bytes,

@@ -20,7 +20,6 @@ caller does the full read, with its findings and its error messages.
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -42,6 +41,7 @@ from packer.files.lock import read_lock
 from packer.files.project import Project
 from packer.files.registry import Registry, RegistryEntry, load_registry
 from packer.lane.cancellation import CancellationToken
+from packer.workspace.one_root import anchored_ancestors, plain_folder_path
 from packer.workspace.roots import RootIndex
 from packer.workspace.scan import (
     AssetRecord,
@@ -185,11 +185,11 @@ def _read(project: Project, asset: int | str, index: WorkspaceIndex,
     if root is None:
         return None
     assets_dir = project.assets_dir
-    on_disk = _plain_folder_path(project, root)
+    on_disk = plain_folder_path(project, root)
     if on_disk is None:
         return None  # a symlink or a file on the way: the full walk decides what it means
     walk = walk_assets(assets_dir, token, start=root) if on_disk else Walk()
-    anchors = set(walk.anchors) | _anchored_ancestors(project, root)
+    anchors = set(walk.anchors) | anchored_ancestors(project, root)
     owned = registry.by_root.get(root, [])
     if not owned and root not in anchors:
         return None  # not an asset: the full read says so, with what there is
@@ -222,36 +222,6 @@ def _find_root(project: Project, asset: int | str, registry: _Registry) -> str |
         return root
     digits = asset.removeprefix("#")
     return _find_root(project, int(digits), registry) if digits.isdigit() else None
-
-
-def _plain_folder_path(project: Project, root: str) -> bool | None:
-    """True: every folder from assets/ to the root is a real folder (no symlink); False: the
-    path stops existing on the way (a missing asset); None: something else is in the way."""
-    path = str(project.assets_dir)
-    for part in root.split("/"):
-        path = os.path.join(path, part)
-        try:
-            mode = os.lstat(path).st_mode
-        except FileNotFoundError:
-            return False
-        except OSError:
-            return None
-        if not stat.S_ISDIR(mode):
-            return None
-    return True
-
-
-def _anchored_ancestors(project: Project, root: str) -> set[str]:
-    """The folders above the root that hold an asset.json, as the walk lists one (any entry
-    that is not a folder)."""
-    found = set()
-    parts = root.split("/")
-    for i in range(len(parts)):
-        folder = "/".join(parts[:i])
-        path = os.path.join(project.assets_dir, folder, DECLARATION_FILE)
-        if os.path.lexists(path) and not os.path.isdir(path):
-            found.add(folder)
-    return found
 
 
 def _with_collisions(record: AssetRecord, index: WorkspaceIndex) -> AssetRecord:

@@ -17,6 +17,7 @@ terminal says so and the scan becomes the baseline.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from datetime import UTC, datetime
 from typing import Literal
@@ -27,6 +28,7 @@ from packer.build.cache import RACY_WINDOW_NS
 from packer.build.hashing import hash_bytes, hash_file
 from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plural
 from packer.doctor.scan_record import (
+    SCAN_RECORD_FILE,
     FileFacts,
     RootFacts,
     ScanRecord,
@@ -45,11 +47,11 @@ from packer.lane.events import (
 )
 from packer.lane.operation import Operation
 from packer.lane.sinks import EventSink, NullSink
+from packer.workspace import snapshot_memo
 from packer.workspace.scan import (
     AssetRecord,
     AssetState,
     WorkspaceSnapshot,
-    build_snapshot,
     diagnostics_detail,
 )
 
@@ -105,7 +107,17 @@ def rescan_snapshot(
     with op:
         started_at = time.time_ns()  # before the walk: a later change is newer than this
         op.progress(0, None, phase="walk", summary="Scanning assets/…")
-        snapshot = build_snapshot(project, op.token)
+        # the last rescan's snapshot while stat proves nothing changed (F5, focus)
+        snapshot = snapshot_memo.scan(project, op.token, remember=True)
+        recorded_at = _recorded.made_from(project, snapshot)
+        if recorded_at is not None:
+            # scan.json was recorded from this very snapshot, which still holds: comparing
+            # them would find every root unchanged, and recording would write the same facts
+            report = _report(snapshot.project_id, ScanRecord(recorded_at), len(snapshot.assets),
+                             changes=[], diagnostics=list(snapshot.diagnostics),
+                             record_error=None)
+            _finish(op, report, snapshot.all_diagnostics())
+            return report, snapshot
         loaded = load_scan_record(project, snapshot.project_id)
         previous = loaded.record
         racy_after = previous.scanned_at_ns - RACY_WINDOW_NS if previous else 0
@@ -141,6 +153,7 @@ def rescan_snapshot(
         record_error = None
         try:
             save_scan_record(project, snapshot.project_id, current)
+            _recorded.note(project, snapshot, started_at)
         except OSError as exc:  # e.g. read-only, or not initialised: the report still holds
             record_error = f"this scan could not be recorded: {exc.strerror or exc}"
         workspace_diags = list(snapshot.diagnostics)
@@ -148,17 +161,57 @@ def rescan_snapshot(
             workspace_diags.append(loaded.problem)
         report = _report(snapshot.project_id, previous, total, changes=changes,
                          diagnostics=workspace_diags, record_error=record_error)
-        found = [*snapshot.all_diagnostics(), *([loaded.problem] if loaded.problem else [])]
-        errors, warnings, _infos = count_by_severity(found)
-        op.finish(
-            EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED,
-            f"{_summary(report)}; {counts_text(errors, warnings)}"
-            + (f" ({record_error})" if record_error else ""),
-            detail=diagnostics_detail(found, assets_checked=total),
-            affected=[AffectedAsset(asset_id=c.asset_id, root=c.root, name=c.name)
-                      for c in changes],
-        )
+        _finish(op, report, [*snapshot.all_diagnostics(),
+                             *([loaded.problem] if loaded.problem else [])])
     return report, snapshot
+
+
+def _finish(op: Operation, report: RescanReport, found: list[Diagnostic]) -> None:
+    errors, warnings, _infos = count_by_severity(found)
+    op.finish(
+        EventKind.DIAGNOSTICS_UPDATED, Outcome.SUCCEEDED,
+        f"{_summary(report)}; {counts_text(errors, warnings)}"
+        + (f" ({report.record_error})" if report.record_error else ""),
+        detail=diagnostics_detail(found, assets_checked=report.assets),
+        affected=[AffectedAsset(asset_id=c.asset_id, root=c.root, name=c.name)
+                  for c in report.changes],
+    )
+
+
+class _Recorded:
+    """Which snapshot this process last recorded as scan.json, and that file's fingerprint
+    then: while the file keeps it (every write is an atomic rename, a new inode), the record on
+    disk is that snapshot's."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: tuple[str, WorkspaceSnapshot, tuple[int, ...], int] | None = None
+
+    def note(self, project: Project, snapshot: WorkspaceSnapshot, scanned_at_ns: int) -> None:
+        fingerprint = _record_fingerprint(project)
+        with self._lock:
+            self._last = (None if fingerprint is None
+                          else (str(project.root), snapshot, fingerprint, scanned_at_ns))
+
+    def made_from(self, project: Project, snapshot: WorkspaceSnapshot) -> int | None:
+        """The record's `scanned_at_ns` if scan.json is still the one recorded from
+        `snapshot` (the same object), else None."""
+        with self._lock:
+            last = self._last
+        if last is None or last[0] != str(project.root) or last[1] is not snapshot:
+            return None
+        return last[3] if _record_fingerprint(project) == last[2] else None
+
+
+def _record_fingerprint(project: Project) -> tuple[int, ...] | None:
+    try:
+        st = os.stat(project.packer_dir / SCAN_RECORD_FILE)
+    except OSError:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+_recorded = _Recorded()
 
 
 def _match(record: AssetRecord, old_roots: dict[str, RootFacts], old_by_id: dict[int, str],

@@ -228,14 +228,14 @@ def _staging_fix(project: Project, op: Operation) -> list[AppliedFix]:
     new) and delete abandoned staging folders (copies of an unfinished build). Nothing is lost."""
     if stale_staging(project) is None:
         return []
-    from packer.build import uptodate  # only a fix needs the build's staging and manifest
+    from packer.build import manifest_file  # only a fix needs the build's staging and manifest
     from packer.build.buildlock import BuildRunningError, build_lock
     from packer.build.staging import pending_promotions, recover_staging
 
     try:
         with build_lock(project.packer_dir):
             if pending_promotions(project.build_dir):
-                uptodate.forget(project)  # build/ is about to change under the manifest
+                manifest_file.forget(project)  # build/ is about to change under the manifest
             actions = recover_staging(project.build_dir)
     except BuildRunningError:
         return []  # a build started meanwhile: the staging folder is its work in progress

@@ -19,7 +19,7 @@ from packer.files.safe_read import MAX_DECLARATION_BYTES, read_regular_stat
 
 # (size, mtime_ns, ctime_ns, inode, device): what a stat says of a file's content and identity.
 # The first three are the build cache's and validation cache's hints; all five are a row of
-# the build's up-to-date manifest (packer.build.uptodate), recorded from the scan's own stat.
+# the build's up-to-date manifest (packer.build.manifest_file), recorded from the scan's own stat.
 StatRow = tuple[int, int, int, int, int]
 
 

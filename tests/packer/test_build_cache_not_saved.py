@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from packer.build import BuildResult, build, patch, runner, side_writer, uptodate
+from packer.build import BuildResult, build, manifest_file, patch, runner, side_writer, uptodate
 from packer.build.side_writer import SIDE_SUFFIX
 from packer.files.project import Project
 from packer.lane.events import EventKind
@@ -72,7 +72,7 @@ def test_a_cache_that_cannot_be_written_leaves_the_build_standing(
     assert snapshot_build(project) == expected  # the new build is in place
     assert not project.cache_path.exists()
     assert not project.cache_path.with_name(project.cache_path.name + SIDE_SUFFIX).exists()
-    assert not uptodate.manifest_path(project).exists()
+    assert not manifest_file.manifest_path(project).exists()
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
 
@@ -117,7 +117,7 @@ def test_a_patch_build_whose_cache_cannot_be_written_still_succeeded(
     assert result.cache_misses == 1
     assert snapshot_build(project) == expected
     assert project.cache_path.read_bytes() == before  # the previous one, untouched
-    assert not uptodate.manifest_path(project).exists()
+    assert not manifest_file.manifest_path(project).exists()
 
     monkeypatch.undo()
     monkeypatch.setattr(uptodate, "RACY_WINDOW_NS", 0)

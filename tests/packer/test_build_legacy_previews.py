@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from packer.build import build, uptodate
+from packer.build import build, manifest_file, uptodate
 from packer.build.staging import COMMIT_MARKER, LEGACY_PREVIEWS_DIR, STAGING_DIR, recover_staging
 from packer.files.project import Project
 from tests.packer.build_support import add_glyph, add_raw, new_project, snapshot_build
@@ -48,7 +48,7 @@ def test_the_old_previews_and_their_emptied_folder_are_removed(tmp_path: Path) -
     assert build(project).succeeded
     expected = snapshot_build(project)
     _old_previews(project, "1.png", "3.png", "12.png")  # an older packer's build, cache kept
-    uptodate.forget(project)  # as it does before it touches build/
+    manifest_file.forget(project)  # as it does before it touches build/
     result = build(project)
     assert result.succeeded and not result.up_to_date  # build/ was not what this build writes
     assert snapshot_build(project) == expected
@@ -71,7 +71,7 @@ def test_nothing_but_the_packers_own_previews_is_removed(tmp_path: Path) -> None
     assert (project.build_dir / "other_tool.bin").read_bytes() == b"kept"
     # What is left is not ours: the next builds are no-ops, by the manifest or by the cache.
     assert build(project).up_to_date
-    uptodate.forget(project)
+    manifest_file.forget(project)
     assert build(project).up_to_date
 
 
@@ -133,7 +133,7 @@ def test_an_older_packers_cache_and_manifest_are_foreign_never_misread(tmp_path:
     for entry in cache["assets"].values():
         entry["preview_hash"] = None
     project.cache_path.write_text(json.dumps(cache))
-    manifest_path = uptodate.manifest_path(project)
+    manifest_path = manifest_file.manifest_path(project)
     manifest = json.loads(manifest_path.read_bytes())
     manifest.update(schema_version=1, previews=["1.png", "3.png"])
     manifest_path.write_text(json.dumps(manifest))

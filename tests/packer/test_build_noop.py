@@ -16,7 +16,17 @@ from typing import Any
 
 import pytest
 
-from packer.build import BuildResult, build, cache, patch, runner, statpass, uptodate
+from packer.build import (
+    BuildResult,
+    build,
+    cache,
+    manifest_file,
+    patch,
+    recording,
+    runner,
+    statpass,
+    uptodate,
+)
 from packer.files.project import Project
 from packer.formats.raw import RAW_PIPELINE
 from packer.lane.cancellation import CancellationToken
@@ -74,7 +84,7 @@ def built(tmp_path: Path) -> Project:
     add_sound(project, "sounds/sfx")
     add_raw(project, "loose/b", b"unregistered", register=False, number=90)
     assert build(project).succeeded
-    assert uptodate.manifest_path(project).is_file()
+    assert manifest_file.manifest_path(project).is_file()
     return project
 
 
@@ -91,7 +101,7 @@ def test_noop_by_manifest_equals_the_normal_noop(tmp_path: Path, spy: ScanSpy) -
     fast_sink = ListSink()
     fast, fast_result = spy.fast(lambda: build(project, fast_sink))
     assert fast and fast_result.up_to_date
-    uptodate.forget(project)  # the normal path, for comparison
+    manifest_file.forget(project)  # the normal path, for comparison
     slow_sink = ListSink()
     slow, slow_result = spy.fast(lambda: build(project, slow_sink))
     assert not slow and slow_result.up_to_date
@@ -113,18 +123,18 @@ def test_racy_outputs_are_checked_once_by_content_then_trusted(
     checked: list[str] = []
     real = uptodate._content_matches
 
-    def counting(project: Project, manifest: uptodate.Manifest, path: str,
+    def counting(project: Project, manifest: manifest_file.Manifest, path: str,
                  token: CancellationToken) -> bool:
         checked.append(path)
         return real(project, manifest, path, token)
 
     monkeypatch.setattr(uptodate, "_content_matches", counting)
-    recorded = uptodate.load(project)
+    recorded = manifest_file.load(project)
     assert recorded is not None
     assert spy.fast(lambda: build(project))[0]
     assert "build/assets.pa" in checked and "assets/.prometeu/cache.json" in checked
     assert all(p.startswith("build/") or p.endswith("cache.json") for p in checked)
-    stamped = uptodate.load(project)
+    stamped = manifest_file.load(project)
     assert stamped is not None and stamped.recorded_at_ns > recorded.recorded_at_ns
     checked.clear()
     assert spy.fast(lambda: build(project))[0]
@@ -142,12 +152,12 @@ def test_a_change_the_stat_cannot_see_is_caught_by_the_content_check(
     data = bytearray(artifact.read_bytes())
     data[-1] ^= 0xFF
     artifact.write_bytes(bytes(data))
-    manifest = uptodate.load(project)
+    manifest = manifest_file.load(project)
     assert manifest is not None
     for row in manifest.files:
         if row[0] == "build/assets.pa":
             row[1:] = statpass.fingerprint(str(artifact)) or []
-    uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
+    manifest_file.manifest_path(project).write_bytes(manifest.to_bytes())
     fast, result = spy.fast(lambda: build(project))
     assert not fast
     assert result.reasons()[3] == "cache_missing_or_corrupt"
@@ -158,10 +168,10 @@ def test_racy_workspace_files_send_the_build_down_the_normal_path(
     tmp_path: Path, spy: ScanSpy
 ) -> None:
     project = built(tmp_path)
-    manifest = uptodate.load(project)
+    manifest = manifest_file.load(project)
     assert manifest is not None
     manifest.recorded_at_ns -= 3600 * 10**9  # every input, folder and asset.json is now racy
-    uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
+    manifest_file.manifest_path(project).write_bytes(manifest.to_bytes())
     fast, result = spy.fast(lambda: build(project))
     assert not fast and result.up_to_date
     assert spy.fast(lambda: build(project))[0]  # the normal path recorded a settled manifest
@@ -222,8 +232,8 @@ CHANGES: dict[str, Callable[[Project], object]] = {
     "staging_left_behind": lambda p: (p.build_dir / ".staging/abandoned").mkdir(parents=True),
     "project_file_changed": lambda p: rewrite_json(
         p.root / "prometeu.json", lambda d: d.update(name="other")),
-    "manifest_corrupted": lambda p: uptodate.manifest_path(p).write_bytes(b"[1, 2"),
-    "manifest_removed": lambda p: uptodate.manifest_path(p).unlink(),
+    "manifest_corrupted": lambda p: manifest_file.manifest_path(p).write_bytes(b"[1, 2"),
+    "manifest_removed": lambda p: manifest_file.manifest_path(p).unlink(),
 }
 
 
@@ -239,7 +249,7 @@ def test_any_change_takes_the_normal_path_and_builds_what_a_full_build_would(
     fast, result = spy.fast(lambda: build(project))
     assert not fast, f"{change}: reported up to date by the manifest"
     full = copy_project(project, tmp_path / "full")
-    uptodate.forget(full)
+    manifest_file.forget(full)
     expected = build(full, use_cache=False)
     assert result.outcome == expected.outcome
     assert [d.code for d in result.blocking] == [d.code for d in expected.blocking]
@@ -267,7 +277,7 @@ def test_findings_are_never_skipped(tmp_path: Path, spy: ScanSpy) -> None:
         out.write(b"a name that is not UTF-8")
     result = build(project)
     assert result.succeeded and [d.code for d in result.diagnostics] == ["PK207"]
-    assert not uptodate.manifest_path(project).exists()
+    assert not manifest_file.manifest_path(project).exists()
     fast, again = spy.fast(lambda: build(project))
     assert not fast and again.up_to_date
     assert [d.code for d in again.diagnostics] == ["PK207"]
@@ -357,14 +367,14 @@ def test_the_streamed_manifest_is_the_compact_json_of_its_whole_content(
 ) -> None:
     # record() writes the manifest row by row (pieces of _WRITE_CHUNK bytes, made small here so
     # a small project crosses many); the file must be json.dumps of the whole document.
-    monkeypatch.setattr(uptodate, "_WRITE_CHUNK", 64)
-    monkeypatch.setattr(uptodate, "_ROWS_PER_CALL", 3)  # batches of rows end anywhere
+    monkeypatch.setattr(manifest_file, "WRITE_CHUNK", 64)
+    monkeypatch.setattr(manifest_file, "ROWS_PER_CALL", 3)  # batches of rows end anywhere
     project = built(tmp_path)
-    raw = uptodate.manifest_path(project).read_bytes()
+    raw = manifest_file.manifest_path(project).read_bytes()
     data = json.loads(raw)
     assert len(data["files"]) > 10 and data["assets"]
     assert raw == json.dumps(data, separators=(",", ":")).encode("utf-8")
-    manifest = uptodate.Manifest.from_bytes(raw)
+    manifest = manifest_file.Manifest.from_bytes(raw)
     assert manifest is not None and manifest.to_bytes() == raw
 
 
@@ -381,12 +391,12 @@ def test_a_full_build_records_the_scan_s_stats_without_stat_ing_again(
         stats.append(os.path.relpath(path, project.root))
         return real(path)
 
-    monkeypatch.setattr(uptodate, "fingerprint", counted)
+    monkeypatch.setattr(recording, "fingerprint", counted)
     result = build(project, use_cache=False)
     assert result.succeeded
     assert not [p for p in stats if p.startswith("assets/") and "/.prometeu/" not in p]
     assert len(stats) == len(set(stats)) < 10
-    monkeypatch.setattr(uptodate, "fingerprint", real)
+    monkeypatch.setattr(recording, "fingerprint", real)
     assert spy.fast(lambda: build(project))[0]  # the scan's stats make a valid manifest
 
 

@@ -14,7 +14,16 @@ from typing import Any
 
 import pytest
 
-from packer.build import build, emit, forking, parallel, runner, side_writer, uptodate
+from packer.build import (
+    build,
+    emit,
+    forking,
+    manifest_file,
+    parallel,
+    recording,
+    runner,
+    side_writer,
+)
 from packer.build.side_writer import SIDE_SUFFIX
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken
@@ -86,7 +95,7 @@ def side_files(project: Project) -> list[str]:
 def manifest_less_stats(project: Project) -> Any:
     """uptodate.json less what differs between two copies of a project (every fingerprint but
     the size, the clock, cache.json's hash, which holds the clock)."""
-    manifest = json.loads(uptodate.manifest_path(project).read_bytes())
+    manifest = json.loads(manifest_file.manifest_path(project).read_bytes())
     del manifest["recorded_at_ns"]
     manifest["files"] = [row[:2] for row in manifest["files"]]
     del manifest["checks"]["assets/.prometeu/cache.json"]
@@ -360,19 +369,19 @@ def test_the_manifest_made_aside_is_byte_for_byte_the_parents(
     project = mixed(tmp_path)
     # one clock for both builds: the same cache.json, and so the same manifest
     monkeypatch.setattr(runner, "time", SimpleNamespace(time_ns=lambda: 1_765_000_000 * 10**9))
-    used: list[uptodate.RowsAside | None] = []
-    real_sent = uptodate.RowsAside.sent
+    used: list[recording.RowsAside | None] = []
+    real_sent = recording.RowsAside.sent
 
-    def noting(path: Path, text: str) -> uptodate.RowsAside | None:
+    def noting(path: Path, text: str) -> recording.RowsAside | None:
         used.append(real_sent(path, text))
         return used[-1]
 
-    monkeypatch.setattr(uptodate.RowsAside, "sent", noting)
+    monkeypatch.setattr(recording.RowsAside, "sent", noting)
 
     assert build(project, use_cache=False, processes=2).outcome is Outcome.SUCCEEDED
-    aside = uptodate.manifest_path(project).read_bytes()
+    aside = manifest_file.manifest_path(project).read_bytes()
     assert build(project, use_cache=False).outcome is Outcome.SUCCEEDED  # made by the parent
-    alone = uptodate.manifest_path(project).read_bytes()
+    alone = manifest_file.manifest_path(project).read_bytes()
 
     assert len(used) == 1 and used[0] is not None  # the first build's rows came from a child
     assert without_promoted_stats(project, aside) == without_promoted_stats(project, alone)
@@ -389,7 +398,7 @@ def test_a_tail_writer_that_fails_leaves_its_file_to_the_parent(
     one = mixed(tmp_path / "one")
     many = copy_project(one, tmp_path / "many" / "game")
     parent = os.getpid()
-    module: Any = runner if writer == "tool metadata" else uptodate
+    module: Any = runner if writer == "tool metadata" else recording
     name = "write_tool_metadata" if writer == "tool metadata" else "write_rows_aside"
     real_write = getattr(module, name)
 
@@ -418,24 +427,24 @@ def test_rows_aside_that_end_early_leave_no_manifest_and_a_succeeded_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = mixed(tmp_path)
-    real_sent = uptodate.RowsAside.sent
+    real_sent = recording.RowsAside.sent
 
-    def longer_than_written(path: Path, text: str) -> uptodate.RowsAside | None:
+    def longer_than_written(path: Path, text: str) -> recording.RowsAside | None:
         found = real_sent(path, text)
         assert found is not None
         first, second, third = found.lengths
-        return uptodate.RowsAside(path, (first, second, third + 10))
+        return recording.RowsAside(path, (first, second, third + 10))
 
-    monkeypatch.setattr(uptodate.RowsAside, "sent", longer_than_written)
+    monkeypatch.setattr(recording.RowsAside, "sent", longer_than_written)
     result = build(project, use_cache=False, processes=2)
 
     assert result.outcome is Outcome.SUCCEEDED
-    assert not uptodate.manifest_path(project).exists()
+    assert not manifest_file.manifest_path(project).exists()
     assert side_files(project) == []
     monkeypatch.undo()
     # no manifest vouches: the normal path, which finds build/ current and records one
     assert build(project).outcome is Outcome.SUCCEEDED
-    assert uptodate.manifest_path(project).exists()
+    assert manifest_file.manifest_path(project).exists()
 
 
 def test_a_build_cancelled_while_its_tail_is_written_aside_stops_those_children(

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from packer.build import BuildResult, build, patch, statpass, uptodate
+from packer.build import BuildResult, build, manifest_file, patch, statpass, uptodate
 from packer.build.cache import RACY_WINDOW_NS, BuildCache
 from packer.build.faults import ENV_VAR
 from packer.build.staging import pending_promotions, recover_staging
@@ -106,7 +106,7 @@ def cache_without_time(project: Project) -> dict[str, Any]:
 
 
 def manifest_without_stats(project: Project) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(uptodate.manifest_path(project).read_bytes())
+    data: dict[str, Any] = json.loads(manifest_file.manifest_path(project).read_bytes())
     data.pop("recorded_at_ns")
     data["files"] = [row[0] for row in data["files"]]
     data["checks"].pop("assets/.prometeu/cache.json")  # holds started_at_ns
@@ -331,13 +331,13 @@ def test_anything_else_takes_the_normal_path(
 
 def rerecord(project: Project, path: Path) -> None:
     """Put `path`'s current fingerprint into the manifest: a change the stat cannot see."""
-    manifest = uptodate.load(project)
+    manifest = manifest_file.load(project)
     assert manifest is not None
     rel = path.relative_to(project.root).as_posix()
     for row in manifest.files:
         if row[0] == rel:
             row[1:] = statpass.fingerprint(str(path)) or []
-    uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
+    manifest_file.manifest_path(project).write_bytes(manifest.to_bytes())
 
 
 def test_a_tampered_previous_payload_is_never_copied(tmp_path: Path, patches: Patches) -> None:
@@ -362,7 +362,7 @@ def test_every_reused_payload_and_gap_is_checked(
     tmp_path: Path, patches: Patches, tamper: str
 ) -> None:
     project = many(tmp_path / "work")
-    manifest = uptodate.load(project)
+    manifest = manifest_file.load(project)
     assert manifest is not None
     rows = manifest.assets
     # a payload after a gap, in the middle, not the asset that changes
@@ -420,11 +420,11 @@ def test_a_same_tick_edit_is_caught(tmp_path: Path, patches: Patches) -> None:
     data = project.assets_dir / "raw/a/data.bin"
     data.write_bytes(b"beta" * 125)
     rerecord(project, data)
-    manifest = uptodate.load(project)
+    manifest = manifest_file.load(project)
     assert manifest is not None
     st = data.stat()
     manifest.recorded_at_ns = max(st.st_mtime_ns, st.st_ctime_ns)
-    uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
+    manifest_file.manifest_path(project).write_bytes(manifest.to_bytes())
     took, result, _ = patches.build(project)
     assert took and result.reasons()[1] == "input_content_changed"
     full = built(tmp_path / "full")
@@ -450,7 +450,7 @@ def test_an_interrupted_patch_build_leaves_a_consistent_state(
     assert not took and result.outcome is Outcome.FAILED
     if step != "committed":
         assert state(project) == before
-    assert not uptodate.manifest_path(project).exists()
+    assert not manifest_file.manifest_path(project).exists()
     took, again, _ = patches.build(project)  # the normal path finishes or redoes it
     assert not took and again.succeeded
     full = built(tmp_path / "full")
@@ -513,11 +513,11 @@ def test_a_killed_patch_build_leaves_the_old_or_the_new_build(tmp_path: Path, st
     project = built(tmp_path / "work")
     old, old_cache = state(project)
     (project.assets_dir / "raw/a/data.bin").write_bytes(b"beta" * 99)
-    manifest = uptodate.load(project)
+    manifest = manifest_file.load(project)
     assert manifest is not None
     # Everything already on disk counts as settled for the child (its racy window is 2 s).
     manifest.recorded_at_ns = time.time_ns() + 3 * RACY_WINDOW_NS
-    uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
+    manifest_file.manifest_path(project).write_bytes(manifest.to_bytes())
     child = subprocess.run([sys.executable, "-c", PATCH_ONLY_CHILD, str(project.root)],
                            env={**os.environ, ENV_VAR: step}, cwd=REPO, capture_output=True,
                            check=False)

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from packer.build import build, uptodate
+from packer.build import build, manifest_file, uptodate
 from packer.build.check import PACKER_VERSION
 from packer.build.runner import _pipeline_versions
 from packer.files import registry, safe_read
@@ -97,7 +97,7 @@ def test_a_manifest_replaced_after_the_early_read_is_read_again(
     tmp_path: Path, validations: list[bytes]
 ) -> None:
     project = built(tmp_path)
-    early = uptodate.load_early(project)
+    early = manifest_file.load_early(project)
     (project.assets_dir / "raw/a/data.bin").write_bytes(b"beta")
     assert build(project).succeeded  # records a manifest the early read does not know
     found = uptodate.check(project, CancellationToken(), packer_version=PACKER_VERSION,
@@ -109,7 +109,7 @@ def test_the_manifest_is_parsed_in_pieces_only_beside_other_threads(
     tmp_path: Path, validations: list[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = built(tmp_path)
-    raw = uptodate.manifest_path(project).read_bytes()
+    raw = manifest_file.manifest_path(project).read_bytes()
     pieces: list[int] = []
     real = safe_read.loads_in_pieces
 
@@ -120,13 +120,13 @@ def test_the_manifest_is_parsed_in_pieces_only_beside_other_threads(
     monkeypatch.setattr(safe_read, "loads_in_pieces", counted)
     with monkeypatch.context() as only_this_thread:  # a CLI build: nothing waits for the GIL
         only_this_thread.setattr(threading, "active_count", lambda: 1)
-        alone = uptodate.Manifest.from_bytes(raw)
+        alone = manifest_file.Manifest.from_bytes(raw)
     assert alone is not None and pieces == []
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     other.start()
     try:
-        beside = uptodate.Manifest.from_bytes(raw)  # e.g. the Studio's GUI thread
+        beside = manifest_file.Manifest.from_bytes(raw)  # e.g. the Studio's GUI thread
     finally:
         release.set()
         other.join()

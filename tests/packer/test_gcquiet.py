@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from packer.build import build, uptodate
+from packer.build import build, manifest_file
 from packer.lane.events import PackerEvent
 from packer.lane.gcquiet import hold_freeze, quiet_gc, release_freeze
 from tests.packer.build_support import add_raw, new_project
@@ -82,12 +82,12 @@ def test_the_up_to_date_manifest_is_read_quietly_too(
     add_raw(project, "raw/a", b"a" * 100)
     assert build(project).succeeded
     counts: list[int] = []
-    real = uptodate.load_early
+    real = manifest_file.load_early
 
     def probed(*args: Any, **kwargs: Any) -> Any:
         counts.append(gc.get_freeze_count())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(uptodate, "load_early", probed)
+    monkeypatch.setattr(manifest_file, "load_early", probed)
     assert build(project).succeeded
     assert counts and counts[0] > 0

@@ -8,16 +8,18 @@ from typing import Any
 
 import pytest
 
-from packer.build import uptodate
+from packer.build import manifest_file
+
+PER_CALL = manifest_file.ROWS_PER_CALL
 
 
-@pytest.mark.parametrize("count", [0, 1, uptodate._ROWS_PER_CALL - 1, uptodate._ROWS_PER_CALL,
-                                   uptodate._ROWS_PER_CALL + 1, 3 * uptodate._ROWS_PER_CALL + 7])
+@pytest.mark.parametrize("count", [0, 1, PER_CALL - 1, PER_CALL, PER_CALL + 1, 3 * PER_CALL + 7])
 def test_streamed_rows_are_json_dumps_bytes(count: int) -> None:
     rows = [[f"assets/ñ/{i}\"x", i, -i, 2**63 + i] for i in range(count)]
     head: list[tuple[str, object]] = [("schema_version", 2)]
     tail: list[tuple[str, object]] = [("checks", {"a": "b"}), ("empty", [])]
-    streamed = list(uptodate._json_chunks([*head, ("files", uptodate._Rows(iter(rows))), *tail]))
+    rows_field = ("files", manifest_file.Rows(iter(rows)))
+    streamed = list(manifest_file.json_chunks([*head, rows_field, *tail]))
     expected = json.dumps(dict([*head, ("files", rows), *tail]), separators=(",", ":")).encode()
     assert b"".join(streamed) == expected
 
@@ -31,25 +33,25 @@ def test_rows_joined_from_parts_and_encoded_text_are_json_dumps_bytes(
     rows = [[f"assets/ñ/{i}\"x", i, -i] for i in range(max(cuts[2], 40))]
     first, second, third = cuts
 
-    def text(part: list[Any]) -> uptodate._Text:
-        encoded = "".join(uptodate._elements([uptodate._Rows(part)]))
-        return uptodate._Text(encoded[at:at + 7] for at in range(0, len(encoded), 7))
+    def text(part: list[Any]) -> manifest_file.Text:
+        encoded = "".join(manifest_file.elements([manifest_file.Rows(part)]))
+        return manifest_file.Text(encoded[at:at + 7] for at in range(0, len(encoded), 7))
 
-    joined = uptodate._Joined((text(rows[:first]), uptodate._Rows(rows[first:second]),
-                               text(rows[second:third]), uptodate._Rows(rows[third:])))
-    streamed = b"".join(uptodate._json_chunks([("files", joined), ("n", 1)]))
+    joined = manifest_file.Joined((text(rows[:first]), manifest_file.Rows(rows[first:second]),
+                               text(rows[second:third]), manifest_file.Rows(rows[third:])))
+    streamed = b"".join(manifest_file.json_chunks([("files", joined), ("n", 1)]))
     assert streamed == json.dumps({"files": rows, "n": 1}, separators=(",", ":")).encode()
 
 
-def _manifest() -> uptodate.Manifest:
-    return uptodate.Manifest(
+def _manifest() -> manifest_file.Manifest:
+    return manifest_file.Manifest(
         recorded_at_ns=1_700_000_000_123_456_789, packer_version="0.1.0",
         pipelines={"raw": 1, "glyph_bank": 2},
         files=[["prometeu.json", 10, 1, 2, 3, 2**64 - 1], ["assets/gone"],
                ["assets/ñ \"q\" \\ \u2028 ☃/data.bin", 0, 2**63, 0, 1, 2]],
         checks={"build/assets.pa": "ab" * 16}, head_hash="cd" * 16, payload_offset=64,
         output_bytes=2**40,
-        assets=[uptodate.NoopAsset(1, "raw/ñ", "nom \"x\"", 0, 5, "ef" * 16, 7)],
+        assets=[manifest_file.NoopAsset(1, "raw/ñ", "nom \"x\"", 0, 5, "ef" * 16, 7)],
     )
 
 
@@ -58,11 +60,11 @@ def test_a_manifest_reads_back_as_written(
     monkeypatch: pytest.MonkeyPatch, beside_threads: bool
 ) -> None:
     # Alone it is parsed by pydantic_core, beside threads in pieces: the same value both ways.
-    monkeypatch.setattr(uptodate, "others_may_wait_for_the_gil", lambda: beside_threads)
+    monkeypatch.setattr(manifest_file, "others_may_wait_for_the_gil", lambda: beside_threads)
     written = _manifest()
     data = written.to_bytes()
-    assert uptodate._parse(data) == json.loads(data)
-    read = uptodate.Manifest.from_bytes(data)
+    assert manifest_file.parse(data) == json.loads(data)
+    read = manifest_file.Manifest.from_bytes(data)
     assert read is not None
     for name in ("recorded_at_ns", "packer_version", "pipelines", "files", "checks",
                  "head_hash", "payload_offset", "output_bytes", "assets"):
@@ -89,12 +91,12 @@ def test_a_manifest_reads_back_as_written(
 def test_a_manifest_of_the_wrong_shape_is_not_used(bad: Callable[[Any], object]) -> None:
     data = json.loads(_manifest().to_bytes())
     bad(data)
-    assert uptodate.Manifest.from_bytes(json.dumps(data).encode()) is None
-    assert uptodate.Manifest.from_bytes(b'{"schema_version": 2, "files": [') is None
+    assert manifest_file.Manifest.from_bytes(json.dumps(data).encode()) is None
+    assert manifest_file.Manifest.from_bytes(b'{"schema_version": 2, "files": [') is None
 
 
 def test_a_manifest_without_assets_reads_back() -> None:
     empty = _manifest()
     empty.assets = []
-    read = uptodate.Manifest.from_bytes(empty.to_bytes())
+    read = manifest_file.Manifest.from_bytes(empty.to_bytes())
     assert read is not None and read.assets == [] and read.files == empty.files

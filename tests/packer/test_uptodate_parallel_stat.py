@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from packer.build import build, forking, runner, statpass, uptodate
+from packer.build import build, forking, manifest_file, runner, statpass, uptodate
 from packer.build.check import PACKER_VERSION
 from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken, OperationCancelled
@@ -44,7 +44,7 @@ def _check(project: Project, processes: int, token: CancellationToken | None = N
 
 
 def _rows(project: Project) -> list[str]:
-    manifest = uptodate.load(project)
+    manifest = manifest_file.load(project)
     assert manifest is not None
     return [row[0] for row in manifest.files]
 
@@ -101,13 +101,13 @@ def test_a_row_racy_by_its_ctime_alone_is_racy(tmp_path: Path,
     rows = _rows(project)
     touched = [path for path in rows if path.endswith("data.bin")][-1]
     os.utime(project.root / touched, ns=(1, 1))  # an old mtime; the ctime is now
-    manifest = uptodate.load(project)
+    manifest = manifest_file.load(project)
     assert manifest is not None
     manifest.files = [[row[0], *(statpass.fingerprint(str(project.root / row[0])) or [])]
                       for row in manifest.files]  # as if the build had recorded that state
     # recorded as that change happened: the row is racy by its ctime, never by its mtime
     manifest.recorded_at_ns = (project.root / touched).stat().st_ctime_ns
-    uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
+    manifest_file.manifest_path(project).write_bytes(manifest.to_bytes())
     for processes in (1, 3):
         assert touched in _check(project, processes)[2]
     # and one dated in the future (an archive from a skewed clock) is racy by its mtime alone
@@ -116,7 +116,7 @@ def test_a_row_racy_by_its_ctime_alone_is_racy(tmp_path: Path,
     manifest.files = [[row[0], *(statpass.fingerprint(str(project.root / row[0])) or [])]
                       for row in manifest.files]
     manifest.recorded_at_ns = future.stat().st_ctime_ns + 1
-    uptodate.manifest_path(project).write_bytes(manifest.to_bytes())
+    manifest_file.manifest_path(project).write_bytes(manifest.to_bytes())
     for processes in (1, 3):
         assert _check(project, processes)[2] == [touched]
 
@@ -190,7 +190,7 @@ def test_a_cancelled_check_leaves_no_child(tmp_path: Path) -> None:
     token.cancel("test")
     with pytest.raises(OperationCancelled):
         _check(project, 3, token)
-    manifest = uptodate.load(project)
+    manifest = manifest_file.load(project)
     assert manifest is not None
     for processes in (1, 3):
         with pytest.raises(OperationCancelled):  # by the stat pass itself
