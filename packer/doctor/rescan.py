@@ -30,6 +30,7 @@ from packer.diagnostics import Diagnostic, count_by_severity, counts_text, plura
 from packer.doctor.scan_record import (
     SCAN_RECORD_FILE,
     FileFacts,
+    LoadedRecord,
     RootFacts,
     ScanRecord,
     load_scan_record,
@@ -118,7 +119,10 @@ def rescan_snapshot(
                              record_error=None)
             _finish(op, report, snapshot.all_diagnostics())
             return report, snapshot
-        loaded = load_scan_record(project, snapshot.project_id)
+        # the record this process wrote, while it is still the one on disk
+        kept = _recorded.record(project, snapshot.project_id)
+        loaded = (LoadedRecord(kept, None) if kept is not None
+                  else load_scan_record(project, snapshot.project_id))
         previous = loaded.record
         racy_after = previous.scanned_at_ns - RACY_WINDOW_NS if previous else 0
         old_roots = previous.roots if previous else {}
@@ -153,7 +157,7 @@ def rescan_snapshot(
         record_error = None
         try:
             save_scan_record(project, snapshot.project_id, current)
-            _recorded.note(project, snapshot, started_at)
+            _recorded.note(project, snapshot, current)
         except OSError as exc:  # e.g. read-only, or not initialised: the report still holds
             record_error = f"this scan could not be recorded: {exc.strerror or exc}"
         workspace_diags = list(snapshot.diagnostics)
@@ -179,28 +183,38 @@ def _finish(op: Operation, report: RescanReport, found: list[Diagnostic]) -> Non
 
 
 class _Recorded:
-    """Which snapshot this process last recorded as scan.json, and that file's fingerprint
-    then: while the file keeps it (every write is an atomic rename, a new inode), the record on
-    disk is that snapshot's."""
+    """The scan record this process last wrote, the snapshot it was made from, and the file's
+    fingerprint then: while the file keeps it (every write is an atomic rename, a new inode),
+    the record on disk is that one, and need not be read back."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._last: tuple[str, WorkspaceSnapshot, tuple[int, ...], int] | None = None
+        self._last: tuple[str, WorkspaceSnapshot, tuple[int, ...], ScanRecord] | None = None
 
-    def note(self, project: Project, snapshot: WorkspaceSnapshot, scanned_at_ns: int) -> None:
+    def note(self, project: Project, snapshot: WorkspaceSnapshot, record: ScanRecord) -> None:
         fingerprint = _record_fingerprint(project)
         with self._lock:
             self._last = (None if fingerprint is None
-                          else (str(project.root), snapshot, fingerprint, scanned_at_ns))
+                          else (str(project.root), snapshot, fingerprint, record))
+
+    def record(self, project: Project, project_id: str) -> ScanRecord | None:
+        """The record on disk, if it is the one this process wrote last (for `project_id`:
+        load_scan_record ignores another project's)."""
+        with self._lock:
+            last = self._last
+        if last is None or last[0] != str(project.root) or last[1].project_id != project_id:
+            return None
+        return last[3] if _record_fingerprint(project) == last[2] else None
 
     def made_from(self, project: Project, snapshot: WorkspaceSnapshot) -> int | None:
         """The record's `scanned_at_ns` if scan.json is still the one recorded from
         `snapshot` (the same object), else None."""
         with self._lock:
             last = self._last
-        if last is None or last[0] != str(project.root) or last[1] is not snapshot:
+        if last is None or last[1] is not snapshot:
             return None
-        return last[3] if _record_fingerprint(project) == last[2] else None
+        record = self.record(project, snapshot.project_id)
+        return None if record is None or record is not last[3] else record.scanned_at_ns
 
 
 def _record_fingerprint(project: Project) -> tuple[int, ...] | None:

@@ -56,10 +56,18 @@ def read_beside(project: Project, root: str, others: Iterable[AssetRecord],
     """(known, record): the record a full scan would give `root` (None: the scan would have
     none), the other assets being `others` (which must not hold `root`'s own record); known
     False when only a full scan can say."""
+    known, record, _anchors = read_fresh(project, root, others, token)
+    return known, record
+
+
+def read_fresh(project: Project, root: str, others: Iterable[AssetRecord],
+               token: CancellationToken) -> tuple[bool, AssetRecord | None, set[str]]:
+    """`read_beside`, also giving the folders at or under `root` that hold an asset.json (the
+    asset roots a full scan would find there)."""
     try:
         registry = project.load_registry()
     except PackerError:
-        return False, None
+        return False, None, set()
     owned = [entry for entry in registry.assets if entry.root == root]
     assets_dir = project.assets_dir
     if any(entry.quarantined for entry in owned):
@@ -67,16 +75,16 @@ def read_beside(project: Project, root: str, others: Iterable[AssetRecord],
     else:
         on_disk = plain_folder_path(project, root)
         if on_disk is None:
-            return False, None
+            return False, None, set()
         walk = walk_assets(assets_dir, token, start=root) if on_disk else Walk()
         if walk.problems:
-            return False, None
+            return False, None, set()
         anchors = set(walk.anchors) | anchored_ancestors(project, root)
     if not owned and root not in anchors:
-        return True, None
+        return True, None, set(walk.anchors)
     record = read_root(assets_dir, os.path.realpath(assets_dir), root, owned, walk=walk,
                        anchors=anchors)
-    return True, with_collisions(record, others)
+    return True, with_collisions(record, others), set(walk.anchors)
 
 
 def with_collisions(record: AssetRecord, others: Iterable[AssetRecord]) -> AssetRecord:
