@@ -24,7 +24,6 @@ tail of what it wrote on stderr; the lane then closes the operation as failed.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import math
 import os
 import subprocess
@@ -40,6 +39,9 @@ from packer.files.project import Project
 from packer.lane.cancellation import CancellationToken, OperationCancelled
 from packer.lane.events import PackerEvent, parse_event_line
 from packer.lane.sinks import EventSink
+
+if sys.platform != "win32":  # as packer.files.lock: no fcntl there
+    import fcntl
 
 KILL_AFTER_S = 20.0  # a cancelled child that has not ended by then is killed
 WATCH_EVERY_S = 0.25  # how often the watcher looks whether the child ended on its own
@@ -125,7 +127,7 @@ def read_line_batches(fd: int, every_s: float = READ_EVERY_S) -> Iterator[list[b
 def _widen_pipe(fd: int) -> None:
     """Room for the lines that gather between two reads (a Linux pipe holds 64 KB, ≈ 125 of a
     build's events), so the child never waits for the reader; best effort."""
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if sys.platform != "win32" else None
     if set_size is None:
         return
     with contextlib.suppress(OSError):
