@@ -31,7 +31,12 @@ Prints one `name: value` line per figure, marked against its target (issue 11):
   gc_pauses_over_20ms counts those over 20 ms; gc_max_pause_after_build_ms, the longest
   from the terminal until the collector's idle collection has run (it waits for a moment
   without work), and after_build_gui_max_ms the GUI's worst lateness meanwhile;
-- peak_rss_mb: this process's peak resident memory (the Studio's).
+- peak_rss_mb: this process's peak resident memory (the Studio's);
+- build_studio_cpu_s: CPU (user + system) the Studio's process used from the click to the
+  terminal. On a 2-core machine the build's processes keep both cores busy, so this lengthens
+  the Studio's build about 1:1; build_child_cpu_s, the build's processes' own (RUSAGE_CHILDREN,
+  once the child has been waited for), against cli_build_cpu_s, the CLI build's. The share
+  of each of the Studio's threads is on stderr.
 With --runs R the build phase is repeated R times; each figure is the median (max for the
 maxima), and the range of the runs follows it. --trace adds diagnostics on stderr
 (bench/stall_trace.py): the threads' stacks while the GUI timer is late or the GIL is held
@@ -187,6 +192,29 @@ def run_until(done: Callable[[], bool], timeout_s: float, what: str) -> float:
     return finished[0] - start
 
 
+def run_until_signal(signal: Any, timeout_s: float, what: str) -> None:
+    """A local event loop until `signal` is emitted on the GUI thread. No polling: a 2 ms poll
+    costs the GUI thread 0.1-0.3 s of CPU in 4 s, which a build on two busy cores pays for
+    (a user's Studio polls nothing)."""
+    loop = QEventLoop()
+    emitted: list[bool] = []
+
+    def quit_loop(*_args: Any) -> None:
+        emitted.append(True)
+        loop.quit()
+
+    signal.connect(quit_loop)
+    timeout = QTimer()
+    timeout.setSingleShot(True)
+    timeout.timeout.connect(loop.quit)
+    timeout.start(int(timeout_s * 1000))
+    loop.exec()
+    timeout.stop()
+    signal.disconnect(quit_loop)
+    if not emitted:
+        raise SystemExit(f"studio_scale: timed out after {timeout_s:.0f} s waiting for {what}")
+
+
 def _build_bench() -> Any:
     """bench/build.py, for its project generator (bench/ is not a package)."""
     return _bench_module("build")
@@ -226,17 +254,20 @@ def clear_build(work: Path) -> None:
     (work / "assets" / ".prometeu" / "cache.json").unlink(missing_ok=True)
 
 
-def cli_build(work: Path) -> float:
+def cli_build(work: Path) -> tuple[float, float]:
+    """The CLI's full build: its wall seconds and the CPU seconds of its processes."""
     packer = Path(sys.executable).parent / "prometeu-packer"
     command = [str(packer)] if packer.exists() else [sys.executable, "-m", "packer.cli.main"]
+    cpu_before = process_cpu(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([*command, "build", str(work)], check=False, capture_output=True,
                           text=True)
     seconds = time.perf_counter() - start
+    cpu_s = process_cpu(resource.RUSAGE_CHILDREN) - cpu_before
     if done.returncode != 0:
         print(f"# cli build exit {done.returncode}: {done.stdout[-400:]}{done.stderr[-400:]}",
               file=sys.stderr)
-    return seconds
+    return seconds, cpu_s
 
 
 def navigator_filled(app: StudioApp) -> bool:
@@ -295,6 +326,29 @@ class Clicks:
             window.assets.select_asset(key)
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds (user + system) of each of this process's threads, by name (Qt's own
+    threads by their kernel name)."""
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue  # the thread ended meanwhile
+        comm = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        name = names.get(int(task.name), comm)
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def process_cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def explain_stalls(probe: Probe, watch: GcWatch, start: float) -> None:
     """On stderr: the five latest GUI ticks of the build, and the GC pauses that overlapped
     each (a pause that ended inside the late interval), for whoever chases the rest."""
@@ -322,7 +376,7 @@ def measure_build(app: StudioApp, work: Path, probe: Probe, watch: GcWatch) -> B
     run_until(lambda: app.collector.settled > 0 and not app.collector.pending, 300,
               "the idle collection after opening")
     clear_build(work)
-    cli_s = cli_build(work)
+    cli_s, cli_cpu_s = cli_build(work)
     figures = studio_build(app, work, probe, watch, click=False)
     clicked = studio_build(app, work, probe, watch, click=True)
     return BuildRun({
@@ -334,6 +388,7 @@ def measure_build(app: StudioApp, work: Path, probe: Probe, watch: GcWatch) -> B
         "details_during_build_ms": clicked["details_during_build_ms"],
         "details_clicks": clicked["details_clicks"],
         "build_with_clicks_s": clicked["build_s"],
+        "cli_build_cpu_s": cli_cpu_s,
     })
 
 
@@ -353,10 +408,16 @@ def studio_build(app: StudioApp, work: Path, probe: Probe, watch: GcWatch, *,
     watch.pauses.clear()
     watch.recording = True
     probe.start()
+    threads_before = thread_cpu()
+    cpu_before = process_cpu(resource.RUSAGE_SELF)
+    children_before = process_cpu(resource.RUSAGE_CHILDREN)
     clicked = time.perf_counter()
     clicks.next_at = clicked + FIRST_CLICK_S
     window.build_action.trigger()
-    run_until(lambda: bool(ended), 900, "the build's terminal event")
+    if not ended:
+        run_until_signal(app.build_ended, 900, "the build's terminal event")
+    studio_cpu_s = process_cpu(resource.RUSAGE_SELF) - cpu_before
+    threads_after = thread_cpu()
     lateness = list(probe.samples)  # the ticks keep checking the clicks from here on
     building[0] = False
     build_pauses = [ms for ms, _gen, _thread, _end in watch.pauses]
@@ -364,6 +425,19 @@ def studio_build(app: StudioApp, work: Path, probe: Probe, watch: GcWatch, *,
         explain_stalls(probe, watch, clicked)
     build_s = ended[0] - clicked
     current_s = run_until(lambda: studio_current(app), 900, "the Studio to be current")
+    child_cpu_s = process_cpu(resource.RUSAGE_CHILDREN) - children_before  # waited for by now
+    if not click:
+        shares = sorted(((after - threads_before.get(name, 0.0), name)
+                         for name, after in threads_after.items()), reverse=True)
+        print("# the Studio's CPU during the build by thread (s): "
+              + ", ".join(f"{name} {cpu:.2f}" for cpu, name in shares if cpu > 0.005),
+              file=sys.stderr)
+        collected: dict[str, float] = {}
+        for ms, _gen, thread, _end in watch.pauses[:len(build_pauses)]:
+            collected[thread] = collected.get(thread, 0.0) + ms / 1000.0
+        print("# of which garbage collections (s): "
+              + ", ".join(f"{name} {s:.3f}" for name, s in sorted(collected.items())),
+              file=sys.stderr)
     run_until(lambda: clicks.pending is None, 120, "the last click's details")
     # The collector's idle collection comes once no work has run for a moment: wait for it.
     settled = app.collector.settled
@@ -393,6 +467,8 @@ def studio_build(app: StudioApp, work: Path, probe: Probe, watch: GcWatch, *,
         "gc_pauses_over_20ms": float(sum(1 for ms in build_pauses if ms > 20.0)),
         "gc_max_pause_after_build_ms": max(after_pauses, default=0.0),
         "after_build_gui_max_ms": max(after_lateness, default=0.0),
+        "build_studio_cpu_s": studio_cpu_s,
+        "build_child_cpu_s": child_cpu_s,
     }
 
 

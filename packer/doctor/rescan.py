@@ -119,40 +119,15 @@ def rescan_snapshot(
                              record_error=None)
             _finish(op, report, snapshot.all_diagnostics())
             return report, snapshot
-        # the record this process wrote, while it is still the one on disk
-        kept = _recorded.record(project, snapshot.project_id)
+        # the record this process wrote, while it is still the one on disk, and the snapshot
+        # it was made from: a root whose record is that snapshot's very object was not read
+        # again since (the scan memo proved its files unchanged): its facts stand as recorded
+        kept, made_from = _recorded.kept(project, snapshot.project_id)
         loaded = (LoadedRecord(kept, None) if kept is not None
                   else load_scan_record(project, snapshot.project_id))
         previous = loaded.record
-        racy_after = previous.scanned_at_ns - RACY_WINDOW_NS if previous else 0
-        old_roots = previous.roots if previous else {}
-        old_by_id = {f.asset_id: root for root, f in old_roots.items() if f.asset_id is not None}
-        matched: set[str] = set()
-        assets_dir = str(project.assets_dir)
-        current = ScanRecord(started_at)
-        changes: list[RootChange] = []
-        total = len(snapshot.assets)
-        for index, record in enumerate(snapshot.assets, start=1):
-            op.check_cancelled()
-            old_root = _match(record, old_roots, old_by_id, matched)
-            old = old_roots.get(old_root) if old_root is not None else None
-            facts = _root_facts(assets_dir, record, old, racy_after, op.token)
-            current.roots[record.root] = facts
-            if previous is not None:
-                change = _compare(record, facts, old_root, old)
-                if change is not None:
-                    changes.append(change)
-                    _publish(op, record, change)
-            op.progress(index, total, phase="scan")
-        for root, old in old_roots.items():
-            if root not in matched:
-                gone = RootChange(kind="removed", root=root, asset_id=old.asset_id, state=None,
-                                  previous_state=old.state, changes=(REMOVED,))
-                changes.append(gone)
-                op.emit(EventKind.ASSET_CHANGED, f"{_label(old.asset_id, root)} is gone",
-                        detail=AssetChangedDetail(changes=(REMOVED,),
-                                                  previous_state=old.state, state=None),
-                        affected=(AffectedAsset(asset_id=old.asset_id, root=root),))
+        current, changes = _compare_all(op, project, snapshot, previous,
+                                        made_from=made_from, started_at=started_at)
         op.check_cancelled()
         record_error = None
         try:
@@ -163,11 +138,52 @@ def rescan_snapshot(
         workspace_diags = list(snapshot.diagnostics)
         if loaded.problem is not None:
             workspace_diags.append(loaded.problem)
-        report = _report(snapshot.project_id, previous, total, changes=changes,
+        report = _report(snapshot.project_id, previous, len(snapshot.assets), changes=changes,
                          diagnostics=workspace_diags, record_error=record_error)
         _finish(op, report, [*snapshot.all_diagnostics(),
                              *([loaded.problem] if loaded.problem else [])])
     return report, snapshot
+
+
+def _compare_all(op: Operation, project: Project, snapshot: WorkspaceSnapshot,
+                 previous: ScanRecord | None, *, made_from: WorkspaceSnapshot | None,
+                 started_at: int) -> tuple[ScanRecord, list[RootChange]]:
+    """This scan's record, and every root's change since `previous` (published as found).
+    A root whose record is the very object of `made_from` (the snapshot `previous` was made
+    from: the scan memo proved its files unchanged since) keeps its recorded facts."""
+    racy_after = previous.scanned_at_ns - RACY_WINDOW_NS if previous else 0
+    old_roots = previous.roots if previous else {}
+    old_by_id = {f.asset_id: root for root, f in old_roots.items() if f.asset_id is not None}
+    matched: set[str] = set()
+    assets_dir = str(project.assets_dir)
+    current = ScanRecord(started_at)
+    changes: list[RootChange] = []
+    total = len(snapshot.assets)
+    for index, record in enumerate(snapshot.assets, start=1):
+        op.check_cancelled()
+        old_root = _match(record, old_roots, old_by_id, matched)
+        old = old_roots.get(old_root) if old_root is not None else None
+        if (old is not None and old_root == record.root and made_from is not None
+                and made_from.by_root(record.root) is record):
+            current.roots[record.root] = old
+        else:
+            facts = _root_facts(assets_dir, record, old, racy_after, op.token)
+            current.roots[record.root] = facts
+            change = None if previous is None else _compare(record, facts, old_root, old)
+            if change is not None:
+                changes.append(change)
+                _publish(op, record, change)
+        op.progress(index, total, phase="scan")
+    for root, old in old_roots.items():
+        if root not in matched:
+            gone = RootChange(kind="removed", root=root, asset_id=old.asset_id, state=None,
+                              previous_state=old.state, changes=(REMOVED,))
+            changes.append(gone)
+            op.emit(EventKind.ASSET_CHANGED, f"{_label(old.asset_id, root)} is gone",
+                    detail=AssetChangedDetail(changes=(REMOVED,),
+                                              previous_state=old.state, state=None),
+                    affected=(AffectedAsset(asset_id=old.asset_id, root=root),))
+    return current, changes
 
 
 def _finish(op: Operation, report: RescanReport, found: list[Diagnostic]) -> None:
@@ -197,14 +213,16 @@ class _Recorded:
             self._last = (None if fingerprint is None
                           else (str(project.root), snapshot, fingerprint, record))
 
-    def record(self, project: Project, project_id: str) -> ScanRecord | None:
-        """The record on disk, if it is the one this process wrote last (for `project_id`:
-        load_scan_record ignores another project's)."""
+    def kept(self, project: Project, project_id: str
+             ) -> tuple[ScanRecord, WorkspaceSnapshot] | tuple[None, None]:
+        """The record on disk and the snapshot it was made from, if it is the one this process
+        wrote last (for `project_id`: load_scan_record ignores another project's)."""
         with self._lock:
             last = self._last
-        if last is None or last[0] != str(project.root) or last[1].project_id != project_id:
-            return None
-        return last[3] if _record_fingerprint(project) == last[2] else None
+        if (last is None or last[0] != str(project.root) or last[1].project_id != project_id
+                or _record_fingerprint(project) != last[2]):
+            return None, None
+        return last[3], last[1]
 
     def made_from(self, project: Project, snapshot: WorkspaceSnapshot) -> int | None:
         """The record's `scanned_at_ns` if scan.json is still the one recorded from
@@ -213,8 +231,8 @@ class _Recorded:
             last = self._last
         if last is None or last[1] is not snapshot:
             return None
-        record = self.record(project, snapshot.project_id)
-        return None if record is None or record is not last[3] else record.scanned_at_ns
+        record, made_from = self.kept(project, snapshot.project_id)
+        return None if record is None or made_from is not snapshot else record.scanned_at_ns
 
 
 def _record_fingerprint(project: Project) -> tuple[int, ...] | None:

@@ -8,7 +8,10 @@ scale"). In a child, the build has its own interpreter (and the machine's other 
 Studio keeps the GUI and its reads. The events are the packer's own, the same JSON lines a
 terminal or CI gets: the worker thread running this job parses each line back into a
 `PackerEvent` and publishes it to the job's sink, so the event lane, the Activity and the panels
-see exactly what an in-process build would publish.
+see exactly what an in-process build would publish. It reads the child's output in batches, at
+most every READ_EVERY_S (the child flushes each event; a reader waiting on the pipe woke for each,
+and took the GIL from the GUI thread each time), through a pipe widened to hold what gathers
+between reads. A line that is not an event fails the job, and shows the line.
 
 Cancellation: the job's token is watched by a small thread that asks the child to cancel
 (SIGTERM: the packer's CLI cancels the operation cleanly and publishes its `cancelled` terminal)
@@ -20,12 +23,15 @@ tail of what it wrote on stderr; the lane then closes the operation as failed.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -34,9 +40,16 @@ from packer.lane.cancellation import CancellationToken, OperationCancelled
 from packer.lane.events import PackerEvent, parse_event_line
 from packer.lane.sinks import EventSink
 
+if sys.platform != "win32":  # as packer.files.lock: no fcntl there
+    import fcntl
+
 KILL_AFTER_S = 20.0  # a cancelled child that has not ended by then is killed
 WATCH_EVERY_S = 0.25  # how often the watcher looks whether the child ended on its own
 STDERR_TAIL_BYTES = 4000
+READ_EVERY_S = 0.01  # the child's stdout is read at most this often (its lines gather between)
+READ_SIZE = 1 << 20
+PIPE_SIZE = 1 << 20  # the pipe's capacity asked for: Linux's default cap for unprivileged users
+LINE_SHOWN = 200  # characters of a malformed line shown in the error
 
 
 class BuildProcessFailed(RuntimeError):
@@ -61,14 +74,18 @@ def build_in_child(project: Project, sink: EventSink, token: CancellationToken) 
         terminal: PackerEvent | None = None
         try:
             assert child.stdout is not None
-            for line in child.stdout:
-                if not line.strip():
-                    continue
-                event = parse_event_line(line)
-                watcher.listening.set()
-                sink.publish(event)
-                if event.terminal:
-                    terminal = event
+            _widen_pipe(child.stdout.fileno())
+            listening = watcher.listening
+            for lines in read_line_batches(child.stdout.fileno()):
+                for line in lines:
+                    if not line.strip():
+                        continue
+                    event = _parse(line)
+                    if not listening.is_set():
+                        listening.set()
+                    sink.publish(event)
+                    if event.terminal:
+                        terminal = event
             code = child.wait()
         finally:
             if child.poll() is None:  # this thread is leaving early (e.g. a malformed line)
@@ -82,6 +99,54 @@ def build_in_child(project: Project, sink: EventSink, token: CancellationToken) 
                 f"the build process ended (exit code {code}) without finishing its build"
                 + _tail(stderr))
         return terminal
+
+
+def read_line_batches(fd: int, every_s: float = READ_EVERY_S) -> Iterator[list[bytes]]:
+    """The lines written to `fd` until its end, in batches: one read of whatever the pipe holds
+    at most every `every_s` (a read after a quiet spell is immediate). The child flushes each
+    event as it happens, so a reader blocked on the pipe wakes (and takes the GIL from the GUI
+    thread) once per event, 10k times in a 10k build; a pause between reads lets them gather.
+    The last line may lack its newline."""
+    rest = b""
+    last_read = -math.inf
+    while True:
+        wait = every_s - (time.monotonic() - last_read)
+        if wait > 0:
+            time.sleep(wait)  # the child's lines gather in the pipe meanwhile
+        chunk = os.read(fd, READ_SIZE)
+        last_read = time.monotonic()
+        if not chunk:
+            break
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        yield lines
+    if rest:
+        yield [rest]
+
+
+def _widen_pipe(fd: int) -> None:
+    """Room for the lines that gather between two reads (a Linux pipe holds 64 KB, ≈ 125 of a
+    build's events), so the child never waits for the reader; best effort."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None) if sys.platform != "win32" else None
+    if set_size is None:
+        return
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, set_size, PIPE_SIZE)
+
+
+def _parse(line: bytes) -> PackerEvent:
+    try:
+        return parse_event_line(line)
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        shown = line[:LINE_SHOWN].decode("utf-8", "replace")
+        raise BuildProcessFailed(
+            f"the build process wrote a line that is not a packer event ({_first_line(exc)}): "
+            f"{shown!r}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return " ".join(line.strip() for line in lines[:2]) if lines else type(exc).__name__
 
 
 def _tail(stream: IO[bytes]) -> str:

@@ -23,7 +23,7 @@ from packer.lane.sinks import ListSink
 from packer.mutations import MutationAction, MutationOutcome, apply_mutation
 from packer.workspace import scan as scan_module
 from packer.workspace import snapshot_memo
-from packer.workspace.scan import WorkspaceSnapshot, build_snapshot
+from packer.workspace.scan import AssetRecord, WorkspaceSnapshot, build_snapshot
 from packer.workspace.walk import Walk
 from tests.packer.mutation_support import make_project, mutate, preview_of, write_raw_asset
 
@@ -328,3 +328,30 @@ def test_a_change_is_read_alone_while_fresh_then_scanned_to_be_remembered(
     assert memo is not None and memo.snapshot is settled
     scans.clear()
     assert snapshot_memo.scan(project, token, remember=True) is settled and scans == []
+
+
+def test_a_rescan_after_one_edit_computes_only_that_roots_facts(
+    tmp_path: Path, trusted: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The roots the scan memo proved unchanged keep their recorded facts; the record written
+    is still what stat-ing and hashing every root now would give."""
+    project = make_project(tmp_path)
+    rescan(project)  # recorded from the remembered snapshot
+    (project.assets_dir / "sounds/music/data.bin").write_bytes(b"saved just now")
+    monkeypatch.setattr(snapshot_memo, "RACY_WINDOW_NS", 10**18)  # the edit is fresh
+    computed: list[str] = []
+    real_facts = rescan_module._root_facts
+
+    def counted(assets_dir: str, record: AssetRecord, *args: Any) -> Any:
+        computed.append(record.root)
+        return real_facts(assets_dir, record, *args)
+
+    monkeypatch.setattr(rescan_module, "_root_facts", counted)
+    report = rescan(project)
+    assert computed == ["sounds/music"] and report.changed == 1
+    saved = load_scan_record(project, project.project_id).record
+    assert saved is not None
+    for record in build_snapshot(project).assets:
+        assert real_facts(str(project.assets_dir), record, saved.roots[record.root],
+                          saved.scanned_at_ns - 2_000_000_000,  # the racy window
+                          CancellationToken()) == saved.roots[record.root]

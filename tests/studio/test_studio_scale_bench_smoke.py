@@ -13,7 +13,7 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "studio_scale.py"
 FIGURES = ("window_s", "navigator_filled_s", "build_s", "cli_build_s",
            "studio_vs_cli_build_ratio", "post_build_current_s", "build_gui_p50_ms",
            "build_gui_p99_ms", "build_gui_max_ms", "details_during_build_ms", "gc_max_pause_ms",
-           "peak_rss_mb")
+           "peak_rss_mb", "build_studio_cpu_s", "build_child_cpu_s", "cli_build_cpu_s")
 
 
 def test_the_studio_scale_bench_prints_every_figure_for_any_project(tmp_path: Path) -> None:
@@ -27,5 +27,8 @@ def test_the_studio_scale_bench_prints_every_figure_for_any_project(tmp_path: Pa
     printed = dict(line.split(":", 1) for line in done.stdout.splitlines() if ":" in line)
     assert set(FIGURES) <= set(printed), done.stdout
     assert float(printed["build_s"].split()[0]) > 0
+    # The build ran in its own processes, whose CPU the Studio waited for.
+    assert float(printed["build_child_cpu_s"].split()[0]) > 0
+    assert "# the Studio's CPU during the build by thread" in done.stderr
     # It worked on a copy: the project is as it was (no build/, no history).
     assert sorted(p.relative_to(project.root) for p in project.root.rglob("*")) == before
