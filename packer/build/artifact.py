@@ -72,6 +72,11 @@ class PayloadStore:
             self._spool.close()
             self._spool = None
 
+    def flush(self) -> None:
+        """Every payload added so far in the file (another process may read it now)."""
+        if self._spool is not None:
+            self._spool.flush()
+
     @property
     def path(self) -> Path:
         return self._spool_path

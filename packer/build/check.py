@@ -72,11 +72,6 @@ class AssetWork:
     def input_bytes(self) -> int:
         return sum(i.size for i in self.inputs)
 
-    def hash_missing_inputs(self, token: CancellationToken) -> None:
-        for facts, target in zip(self.inputs, self.targets, strict=True):
-            if facts.hash is None:
-                facts.hash, facts.size = hash_file(target, token)
-
 
 @dataclass(slots=True)
 class Selection:

@@ -10,23 +10,27 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from pydantic import JsonValue
 
 from packer.build.artifact import PayloadRef, PayloadStore
-from packer.build.cache import CachedPayload, CacheEntry, Decision, MissReason
+from packer.build.cache import CachedPayload, CacheEntry, Decision, InputFacts, MissReason
 from packer.build.check import PACKER_VERSION, AssetWork, CacheView, validate_misses
 from packer.build.faults import Faults
-from packer.build.hashing import hash_bytes, hash_file_range
+from packer.build.hashing import hash_bytes, hash_file, hash_file_range
 from packer.build.plan import PlannedEntry
+from packer.files.declaration import AssetDeclaration
 from packer.files.paths import InsideRoot
 from packer.files.safe_read import open_file
-from packer.formats import FormatError
+from packer.formats import FormatError, FormatPipeline
 from packer.lane.cancellation import CancellationToken
 from packer.lane.events import CacheHitDetail, CacheMissDetail, EventKind
 from packer.lane.operation import Operation
 from packer.lane.trusted import trusted_maker
+
+if TYPE_CHECKING:
+    from packer.build.headstart import EncodedAhead
 
 
 @dataclass(slots=True)
@@ -87,13 +91,15 @@ def emit_assets(
     faults: Faults,
     assets_dir: Path | None = None,
     processes: int = 1,
+    ahead: EncodedAhead | None = None,
 ) -> list[BuiltAsset]:
     """Produce every payload in asset_id order, publishing cache_hit/cache_miss and progress.
 
     With `assets_dir` (the works' roots are below it), it is resolved once and each miss's root
     from there, instead of a realpath from `/` per asset in its pipeline. With `processes` > 1,
-    forked children take turns encoding the misses (packer.build.parallel); what is published
-    and returned is the same.
+    forked children take turns encoding the misses (packer.build.parallel); `ahead`: the misses
+    a child encoded while the scan ran (packer.build.headstart), taken where the scan saw their
+    assets as it did. What is published and returned is the same.
     """
     real_assets = os.path.realpath(assets_dir) if assets_dir is not None else None
     built: list[BuiltAsset] = []
@@ -105,10 +111,11 @@ def emit_assets(
         if view.previous is not None and any(w.decision.hit for w in works):
             previous = stack.enter_context(open_file(view.previous.path))
         workers = None
+        early = ahead.usable(works) if ahead is not None else {}
         if processes > 1:  # imported only then: a no-op or patch build never forks
             from packer.build.parallel import start_workers
 
-            workers = start_workers(works, store, processes, real_assets, token)
+            workers = start_workers(works, store, processes, real_assets, token, encoded=early)
         if workers is not None:
             stack.callback(workers.stop)
         for index, work in enumerate(works, start=1):
@@ -117,7 +124,10 @@ def emit_assets(
             asset = _reuse(work, view, previous, token) if work.decision.hit else None
             if asset is None:
                 try:
-                    if workers is not None and workers.owns(index - 1):
+                    if early and index - 1 in early:
+                        assert ahead is not None
+                        asset = ahead.built(work, early.pop(index - 1))
+                    elif workers is not None and workers.owns(index - 1):
                         asset = workers.take(work, index - 1)
                     else:
                         asset = encode_miss(work, store, token, real_assets)
@@ -183,18 +193,47 @@ def encode_miss(
     work: AssetWork, store: PayloadStore, token: CancellationToken,
     real_assets: str | None = None,
 ) -> BuiltAsset:
-    inside = None if real_assets is None else InsideRoot.below(real_assets, work.record.root)
-    encoded = work.pipeline.encode(work.decl, work.root_path, token, root=work.record.root,
-                                   asset_id=work.asset_id, inside=inside)
-    for facts in work.inputs:  # hashed as they were read for encoding, when they were
-        if facts.hash is None and facts.path in encoded.input_digests:
-            facts.hash, facts.size = encoded.input_digests[facts.path]
-    work.hash_missing_inputs(token)
+    miss = encode_payload(work.decl, work.pipeline, work.inputs, store, token,
+                          root=work.record.root, base=work.base, asset_id=work.asset_id,
+                          real_assets=real_assets)
     return BuiltAsset(
-        work=work, hit=False, ref=store.add(encoded.payload),
-        payload_hash=hash_bytes(encoded.payload), decoded_size=encoded.decoded_size,
-        metadata=encoded.metadata, tool_metadata=encoded.tool_metadata,
+        work=work, hit=False, ref=miss.ref, payload_hash=miss.payload_hash,
+        decoded_size=miss.decoded_size, metadata=miss.metadata,
+        tool_metadata=miss.tool_metadata,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedMiss:
+    """What encoding one asset made: its payload (in a store) and its metadata."""
+
+    ref: PayloadRef
+    payload_hash: str
+    decoded_size: int
+    metadata: dict[str, JsonValue]
+    tool_metadata: dict[str, JsonValue]
+
+
+def encode_payload(
+    decl: AssetDeclaration, pipeline: FormatPipeline, inputs: list[InputFacts],
+    store: PayloadStore, token: CancellationToken, *, root: str, base: str,
+    asset_id: int | None, real_assets: str | None = None,
+) -> EncodedMiss:
+    """Encode one asset's inputs into `store`, filling in each input's hash (and size, as
+    read); what `encode_miss` does for a work, from its parts (packer.build.headstart has no
+    work yet)."""
+    inside = None if real_assets is None else InsideRoot.below(real_assets, root)
+    encoded = pipeline.encode(decl, Path(base), token, root=root, asset_id=asset_id,
+                              inside=inside)
+    for facts in inputs:  # hashed as they were read for encoding, when they were
+        if facts.hash is None:
+            if facts.path in encoded.input_digests:
+                facts.hash, facts.size = encoded.input_digests[facts.path]
+            else:
+                facts.hash, facts.size = hash_file(f"{base}/{facts.path}", token)
+    return EncodedMiss(ref=store.add(encoded.payload), payload_hash=hash_bytes(encoded.payload),
+                       decoded_size=encoded.decoded_size, metadata=encoded.metadata,
+                       tool_metadata=encoded.tool_metadata)
 
 
 def _publish(op: Operation, asset: BuiltAsset) -> None:

@@ -20,7 +20,7 @@ import os
 import pickle
 import signal
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
@@ -154,11 +154,12 @@ class EncodingWorkers:
 
 def start_workers(
     works: Sequence[AssetWork], store: PayloadStore, processes: int, real_assets: str | None,
-    token: CancellationToken,
+    token: CancellationToken, *, encoded: Collection[int] = (),
 ) -> EncodingWorkers | None:
-    """Fork children for their turns of the misses; None when it is not worth it, or when a
-    child cannot be forked (no memory or process to spare): then this process encodes alone."""
-    misses = [i for i, w in enumerate(works) if not w.decision.hit]
+    """Fork children for their turns of the misses (less the positions `encoded` already,
+    packer.build.headstart); None when it is not worth it, or when a child cannot be forked
+    (no memory or process to spare): then this process encodes alone."""
+    misses = [i for i, w in enumerate(works) if not w.decision.hit and i not in encoded]
     processes = min(processes, len(misses) // MIN_SHARE)
     if processes < 2 or not hasattr(os, "fork"):
         return None

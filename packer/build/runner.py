@@ -70,6 +70,7 @@ from packer.workspace.anchors import StatRow
 from packer.workspace.scan import WalkSummary, build_snapshot_and_walk, diagnostics_detail
 
 if TYPE_CHECKING:
+    from packer.build.headstart import EncodedAhead, HeadStart
     from packer.build.side_writer import SideWriter
 
 # A build of this many assets writes cache.json from a child (packer.build.side_writer) while
@@ -119,6 +120,8 @@ class _BuildRun:
     side_writer: SideWriter | None = None
     tool_writer: SideWriter | None = None
     rows_writer: SideWriter | None = None
+    # the child encoding ahead while the scan runs (packer.build.headstart)
+    head_start: HeadStart | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     selection: Selection | None = None
     built: list[BuiltAsset] = field(default_factory=list)
@@ -149,7 +152,10 @@ class _BuildRun:
     def execute(self) -> BuildResult:
         try:
             with build_lock(self.project.packer_dir):
-                return self._run()
+                try:
+                    return self._run()
+                finally:
+                    self._stop_head_start()
         except OperationCancelled as exc:
             self._discard()
             reason = self.token.reason or "cancelled"
@@ -188,6 +194,8 @@ class _BuildRun:
         manifest_file.forget(self.project)  # before build/ or cache.json can change
         for action in recover_staging(self.build_dir):
             self._add([diagnostic("PK208", f"build/.staging: {action}")])
+        if self.processes > 1 and (not self.use_cache or self._first_build()):
+            self._start_head_start()
         snapshot, self.walk = build_snapshot_and_walk(self.project, self.token)
         selection = self.selection = select(self.project, snapshot, self.token)
         # The selection keeps what the build needs of the snapshot; the rest (the registry's
@@ -214,8 +222,43 @@ class _BuildRun:
         if self.diagnostics:
             self._publish_diagnostics()
         if self.blocking:
+            self._discard()  # the staging folder a head start made
             return self._finish_blocked()
         return self._emit(view, loaded, started_at_ns)
+
+    def _first_build(self) -> bool:
+        """Nothing was ever built here (as `_cache_view` finds): every asset will be a miss."""
+        return not self.project.cache_path.exists() and not (self.build_dir / ARTIFACT).exists()
+
+    def _start_head_start(self) -> None:
+        """Fork a child that encodes ahead while this process scans (packer.build.headstart):
+        it writes into this build's staging folder, made now rather than after the scan."""
+        from packer.build import headstart  # only where it forks
+
+        if not headstart.worth_starting(self.project):
+            return
+        self._make_staging()
+        assert self.staging is not None
+        self.head_start = headstart.start_head_start(self.project, self.staging)
+
+    def _ahead(self, store: PayloadStore) -> EncodedAhead | None:
+        """What the head start encoded, its child killed (and reaped when the build ends);
+        its spool goes with `store`'s."""
+        if self.head_start is None:
+            return None
+        ahead = self.head_start.collect()
+        store.adopt(ahead.spool)
+        return ahead
+
+    def _stop_head_start(self) -> None:
+        head_start, self.head_start = self.head_start, None
+        if head_start is not None:
+            head_start.stop()
+
+    def _make_staging(self) -> None:
+        if self.staging is None:
+            self.made_build_dir = not self.build_dir.exists()
+            self.staging = new_staging(self.build_dir, self.op.operation_id)
 
     def _cache_view(self) -> tuple[CacheView, LoadedCache]:
         if not self.use_cache:
@@ -240,14 +283,15 @@ class _BuildRun:
 
     def _emit(self, view: CacheView, loaded: LoadedCache, started_at_ns: int) -> BuildResult:
         assert self.selection is not None
-        self.made_build_dir = not self.build_dir.exists()
-        staging = self.staging = new_staging(self.build_dir, self.op.operation_id)
+        self._make_staging()
+        staging = self.staging
+        assert staging is not None
         store = PayloadStore(staging / "payload.spool")
         try:
             self.built = emit_assets(self.op, self.selection.work, view, store,
                                      token=self.token, faults=self.faults,
                                      assets_dir=self.project.assets_dir,
-                                     processes=self.processes)
+                                     processes=self.processes, ahead=self._ahead(store))
             placed = lay_out(b.planned() for b in self.built)
             aside = self.processes > 1 and len(self.built) >= SIDE_WRITE_MIN_ASSETS
             # With a miss, build/ cannot be current already: its children start at once, and
@@ -487,6 +531,7 @@ class _BuildRun:
         self.diagnostics.extend(d for d in found if id(d) not in seen)
 
     def _discard(self) -> None:
+        self._stop_head_start()  # first: it writes into the staging folder until it is stopped
         for writer in (self.tool_writer, self.side_writer, self.rows_writer):
             if writer is not None:
                 writer.abandon()
