@@ -236,11 +236,7 @@ class _Recorded:
 
 
 def _record_fingerprint(project: Project) -> tuple[int, ...] | None:
-    try:
-        st = os.stat(project.packer_dir / SCAN_RECORD_FILE)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    return snapshot_memo.path_fingerprint(project.packer_dir / SCAN_RECORD_FILE)
 
 
 _recorded = _Recorded()

@@ -38,6 +38,7 @@ from packer.files.declaration import DECLARATION_FILE
 from packer.files.lock import read_lock
 from packer.files.project import PROJECT_FILE, Project
 from packer.lane.cancellation import CancellationToken
+from packer.workspace.anchors import StatRow, stat_row
 from packer.workspace.one_root import read_fresh
 from packer.workspace.scan import (
     AssetRecord,
@@ -47,7 +48,7 @@ from packer.workspace.scan import (
 )
 from packer.workspace.walk import Walk
 
-Fingerprint = tuple[int, int, int, int, int]
+Fingerprint = StatRow  # (size, mtime_ns, ctime_ns, inode, device)
 PATCH_LIMIT = 64  # changed paths read asset by asset; more, and a scan is cheaper
 # The build cache's window (packer.build.cache.RACY_WINDOW_NS; build is a higher layer).
 RACY_WINDOW_NS = 2_000_000_000
@@ -132,7 +133,7 @@ def _changed(memo: _Memo, token: CancellationToken
     for index, (path, known) in enumerate(zip(memo.paths, memo.fingerprints, strict=True)):
         if not index % 4096:
             token.raise_if_cancelled()
-        now = _fingerprint(path)
+        now = path_fingerprint(path)
         if now != known:
             changed.append((path, now))
             if len(changed) > PATCH_LIMIT:
@@ -215,19 +216,19 @@ def _read_paths(project: Project, snapshot: WorkspaceSnapshot, walk: Walk
             for path, fp in zip(inputs, record.input_stats, strict=False):
                 scanned[posixpath.normpath(f"{root}/{path}")] = fp
     for path in (str(project.root / PROJECT_FILE), str(project.registry_path)):
-        yield path, _fingerprint(path)
+        yield path, path_fingerprint(path)
     for rel, folder_fp in zip(walk.dir_order, walk.dir_stats, strict=True):
         folder = f"{base}/{rel}" if rel else base
         yield folder, folder_fp
         for name in walk.files_by_dir.get(rel, ()):
             path = f"{folder}/{name}"
             known = scanned.get(path)
-            yield path, known if known is not None else _fingerprint(path)
+            yield path, known if known is not None else path_fingerprint(path)
 
 
-def _fingerprint(path: str) -> Fingerprint | None:
+def path_fingerprint(path: str | os.PathLike[str]) -> Fingerprint | None:
+    """The path's stat row (the scan's own shape), None when it cannot be stat'ed."""
     try:
-        st = os.stat(path)
+        return stat_row(os.stat(path))
     except OSError:
         return None
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
